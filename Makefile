@@ -1,0 +1,38 @@
+# Wufei: `make run` runs the bot, `make test` runs the whole test suite.
+# Both bootstrap what they need: a virtual environment, dependencies, compiled translations.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PO := $(wildcard bot/locales/*/LC_MESSAGES/messages.po)
+MO := $(PO:.po=.mo)
+
+.PHONY: run test i18n bench clean
+
+run: $(STAMP) $(MO)
+	$(BIN)/python main.py run
+
+test: $(STAMP) $(MO)
+	@bash scripts/test-bootstrap.sh
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Wufei needs Python 3.11 or newer"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@
+
+# For developers: re-extract message ids after changing user-facing text, then translate the .po files.
+i18n: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k __ -k N_ -k gettext_for:2 --no-location --sort-output --omit-header -o bot/locales/messages.pot .
+	$(BIN)/pybabel update -i bot/locales/messages.pot -d bot/locales -D messages --no-fuzzy-matching --ignore-obsolete
+
+bench: $(STAMP)
+	$(BIN)/python bench/kb_eval.py
+
+clean:
+	rm -rf $(VENV) bot/locales/*/LC_MESSAGES/*.mo

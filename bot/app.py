@@ -1,0 +1,140 @@
+"""Builds the Bot, the Dispatcher and everything long-lived; start-up and shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.types import BotCommand, TelegramObject
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from bot.config import Settings
+from bot.handlers import build_router
+from bot.i18n import N_, UserI18nMiddleware, gettext_for, make_i18n
+from bot.middlewares import DbSessionMiddleware, ErrorMiddleware, FloodLimitMiddleware, UserMiddleware
+from core import accounts, db
+
+log = logging.getLogger("wufei")
+
+# Used when no token is configured and the bot talks to the local sandbox.
+SANDBOX_TOKEN = "123456789:SANDBOX-wufei-local-development"
+
+SLOW_DOWN = N_("🐢 You are sending messages very fast. Please wait a few seconds.")
+
+COMMANDS = {
+    "start": N_("Main menu"),
+    "sort": N_("Which bin does an item go in?"),
+    "report": N_("Report illegal dumping"),
+    "subscribe": N_("Waste-free activities near you"),
+    "language": N_("中文 / English"),
+    "help": N_("What I can do"),
+    "cancel": N_("Stop the current step"),
+}
+
+
+def make_storage(settings: Settings) -> BaseStorage:
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        return RedisStorage.from_url(settings.redis_url)
+    return MemoryStorage()
+
+
+@dataclass
+class WufeiApp:
+    settings: Settings
+    bot: Bot
+    dp: Dispatcher
+    engine: AsyncEngine
+    sessions: async_sessionmaker
+    i18n: I18n
+    _stopped: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def prepare(self) -> None:
+        """Migrations, configured admins, media directory, command menu."""
+        await db.upgrade(self.engine)
+        async with self.sessions() as session:
+            await accounts.sync_config_admins(session, self.settings.admin_ids)
+        self.settings.media_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            for locale in ("zh", "en"):
+                await self.bot.set_my_commands(
+                    [BotCommand(command=c, description=gettext_for(locale, d)) for c, d in COMMANDS.items()],
+                    language_code=None if locale == self.settings.default_locale else locale,
+                )
+        except Exception as error:  # the menu is cosmetic: never block start-up on it
+            log.warning("could not set the command menu: %s", error)
+
+    async def poll(self) -> None:
+        """Long polling until ``stop()``; signals are the caller's business."""
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        await self.dp.start_polling(
+            self.bot, handle_signals=False, close_bot_session=False,
+            allowed_updates=self.dp.resolve_used_update_types(),
+        )
+
+    async def stop(self) -> None:
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        try:
+            await self.dp.stop_polling()
+        except RuntimeError:
+            pass  # polling was not running
+        await self.dp.storage.close()
+        await self.bot.session.close()
+        await self.engine.dispose()
+
+
+def create_app(
+    settings: Settings,
+    *,
+    api_base: str | None = None,
+    token: str | None = None,
+    bot_session: Any = None,
+    storage: BaseStorage | None = None,
+) -> WufeiApp:
+    """Everything wired, nothing started. ``api_base`` points aiogram at another Bot API server."""
+    api_base = api_base or settings.api_base
+    if bot_session is None:
+        bot_session = (
+            AiohttpSession(api=TelegramAPIServer.from_base(api_base)) if api_base else AiohttpSession()
+        )
+    token = token or (settings.bot_token.get_secret_value() if settings.bot_token else SANDBOX_TOKEN)
+    bot = Bot(token, session=bot_session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+    i18n = make_i18n(settings.default_locale)
+    engine = db.make_engine(settings.database_url)
+    sessions = db.make_session_factory(engine)
+    dp = Dispatcher(storage=storage or make_storage(settings))
+    dp["settings"] = settings
+    dp["sessions"] = sessions
+
+    async def slow_down(event: TelegramObject, data: dict[str, Any]) -> None:
+        chat = data.get("event_chat")
+        user = data.get("event_from_user")
+        if chat is not None and user is not None:
+            async with sessions() as session:
+                known = await accounts.get_user(session, user.id)
+            locale = known.language if known else accounts.locale_for(user.language_code, settings.default_locale)
+            await data["bot"].send_message(chat.id, gettext_for(locale, SLOW_DOWN))
+
+    dp.update.outer_middleware(ErrorMiddleware(settings.default_locale))
+    dp.update.outer_middleware(
+        FloodLimitMiddleware(settings.flood_limit, settings.flood_window_s, slow_down)
+    )
+    dp.update.outer_middleware(DbSessionMiddleware(sessions))
+    dp.update.outer_middleware(UserMiddleware(settings.default_locale))
+    dp.update.outer_middleware(UserI18nMiddleware(i18n))
+    dp.include_router(build_router())
+    return WufeiApp(settings, bot, dp, engine, sessions, i18n)

@@ -1,0 +1,160 @@
+"""Configuration from the environment and an optional ``.env`` file (see ``.env.example``)."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, HttpUrl, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+LOCALES = ("zh", "en")
+TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
+ENV_PREFIX = "WUFEI_"
+
+
+class RunMode(StrEnum):
+    POLLING = "polling"
+    WEBHOOK = "webhook"
+    SANDBOX = "sandbox"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    bot_token: SecretStr | None = None
+    # A self-hosted Telegram Bot API server (https://github.com/tdlib/telegram-bot-api); empty = Telegram.
+    api_base: str | None = None
+    database_url: str = "sqlite+aiosqlite:///data/wufei.db"
+    redis_url: str | None = None
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    webhook_base_url: HttpUrl | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_path: str = "/telegram/webhook"
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=0, le=65535)
+    timezone: str = "Asia/Shanghai"
+    default_locale: str = "zh"
+    media_dir: Path = Path("data/media")
+    sandbox_host: str = "127.0.0.1"
+    sandbox_port: int = Field(default=8081, ge=0, le=65535)
+    flood_limit: int = Field(default=20, ge=1)
+    flood_window_s: float = Field(default=10.0, gt=0)
+    log_level: str = "INFO"
+
+    @field_validator("bot_token", "webhook_secret", "redis_url", "webhook_base_url", "api_base", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not TOKEN_RE.match(value.get_secret_value()):
+            raise ValueError("does not look like a token from @BotFather (digits:secret)")
+        return value
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value):
+        if isinstance(value, str):
+            parts = [p for p in re.split(r"[,\s]+", value.strip()) if p]
+            try:
+                return [int(p) for p in parts]
+            except ValueError:
+                raise ValueError("must be Telegram user ids separated by commas") from None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        if value.startswith(("postgres://", "postgresql://")):
+            return "postgresql+asyncpg://" + value.split("://", 1)[1]
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("use sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Shanghai)") from None
+        return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        if value not in LOCALES:
+            raise ValueError(f"must be one of {', '.join(LOCALES)}")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        value = value.upper()
+        if value not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs(self) -> Settings:
+        if self.webhook_base_url is not None:
+            if self.bot_token is None:
+                raise ValueError("WUFEI_WEBHOOK_BASE_URL needs WUFEI_BOT_TOKEN as well")
+            if self.webhook_secret is None:
+                raise ValueError("WUFEI_WEBHOOK_BASE_URL needs WUFEI_WEBHOOK_SECRET as well")
+        if self.webhook_secret is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{1,256}", self.webhook_secret.get_secret_value()
+        ):
+            raise ValueError("WUFEI_WEBHOOK_SECRET may only use A-Z, a-z, 0-9, _ and -")
+        return self
+
+    @property
+    def mode(self) -> RunMode:
+        if self.bot_token is None:
+            return RunMode.SANDBOX
+        if self.webhook_base_url is not None:
+            return RunMode.WEBHOOK
+        return RunMode.POLLING
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def webhook_url(self) -> str:
+        return str(self.webhook_base_url).rstrip("/") + self.webhook_path
+
+
+class ConfigError(Exception):
+    """A setting is wrong; ``str()`` is one line naming it."""
+
+
+def describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    loc = [str(part) for part in first.get("loc", ()) if part]
+    message = first.get("msg", "invalid value").removeprefix("Value error, ")
+    if loc:
+        return f"{ENV_PREFIX}{loc[0].upper()}: {message}"
+    return message
+
+
+def load_settings(**overrides) -> Settings:
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise ConfigError(describe(error)) from None

@@ -1,0 +1,22 @@
+"""All routers, in the order updates should meet them.
+
+Each module exposes ``build() -> Router`` so every application instance (tests build many) gets
+fresh routers; handlers stay plain module-level functions.
+"""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from bot.handlers import admin, common, fallback, membership
+
+
+def build_router() -> Router:
+    root = Router(name="wufei")
+    root.include_routers(
+        common.build(),  # /start, /help, /language, /cancel at any step
+        membership.build(),
+        admin.build(),
+        fallback.build(),  # must stay last
+    )
+    return root

@@ -1,0 +1,118 @@
+"""/start, /help, /language, /cancel and the main menu."""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiogram import Router
+from aiogram.filters import Command, CommandStart, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.filters import MenuButton
+from bot.keyboards.menu import (
+    BTN_HELP,
+    BTN_LANGUAGE,
+    BTN_REPORT,
+    BTN_SUBSCRIPTIONS,
+    LANGUAGE_NAMES,
+    LanguageCb,
+    language_keyboard,
+    main_menu,
+)
+from core import accounts
+from core.accounts import UserInfo
+
+def help_text() -> str:
+    return _(
+        "<b>What I can do</b>\n"
+        "🔍 Send the name of any item (电池, 外卖盒, pizza box…) and I tell you which bin it goes in.\n"
+        "📸 /report — report illegal dumping with a photo and a location.\n"
+        "🔔 /subscribe — get news of waste-free schools, communities, markets and factories.\n"
+        "🌐 /language — 中文 / English.\n"
+        "✖️ /cancel — stop what you are doing at any step."
+    )
+
+
+async def start(message: Message, state: FSMContext, user: UserInfo) -> None:
+    await state.clear()
+    await message.answer(
+        _(
+            "👋 Hi {name}! I'm <b>Wufei</b> (无废), the assistant of Jiangyin's waste-free city.\n\n"
+            "Ask me which bin an item goes in, report illegal dumping, or follow waste-free "
+            "activities near you. Type an item, e.g. <i>battery</i>, or choose below."
+        ).format(name=_html(user.display_name) or _("there")),
+        reply_markup=main_menu(),
+    )
+
+
+async def show_help(message: Message) -> None:
+    await message.answer(help_text(), reply_markup=main_menu())
+
+
+async def choose_language(message: Message, user: UserInfo) -> None:
+    await message.answer(
+        _("Choose your language / 选择语言:"), reply_markup=language_keyboard(user.language)
+    )
+
+
+async def set_language(
+    query: CallbackQuery, callback_data: LanguageCb, session: AsyncSession, user: UserInfo, i18n: I18n
+) -> None:
+    if callback_data.code not in LANGUAGE_NAMES:
+        await query.answer(_("That language is not available."), show_alert=True)
+        return
+    await accounts.set_language(session, user.id, callback_data.code)
+    with i18n.use_locale(callback_data.code):
+        await query.answer()
+        if query.message is not None:
+            await query.message.edit_reply_markup(reply_markup=language_keyboard(callback_data.code))
+            await query.message.answer(
+                _("Language set to {language}.").format(language=LANGUAGE_NAMES[callback_data.code]),
+                reply_markup=main_menu(),
+            )
+
+
+async def cancel(message: Message, state: FSMContext) -> None:
+    if await state.get_state() is None:
+        await message.answer(_("There is nothing to cancel."), reply_markup=main_menu())
+        return
+    await state.clear()
+    await message.answer(_("Cancelled. Nothing was sent."), reply_markup=main_menu())
+
+
+async def report_soon(message: Message) -> None:
+    await message.answer(
+        _("📸 Reporting illegal dumping through Wufei opens soon. Thank you for caring!"),
+        reply_markup=main_menu(),
+    )
+
+
+async def subscriptions_soon(message: Message) -> None:
+    await message.answer(
+        _("🔔 Subscriptions to waste-free schools, communities, markets and factories open soon."),
+        reply_markup=main_menu(),
+    )
+
+
+def _html(text: str) -> str:
+    return escape(text or "")
+
+
+def build() -> Router:
+    router = Router(name=__name__)
+    router.message.register(start, CommandStart())
+    router.message.register(cancel, Command("cancel"), StateFilter("*"))
+    router.message.register(show_help, Command("help"))
+    router.message.register(show_help, MenuButton(BTN_HELP))
+    router.message.register(choose_language, Command("language"))
+    router.message.register(choose_language, MenuButton(BTN_LANGUAGE))
+    router.callback_query.register(set_language, LanguageCb.filter())
+    router.message.register(report_soon, Command("report"))
+    router.message.register(report_soon, MenuButton(BTN_REPORT))
+    router.message.register(subscriptions_soon, Command("subscribe", "subscriptions"))
+    router.message.register(subscriptions_soon, MenuButton(BTN_SUBSCRIPTIONS))
+    return router

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder, ReplyKeyboardBuilder
+
+from bot.i18n import N_
+
+BTN_SORT = N_("🔍 Sort an item")
+BTN_REPORT = N_("📸 Report dumping")
+BTN_SUBSCRIPTIONS = N_("🔔 Subscriptions")
+BTN_LANGUAGE = N_("🌐 Language")
+BTN_HELP = N_("❓ Help")
+
+LANGUAGE_NAMES = {"zh": "简体中文", "en": "English"}
+
+
+class LanguageCb(CallbackData, prefix="lang"):
+    code: str
+
+
+def main_menu() -> ReplyKeyboardMarkup:
+    builder = ReplyKeyboardBuilder()
+    builder.button(text=_(BTN_SORT))
+    builder.button(text=_(BTN_REPORT))
+    builder.button(text=_(BTN_SUBSCRIPTIONS))
+    builder.button(text=_(BTN_LANGUAGE))
+    builder.button(text=_(BTN_HELP))
+    builder.adjust(2, 3)
+    return builder.as_markup(
+        resize_keyboard=True, is_persistent=True, input_field_placeholder=_("Type an item, e.g. battery")
+    )
+
+
+def language_keyboard(current: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for code, name in LANGUAGE_NAMES.items():
+        builder.button(text=("✅ " if code == current else "") + name, callback_data=LanguageCb(code=code))
+    return builder.as_markup()

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware, Bot
+from aiogram.types import TelegramObject, Update
+
+from bot.i18n import N_, gettext_for
+
+log = logging.getLogger("wufei.errors")
+
+APOLOGY = N_("😥 Sorry, something went wrong on our side. Please try again in a moment.")
+
+
+class ErrorMiddleware(BaseMiddleware):
+    """Logs every unhandled exception with the update id and apologises to the user."""
+
+    def __init__(self, default_locale: str) -> None:
+        self.default_locale = default_locale
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        try:
+            return await handler(event, data)
+        except Exception:
+            update_id = event.update_id if isinstance(event, Update) else None
+            log.exception("unhandled error in update %s", update_id)
+            await self._apologise(event, data)
+            return None
+
+    async def _apologise(self, event: TelegramObject, data: dict[str, Any]) -> None:
+        bot: Bot | None = data.get("bot")
+        user = data.get("user")
+        locale = user.language if user is not None else self.default_locale
+        text = gettext_for(locale, APOLOGY)
+        try:
+            if isinstance(event, Update) and event.callback_query is not None:
+                await bot.answer_callback_query(event.callback_query.id, text, show_alert=True)
+                return
+            chat = data.get("event_chat")
+            if bot is not None and chat is not None:
+                await bot.send_message(chat.id, text)
+        except Exception:  # the apology itself must never raise
+            log.warning("could not send the apology for update %s", getattr(event, "update_id", None))

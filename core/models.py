@@ -1,0 +1,57 @@
+"""Tables shared by every feature: users, staff roles and the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, Column, Index, UniqueConstraint
+from sqlmodel import JSON, Field, SQLModel
+
+from core.clock import utcnow
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    CAMPAIGN_STAFF = "campaign_staff"
+    UNIT_HANDLER = "unit_handler"
+    CURATOR = "curator"
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    username: str | None = Field(default=None, max_length=64, index=True)
+    display_name: str = Field(default="", max_length=256)
+    language: str = Field(default="zh", max_length=8)
+    language_chosen: bool = Field(default=False)
+    home_unit: str | None = Field(default=None, max_length=16)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    blocked_bot: bool = Field(default=False)
+
+
+class RoleGrant(SQLModel, table=True):
+    __tablename__ = "role_grants"
+    __table_args__ = (UniqueConstraint("user_id", "role", "unit_code", name="uq_role_grant"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    role: str = Field(max_length=32)
+    # Only unit handlers are bound to a unit; "" (not NULL) keeps the unique constraint effective.
+    unit_code: str = Field(default="", max_length=16)
+    granted_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    granted_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    actor_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    action: str = Field(max_length=64)
+    target: str | None = Field(default=None, max_length=128)
+    details: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+from bot.app import create_app
+from bot.config import Settings
+from tests.support.fakebot import Client, FakeSession
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+PG_ADMIN_DSN = os.environ.get("WUFEI_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("WUFEI_TEST_REDIS", "redis://127.0.0.1:6379/0")
+ADMIN_ID = 900_001
+
+
+def service_missing(what: str, error: Exception) -> None:
+    """Skip with the reason locally; under CI a missing service is a failure."""
+    message = f"{what} is not reachable ({error.__class__.__name__}: {error})"
+    if IN_CI:
+        pytest.fail(f"{message}; CI must have it")
+    pytest.skip(message)
+
+
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(PG_ADMIN_DSN, timeout=3)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+async def postgres_url():
+    """A fresh PostgreSQL database for one test, dropped afterwards."""
+    name = f"wufei_test_{uuid.uuid4().hex[:12]}"
+    try:
+        await _pg_admin(f'CREATE DATABASE "{name}"')
+    except (OSError, asyncio.TimeoutError, ImportError) as error:
+        service_missing("PostgreSQL on 127.0.0.1:5432", error)
+    except Exception as error:  # asyncpg's own errors (auth, ...)
+        service_missing("PostgreSQL on 127.0.0.1:5432", error)
+    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    yield f"{base}/{name}"
+    await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path}/wufei.db"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def db_url(request, tmp_path: Path):
+    """Storage tests run on SQLite always and on PostgreSQL too."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path}/wufei.db"
+    return request.getfixturevalue("postgres_url")
+
+
+def make_settings(tmp_path: Path, database_url: str, **overrides) -> Settings:
+    values = dict(
+        bot_token=None,
+        database_url=database_url,
+        media_dir=tmp_path / "media",
+        admin_ids=[ADMIN_ID],
+        flood_limit=20,
+        flood_window_s=10,
+    )
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, sqlite_url: str) -> Settings:
+    return make_settings(tmp_path, sqlite_url)
+
+
+@pytest.fixture
+async def app(settings: Settings):
+    session = FakeSession()
+    application = create_app(settings, bot_session=session)
+    await application.prepare()
+    session.calls.clear()
+    yield application
+    await application.stop()
+    assert not session.unexpected, f"unexpected Bot API calls: {session.unexpected}"
+
+
+@pytest.fixture
+def client(app) -> Client:
+    return Client(app.dp, app.bot, app.bot.session)
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch):
+    """Settings come from the test, never from the developer's environment or .env."""
+    for key in list(os.environ):
+        if key.startswith("WUFEI_") and not key.startswith("WUFEI_TEST_"):
+            monkeypatch.delenv(key)
