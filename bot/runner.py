@@ -79,18 +79,24 @@ async def run_polling(settings: Settings) -> int:
     return 0
 
 
-async def run_webhook(settings: Settings) -> int:
-    app = create_app(settings)
-    await app.prepare()
-    stop = asyncio.Event()
-    install_signal_handlers(stop)
+def build_webhook_app(app: WufeiApp) -> web.Application:
+    """Health probe plus Telegram's webhook; requests without the secret-token header get 401."""
     web_app = web.Application()
     web_app.add_routes(health_routes(app))
     SimpleRequestHandler(
         dispatcher=app.dp,
         bot=app.bot,
-        secret_token=settings.webhook_secret.get_secret_value(),
-    ).register(web_app, path=settings.webhook_path)
+        secret_token=app.settings.webhook_secret.get_secret_value(),
+    ).register(web_app, path=app.settings.webhook_path)
+    return web_app
+
+
+async def run_webhook(settings: Settings) -> int:
+    app = create_app(settings)
+    await app.prepare()
+    stop = asyncio.Event()
+    install_signal_handlers(stop)
+    web_app = build_webhook_app(app)
     runner = await _serve_web(web_app, settings.web_host, settings.web_port)
     await app.bot.set_webhook(
         settings.webhook_url,

@@ -1,0 +1,93 @@
+"""Roles: admins from configuration, /grant and /revoke, the audit log, and enforcement."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from core import accounts
+from core.models import AuditEntry, Role
+from tests.conftest import ADMIN_ID
+from tests.support.fakebot import texts
+
+
+async def _audit_actions(app) -> list[tuple]:
+    async with app.sessions() as session:
+        rows = (await session.exec(select(AuditEntry).order_by(AuditEntry.id))).all()
+    return [(r.actor_id, r.action, r.target, (r.details or {}).get("role")) for r in rows]
+
+
+async def test_config_admin_is_seeded_and_audited(app):
+    async with app.sessions() as session:
+        roles = await accounts.roles_of(session, ADMIN_ID)
+    assert roles.has(Role.ADMIN) and roles.has(Role.CURATOR)
+    assert (None, "role.grant", str(ADMIN_ID), "admin") in await _audit_actions(app)
+
+
+async def test_admin_grants_and_revokes_roles_with_audit(client, app):
+    admin = client.person("Boss", "en", user_id=ADMIN_ID)
+    wang = client.person("Wang", "zh")
+    await wang.send("/start")  # known to the bot
+
+    reply = texts(await admin.send(f"/grant {wang.tg.id} handler 澄江"))
+    assert reply == [f"✅ Wang ({wang.tg.id}) is now unit handler · 澄江街道."]
+    reply = texts(await admin.send(f"/grant {wang.tg.id} campaign"))
+    assert reply == [f"✅ Wang ({wang.tg.id}) is now campaign staff."]
+    async with app.sessions() as session:
+        roles = await accounts.roles_of(session, wang.tg.id)
+    assert roles.units() == {"320281001"} and roles.has(Role.CAMPAIGN_STAFF)
+    assert not roles.has(Role.ADMIN)
+
+    staff = texts(await admin.send("/staff"))[0]
+    assert "Wang" in staff and "unit handler · 澄江街道" in staff
+
+    reply = texts(await admin.send(f"/revoke {wang.tg.id} campaign"))
+    assert reply == [f"✅ Wang ({wang.tg.id}) is no longer campaign staff."]
+    async with app.sessions() as session:
+        assert not (await accounts.roles_of(session, wang.tg.id)).has(Role.CAMPAIGN_STAFF)
+
+    actions = await _audit_actions(app)
+    assert (ADMIN_ID, "role.grant", str(wang.tg.id), "unit_handler") in actions
+    assert (ADMIN_ID, "role.revoke", str(wang.tg.id), "campaign_staff") in actions
+    assert "role.revoke" in texts(await admin.send("/audit 5"))[0]
+
+
+async def test_grant_input_errors_are_explained(client):
+    admin = client.person("Boss", "zh", user_id=ADMIN_ID)
+    assert "用法" in texts(await admin.send("/grant"))[0]
+    assert "请对方先给机器人发送 /start" in texts(await admin.send("/grant @nobody admin"))[0]
+    li = client.person("Li", "zh")
+    await li.send("/start")
+    assert "必须绑定一个单位" in texts(await admin.send(f"/grant {li.tg.id} handler"))[0]
+    reply = texts(await admin.send(f"/grant {li.tg.id} handler 火星"))[0]
+    assert "未知单位" in reply and "临港经济开发区" in reply
+    assert "用法" in texts(await admin.send(f"/grant {li.tg.id} emperor"))[0]
+
+
+async def test_admin_cannot_revoke_own_admin_role(client):
+    admin = client.person("Boss", "en", user_id=ADMIN_ID)
+    assert texts(await admin.send(f"/revoke {ADMIN_ID} admin")) == ["You cannot revoke your own admin role."]
+
+
+async def test_non_admin_trying_every_staff_command_is_refused(client, app):
+    from bot.handlers.admin import ADMIN_COMMANDS
+
+    mallory = client.person("Mallory", "en")
+    victim = client.person("Victim", "en")
+    await victim.send("/start")
+    before = await _audit_actions(app)
+    for command in ADMIN_COMMANDS:
+        for args in ("", f" {mallory.tg.id} admin", f" {victim.tg.id} handler 澄江"):
+            reply = texts(await mallory.send(f"/{command}{args}"))
+            assert reply == ["⛔ This command is for staff only."], (command, args)
+    async with app.sessions() as session:
+        assert not await accounts.roles_of(session, mallory.tg.id)
+    assert await _audit_actions(app) == before
+
+
+async def test_granted_admin_can_then_administer(client):
+    admin = client.person("Boss", "en", user_id=ADMIN_ID)
+    deputy = client.person("Deputy", "en")
+    await deputy.send("/start")
+    assert texts(await deputy.send("/staff")) == ["⛔ This command is for staff only."]
+    await admin.send(f"/grant {deputy.tg.id} admin")
+    assert "Staff" in texts(await deputy.send("/staff"))[0]
