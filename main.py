@@ -52,7 +52,7 @@ def cmd_db(args) -> int:
         engine = db.make_engine(settings.database_url)
         try:
             if args.action == "upgrade":
-                await db.upgrade(engine, args.revision or "head")
+                await db.upgrade(engine, args.revision or "heads")
             elif args.action == "downgrade":
                 if not args.revision:
                     print("downgrade needs a revision (e.g. base)", file=sys.stderr)

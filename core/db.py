@@ -61,7 +61,24 @@ def _run(connection: Connection, revision: str, downgrade: bool) -> None:
         command.upgrade(config, revision)
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+# Modules whose tables Alembic manages. Each domain keeps its migrations on its own branch
+# (branch label = package name) starting from core's first revision; ``heads`` applies them all.
+MODEL_MODULES = ("core.models", "reports.models", "campaigns.models", "knowledge.models")
+
+
+def load_all_models() -> None:
+    """Import every model module so ``SQLModel.metadata`` knows all tables."""
+    import importlib
+
+    for name in MODEL_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name != name:
+                raise
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
     async with engine.begin() as connection:
         await connection.run_sync(_run, revision, False)
 
@@ -76,5 +93,5 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 
     async with engine.connect() as connection:
         return await connection.run_sync(
-            lambda sync: MigrationContext.configure(sync).get_current_revision()
-        )
+            lambda sync: ",".join(sorted(MigrationContext.configure(sync).get_current_heads()))
+        ) or None

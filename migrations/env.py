@@ -8,8 +8,9 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-import core.models  # noqa: F401  (registers tables on SQLModel.metadata)
+from core.db import load_all_models
 
+load_all_models()
 config = context.config
 target_metadata = SQLModel.metadata
 

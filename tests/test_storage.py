@@ -14,6 +14,7 @@ from core.models import Role
 
 
 async def test_fresh_upgrade_creates_every_table_and_matches_the_models(db_url):
+    db.load_all_models()
     engine = db.make_engine(db_url)
     try:
         await db.upgrade(engine)
