@@ -42,11 +42,14 @@ COMMANDS = {
 }
 
 
-def make_storage(settings: Settings) -> BaseStorage:
+def make_storage(settings: Settings, prefix: str = "wufei") -> BaseStorage:
+    """Conversation state: in memory by default, in Redis (shared by instances) when configured."""
     if settings.redis_url:
-        from aiogram.fsm.storage.redis import RedisStorage
+        from aiogram.fsm.storage.redis import DefaultKeyBuilder, RedisStorage
 
-        return RedisStorage.from_url(settings.redis_url)
+        return RedisStorage.from_url(
+            settings.redis_url, key_builder=DefaultKeyBuilder(prefix=prefix, with_bot_id=True)
+        )
     return MemoryStorage()
 
 

@@ -109,3 +109,24 @@ async def test_config_admins_follow_the_configuration(db_url):
             assert (await accounts.roles_of(session, 3)).has(Role.ADMIN)
     finally:
         await engine.dispose()
+
+
+def test_db_upgrade_command(tmp_path):
+    import os
+    import sqlite3
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WUFEI_")}
+    env["WUFEI_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path}/cli.db"
+    result = subprocess.run(
+        [sys.executable, str(root / "main.py"), "db", "upgrade"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("database at revision ")
+    with sqlite3.connect(tmp_path / "cli.db") as connection:
+        tables = {r[0] for r in connection.execute("select name from sqlite_master where type='table'")}
+    assert {"users", "role_grants", "audit_log"} <= tables
