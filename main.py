@@ -67,9 +67,40 @@ def cmd_db(args) -> int:
 
 
 def cmd_kb(args) -> int:
+    if args.rest[:1] == ["export"] and (len(args.rest) == 1 or args.rest[1] == "--data-dir"):
+        return kb_export(args.rest[2] if len(args.rest) > 2 else None)
     from knowledge.cli import main as kb_main
 
     return kb_main(args.rest)
+
+
+def kb_export(data_dir: str | None) -> int:
+    """Curators' changes made in the chat -> knowledge/data/curated/*.yaml, for review in git."""
+    settings = _settings()
+    _logging("WARNING")
+    from core import db
+    from knowledge import curation
+    from knowledge.export import write_curated
+    from knowledge.kb import DEFAULT_DATA_DIR
+
+    async def go() -> int:
+        engine = db.make_engine(settings.database_url)
+        try:
+            await db.upgrade(engine)
+            async with db.make_session_factory(engine)() as session:
+                aliases, items = await curation.pending_changes(session)
+                if not aliases and not items:
+                    print("no curated changes to export")
+                    return 0
+                for path in write_curated(data_dir or DEFAULT_DATA_DIR, aliases, items):
+                    print(f"wrote {path}")
+                count = await curation.mark_exported(session)
+                print(f"exported {count} change(s); review and commit knowledge/data/curated/")
+                return 0
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,7 +22,10 @@ from bot.config import Settings
 from bot.handlers import build_router
 from bot.i18n import N_, UserI18nMiddleware, gettext_for, make_i18n
 from bot.middlewares import DbSessionMiddleware, ErrorMiddleware, FloodLimitMiddleware, UserMiddleware
+from bot.views.sorting import ItemRefs
 from core import accounts, db
+from knowledge import KnowledgeBase, load_kb
+from knowledge import curation
 
 log = logging.getLogger("wufei")
 
@@ -61,6 +64,7 @@ class WufeiApp:
     engine: AsyncEngine
     sessions: async_sessionmaker
     i18n: I18n
+    kb: KnowledgeBase
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def prepare(self) -> None:
@@ -68,6 +72,9 @@ class WufeiApp:
         await db.upgrade(self.engine)
         async with self.sessions() as session:
             await accounts.sync_config_admins(session, self.settings.admin_ids)
+            self.dp["pseudonym"] = await curation.Pseudonymizer.load(session)
+            for problem in await curation.replay(session, self.kb):
+                log.warning("curated change not applied: %s", problem)
         self.settings.media_dir.mkdir(parents=True, exist_ok=True)
         try:
             for locale in ("zh", "en"):
@@ -106,6 +113,7 @@ def create_app(
     token: str | None = None,
     bot_session: Any = None,
     storage: BaseStorage | None = None,
+    kb: KnowledgeBase | None = None,
 ) -> WufeiApp:
     """Everything wired, nothing started. ``api_base`` points aiogram at another Bot API server."""
     api_base = api_base or settings.api_base
@@ -122,6 +130,9 @@ def create_app(
     dp = Dispatcher(storage=storage or make_storage(settings))
     dp["settings"] = settings
     dp["sessions"] = sessions
+    kb = kb if kb is not None else load_kb()
+    dp["kb"] = kb
+    dp["item_refs"] = ItemRefs(kb)
 
     async def slow_down(event: TelegramObject, data: dict[str, Any]) -> None:
         chat = data.get("event_chat")
@@ -140,4 +151,4 @@ def create_app(
     dp.update.outer_middleware(UserMiddleware(settings.default_locale))
     dp.update.outer_middleware(UserI18nMiddleware(i18n))
     dp.include_router(build_router())
-    return WufeiApp(settings, bot, dp, engine, sessions, i18n)
+    return WufeiApp(settings, bot, dp, engine, sessions, i18n, kb)

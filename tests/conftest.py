@@ -56,7 +56,7 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-async def db_url(request, tmp_path: Path):
+def db_url(request, tmp_path: Path):
     """Storage tests run on SQLite always and on PostgreSQL too."""
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path}/wufei.db"
@@ -81,10 +81,24 @@ def settings(tmp_path: Path, sqlite_url: str) -> Settings:
     return make_settings(tmp_path, sqlite_url)
 
 
+@pytest.fixture(scope="session")
+def shared_kb():
+    """The real knowledge base, loaded once (about a second). Tests that change it use ``kb``."""
+    from knowledge import load_kb
+
+    return load_kb()
+
+
 @pytest.fixture
-async def app(settings: Settings):
+def kb(shared_kb):
+    """Read-only by default; a test module that curates overrides this with a fresh ``load_kb()``."""
+    return shared_kb
+
+
+@pytest.fixture
+async def app(settings: Settings, kb):
     session = FakeSession()
-    application = create_app(settings, bot_session=session)
+    application = create_app(settings, bot_session=session, kb=kb)
     await application.prepare()
     session.calls.clear()
     yield application

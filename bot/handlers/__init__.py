@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.handlers import admin, common, fallback, membership
+from bot.handlers import admin, common, curation, fallback, membership, sorting
 
 
 def build_router() -> Router:
@@ -17,6 +17,8 @@ def build_router() -> Router:
         common.build(),  # /start, /help, /language, /cancel at any step
         membership.build(),
         admin.build(),
+        curation.build(),
+        sorting.build(),  # plain text outside any flow is a sorting question
         fallback.build(),  # must stay last
     )
     return root

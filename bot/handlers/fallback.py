@@ -21,13 +21,6 @@ async def unknown_command(message: Message) -> None:
     )
 
 
-async def plain_text(message: Message) -> None:
-    await message.answer(
-        _("🔍 Sorting answers are being prepared. Send /help to see what I can do."),
-        reply_markup=main_menu(),
-    )
-
-
 async def other_content(message: Message) -> None:
     await message.answer(
         _(
@@ -47,7 +40,6 @@ def build() -> Router:
     router = Router(name=__name__)
     router.message.filter(F.chat.type == ChatType.PRIVATE)
     router.message.register(unknown_command, F.text.startswith("/"))
-    router.message.register(plain_text, F.text)
     router.message.register(other_content)
     router.callback_query.register(stale_button)
     return router

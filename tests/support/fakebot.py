@@ -16,6 +16,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.session.base import BaseSession
 from aiogram.methods import (
     AnswerCallbackQuery,
+    AnswerInlineQuery,
     DeleteMessage,
     DeleteWebhook,
     EditMessageReplyMarkup,
@@ -59,6 +60,7 @@ class FakeSession(BaseSession):
             SetMyCommands: lambda m: True,
             SendChatAction: lambda m: True,
             AnswerCallbackQuery: lambda m: True,
+            AnswerInlineQuery: lambda m: True,
             DeleteMessage: lambda m: True,
             SendMessage: self._message,
             EditMessageText: self._edited,

@@ -1,0 +1,167 @@
+"""Sorting questions: any plain text outside a flow, /sort, the menu button, inline mode."""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiogram import F, Router
+from aiogram.enums import ChatType
+from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.types import (
+    CallbackQuery,
+    InlineQuery,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Message,
+)
+from aiogram.utils.i18n import gettext as _
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.filters import MenuButton
+from bot.keyboards.menu import BTN_SORT
+from bot.views import sorting as view
+from bot.views.sorting import SortCb
+from core.accounts import UserInfo
+from knowledge import KnowledgeBase, Verdict
+from knowledge import curation
+
+MAX_ITEMS_PER_MESSAGE = 5
+MAX_QUERY_LENGTH = 200
+
+
+async def _send_verdict(message: Message, kb: KnowledgeBase, verdict: Verdict, locale: str, log_id: int | None) -> None:
+    if verdict.answered:
+        await message.answer(view.card(kb, verdict, locale), reply_markup=view.card_keyboard(verdict, log_id))
+    elif verdict.confidence == "ambiguous" and verdict.alternatives:
+        text, markup = view.did_you_mean(verdict)
+        await message.answer(text, reply_markup=markup)
+    else:
+        await message.answer(view.unknown(verdict.query))
+
+
+async def answer_query(
+    message: Message, text: str, kb: KnowledgeBase, session: AsyncSession, user: UserInfo, pseudonym
+) -> None:
+    text = text.strip()
+    if len(text) > MAX_QUERY_LENGTH:
+        await message.answer(
+            _("That is a long message. Please send just the item's name (up to {n} characters).").format(
+                n=MAX_QUERY_LENGTH
+            )
+        )
+        return
+    verdict = kb.classify(text)
+    log_id = await curation.log_query(session, pseudonym(user.id), text, verdict)
+    for part in [verdict, *verdict.items][:MAX_ITEMS_PER_MESSAGE]:
+        await _send_verdict(message, kb, part, user.language, log_id)
+
+
+async def plain_text(message: Message, kb: KnowledgeBase, session: AsyncSession, user: UserInfo, pseudonym) -> None:
+    await answer_query(message, message.text, kb, session, user, pseudonym)
+
+
+async def sort_command(
+    message: Message, command: CommandObject, kb: KnowledgeBase, session: AsyncSession, user: UserInfo, pseudonym
+) -> None:
+    if command.args:
+        await answer_query(message, command.args, kb, session, user, pseudonym)
+    else:
+        await prompt(message)
+
+
+async def prompt(message: Message) -> None:
+    await message.answer(
+        _("🔍 Type the name of an item, e.g. <i>battery</i>, <i>外卖盒</i> or <i>pizza box</i>. "
+          "Several items at once work too: <i>电池和塑料瓶</i>.")
+    )
+
+
+async def show_item(query: CallbackQuery, callback_data: SortCb, kb: KnowledgeBase, user: UserInfo, item_refs) -> None:
+    name = item_refs.resolve(callback_data.ref)
+    if name is None:
+        await query.answer(_("This item is no longer in the list."), show_alert=True)
+        return
+    await query.answer()
+    verdict = kb.classify(name)
+    if not verdict.answered or verdict.item != name:
+        verdict = _verdict_for(kb, name)
+    await query.message.answer(view.card(kb, verdict, user.language), reply_markup=view.card_keyboard(verdict, None))
+
+
+def _verdict_for(kb: KnowledgeBase, name: str) -> Verdict:
+    item = kb.get(name)
+    return Verdict(
+        query=name, category=item.category.value, item=item.name,
+        stream=item.stream.value if item.stream else None, confidence="sure",
+        tip=item.tip.as_dict() if item.tip else None, note=item.note.as_dict() if item.note else None,
+    )
+
+
+async def wrong_answer(query: CallbackQuery, callback_data: SortCb, kb: KnowledgeBase, user: UserInfo) -> None:
+    if not callback_data.ref.isdigit():
+        await query.answer()
+        return
+    await query.answer()
+    await query.message.answer(
+        _("Thanks for telling us. Which bin did you expect?"),
+        reply_markup=view.feedback_keyboard(int(callback_data.ref), kb, user.language),
+    )
+
+
+async def expected_category(
+    query: CallbackQuery, callback_data: SortCb, session: AsyncSession, user: UserInfo, pseudonym
+) -> None:
+    log_id, _sep, choice = callback_data.ref.partition(".")
+    row = await curation.get_query(session, int(log_id)) if log_id.isdigit() else None
+    # Callback data can be forged: the logged question must be this user's own.
+    if row is None or row.user_hash != pseudonym(user.id):
+        await query.answer(_("This button has expired. Send /start to begin again."), show_alert=True)
+        return
+    suggested = view.CATEGORIES[int(choice)] if choice.isdigit() and int(choice) < 4 else None
+    await curation.add_feedback(session, row.user_hash, row.query, row.item, row.category, suggested)
+    await query.answer()
+    if query.message is not None:
+        await query.message.edit_text(
+            _("🙏 Thank you! A curator will check the answer for “{query}”.").format(query=escape(row.query))
+        )
+
+
+async def inline_search(inline_query: InlineQuery, kb: KnowledgeBase, user: UserInfo) -> None:
+    text = inline_query.query.strip()[:MAX_QUERY_LENGTH]
+    results = []
+    if text:
+        seen = set()
+        verdict = kb.classify(text)
+        names = [verdict.item] if verdict.answered else []
+        names += [hit.item.name for hit in kb.search(text, 10)]
+        for name in names:
+            if name in seen or len(results) >= 10:
+                continue
+            seen.add(name)
+            item_verdict = verdict if name == verdict.item else _verdict_for(kb, name)
+            category = view.category_name(kb, item_verdict.category, user.language)
+            results.append(
+                InlineQueryResultArticle(
+                    id=view.item_ref(name),
+                    title=f"{view.plain_name(kb, name, user.language)} → {category}",
+                    description=(item_verdict.tip or {}).get(user.language) or "",
+                    input_message_content=InputTextMessageContent(
+                        message_text=view.card(kb, item_verdict, user.language)
+                    ),
+                )
+            )
+    await inline_query.answer(results, cache_time=60, is_personal=False)
+
+
+def build() -> Router:
+    router = Router(name=__name__)
+    router.message.register(sort_command, Command("sort"), F.chat.type == ChatType.PRIVATE)
+    router.message.register(prompt, MenuButton(BTN_SORT))
+    router.message.register(
+        plain_text, F.chat.type == ChatType.PRIVATE, F.text, ~F.text.startswith("/"), StateFilter(None)
+    )
+    router.callback_query.register(show_item, SortCb.filter(F.action == "i"))
+    router.callback_query.register(wrong_answer, SortCb.filter(F.action == "w"))
+    router.callback_query.register(expected_category, SortCb.filter(F.action == "c"))
+    router.inline_query.register(inline_search)
+    return router

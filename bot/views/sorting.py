@@ -1,0 +1,153 @@
+"""Sorting answers rendered as compact cards, in the reader's language."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from html import escape
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from knowledge import KnowledgeBase, Verdict
+
+CATEGORIES = ("recyclable", "hazardous", "food", "residual")
+
+# Small talk is not an item: it gets a hint instead of "I don't know this item yet".
+SMALL_TALK = re.compile(
+    r"^(你好|您好|哈喽|嗨|在吗|在不在|谢谢|多谢|谢啦|好的|嗯+|哈+|早上好|晚上好|晚安|再见|拜拜|"
+    r"hi|hello|hey|thanks|thank you|thx|ok|okay|bye|good (morning|evening|night))[!！。.~～ ]*$",
+    re.IGNORECASE,
+)
+
+
+class SortCb(CallbackData, prefix="srt"):
+    action: str  # i: show item, w: wrong answer, c: expected category
+    ref: str
+
+
+def item_ref(name: str) -> str:
+    return hashlib.sha1(name.encode()).hexdigest()[:10]
+
+
+class ItemRefs:
+    """Short references to items for callback data (names can exceed Telegram's 64 bytes)."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self._by_ref: dict[str, str] = {}
+        self._size = -1
+
+    def resolve(self, ref: str) -> str | None:
+        if self._size != len(self.kb):
+            self._by_ref = {item_ref(item.name): item.name for item in self.kb.items}
+            self._size = len(self.kb)
+        return self._by_ref.get(ref)
+
+
+def _text(pair, locale: str) -> str:
+    if not pair:
+        return ""
+    if isinstance(pair, dict):
+        return pair.get(locale) or pair.get("zh") or ""
+    return getattr(pair, locale, None) or getattr(pair, "zh", None) or ""
+
+
+def category_line(kb: KnowledgeBase, category: str, locale: str) -> str:
+    card = kb.cards.get(category, {})
+    name = _text(card.get("name"), locale) or category
+    colour = _text(card.get("bin"), locale)
+    emoji = card.get("emoji", "")
+    return f"{emoji} <b>{escape(name)}</b>" + (f" · {escape(colour)}" if colour else "")
+
+
+def category_name(kb: KnowledgeBase, category: str, locale: str) -> str:
+    return _text(kb.cards.get(category, {}).get("name"), locale) or category
+
+
+def plain_name(kb: KnowledgeBase, name: str, locale: str) -> str:
+    item = kb.get(name)
+    if locale == "en" and item is not None and item.en:
+        return f"{item.en[0]} ({name})"
+    return name
+
+
+def display_name(kb: KnowledgeBase, name: str, locale: str) -> str:
+    return escape(plain_name(kb, name, locale))
+
+
+def card(kb: KnowledgeBase, verdict: Verdict, locale: str) -> str:
+    """The answer for one recognised item."""
+    title = display_name(kb, verdict.item, locale)
+    if verdict.condition:
+        title += f" · {escape(_text(verdict.condition, locale))}"
+    lines = [f"<b>{title}</b>", category_line(kb, verdict.category, locale)]
+    tip = _text(verdict.tip, locale)
+    if tip:
+        lines.append(f"💡 {escape(tip)}")
+    if verdict.stream:
+        stream = kb.cards.get(verdict.stream, {})
+        where = _text(stream.get("where"), locale) or _text(stream.get("how"), locale)
+        name = _text(stream.get("name"), locale) or verdict.stream
+        lines.append(f"🚚 <b>{escape(name)}</b>" + (f": {escape(where)}" if where else ""))
+    note = _text(verdict.note, locale)
+    if note:
+        lines.append(f"📌 {escape(note)}")
+    item = kb.get(verdict.item)
+    if item is not None and item.conditions and not verdict.condition:
+        depends = [
+            f"• {escape(_text(c.label, locale))} → {escape(category_name(kb, c.category.value, locale))}"
+            for c in item.conditions
+            if c.label
+        ]
+        if depends:
+            lines.append(_("⚖️ It depends:") + "\n" + "\n".join(depends))
+    if verdict.confidence == "likely":
+        lines.append(_("<i>Closest match for “{query}”.</i>").format(query=escape(verdict.query)))
+    return "\n".join(lines)
+
+
+def card_keyboard(verdict: Verdict, log_id: int | None) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for alt in verdict.alternatives[:3]:
+        builder.button(
+            text=_("Or: {item}").format(item=alt["item"]),
+            callback_data=SortCb(action="i", ref=item_ref(alt["item"])),
+        )
+    if log_id is not None:
+        builder.button(text=_("❓ Wrong answer?"), callback_data=SortCb(action="w", ref=str(log_id)))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def did_you_mean(verdict: Verdict) -> tuple[str, InlineKeyboardMarkup]:
+    builder = InlineKeyboardBuilder()
+    for alt in verdict.alternatives[:3]:
+        builder.button(text=alt["item"], callback_data=SortCb(action="i", ref=item_ref(alt["item"])))
+    builder.adjust(1)
+    text = _("🤔 Did you mean one of these for “{query}”?").format(query=escape(verdict.query))
+    return text, builder.as_markup()
+
+
+def unknown(query: str) -> str:
+    if SMALL_TALK.match(query.strip()):
+        return _("👋 Hello! Send me the name of an item, e.g. <i>battery</i> or <i>外卖盒</i>, and I tell you which bin it goes in.")
+    return _(
+        "🙇 I don't know “{query}” yet, so I won't guess. I have noted it for our curators.\n"
+        "Try a simpler name (e.g. <i>plastic bottle</i> instead of a brand), or see /help."
+    ).format(query=escape(query[:100]))
+
+
+def feedback_keyboard(log_id: int, kb: KnowledgeBase, locale: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for index, category in enumerate(CATEGORIES):
+        card_ = kb.cards.get(category, {})
+        builder.button(
+            text=f"{card_.get('emoji', '').split()[0] if card_.get('emoji') else ''} {category_name(kb, category, locale)}",
+            callback_data=SortCb(action="c", ref=f"{log_id}.{index}"),
+        )
+    builder.button(text=_("Not sure"), callback_data=SortCb(action="c", ref=f"{log_id}.x"))
+    builder.adjust(2, 2, 1)
+    return builder.as_markup()

@@ -1,0 +1,208 @@
+"""Query log, "wrong answer" reports and curators' changes, over an ``AsyncSession``.
+
+Changes are applied to the in-memory ``KnowledgeBase`` at once and stored in ``kb_changes`` so
+they survive restarts (``replay``) until ``python main.py kb export`` writes them to the data files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from core.clock import utcnow
+from knowledge.kb import KnowledgeBase
+from knowledge.matcher import Verdict
+from knowledge.models import KbChange, KbMeta, SortFeedback, SortQuery
+from knowledge.normalize import normalize
+
+_KEY_NAME = "pseudonym_key"
+
+
+class Pseudonymizer:
+    """Keyed hash of Telegram ids: the log can count people without naming them."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def __call__(self, user_id: int) -> str:
+        return hmac.new(self._key, str(user_id).encode(), hashlib.sha256).hexdigest()[:24]
+
+    @classmethod
+    async def load(cls, session: AsyncSession) -> Pseudonymizer:
+        row = await session.get(KbMeta, _KEY_NAME)
+        if row is None:
+            session.add(KbMeta(key=_KEY_NAME, value=secrets.token_hex(32)))
+            try:
+                await session.commit()
+            except Exception:  # another instance created it first
+                await session.rollback()
+            row = await session.get(KbMeta, _KEY_NAME)
+        return cls(bytes.fromhex(row.value))
+
+
+async def log_query(
+    session: AsyncSession, user_hash: str, query: str, verdict: Verdict, source: str = "message"
+) -> int:
+    row = SortQuery(
+        user_hash=user_hash,
+        query=query[:200],
+        key=(normalize(query) or query)[:200],
+        source=source,
+        category=verdict.category,
+        item=verdict.item,
+        confidence=verdict.confidence,
+        answered=verdict.answered,
+    )
+    session.add(row)
+    await session.commit()
+    return row.id
+
+
+async def get_query(session: AsyncSession, log_id: int) -> SortQuery | None:
+    return await session.get(SortQuery, log_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Unanswered:
+    key: str
+    example: str
+    count: int
+    people: int
+
+
+async def top_unanswered(session: AsyncSession, days: int = 30, limit: int = 10) -> list[Unanswered]:
+    since = utcnow() - timedelta(days=days)
+    rows = (
+        await session.exec(
+            select(
+                SortQuery.key,
+                func.min(SortQuery.query),
+                func.count(),
+                func.count(func.distinct(SortQuery.user_hash)),
+            )
+            .where(SortQuery.answered.is_(False), SortQuery.at >= since, SortQuery.key != "")
+            .group_by(SortQuery.key)
+            .order_by(func.count().desc(), SortQuery.key)
+            .limit(limit)
+        )
+    ).all()
+    return [Unanswered(key, example, count, people) for key, example, count, people in rows]
+
+
+async def add_feedback(
+    session: AsyncSession, user_hash: str, query: str, item: str | None, category: str | None,
+    suggested: str | None = None,
+) -> int:
+    row = SortFeedback(
+        user_hash=user_hash, query=query[:200], item=item, category=category, suggested=suggested
+    )
+    session.add(row)
+    await session.commit()
+    return row.id
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackView:
+    id: int
+    query: str
+    item: str | None
+    category: str | None
+    suggested: str | None
+    count: int
+
+
+async def open_feedback(session: AsyncSession, limit: int = 10) -> list[FeedbackView]:
+    rows = (
+        await session.exec(
+            select(
+                func.min(SortFeedback.id), SortFeedback.query, SortFeedback.item,
+                SortFeedback.category, func.max(SortFeedback.suggested), func.count(),
+            )
+            .where(SortFeedback.handled_at.is_(None))
+            .group_by(SortFeedback.query, SortFeedback.item, SortFeedback.category)
+            .order_by(func.count().desc(), func.min(SortFeedback.id))
+            .limit(limit)
+        )
+    ).all()
+    return [FeedbackView(*row) for row in rows]
+
+
+async def close_feedback(session: AsyncSession, query: str, actor_id: int) -> int:
+    rows = (
+        await session.exec(
+            select(SortFeedback).where(SortFeedback.query == query, SortFeedback.handled_at.is_(None))
+        )
+    ).all()
+    for row in rows:
+        row.handled_at = utcnow()
+        row.handled_by = actor_id
+    await session.commit()
+    return len(rows)
+
+
+async def add_alias(
+    session: AsyncSession, kb: KnowledgeBase, actor_id: int, item_name: str, alias: str
+) -> str:
+    """Adds ``alias`` to an item (raises ``KbError`` on a clash); returns the canonical name."""
+    item = kb.add_alias(item_name, alias)
+    session.add(KbChange(actor_id=actor_id, kind="alias", item_name=item.name, payload={"alias": alias}))
+    await session.commit()
+    return item.name
+
+
+async def add_item(session: AsyncSession, kb: KnowledgeBase, actor_id: int, item: dict[str, Any]) -> str:
+    """Adds a new item (raises ``KbError`` on a clash or invalid data); returns its name."""
+    added = kb.add_item(item)
+    payload = added.model_dump(mode="json", exclude={"source"}, exclude_none=True)
+    session.add(KbChange(actor_id=actor_id, kind="item", item_name=added.name, payload=payload))
+    await session.commit()
+    return added.name
+
+
+async def replay(session: AsyncSession, kb: KnowledgeBase) -> list[str]:
+    """Applies stored changes not yet in the data files; returns problems (a change that clashes
+    with data edited since is skipped and reported, not fatal)."""
+    problems = []
+    rows = (
+        await session.exec(select(KbChange).where(KbChange.exported_at.is_(None)).order_by(KbChange.id))
+    ).all()
+    for row in rows:
+        try:
+            if row.kind == "alias":
+                kb.add_alias(row.item_name, row.payload["alias"])
+            else:
+                kb.add_item(row.payload)
+        except Exception as error:
+            problems.append(f"change {row.id} ({row.kind} {row.item_name}): {error}")
+    return problems
+
+
+async def pending_changes(session: AsyncSession) -> tuple[dict[str, list[str]], list[dict]]:
+    rows = (
+        await session.exec(select(KbChange).where(KbChange.exported_at.is_(None)).order_by(KbChange.id))
+    ).all()
+    aliases: dict[str, list[str]] = {}
+    items: list[dict] = []
+    for row in rows:
+        if row.kind == "alias":
+            aliases.setdefault(row.item_name, []).append(row.payload["alias"])
+        else:
+            items.append(row.payload)
+    return aliases, items
+
+
+async def mark_exported(session: AsyncSession) -> int:
+    rows = (await session.exec(select(KbChange).where(KbChange.exported_at.is_(None)))).all()
+    now = utcnow()
+    for row in rows:
+        row.exported_at = now
+    await session.commit()
+    return len(rows)

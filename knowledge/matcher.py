@@ -1,0 +1,802 @@
+"""Indexes over item surface forms and the classification of a question.
+
+Matching tiers, strongest first (the first "sure" answer wins; otherwise the first
+"likely" one; otherwise the did-you-mean candidates gathered on the way):
+
+1. exact name/alias (normalised: width, Traditional, case, punctuation) and English
+   (articles, plural) on the question text, then on its core (state words removed);
+2. typed pinyin ("dianchi", "dian4 chi2"), fuzzy pinyin (z/zh, n/l, in/ing), initials ("dc");
+3. containment: a known name inside the question ("用过的电池", "塑料矿泉水瓶子");
+4. homophones / input-method errors: pinyin of the Chinese question ("电尺" -> 电池);
+5. typos: rapidfuzz on candidates prefiltered by a character n-gram inverted index;
+6. reverse containment (question is part of names): did-you-mean only.
+
+Nothing here guesses a category for text that matched no item.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from pypinyin import lazy_pinyin
+from pypinyin.constants import PHRASES_DICT as _PHRASES_DICT
+from pypinyin.pinyin_dict import pinyin_dict as _PINYIN_DICT
+from rapidfuzz import fuzz
+
+from .normalize import (
+    FILLERS,
+    QueryPart,
+    en_key,
+    find_states,
+    has_cjk,
+    is_chitchat,
+    is_latin_text,
+    looks_like_url,
+    normalize,
+    parse_query,
+    state_tags_of,
+    STATE_PHRASES_ZH,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .schema import Condition, Item
+
+SURE, LIKELY, AMBIGUOUS, UNKNOWN = "sure", "likely", "ambiguous", "unknown"
+MAX_ALTERNATIVES = 3
+
+# Fuzzy thresholds (rapidfuzz ratio, 0..100)
+FUZZY_LIKELY_CJK = 80.0
+FUZZY_LIKELY_LATIN = 85.0
+FUZZY_SUGGEST = 60.0
+FUZZY_SUGGEST_LATIN = 70.0
+FUZZY_MARGIN = 6.0
+GRAM_STOP = 3000  # n-grams with longer posting lists are skipped when rarer ones exist
+FUZZY_CANDIDATES = 40
+HOMOPHONE_MIN_SYLLABLES = 4
+MAX_FUZZY_CHARS = 30  # longer parts skip homophone/typo/reverse matching
+MAX_QUERY_CHARS = 500  # longer messages are not sorting questions
+SCAN_CAP = 60000  # forms scanned for one-character inline searches
+
+
+_EDGE_TOKENS = sorted(
+    {p for p in STATE_PHRASES_ZH} | set(FILLERS) | set("废旧脏破坏空"), key=len, reverse=True
+)
+
+# --- pinyin helpers --------------------------------------------------------------
+
+@lru_cache(maxsize=None)
+def _char_pinyin(ch: str) -> str | None:
+    """Default reading of a character (what lazy_pinyin gives it alone)."""
+    if ord(ch) not in _PINYIN_DICT:
+        return None
+    return lazy_pinyin(ch)[0]
+
+
+def _has_phrase(text: str) -> bool:
+    """Whether pypinyin's phrase dictionary (polyphone phrases) covers part of text."""
+    n = len(text)
+    for i in range(n - 1):
+        for j in range(i + 2, n + 1):
+            if text[i:j] in _PHRASES_DICT:
+                return True
+    return False
+
+
+@lru_cache(maxsize=262144)
+def syllables(text: str) -> tuple[str, ...]:
+    """Toneless pinyin syllables of normalised text; non-CJK runs kept as tokens."""
+    if _cjk_only(text) and not _has_phrase(text):
+        # fast path, same result as lazy_pinyin: with no dictionary phrase inside,
+        # its segmentation falls back to each character's default reading
+        fast = [_char_pinyin(c) for c in text]
+        if None not in fast:
+            return tuple(fast)  # type: ignore[arg-type]
+    out: list[str] = []
+    for tok in lazy_pinyin(text, errors=lambda s: [s]):
+        tok = tok.strip()
+        if not tok:
+            continue
+        if has_cjk(tok):  # unknown rare character: keep it as is
+            out.append(tok)
+        else:
+            out.extend(t for t in tok.split() if t)
+    return tuple(out)
+
+
+_FUZZY_INITIAL = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("l", "n"))
+_FUZZY_FINAL = (("ing", "in"), ("eng", "en"), ("ang", "an"))
+
+
+@lru_cache(maxsize=65536)
+def fuzzy_syllable(s: str) -> str:
+    for a, b in _FUZZY_INITIAL:
+        if s.startswith(a):
+            s = b + s[len(a):]
+            break
+    for a, b in _FUZZY_FINAL:
+        if s.endswith(a):
+            s = s[: -len(a)] + b
+            break
+    return s
+
+
+_TONE_RE = re.compile(r"[1-5]")
+_PINYIN_QUERY_RE = re.compile(r"^[a-zv1-5' ]+$")
+_INITIAL_LETTERS = set("bpmfdtnlgkhjqxzcsrywaoe")
+
+
+_CJK_ONLY_RE = re.compile("^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]+$")
+
+
+def _cjk_only(text: str) -> bool:
+    return _CJK_ONLY_RE.match(text) is not None
+
+
+# --- results -------------------------------------------------------------------------
+
+@dataclass
+class Verdict:
+    query: str
+    category: str | None = None
+    item: str | None = None
+    stream: str | None = None
+    confidence: str = UNKNOWN
+    alternatives: list[dict[str, Any]] = field(default_factory=list)
+    items: list["Verdict"] = field(default_factory=list)
+    condition: dict[str, str | None] | None = None
+    tip: dict[str, str | None] | None = None
+    note: dict[str, str | None] | None = None
+    conditions_available: list[dict[str, str | None]] = field(default_factory=list)
+    method: str | None = None  # exact | alias | english | pinyin | initials | containment | homophone | fuzzy
+
+    @property
+    def answered(self) -> bool:
+        return self.confidence in (SURE, LIKELY)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["items"] = [v.to_dict() for v in self.items]
+        return d
+
+    def to_json_obj(self) -> dict[str, Any]:
+        """The compact line format of `kb classify`."""
+        d: dict[str, Any] = {
+            "query": self.query,
+            "category": self.category,
+            "item": self.item,
+            "stream": self.stream,
+            "confidence": self.confidence,
+            "alternatives": self.alternatives,
+        }
+        if self.items:
+            d["items"] = [
+                {k: v for k, v in x.to_json_obj().items() if k != "items"} for x in self.items
+            ]
+        return d
+
+
+@dataclass
+class SearchHit:
+    item: "Item"
+    score: float
+    matched: str  # the surface form that matched
+
+
+@dataclass
+class _Match:
+    confidence: str
+    ids: list[int]  # best first; for sure/likely ids[0] is the answer
+    method: str
+    remainder: str = ""  # query words outside the matched form (state words)
+
+
+# --- the index ---------------------------------------------------------------------------
+
+class Matcher:
+    """All lookup structures. Items are referenced by their index in `items`."""
+
+    def __init__(self) -> None:
+        self.items: list[Item] = []
+        self.exact: dict[str, list[int]] = {}  # normalised form -> item ids
+        self.pinyin: dict[str, set[int]] = {}  # "dianchi" -> ids (forms of >= 2 syllables)
+        self.fuzzy_pinyin: dict[str, set[int]] = {}
+        self.initials: dict[str, set[int]] = {}
+        self.form_keys: list[str] = []  # form id -> key
+        self.form_item: list[int] = []  # form id -> item id
+        self.grams: dict[str, list[int]] = {}  # n-gram -> form ids
+        self.max_form_len = 1
+        self.name_key: dict[str, int] = {}  # normalised canonical name -> id
+        self._bulk = False
+
+    def begin_bulk(self) -> None:
+        """Faster loading: postings are appended and sorted once by end_bulk()."""
+        self._bulk = True
+
+    def end_bulk(self) -> None:
+        self._bulk = False
+        flen = self._form_len
+        for post in self.grams.values():
+            if len(post) > 1:
+                post.sort(key=flen)  # stable: equal lengths keep load order
+
+    # -- building --
+    def add(self, item: Item) -> int:
+        iid = len(self.items)
+        self.items.append(item)
+        self.name_key.setdefault(normalize(item.name), iid)
+        for form in [item.name, *item.aliases]:
+            self.add_form(iid, form)
+        for form in item.en:
+            self.add_form(iid, form, english=True)
+        return iid
+
+    def keys_of(self, form: str, english: bool = False) -> list[str]:
+        keys = [normalize(form)]
+        if english or is_latin_text(keys[0]):
+            k = en_key(form)
+            if k and k not in keys:
+                keys.append(k)
+        return [k for k in keys if k]
+
+    def add_form(self, iid: int, form: str, english: bool = False) -> None:
+        for key in self.keys_of(form, english):
+            ids = self.exact.setdefault(key, [])
+            if iid in ids:
+                continue
+            ids.append(iid)
+            fid = len(self.form_keys)
+            self.form_keys.append(key)
+            self.form_item.append(iid)
+            klen = len(key)
+            for g in self._grams(key):
+                post = self.grams.get(g)
+                if post is None:
+                    self.grams[g] = [fid]
+                elif self._bulk or klen >= len(self.form_keys[post[-1]]):
+                    post.append(fid)  # bulk loads are sorted once in end_bulk()
+                else:  # keep postings sorted by form length: shortest forms first
+                    bisect.insort_right(post, fid, key=self._form_len)
+            self.max_form_len = max(self.max_form_len, len(key))
+            if has_cjk(key):
+                syl = syllables(key)
+                if len(syl) >= 2:
+                    self.pinyin.setdefault("".join(syl), set()).add(iid)
+                    self.fuzzy_pinyin.setdefault("".join(fuzzy_syllable(s) for s in syl), set()).add(iid)
+                    if _cjk_only(key):
+                        self.initials.setdefault("".join(s[0] for s in syl), set()).add(iid)
+
+    def _form_len(self, fid: int) -> int:
+        return len(self.form_keys[fid])
+
+    @staticmethod
+    def _grams(key: str) -> set[str]:
+        if has_cjk(key):
+            s = key.replace(" ", "")
+            g = {s[i : i + 2] for i in range(len(s) - 1)}
+            g |= {s[i] + "_" + s[i + 2] for i in range(len(s) - 2)}  # skip-grams catch 1-char substitutions
+            if len(s) == 1:
+                g.add(s)
+            return g
+        s = f" {key} "
+        return {s[i : i + 3] for i in range(len(s) - 2)}
+
+    # -- lookups --
+    def lookup(self, text: str) -> list[int]:
+        if not text:
+            return []
+        ids = self.exact.get(text)
+        if ids:
+            return ids
+        if is_latin_text(text):
+            ids = self.exact.get(en_key(text))
+            if ids:
+                return ids
+        return []
+
+    def fuzzy_candidates(self, key: str, limit: int = FUZZY_CANDIDATES) -> list[tuple[float, int]]:
+        """(score, form id) for forms sharing n-grams with key, best first."""
+        grams = self._grams(key)
+        postings = [(g, self.grams[g]) for g in grams if g in self.grams]
+        if not postings:
+            return []
+        postings.sort(key=lambda p: len(p[1]))
+        rare = [p for p in postings if len(p[1]) <= GRAM_STOP]
+        # Only frequent grams ("塑料" at 50k items): the shortest forms of the rarest gram
+        # (postings are sorted by form length) are the best-scoring candidates anyway.
+        use = rare if rare else [(postings[0][0], postings[0][1][:GRAM_STOP])]
+        counts: Counter[int] = Counter()
+        for _, fids in use:
+            counts.update(fids)
+        top = counts.most_common(limit * 3)
+        scored = []
+        for fid, _n in top:
+            scored.append((fuzz.ratio(key, self.form_keys[fid]), fid))
+        scored.sort(key=lambda x: (-x[0], len(self.form_keys[x[1]])))
+        return scored[:limit]
+
+    # -- classification of one item part --
+    def match_part(self, part: QueryPart) -> _Match | None:
+        text, core = part.text, part.core
+        if not text or is_chitchat(text) or (core and is_chitchat(core)):
+            return None
+        if text.replace(" ", "").isdigit():
+            return None
+        pending: list[_Match] = []
+
+        # 1. exact / alias / English
+        for cand, rem in ((text, ""), (core, self._remainder(text, core))):
+            ids = self.lookup(cand)
+            if ids:
+                method = "english" if is_latin_text(cand) else (
+                    "exact" if self.name_key.get(cand) == ids[0] else "alias")
+                if method == "alias" and not rem:
+                    # an alias that states a state ("吃剩的外卖盒") selects the condition
+                    rem = " ".join(find_states(cand)[0])
+                if len(ids) == 1:
+                    return _Match(SURE, ids, method, rem)
+                pending.append(_Match(AMBIGUOUS, ids, method, rem))
+                break
+
+        # 2. typed pinyin / initials
+        if part.latin and _PINYIN_QUERY_RE.match(text):
+            m = self._match_typed_pinyin(text)
+            if m:
+                if m.confidence in (SURE, LIKELY):
+                    return m
+                pending.append(m)
+
+        # 3. containment
+        m = self._match_containment(text)
+        if m:
+            if m.confidence == SURE:
+                return m
+            pending.append(m)
+
+        long_text = len(text) > MAX_FUZZY_CHARS  # pasted paragraphs: cheap paths only
+
+        # 4. homophones (Chinese questions only)
+        if has_cjk(text) and not long_text:
+            for cand in dict.fromkeys((text, core)):
+                m = self._match_homophone(cand, text)
+                if m:
+                    if m.confidence == LIKELY and not any(p.confidence == LIKELY for p in pending):
+                        pending.insert(0, m)
+                    else:
+                        pending.append(m)
+                    break
+
+        likely = [p for p in pending if p.confidence == LIKELY]
+        if likely:
+            return likely[0]
+
+        # 5. typos
+        m = None if long_text else self._match_fuzzy(core or text)
+        if m:
+            if m.confidence == LIKELY:
+                return m
+            pending.append(m)
+
+        # 6. reverse containment: question is a part of longer names
+        m = None if long_text else self._match_reverse(core or text)
+        if m:
+            pending.append(m)
+
+        if pending:
+            ids: list[int] = []
+            for p in pending:
+                for i in p.ids:
+                    if i not in ids:
+                        ids.append(i)
+            ids = ids[:MAX_ALTERNATIVES]
+            return _Match(AMBIGUOUS, ids, pending[0].method, "")
+        return None
+
+    @staticmethod
+    def _remainder(text: str, inner: str) -> str:
+        if not inner or inner == text:
+            return ""
+        i = text.find(inner)
+        if i < 0:
+            return text
+        sep = "" if has_cjk(text) else " "
+        return (text[:i] + sep + text[i + len(inner):]).strip()
+
+    def _match_typed_pinyin(self, text: str) -> _Match | None:
+        compact = _TONE_RE.sub("", text).replace(" ", "").replace("'", "")
+        if len(compact) < 2:
+            return None
+        ids = self.pinyin.get(compact)
+        if ids:
+            ids_l = sorted(ids)
+            if len(ids_l) == 1:
+                n_syl = len(syllables(self.items[ids_l[0]].name))
+                return _Match(SURE if n_syl >= 3 else LIKELY, ids_l, "pinyin")
+            return _Match(AMBIGUOUS, ids_l, "pinyin", "")
+        # fuzzy pinyin needs syllables: segment the typed string greedily
+        syl = _segment_pinyin(compact)
+        if syl and len(syl) >= 2:
+            ids = self.fuzzy_pinyin.get("".join(fuzzy_syllable(s) for s in syl))
+            if ids:
+                ids_l = sorted(ids)
+                if len(ids_l) == 1:
+                    return _Match(LIKELY, ids_l, "pinyin")
+                return _Match(AMBIGUOUS, ids_l, "pinyin", "")
+        # initials ("dc"): only for strings that are not pinyin themselves ("wo", "ni")
+        if (2 <= len(compact) <= 4 and " " not in text and set(compact) <= _INITIAL_LETTERS
+                and _segment_pinyin(compact) is None):
+            ids = self.initials.get(compact)
+            if ids and len(ids) == 1:
+                return _Match(LIKELY, sorted(ids), "initials")
+        return None
+
+    @staticmethod
+    def _strip_fillers(text: str) -> str:
+        """Chinese text without the state phrases and filler words at its edges
+        ("装修剩下的" -> "装修"; "帮我叫个" -> "帮我叫")."""
+        toks = _EDGE_TOKENS
+        changed = True
+        while changed and text:
+            changed = False
+            for t in toks:
+                if text.startswith(t):
+                    text = text[len(t):]
+                    changed = True
+                    break
+                if text.endswith(t):
+                    text = text[: -len(t)]
+                    changed = True
+                    break
+        return text
+
+    def _explained(self, item: Item, rem: str) -> bool:
+        """The words around the name are one of the item's condition words plus fillers
+        ("没喝完的" + 塑料瓶 when 塑料瓶 has a condition for 没喝完)."""
+        if not item.conditions or not rem or not has_cjk(rem):
+            return False
+        words = sorted({normalize(w) for c in item.conditions for w in c.when if has_cjk(w)}, key=len, reverse=True)
+        hit = False
+        for w in words:
+            if w and w in rem:
+                rem = rem.replace(w, "")
+                hit = True
+        return hit and self._is_filler(rem)
+
+    def _is_filler(self, rem: str) -> bool:
+        """True if the words around a matched name do not change what the item is."""
+        if not rem:
+            return True
+        if has_cjk(rem):
+            return self._strip_fillers(rem) == ""
+        words = [w for w in rem.split() if w not in ("a", "an", "the", "my", "some", "of", "with", "old")]
+        r = " ".join(words)
+        states, _ = find_states(r)
+        for st in states:
+            r = (" " + r + " ").replace(f" {st} ", " ").strip()
+        return r == ""
+
+    def _conflicting_forms(self, s: str, start: int, length: int, iid: int) -> bool:
+        """Another known name in the modifier or overlapping the match, of another
+        category ("药水玻璃瓶": 药水; "碘酒瓶": 碘酒 over 酒瓶)."""
+        cat = self.items[iid].category
+        end = start + length
+        n = len(s)
+        for i in range(0, n):
+            for j in range(i + 2, min(n, i + self.max_form_len) + 1):
+                if i >= start and j <= end:
+                    continue  # inside the match itself
+                if j <= start or (i < end and j > end) or (i < start < j):
+                    ids = self.exact.get(s[i:j])
+                    if ids and any(self.items[k].category != cat for k in ids):
+                        return True
+        return False
+
+    def _match_containment(self, text: str) -> _Match | None:
+        if has_cjk(text):
+            s = text
+            n = len(s)
+            best: tuple[int, int, int] | None = None  # (length, is_suffix, start)
+            for length in range(min(n - 1, self.max_form_len), 0, -1):
+                for start in range(0, n - length + 1):
+                    sub = s[start : start + length]
+                    if sub in self.exact and has_cjk(sub):
+                        is_suffix = int(start + length == n)
+                        cand = (length, is_suffix, start)
+                        if best is None or cand[:2] > best[:2]:
+                            best = cand
+                if best is not None:
+                    break
+            if best is None:
+                return None
+            length, is_suffix, start = best
+            sub = s[start : start + length]
+            ids = self.exact[sub]
+            rem = (s[:start] + s[start + length :]).strip()
+            filler = self._is_filler(rem) or (len(ids) == 1 and self._explained(self.items[ids[0]], rem))
+            if length == 1 and not filler:
+                return None
+            if len(ids) > 1:
+                return _Match(AMBIGUOUS, list(ids), "containment", rem)
+            if filler:
+                return _Match(SURE, list(ids), "containment", rem)
+            head = s[start + length :].strip()
+            modifier = s[:start]
+            short = len(self._strip_fillers(modifier)) <= length
+            if ((is_suffix or self._is_filler(head)) and length >= 2
+                    and (short or self.pick_condition(self.items[ids[0]], modifier) is not None)
+                    and not self._conflicting_forms(s, start, length, ids[0])):
+                # head noun kept ("塑料矿泉水瓶子" -> 矿泉水瓶): a short modifier before it
+                # that names nothing of another category does not change the item
+                return _Match(LIKELY, list(ids), "containment", modifier)
+            return _Match(AMBIGUOUS, list(ids), "containment", rem)
+        # English: token n-grams
+        words = en_key(text).split()
+        n = len(words)
+        for length in range(n - 1, 0, -1):
+            for start in range(0, n - length + 1):
+                sub = " ".join(words[start : start + length])
+                ids = self.exact.get(sub)
+                if not ids:
+                    continue
+                rem = " ".join(words[:start] + words[start + length :])
+                if len(ids) > 1:
+                    return _Match(AMBIGUOUS, list(ids), "containment", rem)
+                if self._is_filler(rem):
+                    return _Match(SURE, list(ids), "containment", rem)
+                if start + length == n and length >= 1 and len(sub) >= 4:
+                    return _Match(LIKELY, list(ids), "containment", rem)
+                return _Match(AMBIGUOUS, list(ids), "containment", rem)
+        return None
+
+    def _match_homophone(self, cand: str, text: str) -> _Match | None:
+        """Same pinyin, other characters ("电尺" -> 电池).
+
+        Two or three syllables collide with real, different words far too often
+        (滑板/花瓣, 项链/湘莲, 衣架/衣夹): those only give a did-you-mean. From four
+        syllables on ("矿泉水平" -> 矿泉水瓶) a unique match is answered as likely.
+        """
+        syl = syllables(cand)
+        if len(syl) < 2:
+            return None
+        ids = self.pinyin.get("".join(syl))
+        if not ids:
+            ids = self.fuzzy_pinyin.get("".join(fuzzy_syllable(s) for s in syl))
+        if ids:
+            ids_l = sorted(ids)
+            if len(ids_l) == 1 and len(syl) >= HOMOPHONE_MIN_SYLLABLES:
+                return _Match(LIKELY, ids_l, "homophone", self._remainder(text, cand))
+            return _Match(AMBIGUOUS, ids_l, "homophone", "")
+        # pinyin containment: a known name's pinyin inside the question's pinyin
+        for length in range(len(syl) - 1, 1, -1):
+            for start in range(0, len(syl) - length + 1):
+                found = self.pinyin.get("".join(syl[start : start + length]))
+                if not found:
+                    continue
+                if (length >= HOMOPHONE_MIN_SYLLABLES and len(found) == 1 and _cjk_only(cand)
+                        and len(cand) == len(syl)):
+                    rem = cand[:start] + cand[start + length :]
+                    if self._is_filler(rem):
+                        return _Match(LIKELY, sorted(found), "homophone", rem)
+                return _Match(AMBIGUOUS, sorted(found), "homophone", "")
+        return None
+
+    def _match_fuzzy(self, key: str) -> _Match | None:
+        if not key:
+            return None
+        latin = not has_cjk(key)
+        if latin:
+            key = en_key(key)
+            if len(key) < 4:
+                return None
+        elif len(key) < 2:
+            return None
+        scored = self.fuzzy_candidates(key)
+        if not scored:
+            return None
+        best_by_item: dict[int, float] = {}
+        for score, fid in scored:
+            iid = self.form_item[fid]
+            if score > best_by_item.get(iid, -1):
+                best_by_item[iid] = score
+        ranked = sorted(best_by_item.items(), key=lambda x: -x[1])
+        top_id, top = ranked[0]
+        second = ranked[1][1] if len(ranked) > 1 else 0.0
+        likely_thr = FUZZY_LIKELY_LATIN if latin else FUZZY_LIKELY_CJK
+        # A name inside the question (or the question inside a name) is containment's
+        # business: "电池盒" is not a typo of 电池. Fuzzy answers only substitutions/swaps.
+        top_forms = [self.form_keys[fid] for s, fid in scored if self.form_item[fid] == top_id and s == top]
+        nested = any(f in key or key in f for f in top_forms)
+        # Chinese: a one-character difference between real words is another item
+        # (塑料饭盒/塑料鞋盒), and IME errors are homophones: suggest only.
+        if (latin and top >= likely_thr and top - second >= FUZZY_MARGIN and not nested):
+            return _Match(LIKELY, [top_id], "fuzzy")
+        floor = FUZZY_SUGGEST_LATIN if latin else FUZZY_SUGGEST
+        close = [iid for iid, s in ranked if s >= floor and s >= top - 15][:MAX_ALTERNATIVES]
+        if close:
+            return _Match(AMBIGUOUS, close, "fuzzy", "")
+        return None
+
+    def _containing(self, key: str, limit: int) -> list[int]:
+        """Form ids whose key contains `key`, shortest first (bounded work)."""
+        if has_cjk(key):
+            grams = [g for g in self._grams(key) if "_" not in g] if len(key) >= 2 else [key]
+        elif len(key) >= 3:  # trigrams inside the word, no end padding: "batt" is in "battery"
+            grams = [key[i : i + 3] for i in range(len(key) - 2)]
+        else:
+            return []
+        postings = [self.grams.get(g) for g in grams]
+        if not postings or any(not p for p in postings):
+            return []
+        shortest = min(postings, key=len)
+        out: list[int] = []
+        for fid in shortest[: GRAM_STOP * 2]:
+            if key in self.form_keys[fid]:
+                out.append(fid)
+                if len(out) >= limit:
+                    break
+        return out
+
+    def _match_reverse(self, key: str) -> _Match | None:
+        if len(key) < 2 or not has_cjk(key):
+            return None
+        ids: list[int] = []
+        for f in self._containing(key, 20):
+            iid = self.form_item[f]
+            if iid not in ids:
+                ids.append(iid)
+        if not ids:
+            return None
+        return _Match(AMBIGUOUS, ids[:MAX_ALTERNATIVES], "containment", "")
+
+    # -- conditions and verdicts --
+    def pick_condition(self, item: Item, remainder: str) -> Condition | None:
+        if not item.conditions or not remainder:
+            return None
+        rem = normalize(remainder)
+        _, tags = find_states(rem)
+        tags |= state_tags_of(rem) if len(rem) == 1 else set()
+        latin_rem = f" {en_key(rem)} "
+        for cond in item.conditions:  # literal state words first
+            for w in cond.when:
+                wn = normalize(w)
+                if not wn:
+                    continue
+                if has_cjk(wn) and wn in rem:
+                    return cond
+                if not has_cjk(wn) and f" {en_key(wn)} " in latin_rem:
+                    return cond
+        if tags:
+            for cond in item.conditions:
+                for w in cond.when:
+                    if state_tags_of(w) & tags:
+                        return cond
+        return None
+
+    def verdict_for(self, query: str, m: _Match | None) -> Verdict:
+        if m is None:
+            return Verdict(query=query)
+        alts = [
+            {"item": self.items[i].name, "category": self.items[i].category.value} for i in m.ids
+        ]
+        if m.confidence == AMBIGUOUS:
+            return Verdict(query=query, category=None, confidence=AMBIGUOUS,
+                           alternatives=alts[:MAX_ALTERNATIVES], method=m.method)
+        item = self.items[m.ids[0]]
+        cond = self.pick_condition(item, m.remainder)
+        category = (cond.category if cond else item.category).value
+        stream = cond.stream if cond and cond.stream else item.stream
+        tip = cond.tip if cond and cond.tip else item.tip
+        note = cond.note if cond and cond.note else item.note
+        return Verdict(
+            query=query,
+            category=category,
+            item=item.name,
+            stream=stream.value if stream else None,
+            confidence=m.confidence,
+            alternatives=alts[1:],
+            condition=cond.label.as_dict() if cond and cond.label else None,
+            tip=tip.as_dict() if tip else None,
+            note=note.as_dict() if note else None,
+            conditions_available=[c.label.as_dict() for c in item.conditions if c.label],
+            method=m.method,
+        )
+
+    def classify(self, query: str) -> Verdict:
+        if (not query or not query.strip() or len(query) > MAX_QUERY_CHARS or looks_like_url(query)
+                or query.lstrip()[:1] in ("/", "@")):
+            return Verdict(query=query)  # empty, links, bot commands and mentions
+        whole, parts = parse_query(query)
+        if whole is None:
+            return Verdict(query=query)
+        if parts:
+            # "你好，电池是什么垃圾" / "hi, where do batteries go": greetings are not items
+            kept = [p for p in parts if not (is_chitchat(p.text) or is_chitchat(p.core))]
+            if len(kept) == 1:
+                return self.verdict_for(query, self.match_part(kept[0]))
+            parts = kept or parts
+            # the whole message may itself be one name ("和服", "纸、笔套装" as an alias)
+            wm = None
+            ids = self.lookup(whole.text) or self.lookup(whole.core)
+            if len(ids) == 1:
+                wm = _Match(SURE, ids, "exact", self._remainder(whole.text, whole.core))
+            if wm is None:
+                verdicts = [self.verdict_for(p.raw.strip(), self.match_part(p)) for p in parts]
+                first = verdicts[0]
+                first.query = query
+                first.items = verdicts[1:]
+                return first
+            return self.verdict_for(query, wm)
+        return self.verdict_for(query, self.match_part(whole))
+
+    # -- inline search --
+    def search(self, query: str, limit: int = 10) -> list[SearchHit]:
+        whole, _ = parse_query(query) if query and query.strip() else (None, [])
+        if whole is None:
+            return []
+        key = whole.core or whole.text
+        scores: dict[int, tuple[float, str]] = {}
+
+        def offer(iid: int, score: float, form: str) -> None:
+            if score > scores.get(iid, (-1.0, ""))[0]:
+                scores[iid] = (score, form)
+
+        for k in dict.fromkeys((whole.text, key)):
+            for iid in self.lookup(k):
+                offer(iid, 100.0, k)
+        m = self.match_part(whole)
+        if m:
+            base = {SURE: 99.0, LIKELY: 95.0, AMBIGUOUS: 80.0}[m.confidence]
+            for rank, iid in enumerate(m.ids):
+                offer(iid, base - rank, self.items[iid].name)
+        # forms starting with / containing the query
+        if len(key) == 1:  # no unigram index: bounded scan, forms starting with the character first
+            found = [f for f, k in enumerate(self.form_keys[:SCAN_CAP]) if key in k]
+            found.sort(key=lambda f: (not self.form_keys[f].startswith(key), len(self.form_keys[f])))
+            fids = found[: limit * 5]
+        else:
+            fids = self._containing(key, limit * 5) if key else []
+        if fids:
+            for f in fids:
+                fk = self.form_keys[f]
+                if key in fk:
+                    s = 90.0 if fk.startswith(key) else 85.0
+                    iid = self.form_item[f]
+                    bonus = 0.3 if self.name_key.get(fk) == iid else 0.0  # canonical name before alias
+                    offer(iid, s - min(len(fk) - len(key), 20) * 0.5 + bonus, fk)
+        for score, fid in self.fuzzy_candidates(key if has_cjk(key) else en_key(key), limit=limit * 2):
+            if score >= FUZZY_SUGGEST:
+                offer(self.form_item[fid], score * 0.8, self.form_keys[fid])
+        ranked = sorted(scores.items(), key=lambda x: (-x[1][0], len(self.items[x[0]].name)))
+        return [SearchHit(self.items[i], s, f) for i, (s, f) in ranked[:limit]]
+
+
+# --- typed pinyin segmentation ---------------------------------------------------------
+
+_INITIALS = ["zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q", "x",
+             "r", "z", "c", "s", "y", "w", ""]
+_FINALS = ["iang", "iong", "uang", "ang", "eng", "ing", "ong", "uan", "ian", "iao", "uai", "ai", "ei",
+           "ao", "ou", "an", "en", "in", "un", "ia", "ie", "iu", "ua", "uo", "ui", "ve", "ue", "er",
+           "a", "o", "e", "i", "u", "v"]
+_SYLLABLES = sorted({i + f for i in _INITIALS for f in _FINALS}, key=len, reverse=True)
+_SYL_SET = set(_SYLLABLES)
+
+
+@lru_cache(maxsize=4096)
+def _segment_pinyin(s: str) -> tuple[str, ...] | None:
+    """Split typed pinyin into syllables (fewest syllables, longest first), None if impossible."""
+    if not s or len(s) > 60:
+        return () if not s else None
+    n = len(s)
+    best: list[tuple[str, ...] | None] = [None] * (n + 1)
+    best[n] = ()
+    for i in range(n - 1, -1, -1):
+        for ln in range(min(6, n - i), 0, -1):
+            rest = best[i + ln]
+            if rest is not None and s[i : i + ln] in _SYL_SET:
+                best[i] = (s[i : i + ln], *rest)
+                break
+    return best[0]

@@ -1,0 +1,118 @@
+"""Sorting answers in the chat: cards, did-you-mean, unknown, feedback, inline mode, logging."""
+
+from __future__ import annotations
+
+from aiogram.methods import AnswerInlineQuery, SendMessage
+from aiogram.types import InlineQuery, Message, Update
+from sqlmodel import select
+
+from knowledge.models import SortFeedback, SortQuery
+from tests.support.fakebot import inline_data, texts
+
+
+async def test_battery_question_gets_a_card_with_the_wuxi_rule(client):
+    calls = await client.person("Li", "zh").send("电池是什么垃圾？")
+    assert len(calls) == 1
+    card = calls[0].text
+    assert "<b>电池</b>" in card and "其他垃圾" in card and "灰色桶" in card
+    assert "无锡" in card  # alkaline cells: Wuxi says residual, and says so
+    assert "充电电池" in card  # "it depends" line for the hazardous kinds
+    assert "❓ 答案不对？" in inline_data(calls[0])
+
+
+async def test_english_question_answered_in_english(client):
+    calls = await client.person("Ann", "en").send("is a pizza box recyclable?")
+    card = calls[0].text
+    assert "pizza box (披萨盒)" in card and "Recyclables" in card and "blue bin" in card
+    assert "It depends" in card and "greasy" in card
+
+
+async def test_state_words_change_the_answer(client):
+    card = (await client.person("Wu", "zh").send("沾了油的披萨盒"))[0].text
+    assert "沾了油污" in card and "其他垃圾" in card and "可回收物" not in card.split("\n")[1]
+
+
+async def test_several_items_get_one_card_each(client):
+    calls = await client.person("Zhao", "zh").send("电池和塑料瓶")
+    assert [c.text.split("\n")[0] for c in calls] == ["<b>电池</b>", "<b>塑料瓶</b>"]
+
+
+async def test_unknown_is_honest_and_logged_for_curators(client, app):
+    calls = await client.person("Qian", "zh").send("火星土壤样本")
+    assert len(calls) == 1
+    text = calls[0].text
+    assert "不会乱猜" in text or "不乱猜" in text
+    for category in ("可回收物", "有害垃圾", "厨余垃圾", "其他垃圾"):
+        assert category not in text
+    async with app.sessions() as session:
+        row = (await session.exec(select(SortQuery))).one()
+    assert row.query == "火星土壤样本" and row.answered is False and row.category is None
+    assert str(client.session.calls[-1].chat_id) not in row.user_hash  # pseudonymised
+
+
+async def test_greetings_and_nonsense_get_no_category(client):
+    for text in ("你好", "hello", "asdfghjkl", "https://example.com/x"):
+        reply = texts(await client.person("Sun", "zh").send(text))[0]
+        for category in ("可回收物", "有害垃圾", "厨余垃圾", "其他垃圾"):
+            assert category not in reply, (text, reply)
+
+
+async def test_wrong_answer_feedback_reaches_the_log(client, app):
+    li = client.person("Li", "zh")
+    calls = await li.send("电池")
+    wrong = inline_data(calls[0])["❓ 答案不对？"]
+    calls = await li.press(wrong)
+    choices = inline_data([c for c in calls if isinstance(c, SendMessage)][0])
+    bot_message = Message.model_validate({"message_id": 9, "date": 0, "chat": li.chat.model_dump(), "text": "x"})
+    calls = await li.press(choices["☣️ 有害垃圾"], bot_message)
+    assert any("感谢" in t or "谢谢" in t for t in texts(calls))
+    async with app.sessions() as session:
+        feedback = (await session.exec(select(SortFeedback))).one()
+    assert (feedback.query, feedback.item, feedback.category, feedback.suggested) == ("电池", "电池", "residual", "hazardous")
+
+
+async def test_forged_feedback_button_is_refused(client, app):
+    li = client.person("Li", "zh")
+    calls = await li.send("电池")
+    wrong = inline_data(calls[0])["❓ 答案不对？"]
+    log_id = wrong.split(":")[-1]
+    mallory = client.person("Mallory", "zh")
+    calls = await mallory.press(f"srt:c:{log_id}.1")
+    assert "失效" in texts(calls)[0]
+    async with app.sessions() as session:
+        assert not (await session.exec(select(SortFeedback))).all()
+
+
+async def test_did_you_mean_buttons_open_the_item(client):
+    zhou = client.person("Zhou", "zh")
+    calls = await zhou.send("盘子")
+    assert "🤔" in calls[0].text
+    options = inline_data(calls[0])
+    assert 2 <= len(options) <= 3
+    name, data = next(iter(options.items()))
+    calls = await zhou.press(data)
+    card = [c for c in calls if isinstance(c, SendMessage)][0].text
+    assert card.startswith(f"<b>{name}</b>")
+
+
+async def test_sort_command_and_menu_button(client):
+    chen = client.person("Chen", "zh")
+    assert "输入物品名称" in texts(await chen.send("/sort"))[0] or "物品" in texts(await chen.send("/sort"))[0]
+    assert "<b>塑料瓶</b>" in texts(await chen.send("/sort 塑料瓶"))[0]
+    assert texts(await chen.send("🔍 分类查询"))
+
+
+async def test_overlong_message_is_refused_kindly(client):
+    reply = texts(await client.person("Lu", "en").send("battery " * 60))[0]
+    assert "just the item's name" in reply
+
+
+async def test_inline_mode_lists_matching_items(client):
+    user = client.person("Inl", "en")
+    query = InlineQuery(id="q1", from_user=user.tg, query="battery", offset="")
+    calls = await client.feed(Update(update_id=client.next_update_id(), inline_query=query))
+    answer = calls[-1]
+    assert isinstance(answer, AnswerInlineQuery)
+    titles = [r.title for r in answer.results]
+    assert titles and titles[0].startswith("battery (电池)")
+    assert "Residual" in answer.results[0].input_message_content.message_text
