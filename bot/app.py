@@ -16,9 +16,12 @@ from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import BotCommand, TelegramObject
 from aiogram.utils.i18n import I18n
+from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.config import Settings
+from bot.features import campaigns as campaigns_feature
+from bot.features import reports as reports_feature
 from bot.handlers import build_router
 from bot.i18n import N_, UserI18nMiddleware, gettext_for, make_i18n
 from bot.middlewares import DbSessionMiddleware, ErrorMiddleware, FloodLimitMiddleware, UserMiddleware
@@ -28,6 +31,8 @@ from knowledge import KnowledgeBase, load_kb
 from knowledge import curation
 
 log = logging.getLogger("wufei")
+
+FEATURES = (reports_feature, campaigns_feature)
 
 # Used when no token is configured and the bot talks to the local sandbox.
 SANDBOX_TOKEN = "123456789:SANDBOX-wufei-local-development"
@@ -65,6 +70,8 @@ class WufeiApp:
     sessions: async_sessionmaker
     i18n: I18n
     kb: KnowledgeBase
+    # Long-lived objects of features (scheduler, sender, media store ...), by name.
+    services: dict[str, Any] = field(default_factory=dict)
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def prepare(self) -> None:
@@ -85,6 +92,28 @@ class WufeiApp:
         except Exception as error:  # the menu is cosmetic: never block start-up on it
             log.warning("could not set the command menu: %s", error)
 
+        for feature in FEATURES:
+            await feature.start(self)
+
+    def web_app(self, *, webhook: bool = False) -> web.Application:
+        """The bot's web server: /healthz, the features' HTTP APIs, and the webhook when asked."""
+        from bot.runner import health_routes
+
+        web_app = web.Application()
+        web_app.add_routes(health_routes(self))
+        for feature in FEATURES:
+            for prefix, sub_app in feature.web_routes(self):
+                web_app.add_subapp(prefix, sub_app)
+        if webhook:
+            from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+
+            SimpleRequestHandler(
+                dispatcher=self.dp,
+                bot=self.bot,
+                secret_token=self.settings.webhook_secret.get_secret_value(),
+            ).register(web_app, path=self.settings.webhook_path)
+        return web_app
+
     async def poll(self) -> None:
         """Long polling until ``stop()``; signals are the caller's business."""
         await self.bot.delete_webhook(drop_pending_updates=False)
@@ -101,6 +130,11 @@ class WufeiApp:
             await self.dp.stop_polling()
         except RuntimeError:
             pass  # polling was not running
+        for feature in reversed(FEATURES):
+            try:
+                await feature.stop(self)
+            except Exception:
+                log.exception("error while stopping %s", feature.__name__)
         await self.dp.storage.close()
         await self.bot.session.close()
         await self.engine.dispose()

@@ -46,8 +46,30 @@ class Settings(BaseSettings):
     flood_limit: int = Field(default=20, ge=1)
     flood_window_s: float = Field(default=10.0, gt=0)
     log_level: str = "INFO"
+    # Public address of the web server (links in Open311 media_url); default http://web_host:web_port
+    public_base_url: HttpUrl | None = None
 
-    @field_validator("bot_token", "webhook_secret", "redis_url", "webhook_base_url", "api_base", mode="before")
+    # Dumping reports
+    report_daily_limit: int = Field(default=5, ge=1)
+    geocoder_url: str = "https://nominatim.openstreetmap.org"
+    geocoder_user_agent: str = "Wufei/0.1 (Jiangyin waste-free city bot)"
+    geocoder_enabled: bool = True
+    boundaries_file: Path | None = None
+    open311_api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    remind_after_h: float = Field(default=24, gt=0)
+    escalate_after_d: float = Field(default=7, gt=0)
+    followup_after_d: float = Field(default=3, gt=0)
+
+    # Campaigns
+    campaign_rate_per_s: float = Field(default=25, gt=0, le=1000)
+    campaign_inflight: int = Field(default=16, ge=1, le=256)
+    campaign_grace_min: float = Field(default=60, ge=0)
+    quiet_hours: str = "21:00-08:00"
+
+    @field_validator(
+        "bot_token", "webhook_secret", "redis_url", "webhook_base_url", "api_base", "public_base_url",
+        "boundaries_file", mode="before",
+    )
     @classmethod
     def _empty_is_none(cls, value):
         return None if isinstance(value, str) and not value.strip() else value
@@ -57,6 +79,28 @@ class Settings(BaseSettings):
     def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not TOKEN_RE.match(value.get_secret_value()):
             raise ValueError("does not look like a token from @BotFather (digits:secret)")
+        return value
+
+    @field_validator("open311_api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value):
+        if isinstance(value, str):
+            return [p for p in re.split(r"[,\s]+", value.strip()) if p]
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError("must look like 21:00-08:00 (or be empty for none)")
+        return value
+
+    @field_validator("boundaries_file")
+    @classmethod
+    def _boundaries_exist(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"no such file: {value}")
         return value
 
     @field_validator("admin_ids", mode="before")
@@ -134,6 +178,12 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def public_url(self) -> str:
+        if self.public_base_url is not None:
+            return str(self.public_base_url).rstrip("/")
+        return f"http://{self.web_host}:{self.web_port}"
 
     @property
     def webhook_url(self) -> str:

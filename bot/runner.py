@@ -12,7 +12,6 @@ import signal
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from sqlalchemy import text
 
 from bot.app import WufeiApp, create_app
@@ -36,7 +35,7 @@ def health_routes(app: WufeiApp) -> web.RouteTableDef:
     return routes
 
 
-async def _serve_web(web_app: web.Application, host: str, port: int) -> web.AppRunner:
+async def serve_web(web_app: web.Application, host: str, port: int) -> web.AppRunner:
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
@@ -68,9 +67,7 @@ async def run_polling(settings: Settings) -> int:
     await app.prepare()
     stop = asyncio.Event()
     install_signal_handlers(stop)
-    web_app = web.Application()
-    web_app.add_routes(health_routes(app))
-    runner = await _serve_web(web_app, settings.web_host, settings.web_port)
+    runner = await serve_web(app.web_app(), settings.web_host, settings.web_port)
     log.info("long polling; health at http://%s:%s/healthz", settings.web_host, settings.web_port)
     try:
         await run_until_stopped(app, stop, app.poll)
@@ -81,14 +78,7 @@ async def run_polling(settings: Settings) -> int:
 
 def build_webhook_app(app: WufeiApp) -> web.Application:
     """Health probe plus Telegram's webhook; requests without the secret-token header get 401."""
-    web_app = web.Application()
-    web_app.add_routes(health_routes(app))
-    SimpleRequestHandler(
-        dispatcher=app.dp,
-        bot=app.bot,
-        secret_token=app.settings.webhook_secret.get_secret_value(),
-    ).register(web_app, path=app.settings.webhook_path)
-    return web_app
+    return app.web_app(webhook=True)
 
 
 async def run_webhook(settings: Settings) -> int:
@@ -97,7 +87,7 @@ async def run_webhook(settings: Settings) -> int:
     stop = asyncio.Event()
     install_signal_handlers(stop)
     web_app = build_webhook_app(app)
-    runner = await _serve_web(web_app, settings.web_host, settings.web_port)
+    runner = await serve_web(web_app, settings.web_host, settings.web_port)
     await app.bot.set_webhook(
         settings.webhook_url,
         secret_token=settings.webhook_secret.get_secret_value(),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.handlers import admin, common, curation, fallback, membership, sorting
+from bot.handlers import admin, campaigns, common, curation, fallback, membership, reports, sorting
 
 
 def build_router() -> Router:
@@ -18,6 +18,8 @@ def build_router() -> Router:
         membership.build(),
         admin.build(),
         curation.build(),
+        reports.build(),
+        campaigns.build(),
         sorting.build(),  # plain text outside any flow is a sorting question
         fallback.build(),  # must stay last
     )

@@ -16,8 +16,6 @@ from bot.filters import MenuButton
 from bot.keyboards.menu import (
     BTN_HELP,
     BTN_LANGUAGE,
-    BTN_REPORT,
-    BTN_SUBSCRIPTIONS,
     LANGUAGE_NAMES,
     LanguageCb,
     language_keyboard,
@@ -84,20 +82,6 @@ async def cancel(message: Message, state: FSMContext) -> None:
     await message.answer(_("Cancelled. Nothing was sent."), reply_markup=main_menu())
 
 
-async def report_soon(message: Message) -> None:
-    await message.answer(
-        _("📸 Reporting illegal dumping through Wufei opens soon. Thank you for caring!"),
-        reply_markup=main_menu(),
-    )
-
-
-async def subscriptions_soon(message: Message) -> None:
-    await message.answer(
-        _("🔔 Subscriptions to waste-free schools, communities, markets and factories open soon."),
-        reply_markup=main_menu(),
-    )
-
-
 def _html(text: str) -> str:
     return escape(text or "")
 
@@ -111,8 +95,4 @@ def build() -> Router:
     router.message.register(choose_language, Command("language"))
     router.message.register(choose_language, MenuButton(BTN_LANGUAGE))
     router.callback_query.register(set_language, LanguageCb.filter())
-    router.message.register(report_soon, Command("report"))
-    router.message.register(report_soon, MenuButton(BTN_REPORT))
-    router.message.register(subscriptions_soon, Command("subscribe", "subscriptions"))
-    router.message.register(subscriptions_soon, MenuButton(BTN_SUBSCRIPTIONS))
     return router
