@@ -1,0 +1,425 @@
+"""Open311 GeoReport v2 over the reports, as an aiohttp application.
+
+Routes (under ``/open311/v2``; formats ``json`` and ``xml``)::
+
+    GET  /discovery.json
+    GET  /services.{fmt}                 the waste types as services
+    GET  /services/{code}.{fmt}          service definition (attributes: amount, witnessed)
+    GET  /requests.{fmt}                 filters: service_request_id (comma list, overrides the
+                                         others), status (open/closed), service_code, start_date,
+                                         end_date (W3C); default the last 90 days; at most 1000
+    GET  /requests/{ticket}.{fmt}
+    POST /requests.{fmt}                 api_key (query or form), service_code, lat, long required
+    GET  /media/public/<sha256>.jpg      the EXIF-free public copy of a photo
+
+``service_request_id`` is the ticket (``JY-2026-000123``). Status ``open`` = submitted, accepted,
+in_progress; ``closed`` = resolved, rejected. The reporter's identity (Telegram id, names, contact
+fields of a POST) and the licence plate a citizen typed are never exposed or stored from the API;
+``media_url`` points at the public copy only. Service names here are API data (Chinese, with the
+English in the description), not bot UI text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from core.clock import utcnow
+from core.units import unit_name
+from reports import geo
+from reports import service as svc
+from reports.media import SHA_RE, MediaStore
+from reports.models import (
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    Amount,
+    Channel,
+    LocationSource,
+    Report,
+    ReportStatus,
+    WasteType,
+)
+
+PREFIX = "/open311/v2"
+MAX_RESULTS = 1000
+DEFAULT_WINDOW = timedelta(days=90)
+CHINA_TZ = timezone(timedelta(hours=8))
+
+SERVICES: dict[WasteType, tuple[str, str]] = {
+    WasteType.CONSTRUCTION: ("非法倾倒：建筑垃圾", "Illegal dumping: construction waste"),
+    WasteType.HOUSEHOLD: ("非法倾倒：生活垃圾", "Illegal dumping: household waste"),
+    WasteType.BULKY: ("非法倾倒：大件垃圾", "Illegal dumping: bulky waste"),
+    WasteType.INDUSTRIAL: ("非法倾倒：工业固废", "Illegal dumping: industrial solid waste"),
+    WasteType.HAZARDOUS: ("非法倾倒：危险废物", "Illegal dumping: hazardous waste"),
+    WasteType.AGRICULTURAL: ("非法倾倒：农业废弃物", "Illegal dumping: agricultural waste"),
+    WasteType.OTHER: ("非法倾倒：其他", "Illegal dumping: other waste"),
+}
+AMOUNT_NAMES = {
+    Amount.BAGS: "几袋 (a few bags)",
+    Amount.CAR: "一车 (a car load)",
+    Amount.TRUCK: "一卡车 (a truck load)",
+}
+
+SESSIONS_KEY = web.AppKey("sessions", async_sessionmaker)
+CONFIG_KEY = web.AppKey("open311", dict)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering
+# --------------------------------------------------------------------------------------------
+
+
+def w3c(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(CHINA_TZ).replace(microsecond=0).isoformat()
+
+
+def _xml_value(parent: ET.Element, tag: str, value: Any, item_tags: Mapping[str, str]) -> None:
+    node = ET.SubElement(parent, tag)
+    if value is None:
+        return
+    if isinstance(value, list):
+        child_tag = item_tags.get(tag, "item")
+        for item in value:
+            _xml_value(node, child_tag, item, item_tags)
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            _xml_value(node, key, inner, item_tags)
+    elif isinstance(value, bool):
+        node.text = "true" if value else "false"
+    else:
+        node.text = str(value)
+
+
+def to_xml(root: str, item: str | None, payload: Any, item_tags: Mapping[str, str] | None = None) -> bytes:
+    """``payload`` is a list of dicts (each an ``item`` element) or one dict (the root's content)."""
+    tags = dict(item_tags or {})
+    element = ET.Element(root)
+    if isinstance(payload, list):
+        for entry in payload:
+            _xml_value(element, item or "item", entry, tags)
+    else:
+        for key, value in payload.items():
+            _xml_value(element, key, value, tags)
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(element, encoding="utf-8")
+
+
+def respond(fmt: str, payload: Any, root: str, item: str | None, *, status: int = 200,
+            item_tags: Mapping[str, str] | None = None) -> web.Response:
+    if fmt == "xml":
+        return web.Response(body=to_xml(root, item, payload, item_tags), status=status,
+                            content_type="text/xml", charset="utf-8")
+    return web.json_response(payload, status=status)
+
+
+def error_response(fmt: str, status: int, description: str) -> web.Response:
+    return respond(fmt, [{"code": status, "description": description}], "errors", "error", status=status)
+
+
+def service_entry(waste: WasteType) -> dict[str, Any]:
+    name, english = SERVICES[waste]
+    return {
+        "service_code": waste.value,
+        "service_name": name,
+        "description": english,
+        "metadata": True,
+        "type": "realtime",
+        "keywords": "illegal dumping,非法倾倒," + waste.value,
+        "group": "illegal_dumping",
+    }
+
+
+def service_definition(waste: WasteType) -> dict[str, Any]:
+    return {
+        "service_code": waste.value,
+        "attributes": [
+            {
+                "variable": True, "code": "amount", "datatype": "singlevaluelist", "required": False,
+                "datatype_description": None, "order": 1, "description": "How much was dumped",
+                "values": [{"key": a.value, "name": AMOUNT_NAMES[a]} for a in Amount],
+            },
+            {
+                "variable": True, "code": "witnessed", "datatype": "singlevaluelist", "required": False,
+                "datatype_description": None, "order": 2, "description": "Was the dumping seen as it happened",
+                "values": [{"key": "true", "name": "yes"}, {"key": "false", "name": "no"}],
+            },
+        ],
+    }
+
+
+def open311_status(status: ReportStatus) -> str:
+    return "open" if status in OPEN_STATUSES else "closed"
+
+
+def request_entry(report: svc.ReportInfo, media_base: str) -> dict[str, Any]:
+    before = [p for p in report.photos if p.kind == "before"]
+    photo = before[0] if before else (report.photos[0] if report.photos else None)
+    notes = None
+    if report.status == ReportStatus.REJECTED:
+        notes = f"rejected: {report.reject_reason.value if report.reject_reason else 'unspecified'}"
+    elif report.status != ReportStatus.SUBMITTED:
+        notes = report.status.value
+    return {
+        "service_request_id": report.ticket,
+        "status": open311_status(report.status),
+        "status_notes": notes,
+        "service_name": SERVICES[report.waste_type][0],
+        "service_code": report.waste_type.value,
+        "description": report.description,
+        "agency_responsible": unit_name(report.unit_code),
+        "service_notice": None,
+        "requested_datetime": w3c(report.created_at),
+        "updated_datetime": w3c(report.updated_at),
+        "expected_datetime": None,
+        "address": report.address,
+        "address_id": None,
+        "zipcode": None,
+        "lat": report.lat,
+        "long": report.lon,
+        "media_url": f"{media_base}/media/public/{photo.sha256}.jpg" if photo else None,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Handlers
+# --------------------------------------------------------------------------------------------
+
+
+def _fmt(request: web.Request) -> str:
+    return request.match_info.get("fmt", "json")
+
+
+def _check_jurisdiction(request: web.Request, params: Mapping[str, str]) -> None:
+    expected = request.app[CONFIG_KEY]["jurisdiction_id"]
+    given = params.get("jurisdiction_id")
+    if expected and given and given != expected:
+        raise ApiError(404, f"unknown jurisdiction_id: {given}")
+
+
+def _date(params: Mapping[str, str], name: str) -> datetime | None:
+    raw = params.get(name)
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+    except ValueError as error:
+        raise ApiError(400, f"{name} must be a W3C datetime such as 2026-01-01T00:00:00Z") from error
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _csv(params: Mapping[str, str], name: str) -> list[str]:
+    return [part.strip() for part in params.get(name, "").split(",") if part.strip()]
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler):
+    try:
+        return await handler(request)
+    except ApiError as error:
+        return error_response(_fmt(request), error.status, error.description)
+
+
+async def discovery(request: web.Request) -> web.Response:
+    config = request.app[CONFIG_KEY]
+    return web.json_response({
+        "changeset": config["changeset"],
+        "contact": config["contact"],
+        "key_service": config["key_service"],
+        "endpoints": [{
+            "specification": "http://wiki.open311.org/GeoReport_v2",
+            "url": config["base_url"] + PREFIX,
+            "changeset": config["changeset"],
+            "type": "production",
+            "formats": ["application/json", "text/xml"],
+        }],
+    })
+
+
+async def services_list(request: web.Request) -> web.Response:
+    _check_jurisdiction(request, request.query)
+    return respond(_fmt(request), [service_entry(w) for w in WasteType], "services", "service")
+
+
+async def service_def(request: web.Request) -> web.Response:
+    _check_jurisdiction(request, request.query)
+    try:
+        waste = WasteType(request.match_info["code"])
+    except ValueError as error:
+        raise ApiError(404, f"unknown service_code: {request.match_info['code']}") from error
+    return respond(_fmt(request), service_definition(waste), "service_definition", None,
+                   item_tags={"attributes": "attribute", "values": "value"})
+
+
+async def _query_requests(session: AsyncSession, params: Mapping[str, str]) -> list[svc.ReportInfo]:
+    stmt = select(Report)
+    tickets = _csv(params, "service_request_id")
+    if tickets:
+        stmt = stmt.where(col(Report.ticket).in_([t.upper() for t in tickets]))
+    else:
+        statuses: set[str] = set()
+        for value in _csv(params, "status"):
+            if value == "open":
+                statuses |= {s.value for s in OPEN_STATUSES}
+            elif value == "closed":
+                statuses |= {s.value for s in CLOSED_STATUSES}
+            else:
+                raise ApiError(400, f"status must be open or closed, not {value}")
+        if statuses:
+            stmt = stmt.where(col(Report.status).in_(statuses))
+        codes = _csv(params, "service_code")
+        for code in codes:
+            if code not in WasteType.__members__.values():
+                raise ApiError(400, f"unknown service_code: {code}")
+        if codes:
+            stmt = stmt.where(col(Report.waste_type).in_(codes))
+        start, end = _date(params, "start_date"), _date(params, "end_date")
+        if start is None and end is None:
+            end = utcnow()
+            start = end - DEFAULT_WINDOW
+        elif start is None:
+            start = end - DEFAULT_WINDOW
+        elif end is None:
+            end = start + DEFAULT_WINDOW
+        if end < start:
+            raise ApiError(400, "end_date is before start_date")
+        if end - start > DEFAULT_WINDOW:
+            raise ApiError(400, "the date range may not span more than 90 days")
+        stmt = stmt.where(Report.created_at >= start, Report.created_at <= end)
+    stmt = stmt.order_by(col(Report.created_at).desc(), col(Report.id).desc()).limit(MAX_RESULTS)
+    rows = (await session.exec(stmt)).all()
+    return await svc.infos_of(session, rows)
+
+
+async def requests_list(request: web.Request) -> web.Response:
+    _check_jurisdiction(request, request.query)
+    config = request.app[CONFIG_KEY]
+    async with request.app[SESSIONS_KEY]() as session:
+        reports = await _query_requests(session, request.query)
+    payload = [request_entry(r, config["base_url"]) for r in reports]
+    return respond(_fmt(request), payload, "service_requests", "request")
+
+
+async def request_one(request: web.Request) -> web.Response:
+    _check_jurisdiction(request, request.query)
+    config = request.app[CONFIG_KEY]
+    ticket = request.match_info["rid"]
+    _, normalized = svc.parse_ref(ticket)
+    if normalized is None or not re.fullmatch(r"JY-\d{4}-\d{6,}", normalized):
+        raise ApiError(404, f"unknown service_request_id: {ticket}")
+    async with request.app[SESSIONS_KEY]() as session:
+        report = await svc.get(session, normalized)
+    if report is None:
+        raise ApiError(404, f"unknown service_request_id: {ticket}")
+    return respond(_fmt(request), [request_entry(report, config["base_url"])], "service_requests", "request")
+
+
+def _bool(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "y"}
+
+
+async def create_request(request: web.Request) -> web.Response:
+    config = request.app[CONFIG_KEY]
+    form = await request.post()
+    params: dict[str, str] = {k: v for k, v in request.query.items()}
+    params.update({k: v for k, v in form.items() if isinstance(v, str)})
+    _check_jurisdiction(request, params)
+    api_key = params.get("api_key", "")
+    if not api_key or api_key not in config["api_keys"]:
+        raise ApiError(403, "a valid api_key is required")
+    code = params.get("service_code", "").strip()
+    if not code:
+        raise ApiError(400, "service_code is required")
+    try:
+        waste = WasteType(code)
+    except ValueError as error:
+        raise ApiError(400, f"unknown service_code: {code}") from error
+    try:
+        lat, lon = float(params["lat"]), float(params["long"])
+    except (KeyError, ValueError) as error:
+        raise ApiError(400, "lat and long are required (WGS-84 decimal degrees)") from error
+    amount = params.get("attribute[amount]") or None
+    if amount is not None and amount not in Amount.__members__.values():
+        raise ApiError(400, f"attribute[amount] must be one of {', '.join(a.value for a in Amount)}")
+    new = svc.NewReport(
+        lat=lat, lon=lon, location_source=LocationSource.API, waste_type=waste, amount=amount,
+        witnessed=_bool(params.get("attribute[witnessed]")), description=params.get("description"),
+        address=params.get("address_string"), anonymous=True,
+    )
+    async with request.app[SESSIONS_KEY]() as session:
+        try:
+            created = await svc.create_report(
+                session, None, new, (), channel=Channel.OPEN311, router=config["router"], min_photos=0
+            )
+        except svc.ReportError as error:
+            messages = {
+                svc.ReportErrorCode.OUTSIDE_AREA: "the location is outside Jiangyin",
+                svc.ReportErrorCode.BAD_LOCATION: "lat/long out of range",
+                svc.ReportErrorCode.DESCRIPTION_TOO_LONG: f"description longer than {svc.MAX_DESCRIPTION} characters",
+            }
+            raise ApiError(400, messages.get(error.code, error.code.value)) from error
+    payload = [{"service_request_id": created.ticket, "service_notice": None, "account_id": None}]
+    return respond(_fmt(request), payload, "service_requests", "request", status=201)
+
+
+async def public_media(request: web.Request) -> web.StreamResponse:
+    media: MediaStore | None = request.app[CONFIG_KEY]["media"]
+    name = request.match_info["name"]
+    sha = name.removesuffix(".jpg")
+    path = media.public_file(sha) if media is not None and name.endswith(".jpg") and SHA_RE.match(sha) else None
+    if path is None:
+        raise web.HTTPNotFound()
+    return web.FileResponse(path, headers={"Content-Type": "image/jpeg",
+                                           "Cache-Control": "public, max-age=31536000, immutable"})
+
+
+def make_app(
+    sessions: async_sessionmaker[AsyncSession],
+    api_keys: Iterable[str],
+    public_base_url: str,
+    media: MediaStore | None = None,
+    *,
+    jurisdiction_id: str | None = None,
+    router: geo.Router | None = None,
+    contact: str = "",
+    key_service: str = "",
+    changeset: datetime | None = None,
+) -> web.Application:
+    """The Open311 application; ``public_base_url`` is where it is reachable (for media_url and
+    discovery), e.g. ``https://wufei.example.cn``."""
+    app = web.Application(middlewares=[errors_middleware])
+    app[SESSIONS_KEY] = sessions
+    app[CONFIG_KEY] = {
+        "api_keys": frozenset(k for k in api_keys if k),
+        "base_url": public_base_url.rstrip("/"),
+        "media": media,
+        "jurisdiction_id": jurisdiction_id,
+        "router": router,
+        "contact": contact,
+        "key_service": key_service,
+        "changeset": w3c(changeset or datetime(2026, 11, 28, tzinfo=timezone.utc)),
+    }
+    fmt = "{fmt:json|xml}"
+    app.router.add_get(f"{PREFIX}/discovery.json", discovery)
+    app.router.add_get(f"{PREFIX}/services.{fmt}", services_list)
+    app.router.add_get(f"{PREFIX}/services/{{code:[^/.]+}}.{fmt}", service_def)
+    app.router.add_get(f"{PREFIX}/requests.{fmt}", requests_list)
+    app.router.add_post(f"{PREFIX}/requests.{fmt}", create_request)
+    app.router.add_get(f"{PREFIX}/requests/{{rid:[^/.]+}}.{fmt}", request_one)
+    app.router.add_get("/media/public/{name}", public_media)
+    return app
