@@ -164,6 +164,7 @@ def create_app(
     dp = Dispatcher(storage=storage or make_storage(settings))
     dp["settings"] = settings
     dp["sessions"] = sessions
+    dp["cancel_hooks"] = []  # features append async (session, user) -> bool, see handlers.common.cancel
     kb = kb if kb is not None else load_kb()
     dp["kb"] = kb
     dp["item_refs"] = ItemRefs(kb)

@@ -74,11 +74,17 @@ async def set_language(
             )
 
 
-async def cancel(message: Message, state: FSMContext) -> None:
-    if await state.get_state() is None:
+async def cancel(
+    message: Message, state: FSMContext, session: AsyncSession, user: UserInfo, cancel_hooks: list
+) -> None:
+    """Leaves any flow at any step. Features whose drafts live elsewhere (the database) register a
+    hook in ``dp["cancel_hooks"]``: ``async (session, user) -> bool`` (True if it discarded something)."""
+    had_state = await state.get_state() is not None
+    await state.clear()
+    discarded = [await hook(session, user) for hook in cancel_hooks]
+    if not had_state and not any(discarded):
         await message.answer(_("There is nothing to cancel."), reply_markup=main_menu())
         return
-    await state.clear()
     await message.answer(_("Cancelled. Nothing was sent."), reply_markup=main_menu())
 
 
