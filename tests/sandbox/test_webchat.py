@@ -1,0 +1,143 @@
+"""The web chat: its JSON API and live event stream, then the page itself in headless Chromium."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from sandbox.browser import HeadlessChromium, chromium_or_skip
+from sandbox.driver import make_image
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+async def test_page_is_self_contained(server):
+    async with aiohttp.ClientSession() as http:
+        async with http.get(server.webchat_url) as resp:
+            html = await resp.text()
+        async with http.get(f"{server.base_url}/webchat/static/app.js") as resp:
+            js = await resp.text()
+        async with http.get(f"{server.base_url}/webchat/static/style.css") as resp:
+            css = await resp.text()
+    for text in (html, js, css):
+        # nothing is fetched from the internet: no CDN, fonts or tiles
+        assert "//cdn" not in text and "fonts.googleapis" not in text and "https://" not in text.replace(
+            "https://core.telegram.org", "")
+    assert "innerHTML" not in js  # bot HTML is rendered from entities into DOM nodes
+
+
+async def test_webchat_api_and_events(sandbox):
+    server = sandbox.server
+    base = f"{server.base_url}/webchat/api"
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{base}/users", json={"first_name": "Web", "language_code": "en"}) as r:
+            user = (await r.json())["user"]
+        events = await http.get(f"{base}/events")
+        await events.content.readline()  # "retry:" preamble
+
+        async def next_event(kind: str) -> dict:
+            while True:
+                line = (await asyncio.wait_for(events.content.readline(), 5)).decode()
+                if line.startswith("data: "):
+                    event = json.loads(line[6:])
+                    if event["event"] == kind:
+                        return event
+
+        async with http.post(f"{base}/send", json={"user_id": user["id"], "text": "/start"}) as r:
+            assert (await r.json())["ok"]
+        assert (await next_event("message"))["message"]["text"] == "/start"
+        bot_msg = await next_event("message")
+        assert bot_msg["from_bot"] and bot_msg["message"]["reply_markup"]["inline_keyboard"]
+
+        async with http.post(f"{base}/callback", json={
+                "user_id": user["id"], "message_id": bot_msg["message"]["message_id"],
+                "data": "menu:alert"}) as r:
+            assert (await r.json())["ok"]
+        answer = await next_event("callback_answer")
+        assert answer["show_alert"] and answer["text"] == "This is an alert"
+        async with http.post(f"{base}/groups", json={"title": "Empty", "member_ids": []}) as r:
+            assert r.status == 400
+
+        form = aiohttp.FormData()
+        form.add_field("user_id", str(user["id"]))
+        form.add_field("caption", "two bins")
+        form.add_field("photo", make_image(), filename="a.jpg", content_type="image/jpeg")
+        form.add_field("photo", make_image(color="red"), filename="b.jpg", content_type="image/jpeg")
+        async with http.post(f"{base}/photos", data=form) as r:
+            sent = (await r.json())["messages"]
+        assert len(sent) == 2 and sent[0]["media_group_id"] == sent[1]["media_group_id"]
+        async with http.get(f"{server.base_url}/webchat/files/{sent[0]['photo'][-1]['file_id']}") as r:
+            assert r.status == 200 and r.content_type == "image/jpeg"
+
+        async with http.post(f"{base}/location", json={"user_id": user["id"], "latitude": 31.76525,
+                                                       "longitude": 120.25188}) as r:
+            assert (await r.json())["message"]["location"]["latitude"] == pytest.approx(31.76525)
+        async with http.post(f"{base}/send", json={"user_id": user["id"], "text": " "}) as r:
+            assert r.status == 400 and "empty" in (await r.json())["error"]
+
+        async with http.post(f"{base}/groups", json={"title": "Staff", "member_ids": [user["id"]]}) as r:
+            group = (await r.json())["chat"]
+        async with http.post(f"{base}/send", json={"user_id": user["id"], "chat_id": group["id"],
+                                                   "text": "in group"}) as r:
+            assert (await r.json())["ok"]
+        async with http.post(f"{base}/block", json={"user_id": user["id"], "blocked": True}) as r:
+            assert (await r.json())["ok"]
+        async with http.post(f"{base}/send", json={"user_id": user["id"], "text": "hi"}) as r:
+            assert r.status == 400
+        async with http.get(f"{base}/state") as r:
+            state = await r.json()
+        assert any(u["id"] == user["id"] and u["blocked"] for u in state["users"])
+        assert len(state["places"]) == 16 and "GeoNames" in state["places_attribution"]
+        async with http.get(f"{base}/chats/{user['id']}/messages") as r:
+            history = (await r.json())["messages"]
+        assert any(m["from_bot"] for m in history) and any(not m["from_bot"] for m in history)
+        events.close()
+
+
+async def test_browser_inline_buttons_toast_photo_and_location(sandbox, tmp_path):
+    exe = chromium_or_skip()
+    alice = sandbox.user("Alice", lang="en")
+    photo = tmp_path / "bin.jpg"
+    photo.write_bytes(make_image(800, 600, text="bin"))
+    async with HeadlessChromium.launch(exe, width=420, height=820) as browser:  # phone-sized
+        await browser.goto(f"{sandbox.server.webchat_url}?user={alice.id}")
+        await browser.wait_for("document.body.dataset.ready === '1'")
+        # markup typed by a person or echoed by the bot is shown as text, never interpreted
+        await browser.type("#text", '<b>x</b><img src=x onerror="window.pwned=1">')
+        await browser.press_enter()
+        await browser.wait_for("document.querySelectorAll('[data-testid=bot-message]').length === 1")
+        assert await browser.evaluate("document.querySelector('[data-testid=bot-message] .body').textContent") \
+            == '<b>x</b><img src=x onerror="window.pwned=1">'
+        assert await browser.evaluate("!window.pwned && !document.querySelector('.msg img[src=x]')")
+        await browser.type("#text", "/start")
+        await browser.press_enter()
+        await browser.wait_for("document.querySelectorAll('[data-testid=inline-keyboard] button').length === 3")
+        # HTML formatting arrives as entities and is rendered as elements, not markup
+        assert await browser.evaluate("document.querySelector('[data-testid=bot-message] .body b').textContent") == "Welcome"
+        await browser.click("[data-testid=inline-keyboard] button", text="Alert me")
+        await browser.wait_for("document.querySelector('#alert-dialog').open")
+        await browser.click("#alert-dialog button")
+        await browser.click("[data-testid=inline-keyboard] button", text="Report")
+        await browser.wait_for("document.querySelector('.toast')?.textContent === 'Reporting…'")
+        await browser.wait_for("[...document.querySelectorAll('[data-testid=bot-message] .body')]"
+                               ".some(n => n.textContent.startsWith('Send a photo'))")
+        await browser.set_files("#photo-input", [str(photo)])
+        await browser.wait_for("document.querySelectorAll('[data-testid=photo]').length >= 2", timeout=10)
+        await browser.click("#loc-btn")
+        await browser.click("#place-list button", text="南闸")
+        await browser.wait_for("[...document.querySelectorAll('[data-testid=bot-message]')]"
+                               ".some(n => n.textContent.includes('location 31.85529,120.24105'))")
+        # inline mode: "@bot query" shows the bot's results; choosing one sends it
+        await browser.type("#text", "@wufei_sandbox_bot battery")
+        await browser.press_enter()
+        await browser.click("#inline-results div", text="Bin for battery")
+        await browser.wait_for("[...document.querySelectorAll('[data-testid=bot-message]')]"
+                               ".some(n => n.textContent.includes('battery: recyclable'))")
+        await browser.screenshot(ARTIFACTS / "sandbox-webchat-mobile.png")
+        assert not browser.errors, browser.errors
+    texts = [m.content for m in alice.messages()]
+    assert any(t.startswith("photo 800x600") for t in texts)
