@@ -1,0 +1,81 @@
+"""`main.py run` in polling mode, as deployed: a real process talking HTTP to a Bot API server
+(here the sandbox via WUFEI_API_BASE), serving /healthz, stopping cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from sandbox import Limits
+from sandbox.server import SandboxServer
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def test_polling_process_answers_serves_health_and_stops_on_sigterm(tmp_path):
+    server = SandboxServer(host="127.0.0.1", port=0, limits=Limits.relaxed())
+    await server.start()
+    web_port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WUFEI_")}
+    env.update(
+        WUFEI_BOT_TOKEN=server.token,
+        WUFEI_API_BASE=server.base_url,
+        WUFEI_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/wufei.db",
+        WUFEI_WEB_PORT=str(web_port),
+        WUFEI_MEDIA_DIR=str(tmp_path / "media"),
+        WUFEI_GEOCODER_ENABLED="false",
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(ROOT / "main.py"), "run", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        async with aiohttp.ClientSession() as http:
+            health = None
+            for _ in range(300):
+                try:
+                    async with http.get(f"http://127.0.0.1:{web_port}/healthz") as response:
+                        health = (response.status, await response.json())
+                        break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+            assert health == (200, {"status": "ok", "mode": "polling"})
+
+            user = server.create_user("Pat", language_code="en")
+            base = server.webchat_url
+            async with http.post(base + "api/send", json={"user_id": user.id, "text": "/help"}) as r:
+                assert (await r.json())["ok"]
+            answered = False
+            for _ in range(200):
+                async with http.get(base + f"api/chats/{user.id}/messages") as r:
+                    history = (await r.json())["messages"]
+                if any(m["from_bot"] for m in history):
+                    answered = True
+                    break
+                await asyncio.sleep(0.05)
+            assert answered, "the polling process did not answer"
+
+        process.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(process.communicate(), 30)
+        assert process.returncode == 0, output.decode()
+        assert b"Traceback" not in output
+        assert b"shutting down" in output
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await server.stop()
