@@ -26,11 +26,11 @@ def sandbox_settings(tmp_path: Path):
 
 
 @pytest.fixture
-def sandbox_app_factory(sandbox_settings):
+def sandbox_app_factory(sandbox_settings, kb):
     from bot.app import create_app
 
     def factory(api_base: str, token: str):
-        return create_app(sandbox_settings, api_base=api_base, token=token)
+        return create_app(sandbox_settings, api_base=api_base, token=token, kb=kb)
 
     return factory
 
