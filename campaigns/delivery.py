@@ -1,0 +1,633 @@
+"""The delivery engine: an outbox per run, drained by a rate-limited sender.
+
+At run time one outbox row per recipient is written (in batches, one transaction each, idempotent
+thanks to the unique (run_id, user_id)) before anything is sent; the run is then marked
+``outbox_ready`` and its audience is frozen.
+
+The sender drains the pending rows:
+- a global token bucket (default 25 msg/s) shared by every run of the engine;
+- at most one message per chat per ``per_chat_interval`` (1 s), and never two in flight to one chat;
+- an in-flight window of ``window`` rows: a row is marked ``sending`` in a committed transaction
+  before its send starts, and its outcome (``sent``/``blocked``/``failed``/``uncertain``, or back to
+  ``pending`` for a retry) is committed right after. Claims and outcomes are group-committed by one
+  writer loop, and new rows are claimed only when a slot is free *in the database*, so at any
+  instant at most ``window`` rows are ``sending``;
+- errors are typed (below): ``RetryAfter`` pauses the whole sender for that long and retries the
+  row, ``Transient`` retries with exponential backoff up to ``max_attempts``, ``Blocked`` marks the
+  row blocked and the user ``blocked_bot``, ``BadRequest`` fails the row with its reason,
+  ``Uncertain`` (the request may have reached Telegram) marks it uncertain and never retries.
+
+Crash safety: when a run is (re)started, rows left ``sending`` are marked ``uncertain`` and never
+resent, pending ones are sent. So nobody gets one run twice and the uncertain rows of a crash are at
+most ``window``. One process drains a given run at a time (the bot runs one scheduler).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import bindparam, func, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from campaigns.models import Campaign, CampaignRun, CampaignStatus, OutboxRow, OutboxStatus, RunStatus
+from campaigns.subscriptions import Audience, resolve_audience
+from core.clock import utcnow
+from core.models import User
+
+log = logging.getLogger(__name__)
+
+
+# --- what the injected send may raise ------------------------------------------------------------
+
+
+class SendError(Exception):
+    """Base of the errors a send callable raises (the bot maps aiogram's exceptions to these)."""
+
+
+class RetryAfter(SendError):
+    """429 Too Many Requests: nothing was sent; wait ``seconds`` before sending anything."""
+
+    def __init__(self, seconds: float):
+        super().__init__(f"retry after {seconds} s")
+        self.seconds = float(seconds)
+
+
+class Blocked(SendError):
+    """403 Forbidden: the user blocked the bot (or deleted their account)."""
+
+
+class BadRequest(SendError):
+    """400 Bad Request: this message can never be sent to this chat."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Transient(SendError):
+    """Not delivered, safe to try again (5xx, connection refused or reset before the request)."""
+
+
+class Uncertain(SendError):
+    """The request may have reached Telegram (e.g. a timeout waiting for the answer): never retried."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    chat_id: int
+    text: str
+    photo: str | None  # a file_id or URL: send a photo with ``text`` as its caption
+    language: str
+    campaign_id: int
+    run_id: int
+
+
+# Returns the Telegram message id (or None).
+SendCallable = Callable[[OutgoingMessage], Awaitable[int | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryConfig:
+    rate: float = 25.0  # messages per second, all runs together
+    burst: float | None = None  # bucket capacity; default max(2, rate / 50)
+    per_chat_interval: float = 1.0  # seconds between two messages to one chat
+    window: int = 16  # rows in flight (``sending``) at most
+    insert_batch: int = 1000  # outbox rows per insert transaction
+    page_size: int = 2000  # pending rows loaded at a time
+    max_attempts: int = 5  # per row, all errors that retry counted
+    backoff_base: float = 1.0  # seconds; doubled at every transient failure
+    backoff_max: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.rate <= 0 or self.window < 1 or self.max_attempts < 1:
+            raise ValueError("rate > 0, window >= 1 and max_attempts >= 1 are required")
+
+
+@dataclass(frozen=True, slots=True)
+class RunStats:
+    run_id: int
+    campaign_id: int
+    author_id: int
+    status: RunStatus
+    targeted: int
+    sent: int
+    blocked: int
+    failed: int
+    uncertain: int
+    pending: int  # not sent yet (left for a later restart after ``stop``)
+    sending: int  # in flight right now (or left by a crash until the run is restarted)
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+
+class TokenBucket:
+    """A token bucket: ``rate`` tokens a second, at most ``burst`` stored; FIFO among waiters.
+
+    ``pause(seconds)`` stops every acquisition until then (Telegram's retry_after) and drops the
+    stored tokens so that no burst follows the pause.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        burst: float | None = None,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ):
+        self.rate = float(rate)
+        self.capacity = max(1.0, float(burst) if burst is not None else max(2.0, self.rate / 50))
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._tokens = 1.0
+        self._last = monotonic()
+        self._paused_until = 0.0
+        self._paused_after = False
+        self._lock = asyncio.Lock()
+
+    def pause(self, seconds: float) -> None:
+        until = self._monotonic() + max(0.0, seconds)
+        if until > self._paused_until:
+            self._paused_until = until
+            self._paused_after = True
+
+    @property
+    def paused_for(self) -> float:
+        return max(0.0, self._paused_until - self._monotonic())
+
+    def _refill(self, now: float) -> None:
+        if now > self._last:
+            self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
+            self._last = now
+
+    def try_acquire(self) -> bool:
+        """Take a token if one is there now (never while paused)."""
+        now = self._monotonic()
+        if now < self._paused_until:
+            return False
+        if self._paused_after:
+            # No burst after a pause: start again from an empty bucket.
+            self._paused_after = False
+            self._tokens, self._last = 0.0, max(self._last, self._paused_until)
+        self._refill(now)
+        if self._tokens >= 1.0 - 1e-9:  # float time slices must not lose a token
+            self._tokens = max(0.0, self._tokens - 1.0)
+            return True
+        return False
+
+    def wait_time(self) -> float:
+        """Seconds until ``try_acquire`` can succeed."""
+        now = self._monotonic()
+        if now < self._paused_until:
+            return self._paused_until - now + 1.0 / self.rate
+        tokens = self._tokens
+        if now > self._last:
+            tokens = min(self.capacity, tokens + (now - self._last) * self.rate)
+        return max(0.0, (1.0 - tokens) / self.rate)
+
+    async def acquire(self) -> None:
+        """Wait for a token (FIFO among waiters)."""
+        async with self._lock:
+            while not self.try_acquire():
+                await self._sleep(max(self.wait_time(), 1e-4))
+
+
+# --- the engine ----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Item:
+    row_id: int
+    user_id: int
+    language: str
+    attempts: int
+
+
+@dataclass(slots=True)
+class _Outcome:
+    item: _Item
+    status: OutboxStatus  # PENDING = retry later
+    error: str | None = None
+    message_id: int | None = None
+    sent_at: datetime | None = None
+    retry_in: float = 0.0
+
+
+@dataclass(slots=True)
+class _RunState:
+    run_id: int
+    campaign_id: int
+    text_zh: str = ""
+    text_en: str | None = None
+    photo: str | None = None
+    results: list[_Outcome] = field(default_factory=list)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    tasks: dict[asyncio.Task, int] = field(default_factory=dict)  # in flight -> chat id
+
+
+def _insert(session: AsyncSession):
+    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+
+
+_T = OutboxRow.__table__
+_SENT = (
+    update(_T)
+    .where(_T.c.id == bindparam("b_id"))
+    .values(status=OutboxStatus.SENT.value, sent_at=bindparam("b_at"), message_id=bindparam("b_mid"), last_error=None)
+)
+_OTHER = update(_T).where(_T.c.id == bindparam("b_id")).values(status=bindparam("b_status"), last_error=bindparam("b_err"))
+
+
+class DeliveryEngine:
+    """Writes outboxes and drains them. One engine per process; its rate limits span all runs."""
+
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        send: SendCallable,
+        config: DeliveryConfig | None = None,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        monotonic: Callable[[], float] = time.monotonic,
+    ):
+        self.sessions = session_factory
+        self.send = send
+        self.config = config or DeliveryConfig()
+        self.clock = clock
+        self._monotonic = monotonic
+        self.bucket = TokenBucket(self.config.rate, self.config.burst, monotonic=monotonic)
+        self._chat_last: dict[int, float] = {}
+        self._chat_busy: set[int] = set()
+        self._active: dict[int, asyncio.Event] = {}
+        self._stopping = False
+        self._seq = itertools.count()
+
+    # -- public ---------------------------------------------------------------------------------
+
+    async def deliver_run(self, run_id: int) -> RunStats:
+        """Prepare (if needed) and drain the outbox of ``run_id``; returns the run's statistics.
+
+        Safe to call again after a crash or for a finished run. If the run is being delivered
+        already, waits for that delivery instead of starting a second one.
+        """
+        busy = self._active.get(run_id)
+        if busy is not None:
+            await busy.wait()
+            return await self.stats(run_id)
+        done = self._active[run_id] = asyncio.Event()
+        try:
+            return await self._deliver(run_id)
+        finally:
+            done.set()
+            self._active.pop(run_id, None)
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Graceful shutdown: claim nothing more, let sends in flight finish and record them.
+
+        Runs stay ``running`` with their pending rows; ``deliver_run`` after the restart finishes
+        them."""
+        self._stopping = True
+        events = list(self._active.values())
+        if events:
+            await asyncio.wait([asyncio.create_task(e.wait()) for e in events], timeout=timeout)
+
+    @property
+    def active_runs(self) -> frozenset[int]:
+        return frozenset(self._active)
+
+    async def prepare_outbox(self, run_id: int) -> int:
+        """Write one outbox row per recipient (idempotent); returns how many the run targets."""
+        async with self.sessions() as session:
+            run = await session.get(CampaignRun, run_id)
+            if run is None:
+                raise LookupError(f"no run {run_id}")
+            if run.outbox_ready:
+                return run.targeted
+            campaign = await session.get(Campaign, run.campaign_id)
+            recipients = await resolve_audience(session, Audience.from_json(campaign.audience))
+            has_en = bool(campaign.text_en)
+        size = self.config.insert_batch
+        for start in range(0, len(recipients), size):
+            chunk = recipients[start : start + size]
+            async with self.sessions() as session:
+                rows = [
+                    dict(
+                        run_id=run_id,
+                        user_id=r.user_id,
+                        language="en" if has_en and r.language == "en" else "zh",
+                        status=OutboxStatus.PENDING.value,
+                        attempts=0,
+                    )
+                    for r in chunk
+                ]
+                await session.exec(
+                    _insert(session)(OutboxRow).values(rows).on_conflict_do_nothing(index_elements=["run_id", "user_id"])
+                )
+                await session.commit()
+        async with self.sessions() as session:
+            targeted = (
+                await session.exec(select(func.count()).select_from(OutboxRow).where(OutboxRow.run_id == run_id))
+            ).one()
+            run = await session.get(CampaignRun, run_id)
+            run.outbox_ready = True
+            run.targeted = targeted
+            await session.commit()
+        return targeted
+
+    async def stats(self, run_id: int) -> RunStats:
+        async with self.sessions() as session:
+            return await self._stats(session, run_id)
+
+    # -- internals ------------------------------------------------------------------------------
+
+    async def _stats(self, session: AsyncSession, run_id: int) -> RunStats:
+        run = await session.get(CampaignRun, run_id)
+        campaign = await session.get(Campaign, run.campaign_id)
+        counts = dict(
+            (
+                await session.exec(
+                    select(OutboxRow.status, func.count()).where(OutboxRow.run_id == run_id).group_by(OutboxRow.status)
+                )
+            ).all()
+        )
+        return RunStats(
+            run_id=run_id,
+            campaign_id=run.campaign_id,
+            author_id=campaign.author_id,
+            status=RunStatus(run.status),
+            targeted=sum(counts.values()),
+            sent=counts.get(OutboxStatus.SENT.value, 0),
+            blocked=counts.get(OutboxStatus.BLOCKED.value, 0),
+            failed=counts.get(OutboxStatus.FAILED.value, 0),
+            uncertain=counts.get(OutboxStatus.UNCERTAIN.value, 0),
+            pending=counts.get(OutboxStatus.PENDING.value, 0),
+            sending=counts.get(OutboxStatus.SENDING.value, 0),
+            started_at=run.started_at,
+            finished_at=run.finished_at,
+        )
+
+    async def _deliver(self, run_id: int) -> RunStats:
+        async with self.sessions() as session:
+            run = await session.get(CampaignRun, run_id)
+            if run is None:
+                raise LookupError(f"no run {run_id}")
+            if run.status in (RunStatus.DONE.value, RunStatus.MISSED.value):
+                return await self._stats(session, run_id)
+            if run.started_at is None:
+                run.started_at = self.clock()
+            run.status = RunStatus.RUNNING.value
+            # Rows a crash left in flight may have been delivered: never send them again.
+            await session.exec(
+                update(OutboxRow)
+                .where(OutboxRow.run_id == run_id, OutboxRow.status == OutboxStatus.SENDING.value)
+                .values(status=OutboxStatus.UNCERTAIN.value, last_error="interrupted while sending")
+            )
+            await session.commit()
+            ready = run.outbox_ready
+        if not ready:
+            await self.prepare_outbox(run_id)
+        finished = await self._drain(run_id)
+        async with self.sessions() as session:
+            stats = await self._stats(session, run_id)
+            run = await session.get(CampaignRun, run_id)
+            run.sent, run.blocked, run.failed, run.uncertain = stats.sent, stats.blocked, stats.failed, stats.uncertain
+            run.targeted = stats.targeted
+            if finished and stats.pending == 0 and stats.sending == 0:
+                run.status = RunStatus.DONE.value
+                run.finished_at = self.clock()
+            await session.commit()
+            return await self._stats(session, run_id)
+
+    async def _load_campaign(self, session: AsyncSession, state: _RunState) -> bool:
+        """Refresh the texts (edits reach the rest of a run); False if the campaign was cancelled."""
+        campaign = await session.get(Campaign, state.campaign_id)
+        await session.refresh(campaign)
+        state.text_zh, state.text_en, state.photo = campaign.text_zh, campaign.text_en, campaign.photo
+        return campaign.status != CampaignStatus.CANCELLED.value
+
+    async def _drain(self, run_id: int) -> bool:
+        """Send every pending row of the run; False if stopped before the end."""
+        cfg = self.config
+        async with self.sessions() as session:
+            run = await session.get(CampaignRun, run_id)
+            state = _RunState(run_id=run_id, campaign_id=run.campaign_id)
+            ready: deque[_Item] = deque()
+            delayed: list[tuple[float, int, _Item]] = []
+            last_id = 0
+            exhausted = False
+            cancelled = False
+            held = 0  # rows claimed ("sending" in the database) whose outcome is not committed yet
+            claims: list[_Item] = []
+            try:
+                while True:
+                    state.wake.clear()
+                    outcomes, state.results = state.results, []
+                    now = self._monotonic()
+                    while delayed and delayed[0][0] <= now:
+                        ready.appendleft(heapq.heappop(delayed)[2])
+                    if not ready and not exhausted and not cancelled and not self._stopping:
+                        if not await self._load_campaign(session, state):
+                            cancelled = True
+                        else:
+                            rows = (
+                                await session.exec(
+                                    select(OutboxRow.id, OutboxRow.user_id, OutboxRow.language, OutboxRow.attempts)
+                                    .where(
+                                        OutboxRow.run_id == run_id,
+                                        OutboxRow.status == OutboxStatus.PENDING.value,
+                                        OutboxRow.id > last_id,
+                                    )
+                                    .order_by(OutboxRow.id)
+                                    .limit(cfg.page_size)
+                                )
+                            ).all()
+                            ready.extend(_Item(*row) for row in rows)
+                            if rows:
+                                last_id = rows[-1][0]
+                            if len(rows) < cfg.page_size:
+                                exhausted = True
+                    claims = []
+                    if not self._stopping and not cancelled:
+                        free = cfg.window - (held - len(outcomes))
+                        while len(claims) < free and ready:
+                            item = ready.popleft()
+                            wait = self._chat_wait(item.user_id, now)
+                            if wait > 0:
+                                heapq.heappush(delayed, (now + wait, next(self._seq), item))
+                                continue
+                            # The token is taken before the row is marked "sending", so that a
+                            # row is "sending" only for the commit and the call itself (not while
+                            # waiting for the rate or a 429 pause).
+                            if not self.bucket.try_acquire():
+                                ready.appendleft(item)
+                                break
+                            self._chat_busy.add(item.user_id)
+                            claims.append(item)
+                    if cancelled:
+                        # Nothing more goes out; what is left of the run fails as "campaign cancelled".
+                        ready.clear()
+                        delayed.clear()
+                        for outcome in outcomes:
+                            if outcome.status is OutboxStatus.PENDING:
+                                outcome.status, outcome.error = OutboxStatus.FAILED, "campaign cancelled"
+                        await self._cancel_pending(await session.connection(), run_id)
+                    if outcomes or claims:
+                        await self._write(await session.connection(), outcomes, claims)
+                        await session.commit()
+                        held += len(claims) - len(outcomes)
+                        for outcome in outcomes:
+                            if outcome.status is OutboxStatus.PENDING:
+                                heapq.heappush(
+                                    delayed, (self._monotonic() + outcome.retry_in, next(self._seq), outcome.item)
+                                )
+                        for item in claims:
+                            task = asyncio.create_task(self._send_one(state, item))
+                            state.tasks[task] = item.user_id
+                            task.add_done_callback(lambda t, tasks=state.tasks: tasks.pop(t, None))
+                    elif session.in_transaction():
+                        await session.commit()  # end the read transaction of the page load
+                    if held == 0 and not state.results:
+                        if self._stopping:
+                            return False
+                        if not ready and not delayed and (exhausted or cancelled):
+                            return True
+                    if state.results or (claims and ready):
+                        continue
+                    timeout = None
+                    if not self._stopping and not cancelled:
+                        waits = []
+                        if delayed:
+                            waits.append(delayed[0][0] - self._monotonic())
+                        if ready and held < cfg.window:
+                            waits.append(self.bucket.wait_time())
+                        if waits:
+                            timeout = max(0.0, min(waits))
+                    try:
+                        await asyncio.wait_for(state.wake.wait(), timeout)
+                    except TimeoutError:
+                        pass
+            except BaseException:
+                # A crash (or cancellation) records nothing more: in-flight rows stay "sending" and
+                # become "uncertain" at the next start.
+                for task, chat in list(state.tasks.items()):
+                    task.cancel()
+                    self._chat_busy.discard(chat)  # a task cancelled before it started frees nothing
+                for item in claims:  # claimed in a transaction that may not have been committed
+                    self._chat_busy.discard(item.user_id)
+                raise
+
+    def _chat_wait(self, chat_id: int, now: float) -> float:
+        if chat_id in self._chat_busy:
+            return self.config.per_chat_interval
+        last = self._chat_last.get(chat_id)
+        if last is None:
+            return 0.0
+        return max(0.0, last + self.config.per_chat_interval - now)
+
+    def _note_chat(self, chat_id: int) -> None:
+        now = self._monotonic()
+        self._chat_last[chat_id] = now
+        if len(self._chat_last) > 100_000:
+            horizon = now - self.config.per_chat_interval
+            self._chat_last = {c: t for c, t in self._chat_last.items() if t > horizon}
+
+    async def _cancel_pending(self, conn, run_id: int) -> None:
+        await conn.execute(
+            update(_T)
+            .where(_T.c.run_id == run_id, _T.c.status == OutboxStatus.PENDING.value)
+            .values(status=OutboxStatus.FAILED.value, last_error="campaign cancelled")
+        )
+
+    async def _write(self, conn, outcomes: list[_Outcome], claims: list[_Item]) -> None:
+        sent = [
+            {"b_id": o.item.row_id, "b_at": o.sent_at, "b_mid": o.message_id}
+            for o in outcomes
+            if o.status is OutboxStatus.SENT
+        ]
+        other = [
+            {"b_id": o.item.row_id, "b_status": o.status.value, "b_err": (o.error or "")[:256] or None}
+            for o in outcomes
+            if o.status is not OutboxStatus.SENT
+        ]
+        if sent:
+            await conn.execute(_SENT, sent)
+        if other:
+            await conn.execute(_OTHER, other)
+        blocked = sorted({o.item.user_id for o in outcomes if o.status is OutboxStatus.BLOCKED})
+        if blocked:
+            await conn.execute(update(User.__table__).where(User.__table__.c.id.in_(blocked)).values(blocked_bot=True))
+        if claims:
+            await conn.execute(
+                update(_T)
+                .where(_T.c.id.in_([i.row_id for i in claims]))
+                .values(status=OutboxStatus.SENDING.value, attempts=_T.c.attempts + 1)
+            )
+            for item in claims:
+                item.attempts += 1
+
+    async def _send_one(self, state: _RunState, item: _Item) -> None:
+        cfg = self.config
+        chat = item.user_id
+        try:
+            # A 429 seen by another send after this row was claimed pauses this one too.
+            while (pause := self.bucket.paused_for) > 0:
+                await asyncio.sleep(pause)
+            self._note_chat(chat)
+            text = state.text_en if item.language == "en" and state.text_en else state.text_zh
+            message = OutgoingMessage(chat, text, state.photo, item.language, state.campaign_id, state.run_id)
+            try:
+                message_id = await self.send(message)
+                outcome = _Outcome(item, OutboxStatus.SENT, message_id=message_id, sent_at=self.clock())
+            except RetryAfter as error:
+                self.bucket.pause(error.seconds)
+                if item.attempts >= cfg.max_attempts:
+                    outcome = _Outcome(item, OutboxStatus.FAILED, f"429: {error}")
+                else:
+                    outcome = _Outcome(item, OutboxStatus.PENDING, f"429: {error}", retry_in=error.seconds)
+            except Blocked as error:
+                outcome = _Outcome(item, OutboxStatus.BLOCKED, f"403: {error}" if str(error) else "403")
+            except BadRequest as error:
+                outcome = _Outcome(item, OutboxStatus.FAILED, f"400: {error.reason}")
+            except Transient as error:
+                if item.attempts >= cfg.max_attempts:
+                    outcome = _Outcome(item, OutboxStatus.FAILED, f"transient, gave up: {error}")
+                else:
+                    backoff = min(cfg.backoff_max, cfg.backoff_base * 2 ** (item.attempts - 1))
+                    outcome = _Outcome(item, OutboxStatus.PENDING, f"transient: {error}", retry_in=backoff)
+            except Uncertain as error:
+                outcome = _Outcome(item, OutboxStatus.UNCERTAIN, f"uncertain: {error}")
+            except Exception as error:  # an adapter bug: do not retry what may have gone out
+                log.exception("campaign send to %s failed unexpectedly", chat)
+                outcome = _Outcome(item, OutboxStatus.FAILED, f"{type(error).__name__}: {error}")
+        finally:
+            self._chat_busy.discard(chat)
+        state.results.append(outcome)
+        state.wake.set()
+
+
+async def unfinished_runs(session: AsyncSession) -> list[int]:
+    """Runs a previous process left pending or running (to hand to ``deliver_run`` again)."""
+    rows = await session.exec(
+        select(CampaignRun.id)
+        .where(CampaignRun.status.in_([RunStatus.PENDING.value, RunStatus.RUNNING.value]))
+        .order_by(CampaignRun.id)
+    )
+    return list(rows.all())
