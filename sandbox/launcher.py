@@ -79,10 +79,23 @@ async def serve(settings: Any, *, app_factory: Any = None, ready: asyncio.Event 
 
     app = None
     poll_task: asyncio.Task | None = None
+    web_runner = None
     code = 0
     try:
         app = app_factory(server.base_url, server.token)
         await app.prepare()
+        if hasattr(app, "web_app"):  # /healthz and the features' HTTP APIs, as in every run mode
+            from bot.runner import serve_web
+
+            web_host = getattr(settings, "web_host", "127.0.0.1")
+            web_port = getattr(settings, "web_port", 8080)
+            try:
+                web_runner = await serve_web(app.web_app(), web_host, web_port)
+            except OSError as exc:
+                print(f"Cannot start the web server on {web_host}:{web_port}: {exc.strerror or exc}. "
+                      "Set WUFEI_WEB_PORT to a free port.", file=sys.stderr)
+                code = 2
+                raise _Abort from None
         _demo_people(server, settings)
         poll_task = asyncio.create_task(app.poll(), name="wufei-polling")
         print(f"\n  Wufei sandbox (no Telegram token): open the web chat at {server.webchat_url}\n"
@@ -97,6 +110,8 @@ async def serve(settings: Any, *, app_factory: Any = None, ready: asyncio.Event 
             if exc is not None:
                 log.error("bot polling failed: %r", exc)
                 code = 1
+    except _Abort:
+        pass
     except Exception as exc:  # noqa: BLE001 - report start-up errors as an exit code
         log.exception("sandbox launcher failed: %s", exc)
         code = 1
@@ -111,5 +126,11 @@ async def serve(settings: Any, *, app_factory: Any = None, ready: asyncio.Event 
                 await asyncio.wait_for(poll_task, 5)
             except (asyncio.TimeoutError, asyncio.CancelledError, Exception):  # noqa: BLE001
                 poll_task.cancel()
+        if web_runner is not None:
+            await web_runner.cleanup()
         await server.stop()
     return code
+
+
+class _Abort(Exception):
+    """Start-up stopped with a message already printed."""

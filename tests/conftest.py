@@ -71,6 +71,8 @@ def make_settings(tmp_path: Path, database_url: str, **overrides) -> Settings:
         admin_ids=[ADMIN_ID],
         flood_limit=20,
         flood_window_s=10,
+        web_port=0,  # any free port when a test starts the web server
+        geocoder_enabled=False,  # tests never reach the internet
     )
     values.update(overrides)
     return Settings(_env_file=None, **values)

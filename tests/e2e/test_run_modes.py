@@ -79,3 +79,41 @@ async def test_polling_process_answers_serves_health_and_stops_on_sigterm(tmp_pa
             process.kill()
             await process.wait()
         await server.stop()
+
+
+async def test_run_without_token_starts_sandbox_with_health_and_stops(tmp_path):
+    sandbox_port, web_port = _free_port(), _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WUFEI_")}
+    env.update(
+        WUFEI_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/wufei.db",
+        WUFEI_SANDBOX_PORT=str(sandbox_port),
+        WUFEI_WEB_PORT=str(web_port),
+        WUFEI_MEDIA_DIR=str(tmp_path / "media"),
+        WUFEI_GEOCODER_ENABLED="false",
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(ROOT / "main.py"), "run", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        async with aiohttp.ClientSession() as http:
+            health = None
+            for _ in range(300):
+                try:
+                    async with http.get(f"http://127.0.0.1:{web_port}/healthz") as response:
+                        health = (response.status, await response.json())
+                        break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+            assert health == (200, {"status": "ok", "mode": "sandbox"})
+            async with http.get(f"http://127.0.0.1:{sandbox_port}/webchat/") as response:
+                assert response.status == 200
+        process.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(process.communicate(), 30)
+        assert process.returncode == 0, output.decode()
+        assert f"http://127.0.0.1:{sandbox_port}/webchat/".encode() in output
+        assert b"Traceback" not in output
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
