@@ -1,15 +1,23 @@
 """Indexes over item surface forms and the classification of a question.
 
-Matching tiers, strongest first (the first "sure" answer wins; otherwise the first
-"likely" one; otherwise the did-you-mean candidates gathered on the way):
+Matching tiers (the first "sure" answer wins; otherwise the first "likely" one;
+otherwise the did-you-mean candidates gathered on the way, never a category):
 
 1. exact name/alias (normalised: width, Traditional, case, punctuation) and English
    (articles, plural) on the question text, then on its core (state words removed);
-2. typed pinyin ("dianchi", "dian4 chi2"), fuzzy pinyin (z/zh, n/l, in/ing), initials ("dc");
-3. containment: a known name inside the question ("用过的电池", "塑料矿泉水瓶子");
-4. homophones / input-method errors: pinyin of the Chinese question ("电尺" -> 电池);
-5. typos: rapidfuzz on candidates prefiltered by a character n-gram inverted index;
-6. reverse containment (question is part of names): did-you-mean only.
+2. typed pinyin ("dianchi", "dian4 chi2"), fuzzy pinyin (z/zh, c/ch, s/sh, n/l, in/ing),
+   initials ("dc": unique, 2-4 letters, and not itself pinyin);
+3. containment: a known name inside the question. Sure when the rest is state/filler
+   words ("用过的电池"); likely when the name is the head noun with a short modifier
+   naming nothing of another category ("塑料矿泉水瓶子"); otherwise did-you-mean
+   ("电池盒" is not a battery);
+4. homophones / input-method errors: pinyin of the Chinese question. Answered from 4
+   syllables ("矿泉水平" -> 矿泉水瓶); with 2-3 syllables only did-you-mean ("电尺" ->
+   电池?), since short homophones are mostly other real words (滑板/花瓣, 项链/湘莲);
+5. typos: rapidfuzz on candidates prefiltered by a character n-gram inverted index.
+   Answered for English ("batery"); Chinese one-character differences are other items
+   (塑料饭盒/塑料鞋盒), so they are only suggested;
+6. reverse containment (question is part of names, "塑料"): did-you-mean only.
 
 Nothing here guesses a category for text that matched no item.
 """
@@ -30,6 +38,8 @@ from rapidfuzz import fuzz
 
 from .normalize import (
     FILLERS,
+    _negated_en,
+    _negated_zh,
     QueryPart,
     en_key,
     find_states,
@@ -39,8 +49,8 @@ from .normalize import (
     looks_like_url,
     normalize,
     parse_query,
-    state_tags_of,
     STATE_PHRASES_ZH,
+    state_tags_of,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -50,7 +60,6 @@ SURE, LIKELY, AMBIGUOUS, UNKNOWN = "sure", "likely", "ambiguous", "unknown"
 MAX_ALTERNATIVES = 3
 
 # Fuzzy thresholds (rapidfuzz ratio, 0..100)
-FUZZY_LIKELY_CJK = 80.0
 FUZZY_LIKELY_LATIN = 85.0
 FUZZY_SUGGEST = 60.0
 FUZZY_SUGGEST_LATIN = 70.0
@@ -130,6 +139,7 @@ _PINYIN_QUERY_RE = re.compile(r"^[a-zv1-5' ]+$")
 _INITIAL_LETTERS = set("bpmfdtnlgkhjqxzcsrywaoe")
 
 
+_POSSESSIVE_RE = re.compile("(?<=[\u4e00-\u9fff])(?:中的|里的|里面的|上的|的)(?=[\u4e00-\u9fff])")
 _CJK_ONLY_RE = re.compile("^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]+$")
 
 
@@ -212,6 +222,7 @@ class Matcher:
         self.max_form_len = 1
         self.name_key: dict[str, int] = {}  # normalised canonical name -> id
         self._bulk = False
+        self._pinyin_sorted: list[str] | None = None
 
     def begin_bulk(self) -> None:
         """Faster loading: postings are appended and sorted once by end_bulk()."""
@@ -269,6 +280,12 @@ class Matcher:
                     self.fuzzy_pinyin.setdefault("".join(fuzzy_syllable(s) for s in syl), set()).add(iid)
                     if _cjk_only(key):
                         self.initials.setdefault("".join(s[0] for s in syl), set()).add(iid)
+
+    def _pinyin_keys(self) -> list[str]:
+        """Sorted pinyin keys for prefix search (rebuilt after additions)."""
+        if self._pinyin_sorted is None or len(self._pinyin_sorted) != len(self.pinyin):
+            self._pinyin_sorted = sorted(self.pinyin)
+        return self._pinyin_sorted
 
     def _form_len(self, fid: int) -> int:
         return len(self.form_keys[fid])
@@ -342,6 +359,13 @@ class Matcher:
                 pending.append(_Match(AMBIGUOUS, ids, method, rem))
                 break
 
+        # 1b. possessive phrasing: "奶茶中的珍珠" is 奶茶珍珠; "自热火锅的发热包" is the 发热包 when
+        # the whole (自热火锅) is of the same category
+        if has_cjk(text) and "的" in text:
+            m = self._match_possessive(text)
+            if m:
+                return m
+
         # 2. typed pinyin / initials
         if part.latin and _PINYIN_QUERY_RE.match(text):
             m = self._match_typed_pinyin(text)
@@ -376,15 +400,13 @@ class Matcher:
 
         # 5. typos
         m = None if long_text else self._match_fuzzy(core or text)
-        if m:
-            if m.confidence == LIKELY:
-                return m
-            pending.append(m)
+        if m and m.confidence == LIKELY:
+            return m
 
-        # 6. reverse containment: question is a part of longer names
-        m = None if long_text else self._match_reverse(core or text)
-        if m:
-            pending.append(m)
+        # 6. reverse containment: question is a part of longer names (did-you-mean only);
+        # for English, whole words ("phone" in "mobile phone") beat letter similarity
+        r = None if long_text else self._match_reverse(core or text)
+        pending.extend(x for x in ((r, m) if part.latin else (m, r)) if x)
 
         if pending:
             ids: list[int] = []
@@ -394,6 +416,21 @@ class Matcher:
                         ids.append(i)
             ids = ids[:MAX_ALTERNATIVES]
             return _Match(AMBIGUOUS, ids, pending[0].method, "")
+        return None
+
+    def _match_possessive(self, text: str) -> _Match | None:
+        joined = _POSSESSIVE_RE.sub("", text)
+        if joined != text:
+            ids = self.lookup(joined)
+            if len(ids) == 1:
+                return _Match(SURE, ids, "alias")
+        whole, _sep, head = text.rpartition("的")
+        whole = _POSSESSIVE_RE.sub("", whole)
+        head_ids, whole_ids = self.lookup(head), self.lookup(whole)
+        if len(head_ids) == 1 and whole_ids and all(
+            self.items[i].category == self.items[head_ids[0]].category for i in whole_ids
+        ):
+            return _Match(LIKELY, head_ids, "containment", "")
         return None
 
     @staticmethod
@@ -428,7 +465,7 @@ class Matcher:
                 return _Match(AMBIGUOUS, ids_l, "pinyin", "")
         # initials ("dc"): only for strings that are not pinyin themselves ("wo", "ni")
         if (2 <= len(compact) <= 4 and " " not in text and set(compact) <= _INITIAL_LETTERS
-                and _segment_pinyin(compact) is None):
+                and len(set(compact)) > 1 and _segment_pinyin(compact) is None):
             ids = self.initials.get(compact)
             if ids and len(ids) == 1:
                 return _Match(LIKELY, sorted(ids), "initials")
@@ -526,11 +563,12 @@ class Matcher:
             head = s[start + length :].strip()
             modifier = s[:start]
             short = len(self._strip_fillers(modifier)) <= length
+            cond_hit = self.pick_condition(self.items[ids[0]], modifier) is not None
             if ((is_suffix or self._is_filler(head)) and length >= 2
-                    and (short or self.pick_condition(self.items[ids[0]], modifier) is not None)
-                    and not self._conflicting_forms(s, start, length, ids[0])):
+                    and (cond_hit or (short and not self._conflicting_forms(s, start, length, ids[0])))):
                 # head noun kept ("塑料矿泉水瓶子" -> 矿泉水瓶): a short modifier before it
-                # that names nothing of another category does not change the item
+                # that names nothing of another category, or one of the item's own
+                # condition words ("还有饮料的塑料瓶"), does not change the item
                 return _Match(LIKELY, list(ids), "containment", modifier)
             return _Match(AMBIGUOUS, list(ids), "containment", rem)
         # English: token n-grams
@@ -605,7 +643,7 @@ class Matcher:
         ranked = sorted(best_by_item.items(), key=lambda x: -x[1])
         top_id, top = ranked[0]
         second = ranked[1][1] if len(ranked) > 1 else 0.0
-        likely_thr = FUZZY_LIKELY_LATIN if latin else FUZZY_LIKELY_CJK
+        likely_thr = FUZZY_LIKELY_LATIN
         # A name inside the question (or the question inside a name) is containment's
         # business: "电池盒" is not a typo of 电池. Fuzzy answers only substitutions/swaps.
         top_forms = [self.form_keys[fid] for s, fid in scored if self.form_item[fid] == top_id and s == top]
@@ -641,10 +679,17 @@ class Matcher:
         return out
 
     def _match_reverse(self, key: str) -> _Match | None:
-        if len(key) < 2 or not has_cjk(key):
+        latin = not has_cjk(key)
+        if latin:
+            key = en_key(key)
+            if len(key) < 3:
+                return None
+        elif len(key) < 2:
             return None
         ids: list[int] = []
-        for f in self._containing(key, 20):
+        for f in self._containing(key, 40):
+            if latin and key not in self.form_keys[f].split() and f" {key} " not in f" {self.form_keys[f]} ":
+                continue  # whole words only: "phone" is in "mobile phone", "cup" is not in "cupboard"
             iid = self.form_item[f]
             if iid not in ids:
                 ids.append(iid)
@@ -660,15 +705,20 @@ class Matcher:
         _, tags = find_states(rem)
         tags |= state_tags_of(rem) if len(rem) == 1 else set()
         latin_rem = f" {en_key(rem)} "
-        for cond in item.conditions:  # literal state words first
+        for cond in item.conditions:  # literal state words first ("没洗干净" does not say 洗干净)
             for w in cond.when:
                 wn = normalize(w)
                 if not wn:
                     continue
-                if has_cjk(wn) and wn in rem:
-                    return cond
-                if not has_cjk(wn) and f" {en_key(wn)} " in latin_rem:
-                    return cond
+                if has_cjk(wn):
+                    i = rem.find(wn)
+                    if i >= 0 and not _negated_zh(rem, i):
+                        return cond
+                else:
+                    k = f" {en_key(wn)} "
+                    i = latin_rem.find(k)
+                    if i >= 0 and not _negated_en(latin_rem[: i + 1]):
+                        return cond
         if tags:
             for cond in item.conditions:
                 for w in cond.when:
@@ -718,18 +768,22 @@ class Matcher:
             if len(kept) == 1:
                 return self.verdict_for(query, self.match_part(kept[0]))
             parts = kept or parts
-            # the whole message may itself be one name ("和服", "纸、笔套装" as an alias)
-            wm = None
-            ids = self.lookup(whole.text) or self.lookup(whole.core)
-            if len(ids) == 1:
-                wm = _Match(SURE, ids, "exact", self._remainder(whole.text, whole.core))
-            if wm is None:
-                verdicts = [self.verdict_for(p.raw.strip(), self.match_part(p)) for p in parts]
-                first = verdicts[0]
-                first.query = query
-                first.items = verdicts[1:]
-                return first
-            return self.verdict_for(query, wm)
+            # The whole message may itself be one name ("纸、笔套装" as an alias), and a
+            # conjunction character may be part of a word ("暖和的衣服"): read it as one
+            # item unless every part is recognised on its own.
+            wm = self.match_part(whole)
+            if wm is not None and wm.confidence == SURE and wm.method in ("exact", "alias", "english"):
+                return self.verdict_for(query, wm)
+            pms = [self.match_part(p) for p in parts]
+            all_parts = all(m is not None and m.confidence in (SURE, LIKELY) for m in pms)
+            any_part = any(m is not None and m.confidence in (SURE, LIKELY) for m in pms)
+            if not any_part or (not all_parts and wm is not None and wm.confidence in (SURE, LIKELY)):
+                return self.verdict_for(query, wm)
+            verdicts = [self.verdict_for(p.raw.strip(), m) for p, m in zip(parts, pms)]
+            first = verdicts[0]
+            first.query = query
+            first.items = verdicts[1:]
+            return first
         return self.verdict_for(query, self.match_part(whole))
 
     # -- inline search --
@@ -767,6 +821,16 @@ class Matcher:
                     iid = self.form_item[f]
                     bonus = 0.3 if self.name_key.get(fk) == iid else 0.0  # canonical name before alias
                     offer(iid, s - min(len(fk) - len(key), 20) * 0.5 + bonus, fk)
+        if whole.latin and _PINYIN_QUERY_RE.match(whole.text):  # pinyin being typed: "dianc" -> 电池
+            compact = _TONE_RE.sub("", whole.text).replace(" ", "").replace("'", "")
+            if len(compact) >= 3:
+                keys = self._pinyin_keys()
+                i = bisect.bisect_left(keys, compact)
+                for pk in keys[i : i + limit * 5]:
+                    if not pk.startswith(compact):
+                        break
+                    for iid in self.pinyin[pk]:
+                        offer(iid, 88.0 - min(len(pk) - len(compact), 20) * 0.3, self.items[iid].name)
         for score, fid in self.fuzzy_candidates(key if has_cjk(key) else en_key(key), limit=limit * 2):
             if score >= FUZZY_SUGGEST:
                 offer(self.form_item[fid], score * 0.8, self.form_keys[fid])

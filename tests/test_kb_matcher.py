@@ -171,9 +171,11 @@ def test_battery_types(kb, q, item, category):
 
 
 def test_battery_state_word_selects_condition(kb):
-    v = kb.classify("碱性的电池")
-    assert (v.item, v.category) == ("电池", "residual")
-    assert v.condition["en"] == "alkaline dry cell"
+    v = kb.classify("可以充电的电池")
+    assert (v.item, v.category) == ("电池", "hazardous")
+    assert v.condition["en"] == "rechargeable or lithium battery"
+    # "X的Y" naming a more specific item answers that item
+    assert (kb.classify("碱性的电池").item, kb.classify("碱性的电池").category) == ("碱性电池", "residual")
     assert kb.classify("电池").note["zh"].startswith("无锡规定")
 
 
@@ -202,7 +204,7 @@ def test_single_item_has_no_items(kb):
 @pytest.mark.parametrize(
     "q",
     ["你好", "hello", "Hi!", "在吗", "谢谢", "Thanks!", "哈哈哈", "讲个笑话", "https://example.com/a?b=1",
-     "www.baidu.com", "asdfgh", "qwerty", "zzzz", "🍕🍕", "👍", "12345", "3.14", "", "   ", "？？？", "ok"],
+     "www.baidu.com", "asdfgh", "qwerty", "zzzz", "zzz", "ni hao", "xie xie", "/start", "@wufei_bot", "🍕🍕", "👍", "12345", "3.14", "", "   ", "？？？", "ok"],
 )
 def test_non_items_get_no_category(kb, q):
     v = kb.classify(q)
@@ -222,8 +224,38 @@ def test_did_you_mean(kb):
     assert all(a["category"] in ("recyclable", "residual") for a in v.alternatives)
 
 
+def test_english_word_did_you_mean(kb):
+    v = kb.classify("phone")
+    assert v.confidence == "ambiguous" and v.category is None
+    assert v.alternatives[0]["item"] == "手机"
+
+
 def test_search(kb):
     hits = kb.search("电池", 5)
     assert hits[0].item.name == "电池"
     assert {"纽扣电池", "碱性电池"} <= {h.item.name for h in hits}
     assert "电池" in [h.item.name for h in kb.search("batt", 5)]
+
+
+def test_conjunction_inside_a_word_does_not_split(kb):
+    v = kb.classify("暖和的旧衣服")  # 和 of 暖和 is not "and"
+    assert (v.item, v.items) == ("旧衣服", [])
+
+
+def test_negated_state_is_not_the_state(kb):
+    assert kb.classify("不干净的披萨盒").category == "residual"  # "not clean" means dirty
+    v = kb.classify("没有油污的披萨盒")
+    assert (v.category, v.condition) == ("recyclable", None)
+    v = kb.classify("not greasy pizza box")
+    assert (v.category, v.condition) == ("recyclable", None)
+
+
+def test_search_pinyin_prefix(kb):
+    assert kb.search("dianc", 3)[0].item.name == "电池"
+
+
+def test_possessive_phrasing(kb):
+    assert (kb.classify("奶茶中的珍珠").item, kb.classify("奶茶中的珍珠").category) == ("奶茶珍珠", "food")
+    assert kb.classify("螃蟹的壳").item == "螃蟹壳"
+    # the possessive never invents a category when the parts disagree
+    assert kb.classify("电池的包装").category is None
