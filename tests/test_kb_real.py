@@ -1,0 +1,40 @@
+"""Matching on the real knowledge base: questions as residents ask them."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    "query, item, category",
+    [
+        ("电池是什么垃圾", "电池", "residual"),
+        ("可以充电的电池", "电池", "hazardous"),
+        ("吃剩的外卖盒扔哪", "外卖盒", "residual"),
+        ("沾了油的披萨盒", "披萨盒", "residual"),
+        ("is a pizza box recyclable", "披萨盒", "recyclable"),
+        ("is styrofoam recyclable", "泡沫塑料", "recyclable"),
+        ("奶茶中的珍珠", "奶茶珍珠", "food"),
+        ("螃蟹的壳", "螃蟹壳", "food"),
+        ("贝壳", "扇贝壳", "residual"),
+        ("過期藥品", "过期药品", "hazardous"),
+        ("kuangquanshuiping", "矿泉水瓶", "recyclable"),
+        ("batery", "电池", "residual"),
+        ("废电路板", "废电路板", "hazardous"),
+        ("创可贴", "创可贴", "residual"),
+        ("牛奶盒", "牛奶盒", "recyclable"),
+    ],
+)
+def test_residents_questions(shared_kb, query, item, category):
+    verdict = shared_kb.classify(query)
+    assert (verdict.item, verdict.category) == (item, category) and verdict.answered
+
+
+def test_possessive_never_invents_a_category(shared_kb):
+    assert shared_kb.classify("电池的包装").category is None
+
+
+def test_wuxi_rules_are_said(shared_kb):
+    for query in ("电池", "废电路板", "创可贴"):
+        note = shared_kb.classify(query).note
+        assert note and "无锡" in note["zh"], query
