@@ -1,5 +1,8 @@
 """Sorting engine benchmark: accuracy on the public eval set and classify latency.
 
+Latency is the CPU time of classify() per query on one thread, caches warm (wall-clock p99
+is added as wall_p99_ms; on a shared machine it includes time spent waiting for a core).
+
 Prints JSON lines (never asserts):
   {"dataset": "sorting_eval_public", "items": ..., "queries": ..., "accuracy": ..., "answered_share": ...,
    "answered_precision": ..., "p50_ms": ..., "p99_ms": ...}
@@ -48,14 +51,16 @@ def measure(kb: KnowledgeBase, rows: list[tuple[str, str]], dataset: str, misses
         kb.classify(q)
     gc.collect()
     gc.disable()
-    times: list[float] = []
+    times: list[float] = []  # CPU time of this thread: stable on a shared machine
+    wall: list[float] = []
     correct = answered = answered_correct = 0
     wrong: list[dict] = []
     try:
         for q, expected in rows:
-            t0 = time.perf_counter_ns()
+            c0, t0 = time.thread_time_ns(), time.perf_counter_ns()
             v = kb.classify(q)
-            times.append((time.perf_counter_ns() - t0) / 1e6)
+            wall.append((time.perf_counter_ns() - t0) / 1e6)
+            times.append((time.thread_time_ns() - c0) / 1e6)
             ok = v.category == expected
             correct += ok
             if v.answered:
@@ -78,6 +83,7 @@ def measure(kb: KnowledgeBase, rows: list[tuple[str, str]], dataset: str, misses
         "p50_ms": round(percentile(times, 50), 3),
         "p99_ms": round(percentile(times, 99), 3),
         "max_ms": round(max(times), 3) if times else 0.0,
+        "wall_p99_ms": round(percentile(wall, 99), 3),
     }
     if misses:
         for w in wrong:
@@ -115,6 +121,16 @@ def add_synthetic(kb: KnowledgeBase, target: int, seed: int = 20261128) -> int:
     tip = Text(zh="按类别投放。", en="Put it in the right bin.")
     added = 0
     attempts = 0
+    kb.matcher.begin_bulk()
+    try:
+        added, attempts = _fill(kb, target, rng, cats, tip)
+    finally:
+        kb.matcher.end_bulk()
+    return added
+
+
+def _fill(kb: KnowledgeBase, target: int, rng: random.Random, cats: list, tip: Text) -> tuple[int, int]:
+    added = attempts = 0
     while len(kb) < target and attempts < target * 20:
         attempts += 1
         place, mat, adj, obj, suf = (rng.choice(_PLACES), rng.choice(_MATERIALS), rng.choice(_ADJS),
@@ -140,7 +156,7 @@ def add_synthetic(kb: KnowledgeBase, target: int, seed: int = 20261128) -> int:
         before = len(kb)
         kb._register(item, strict=False)
         added += len(kb) - before
-    return added
+    return added, attempts
 
 
 def main(argv: list[str] | None = None) -> int:

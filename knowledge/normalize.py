@@ -184,7 +184,8 @@ STATE_LEXICON: dict[str, list[str]] = {
     ],
     "dirty": [
         "弄脏了的", "弄脏的", "脏了的", "很脏的", "脏兮兮的", "被污染的", "污染的", "脏的", "脏了",
-        "脏", "dirty", "soiled", "contaminated", "stained",
+        "没洗干净的", "没洗干净", "不干净的", "不太干净的", "不干净", "不太干净", "没洗过的", "没洗的", "没有洗的", "未清洗的", "未清洗", "没冲洗", "没洗",
+        "脏", "dirty", "soiled", "contaminated", "stained", "not rinsed", "unwashed", "not clean", "unrinsed",
     ],
     "leftover": [
         "吃剩的", "吃剩下的", "剩下的", "没吃完的", "喝剩的", "没喝完的", "吃了一半的", "有剩菜的", "有剩饭的", "带剩菜的", "带剩饭的",
@@ -224,12 +225,29 @@ _EN_PHRASES = [p for p in _PHRASES_BY_LEN if not has_cjk(p)]
 STATE_PHRASES_ZH = tuple(_ZH_PHRASES)
 
 
+_NEG_ZH = ("没有", "没", "未", "不", "非", "无")
+_NEG_EN = ("not", "no", "never", "non")
+
+
+def _negated_zh(text: str, pos: int) -> bool:
+    """A negation within the two characters before pos ("没洗干净", "不太干净")."""
+    before = text[max(0, pos - 2) : pos]
+    return any(n in before for n in _NEG_ZH)
+
+
+def _negated_en(words_before: str) -> bool:
+    return words_before.split()[-1:] in ([n] for n in _NEG_EN)
+
+
 def state_tags_of(word: str) -> set[str]:
-    """Tags of a state word or phrase (`沾油` -> {greasy}); empty if not known."""
+    """Tags of a state word or phrase (`沾油` -> {greasy}); empty if not known.
+    A negated phrase that is not itself in the lexicon has no tag ("not rinsed" is not clean)."""
     w = normalize(word)
     tags: set[str] = set()
     if w in _PHRASE_TAG:
         tags.add(_PHRASE_TAG[w])
+    elif w.startswith(_NEG_ZH) or w.split()[:1] in ([n] for n in _NEG_EN):
+        return tags
     elif has_cjk(w):
         for p in _ZH_PHRASES:
             if len(p) >= 2 and p in w:
@@ -252,15 +270,21 @@ def find_states(text: str) -> tuple[list[str], set[str]]:
         rest = text
         for p in _ZH_PHRASES:
             if len(p) >= 2 and p in rest:
+                pos = rest.find(p)
+                rest = rest.replace(p, "\x00")
+                if _negated_zh(text, text.find(p)) and pos >= 0:
+                    continue  # "没洗干净的": not clean
                 found.append(p)
                 tags.add(_PHRASE_TAG[p])
-                rest = rest.replace(p, "\x00")
     padded = f" {text} "
     for p in _EN_PHRASES:
-        if f" {p} " in padded:
+        i = padded.find(f" {p} ")
+        if i >= 0:
+            padded = padded.replace(f" {p} ", " \x00 ")
+            if _negated_en(padded[:i]):
+                continue
             found.append(p)
             tags.add(_PHRASE_TAG[p])
-            padded = padded.replace(f" {p} ", " \x00 ")
     return found, tags
 
 
@@ -380,7 +404,7 @@ _EN_SUFFIXES = [
 ]
 _EN_PREFIX_RE = re.compile(r"^(?:" + "|".join(_EN_PREFIXES) + r")\s*")
 _EN_SUFFIX_RE = re.compile(r"\s*(?:" + "|".join(_EN_SUFFIXES) + r")$")
-_EN_ART_RE = re.compile(r"^(?:a|an|the|my|some|this|that|these|those|your|our|any|old)\s+")
+_EN_ART_RE = re.compile(r"^(?:a|an|the|my|some|this|that|these|those|your|our|any)\s+")
 
 
 def strip_question(text: str) -> str:
@@ -440,7 +464,7 @@ def _chitchat_pinyin() -> set[str]:
 
 
 _CHITCHAT_PY = _chitchat_pinyin() | {"nihaoya", "xiexiele", "zaima", "zaiba", "haha", "heihei", "hehe", "wo"}
-_LAUGH_RE = re.compile(r"^(?:哈|呵|嘿|嘻|啊|嗯|哦|噢|额|呃|hah?|he|lo+l|xd|ha)+$")
+_LAUGH_RE = re.compile(r"^(?:哈|呵|嘿|嘻|啊|嗯|哦|噢|额|呃|hah?|he|lo+l|xd|ha|z{2,}|hm+|u+m+|o+h+)+$")
 _URL_RE = re.compile(r"(?:https?://|www\.|\b[a-z0-9-]+\.(?:com|cn|net|org|io|me)\b|t\.me/)", re.I)
 
 
