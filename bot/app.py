@@ -43,6 +43,7 @@ COMMANDS = {
     "start": N_("Main menu"),
     "sort": N_("Which bin does an item go in?"),
     "report": N_("Report illegal dumping"),
+    "myreports": N_("My reports"),
     "subscribe": N_("Waste-free activities near you"),
     "language": N_("中文 / English"),
     "help": N_("What I can do"),

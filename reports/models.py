@@ -178,3 +178,14 @@ class ReportDraft(SQLModel, table=True):
     data: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     step: str = Field(default="", max_length=32)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class UnitChat(SQLModel, table=True):
+    """The staff group chat where a unit's new reports are posted (bound with /bindunit)."""
+
+    __tablename__ = "report_unit_chats"
+
+    unit_code: str = Field(primary_key=True, max_length=16)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    bound_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    bound_at: datetime = Field(default_factory=utcnow)

@@ -311,7 +311,7 @@ async def requests_list(request: web.Request) -> web.Response:
     config = request.app[CONFIG_KEY]
     async with request.app[SESSIONS_KEY]() as session:
         reports = await _query_requests(session, request.query)
-    payload = [request_entry(r, config["base_url"]) for r in reports]
+    payload = [request_entry(r, config["base_url"] + config["mount"]) for r in reports]
     return respond(_fmt(request), payload, "service_requests", "request")
 
 
@@ -326,7 +326,7 @@ async def request_one(request: web.Request) -> web.Response:
         report = await svc.get(session, normalized)
     if report is None:
         raise ApiError(404, f"unknown service_request_id: {ticket}")
-    return respond(_fmt(request), [request_entry(report, config["base_url"])], "service_requests", "request")
+    return respond(_fmt(request), [request_entry(report, config["base_url"] + config["mount"])], "service_requests", "request")
 
 
 def _bool(value: str | None) -> bool:
@@ -399,14 +399,24 @@ def make_app(
     contact: str = "",
     key_service: str = "",
     changeset: datetime | None = None,
+    mount: str = "",
 ) -> web.Application:
     """The Open311 application; ``public_base_url`` is where it is reachable (for media_url and
-    discovery), e.g. ``https://wufei.example.cn``."""
+    discovery), e.g. ``https://wufei.example.cn``.
+
+    ``mount``: the prefix this application is mounted under as an aiohttp sub-application (a
+    leading part of ``/open311/v2``, e.g. ``/open311``); routes are registered without it so the
+    public URLs stay ``/open311/v2/...``, and media are served under ``<mount>/media/public``."""
+    mount = mount.rstrip("/")
+    if mount and not PREFIX.startswith(mount + "/"):
+        raise ValueError(f"mount {mount!r} is not a leading part of {PREFIX}")
+    prefix = PREFIX[len(mount):]
     app = web.Application(middlewares=[errors_middleware])
     app[SESSIONS_KEY] = sessions
     app[CONFIG_KEY] = {
         "api_keys": frozenset(k for k in api_keys if k),
         "base_url": public_base_url.rstrip("/"),
+        "mount": mount,
         "media": media,
         "jurisdiction_id": jurisdiction_id,
         "router": router,
@@ -415,11 +425,11 @@ def make_app(
         "changeset": w3c(changeset or datetime(2026, 11, 28, tzinfo=timezone.utc)),
     }
     fmt = "{fmt:json|xml}"
-    app.router.add_get(f"{PREFIX}/discovery.json", discovery)
-    app.router.add_get(f"{PREFIX}/services.{fmt}", services_list)
-    app.router.add_get(f"{PREFIX}/services/{{code:[^/.]+}}.{fmt}", service_def)
-    app.router.add_get(f"{PREFIX}/requests.{fmt}", requests_list)
-    app.router.add_post(f"{PREFIX}/requests.{fmt}", create_request)
-    app.router.add_get(f"{PREFIX}/requests/{{rid:[^/.]+}}.{fmt}", request_one)
+    app.router.add_get(f"{prefix}/discovery.json", discovery)
+    app.router.add_get(f"{prefix}/services.{fmt}", services_list)
+    app.router.add_get(f"{prefix}/services/{{code:[^/.]+}}.{fmt}", service_def)
+    app.router.add_get(f"{prefix}/requests.{fmt}", requests_list)
+    app.router.add_post(f"{prefix}/requests.{fmt}", create_request)
+    app.router.add_get(f"{prefix}/requests/{{rid:[^/.]+}}.{fmt}", request_one)
     app.router.add_get("/media/public/{name}", public_media)
     return app

@@ -58,6 +58,7 @@ from reports.models import (
     ReportFollower,
     ReportPhoto,
     ReportStatus,
+    UnitChat,
     WasteType,
 )
 
@@ -1057,3 +1058,43 @@ async def clear_draft(session: AsyncSession, user_id: int) -> bool:
     result = await session.exec(delete(ReportDraft).where(ReportDraft.user_id == user_id))
     await session.commit()
     return bool(result.rowcount)
+
+
+# --------------------------------------------------------------------------------------------
+# Staff group chats of the units
+# --------------------------------------------------------------------------------------------
+
+
+async def bind_unit_chat(session: AsyncSession, unit_code: str, chat_id: int, actor_id: int | None,
+                         now: datetime | None = None) -> int | None:
+    """Post ``unit_code``'s reports to ``chat_id`` from now on; returns the chat bound before (or None)."""
+    if not geo.is_valid_unit(unit_code):
+        raise ReportError(ReportErrorCode.BAD_UNIT, unit_code)
+    previous = (await session.exec(select(UnitChat.chat_id).where(UnitChat.unit_code == unit_code))).first()
+    stmt = _insert(session)(UnitChat).values(unit_code=unit_code, chat_id=chat_id, bound_by=actor_id,
+                                             bound_at=now or utcnow())
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["unit_code"], set_={"chat_id": stmt.excluded.chat_id, "bound_by": stmt.excluded.bound_by,
+                                            "bound_at": stmt.excluded.bound_at}
+    )
+    await session.exec(stmt)
+    await session.commit()
+    return previous
+
+
+async def unit_chat(session: AsyncSession, unit_code: str) -> int | None:
+    return (await session.exec(select(UnitChat.chat_id).where(UnitChat.unit_code == unit_code))).first()
+
+
+async def units_of_chat(session: AsyncSession, chat_id: int) -> list[str]:
+    rows = await session.exec(select(UnitChat.unit_code).where(UnitChat.chat_id == chat_id).order_by(UnitChat.unit_code))
+    return list(rows.all())
+
+
+async def unbind_chat(session: AsyncSession, chat_id: int, unit_code: str | None = None) -> int:
+    stmt = delete(UnitChat).where(UnitChat.chat_id == chat_id)
+    if unit_code is not None:
+        stmt = stmt.where(UnitChat.unit_code == unit_code)
+    result = await session.exec(stmt)
+    await session.commit()
+    return result.rowcount

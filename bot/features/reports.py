@@ -1,21 +1,142 @@
-"""Start-up and shutdown of the reports feature's long-lived parts."""
+"""Start-up and shutdown of the reports feature's long-lived parts.
+
+``ReportsRuntime`` (``app.services["reports"]``, and ``reports`` in handler data) holds the media
+store, the geocoder, the unit router, per-user locks, the album collector and the reminder job.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from aiogram.fsm.storage.memory import MemoryStorage
+
+from reports import geo, open311
+from reports import service as svc
+from reports.geocode import Geocoder
+from reports.media import MediaStore
 
 if TYPE_CHECKING:
     from bot.app import WufeiApp
 
+log = logging.getLogger(__name__)
+
+REMINDER_INTERVAL_S = 60.0
+ALBUM_WAIT_S = 1.0  # album items arrive as separate updates: answer once, after the last one
+
+
+class ReportsRuntime:
+    def __init__(self, app: WufeiApp) -> None:
+        settings = app.settings
+        self.app = app
+        self.settings = settings
+        self.sessions = app.sessions
+        self.bot = app.bot
+        self.media = MediaStore(settings.media_dir)
+        self.geocoder = Geocoder(settings.geocoder_url, user_agent=settings.geocoder_user_agent,
+                                 enabled=settings.geocoder_enabled, timeout=3.0, retries=1)
+        self.router = geo.Router(settings.boundaries_file)
+        # Drafts saved by another process (before a restart) are resumed; ours are not hijacked.
+        # Only with in-memory conversation state: Redis keeps the state across restarts, and with
+        # several instances a draft written by another one is no sign of a lost state.
+        self.instance = uuid.uuid4().hex[:12]
+        self.resume_lost_drafts = isinstance(app.dp.storage, MemoryStorage)
+        self.reminder_interval_s = REMINDER_INTERVAL_S
+        self.album_wait_s = ALBUM_WAIT_S
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._pending: dict[Any, asyncio.Task] = {}
+        self.album_notes: dict[Any, list[str]] = {}
+        self._tasks: set[asyncio.Task] = set()
+        self._reminders: asyncio.Task | None = None
+
+    def lock(self, user_id: int) -> asyncio.Lock:
+        return self._locks.setdefault(user_id, asyncio.Lock())
+
+    def spawn(self, coro: Awaitable) -> asyncio.Task:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def debounce(self, key: Any, factory: Callable[[], Awaitable]) -> None:
+        """Run ``factory()`` once, ``album_wait_s`` after the last call with this key."""
+        old = self._pending.pop(key, None)
+        if old is not None:
+            old.cancel()
+
+        async def later() -> None:
+            await asyncio.sleep(self.album_wait_s)
+            if self._pending.get(key) is asyncio.current_task():
+                del self._pending[key]
+            try:
+                await factory()
+            except Exception:
+                log.exception("album answer failed")
+
+        self._pending[key] = self.spawn(later())
+
+    async def reminders_loop(self) -> None:
+        from bot.handlers.reports import run_reminders
+
+        while True:
+            try:
+                await run_reminders(self)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("report reminders failed")
+            await asyncio.sleep(self.reminder_interval_s)
+
+    async def close(self) -> None:
+        if self._reminders is not None:
+            self._reminders.cancel()
+            with contextlib.suppress(BaseException):
+                await self._reminders
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(BaseException):
+                await task
+
+
+async def _discard_draft(session, user, chat) -> bool:
+    """/cancel hook: a report draft in the database is discarded with the conversation state.
+
+    Drafts belong to the private chat: /cancel in a staff group leaves them alone."""
+    if user is None or chat is None or chat.type != "private":
+        return False
+    return await svc.clear_draft(session, user.id)
+
 
 async def start(app: WufeiApp) -> None:
     """Called once the database is migrated and before updates are processed."""
+    runtime = ReportsRuntime(app)
+    app.services["reports"] = runtime
+    app.dp["reports"] = runtime
+    hooks = app.dp.workflow_data.setdefault("cancel_hooks", [])
+    if _discard_draft not in hooks:
+        hooks.append(_discard_draft)
+    runtime._reminders = asyncio.create_task(runtime.reminders_loop(), name="report-reminders")
 
 
 async def stop(app: WufeiApp) -> None:
     """Called on shutdown, before the database engine is disposed."""
+    runtime = app.services.pop("reports", None)
+    if runtime is not None:
+        await runtime.close()
 
 
 def web_routes(app: WufeiApp) -> list:
-    """(prefix, aiohttp.web.Application) pairs mounted on the bot's web server."""
-    return []
+    """(prefix, aiohttp.web.Application) pairs mounted on the bot's web server: Open311 GeoReport v2
+    at ``/open311/v2/...`` and the public (EXIF-free) photos at ``/open311/media/public/...``."""
+    settings = app.settings
+    runtime = app.services.get("reports")
+    media = runtime.media if runtime is not None else MediaStore(settings.media_dir)
+    router = runtime.router if runtime is not None else geo.Router(settings.boundaries_file)
+    sub = open311.make_app(app.sessions, settings.open311_api_keys, settings.public_url, media,
+                           router=router, mount="/open311")
+    return [("/open311", sub)]

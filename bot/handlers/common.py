@@ -28,7 +28,7 @@ def help_text() -> str:
     return _(
         "<b>What I can do</b>\n"
         "🔍 Send the name of any item (电池, 外卖盒, pizza box…) and I tell you which bin it goes in.\n"
-        "📸 /report — report illegal dumping with a photo and a location.\n"
+        "📸 /report — report illegal dumping with a photo and a location; /myreports — follow your reports.\n"
         "🔔 /subscribe — get news of waste-free schools, communities, markets and factories.\n"
         "🌐 /language — 中文 / English.\n"
         "✖️ /cancel — stop what you are doing at any step."
@@ -78,10 +78,11 @@ async def cancel(
     message: Message, state: FSMContext, session: AsyncSession, user: UserInfo, cancel_hooks: list
 ) -> None:
     """Leaves any flow at any step. Features whose drafts live elsewhere (the database) register a
-    hook in ``dp["cancel_hooks"]``: ``async (session, user) -> bool`` (True if it discarded something)."""
+    hook in ``dp["cancel_hooks"]``: ``async (session, user, chat) -> bool`` (True if it discarded
+    something)."""
     had_state = await state.get_state() is not None
     await state.clear()
-    discarded = [await hook(session, user) for hook in cancel_hooks]
+    discarded = [await hook(session, user, message.chat) for hook in cancel_hooks]
     if not had_state and not any(discarded):
         await message.answer(_("There is nothing to cancel."), reply_markup=main_menu())
         return

@@ -1,0 +1,166 @@
+"""Keyboards and callback data of the reports feature (short prefixes: Telegram allows 64 bytes)."""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.i18n import N_, gettext_for
+from bot.views.reports import AMOUNT_LABELS, REJECT_LABELS, WASTE_LABELS
+from core.units import all_units
+from reports.models import Amount, RejectReason, ReportStatus, WasteType
+from reports.service import Nearby
+
+BTN_SEND_LOCATION = N_("📍 Send my current location")
+BTN_EXIF_LOCATION = N_("🖼 Use the photo's location")
+
+
+class FlowCb(CallbackData, prefix="rp"):
+    """The reporter's buttons. ``a``: done, type, amt, wit, skip, anon, dup, new, ok, no, cont, over."""
+
+    a: str
+    v: str = ""
+
+
+class StaffCb(CallbackData, prefix="rs"):
+    """A staff button on a report card: action ``a`` on report ``r`` drawn for status ``s``."""
+
+    a: str  # acc, prog, res, rej, rjr (reason x), ras, rau (unit x), reo, back
+    r: int
+    s: str
+    x: str = ""
+
+
+class FollowupCb(CallbackData, prefix="rf"):
+    r: int
+    clean: bool
+
+
+def photos_done(locale: str) -> InlineKeyboardMarkup:
+    b = InlineKeyboardBuilder()
+    b.button(text=gettext_for(locale, "✅ Done, next: the place"), callback_data=FlowCb(a="done"))
+    return b.as_markup()
+
+
+def location_keyboard(locale: str, with_exif: bool) -> ReplyKeyboardMarkup:
+    rows = [[KeyboardButton(text=gettext_for(locale, BTN_SEND_LOCATION), request_location=True)]]
+    if with_exif:
+        rows.append([KeyboardButton(text=gettext_for(locale, BTN_EXIF_LOCATION))])
+    return ReplyKeyboardMarkup(
+        keyboard=rows, resize_keyboard=True, one_time_keyboard=True,
+        input_field_placeholder=gettext_for(locale, "…or type an address"),
+    )
+
+
+def waste_types(locale: str) -> InlineKeyboardMarkup:
+    b = InlineKeyboardBuilder()
+    for kind in WasteType:
+        b.button(text=gettext_for(locale, WASTE_LABELS[kind]), callback_data=FlowCb(a="type", v=kind.value))
+    b.adjust(2)
+    return b.as_markup()
+
+
+def amounts(locale: str) -> InlineKeyboardMarkup:
+    b = InlineKeyboardBuilder()
+    for kind in Amount:
+        b.button(text=gettext_for(locale, AMOUNT_LABELS[kind]), callback_data=FlowCb(a="amt", v=kind.value))
+    b.adjust(1)
+    return b.as_markup()
+
+
+def yes_no_witnessed(locale: str) -> InlineKeyboardMarkup:
+    b = InlineKeyboardBuilder()
+    b.button(text=gettext_for(locale, "👀 Yes, I saw it"), callback_data=FlowCb(a="wit", v="1"))
+    b.button(text=gettext_for(locale, "No"), callback_data=FlowCb(a="wit", v="0"))
+    return b.as_markup()
+
+
+def skip(locale: str, step: str) -> InlineKeyboardMarkup:
+    b = InlineKeyboardBuilder()
+    b.button(text=gettext_for(locale, "⏭ Skip"), callback_data=FlowCb(a="skip", v=step))
+    return b.as_markup()
+
+
+def anonymity(locale: str) -> InlineKeyboardMarkup:
+    b = InlineKeyboardBuilder()
+    b.button(text=gettext_for(locale, "🙈 Stay anonymous (recommended)"), callback_data=FlowCb(a="anon", v="1"))
+    b.button(text=gettext_for(locale, "👤 Show my name to staff"), callback_data=FlowCb(a="anon", v="0"))
+    b.adjust(1)
+    return b.as_markup()
+
+
+def duplicates(locale: str, nearby: list[Nearby]) -> InlineKeyboardMarkup:
+    b = InlineKeyboardBuilder()
+    for item in nearby:
+        b.button(text=gettext_for(locale, "👀 Follow {ticket}", ticket=item.report.ticket),
+                 callback_data=FlowCb(a="dup", v=str(item.report.id)))
+    b.button(text=gettext_for(locale, "➕ It's different: continue my report"), callback_data=FlowCb(a="new"))
+    b.adjust(1)
+    return b.as_markup()
+
+
+def confirm(locale: str) -> InlineKeyboardMarkup:
+    b = InlineKeyboardBuilder()
+    b.button(text=gettext_for(locale, "✅ Send the report"), callback_data=FlowCb(a="ok"))
+    b.button(text=gettext_for(locale, "✖️ Discard"), callback_data=FlowCb(a="no"))
+    b.adjust(1)
+    return b.as_markup()
+
+
+def resume_or_restart(locale: str) -> InlineKeyboardMarkup:
+    b = InlineKeyboardBuilder()
+    b.button(text=gettext_for(locale, "▶️ Continue my draft"), callback_data=FlowCb(a="cont"))
+    b.button(text=gettext_for(locale, "🆕 Start over"), callback_data=FlowCb(a="over"))
+    b.adjust(1)
+    return b.as_markup()
+
+
+def staff_actions(locale: str, report_id: int, status: ReportStatus) -> InlineKeyboardMarkup:
+    b = InlineKeyboardBuilder()
+    s = status.value
+
+    def add(text: str, action: str) -> None:
+        b.button(text=gettext_for(locale, text), callback_data=StaffCb(a=action, r=report_id, s=s))
+
+    if status == ReportStatus.SUBMITTED:
+        add(N_("✅ Accept"), "acc")
+    if status == ReportStatus.ACCEPTED:
+        add(N_("🚧 Cleaning started"), "prog")
+    if status in (ReportStatus.ACCEPTED, ReportStatus.IN_PROGRESS):
+        add(N_("🧹 Resolved"), "res")
+    if status in (ReportStatus.SUBMITTED, ReportStatus.ACCEPTED, ReportStatus.IN_PROGRESS):
+        add(N_("↪️ Reassign"), "ras")
+        add(N_("❌ Reject"), "rej")
+    if status in (ReportStatus.RESOLVED, ReportStatus.REJECTED):
+        add(N_("🔁 Reopen"), "reo")
+    b.adjust(2)
+    return b.as_markup()
+
+
+def reject_reasons(locale: str, report_id: int, status: ReportStatus) -> InlineKeyboardMarkup:
+    b = InlineKeyboardBuilder()
+    for reason in RejectReason:
+        b.button(text=gettext_for(locale, REJECT_LABELS[reason]),
+                 callback_data=StaffCb(a="rjr", r=report_id, s=status.value, x=reason.value))
+    b.button(text=gettext_for(locale, "⬅️ Back"), callback_data=StaffCb(a="back", r=report_id, s=status.value))
+    b.adjust(1)
+    return b.as_markup()
+
+
+def units(locale: str, report_id: int, status: ReportStatus, current: str) -> InlineKeyboardMarkup:
+    b = InlineKeyboardBuilder()
+    for unit in all_units():
+        if unit.code == current:
+            continue
+        b.button(text=unit.name, callback_data=StaffCb(a="rau", r=report_id, s=status.value, x=unit.code))
+    b.button(text=gettext_for(locale, "⬅️ Back"), callback_data=StaffCb(a="back", r=report_id, s=status.value))
+    b.adjust(2)
+    return b.as_markup()
+
+
+def followup(locale: str, report_id: int) -> InlineKeyboardMarkup:
+    b = InlineKeyboardBuilder()
+    b.button(text=gettext_for(locale, "✅ Yes, it's clean"), callback_data=FollowupCb(r=report_id, clean=True))
+    b.button(text=gettext_for(locale, "❌ No, still there"), callback_data=FollowupCb(r=report_id, clean=False))
+    return b.as_markup()
