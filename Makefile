@@ -33,6 +33,7 @@ i18n: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/kb_eval.py
+	$(BIN)/python bench/broadcast.py --quick
 
 clean:
 	rm -rf $(VENV) bot/locales/*/LC_MESSAGES/*.mo

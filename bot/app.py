@@ -45,6 +45,7 @@ COMMANDS = {
     "report": N_("Report illegal dumping"),
     "myreports": N_("My reports"),
     "subscribe": N_("Waste-free activities near you"),
+    "subscriptions": N_("My subscriptions"),
     "language": N_("中文 / English"),
     "help": N_("What I can do"),
     "cancel": N_("Stop the current step"),

@@ -91,3 +91,24 @@ async def test_granted_admin_can_then_administer(client):
     assert texts(await deputy.send("/staff")) == ["⛔ This command is for staff only."]
     await admin.send(f"/grant {deputy.tg.id} admin")
     assert "Staff" in texts(await deputy.send("/staff"))[0]
+
+
+async def test_help_lists_staff_commands_only_to_staff(client):
+    resident = texts(await client.person("Res", "en").send("/help"))[0]
+    assert "/grant" not in resident and "/newcampaign" not in resident
+    admin = texts(await client.person("Boss", "en", user_id=ADMIN_ID).send("/help"))[0]
+    assert "/grant" in admin and "/newcampaign" in admin and "/bindunit" in admin and "/unanswered" in admin
+
+
+async def test_non_staff_trying_every_staff_command_of_every_feature(client, app):
+    from bot.handlers.admin import ADMIN_COMMANDS
+    from bot.handlers.curation import CURATOR_COMMANDS
+    from bot.handlers.reports import STAFF_COMMANDS as REPORT_COMMANDS
+
+    mallory = client.person("Mallory", "en")
+    commands = ADMIN_COMMANDS + CURATOR_COMMANDS + REPORT_COMMANDS + ("cells", "newcell", "newcampaign", "campaigns")
+    before = await _audit_actions(app)
+    for command in commands:
+        reply = texts(await mallory.send(f"/{command}"))
+        assert reply == ["⛔ This command is for staff only."], (command, reply)
+    assert await _audit_actions(app) == before

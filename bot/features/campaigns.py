@@ -1,19 +1,282 @@
-"""Start-up and shutdown of the campaigns feature's long-lived parts."""
+"""Start-up and shutdown of the campaigns feature's long-lived parts: the scheduler (jobs rebuilt
+from our tables, runs a crash left behind resumed) and the delivery engine with its Telegram send
+adapter. Handlers reach them as the ``campaign_runtime`` workflow data.
+
+Several instances (webhook mode on PostgreSQL): only the instance holding a PostgreSQL advisory
+lock runs the scheduler and the delivery engine (one sender per run: nobody gets a run twice). It
+picks up campaigns created or changed through the other instances by re-reading the recently
+updated rows every few seconds; the others keep trying to take the lock, so one of them takes over
+(resuming unfinished runs) when the leader stops or dies. SQLite means one process: it always leads.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramEntityTooLarge,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import Message
+from sqlalchemy import text
+from sqlmodel import select
+
+from bot.views import campaigns as views
+from campaigns.delivery import (
+    BadRequest,
+    Blocked,
+    DeliveryConfig,
+    DeliveryEngine,
+    OutgoingMessage,
+    RetryAfter,
+    RunStats,
+    Transient,
+    Uncertain,
+)
+from campaigns.models import Campaign, RunStatus
+from campaigns.schedule import parse_time
+from campaigns.scheduler import CampaignScheduler, MissedRun
+from campaigns.service import get_run
+from core import accounts
+from core.clock import utcnow
 
 if TYPE_CHECKING:
     from bot.app import WufeiApp
 
+log = logging.getLogger(__name__)
+
+SERVICE = "campaigns"
+# Set ``app.services[CLOCK] = callable`` before ``prepare()`` to run the feature on another clock (tests).
+CLOCK = "campaigns.clock"
+# Seconds between two leadership attempts / re-reads of changed campaigns (``app.services`` override).
+RESYNC = "campaigns.resync_s"
+RESYNC_S = 5.0
+LOCK_KEY = 2026_1128_0301  # arbitrary: the PostgreSQL advisory lock of the campaign sender
+
+# aiohttp errors raised before the request could reach Telegram: safe to send again.
+_NOT_SENT = ("ClientConnectorError", "ClientConnectorDNSError", "ClientConnectorCertificateError",
+             "ClientProxyConnectionError", "ClientSSLError", "InvalidURL")  # fmt: skip
+
+
+def parse_quiet(text: str) -> tuple[time, time] | None:
+    """``"21:00-08:00"`` -> (21:00, 08:00); ``""`` -> None (no quiet hours)."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    start, _, end = text.partition("-")
+    quiet = (parse_time(start), parse_time(end))
+    return None if quiet[0] == quiet[1] else quiet
+
+
+async def send_campaign_message(bot: Bot, chat_id: int, text: str, photo: str | None) -> Message:
+    """What a recipient gets (also the staff's preview): the HTML text, or a photo with it as caption."""
+    if photo:
+        return await bot.send_photo(chat_id, photo, caption=text)
+    return await bot.send_message(chat_id, text)
+
+
+def map_send_error(error: TelegramAPIError) -> Exception:
+    """aiogram's exception -> the delivery engine's typed error."""
+    if isinstance(error, TelegramRetryAfter):
+        return RetryAfter(error.retry_after)
+    if isinstance(error, TelegramForbiddenError):
+        return Blocked(error.message)
+    if isinstance(error, TelegramBadRequest):
+        return BadRequest(error.message)
+    if isinstance(error, TelegramEntityTooLarge):
+        return BadRequest(error.message)
+    if isinstance(error, TelegramServerError):
+        return Transient(error.message)
+    if isinstance(error, TelegramNetworkError):
+        # Connecting failed: nothing left. A timeout or a dropped answer: it may have been sent.
+        if error.message.split(":", 1)[0] in _NOT_SENT:
+            return Transient(error.message)
+        return Uncertain(error.message)
+    return BadRequest(error.message)
+
+
+class CampaignRuntime:
+    """The campaigns feature of one app: scheduler + delivery engine + reports to authors."""
+
+    def __init__(self, app: WufeiApp, clock: Callable[[], datetime] = utcnow):
+        settings = app.settings
+        self.app = app
+        self.bot = app.bot
+        self.sessions = app.sessions
+        self.clock = clock
+        self.tz = settings.timezone
+        self.quiet = parse_quiet(settings.quiet_hours)
+        self.grace_min = settings.campaign_grace_min
+        self.engine = DeliveryEngine(
+            app.sessions,
+            self.send,
+            DeliveryConfig(rate=settings.campaign_rate_per_s, window=settings.campaign_inflight),
+            clock=clock,
+        )
+        self.scheduler = CampaignScheduler(
+            app.sessions,
+            self.deliver,
+            clock=clock,
+            grace=timedelta(minutes=settings.campaign_grace_min),
+            on_missed=self.report_missed,
+        )
+        self.stopping = False
+        self.leader = False
+        self.resync_s = float(app.services.get(RESYNC) or RESYNC_S)
+        self._username: str | None = None
+        self._lock_conn = None
+        self._loop_task: asyncio.Task | None = None
+        self._synced_at: datetime | None = None
+
+    async def start(self) -> None:
+        if self.app.engine.dialect.name != "postgresql":
+            await self._lead()
+            return
+        self._lock_conn = await self.app.engine.connect()
+        if await self._try_lock():
+            await self._lead()
+        self._loop_task = asyncio.create_task(self._leadership_loop(), name="campaigns-leadership")
+
+    async def _try_lock(self) -> bool:
+        result = await self._lock_conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY})
+        got = bool(result.scalar())
+        await self._lock_conn.commit()  # a session-level lock outlives the transaction
+        return got
+
+    async def _lead(self) -> None:
+        self.leader = True
+        self._synced_at = self.clock()
+        report = await self.scheduler.start()
+        if report.late or report.resumed or report.missed:
+            log.info(
+                "campaigns: %d late run(s), %d resumed, %d missed, %d job(s)",
+                len(report.late), len(report.resumed), len(report.missed), report.jobs,
+            )
+
+    async def _leadership_loop(self) -> None:
+        while not self.stopping:
+            await asyncio.sleep(self.resync_s)
+            try:
+                if self.leader:
+                    await self.resync()
+                elif await self._try_lock():
+                    log.info("campaigns: this instance now runs the scheduler")
+                    await self._lead()
+            except Exception:
+                log.exception("campaigns: leadership/resync step failed")
+
+    async def resync(self) -> None:
+        """Jobs of the campaigns changed (by any instance) since the last look follow their rows."""
+        now = self.clock()
+        since = (self._synced_at or now) - timedelta(seconds=max(60.0, 3 * self.resync_s))
+        async with self.sessions() as session:
+            changed = (await session.exec(select(Campaign.id).where(Campaign.updated_at >= since))).all()
+        for campaign_id in changed:
+            await self.scheduler.sync(campaign_id)
+        self._synced_at = now
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """No new runs; sends in flight finish and are recorded; the rest waits for the next start."""
+        self.stopping = True
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            await asyncio.gather(self._loop_task, return_exceptions=True)
+        await self.scheduler.shutdown(wait=False)
+        await self.engine.stop(timeout=timeout)
+        try:
+            await asyncio.wait_for(self.scheduler.wait_deliveries(), timeout)
+        except TimeoutError:
+            log.warning("campaign deliveries did not stop within %s s", timeout)
+        if self._lock_conn is not None:
+            try:
+                if self.leader:
+                    await self._lock_conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
+                    await self._lock_conn.commit()
+            finally:
+                await self._lock_conn.close()
+
+    async def bot_username(self) -> str:
+        if self._username is None:
+            self._username = (await self.bot.me()).username or ""
+        return self._username
+
+    # -- the send adapter ---------------------------------------------------------------------
+
+    async def send(self, message: OutgoingMessage) -> int | None:
+        try:
+            sent = await send_campaign_message(self.bot, message.chat_id, message.text, message.photo)
+        except TelegramAPIError as error:
+            raise map_send_error(error) from error
+        return sent.message_id
+
+    # -- runs -----------------------------------------------------------------------------------
+
+    async def deliver(self, run_id: int) -> RunStats:
+        stats = await self.engine.deliver_run(run_id)
+        if stats.status is RunStatus.DONE and not self.stopping:
+            await self.report_run(stats)
+        return stats
+
+    async def _author_locale(self, author_id: int) -> str | None:
+        async with self.sessions() as session:
+            author = await accounts.get_user(session, author_id)
+        if author is None or author.blocked_bot:
+            return None
+        return author.language
+
+    async def _tell(self, user_id: int, text: str) -> None:
+        try:
+            await self.bot.send_message(user_id, text)
+        except TelegramAPIError as error:
+            log.warning("could not tell %s about a campaign: %s", user_id, error)
+
+    async def report_run(self, stats: RunStats) -> None:
+        locale = await self._author_locale(stats.author_id)
+        if locale is None:
+            return
+        async with self.sessions() as session:
+            run = await get_run(session, stats.run_id)
+        text = views.run_report(
+            locale, campaign_id=stats.campaign_id, scheduled_for=run.scheduled_for, tz=self.tz,
+            targeted=stats.targeted, sent=stats.sent, blocked=stats.blocked, failed=stats.failed,
+            uncertain=stats.uncertain, duration_s=stats.duration_s,
+        )  # fmt: skip
+        await self._tell(stats.author_id, text)
+
+    async def report_missed(self, missed: MissedRun) -> None:
+        locale = await self._author_locale(missed.author_id)
+        if locale is None:
+            return
+        text = views.missed_report(
+            locale, campaign_id=missed.campaign_id, scheduled_for=missed.scheduled_for, tz=self.tz,
+            grace_min=self.grace_min,
+        )  # fmt: skip
+        await self._tell(missed.author_id, text)
+
 
 async def start(app: WufeiApp) -> None:
     """Called once the database is migrated and before updates are processed."""
+    runtime = CampaignRuntime(app, app.services.get(CLOCK) or utcnow)
+    app.services[SERVICE] = runtime
+    app.dp["campaign_runtime"] = runtime
+    await runtime.start()
 
 
 async def stop(app: WufeiApp) -> None:
     """Called on shutdown, before the database engine is disposed."""
+    runtime: CampaignRuntime | None = app.services.get(SERVICE)
+    if runtime is not None:
+        await runtime.stop()
 
 
 def web_routes(app: WufeiApp) -> list:

@@ -14,6 +14,7 @@ from bot.handlers import admin, campaigns, common, curation, fallback, membershi
 def build_router() -> Router:
     root = Router(name="wufei")
     root.include_routers(
+        campaigns.build_deep_links(),  # /start cell-<id> subscribes before the plain /start
         common.build(),  # /start, /help, /language, /cancel at any step
         membership.build(),
         admin.build(),

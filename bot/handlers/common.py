@@ -22,7 +22,8 @@ from bot.keyboards.menu import (
     main_menu,
 )
 from core import accounts
-from core.accounts import UserInfo
+from core.accounts import Roles, UserInfo
+from core.models import Role
 
 def help_text() -> str:
     return _(
@@ -47,8 +48,22 @@ async def start(message: Message, state: FSMContext, user: UserInfo) -> None:
     )
 
 
-async def show_help(message: Message) -> None:
-    await message.answer(help_text(), reply_markup=main_menu())
+def staff_help(roles: Roles) -> str:
+    """The commands of the roles the reader holds (staff only)."""
+    lines = []
+    if roles.has(Role.UNIT_HANDLER):
+        lines.append(_("🏛 Unit handlers: /bindunit in your group, /reports"))
+    if roles.has(Role.CAMPAIGN_STAFF):
+        lines.append(_("📣 Campaign staff: /cells, /newcell, /newcampaign, /campaigns"))
+    if roles.has(Role.CURATOR):
+        lines.append(_("📚 Curators: /unanswered, /wrong, /alias"))
+    if roles.has(Role.ADMIN):
+        lines.append(_("🔑 Admins: /grant, /revoke, /staff, /audit, /stats"))
+    return ("\n\n<b>" + _("Staff") + "</b>\n" + "\n".join(lines)) if lines else ""
+
+
+async def show_help(message: Message, roles: Roles) -> None:
+    await message.answer(help_text() + staff_help(roles), reply_markup=main_menu())
 
 
 async def choose_language(message: Message, user: UserInfo) -> None:
