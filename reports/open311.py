@@ -21,8 +21,9 @@ English in the description), not bot UI text.
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -47,6 +48,8 @@ from reports.models import (
     ReportStatus,
     WasteType,
 )
+
+log = logging.getLogger(__name__)
 
 PREFIX = "/open311/v2"
 MAX_RESULTS = 1000
@@ -373,6 +376,12 @@ async def create_request(request: web.Request) -> web.Response:
                 svc.ReportErrorCode.DESCRIPTION_TOO_LONG: f"description longer than {svc.MAX_DESCRIPTION} characters",
             }
             raise ApiError(400, messages.get(error.code, error.code.value)) from error
+    if config.get("on_created") is not None:
+        # e.g. post the new report to its unit's staff chat; never fails the API call
+        try:
+            config["on_created"](created.report.id)
+        except Exception:  # noqa: BLE001
+            log.exception("on_created hook failed for %s", created.ticket)
     payload = [{"service_request_id": created.ticket, "service_notice": None, "account_id": None}]
     return respond(_fmt(request), payload, "service_requests", "request", status=201)
 
@@ -400,6 +409,7 @@ def make_app(
     key_service: str = "",
     changeset: datetime | None = None,
     mount: str = "",
+    on_created: Callable[[int], object] | None = None,
 ) -> web.Application:
     """The Open311 application; ``public_base_url`` is where it is reachable (for media_url and
     discovery), e.g. ``https://wufei.example.cn``.
@@ -418,6 +428,7 @@ def make_app(
         "base_url": public_base_url.rstrip("/"),
         "mount": mount,
         "media": media,
+        "on_created": on_created,
         "jurisdiction_id": jurisdiction_id,
         "router": router,
         "contact": contact,

@@ -330,3 +330,29 @@ async def test_without_a_staff_chat_admins_get_the_card_and_can_resolve_in_priva
     calls = await admin.send("Swept and bagged")
     assert await status_of(app, report.id) == "resolved"
     assert "Swept and bagged" in sent_to(calls, 4646)[0].text
+
+
+async def test_open311_report_from_city_systems_reaches_the_unit_group(client, app):
+    import asyncio
+
+    app.settings.open311_api_keys = ["city-key"]
+    await bind(app)
+    http = TestClient(TestServer(app.web_app()))
+    await http.start_server()
+    try:
+        response = await http.post(
+            "/open311/v2/requests.json?api_key=city-key",
+            data={"service_code": "construction", "lat": str(CHENGJIANG[0]), "long": str(CHENGJIANG[1]),
+                  "description": "渣土堆在路边"},
+        )
+        assert response.status == 201
+        ticket = (await response.json())[0]["service_request_id"]
+        for _ in range(100):
+            cards = [c for c in client.session.calls if isinstance(c, SendMessage) and c.chat_id == GROUP.id]
+            if cards:
+                break
+            await asyncio.sleep(0.02)
+        assert cards and ticket in cards[0].text and "渣土堆在路边" in cards[0].text
+        assert any(isinstance(c, SendLocation) and c.chat_id == GROUP.id for c in client.session.calls)
+    finally:
+        await http.close()

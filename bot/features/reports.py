@@ -137,6 +137,20 @@ def web_routes(app: WufeiApp) -> list:
     runtime = app.services.get("reports")
     media = runtime.media if runtime is not None else MediaStore(settings.media_dir)
     router = runtime.router if runtime is not None else geo.Router(settings.boundaries_file)
+    on_created = (lambda report_id: runtime.spawn(_post_from_open311(app, report_id))) if runtime else None
     sub = open311.make_app(app.sessions, settings.open311_api_keys, settings.public_url, media,
-                           router=router, mount="/open311")
+                           router=router, mount="/open311", on_created=on_created)
     return [("/open311", sub)]
+
+
+async def _post_from_open311(app: WufeiApp, report_id: int) -> None:
+    """Reports filed by the city's systems reach the unit's staff chat like the residents' ones."""
+    from bot.handlers.reports import post_report
+
+    runtime = app.services.get("reports")
+    if runtime is None:
+        return
+    async with app.sessions() as session:
+        report = await svc.get(session, report_id)
+        if report is not None:
+            await post_report(runtime, session, report)
