@@ -154,3 +154,20 @@ async def test_blocking_the_bot_is_recorded_and_writing_again_clears_it(client, 
     await client.feed(change(ChatMemberBanned(user=BOT_USER, until_date=0), ChatMemberMember(user=BOT_USER)))
     async with app.sessions() as session:
         assert not (await accounts.get_user(session, jo.tg.id)).blocked_bot
+
+
+async def test_an_album_outside_a_flow_gets_one_hint(client):
+    from datetime import UTC, datetime
+
+    from aiogram.types import Message, PhotoSize, Update
+
+    kim = client.person("Kim", "en")
+    replies = []
+    for index in range(3):
+        message = Message(
+            message_id=100 + index, date=datetime.now(UTC), chat=kim.chat, from_user=kim.tg,
+            media_group_id="album-1",
+            photo=[PhotoSize(file_id=f"p{index}", file_unique_id=f"u{index}", width=10, height=10)],
+        )
+        replies += texts(await client.feed(Update(update_id=client.next_update_id(), message=message)))
+    assert len(replies) == 1 and "Report dumping" in replies[0]

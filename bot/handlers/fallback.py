@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from html import escape
 
 from aiogram import F, Router
@@ -10,6 +11,25 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.keyboards.menu import main_menu
+
+
+class _AlbumsSeen:
+    """Media group ids already answered: an album arrives as one update per photo."""
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self._ids: OrderedDict[str, None] = OrderedDict()
+
+    def first(self, media_group_id: str | None) -> bool:
+        if media_group_id is None:
+            return True
+        if media_group_id in self._ids:
+            return False
+        self._ids[media_group_id] = None
+        if len(self._ids) > self.size:
+            self._ids.popitem(last=False)
+        return True
+
 
 async def unknown_command(message: Message) -> None:
     command = message.text.split()[0]
@@ -21,7 +41,9 @@ async def unknown_command(message: Message) -> None:
     )
 
 
-async def other_content(message: Message) -> None:
+async def other_content(message: Message, albums_seen: _AlbumsSeen) -> None:
+    if not albums_seen.first(message.media_group_id):
+        return  # one answer per album
     await message.answer(
         _(
             "I can't use this here. To report illegal dumping with a photo, tap "
@@ -40,6 +62,11 @@ def build() -> Router:
     router = Router(name=__name__)
     router.message.filter(F.chat.type == ChatType.PRIVATE)
     router.message.register(unknown_command, F.text.startswith("/"))
-    router.message.register(other_content)
+    albums = _AlbumsSeen()
+
+    async def other(message: Message) -> None:
+        await other_content(message, albums)
+
+    router.message.register(other)
     router.callback_query.register(stale_button)
     return router
