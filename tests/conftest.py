@@ -63,6 +63,26 @@ def db_url(request, tmp_path: Path):
     return request.getfixturevalue("postgres_url")
 
 
+@pytest.fixture
+async def engine(db_url):
+    """A database migrated to every head, on SQLite and on PostgreSQL."""
+    from core import db
+
+    engine = db.make_engine(db_url)
+    await db.upgrade(engine)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine):
+    from core import db
+
+    return db.make_session_factory(engine)
+
+
 def make_settings(tmp_path: Path, database_url: str, **overrides) -> Settings:
     values = dict(
         bot_token=None,

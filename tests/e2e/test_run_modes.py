@@ -20,6 +20,17 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 
 
+async def _health(http: aiohttp.ClientSession, port: int) -> tuple[int, dict] | None:
+    """Polls /healthz until the process serves it (or gives up after about 30 s)."""
+    for _ in range(300):
+        try:
+            async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                return response.status, await response.json()
+        except aiohttp.ClientConnectionError:
+            await asyncio.sleep(0.1)
+    return None
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -45,15 +56,7 @@ async def test_polling_process_answers_serves_health_and_stops_on_sigterm(tmp_pa
     )
     try:
         async with aiohttp.ClientSession() as http:
-            health = None
-            for _ in range(300):
-                try:
-                    async with http.get(f"http://127.0.0.1:{web_port}/healthz") as response:
-                        health = (response.status, await response.json())
-                        break
-                except aiohttp.ClientConnectionError:
-                    await asyncio.sleep(0.1)
-            assert health == (200, {"status": "ok", "mode": "polling"})
+            assert await _health(http, web_port) == (200, {"status": "ok", "mode": "polling"})
 
             user = server.create_user("Pat", language_code="en")
             base = server.webchat_url
@@ -97,15 +100,7 @@ async def test_run_without_token_starts_sandbox_with_health_and_stops(tmp_path):
     )
     try:
         async with aiohttp.ClientSession() as http:
-            health = None
-            for _ in range(300):
-                try:
-                    async with http.get(f"http://127.0.0.1:{web_port}/healthz") as response:
-                        health = (response.status, await response.json())
-                        break
-                except aiohttp.ClientConnectionError:
-                    await asyncio.sleep(0.1)
-            assert health == (200, {"status": "ok", "mode": "sandbox"})
+            assert await _health(http, web_port) == (200, {"status": "ok", "mode": "sandbox"})
             async with http.get(f"http://127.0.0.1:{sandbox_port}/webchat/") as response:
                 assert response.status == 200
         process.send_signal(signal.SIGTERM)

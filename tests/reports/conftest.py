@@ -9,22 +9,6 @@ import pytest
 from PIL import Image
 from PIL.TiffImagePlugin import IFDRational
 
-from core import db
-
-
-@pytest.fixture
-async def engine(db_url):
-    engine = db.make_engine(db_url)
-    await db.upgrade(engine)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
-
-
-@pytest.fixture
-def sessions(engine):
-    return db.make_session_factory(engine)
 
 
 def _rational(value: float) -> IFDRational:
