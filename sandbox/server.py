@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 import json
 import logging
 import secrets
@@ -49,7 +50,8 @@ class SandboxServer:
         self.flood = FloodControl(self.limits)
         self.api = BotApi(self.world, self.flood)
         self.api.require_start = require_start  # bots cannot message users who never wrote to them
-        self.request_log: list[tuple[str, int]] = []  # (method, status) once answered
+        self.request_log: list[tuple[str, int]] = []  # (method, status) once answered; recent only
+        self.status_counts: Counter[tuple[str, int]] = Counter()  # every answer, by (method, status)
         self.method_counts: dict[str, int] = {}  # requests received, by method (as called)
         self._runner: web.AppRunner | None = None
         self._sse: set[asyncio.Queue] = set()
@@ -208,7 +210,12 @@ class SandboxServer:
         await asyncio.sleep(0)
         raise asyncio.CancelledError()
 
+    def answers(self, status: int) -> int:
+        """How many Bot API answers had this HTTP status (e.g. 429) since the server started."""
+        return sum(n for (_, s), n in self.status_counts.items() if s == status)
+
     def _json(self, payload: Any, status: int, method: str) -> web.Response:
+        self.status_counts[(method, status)] += 1
         self.request_log.append((method, status))
         if len(self.request_log) > 10000:
             del self.request_log[:5000]
