@@ -17,6 +17,7 @@ async def test_battery_question_gets_a_card_with_the_wuxi_rule(client):
     assert "<b>电池</b>" in card and "其他垃圾" in card and "灰色桶" in card
     assert "无锡" in card  # alkaline cells: Wuxi says residual, and says so
     assert "充电电池" in card  # "it depends" line for the hazardous kinds
+    assert "→ 其他垃圾" not in card  # states that do not change the bin are not listed
     assert "❓ 答案不对？" in inline_data(calls[0])
 
 

@@ -100,7 +100,7 @@ def card(kb: KnowledgeBase, verdict: Verdict, locale: str) -> str:
         depends = [
             f"• {escape(_text(c.label, locale))} → {escape(category_name(kb, c.category.value, locale))}"
             for c in item.conditions
-            if c.label
+            if c.label and c.category.value != verdict.category  # only states that change the bin
         ]
         if depends:
             lines.append(_("⚖️ It depends:") + "\n" + "\n".join(depends))
