@@ -608,8 +608,9 @@ class Matcher:
             if len(ids_l) == 1 and len(syl) >= HOMOPHONE_MIN_SYLLABLES:
                 return _Match(LIKELY, ids_l, "homophone", self._remainder(text, cand))
             return _Match(AMBIGUOUS, ids_l, "homophone", "")
-        # pinyin containment: a known name's pinyin inside the question's pinyin
-        for length in range(len(syl) - 1, 1, -1):
+        # pinyin containment: a known name's pinyin inside the question's pinyin; it must cover
+        # more than half of the question ("食品" in 食品添加剂 does not suggest 金属饰品)
+        for length in range(len(syl) - 1, max(1, len(syl) // 2), -1):
             for start in range(0, len(syl) - length + 1):
                 found = self.pinyin.get("".join(syl[start : start + length]))
                 if not found:

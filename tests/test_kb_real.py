@@ -38,3 +38,8 @@ def test_wuxi_rules_are_said(shared_kb):
     for query in ("电池", "废电路板", "创可贴"):
         note = shared_kb.classify(query).note
         assert note and "无锡" in note["zh"], query
+
+
+def test_homophone_of_a_small_part_suggests_nothing_odd(shared_kb):
+    names = [alt["item"] for alt in shared_kb.classify("食品添加剂").alternatives]
+    assert "金属饰品" not in names
