@@ -112,3 +112,59 @@ async def test_run_without_token_starts_sandbox_with_health_and_stops(tmp_path):
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+async def test_webhook_process_checks_the_secret_answers_and_stops_on_sigterm(tmp_path):
+    server = SandboxServer(host="127.0.0.1", port=0, limits=Limits.relaxed())
+    await server.start()
+    web_port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WUFEI_")}
+    env.update(
+        WUFEI_BOT_TOKEN=server.token,
+        WUFEI_API_BASE=server.base_url,
+        WUFEI_WEBHOOK_BASE_URL="https://wufei.example.org",
+        WUFEI_WEBHOOK_SECRET="s3cret-token",
+        WUFEI_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/wufei.db",
+        WUFEI_WEB_PORT=str(web_port),
+        WUFEI_MEDIA_DIR=str(tmp_path / "media"),
+        WUFEI_GEOCODER_ENABLED="false",
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(ROOT / "main.py"), "run", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    user = server.create_user("Wen", language_code="en", started=True)
+    update = {
+        "update_id": 1,
+        "message": {
+            "message_id": 1, "date": 1_790_000_000, "text": "/help",
+            "chat": {"id": user.id, "type": "private"},
+            "from": {"id": user.id, "is_bot": False, "first_name": "Wen", "language_code": "en"},
+        },
+    }
+    hook = f"http://127.0.0.1:{web_port}/telegram/webhook"
+    try:
+        async with aiohttp.ClientSession() as http:
+            assert await _health(http, web_port) == (200, {"status": "ok", "mode": "webhook"})
+            async with http.post(hook, json=update) as response:
+                assert response.status == 401  # no secret header: not Telegram
+            async with http.post(hook, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}) as response:
+                assert response.status == 200
+            answered = False
+            for _ in range(200):
+                async with http.get(server.webchat_url + f"api/chats/{user.id}/messages") as r:
+                    history = (await r.json())["messages"]
+                if any(m["from_bot"] for m in history):
+                    answered = True
+                    break
+                await asyncio.sleep(0.05)
+            assert answered, "the webhook process did not answer"
+        process.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(process.communicate(), 30)
+        assert process.returncode == 0, output.decode()
+        assert b"Traceback" not in output
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await server.stop()
