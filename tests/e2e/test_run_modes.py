@@ -31,6 +31,50 @@ async def _health(http: aiohttp.ClientSession, port: int) -> tuple[int, dict] | 
     return None
 
 
+def _env(tmp_path, **settings: str) -> dict[str, str]:
+    """The process's environment: ours without any WUFEI_ setting, plus the test's."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WUFEI_")}
+    env.update(
+        WUFEI_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/wufei.db",
+        WUFEI_MEDIA_DIR=str(tmp_path / "media"),
+        WUFEI_GEOCODER_ENABLED="false",
+        **settings,
+    )
+    return env
+
+
+async def _start(tmp_path, env: dict[str, str]) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, str(ROOT / "main.py"), "run", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+
+
+async def _stop_cleanly(process: asyncio.subprocess.Process) -> bytes:
+    """SIGTERM, then the process must exit 0 without a traceback; returns its output."""
+    process.send_signal(signal.SIGTERM)
+    output, _ = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, output.decode()
+    assert b"Traceback" not in output
+    return output
+
+
+async def _kill_if_running(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is None:
+        process.kill()
+        await process.wait()
+
+
+async def _answered(http: aiohttp.ClientSession, server: SandboxServer, user_id: int) -> bool:
+    """Whether the bot wrote to this user in the sandbox (waits up to about 10 s)."""
+    for _ in range(200):
+        async with http.get(server.webchat_url + f"api/chats/{user_id}/messages") as r:
+            if any(m["from_bot"] for m in (await r.json())["messages"]):
+                return True
+        await asyncio.sleep(0.05)
+    return False
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -41,98 +85,45 @@ async def test_polling_process_answers_serves_health_and_stops_on_sigterm(tmp_pa
     server = SandboxServer(host="127.0.0.1", port=0, limits=Limits.relaxed())
     await server.start()
     web_port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WUFEI_")}
-    env.update(
-        WUFEI_BOT_TOKEN=server.token,
-        WUFEI_API_BASE=server.base_url,
-        WUFEI_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/wufei.db",
-        WUFEI_WEB_PORT=str(web_port),
-        WUFEI_MEDIA_DIR=str(tmp_path / "media"),
-        WUFEI_GEOCODER_ENABLED="false",
-    )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, str(ROOT / "main.py"), "run", cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )
+    env = _env(tmp_path, WUFEI_BOT_TOKEN=server.token, WUFEI_API_BASE=server.base_url, WUFEI_WEB_PORT=str(web_port))
+    process = await _start(tmp_path, env)
     try:
         async with aiohttp.ClientSession() as http:
             assert await _health(http, web_port) == (200, {"status": "ok", "mode": "polling"})
-
             user = server.create_user("Pat", language_code="en")
-            base = server.webchat_url
-            async with http.post(base + "api/send", json={"user_id": user.id, "text": "/help"}) as r:
+            async with http.post(server.webchat_url + "api/send", json={"user_id": user.id, "text": "/help"}) as r:
                 assert (await r.json())["ok"]
-            answered = False
-            for _ in range(200):
-                async with http.get(base + f"api/chats/{user.id}/messages") as r:
-                    history = (await r.json())["messages"]
-                if any(m["from_bot"] for m in history):
-                    answered = True
-                    break
-                await asyncio.sleep(0.05)
-            assert answered, "the polling process did not answer"
-
-        process.send_signal(signal.SIGTERM)
-        output, _ = await asyncio.wait_for(process.communicate(), 30)
-        assert process.returncode == 0, output.decode()
-        assert b"Traceback" not in output
-        assert b"shutting down" in output
+            assert await _answered(http, server, user.id), "the polling process did not answer"
+        assert b"shutting down" in await _stop_cleanly(process)
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        await _kill_if_running(process)
         await server.stop()
 
 
 async def test_run_without_token_starts_sandbox_with_health_and_stops(tmp_path):
     sandbox_port, web_port = _free_port(), _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WUFEI_")}
-    env.update(
-        WUFEI_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/wufei.db",
-        WUFEI_SANDBOX_PORT=str(sandbox_port),
-        WUFEI_WEB_PORT=str(web_port),
-        WUFEI_MEDIA_DIR=str(tmp_path / "media"),
-        WUFEI_GEOCODER_ENABLED="false",
-    )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, str(ROOT / "main.py"), "run", cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )
+    env = _env(tmp_path, WUFEI_SANDBOX_PORT=str(sandbox_port), WUFEI_WEB_PORT=str(web_port))
+    process = await _start(tmp_path, env)
     try:
         async with aiohttp.ClientSession() as http:
             assert await _health(http, web_port) == (200, {"status": "ok", "mode": "sandbox"})
             async with http.get(f"http://127.0.0.1:{sandbox_port}/webchat/") as response:
                 assert response.status == 200
-        process.send_signal(signal.SIGTERM)
-        output, _ = await asyncio.wait_for(process.communicate(), 30)
-        assert process.returncode == 0, output.decode()
+        output = await _stop_cleanly(process)
         assert f"http://127.0.0.1:{sandbox_port}/webchat/".encode() in output
-        assert b"Traceback" not in output
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        await _kill_if_running(process)
 
 
 async def test_webhook_process_checks_the_secret_answers_and_stops_on_sigterm(tmp_path):
     server = SandboxServer(host="127.0.0.1", port=0, limits=Limits.relaxed())
     await server.start()
     web_port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WUFEI_")}
-    env.update(
-        WUFEI_BOT_TOKEN=server.token,
-        WUFEI_API_BASE=server.base_url,
-        WUFEI_WEBHOOK_BASE_URL="https://wufei.example.org",
-        WUFEI_WEBHOOK_SECRET="s3cret-token",
-        WUFEI_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/wufei.db",
-        WUFEI_WEB_PORT=str(web_port),
-        WUFEI_MEDIA_DIR=str(tmp_path / "media"),
-        WUFEI_GEOCODER_ENABLED="false",
+    env = _env(
+        tmp_path, WUFEI_BOT_TOKEN=server.token, WUFEI_API_BASE=server.base_url, WUFEI_WEB_PORT=str(web_port),
+        WUFEI_WEBHOOK_BASE_URL="https://wufei.example.org", WUFEI_WEBHOOK_SECRET="s3cret-token",
     )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, str(ROOT / "main.py"), "run", cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )
+    process = await _start(tmp_path, env)
     user = server.create_user("Wen", language_code="en", started=True)
     update = {
         "update_id": 1,
@@ -150,21 +141,8 @@ async def test_webhook_process_checks_the_secret_answers_and_stops_on_sigterm(tm
                 assert response.status == 401  # no secret header: not Telegram
             async with http.post(hook, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}) as response:
                 assert response.status == 200
-            answered = False
-            for _ in range(200):
-                async with http.get(server.webchat_url + f"api/chats/{user.id}/messages") as r:
-                    history = (await r.json())["messages"]
-                if any(m["from_bot"] for m in history):
-                    answered = True
-                    break
-                await asyncio.sleep(0.05)
-            assert answered, "the webhook process did not answer"
-        process.send_signal(signal.SIGTERM)
-        output, _ = await asyncio.wait_for(process.communicate(), 30)
-        assert process.returncode == 0, output.decode()
-        assert b"Traceback" not in output
+            assert await _answered(http, server, user.id), "the webhook process did not answer"
+        await _stop_cleanly(process)
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        await _kill_if_running(process)
         await server.stop()
