@@ -139,6 +139,24 @@ _PINYIN_QUERY_RE = re.compile(r"^[a-zv1-5' ]+$")
 _INITIAL_LETTERS = set("bpmfdtnlgkhjqxzcsrywaoe")
 
 
+# Words before a name that make it another kind of thing: "电动滑板车" is not a 塑料滑板车 (it has a
+# battery), "一次性枕套" is not a textile to recycle. With them, containment suggests, never answers,
+# unless the item already is of that kind (an e-waste item, a residual one).
+_ELECTRIC_MODIFIERS = ("电动", "电子", "电热", "充电", "智能", "锂电", "加热", "电池")
+_DISPOSABLE_MODIFIERS = ("一次性",)
+_PURPOSE_MODIFIERS = ("驱蚊", "剃须", "清洁", "消毒", "杀虫")  # what it is for changes what it is
+
+
+def _modifier_changes(modifier: str, item: Item) -> bool:
+    if any(w in modifier for w in _PURPOSE_MODIFIERS):
+        return True
+    if any(w in modifier for w in _ELECTRIC_MODIFIERS):
+        return item.stream is None or item.stream.value != "e_waste"
+    if any(w in modifier for w in _DISPOSABLE_MODIFIERS):
+        return item.category.value != "residual"
+    return False
+
+
 _POSSESSIVE_RE = re.compile("(?<=[\u4e00-\u9fff])(?:中的|里的|里面的|上的|的)(?=[\u4e00-\u9fff])")
 _CJK_ONLY_RE = re.compile("^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]+$")
 
@@ -565,7 +583,8 @@ class Matcher:
             short = len(self._strip_fillers(modifier)) <= length
             cond_hit = self.pick_condition(self.items[ids[0]], modifier) is not None
             if ((is_suffix or self._is_filler(head)) and length >= 2
-                    and (cond_hit or (short and not self._conflicting_forms(s, start, length, ids[0])))):
+                    and (cond_hit or (short and not _modifier_changes(modifier, self.items[ids[0]])
+                                      and not self._conflicting_forms(s, start, length, ids[0])))):
                 # head noun kept ("塑料矿泉水瓶子" -> 矿泉水瓶): a short modifier before it
                 # that names nothing of another category, or one of the item's own
                 # condition words ("还有饮料的塑料瓶"), does not change the item

@@ -43,3 +43,14 @@ def test_wuxi_rules_are_said(shared_kb):
 def test_homophone_of_a_small_part_suggests_nothing_odd(shared_kb):
     names = [alt["item"] for alt in shared_kb.classify("食品添加剂").alternatives]
     assert "金属饰品" not in names
+
+
+@pytest.mark.parametrize("query", ["电动滑板车", "电动摇篮", "一次性枕套", "剃须泡沫", "驱蚊手环"])
+def test_a_modifier_that_changes_the_thing_gets_a_suggestion_not_an_answer(shared_kb, query):
+    verdict = shared_kb.classify(query)
+    assert verdict.category is None and verdict.confidence == "ambiguous", verdict
+
+
+def test_harmless_modifiers_still_answer(shared_kb):
+    assert shared_kb.classify("塑料矿泉水瓶子").item == "矿泉水瓶"
+    assert shared_kb.classify("电动卷发棒").category == "recyclable"  # already an electrical item
