@@ -405,38 +405,31 @@ async def send_message(api: BotApi, p: Params) -> Any:
     return api.publish(chat, content, p, inline, reply_kb, remove).data
 
 
-@method("sendPhoto")
-async def send_photo(api: BotApi, p: Params) -> Any:
+def _send_file(api: BotApi, p: Params, field: str, resolve) -> Any:
+    """sendPhoto and sendDocument: a file (upload or file_id) with an optional caption."""
     chat = api.writable_chat(p)
     caption, cap_entities = api.text_and_entities(p, "caption", MAX_CAPTION, required=False)
     inline, reply_kb, remove = api.markup(p, chat)
-    if not p.has("photo"):
-        raise bad("there is no photo in the request")
+    if not p.has(field):
+        raise bad(f"there is no {field} in the request")
     reply = api.reply_part(p, chat)
     api.flood_check(chat)
-    content: dict[str, Any] = {**reply, "photo": api.resolve_photo(p, p.raw("photo"))}
+    content: dict[str, Any] = {**reply, field: resolve(p, p.raw(field))}
     if caption:
         content["caption"] = caption
         if cap_entities:
             content["caption_entities"] = cap_entities
     return api.publish(chat, content, p, inline, reply_kb, remove).data
+
+
+@method("sendPhoto")
+async def send_photo(api: BotApi, p: Params) -> Any:
+    return _send_file(api, p, "photo", api.resolve_photo)
 
 
 @method("sendDocument")
 async def send_document(api: BotApi, p: Params) -> Any:
-    chat = api.writable_chat(p)
-    caption, cap_entities = api.text_and_entities(p, "caption", MAX_CAPTION, required=False)
-    inline, reply_kb, remove = api.markup(p, chat)
-    if not p.has("document"):
-        raise bad("there is no document in the request")
-    reply = api.reply_part(p, chat)
-    api.flood_check(chat)
-    content: dict[str, Any] = {**reply, "document": api.resolve_document(p, p.raw("document"))}
-    if caption:
-        content["caption"] = caption
-        if cap_entities:
-            content["caption_entities"] = cap_entities
-    return api.publish(chat, content, p, inline, reply_kb, remove).data
+    return _send_file(api, p, "document", api.resolve_document)
 
 
 @method("sendMediaGroup")
