@@ -45,6 +45,8 @@ class ReportsRuntime:
         # several instances a draft written by another one is no sign of a lost state.
         self.instance = uuid.uuid4().hex[:12]
         self.resume_lost_drafts = isinstance(app.dp.storage, MemoryStorage)
+        # Users whose draft was left by an earlier run: only they cost a lookup per message.
+        self.lost_draft_users: set[int] = set()
         self.reminder_interval_s = REMINDER_INTERVAL_S
         self.album_wait_s = ALBUM_WAIT_S
         self._locks: dict[int, asyncio.Lock] = {}
@@ -120,6 +122,13 @@ async def start(app: WufeiApp) -> None:
     hooks = app.dp.workflow_data.setdefault("cancel_hooks", [])
     if _discard_draft not in hooks:
         hooks.append(_discard_draft)
+    if runtime.resume_lost_drafts:
+        from sqlmodel import select
+
+        from reports.models import ReportDraft
+
+        async with app.sessions() as session:
+            runtime.lost_draft_users = set((await session.exec(select(ReportDraft.user_id))).all())
     runtime._reminders = asyncio.create_task(runtime.reminders_loop(), name="report-reminders")
 
 

@@ -240,7 +240,11 @@ class LostDraft(Filter):
                        reports=None) -> bool | dict:
         if user is None or reports is None or not reports.resume_lost_drafts or (message.text or "").startswith("/"):
             return False
+        if user.id not in reports.lost_draft_users:
+            return False  # no draft from an earlier run: no database lookup on every message
         draft = await _load(session, user.id)
+        if draft is None or draft.data.get("instance") == reports.instance:
+            reports.lost_draft_users.discard(user.id)
         if draft is None or draft.data.get("instance") == reports.instance or draft.step not in STEPS:
             return False
         return {"lost_draft": draft}
