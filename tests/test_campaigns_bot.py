@@ -33,20 +33,8 @@ from tests.campaigns.conftest import FakeClock
 from tests.conftest import ADMIN_ID, make_settings
 from tests.support.fakebot import BOT_USER, FakeSession, inline_data, texts
 
-DEEP_LINKS = "bot.handlers.campaigns.deep_links"
 CHENGJIANG = "320281001"  # 澄江街道
 NANZHA = "320281004"  # 南闸街道
-
-
-def wire_deep_links(dp) -> None:
-    """Until ``handlers/__init__`` includes ``campaigns.build_deep_links()`` before ``common``."""
-    from bot.handlers.campaigns import build_deep_links
-
-    root = dp.sub_routers[0]
-    if any(r.name == DEEP_LINKS for r in root.sub_routers):
-        return
-    root.include_router(build_deep_links())
-    root.sub_routers.insert(0, root.sub_routers.pop())
 
 
 def _media(method) -> Message:
@@ -78,7 +66,6 @@ async def app(settings, kb, clock):
     session.responders[SendDocument] = _media
     application = create_app(settings, bot_session=session, kb=kb)
     application.services[feature.CLOCK] = clock
-    wire_deep_links(application.dp)
     await application.prepare()
     session.calls.clear()
     yield application

@@ -29,7 +29,6 @@ from sandbox import Limits
 from sandbox.testing import running_sandbox
 from tests.campaigns.conftest import FakeClock
 from tests.conftest import ADMIN_ID, make_settings
-from tests.test_campaigns_bot import wire_deep_links
 
 pytestmark = pytest.mark.e2e
 
@@ -52,7 +51,6 @@ class Harness:
         app = create_app(self.settings, api_base=api_base, token=token)
         if self.clock is not None:
             app.services[feature.CLOCK] = self.clock
-        wire_deep_links(app.dp)
         self.apps.append(app)
         return app
 
