@@ -145,6 +145,10 @@ _INITIAL_LETTERS = set("bpmfdtnlgkhjqxzcsrywaoe")
 _ELECTRIC_MODIFIERS = ("电动", "电子", "电热", "充电", "智能", "锂电", "加热", "电池")
 _DISPOSABLE_MODIFIERS = ("一次性",)
 _PURPOSE_MODIFIERS = ("驱蚊", "剃须", "清洁", "消毒", "杀虫")  # what it is for changes what it is
+# Plastic is what most household things are made of: "塑料牙签" is still a 牙签, so the
+# generic plastic item does not count as another thing named in the modifier. Other
+# materials do ("金属牙签" may be recyclable metal): items say so with conditions.
+_UNMARKED_MATERIALS = frozenset({"塑料", "塑胶"})
 
 
 def _modifier_changes(modifier: str, item: Item) -> bool:
@@ -545,6 +549,8 @@ class Matcher:
                 if i >= start and j <= end:
                     continue  # inside the match itself
                 if j <= start or (i < end and j > end) or (i < start < j):
+                    if s[i:j] in _UNMARKED_MATERIALS:
+                        continue
                     ids = self.exact.get(s[i:j])
                     if ids and any(self.items[k].category != cat for k in ids):
                         return True

@@ -12,7 +12,13 @@ import pytest
         ("可以充电的电池", "电池", "hazardous"),
         ("吃剩的外卖盒扔哪", "外卖盒", "residual"),
         ("沾了油的披萨盒", "披萨盒", "residual"),
-        ("is a pizza box recyclable", "披萨盒", "recyclable"),
+        ("is a pizza box recyclable", "披萨盒", "residual"),  # a used one is greasy
+        ("干净的披萨盒", "披萨盒", "recyclable"),
+        ("塑料", "塑料制品", "recyclable"),
+        ("塑料牙签", "牙签", "residual"),  # plastic is the default material
+        ("充电宝", "充电宝", "recyclable"),  # the whole unit is e-waste
+        ("鼓包的充电宝", "充电宝", "hazardous"),
+        ("陶瓷烟缸", "烟灰缸", "residual"),
         ("is styrofoam recyclable", "泡沫塑料", "recyclable"),
         ("奶茶中的珍珠", "奶茶珍珠", "food"),
         ("螃蟹的壳", "螃蟹壳", "food"),
