@@ -32,7 +32,7 @@ i18n: $(STAMP)
 	$(BIN)/pybabel update -i bot/locales/messages.pot -d bot/locales -D messages --no-fuzzy-matching --ignore-obsolete
 
 bench: $(STAMP)
-	$(BIN)/python bench/kb_eval.py
+	$(BIN)/python bench/kb_eval.py --holdout 10
 	$(BIN)/python bench/broadcast.py --quick
 
 clean:

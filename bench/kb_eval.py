@@ -7,8 +7,19 @@ Prints JSON lines (never asserts):
   {"dataset": "sorting_eval_public", "items": ..., "queries": ..., "accuracy": ..., "answered_share": ...,
    "answered_precision": ..., "p50_ms": ..., "p99_ms": ...}
   {"dataset": "synthetic_50k", ...}   # same queries, base scaled to 50,000 items with synthetic names
+  {"dataset": "sorting_eval_public_holdout", ..., "folds": K, "removed_forms": ..., "removed_items": ...}
+
+Many eval queries are themselves item names or aliases, so the first line overstates how the
+matcher does on phrasings it has never seen. `--holdout K` adds a leave-the-phrasing-out line:
+the rows are split into K folds (row index % K); each fold is classified by a base from which
+every name/alias equal (normalised) to one of that fold's queries is removed (an alias is
+dropped; a removed name is replaced by the item's first remaining alias, or the item is dropped
+when none is left), as are English names equal to an English fold query. Counts are summed
+over the folds; `items` is the mean size of the fold bases, `removed_forms` counts the forms
+removed (summed over folds) and `removed_items` the items dropped.
 
     python bench/kb_eval.py [--eval PATH] [--data DIR] [--misses] [--no-synthetic] [--synthetic-size N]
+                            [--holdout K]
 """
 
 from __future__ import annotations
@@ -28,6 +39,7 @@ if str(REPO) not in sys.path:
 
 from knowledge import load_kb  # noqa: E402
 from knowledge.kb import KnowledgeBase  # noqa: E402
+from knowledge.normalize import has_cjk, normalize  # noqa: E402
 from knowledge.schema import Category, Item, Text  # noqa: E402
 
 DEFAULT_EVAL = REPO.parent / "shared" / "data" / "sorting_eval_public.csv"
@@ -46,48 +58,127 @@ def percentile(values: list[float], p: float) -> float:
     return v[k]
 
 
-def measure(kb: KnowledgeBase, rows: list[tuple[str, str]], dataset: str, misses: bool) -> dict:
+class Tally:
+    """Counts and timings of classified rows; add several runs (folds) into one."""
+
+    def __init__(self) -> None:
+        self.correct = self.answered = self.answered_correct = 0
+        self.times: list[float] = []  # CPU ms per query
+        self.wall: list[float] = []
+        self.wrong: list[dict] = []
+
+    def line(self, dataset: str, items: int) -> dict:
+        n = len(self.times)
+        return {
+            "dataset": dataset,
+            "items": items,
+            "queries": n,
+            "accuracy": round(self.correct / n, 4) if n else 0.0,
+            "answered_share": round(self.answered / n, 4) if n else 0.0,
+            "answered_precision": round(self.answered_correct / self.answered, 4) if self.answered else 0.0,
+            "p50_ms": round(percentile(self.times, 50), 3),
+            "p99_ms": round(percentile(self.times, 99), 3),
+            "max_ms": round(max(self.times), 3) if self.times else 0.0,
+            "wall_p99_ms": round(percentile(self.wall, 99), 3),
+        }
+
+    def print_misses(self, dataset: str) -> None:
+        for w in self.wrong:
+            print(json.dumps({"miss": dataset, **w}, ensure_ascii=False))
+
+
+def count(kb: KnowledgeBase, rows: list[tuple[str, str]], tally: Tally | None = None) -> Tally:
+    """Classify rows with kb, adding the outcomes to tally (a new one by default)."""
+    t = tally if tally is not None else Tally()
     for q, _ in rows:  # warm caches (lru caches, pinyin of the queries)
         kb.classify(q)
     gc.collect()
     gc.disable()
-    times: list[float] = []  # CPU time of this thread: stable on a shared machine
-    wall: list[float] = []
-    correct = answered = answered_correct = 0
-    wrong: list[dict] = []
     try:
         for q, expected in rows:
-            c0, t0 = time.thread_time_ns(), time.perf_counter_ns()
+            c0, t0 = time.thread_time_ns(), time.perf_counter_ns()  # CPU time: stable on a shared machine
             v = kb.classify(q)
-            wall.append((time.perf_counter_ns() - t0) / 1e6)
-            times.append((time.thread_time_ns() - c0) / 1e6)
+            t.wall.append((time.perf_counter_ns() - t0) / 1e6)
+            t.times.append((time.thread_time_ns() - c0) / 1e6)
             ok = v.category == expected
-            correct += ok
+            t.correct += ok
             if v.answered:
-                answered += 1
-                answered_correct += ok
+                t.answered += 1
+                t.answered_correct += ok
             if not ok:
-                wrong.append({"query": q, "expected": expected, "got": v.category, "item": v.item,
-                              "confidence": v.confidence, "method": v.method,
-                              "alternatives": [a["item"] for a in v.alternatives]})
+                t.wrong.append({"query": q, "expected": expected, "got": v.category, "item": v.item,
+                                "confidence": v.confidence, "method": v.method,
+                                "alternatives": [a["item"] for a in v.alternatives]})
     finally:
         gc.enable()
-    n = len(rows)
-    line = {
-        "dataset": dataset,
-        "items": len(kb),
-        "queries": n,
-        "accuracy": round(correct / n, 4) if n else 0.0,
-        "answered_share": round(answered / n, 4) if n else 0.0,
-        "answered_precision": round(answered_correct / answered, 4) if answered else 0.0,
-        "p50_ms": round(percentile(times, 50), 3),
-        "p99_ms": round(percentile(times, 99), 3),
-        "max_ms": round(max(times), 3) if times else 0.0,
-        "wall_p99_ms": round(percentile(wall, 99), 3),
-    }
+    return t
+
+
+def measure(kb: KnowledgeBase, rows: list[tuple[str, str]], dataset: str, misses: bool) -> dict:
+    t = count(kb, rows)
     if misses:
-        for w in wrong:
-            print(json.dumps({"miss": dataset, **w}, ensure_ascii=False))
+        t.print_misses(dataset)
+    return t.line(dataset, len(kb))
+
+
+# --- held-out phrasings ----------------------------------------------------------------
+
+def strip_forms(item: Item, keys: set[str], en: set[str]) -> tuple[Item | None, int]:
+    """The item without the names/aliases whose normalised form is in keys and the English names
+    in en (lower case); a removed name is replaced by the first remaining alias. Returns (item or
+    None when no Chinese form is left, number of forms removed)."""
+    forms = [f for f in [item.name, *item.aliases] if normalize(f) not in keys]
+    ens = [e for e in item.en if e.strip().lower() not in en]
+    removed = 1 + len(item.aliases) - len(forms) + len(item.en) - len(ens)
+    if not removed:
+        return item, 0
+    if not forms:
+        return None, removed
+    return item.model_copy(update={"name": forms[0], "aliases": forms[1:], "en": ens}), removed
+
+
+def holdout_kb(base: KnowledgeBase, queries: list[str],
+               items: list[Item] | None = None) -> tuple[KnowledgeBase, int, int]:
+    """A fresh base built from `items` (default: base.items) without the surface forms equal to
+    one of `queries`. Returns (kb, forms removed, items dropped)."""
+    keys = {k for k in map(normalize, queries) if k}
+    en = {q.strip().lower() for q in queries if q.strip() and not has_cjk(q)}
+    kb = KnowledgeBase(base.data_dir)
+    kb.cards, kb.cards_file = base.cards, base.cards_file
+    removed_forms = removed_items = 0
+    kb.matcher.begin_bulk()
+    try:
+        for item in base.items if items is None else items:
+            kept, n = strip_forms(item, keys, en)
+            removed_forms += n
+            if kept is None:
+                removed_items += 1
+            else:
+                kb._register(kept, strict=False)
+    finally:
+        kb.matcher.end_bulk()
+    return kb, removed_forms, removed_items
+
+
+def measure_holdout(base: KnowledgeBase, rows: list[tuple[str, str]], dataset: str, folds: int,
+                    misses: bool, items: list[Item] | None = None) -> dict:
+    """K-fold leave-the-phrasing-out: each fold's queries against a base without those phrasings."""
+    t = Tally()
+    sizes: list[int] = []
+    removed_forms = removed_items = 0
+    for f in range(folds):
+        fold = rows[f::folds]  # row index % folds == f
+        if not fold:
+            continue
+        kb, n_forms, n_items = holdout_kb(base, [q for q, _ in fold], items)
+        removed_forms += n_forms
+        removed_items += n_items
+        sizes.append(len(kb))
+        count(kb, fold, t)
+    if misses:
+        t.print_misses(dataset)
+    line = t.line(dataset, round(sum(sizes) / len(sizes)) if sizes else 0)
+    line.update(folds=folds, removed_forms=removed_forms, removed_items=removed_items)
     return line
 
 
@@ -166,7 +257,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--misses", action="store_true", help="also print the rows answered wrongly")
     ap.add_argument("--no-synthetic", action="store_true", help="skip the 50k synthetic run")
     ap.add_argument("--synthetic-size", type=int, default=50_000)
+    ap.add_argument("--holdout", type=int, default=0, metavar="K",
+                    help="also measure K-fold leave-the-phrasing-out accuracy (0: off)")
     args = ap.parse_args(argv)
+    if args.holdout < 0:
+        ap.error("--holdout must be >= 0")
 
     rows = read_eval(args.eval)
     t0 = time.perf_counter()
@@ -176,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     line["load_s"] = round(load_s, 3)
     line["load_errors"] = len(kb.problems)
     print(json.dumps(line, ensure_ascii=False), flush=True)
+    real_items = list(kb.items)  # before the synthetic run grows the base
 
     if not args.no_synthetic:
         t0 = time.perf_counter()
@@ -184,6 +280,12 @@ def main(argv: list[str] | None = None) -> int:
         line = measure(kb, rows, "synthetic_50k" if args.synthetic_size == 50_000 else
                        f"synthetic_{args.synthetic_size}", False)
         line["build_s"] = round(build_s, 2)
+        print(json.dumps(line, ensure_ascii=False), flush=True)
+
+    if args.holdout:
+        t0 = time.perf_counter()
+        line = measure_holdout(kb, rows, f"{args.eval.stem}_holdout", args.holdout, args.misses, real_items)
+        line["run_s"] = round(time.perf_counter() - t0, 2)
         print(json.dumps(line, ensure_ascii=False), flush=True)
     return 0
 

@@ -136,12 +136,16 @@ _NO_SINGULAR = {
     "clothes", "chopsticks", "leftovers", "pliers", "diabetes", "is", "was", "has", "does",
     "ps", "us", "its", "this", "styrofoam", "citrus", "octopus", "canvas", "plus",
 }
+_DRINKING_GLASS_WORDS = frozenset({
+    "wine", "drinking", "beer", "water", "champagne", "cocktail", "shot", "juice", "whisky", "whiskey",
+    "measuring", "tea", "milk", "glass", "crystal",
+})
 _IRREGULAR = {
     "leaves": "leaf", "knives": "knife", "shelves": "shelf", "loaves": "loaf", "halves": "half",
     "men": "man", "women": "woman", "teeth": "tooth", "feet": "foot", "mice": "mouse",
     "geese": "goose", "children": "child", "potatoes": "potato", "tomatoes": "tomato",
     "mangoes": "mango", "batteries": "battery", "peaches": "peach", "boxes": "box",
-    "dishes": "dish", "brushes": "brush", "matches": "match", "glasses": "glass",
+    "dishes": "dish", "brushes": "brush", "matches": "match",
     "bones": "bone", "shoes": "shoe", "toes": "toe", "tubes": "tube", "cases": "case",
     "bottles": "bottle", "clothes": "clothes", "lenses": "lens", "buses": "bus",
 }
@@ -170,7 +174,11 @@ def en_key(text: str) -> str:
     words = normalize(text).split()
     while words and words[0] in _ARTICLES:
         words = words[1:]
-    return " ".join(singular(w) for w in words)
+    out = [singular(w) for w in words]
+    for i in range(1, len(out)):  # "glasses" are spectacles, "wine glasses" are glasses for wine
+        if out[i] == "glasses" and out[i - 1] in _DRINKING_GLASS_WORDS:
+            out[i] = "glass"
+    return " ".join(out)
 
 
 # --- state words ---------------------------------------------------------------

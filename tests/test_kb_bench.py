@@ -1,6 +1,8 @@
-"""The benchmark's synthetic scaling is deterministic and keeps the base consistent."""
+"""The benchmark's synthetic scaling is deterministic and keeps the base consistent; the held-out
+run really removes each fold's phrasings."""
 
 import importlib.util
+import json
 from pathlib import Path
 
 from knowledge import load_kb
@@ -26,3 +28,49 @@ def test_synthetic_items_are_deterministic_and_do_not_break_real_answers():
     assert a.problems == []  # no clashing names or aliases were added
     v = a.classify("电池是什么垃圾")
     assert (v.item, v.category) == ("电池", "hazardous")
+
+
+def test_strip_forms_drops_aliases_promotes_an_alias_and_drops_bare_items():
+    bench = _bench()
+    from knowledge.normalize import normalize
+    from knowledge.schema import Item
+
+    item = Item(name="甲乙", aliases=["丙丁", "戊己"], en=["Foo Bar"], category="residual")
+    assert bench.strip_forms(item, {"庚"}, set()) == (item, 0)
+    kept, n = bench.strip_forms(item, {normalize("甲乙"), normalize("丙丁")}, {"foo bar"})
+    assert (kept.name, kept.aliases, kept.en, n) == ("戊己", [], [], 3)
+    assert item.name == "甲乙" and item.aliases == ["丙丁", "戊己"]  # the original is untouched
+    assert bench.strip_forms(Item(name="甲乙", category="residual"), {normalize("甲乙")}, set()) == (None, 1)
+
+
+def test_holdout_removes_the_fold_phrasings_from_the_real_base(tmp_path, capsys, monkeypatch):
+    bench = _bench()
+    kb = load_kb()
+    # real data: 笔记本电脑 has the alias 手提电脑; 蚊帐 has the alias 旧蚊帐
+    laptop = kb.classify("手提电脑")
+    assert (laptop.item, laptop.confidence) == ("笔记本电脑", "sure")
+    assert "旧蚊帐" in kb.get("蚊帐").aliases
+
+    held, forms, items = bench.holdout_kb(kb, ["手提电脑", "蚊帐"])
+    assert (forms, items) == (2, 0)
+    assert "手提电脑" not in held.get("笔记本电脑").aliases  # the item stays, without that alias
+    v = held.classify("手提电脑")
+    assert not (v.item == "笔记本电脑" and v.confidence == "sure")
+    assert held.get("蚊帐") is None and held.get("旧蚊帐").name == "旧蚊帐"  # alias promoted to name
+    assert kb.get("手提电脑").name == "笔记本电脑"  # the loaded base is not modified
+
+    csv_path = tmp_path / "tiny_eval.csv"
+    csv_path.write_text("query,category\n手提电脑,recyclable\n蚊帐,recyclable\n不是物品的一句话,residual\n",
+                        encoding="utf-8")
+    monkeypatch.setattr(bench, "load_kb", lambda data_dir=None: kb)  # main() would load it again
+    assert bench.main(["--eval", str(csv_path), "--no-synthetic", "--holdout", "2", "--misses"]) == 0
+    lines = [json.loads(s) for s in capsys.readouterr().out.splitlines()]
+    normal = next(x for x in lines if x.get("dataset") == "tiny_eval")
+    held_line = next(x for x in lines if x.get("dataset", "").endswith("_holdout"))
+    assert held_line["dataset"] == "tiny_eval_holdout"
+    assert {"items", "queries", "accuracy", "answered_share", "answered_precision",
+            "p50_ms", "p99_ms"} <= held_line.keys()
+    assert (held_line["folds"], held_line["queries"]) == (2, 3)
+    assert (held_line["removed_forms"], held_line["removed_items"]) == (2, 0)  # 手提电脑, 蚊帐
+    assert held_line["answered_share"] <= normal["answered_share"]
+    assert all(x["miss"] in ("tiny_eval", "tiny_eval_holdout") for x in lines if "miss" in x)

@@ -19,6 +19,11 @@ import pytest
         ("充电宝", "充电宝", "recyclable"),  # the whole unit is e-waste
         ("鼓包的充电宝", "充电宝", "hazardous"),
         ("陶瓷烟缸", "烟灰缸", "residual"),
+        ("where do old glasses go", "眼镜", "residual"),  # spectacles, not glass
+        ("wine glasses", "酒杯", "recyclable"),
+        ("电瓶车怎么处理", "电动自行车", "recyclable"),
+        ("没用完的气罐", "卡式炉气罐", "hazardous"),
+        ("鱼油", "保健品胶囊", "hazardous"),
         ("is styrofoam recyclable", "泡沫塑料", "recyclable"),
         ("奶茶中的珍珠", "奶茶珍珠", "food"),
         ("螃蟹的壳", "螃蟹壳", "food"),
