@@ -59,7 +59,8 @@ async def log_query(
         category=verdict.category,
         item=verdict.item,
         confidence=verdict.confidence,
-        answered=verdict.answered,
+        # a bin without an item ("the close ones all go in ...") is still a gap for curators
+        answered=verdict.answered and verdict.item is not None,
     )
     session.add(row)
     await session.commit()

@@ -225,6 +225,7 @@ class _Match:
     ids: list[int]  # best first; for sure/likely ids[0] is the answer
     method: str
     remainder: str = ""  # query words outside the matched form (state words)
+    category_only: bool = False  # likely category of close items, no single item named
 
 
 # --- the index ---------------------------------------------------------------------------
@@ -437,8 +438,40 @@ class Matcher:
                     if i not in ids:
                         ids.append(i)
             ids = ids[:MAX_ALTERNATIVES]
+            if self._agree(core or text, ids):
+                # not this item itself, but every close one goes in the same bin
+                return _Match(LIKELY, ids, pending[0].method, "", category_only=True)
             return _Match(AMBIGUOUS, ids, pending[0].method, "")
         return None
+
+    def _agree(self, key: str, ids: list[int]) -> bool:
+        """Two or more suggestions, all of one category, each sharing real text with the
+        question: two characters in a row (not just a sound) or a whole English word."""
+        key = normalize(key)
+        if len(ids) == 1 and has_cjk(key) and len(key) >= 2:
+            it = self.items[ids[0]]
+            return any(normalize(f).endswith(key) for f in (it.name, *it.aliases))
+        if len(ids) < 2 or len({self.items[i].category for i in ids}) != 1:
+            return False
+        if has_cjk(key):
+            # "电动滑板车" is not a 滑板车, "剃须泡沫" no 泡沫塑料: a changing modifier must be shared
+            marks = [w for w in (*_PURPOSE_MODIFIERS, *_ELECTRIC_MODIFIERS, *_DISPOSABLE_MODIFIERS) if w in key]
+            if marks and not all(any(w in self.items[i].name for w in marks) for i in ids):
+                return False
+            grams = {key[i : i + 2] for i in range(len(key) - 1)}
+            grams = {g for g in grams if has_cjk(g) and len(g) == 2}
+            # the question's head noun must head one of them: "江阴" only modifies 江阴河豚, 江阴马蹄酥
+            if not any(normalize(f).endswith(key[-2:]) for i in ids
+                       for f in (self.items[i].name, *self.items[i].aliases)):
+                return False
+            return bool(grams) and all(
+                any(g in normalize(f) for f in (self.items[i].name, *self.items[i].aliases) for g in grams)
+                for i in ids
+            )
+        words = {w for w in en_key(key).split() if len(w) >= 3}
+        return bool(words) and all(
+            any(words & set(en_key(f).split()) for f in self.items[i].en) for i in ids
+        )
 
     def _match_possessive(self, text: str) -> _Match | None:
         joined = _POSSESSIVE_RE.sub("", text)
@@ -760,6 +793,9 @@ class Matcher:
         ]
         if m.confidence == AMBIGUOUS:
             return Verdict(query=query, category=None, confidence=AMBIGUOUS,
+                           alternatives=alts[:MAX_ALTERNATIVES], method=m.method)
+        if m.category_only:
+            return Verdict(query=query, category=alts[0]["category"], confidence=LIKELY,
                            alternatives=alts[:MAX_ALTERNATIVES], method=m.method)
         item = self.items[m.ids[0]]
         cond = self.pick_condition(item, m.remainder)

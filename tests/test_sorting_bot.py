@@ -119,3 +119,17 @@ async def test_inline_mode_lists_matching_items(client):
     titles = [r.title for r in answer.results]
     assert titles and titles[0].startswith("battery (电池)")
     assert "Residual" in answer.results[0].input_message_content.message_text
+
+
+async def test_close_items_in_one_bin_give_the_bin_and_stay_a_gap_for_curators(client, app):
+    zhou = client.person("Zhou", "zh")
+    calls = await zhou.send("木家具")  # no such item; 红木家具, 实木家具, 钢木家具 are all recyclable
+    text = calls[0].text
+    assert "我还不认识“木家具”本身" in text and "可回收物" in text
+    buttons = inline_data(calls[0])
+    assert "实木家具" in buttons and "❓ 答案不对？" in buttons
+    calls = await zhou.press(buttons["实木家具"])
+    assert any(getattr(c, "text", "") and c.text.startswith("<b>实木家具</b>") for c in calls)
+    async with app.sessions() as session:
+        row = (await session.exec(select(SortQuery).where(SortQuery.query == "木家具"))).one()
+    assert row.category == "recyclable" and row.item is None and row.answered is False

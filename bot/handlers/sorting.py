@@ -30,7 +30,9 @@ MAX_QUERY_LENGTH = 200
 
 
 async def _send_verdict(message: Message, kb: KnowledgeBase, verdict: Verdict, locale: str, log_id: int | None) -> None:
-    if verdict.answered:
+    if verdict.answered and verdict.item is None:
+        await message.answer(view.close_category(kb, verdict, locale), reply_markup=view.card_keyboard(verdict, log_id))
+    elif verdict.answered:
         await message.answer(view.card(kb, verdict, locale), reply_markup=view.card_keyboard(verdict, log_id))
     elif verdict.confidence == "ambiguous" and verdict.alternatives:
         text, markup = view.did_you_mean(verdict)
@@ -132,7 +134,7 @@ async def inline_search(inline_query: InlineQuery, kb: KnowledgeBase, user: User
     if text:
         seen = set()
         verdict = kb.classify(text)
-        names = [verdict.item] if verdict.answered else []
+        names = [verdict.item] if verdict.answered and verdict.item else []
         names += [hit.item.name for hit in kb.search(text, 10)]
         for name in names:
             if name in seen or len(results) >= 10:

@@ -109,11 +109,22 @@ def card(kb: KnowledgeBase, verdict: Verdict, locale: str) -> str:
     return "\n".join(lines)
 
 
+def close_category(kb: KnowledgeBase, verdict: Verdict, locale: str) -> str:
+    """No item of that name, but every close one goes in the same bin: say the bin, honestly."""
+    names = "、".join(display_name(kb, alt["item"], locale) for alt in verdict.alternatives[:3])
+    return "\n".join([
+        _("🤔 I don't know “{query}” itself, but the closest items ({items}) all go in:").format(
+            query=escape(verdict.query), items=names),
+        category_line(kb, verdict.category, locale),
+        _("<i>Tap the one you mean for its disposal tip.</i>"),
+    ])
+
+
 def card_keyboard(verdict: Verdict, log_id: int | None) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for alt in verdict.alternatives[:3]:
         builder.button(
-            text=_("Or: {item}").format(item=alt["item"]),
+            text=_("Or: {item}").format(item=alt["item"]) if verdict.item else alt["item"],
             callback_data=SortCb(action="i", ref=item_ref(alt["item"])),
         )
     if log_id is not None:

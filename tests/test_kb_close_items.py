@@ -1,0 +1,73 @@
+"""A question that names no known item, but whose close items all go in one bin, gets that bin
+(confidence "likely", no item), never a bin guessed from a sound or a modifier."""
+
+import textwrap
+
+import pytest
+
+from knowledge import load_kb
+
+DATA = """
+- category: food
+  tip: {zh: 投放厨余垃圾。, en: Food waste.}
+  items:
+    - {name: 红心火龙果, en: [red dragon fruit]}
+    - {name: 火龙果皮, en: [dragon fruit peel]}
+    - {name: 江阴河豚, en: [jiangyin puffer fish]}
+    - {name: 江阴马蹄酥, en: [jiangyin horseshoe pastry]}
+    - {name: 棒棒糖, en: [lollipop]}
+- category: residual
+  tip: {zh: 投放其他垃圾。, en: Residual waste.}
+  items:
+    - {name: 棒棒糖棍, en: [lollipop stick]}
+    - {name: 榻榻米垫, en: [tatami mat]}
+- category: recyclable
+  tip: {zh: 投放可回收物。, en: Recyclables.}
+  items:
+    - {name: 蓝牙耳机, en: [bluetooth earphones]}
+    - {name: 儿童滑板车, en: [kids scooter]}
+    - {name: 塑料滑板车, en: [plastic kick scooter]}
+- category: hazardous
+  tip: {zh: 投放有害垃圾。, en: Hazardous waste.}
+  items:
+    - {name: 蓝牙耳机电池, en: [earphone battery]}
+"""
+
+
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory):
+    base = tmp_path_factory.mktemp("kb") / "data"
+    base.mkdir()
+    (base / "items.yaml").write_text(textwrap.dedent(DATA), encoding="utf-8")
+    kb = load_kb(base)
+    assert kb.problems == []
+    return kb
+
+
+def test_close_items_of_one_bin_give_the_bin_without_naming_an_item(kb):
+    v = kb.classify("火龙果")
+    assert (v.category, v.item, v.confidence) == ("food", None, "likely")
+    assert {a["item"] for a in v.alternatives} == {"红心火龙果", "火龙果皮"}
+    assert v.to_json_obj()["item"] is None and v.answered
+
+
+def test_a_single_close_item_counts_only_when_the_question_is_its_head_noun(kb):
+    v = kb.classify("榻米垫")  # a word missing its first character
+    assert (v.category, v.confidence, v.item) == ("residual", "likely", None)
+    v = kb.classify("棒棒糖棍子")  # not a known form; its close item differs
+    assert v.category != "food"
+
+
+def test_close_items_in_different_bins_stay_a_question(kb):
+    v = kb.classify("蓝牙")
+    assert v.category is None and v.confidence == "ambiguous"
+
+
+def test_a_word_that_only_modifies_the_close_items_is_not_an_item(kb):
+    v = kb.classify("江阴")  # a place: 江阴河豚 and 江阴马蹄酥 are both food, 江阴 is not
+    assert v.category is None
+
+
+def test_a_modifier_that_changes_the_thing_is_not_covered_by_close_items(kb):
+    v = kb.classify("电动滑板车")  # neither close scooter is electric
+    assert v.category is None
