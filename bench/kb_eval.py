@@ -16,7 +16,9 @@ every name/alias equal (normalised) to one of that fold's queries is removed (an
 dropped; a removed name is replaced by the item's first remaining alias, or the item is dropped
 when none is left), as are English names equal to an English fold query. Counts are summed
 over the folds; `items` is the mean size of the fold bases, `removed_forms` counts the forms
-removed (summed over folds) and `removed_items` the items dropped.
+removed (summed over folds) and `removed_items` the items dropped. `nearest_string_accuracy` is
+the baseline of always answering with the category of the most similar known form.
+`one_tap_share` counts rows answered right or offered a did-you-mean button of the right bin.
 
     python bench/kb_eval.py [--eval PATH] [--data DIR] [--misses] [--no-synthetic] [--synthetic-size N]
                             [--holdout K]
@@ -36,6 +38,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+
+from rapidfuzz import fuzz, process  # noqa: E402
 
 from knowledge import load_kb  # noqa: E402
 from knowledge.kb import KnowledgeBase  # noqa: E402
@@ -62,7 +66,7 @@ class Tally:
     """Counts and timings of classified rows; add several runs (folds) into one."""
 
     def __init__(self) -> None:
-        self.correct = self.answered = self.answered_correct = 0
+        self.correct = self.answered = self.answered_correct = self.one_tap = 0
         self.times: list[float] = []  # CPU ms per query
         self.wall: list[float] = []
         self.wrong: list[dict] = []
@@ -76,6 +80,7 @@ class Tally:
             "accuracy": round(self.correct / n, 4) if n else 0.0,
             "answered_share": round(self.answered / n, 4) if n else 0.0,
             "answered_precision": round(self.answered_correct / self.answered, 4) if self.answered else 0.0,
+            "one_tap_share": round(self.one_tap / n, 4) if n else 0.0,
             "p50_ms": round(percentile(self.times, 50), 3),
             "p99_ms": round(percentile(self.times, 99), 3),
             "max_ms": round(max(self.times), 3) if self.times else 0.0,
@@ -102,6 +107,9 @@ def count(kb: KnowledgeBase, rows: list[tuple[str, str]], tally: Tally | None = 
             t.times.append((time.thread_time_ns() - c0) / 1e6)
             ok = v.category == expected
             t.correct += ok
+            # right, or a did-you-mean button of the right bin: one tap away
+            t.one_tap += ok or (v.confidence == "ambiguous"
+                                and any(a["category"] == expected for a in v.alternatives))
             if v.answered:
                 t.answered += 1
                 t.answered_correct += ok
@@ -165,7 +173,7 @@ def measure_holdout(base: KnowledgeBase, rows: list[tuple[str, str]], dataset: s
     """K-fold leave-the-phrasing-out: each fold's queries against a base without those phrasings."""
     t = Tally()
     sizes: list[int] = []
-    removed_forms = removed_items = 0
+    removed_forms = removed_items = nearest_right = 0
     for f in range(folds):
         fold = rows[f::folds]  # row index % folds == f
         if not fold:
@@ -175,11 +183,31 @@ def measure_holdout(base: KnowledgeBase, rows: list[tuple[str, str]], dataset: s
         removed_items += n_items
         sizes.append(len(kb))
         count(kb, fold, t)
+        nearest_right += nearest_string_correct(kb, fold)
     if misses:
         t.print_misses(dataset)
     line = t.line(dataset, round(sum(sizes) / len(sizes)) if sizes else 0)
-    line.update(folds=folds, removed_forms=removed_forms, removed_items=removed_items)
+    line.update(folds=folds, removed_forms=removed_forms, removed_items=removed_items,
+                nearest_string_accuracy=round(nearest_right / len(rows), 4) if rows else 0.0)
     return line
+
+
+def nearest_string_correct(kb: KnowledgeBase, rows: list[tuple[str, str]]) -> int:
+    """Baseline for the held-out line: always answer with the category of the most similar
+    name/alias/English name (rapidfuzz WRatio), as plain string-similarity lookups do."""
+    forms: list[str] = []
+    cats: list[str] = []
+    for item in kb.items:
+        for f in (item.name, *item.aliases, *item.en):
+            k = normalize(f)
+            if k:
+                forms.append(k)
+                cats.append(item.category.value)
+    right = 0
+    for q, expected in rows:
+        best = process.extractOne(normalize(q) or q, forms, scorer=fuzz.WRatio)
+        right += best is not None and cats[best[2]] == expected
+    return right
 
 
 # --- synthetic scaling ---------------------------------------------------------------

@@ -149,12 +149,13 @@ _PURPOSE_MODIFIERS = ("驱蚊", "剃须", "清洁", "消毒", "杀虫")  # what 
 # generic plastic item does not count as another thing named in the modifier. Other
 # materials do ("金属牙签" may be recyclable metal): items say so with conditions.
 _UNMARKED_MATERIALS = frozenset({"塑料", "塑胶"})
+_CHANGING_MODIFIERS = (*_PURPOSE_MODIFIERS, *_ELECTRIC_MODIFIERS, *_DISPOSABLE_MODIFIERS)
 
 
 def _modifier_changes(modifier: str, item: Item) -> bool:
     if any(w in modifier for w in _PURPOSE_MODIFIERS):
         return True
-    if any(w in modifier for w in _ELECTRIC_MODIFIERS):
+    if any(w in modifier for w in _ELECTRIC_MODIFIERS) or modifier.strip() == "电":  # 电热水袋
         return item.stream is None or item.stream.value != "e_waste"
     if any(w in modifier for w in _DISPOSABLE_MODIFIERS):
         return item.category.value != "residual"
@@ -438,24 +439,41 @@ class Matcher:
                     if i not in ids:
                         ids.append(i)
             ids = ids[:MAX_ALTERNATIVES]
-            if self._agree(core or text, ids):
+            close = self._close_bin(core or text, ids)
+            if close:
                 # not this item itself, but every close one goes in the same bin
-                return _Match(LIKELY, ids, pending[0].method, "", category_only=True)
+                return _Match(LIKELY, close, pending[0].method, "", category_only=True)
             return _Match(AMBIGUOUS, ids, pending[0].method, "")
         return None
+
+    def _close_bin(self, key: str, ids: list[int]) -> list[int] | None:
+        """The close items to answer with when they all go in one bin, else None.
+
+        First, known names that end with the whole question ("纯牛奶盒", "听装啤酒罐" for 牛奶盒,
+        啤酒罐): the question is their head noun, so they are kinds of it. When there are none,
+        the suggestions themselves (see `_agree`)."""
+        key = normalize(key)
+        if has_cjk(key) and len(key) >= 2:
+            headed: list[int] = []
+            for fid in self._containing(key, 40):
+                form, iid = self.form_keys[fid], self.form_item[fid]
+                if form != key and form.endswith(key) and iid not in headed:
+                    if any(w in form[: -len(key)] for w in _CHANGING_MODIFIERS):
+                        continue  # 一次性桌布 says nothing of 桌布
+                    headed.append(iid)
+            if headed:
+                same = len({self.items[i].category for i in headed}) == 1
+                return headed[:MAX_ALTERNATIVES] if same else None
+        return ids if self._agree(key, ids) else None
 
     def _agree(self, key: str, ids: list[int]) -> bool:
         """Two or more suggestions, all of one category, each sharing real text with the
         question: two characters in a row (not just a sound) or a whole English word."""
-        key = normalize(key)
-        if len(ids) == 1 and has_cjk(key) and len(key) >= 2:
-            it = self.items[ids[0]]
-            return any(normalize(f).endswith(key) for f in (it.name, *it.aliases))
         if len(ids) < 2 or len({self.items[i].category for i in ids}) != 1:
             return False
         if has_cjk(key):
             # "电动滑板车" is not a 滑板车, "剃须泡沫" no 泡沫塑料: a changing modifier must be shared
-            marks = [w for w in (*_PURPOSE_MODIFIERS, *_ELECTRIC_MODIFIERS, *_DISPOSABLE_MODIFIERS) if w in key]
+            marks = [w for w in _CHANGING_MODIFIERS if w in key]
             if marks and not all(any(w in self.items[i].name for w in marks) for i in ids):
                 return False
             grams = {key[i : i + 2] for i in range(len(key) - 1)}

@@ -20,10 +20,10 @@ def run(argv, stdin=""):
 
 
 def test_classify_json_lines_in_order():
-    code, out, _ = run(["classify", "--data", str(GOOD)], "电池是什么垃圾?\n你好\n塑料\n电池和塑料瓶\n")
+    code, out, _ = run(["classify", "--data", str(GOOD)], "电池是什么垃圾?\n你好\n塑料盒\n电池和塑料瓶\n")
     assert code == 0
     lines = [json.loads(x) for x in out.splitlines()]
-    assert [x["query"] for x in lines] == ["电池是什么垃圾?", "你好", "塑料", "电池和塑料瓶"]
+    assert [x["query"] for x in lines] == ["电池是什么垃圾?", "你好", "塑料盒", "电池和塑料瓶"]
     first = lines[0]
     assert set(first) == {"query", "category", "item", "stream", "confidence", "alternatives"}
     assert (first["category"], first["item"], first["confidence"]) == ("hazardous", "电池", "sure")

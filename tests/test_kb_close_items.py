@@ -21,6 +21,8 @@ DATA = """
   items:
     - {name: 棒棒糖棍, en: [lollipop stick]}
     - {name: 榻榻米垫, en: [tatami mat]}
+    - {name: 猫粮袋, en: [cat food bag]}
+    - {name: 狗粮袋, en: [dog food bag]}
 - category: recyclable
   tip: {zh: 投放可回收物。, en: Recyclables.}
   items:
@@ -47,8 +49,14 @@ def kb(tmp_path_factory):
 def test_close_items_of_one_bin_give_the_bin_without_naming_an_item(kb):
     v = kb.classify("火龙果")
     assert (v.category, v.item, v.confidence) == ("food", None, "likely")
-    assert {a["item"] for a in v.alternatives} == {"红心火龙果", "火龙果皮"}
+    assert [a["item"] for a in v.alternatives] == ["红心火龙果"]  # a kind of it, not its peel
     assert v.to_json_obj()["item"] is None and v.answered
+
+
+def test_suggestions_sharing_text_and_a_bin_give_the_bin(kb):
+    v = kb.classify("宠粮袋")  # no name ends with it, but both close names are such bags
+    assert (v.category, v.item, v.confidence) == ("residual", None, "likely")
+    assert {a["item"] for a in v.alternatives} == {"猫粮袋", "狗粮袋"}
 
 
 def test_a_single_close_item_counts_only_when_the_question_is_its_head_noun(kb):

@@ -217,7 +217,7 @@ def test_unknown_item_is_not_guessed(kb):
 
 
 def test_did_you_mean(kb):
-    v = kb.classify("塑料")
+    v = kb.classify("塑料盒")  # close items in different bins: ask, do not guess
     assert v.confidence == "ambiguous" and v.category is None and v.item is None
     names = [a["item"] for a in v.alternatives]
     assert 2 <= len(names) <= 3 and all("塑料" in n for n in names)
