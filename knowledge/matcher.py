@@ -54,10 +54,15 @@ from .normalize import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .schema import Condition, Item
+    from .schema import Category, Condition, Item
 
 SURE, LIKELY, AMBIGUOUS, UNKNOWN = "sure", "likely", "ambiguous", "unknown"
 MAX_ALTERNATIVES = 3
+HEAD_MAX_CHARS = 6  # longer questions are phrases, not names
+HEAD_MIN_NAMES_2 = 4  # names sharing a two-character head before it decides
+HEAD_MIN_NAMES_1 = 8
+HEAD_PURITY = 0.95
+_SENTENCE_STARTS = frozenset("我你他她它咱您在是要想去吃喝看玩做")
 
 # Fuzzy thresholds (rapidfuzz ratio, 0..100)
 FUZZY_LIKELY_LATIN = 85.0
@@ -185,7 +190,7 @@ class Verdict:
     tip: dict[str, str | None] | None = None
     note: dict[str, str | None] | None = None
     conditions_available: list[dict[str, str | None]] = field(default_factory=list)
-    method: str | None = None  # exact | alias | english | pinyin | initials | containment | homophone | fuzzy
+    method: str | None = None  # exact | alias | english | pinyin | initials | containment | homophone | fuzzy | head
 
     @property
     def answered(self) -> bool:
@@ -245,6 +250,7 @@ class Matcher:
         self.grams: dict[str, list[int]] = {}  # n-gram -> form ids
         self.max_form_len = 1
         self.name_key: dict[str, int] = {}  # normalised canonical name -> id
+        self.heads: dict[str, list[int]] = {}  # last one/two characters of names -> item ids
         self._bulk = False
         self._pinyin_sorted: list[str] | None = None
 
@@ -263,7 +269,12 @@ class Matcher:
     def add(self, item: Item) -> int:
         iid = len(self.items)
         self.items.append(item)
-        self.name_key.setdefault(normalize(item.name), iid)
+        name_key = normalize(item.name)
+        self.name_key.setdefault(name_key, iid)
+        if _cjk_only(name_key):
+            for h in (name_key[-2:], name_key[-1:]):
+                if len(name_key) > len(h):  # 鱼丸 counts for the head 丸; 丸子 itself does not
+                    self.heads.setdefault(h, []).append(iid)
         for form in [item.name, *item.aliases]:
             self.add_form(iid, form)
         for form in item.en:
@@ -443,7 +454,34 @@ class Matcher:
             if close:
                 # not this item itself, but every close one goes in the same bin
                 return _Match(LIKELY, close, pending[0].method, "", category_only=True)
-            return _Match(AMBIGUOUS, ids, pending[0].method, "")
+            head = self._head_bin(core or text)
+            return head or _Match(AMBIGUOUS, ids, pending[0].method, "")
+        return self._head_bin(core or text)
+
+    def _head_bin(self, text: str) -> _Match | None:
+        """Chinese names are head-final: 鱼丸, 贡丸, 牛肉丸 are all 丸. When nearly every known
+        name ending in the question's last one or two characters goes in one bin, so does it."""
+        key = normalize(text)
+        if not _cjk_only(key) or not 2 <= len(key) <= HEAD_MAX_CHARS or key[0] in _SENTENCE_STARTS:
+            return None  # "吃饭", "在干嘛", "我的…" are phrases, not names
+        if any(w in key for w in _CHANGING_MODIFIERS):
+            return None  # 电动滑板车 is not just another 车
+        heads = [(key[-2:], HEAD_MIN_NAMES_2)] if len(key) > 2 else []
+        if len(key) <= 3:  # longer names mostly end in a two-character word (火星土壤样本: 样本, not 本)
+            heads.append((key[-1:], HEAD_MIN_NAMES_1))
+        for h, need in heads:
+            ids = self.heads.get(h, [])
+            if len(ids) < need:
+                continue
+            counts = Counter(self.items[i].category for i in ids)
+            cat, n = counts.most_common(1)[0]
+            if n / len(ids) >= HEAD_PURITY:
+                if self._conflicting_forms(key, len(key) - len(h), len(h), ids[0], cat):
+                    return None  # 碘酒瓶: 碘酒 is hazardous, whatever most 酒瓶 are
+                examples = sorted((i for i in ids if self.items[i].category == cat),
+                                  key=lambda i: len(self.items[i].name))[:MAX_ALTERNATIVES]
+                return _Match(LIKELY, examples, "head", "", category_only=True)
+            return None  # a mixed head: the shorter one says no more
         return None
 
     def _close_bin(self, key: str, ids: list[int]) -> list[int] | None:
@@ -589,10 +627,10 @@ class Matcher:
             r = (" " + r + " ").replace(f" {st} ", " ").strip()
         return r == ""
 
-    def _conflicting_forms(self, s: str, start: int, length: int, iid: int) -> bool:
+    def _conflicting_forms(self, s: str, start: int, length: int, iid: int, cat: Category | None = None) -> bool:
         """Another known name in the modifier or overlapping the match, of another
         category ("药水玻璃瓶": 药水; "碘酒瓶": 碘酒 over 酒瓶)."""
-        cat = self.items[iid].category
+        cat = cat or self.items[iid].category
         end = start + length
         n = len(s)
         for i in range(0, n):

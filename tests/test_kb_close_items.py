@@ -79,3 +79,54 @@ def test_a_word_that_only_modifies_the_close_items_is_not_an_item(kb):
 def test_a_modifier_that_changes_the_thing_is_not_covered_by_close_items(kb):
     v = kb.classify("电动滑板车")  # neither close scooter is electric
     assert v.category is None
+
+
+HEADS = """
+- category: food
+  tip: {zh: 投放厨余垃圾。, en: Food waste.}
+  items:
+    - {name: 牛肉丸, en: [beef ball]}
+    - {name: 猪肉丸, en: [pork ball]}
+    - {name: 鸡肉丸, en: [chicken ball]}
+    - {name: 羊肉丸, en: [lamb ball]}
+- category: recyclable
+  tip: {zh: 投放可回收物。, en: Recyclables.}
+  items:
+    - {name: 课本, en: [textbook]}
+    - {name: 绘本, en: [picture book]}
+    - {name: 账本, en: [ledger]}
+    - {name: 笔记本, en: [notebook]}
+    - {name: 日记本, en: [diary]}
+    - {name: 作业本, en: [exercise book]}
+    - {name: 相册本, en: [photo album]}
+    - {name: 练习本, en: [workbook]}
+- category: hazardous
+  tip: {zh: 投放有害垃圾。, en: Hazardous waste.}
+  items:
+    - {name: 碘酒, en: [iodine tincture]}
+"""
+
+
+@pytest.fixture(scope="module")
+def heads_kb(tmp_path_factory):
+    base = tmp_path_factory.mktemp("heads") / "data"
+    base.mkdir()
+    (base / "items.yaml").write_text(textwrap.dedent(HEADS), encoding="utf-8")
+    kb = load_kb(base)
+    assert kb.problems == []
+    return kb
+
+
+def test_an_unknown_name_takes_the_bin_of_the_names_it_ends_like(heads_kb):
+    v = heads_kb.classify("错题本")  # nothing close by spelling; every known …本 is recyclable
+    assert (v.category, v.item, v.confidence, v.method) == ("recyclable", None, "likely", "head")
+    assert len(v.alternatives) == 3 and all(a["item"].endswith("本") for a in v.alternatives)
+    v = heads_kb.classify("驴肉丸")  # every known 肉丸 is food
+    assert (v.category, v.item, v.confidence) == ("food", None, "likely")
+
+
+def test_no_bin_from_the_last_word_of_a_phrase_or_a_changing_modifier(heads_kb):
+    assert heads_kb.classify("火星土壤样本").category is None  # ends in 样本, not in 本
+    assert heads_kb.classify("我的本").category is None  # a subject: a phrase, not a name
+    assert heads_kb.classify("碘酒肉丸").category is None  # 碘酒 is hazardous, whatever 肉丸 are
+    assert heads_kb.classify("电动肉丸").category is None
