@@ -36,14 +36,18 @@ DATA = """
 """
 
 
-@pytest.fixture(scope="module")
-def kb(tmp_path_factory):
+def _load(tmp_path_factory, data: str):
     base = tmp_path_factory.mktemp("kb") / "data"
     base.mkdir()
-    (base / "items.yaml").write_text(textwrap.dedent(DATA), encoding="utf-8")
+    (base / "items.yaml").write_text(textwrap.dedent(data), encoding="utf-8")
     kb = load_kb(base)
     assert kb.problems == []
     return kb
+
+
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory):
+    return _load(tmp_path_factory, DATA)
 
 
 def test_close_items_of_one_bin_give_the_bin_without_naming_an_item(kb):
@@ -109,12 +113,7 @@ HEADS = """
 
 @pytest.fixture(scope="module")
 def heads_kb(tmp_path_factory):
-    base = tmp_path_factory.mktemp("heads") / "data"
-    base.mkdir()
-    (base / "items.yaml").write_text(textwrap.dedent(HEADS), encoding="utf-8")
-    kb = load_kb(base)
-    assert kb.problems == []
-    return kb
+    return _load(tmp_path_factory, HEADS)
 
 
 def test_an_unknown_name_takes_the_bin_of_the_names_it_ends_like(heads_kb):
