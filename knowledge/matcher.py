@@ -496,8 +496,9 @@ class Matcher:
             for fid in self._containing(key, 40):
                 form, iid = self.form_keys[fid], self.form_item[fid]
                 if form != key and form.endswith(key) and iid not in headed:
-                    if any(w in form[: -len(key)] for w in _CHANGING_MODIFIERS):
-                        continue  # 一次性桌布 says nothing of 桌布
+                    name = self.items[iid].name
+                    if any(w in form[: -len(key)] or (w in name and w not in key) for w in _CHANGING_MODIFIERS):
+                        continue  # 一次性桌布 (or 塑料雨衣, an alias of 一次性雨衣) says nothing of 桌布
                     headed.append(iid)
             if headed:
                 same = len({self.items[i].category for i in headed}) == 1
