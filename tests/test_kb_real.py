@@ -24,6 +24,11 @@ import pytest
         ("电瓶车怎么处理", "电动自行车", "recyclable"),
         ("没用完的气罐", "卡式炉气罐", "hazardous"),
         ("鱼油", "保健品胶囊", "hazardous"),
+        ("这个塑料袋能不能回收", "塑料袋", "recyclable"),  # clean: waste plastic
+        ("装过菜的塑料袋", "塑料袋", "residual"),
+        ("马夹袋", "塑料袋", "recyclable"),  # the Jiangnan word for it
+        ("can I recycle plastic bags?", "塑料袋", "recyclable"),
+        ("LED灯", "LED灯泡", "residual"),  # no mercury (Wuxi)
         ("is styrofoam recyclable", "泡沫塑料", "recyclable"),
         ("奶茶中的珍珠", "奶茶珍珠", "food"),
         ("螃蟹的壳", "螃蟹壳", "food"),
