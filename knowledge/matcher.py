@@ -493,13 +493,17 @@ class Matcher:
         key = normalize(key)
         if has_cjk(key) and len(key) >= 2:
             headed: list[int] = []
+            cats: set = set()  # bins of every name containing the question
             for fid in self._containing(key, 40):
                 form, iid = self.form_keys[fid], self.form_item[fid]
+                cats.add(self.items[iid].category)
                 if form != key and form.endswith(key) and iid not in headed:
                     name = self.items[iid].name
                     if any(w in form[: -len(key)] or (w in name and w not in key) for w in _CHANGING_MODIFIERS):
                         continue  # 一次性桌布 (or 塑料雨衣, an alias of 一次性雨衣) says nothing of 桌布
                     headed.append(iid)
+            if len(headed) == 1 and len(cats) > 1:
+                return None  # one kind is thin evidence: 松香水 (turpentine) and 香水瓶 disagree on 香水
             if headed:
                 same = len({self.items[i].category for i in headed}) == 1
                 return headed[:MAX_ALTERNATIVES] if same else None

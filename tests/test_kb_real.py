@@ -29,6 +29,11 @@ import pytest
         ("马夹袋", "塑料袋", "recyclable"),  # the Jiangnan word for it
         ("can I recycle plastic bags?", "塑料袋", "recyclable"),
         ("LED灯", "LED灯泡", "residual"),  # no mercury (Wuxi)
+        ("手机壳", "手机壳", "residual"),
+        ("电子烟", "电子烟", "hazardous"),
+        ("洁厕灵", "洁厕液瓶", "recyclable"),  # used up and rinsed
+        ("没用完的洁厕灵", "洁厕液瓶", "hazardous"),
+        ("takeout box", "外卖盒", "residual"),
         ("is styrofoam recyclable", "泡沫塑料", "recyclable"),
         ("奶茶中的珍珠", "奶茶珍珠", "food"),
         ("螃蟹的壳", "螃蟹壳", "food"),
@@ -70,3 +75,11 @@ def test_a_modifier_that_changes_the_thing_gets_a_suggestion_not_an_answer(share
 def test_harmless_modifiers_still_answer(shared_kb):
     assert shared_kb.classify("塑料矿泉水瓶子").item == "矿泉水瓶"
     assert shared_kb.classify("电动卷发棒").category == "recyclable"  # already an electrical item
+
+
+@pytest.mark.parametrize("query", ["香水", "种子", "血压计"])
+def test_one_odd_kind_does_not_answer_for_a_common_word(shared_kb, query):
+    # 松香水 is turpentine, 包衣种子 are pesticide-coated, 水银血压计 is one of two kinds:
+    # none of them says which bin the plain word goes in
+    verdict = shared_kb.classify(query)
+    assert verdict.category != "hazardous" or verdict.item is not None, verdict
