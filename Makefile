@@ -33,6 +33,7 @@ i18n: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/kb_eval.py --holdout 10
+	$(BIN)/python bench/kb_coverage.py
 	$(BIN)/python bench/broadcast.py --quick
 
 clean:

@@ -11,8 +11,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FIX = Path(__file__).parent / "kb_fixtures" / "good" / "data"
 
 
-def _bench():
-    spec = importlib.util.spec_from_file_location("kb_eval", ROOT / "bench" / "kb_eval.py")
+def _bench(name: str = "kb_eval"):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{name}.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -74,3 +74,13 @@ def test_holdout_removes_the_fold_phrasings_from_the_real_base(tmp_path, capsys,
     assert (held_line["removed_forms"], held_line["removed_items"]) == (2, 0)  # 手提电脑, 蚊帐
     assert held_line["answered_share"] <= normal["answered_share"]
     assert all(x["miss"] in ("tiny_eval", "tiny_eval_holdout") for x in lines if "miss" in x)
+
+
+def test_coverage_counts_each_kind_of_verdict(tmp_path, capsys):
+    queries = tmp_path / "q.txt"
+    queries.write_text("纸箱\n火星土壤样本\n\n电池是什么垃圾\n", encoding="utf-8")
+    assert _bench("kb_coverage").main(["--queries", str(queries), "--data", str(FIX), "--gaps"]) == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert lines[0] == {"gap": "火星土壤样本", "confidence": "unknown", "alternatives": []}
+    assert lines[-1] == {"dataset": "q", "queries": 3, "sure": 2, "likely": 0, "ambiguous": 0, "unknown": 1,
+                         "answered_share": 0.6667}
