@@ -449,7 +449,9 @@ class Matcher:
                 for i in p.ids:
                     if i not in ids:
                         ids.append(i)
-            ids = ids[:MAX_ALTERNATIVES]
+            ids = self._sharing_text(core or text, ids)[:MAX_ALTERNATIVES]
+            if not ids:
+                return self._head_bin(core or text)
             close = self._close_bin(core or text, ids)
             if close:
                 # not this item itself, but every close one goes in the same bin
@@ -483,6 +485,15 @@ class Matcher:
                 return _Match(LIKELY, examples, "head", "", category_only=True)
             return None  # a mixed head: the shorter one says no more
         return None
+
+    def _sharing_text(self, key: str, ids: list[int]) -> list[int]:
+        """Suggestions for a Chinese question must share a character with one of their names:
+        a sound-alike or look-alike with nothing in common (鸡粪 -> 味精) is noise."""
+        chars = {c for c in normalize(key) if has_cjk(c)}
+        if not chars:
+            return ids
+        return [i for i in ids
+                if any(c in f for f in (self.items[i].name, *self.items[i].aliases) for c in chars)]
 
     def _close_bin(self, key: str, ids: list[int]) -> list[int] | None:
         """The close items to answer with when they all go in one bin, else None.
