@@ -292,7 +292,7 @@ def parse_groups(data: Any, source: str) -> tuple[list[Item], list[Problem]]:
                 stream=raw.stream or group.stream,
                 tip=raw.tip or group.tip,
                 note=raw.note or group.note,
-                conditions=list(raw.conditions),
+                conditions=[*raw.conditions, *(c for c in group.conditions if c.category != category)],
                 source=source,
             ))
     return items, problems

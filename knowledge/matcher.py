@@ -452,7 +452,7 @@ class Matcher:
             ids = self._sharing_text(core or text, ids)[:MAX_ALTERNATIVES]
             if not ids:
                 return self._head_bin(core or text)
-            close = self._close_bin(core or text, ids)
+            close = None if normalize(core or text)[:1] in _SENTENCE_STARTS else self._close_bin(core or text, ids)
             if close:
                 # not this item itself, but every close one goes in the same bin
                 return _Match(LIKELY, close, pending[0].method, "", category_only=True)

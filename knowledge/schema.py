@@ -122,6 +122,7 @@ class RawGroup(BaseModel):
     stream: Stream | None = None
     tip: Text | None = None
     note: Text | None = None
+    conditions: list[Condition] = []  # added after each item's own (those of its own bin are skipped)
     items: list[Any] = []  # validated one by one so one bad item does not hide the others
 
 

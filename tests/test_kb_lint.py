@@ -94,3 +94,29 @@ def test_real_data_lint_passes():
     conflicts = default_shared_file("sorting_conflicts.csv")
     problems = lint(conflicts_path=conflicts if conflicts.exists() else None)
     assert problems == [], "\n".join(str(p) for p in problems[:50])
+
+
+def test_group_conditions_follow_each_item_after_its_own(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "paper.yaml").write_text(
+        """
+- category: recyclable
+  tip: {zh: 投放可回收物。, en: Recyclables.}
+  conditions:
+    - {when: [沾油, greasy], category: residual, label: {zh: 沾油, en: greasy}}
+  items:
+    - {name: 报纸, en: [newspaper]}
+    - name: 纸箱
+      en: [cardboard box]
+      conditions: [{when: [湿, wet], category: residual, label: {zh: 湿了, en: wet}}]
+    - {name: 油污纸, en: [greasy paper], category: residual}
+""",
+        encoding="utf-8",
+    )
+    kb = load_kb(data)
+    assert kb.problems == []
+    labels = {i.name: [c.label.zh for c in i.conditions] for i in kb.items}
+    assert labels == {"报纸": ["沾油"], "纸箱": ["湿了", "沾油"], "油污纸": []}  # not its own bin
+    assert kb.classify("沾了油的报纸").category == "residual"
+    assert kb.classify("湿了的纸箱").condition == {"zh": "湿了", "en": "wet"}

@@ -69,6 +69,10 @@ def test_state_tags_of_condition_words():
         ("电池、纸箱, 果皮", ["电池", "纸箱", "果皮"]),
         ("电池和塑料瓶是什么垃圾", ["电池", "塑料瓶"]),
         ("batteries and glass bottles", ["batteries", "glass bottles"]),
+        ("旧手机 充电器 数据线", ["手机", "充电器", "数据线"]),  # spaces between Chinese words (旧 is a state)
+        ("充电宝 和 充电器", ["充电宝", "充电器"]),  # a lone conjunction is no item
+        ("灯泡和电池分别扔哪", ["灯泡", "电池"]),
+        ("5号电池和7号电池有什么区别", ["5号电池", "7号电池"]),
     ],
 )
 def test_several_items_split(message, cores):
@@ -92,3 +96,9 @@ def test_english_key_plural_and_articles():
 def test_chitchat():
     assert is_chitchat("你好！") and is_chitchat("Thanks") and is_chitchat("哈哈哈哈")
     assert not is_chitchat("电池")
+
+
+def test_wu_dialect_question_particle_and_stripped_chitchat():
+    whole, _ = parse_query("旧课本能回收伐")
+    assert whole.text == "旧课本"
+    assert is_chitchat("你是机器人")  # "你是机器人吗" after its question particle is stripped

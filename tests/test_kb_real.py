@@ -34,6 +34,12 @@ import pytest
         ("洁厕灵", "洁厕液瓶", "recyclable"),  # used up and rinsed
         ("没用完的洁厕灵", "洁厕液瓶", "hazardous"),
         ("takeout box", "外卖盒", "residual"),
+        ("沾了油的报纸", "报纸", "residual"),  # soiled paper, a condition of every paper group
+        ("纸箱沾了油", "纸箱", "residual"),
+        ("报纸", "报纸", "recyclable"),
+        ("没吃完的药", "过期药品", "hazardous"),
+        ("吃剩的饭", "剩饭", "food"),
+        ("揩台布", "抹布", "residual"),  # Wu dialect for a rag
         ("is styrofoam recyclable", "泡沫塑料", "recyclable"),
         ("奶茶中的珍珠", "奶茶珍珠", "food"),
         ("螃蟹的壳", "螃蟹壳", "food"),

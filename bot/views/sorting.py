@@ -97,10 +97,14 @@ def card(kb: KnowledgeBase, verdict: Verdict, locale: str) -> str:
         lines.append(f"📌 {escape(note)}")
     item = kb.get(verdict.item)
     if item is not None and item.conditions and not verdict.condition:
+        by_bin: dict[str, list[str]] = {}  # only states that change the bin, one line per bin
+        for c in item.conditions:
+            label = _text(c.label, locale) if c.label else ""
+            if label and c.category.value != verdict.category and label not in by_bin.get(c.category.value, []):
+                by_bin.setdefault(c.category.value, []).append(label)
+        sep = "；" if locale == "zh" else "; "
         depends = [
-            f"• {escape(_text(c.label, locale))} → {escape(category_name(kb, c.category.value, locale))}"
-            for c in item.conditions
-            if c.label and c.category.value != verdict.category  # only states that change the bin
+            f"• {escape(sep.join(labels))} → {escape(category_name(kb, cat, locale))}" for cat, labels in by_bin.items()
         ]
         if depends:
             lines.append(_("⚖️ It depends:") + "\n" + "\n".join(depends))
