@@ -596,6 +596,12 @@ class Matcher:
             ids = self.initials.get(compact)
             if ids and len(ids) == 1:
                 return _Match(LIKELY, sorted(ids), "initials")
+            if ids:  # "dc": offer the items whose own name has these initials, the most
+                # basic first (the name is part of the most other names: 电池 in 纽扣电池, 电池盒…)
+                named = [i for i in ids if "".join(s[0] for s in syllables(self.items[i].name)) == compact]
+                named.sort(key=lambda i: (-len(self._containing(normalize(self.items[i].name), 100)), i))
+                if named:
+                    return _Match(AMBIGUOUS, named[:MAX_ALTERNATIVES], "initials", "")
         return None
 
     @staticmethod

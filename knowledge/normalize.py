@@ -410,6 +410,11 @@ _EN_SUFFIXES = [
     r"\b(?:please|pls|thanks|thank you|thx)$",
     r"\b(?:is it|are they|is that|it|them|they)$",
     r"\b(?:or not|at all)$",
+    # whole questions typed in pinyin: "dianchi shi shenme laji", "waimaihe zenme reng"
+    r"\b(?:shi |shu ?yu |suan )?(?:shen ?me|sha|na ?zhong|na ?lei) ?(?:la ?ji|lei)$",
+    r"\b(?:ying ?gai |yao )?(?:zen ?me|ru ?he) ?(?:reng|diu|chu ?li|fen ?lei)$",
+    r"\b(?:reng|diu|fang) ?(?:na ?li|na ?er|nar|na ?ge ?tong)$",
+    r"\b(?:neng |ke ?yi )?hui ?shou ?(?:ma)?$",
     r"\b(?:is|are|do|does)$",
 ]
 _EN_PREFIX_RE = re.compile(r"^(?:" + "|".join(_EN_PREFIXES) + r")\s*")

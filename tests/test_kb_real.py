@@ -89,3 +89,20 @@ def test_one_odd_kind_does_not_answer_for_a_common_word(shared_kb, query):
     # none of them says which bin the plain word goes in
     verdict = shared_kb.classify(query)
     assert verdict.category != "hazardous" or verdict.item is not None, verdict
+
+
+def test_shared_initials_offer_the_basic_items(shared_kb):
+    v = shared_kb.classify("dc")  # 电池, 豆豉, 稻草, … all type as "dc"
+    assert v.confidence == "ambiguous" and v.category is None
+    assert v.alternatives[0]["item"] == "电池"
+    assert "塑料袋" in [a["item"] for a in shared_kb.classify("sld").alternatives]
+
+
+@pytest.mark.parametrize("query, item", [
+    ("dianchi shi shenme laji", "电池"),
+    ("waimaihe zenme reng", "外卖盒"),
+    ("suliaoping neng huishou ma", "塑料瓶"),
+])
+def test_whole_questions_typed_in_pinyin(shared_kb, query, item):
+    verdict = shared_kb.classify(query)
+    assert verdict.item == item and verdict.answered
