@@ -367,6 +367,10 @@ _ZH_SUFFIXES = [
     r"(?:是|属于)?(?:干的还是湿的|干垃圾还是湿垃圾|可回收还是不可回收|哪个桶)",
     r"(?:呢|啊|呀|吗|嘛|吧|哦|么|伐|嘞)",
     r"(?:谢谢|谢谢你|谢啦|多谢|thx)",
+    # 怎么办 / 要洗了再扔吗 / 不要了
+    r"(?:怎么办|咋办|怎么弄|咋弄|怎么搞)",
+    r"(?:要|需要|要不要|用不用|需不需要|得)(?:先)?(?:洗|冲洗|清洗|洗干净|冲干净)(?:了|一下)?(?:再扔|再丢|再投|才能扔)?(?:吗|呢|么)?",
+    r"(?:不要了|不用了|不想要了|坏掉了|坏了)",
     # 5号电池和7号电池有什么区别 / 分别扔哪
     r"(?:有|的)?(?:什么|啥)?(?:区别|不同)(?:吗|呢)?",
 ]
@@ -377,6 +381,8 @@ _ZH_PREFIXES = [
     r"我家的|我家|家里的|家里|我的)",
     r"(?:我)?(?:想|要|应该|该)?(?:怎么|如何|怎样|咋)(?:扔|丢|处理|分类|投放|回收|处置|丢弃)(?:掉)?",
     r"(?:我)?(?:想|要)?(?:扔|丢|处理)(?:掉)?(?:一个|一些|一只|一件|一把|一张|点|些)",
+    r"(?:阿姨|叔叔|师傅|老师|小哥|姐姐|哥哥|美女|帅哥|亲|大哥|大姐|同志)(?:们)?(?:请问|问下|问一下|我问下|想问下)?",
+    r"(?:家里|我家|家中|屋里|手上|手里)?(?:有|还有|攒了|囤了)?(?:一堆|一大堆|一些|很多|好多|几个|一袋|一箱|一摞|一沓)",
 ]
 _ZH_SUFFIX_RE = re.compile(r"(?:" + "|".join(_ZH_SUFFIXES) + r")$")
 _ZH_PREFIX_RE = re.compile(r"^(?:" + "|".join(_ZH_PREFIXES) + r")")
@@ -410,6 +416,7 @@ _EN_SUFFIXES = [
     r"\b(?:please|pls|thanks|thank you|thx)$",
     r"\b(?:is it|are they|is that|it|them|they)$",
     r"\b(?:or not|at all)$",
+    r"\b(?:which|what) (?:bin|can|category|colour|color)$",
     # whole questions typed in pinyin: "dianchi shi shenme laji", "waimaihe zenme reng"
     r"\b(?:shi |shu ?yu |suan )?(?:shen ?me|sha|na ?zhong|na ?lei) ?(?:la ?ji|lei)$",
     r"\b(?:ying ?gai |yao )?(?:zen ?me|ru ?he) ?(?:reng|diu|chu ?li|fen ?lei)$",
