@@ -155,6 +155,9 @@ _PURPOSE_MODIFIERS = ("驱蚊", "剃须", "清洁", "消毒", "杀虫")  # what 
 # materials do ("金属牙签" may be recyclable metal): items say so with conditions.
 _UNMARKED_MATERIALS = frozenset({"塑料", "塑胶"})
 _CHANGING_MODIFIERS = (*_PURPOSE_MODIFIERS, *_ELECTRIC_MODIFIERS, *_DISPOSABLE_MODIFIERS)
+_FOOD_SOFT_PARTS = frozenset("皮籽渣根叶梗蒂芯须瓤")
+_PRODUCE_FILES = ("food/fruit", "food/vegetables")
+_FOOD_CONTAINERS = {"瓶": ("玻璃瓶", "塑料瓶"), "罐": ("易拉罐", "玻璃罐")}
 
 
 def _modifier_changes(modifier: str, item: Item) -> bool:
@@ -409,6 +412,11 @@ class Matcher:
                     return m
                 pending.append(m)
 
+        # 2b. a soft part or the bottle/can of a food or drink: 洋葱皮, 葡萄籽, 啤酒罐
+        m = self._food_part(core or text)
+        if m:
+            return m
+
         # 3. containment
         m = self._match_containment(text)
         if m:
@@ -484,6 +492,27 @@ class Matcher:
                                   key=lambda i: len(self.items[i].name))[:MAX_ALTERNATIVES]
                 return _Match(LIKELY, examples, "head", "", category_only=True)
             return None  # a mixed head: the shorter one says no more
+        return None
+
+    def _food_part(self, text: str) -> _Match | None:
+        """Unknown names made of a food and a part or container word: soft parts of food
+        (皮 籽 渣 根 叶 梗 蒂 芯 须 瓤) are food; its bottles and cans (瓶 罐) are recyclable.
+        Hard shells and stones (壳 核) are not covered: some are residual."""
+        key = normalize(text)
+        if len(key) < 3 or not _cjk_only(key) or key in self.exact:
+            return None
+        base, part = key[:-1], key[-1]
+        ids = self.exact.get(base)
+        if not ids or any(self.items[i].category.value != "food" for i in ids):
+            return None
+        if part in _FOOD_SOFT_PARTS and all(
+                any(f in self.items[i].source for f in _PRODUCE_FILES) for i in ids):
+            # fruit and vegetables only: 冰棒皮 is a wrapper, not a peel
+            return _Match(LIKELY, list(ids)[:1], "part", "", category_only=True)
+        if part in _FOOD_CONTAINERS:  # answer with the plain containers: 玻璃瓶, 塑料瓶 / 易拉罐, 玻璃罐
+            examples = [self.exact[k][0] for k in _FOOD_CONTAINERS[part] if k in self.exact]
+            if examples and all(self.items[i].category.value == "recyclable" for i in examples):
+                return _Match(LIKELY, examples, "part", "", category_only=True)
         return None
 
     def _sharing_text(self, key: str, ids: list[int]) -> list[int]:

@@ -106,3 +106,13 @@ def test_shared_initials_offer_the_basic_items(shared_kb):
 def test_whole_questions_typed_in_pinyin(shared_kb, query, item):
     verdict = shared_kb.classify(query)
     assert verdict.item == item and verdict.answered
+
+
+@pytest.mark.parametrize("query, category", [("洋葱根", "food"), ("青菜叶", "food"), ("牛奶瓶", "recyclable")])
+def test_a_soft_part_or_a_bottle_of_a_known_food(shared_kb, query, category):
+    verdict = shared_kb.classify(query)
+    assert (verdict.category, verdict.item, verdict.method) == (category, None, "part")
+
+
+def test_a_wrapper_of_a_snack_is_not_a_peel(shared_kb):
+    assert shared_kb.classify("辣条皮").category != "food"  # only fruit and vegetables have peels
