@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,16 @@ def _fmt_validation(e: ValidationError) -> str:
     return "; ".join(parts)
 
 
+# "有害垃圾有哪些", "什么是可回收物", "大件垃圾怎么处理", "what goes in the food waste bin"
+_CARD_PREFIX_RE = re.compile(
+    r"^(?:请问|问一下|问下|什么是|啥是|什么叫|哪些是|哪些属于|哪些东西是|哪些东西属于|什么东西是|什么属于|"
+    r"what is|what are|what goes in|what goes into|what belongs in|what is in|explain|tell me about)\s*(?:the |a )?")
+_CARD_SUFFIX_RE = re.compile(
+    r"\s*(?:是什么|是啥|有哪些|有什么|包括哪些|包括什么|包含哪些|包含什么|都有什么|都有哪些|都包括什么|指什么|"
+    r"指的是什么|是指什么|怎么处理|怎么扔|怎么投放|怎么办|如何处理|如何投放|放哪里|扔哪里|扔到哪|去哪扔|"
+    r"投放点在哪|投放点在哪里|在哪里投放|在哪投放|在哪|的定义|的标准|呢|吗|啊|bin)$")
+
+
 class KnowledgeBase:
     """Items, cards and indexes. Build it with `load_kb()`."""
 
@@ -89,6 +100,23 @@ class KnowledgeBase:
 
     def search(self, query: str, limit: int = 10) -> list[SearchHit]:
         return self.matcher.search(query, limit)
+
+    def card_for(self, query: str) -> str | None:
+        """The category or stream a question asks about as such ("有害垃圾有哪些", "什么是大件垃圾",
+        "what is food waste"), by card name or alias; None for anything else."""
+        key = normalize(query)
+        for _ in range(3):
+            stripped = _CARD_SUFFIX_RE.sub("", _CARD_PREFIX_RE.sub("", key)).strip()
+            if stripped == key:
+                break
+            key = stripped
+        if not key:
+            return None
+        for card_key, card in self.cards.items():
+            names = [*(card.get("name") or {}).values(), *(card.get("aliases") or [])]
+            if any(normalize(str(n)) == key for n in names if n):
+                return card_key
+        return None
 
     # -- building --
     def _claims(self, item: Item) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:

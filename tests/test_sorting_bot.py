@@ -133,3 +133,14 @@ async def test_close_items_in_one_bin_give_the_bin_and_stay_a_gap_for_curators(c
     async with app.sessions() as session:
         row = (await session.exec(select(SortQuery).where(SortQuery.query == "木家具"))).one()
     assert row.category == "recyclable" and row.item is None and row.answered is False
+
+
+async def test_asking_about_a_category_or_stream_shows_its_card(client):
+    text = (await client.person("Feng", "zh").send("有害垃圾有哪些？"))[0].text
+    assert "有害垃圾" in text and "红色桶" in text and "📦" in text and "充电电池" in text
+    text = (await client.person("Feng", "zh").send("大件垃圾怎么处理"))[0].text
+    assert "大件垃圾" in text and "📍" in text and "大件垃圾投放点" in text
+    text = (await client.person("Ann", "en").send("what goes in the food waste bin?"))[0].text
+    assert "Food waste" in text and "green bin" in text
+    card = (await client.person("Feng", "zh").send("电池是有害垃圾吗"))[0].text  # an item question
+    assert card.startswith("<b>电池</b>")

@@ -52,6 +52,10 @@ async def answer_query(
             )
         )
         return
+    card_key = kb.card_for(text)
+    if card_key is not None:  # "有害垃圾有哪些": the category itself, not an item
+        await message.answer(view.stream_card(kb, card_key, user.language))
+        return
     verdict = kb.classify(text)
     log_id = await curation.log_query(session, pseudonym(user.id), text, verdict)
     for part in [verdict, *verdict.items][:MAX_ITEMS_PER_MESSAGE]:

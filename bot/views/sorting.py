@@ -63,6 +63,18 @@ def category_line(kb: KnowledgeBase, category: str, locale: str) -> str:
     return f"{emoji} <b>{escape(name)}</b>" + (f" · {escape(colour)}" if colour else "")
 
 
+def stream_card(kb: KnowledgeBase, key: str, locale: str) -> str:
+    """A category's or special stream's own card: what belongs, how to put it out, where."""
+    card = kb.cards.get(key, {})
+    lines = [category_line(kb, key, locale)]
+    for icon, field in (("📦", "belongs"), ("💡", "how"), ("📍", "where")):
+        text = _text(card.get(field), locale)
+        if text:
+            lines.append(f"{icon} {escape(text)}")
+    lines.append(_("<i>Send me any item to know its bin.</i>"))
+    return "\n".join(lines)
+
+
 def category_name(kb: KnowledgeBase, category: str, locale: str) -> str:
     return _text(kb.cards.get(category, {}).get("name"), locale) or category
 
