@@ -383,8 +383,10 @@ class Matcher:
             return None
         pending: list[_Match] = []
 
-        # 1. exact / alias / English
-        for cand, rem in ((text, ""), (core, self._remainder(text, core))):
+        # 1. exact / alias / English (the message as typed first: 请柬 is not 请 + 柬)
+        typed = normalize(part.raw)
+        firsts = [(typed, "")] if typed != text and _cjk_only(typed) else []
+        for cand, rem in (*firsts, (text, ""), (core, self._remainder(text, core))):
             ids = self.lookup(cand)
             if ids:
                 method = "english" if is_latin_text(cand) else (

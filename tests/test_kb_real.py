@@ -40,6 +40,11 @@ import pytest
         ("没吃完的药", "过期药品", "hazardous"),
         ("吃剩的饭", "剩饭", "food"),
         ("揩台布", "抹布", "residual"),  # Wu dialect for a rag
+        ("充电五号电池", "5号电池", "hazardous"),  # a size says nothing of the chemistry
+        ("5号电池", "5号电池", "residual"),
+        ("请柬", "明信片", "recyclable"),  # 请 here is no "please"
+        ("儿童水杯", "塑料水杯", "recyclable"),
+        ("汽车脚垫", "汽车脚垫", "residual"),
         ("is styrofoam recyclable", "泡沫塑料", "recyclable"),
         ("奶茶中的珍珠", "奶茶珍珠", "food"),
         ("螃蟹的壳", "螃蟹壳", "food"),
