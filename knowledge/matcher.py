@@ -556,6 +556,12 @@ class Matcher:
         question: two characters in a row (not just a sound) or a whole English word."""
         if len(ids) < 2 or len({self.items[i].category for i in ids}) != 1:
             return False
+        key_n = normalize(key)
+        for i in ids:  # 电蒸锅 (electric) and 蒸架 say nothing of a bamboo 蒸笼
+            name = self.items[i].name
+            if any(w in name and w not in key_n for w in _CHANGING_MODIFIERS) or (
+                    name.startswith("电") and not key_n.startswith("电")):
+                return False
         if has_cjk(key):
             # "电动滑板车" is not a 滑板车, "剃须泡沫" no 泡沫塑料: a changing modifier must be shared
             marks = [w for w in _CHANGING_MODIFIERS if w in key]

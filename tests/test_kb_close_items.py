@@ -21,6 +21,8 @@ DATA = """
   items:
     - {name: 棒棒糖棍, en: [lollipop stick]}
     - {name: 榻榻米垫, en: [tatami mat]}
+    - {name: 电蒸锅, aliases: [电蒸笼], en: [electric steamer]}
+    - {name: 蒸架, aliases: [蒸笼架], en: [steaming rack]}
     - {name: 猫粮袋, en: [cat food bag]}
     - {name: 狗粮袋, en: [dog food bag]}
 - category: recyclable
@@ -129,3 +131,8 @@ def test_no_bin_from_the_last_word_of_a_phrase_or_a_changing_modifier(heads_kb):
     assert heads_kb.classify("我的本").category is None  # a subject: a phrase, not a name
     assert heads_kb.classify("碘酒肉丸").category is None  # 碘酒 is hazardous, whatever 肉丸 are
     assert heads_kb.classify("电动肉丸").category is None
+
+
+def test_suggestions_whose_name_is_electric_do_not_speak_for_a_plain_thing(kb):
+    v = kb.classify("竹蒸笼")  # 电蒸锅 (电蒸笼) and 蒸架 (蒸笼架) share a bin: no licence
+    assert v.category is None
