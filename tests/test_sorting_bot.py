@@ -144,3 +144,12 @@ async def test_asking_about_a_category_or_stream_shows_its_card(client):
     assert "Food waste" in text and "green bin" in text
     card = (await client.person("Feng", "zh").send("电池是有害垃圾吗"))[0].text  # an item question
     assert card.startswith("<b>电池</b>")
+
+
+async def test_a_suggestion_made_through_an_alias_shows_the_alias(client):
+    person = client.person("Hua", "zh")
+    calls = await person.send("鸡粪")  # sounds like 鸡精, an alias of 味精
+    options = inline_data(calls[0])
+    assert "鸡精（味精）" in options, options
+    calls = await person.press(options["鸡精（味精）"])
+    assert [c for c in calls if isinstance(c, SendMessage)][0].text.startswith("<b>味精</b>")

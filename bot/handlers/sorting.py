@@ -35,7 +35,7 @@ async def _send_verdict(message: Message, kb: KnowledgeBase, verdict: Verdict, l
     elif verdict.answered:
         await message.answer(view.card(kb, verdict, locale), reply_markup=view.card_keyboard(verdict, log_id))
     elif verdict.confidence == "ambiguous" and verdict.alternatives:
-        text, markup = view.did_you_mean(verdict)
+        text, markup = view.did_you_mean(verdict, kb)
         await message.answer(text, reply_markup=markup)
     else:
         await message.answer(view.unknown(verdict.query))

@@ -12,6 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from knowledge import KnowledgeBase, Verdict
+from knowledge.normalize import has_cjk, normalize
 
 CATEGORIES = ("recyclable", "hazardous", "food", "residual")
 
@@ -149,10 +150,22 @@ def card_keyboard(verdict: Verdict, log_id: int | None) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def did_you_mean(verdict: Verdict) -> tuple[str, InlineKeyboardMarkup]:
+def _suggestion_label(kb: KnowledgeBase, query: str, name: str) -> str:
+    """The item's name, or "alias（name）" when only one of its aliases looks like the question
+    (鸡粪 -> 鸡精（味精）): a suggestion should show why it was made."""
+    chars = {c for c in normalize(query) if has_cjk(c)}
+    item = kb.get(name)
+    if not chars or chars & set(name) or item is None:
+        return name
+    best = max(item.aliases, key=lambda a: len(chars & set(a)), default="")
+    return f"{best}（{name}）" if best and chars & set(best) else name
+
+
+def did_you_mean(verdict: Verdict, kb: KnowledgeBase | None = None) -> tuple[str, InlineKeyboardMarkup]:
     builder = InlineKeyboardBuilder()
     for alt in verdict.alternatives[:3]:
-        builder.button(text=alt["item"], callback_data=SortCb(action="i", ref=item_ref(alt["item"])))
+        label = _suggestion_label(kb, verdict.query, alt["item"]) if kb is not None else alt["item"]
+        builder.button(text=label, callback_data=SortCb(action="i", ref=item_ref(alt["item"])))
     builder.adjust(1)
     text = _("🤔 Did you mean one of these for “{query}”?").format(query=escape(verdict.query))
     return text, builder.as_markup()
