@@ -160,6 +160,11 @@ _PRODUCE_FILES = ("food/fruit", "food/vegetables")
 _FOOD_CONTAINERS = {"瓶": ("玻璃瓶", "塑料瓶"), "罐": ("易拉罐", "玻璃罐")}
 
 
+def _changing_words(text: str) -> frozenset[str]:
+    """The words in a name that make it another thing: electric, disposable, a purpose."""
+    return frozenset(w for w in _CHANGING_MODIFIERS if w in text)
+
+
 def _modifier_changes(modifier: str, item: Item) -> bool:
     if any(w in modifier for w in _PURPOSE_MODIFIERS):
         return True
@@ -453,30 +458,31 @@ class Matcher:
         r = None if long_text else self._match_reverse(core or text)
         pending.extend(x for x in ((r, m) if part.latin else (m, r)) if x)
 
+        # Below: no item named. A bin may still be clear from close names, unless the
+        # question is a phrase ("吃饭", "你是机器人", "我的…"): those get no guessed bin.
+        key = normalize(core or text)
+        guess = key[:1] not in _SENTENCE_STARTS
+        ids: list[int] = []
         if pending:
-            ids: list[int] = []
             for p in pending:
                 for i in p.ids:
                     if i not in ids:
                         ids.append(i)
-            ids = self._sharing_text(core or text, ids)[:MAX_ALTERNATIVES]
-            if not ids:
-                return self._head_bin(core or text)
-            close = None if normalize(core or text)[:1] in _SENTENCE_STARTS else self._close_bin(core or text, ids)
+            ids = self._sharing_text(key, ids)[:MAX_ALTERNATIVES]
+            close = self._close_bin(key, ids) if ids and guess else None
             if close:
                 # not this item itself, but every close one goes in the same bin
                 return _Match(LIKELY, close, pending[0].method, "", category_only=True)
-            head = self._head_bin(core or text)
-            return head or _Match(AMBIGUOUS, ids, pending[0].method, "")
-        return self._head_bin(core or text)
+        head = self._head_bin(key) if guess else None
+        if head or not ids:
+            return head
+        return _Match(AMBIGUOUS, ids, pending[0].method, "")
 
-    def _head_bin(self, text: str) -> _Match | None:
+    def _head_bin(self, key: str) -> _Match | None:
         """Chinese names are head-final: 鱼丸, 贡丸, 牛肉丸 are all 丸. When nearly every known
-        name ending in the question's last one or two characters goes in one bin, so does it."""
-        key = normalize(text)
-        if not _cjk_only(key) or not 2 <= len(key) <= HEAD_MAX_CHARS or key[0] in _SENTENCE_STARTS:
-            return None  # "吃饭", "在干嘛", "我的…" are phrases, not names
-        if any(w in key for w in _CHANGING_MODIFIERS):
+        name ending in the (normalised) question's last one or two characters goes in one bin,
+        so does it."""
+        if not _cjk_only(key) or not 2 <= len(key) <= HEAD_MAX_CHARS or _changing_words(key):
             return None  # 电动滑板车 is not just another 车
         heads = [(key[-2:], HEAD_MIN_NAMES_2)] if len(key) > 2 else []
         if len(key) <= 3:  # longer names mostly end in a two-character word (火星土壤样本: 样本, not 本)
@@ -520,7 +526,7 @@ class Matcher:
     def _sharing_text(self, key: str, ids: list[int]) -> list[int]:
         """Suggestions for a Chinese question must share a character with one of their names:
         a sound-alike or look-alike with nothing in common (鸡粪 -> 味精) is noise."""
-        chars = {c for c in normalize(key) if has_cjk(c)}
+        chars = {c for c in key if has_cjk(c)}
         if not chars:
             return ids
         return [i for i in ids
@@ -531,8 +537,7 @@ class Matcher:
 
         First, known names that end with the whole question ("纯牛奶盒", "听装啤酒罐" for 牛奶盒,
         啤酒罐): the question is their head noun, so they are kinds of it. When there are none,
-        the suggestions themselves (see `_agree`)."""
-        key = normalize(key)
+        the suggestions themselves (see `_agree`). `key` is normalised."""
         if has_cjk(key) and len(key) >= 2:
             headed: list[int] = []
             cats: set = set()  # bins of every name containing the question
@@ -540,8 +545,7 @@ class Matcher:
                 form, iid = self.form_keys[fid], self.form_item[fid]
                 cats.add(self.items[iid].category)
                 if form != key and form.endswith(key) and iid not in headed:
-                    name = self.items[iid].name
-                    if any(w in form[: -len(key)] or (w in name and w not in key) for w in _CHANGING_MODIFIERS):
+                    if _changing_words(form[: -len(key)]) or _changing_words(self.items[iid].name) - _changing_words(key):
                         continue  # 一次性桌布 (or 塑料雨衣, an alias of 一次性雨衣) says nothing of 桌布
                     headed.append(iid)
             if len(headed) == 1 and len(cats) > 1:
@@ -556,17 +560,17 @@ class Matcher:
         question: two characters in a row (not just a sound) or a whole English word."""
         if len(ids) < 2 or len({self.items[i].category for i in ids}) != 1:
             return False
-        key_n = normalize(key)
-        for i in ids:  # 电蒸锅 (electric) and 蒸架 say nothing of a bamboo 蒸笼
+        # A suggestion that is electric, disposable or for a purpose says nothing of a plain
+        # thing (电蒸锅 of a bamboo 蒸笼), and one the question calls so must be so too
+        # (电动滑板车 is no 滑板车, 剃须泡沫 no 泡沫塑料).
+        words = _changing_words(key)
+        for i in ids:
             name = self.items[i].name
-            if any(w in name and w not in key_n for w in _CHANGING_MODIFIERS) or (
-                    name.startswith("电") and not key_n.startswith("电")):
+            if _changing_words(name) - words or (name.startswith("电") and not key.startswith("电")):
+                return False
+            if has_cjk(key) and words and not _changing_words(name) & words:
                 return False
         if has_cjk(key):
-            # "电动滑板车" is not a 滑板车, "剃须泡沫" no 泡沫塑料: a changing modifier must be shared
-            marks = [w for w in _CHANGING_MODIFIERS if w in key]
-            if marks and not all(any(w in self.items[i].name for w in marks) for i in ids):
-                return False
             grams = {key[i : i + 2] for i in range(len(key) - 1)}
             grams = {g for g in grams if has_cjk(g) and len(g) == 2}
             # the question's head noun must head one of them: "江阴" only modifies 江阴河豚, 江阴马蹄酥
