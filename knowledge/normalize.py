@@ -461,7 +461,7 @@ def strip_question(text: str) -> str:
 
 _CHITCHAT = {
     "你好", "您好", "你好啊", "你好呀", "hello", "hi", "hey", "哈喽", "嗨", "在吗", "在不在", "在么", "有人吗",
-    "谢谢", "谢谢你", "多谢", "感谢", "谢了", "thanks", "thank you", "thx", "ok", "okay", "好的", "好", "行",
+    "谢谢", "谢谢你", "多谢", "感谢", "谢了", "谢啦", "good evening", "thanks", "thank you", "thx", "ok", "okay", "好的", "好", "行",
     "嗯", "嗯嗯", "哦", "哦哦", "是的", "对", "不是", "不", "没有", "yes", "no", "yeah", "nope", "早", "早上好",
     "中午好", "下午好", "晚上好", "晚安", "再见", "拜拜", "bye", "goodbye", "你是谁", "你叫什么", "你叫什么名字",
     "你是机器人吗", "帮助", "help", "test", "测试", "start", "开始", "菜单", "menu", "lol", "haha", "呵呵",
@@ -492,7 +492,10 @@ _URL_RE = re.compile(r"(?:https?://|www\.|\b[a-z0-9-]+\.(?:com|cn|net|org|io|me)
 
 
 def is_chitchat(text: str) -> bool:
+    """Greetings, thanks, laughter, questions to the bot, and emoji or punctuation alone."""
     n = normalize(text)
+    if not n:
+        return bool(text.strip())
     compact = n.replace(" ", "")
     return n in _CHITCHAT_N or compact in _CHITCHAT_PY or bool(_LAUGH_RE.match(compact))
 

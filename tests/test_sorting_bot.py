@@ -153,3 +153,9 @@ async def test_a_suggestion_made_through_an_alias_shows_the_alias(client):
     assert "鸡精（味精）" in options, options
     calls = await person.press(options["鸡精（味精）"])
     assert [c for c in calls if isinstance(c, SendMessage)][0].text.startswith("<b>味精</b>")
+
+
+async def test_small_talk_gets_a_hint_not_an_unknown_item(client):
+    for text in ("你是机器人吗", "谢啦", "🙂"):
+        reply = texts(await client.person("Sun", "zh").send(text))[0]
+        assert reply.startswith("👋"), (text, reply)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from html import escape
 
 from aiogram.filters.callback_data import CallbackData
@@ -12,16 +11,9 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from knowledge import KnowledgeBase, Verdict
-from knowledge.normalize import has_cjk, normalize
+from knowledge.normalize import has_cjk, is_chitchat, normalize
 
 CATEGORIES = ("recyclable", "hazardous", "food", "residual")
-
-# Small talk is not an item: it gets a hint instead of "I don't know this item yet".
-SMALL_TALK = re.compile(
-    r"^(你好|您好|哈喽|嗨|在吗|在不在|谢谢|多谢|谢啦|好的|嗯+|哈+|早上好|晚上好|晚安|再见|拜拜|"
-    r"hi|hello|hey|thanks|thank you|thx|ok|okay|bye|good (morning|evening|night))[!！。.~～ ]*$",
-    re.IGNORECASE,
-)
 
 
 class SortCb(CallbackData, prefix="srt"):
@@ -172,7 +164,7 @@ def did_you_mean(verdict: Verdict, kb: KnowledgeBase | None = None) -> tuple[str
 
 
 def unknown(query: str) -> str:
-    if SMALL_TALK.match(query.strip()):
+    if is_chitchat(query):  # small talk is not an item: a hint, not "I don't know this item"
         return _("👋 Hello! Send me the name of an item, e.g. <i>battery</i> or <i>外卖盒</i>, and I tell you which bin it goes in.")
     return _(
         "🙇 I don't know “{query}” yet, so I won't guess. I have noted it for our curators.\n"
