@@ -35,8 +35,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -45,6 +43,7 @@ from campaigns.models import Campaign, CampaignRun, CampaignStatus, OutboxRow, O
 from campaigns.subscriptions import Audience, resolve_audience
 from core.clock import utcnow
 from core.models import User
+from core.upsert import insert_or_ignore
 
 log = logging.getLogger(__name__)
 
@@ -243,10 +242,6 @@ class _RunState:
     tasks: dict[asyncio.Task, int] = field(default_factory=dict)  # in flight -> chat id
 
 
-def _insert(session: AsyncSession):
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-
-
 _T = OutboxRow.__table__
 _SENT = (
     update(_T)
@@ -338,9 +333,7 @@ class DeliveryEngine:
                     )
                     for r in chunk
                 ]
-                await session.exec(
-                    _insert(session)(OutboxRow).values(rows).on_conflict_do_nothing(index_elements=["run_id", "user_id"])
-                )
+                await insert_or_ignore(session, OutboxRow, rows, key=["run_id", "user_id"])
                 await session.commit()
         async with self.sessions() as session:
             targeted = (
