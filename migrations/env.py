@@ -12,10 +12,12 @@ from sqlmodel import SQLModel
 # its migrations on its own branch (branch label = package name) starting from core's first
 # revision; ``heads`` applies them all. The list lives here, above the domains, because core must
 # not know the domains (tests/test_migrations.py fails when a models module is missing here).
-import campaigns.models  # noqa: F401
+# Core first, then the domains in the order of their first migrations (0002, 0003, 0004), the
+# order core.db imported them in before.
 import core.models  # noqa: F401
-import knowledge.models  # noqa: F401
 import reports.models  # noqa: F401
+import campaigns.models  # noqa: F401
+import knowledge.models  # noqa: F401
 
 config = context.config
 target_metadata = SQLModel.metadata
