@@ -27,6 +27,7 @@ from bot.i18n import N_, UserI18nMiddleware, gettext_for, make_i18n
 from bot.middlewares import DbSessionMiddleware, ErrorMiddleware, FloodLimitMiddleware, UserMiddleware
 from bot.views.sorting import ItemRefs
 from core import accounts, db
+from core.clock import Clock
 from knowledge import KnowledgeBase, load_kb
 from knowledge import curation
 
@@ -72,6 +73,8 @@ class WufeiApp:
     sessions: async_sessionmaker
     i18n: I18n
     kb: KnowledgeBase
+    # The one clock of this app (now, and WUFEI_TIMEZONE's calendar): tests pass their own.
+    clock: Clock
     # Long-lived objects of features (scheduler, sender, media store ...), by name.
     services: dict[str, Any] = field(default_factory=dict)
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
@@ -150,6 +153,7 @@ def create_app(
     bot_session: Any = None,
     storage: BaseStorage | None = None,
     kb: KnowledgeBase | None = None,
+    clock: Clock | None = None,
 ) -> WufeiApp:
     """Everything wired, nothing started. ``api_base`` points aiogram at another Bot API server."""
     api_base = api_base or settings.api_base
@@ -164,7 +168,12 @@ def create_app(
     engine = db.make_engine(settings.database_url)
     sessions = db.make_session_factory(engine)
     dp = Dispatcher(storage=storage or make_storage(settings))
+    if clock is None:
+        clock = Clock(settings.timezone)
+    elif getattr(clock.tz, "key", None) != settings.timezone:
+        raise ValueError(f"the clock's zone {clock.tz} is not WUFEI_TIMEZONE {settings.timezone}")
     dp["settings"] = settings
+    dp["clock"] = clock
     dp["sessions"] = sessions
     dp["cancel_hooks"] = []  # features append async (session, user) -> bool, see handlers.common.cancel
     kb = kb if kb is not None else load_kb()
@@ -188,4 +197,4 @@ def create_app(
     dp.update.outer_middleware(UserMiddleware(settings.default_locale))
     dp.update.outer_middleware(UserI18nMiddleware(i18n))
     dp.include_router(build_router())
-    return WufeiApp(settings, bot, dp, engine, sessions, i18n, kb)
+    return WufeiApp(settings, bot, dp, engine, sessions, i18n, kb, clock)

@@ -23,11 +23,9 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from apscheduler.jobstores.memory import MemoryJobStore
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -37,7 +35,8 @@ from campaigns.delivery import unfinished_runs
 from campaigns.models import Campaign, CampaignStatus, RunStatus
 from campaigns.schedule import next_occurrence
 from campaigns.service import CampaignInfo, schedule_of
-from core.clock import utcnow
+from core.clock import SYSTEM, Clock
+from core.scheduling import ClockedScheduler
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +68,7 @@ class CampaignScheduler:
         self,
         session_factory: async_sessionmaker[AsyncSession],
         deliver_run_callback: Callable[[int], Awaitable[Any]],
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock = SYSTEM,
         grace: timedelta = timedelta(hours=1),
         *,
         on_missed: Callable[[MissedRun], Awaitable[Any]] | None = None,
@@ -79,7 +78,7 @@ class CampaignScheduler:
         self.clock = clock
         self.grace = grace
         self.on_missed = on_missed
-        self._aps = AsyncIOScheduler(jobstores={"default": MemoryJobStore()}, timezone=UTC)
+        self._aps = ClockedScheduler(clock)  # fires when *this* clock reaches a job
         self._lock = asyncio.Lock()
         self._deliveries: set[asyncio.Task] = set()
         self._started = False

@@ -29,9 +29,11 @@ from campaigns.models import CampaignStatus, CellKind, Target
 from campaigns.schedule import Schedule
 from core import accounts
 from core.models import Role
-from tests.campaigns.conftest import FakeClock
+from tests.support.clock import FakeClock
 from tests.conftest import ADMIN_ID, make_settings
 from tests.support.fakebot import BOT_USER, FakeSession, inline_data, texts
+
+pytestmark = pytest.mark.dates
 
 CHENGJIANG = "320281001"  # 澄江街道
 NANZHA = "320281004"  # 南闸街道
@@ -50,7 +52,8 @@ def _media(method) -> Message:
 
 @pytest.fixture
 def clock() -> FakeClock:
-    # 2027-03-02 10:00 in Shanghai (a Tuesday), after the real "now" of these tests.
+    # 2027-03-02 10:00 in Shanghai (a Tuesday) on the injected clock; every part (APScheduler too)
+    # reads it, so the real date does not matter.
     return FakeClock(datetime(2027, 3, 2, 2, 0, tzinfo=UTC))
 
 
@@ -64,8 +67,7 @@ async def app(settings, kb, clock):
     session = FakeSession()
     session.responders[SendPhoto] = _media
     session.responders[SendDocument] = _media
-    application = create_app(settings, bot_session=session, kb=kb)
-    application.services[feature.CLOCK] = clock
+    application = create_app(settings, bot_session=session, kb=kb, clock=clock)
     await application.prepare()
     session.calls.clear()
     yield application
@@ -407,8 +409,7 @@ async def test_one_instance_sends_and_another_takes_over(postgres_url, tmp_path,
     settings = make_settings(tmp_path, postgres_url)
     apps = []
     for _ in range(2):
-        app = create_app(settings, bot_session=FakeSession(), kb=kb)
-        app.services[feature.CLOCK] = clock
+        app = create_app(settings, bot_session=FakeSession(), kb=kb, clock=clock)
         app.services[feature.RESYNC] = 0.1
         await app.prepare()
         apps.append(app)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiogram.methods import (
@@ -20,14 +21,18 @@ from aiogram.methods import (
 from aiogram.types import Chat, Message, Update
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.app import create_app
 from bot.handlers.reports import clean_plate, post_report, run_reminders
 from bot.keyboards.reports import FlowCb, FollowupCb, StaffCb
 from core import accounts
-from core.clock import utcnow
+from core.clock import Clock, utcnow
 from core.models import Role
 from reports import service as svc
-from tests.conftest import ADMIN_ID
-from tests.support.fakebot import BOT_USER, texts
+from tests.conftest import ADMIN_ID, make_settings
+from tests.support.clock import FakeClock
+from tests.support.fakebot import BOT_USER, Client, FakeSession, texts
+
+pytestmark = pytest.mark.dates
 
 CHENGJIANG = (31.91102, 120.26302)
 CHENGJIANG_CODE = "320281001"
@@ -61,6 +66,15 @@ async def seed(app, reporter_id: int, *, photos: int = 1, anonymous: bool = True
     async with app.sessions() as session:
         created = await svc.create_report(session, reporter_id, new, [photo(i) for i in range(photos)])
     return created.report
+
+
+async def confirm_step_draft(app, user_id: int, now: datetime | None = None) -> None:
+    """A complete draft waiting for the reporter's "Send the report"."""
+    data = {"photos": [dataclasses.asdict(photo(1))], "lat": CHENGJIANG[0], "lon": CHENGJIANG[1],
+            "location_source": "telegram", "waste_type": "household", "amount": "car", "anonymous": True,
+            "route_unit": CHENGJIANG_CODE}
+    async with app.sessions() as session:
+        await svc.save_draft(session, user_id, data, "ReportFlow:confirm", now=now)
 
 
 async def staff(client, app, unit: str = CHENGJIANG_CODE, name: str = "Hank"):
@@ -234,11 +248,7 @@ async def test_lists_and_statistics(client, app):
 async def test_daily_limit_and_double_tap_on_confirm(client, app, settings):
     alice = client.person("Alice", "en")
     await alice.send("/start")
-    data = {"photos": [dataclasses.asdict(photo(1))], "lat": CHENGJIANG[0], "lon": CHENGJIANG[1],
-            "location_source": "telegram", "waste_type": "household", "amount": "car", "anonymous": True,
-            "route_unit": CHENGJIANG_CODE}
-    async with app.sessions() as session:
-        await svc.save_draft(session, alice.tg.id, data, "ReportFlow:confirm")
+    await confirm_step_draft(app, alice.tg.id)
     ok = FlowCb(a="ok").pack()
     first = await alice.press(ok)
     second = await alice.press(ok)
@@ -356,3 +366,32 @@ async def test_open311_report_from_city_systems_reaches_the_unit_group(client, a
         assert any(isinstance(c, SendLocation) and c.chat_id == GROUP.id for c in client.session.calls)
     finally:
         await http.close()
+
+
+@pytest.mark.parametrize(("zone", "year_offset", "limited"), [("Asia/Shanghai", 0, False), ("America/New_York", -1, True)])
+async def test_ticket_year_and_daily_limit_follow_wufei_timezone(tmp_path, sqlite_url, kb, zone, year_offset, limited):
+    """00:30 on New Year's Day in Shanghai is 11:30 on 31 December in New York: the ticket's year and
+    what counts as "today" for the daily limit are those of WUFEI_TIMEZONE."""
+    year = Clock().today().year + 1
+    clock = FakeClock(datetime(year, 1, 1, 0, 30, tzinfo=ZoneInfo("Asia/Shanghai")), tz=zone)
+    settings = make_settings(tmp_path, sqlite_url, timezone=zone, report_daily_limit=2)
+    fake = FakeSession()
+    fake.responders[SendMessage] = lambda m: _bot_message(Chat(id=int(m.chat_id), type="private"), m.text)
+    app = create_app(settings, bot_session=fake, kb=kb, clock=clock)
+    await app.prepare()
+    try:
+        client = Client(app.dp, app.bot, fake)
+        alice = client.person("Alice", "en")
+        await alice.send("/start")
+        await confirm_step_draft(app, alice.tg.id, now=clock())
+        done = [t for t in texts(await alice.press(FlowCb(a="ok").pack())) if "Thank you" in t]
+        assert len(done) == 1 and f"JY-{year + year_offset}-" in done[0]
+        # One more, an hour earlier: the day before in Shanghai, the same day in New York.
+        async with app.sessions() as session:
+            await svc.create_report(session, alice.tg.id, svc.NewReport(
+                lat=CHENGJIANG[0], lon=CHENGJIANG[1], location_source="telegram", waste_type="household",
+                amount="car"), [photo(2)], now=clock() - timedelta(hours=1), clock=clock)
+        answer = texts(await alice.send("/report"))[0]
+        assert ("daily limit" in answer) is limited
+    finally:
+        await app.stop()

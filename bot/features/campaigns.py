@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
@@ -48,7 +47,6 @@ from campaigns.schedule import parse_time
 from campaigns.scheduler import CampaignScheduler, MissedRun
 from campaigns.service import get_run
 from core import accounts
-from core.clock import utcnow
 
 if TYPE_CHECKING:
     from bot.app import WufeiApp
@@ -56,8 +54,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SERVICE = "campaigns"
-# Set ``app.services[CLOCK] = callable`` before ``prepare()`` to run the feature on another clock (tests).
-CLOCK = "campaigns.clock"
 # Seconds between two leadership attempts / re-reads of changed campaigns (``app.services`` override).
 RESYNC = "campaigns.resync_s"
 RESYNC_S = 5.0
@@ -108,12 +104,12 @@ def map_send_error(error: TelegramAPIError) -> Exception:
 class CampaignRuntime:
     """The campaigns feature of one app: scheduler + delivery engine + reports to authors."""
 
-    def __init__(self, app: WufeiApp, clock: Callable[[], datetime] = utcnow):
+    def __init__(self, app: WufeiApp):
         settings = app.settings
         self.app = app
         self.bot = app.bot
         self.sessions = app.sessions
-        self.clock = clock
+        self.clock = clock = app.clock
         self.tz = settings.timezone
         self.quiet = parse_quiet(settings.quiet_hours)
         self.grace_min = settings.campaign_grace_min
@@ -266,7 +262,7 @@ class CampaignRuntime:
 
 async def start(app: WufeiApp) -> None:
     """Called once the database is migrated and before updates are processed."""
-    runtime = CampaignRuntime(app, app.services.get(CLOCK) or utcnow)
+    runtime = CampaignRuntime(app)
     app.services[SERVICE] = runtime
     app.dp["campaign_runtime"] = runtime
     await runtime.start()

@@ -36,7 +36,8 @@ class ReportsRuntime:
         self.settings = settings
         self.sessions = app.sessions
         self.bot = app.bot
-        self.media = MediaStore(settings.media_dir)
+        self.clock = app.clock
+        self.media = MediaStore(settings.media_dir, local_tz=app.clock.tz)
         self.geocoder = Geocoder(settings.geocoder_url, user_agent=settings.geocoder_user_agent,
                                  enabled=settings.geocoder_enabled, timeout=3.0, retries=1)
         self.router = geo.Router(settings.boundaries_file)
@@ -144,11 +145,11 @@ def web_routes(app: WufeiApp) -> list:
     at ``/open311/v2/...`` and the public (EXIF-free) photos at ``/open311/media/public/...``."""
     settings = app.settings
     runtime = app.services.get("reports")
-    media = runtime.media if runtime is not None else MediaStore(settings.media_dir)
+    media = runtime.media if runtime is not None else MediaStore(settings.media_dir, local_tz=app.clock.tz)
     router = runtime.router if runtime is not None else geo.Router(settings.boundaries_file)
     on_created = (lambda report_id: runtime.spawn(_post_from_open311(app, report_id))) if runtime else None
     sub = open311.make_app(app.sessions, settings.open311_api_keys, settings.public_url, media,
-                           router=router, mount="/open311", on_created=on_created)
+                           router=router, mount="/open311", on_created=on_created, clock=app.clock)
     return [("/open311", sub)]
 
 

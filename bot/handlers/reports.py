@@ -46,6 +46,7 @@ from bot.keyboards.reports import BTN_EXIF_LOCATION, FlowCb, FollowupCb, StaffCb
 from bot.views import reports as view
 from core import accounts
 from core.accounts import Roles, UserInfo
+from core.clock import Clock
 from core.models import Role
 from core.units import all_units, find_unit, unit_name
 from reports import geo
@@ -91,13 +92,13 @@ STEPS = {s.state: s for s in ReportFlow.__all_states__}
 # ============================================================================================
 
 
-async def _load(session: AsyncSession, user_id: int) -> svc.Draft | None:
-    return await svc.load_draft(session, user_id, max_age=DRAFT_MAX_AGE)
+async def _load(session: AsyncSession, reports, user_id: int) -> svc.Draft | None:
+    return await svc.load_draft(session, user_id, max_age=DRAFT_MAX_AGE, now=reports.clock())
 
 
 async def _save(session: AsyncSession, reports, user_id: int, data: dict, step: State) -> None:
     data["instance"] = reports.instance
-    await svc.save_draft(session, user_id, data, step.state)
+    await svc.save_draft(session, user_id, data, step.state, now=reports.clock())
 
 
 def _route_unit(reports, lat: float, lon: float) -> str:
@@ -189,7 +190,7 @@ def _route_unit_from(data: dict) -> str | None:
 
 async def start_report(message: Message, state: FSMContext, session: AsyncSession, user: UserInfo,
                        reports, settings, **_kw: Any) -> None:
-    draft = await _load(session, user.id)
+    draft = await _load(session, reports, user.id)
     if draft is not None:
         await message.answer(
             _("📝 You have an unfinished report (at: {step}). Continue it or start over?").format(
@@ -202,7 +203,7 @@ async def start_report(message: Message, state: FSMContext, session: AsyncSessio
 
 async def _begin(message: Message, state: FSMContext, session: AsyncSession, user: UserInfo, reports,
                  settings) -> None:
-    quota = await svc.daily_quota(session, user.id, settings.report_daily_limit)
+    quota = await svc.daily_quota(session, user.id, settings.report_daily_limit, clock=reports.clock)
     await session.rollback()
     if not quota.allowed:
         await state.clear()
@@ -221,7 +222,7 @@ async def continue_or_restart(query: CallbackQuery, callback_data: FlowCb, state
     await query.answer()
     with contextlib.suppress(TelegramAPIError):
         await query.message.edit_reply_markup(reply_markup=None)
-    draft = await _load(session, user.id)
+    draft = await _load(session, reports, user.id)
     if callback_data.a == "over" or draft is None:
         await svc.clear_draft(session, user.id)
         await _begin(query.message, state, session, user, reports, settings)
@@ -242,7 +243,7 @@ class LostDraft(Filter):
             return False
         if user.id not in reports.lost_draft_users:
             return False  # no draft from an earlier run: no database lookup on every message
-        draft = await _load(session, user.id)
+        draft = await _load(session, reports, user.id)
         if draft is None or draft.data.get("instance") == reports.instance:
             reports.lost_draft_users.discard(user.id)
         if draft is None or draft.data.get("instance") == reports.instance or draft.step not in STEPS:
@@ -263,9 +264,9 @@ async def resume_lost(message: Message, lost_draft: svc.Draft, **data: Any) -> N
 
 
 async def _flow_draft(query: CallbackQuery, state: FSMContext, session: AsyncSession, user: UserInfo,
-                      *steps: State) -> svc.Draft | None:
+                      reports, *steps: State) -> svc.Draft | None:
     """The draft a reporter's button belongs to, or None (and the press is answered)."""
-    draft = await _load(session, user.id)
+    draft = await _load(session, reports, user.id)
     if draft is None:
         await query.answer(_("This report is no longer open. Send /report to start a new one."),
                            show_alert=True)
@@ -289,7 +290,7 @@ async def step_photos(message: Message, state: FSMContext, session: AsyncSession
         await _add_photo(message, session, user, reports, bot)
         return
     if message.location or message.venue:
-        draft = await _load(session, user.id)
+        draft = await _load(session, reports, user.id)
         if draft and draft.data.get("photos"):  # the place, without pressing Done: fine too
             await _save(session, reports, user.id, draft.data, ReportFlow.location)
             await state.set_state(ReportFlow.location)
@@ -335,7 +336,7 @@ async def _store_photo(message: Message, session: AsyncSession, user: UserInfo, 
     except MediaError as error:
         return view.PHOTO_TOO_LARGE if error.code == MediaErrorCode.TOO_LARGE else view.PHOTO_NOT_IMAGE
     async with reports.lock(user.id):
-        draft = await _load(session, user.id)
+        draft = await _load(session, reports, user.id)
         if draft is None or draft.step != ReportFlow.photos.state:
             return None
         data = draft.data
@@ -356,7 +357,7 @@ async def _store_photo(message: Message, session: AsyncSession, user: UserInfo, 
 
 async def _photos_ack(reports, chat_id: int, user_id: int, locale: str, notes: list[str]) -> None:
     async with reports.sessions() as session:
-        draft = await _load(session, user_id)
+        draft = await _load(session, reports, user_id)
     if draft is None or draft.step != ReportFlow.photos.state:
         return
     n = len(draft.data.get("photos") or [])
@@ -374,7 +375,7 @@ async def _photos_ack(reports, chat_id: int, user_id: int, locale: str, notes: l
 
 async def photos_done(query: CallbackQuery, state: FSMContext, session: AsyncSession, user: UserInfo,
                       reports, **_kw: Any) -> None:
-    draft = await _flow_draft(query, state, session, user, ReportFlow.photos)
+    draft = await _flow_draft(query, state, session, user, reports, ReportFlow.photos)
     if draft is None:
         return
     if not draft.data.get("photos"):
@@ -393,7 +394,7 @@ async def photos_done(query: CallbackQuery, state: FSMContext, session: AsyncSes
 
 async def step_location(message: Message, state: FSMContext, session: AsyncSession, user: UserInfo,
                         reports, **_kw: Any) -> None:
-    draft = await _load(session, user.id)
+    draft = await _load(session, reports, user.id)
     if draft is None:
         await _draft_gone(message, state)
         return
@@ -477,7 +478,7 @@ async def _set_location(message: Message, state: FSMContext, session: AsyncSessi
 
 async def duplicate_choice(query: CallbackQuery, callback_data: FlowCb, state: FSMContext,
                            session: AsyncSession, user: UserInfo, reports, **_kw: Any) -> None:
-    draft = await _flow_draft(query, state, session, user, ReportFlow.duplicates)
+    draft = await _flow_draft(query, state, session, user, reports, ReportFlow.duplicates)
     if draft is None:
         return
     await query.answer()
@@ -490,7 +491,7 @@ async def duplicate_choice(query: CallbackQuery, callback_data: FlowCb, state: F
     if report_id not in (draft.data.get("nearby") or []):
         await query.message.answer(_("This button is out of date: please use the latest message."))
         return
-    result = await svc.follow(session, report_id, user.id)
+    result = await svc.follow(session, report_id, user.id, now=reports.clock())
     report = await svc.get(session, report_id)
     await session.rollback()
     await svc.clear_draft(session, user.id)
@@ -516,7 +517,7 @@ async def choose(query: CallbackQuery, callback_data: FlowCb, state: FSMContext,
     a, v = callback_data.a, callback_data.v
     expected = {"type": ReportFlow.waste_type, "amt": ReportFlow.amount, "wit": ReportFlow.witnessed,
                 "anon": ReportFlow.anonymous}[a]
-    draft = await _flow_draft(query, state, session, user, expected)
+    draft = await _flow_draft(query, state, session, user, reports, expected)
     if draft is None:
         return
     data = draft.data
@@ -549,7 +550,7 @@ async def choose(query: CallbackQuery, callback_data: FlowCb, state: FSMContext,
 async def skip_step(query: CallbackQuery, callback_data: FlowCb, state: FSMContext, session: AsyncSession,
                     user: UserInfo, reports, **_kw: Any) -> None:
     expected = ReportFlow.plate if callback_data.v == "plate" else ReportFlow.description
-    draft = await _flow_draft(query, state, session, user, expected)
+    draft = await _flow_draft(query, state, session, user, reports, expected)
     if draft is None:
         return
     data = draft.data
@@ -575,7 +576,7 @@ def clean_plate(text: str) -> str | None:
 
 async def step_plate(message: Message, state: FSMContext, session: AsyncSession, user: UserInfo,
                      reports, **_kw: Any) -> None:
-    draft = await _load(session, user.id)
+    draft = await _load(session, reports, user.id)
     if draft is None:
         await _draft_gone(message, state)
         return
@@ -592,7 +593,7 @@ async def step_plate(message: Message, state: FSMContext, session: AsyncSession,
 
 async def step_description(message: Message, state: FSMContext, session: AsyncSession, user: UserInfo,
                            reports, **_kw: Any) -> None:
-    draft = await _load(session, user.id)
+    draft = await _load(session, reports, user.id)
     if draft is None:
         await _draft_gone(message, state)
         return
@@ -611,9 +612,9 @@ async def step_description(message: Message, state: FSMContext, session: AsyncSe
 
 
 async def step_buttons(message: Message, state: FSMContext, session: AsyncSession, user: UserInfo,
-                       **_kw: Any) -> None:
+                       reports, **_kw: Any) -> None:
     """A message where a button is expected: ask again."""
-    draft = await _load(session, user.id)
+    draft = await _load(session, reports, user.id)
     if draft is None:
         await _draft_gone(message, state)
         return
@@ -635,7 +636,7 @@ async def _draft_gone(message: Message, state: FSMContext) -> None:
 
 async def confirm(query: CallbackQuery, callback_data: FlowCb, state: FSMContext, session: AsyncSession,
                   user: UserInfo, reports, settings, **_kw: Any) -> None:
-    draft = await _flow_draft(query, state, session, user, ReportFlow.confirm)
+    draft = await _flow_draft(query, state, session, user, reports, ReportFlow.confirm)
     if draft is None:
         return
     await query.answer()
@@ -648,7 +649,7 @@ async def confirm(query: CallbackQuery, callback_data: FlowCb, state: FSMContext
         return
     try:
         created = await svc.submit_draft(session, user.id, daily_limit=settings.report_daily_limit,
-                                         router=reports.router)
+                                         router=reports.router, clock=reports.clock)
     except ReportError as error:
         if error.code == ReportErrorCode.NO_DRAFT:
             return  # a double tap: the first press sent it
@@ -704,7 +705,8 @@ async def my_reports(message: Message, session: AsyncSession, user: UserInfo, se
 
 async def followup_answer(query: CallbackQuery, callback_data: FollowupCb, session: AsyncSession,
                           user: UserInfo, reports, **_kw: Any) -> None:
-    outcome = await svc.answer_followup(session, callback_data.r, user.id, callback_data.clean)
+    outcome = await svc.answer_followup(session, callback_data.r, user.id, callback_data.clean,
+                                        now=reports.clock())
     if isinstance(outcome, Changed):
         await query.answer()
         with contextlib.suppress(TelegramAPIError):
@@ -904,17 +906,18 @@ async def staff_button(query: CallbackQuery, callback_data: StaffCb, state: FSMC
               "or with a comment only. /cancel to stop.").format(name=escape(user.display_name)))
         return
     if a == "acc":
-        outcome = await svc.transition(session, report.id, user.id, ReportStatus.ACCEPTED, expected_status=status)
+        outcome = await svc.transition(session, report.id, user.id, ReportStatus.ACCEPTED, expected_status=status, now=reports.clock())
     elif a == "prog":
-        outcome = await svc.transition(session, report.id, user.id, ReportStatus.IN_PROGRESS, expected_status=status)
+        outcome = await svc.transition(session, report.id, user.id, ReportStatus.IN_PROGRESS, expected_status=status, now=reports.clock())
     elif a == "reo":
         target = ReportStatus.ACCEPTED if status == ReportStatus.RESOLVED else ReportStatus.SUBMITTED
-        outcome = await svc.transition(session, report.id, user.id, target, expected_status=status)
+        outcome = await svc.transition(session, report.id, user.id, target, expected_status=status, now=reports.clock())
     elif a == "rjr":
         outcome = await svc.transition(session, report.id, user.id, ReportStatus.REJECTED, reason=cb.x or None,
-                                       expected_status=status)
+                                       expected_status=status, now=reports.clock())
     elif a == "rau":
-        outcome = await svc.reassign(session, report.id, user.id, cb.x, expected_version=report.version)
+        outcome = await svc.reassign(session, report.id, user.id, cb.x, expected_version=report.version,
+                                     now=reports.clock())
     else:
         await query.answer()
         return
@@ -979,7 +982,7 @@ async def resolve_reply(message: Message, state: FSMContext, session: AsyncSessi
         await message.reply(_("Send an “after” photo or a comment, or /cancel."))
         return
     outcome = await svc.transition(session, report.id, user.id, ReportStatus.RESOLVED, comment=comment,
-                                   expected_status=data.get("s"), photos=photos)
+                                   expected_status=data.get("s"), photos=photos, now=reports.clock())
     await state.clear()
     await _outcome(None, reports, session, outcome, user, report.id, message=message)
 
@@ -990,7 +993,7 @@ async def resolve_reply(message: Message, state: FSMContext, session: AsyncSessi
 
 
 async def bind_unit(message: Message, command: CommandObject, session: AsyncSession, user: UserInfo,
-                    roles: Roles, **_kw: Any) -> None:
+                    roles: Roles, clock: Clock, **_kw: Any) -> None:
     if message.chat.type == "private":
         await message.answer(_("Send /bindunit in your unit's staff group, not here."))
         return
@@ -1007,7 +1010,7 @@ async def bind_unit(message: Message, command: CommandObject, session: AsyncSess
     if not may_handle(roles, unit.code):
         await message.answer(_("⛔ Only the handlers of {unit} (or admins) can do this.").format(unit=unit.name))
         return
-    await svc.bind_unit_chat(session, unit.code, message.chat.id, user.id)
+    await svc.bind_unit_chat(session, unit.code, message.chat.id, user.id, now=clock())
     await accounts.audit(session, user.id, "reports.bindunit", unit.code, {"chat": message.chat.id})
     await message.answer(_("✅ This chat now receives the reports of {unit}.").format(unit=unit.name))
 
@@ -1075,7 +1078,7 @@ async def run_reminders(reports, now=None) -> svc.DueReminders:
     locale = settings.default_locale
     async with reports.sessions() as session:
         due = await svc.claim_due_reminders(
-            session, now=now, remind_after=timedelta(hours=settings.remind_after_h),
+            session, now=now or reports.clock(), remind_after=timedelta(hours=settings.remind_after_h),
             escalate_after=timedelta(days=settings.escalate_after_d),
             followup_after=timedelta(days=settings.followup_after_d))
         if not due:
