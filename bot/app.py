@@ -24,6 +24,7 @@ from bot.features import campaigns as campaigns_feature
 from bot.features import reports as reports_feature
 from bot.handlers import build_router
 from bot.i18n import N_, UserI18nMiddleware, gettext_for, make_i18n
+from bot.jobs import Jobs
 from bot.middlewares import DbSessionMiddleware, ErrorMiddleware, FloodLimitMiddleware, UserMiddleware
 from bot.views.sorting import ItemRefs
 from core import accounts, db
@@ -75,6 +76,8 @@ class WufeiApp:
     kb: KnowledgeBase
     # The one clock of this app (now, and WUFEI_TIMEZONE's calendar): tests pass their own.
     clock: Clock
+    # The one scheduler, on ``clock``, run by the leading instance (bot/jobs.py).
+    jobs: Jobs
     # Long-lived objects of features (scheduler, sender, media store ...), by name.
     services: dict[str, Any] = field(default_factory=dict)
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
@@ -99,6 +102,7 @@ class WufeiApp:
 
         for feature in FEATURES:
             await feature.start(self)
+        await self.jobs.start()
 
     def web_app(self, *, webhook: bool = False) -> web.Application:
         """The bot's web server: /healthz, the features' HTTP APIs, and the webhook when asked."""
@@ -135,11 +139,13 @@ class WufeiApp:
             await self.dp.stop_polling()
         except RuntimeError:
             pass  # polling was not running
+        await self.jobs.halt()
         for feature in reversed(FEATURES):
             try:
                 await feature.stop(self)
             except Exception:
                 log.exception("error while stopping %s", feature.__name__)
+        await self.jobs.release()
         await self.dp.storage.close()
         await self.bot.session.close()
         await self.engine.dispose()
@@ -197,4 +203,4 @@ def create_app(
     dp.update.outer_middleware(UserMiddleware(settings.default_locale))
     dp.update.outer_middleware(UserI18nMiddleware(i18n))
     dp.include_router(build_router())
-    return WufeiApp(settings, bot, dp, engine, sessions, i18n, kb, clock)
+    return WufeiApp(settings, bot, dp, engine, sessions, i18n, kb, clock, Jobs(engine, clock))

@@ -59,8 +59,11 @@ class StartupReport:
     jobs: int = 0
 
 
+_JOB_PREFIX = "campaign:"
+
+
 def _job_id(campaign_id: int) -> str:
-    return f"campaign:{campaign_id}"
+    return f"{_JOB_PREFIX}{campaign_id}"
 
 
 class CampaignScheduler:
@@ -72,13 +75,17 @@ class CampaignScheduler:
         grace: timedelta = timedelta(hours=1),
         *,
         on_missed: Callable[[MissedRun], Awaitable[Any]] | None = None,
+        aps: ClockedScheduler | None = None,
     ):
         self.sessions = session_factory
         self.deliver = deliver_run_callback
         self.clock = clock
         self.grace = grace
         self.on_missed = on_missed
-        self._aps = ClockedScheduler(clock)  # fires when *this* clock reaches a job
+        # Fires when *this* clock reaches a job. A shared scheduler (``aps``) is the app's: we add and
+        # remove our own jobs on it, and leave starting and stopping it to its owner.
+        self._own_aps = aps is None
+        self._aps = aps if aps is not None else ClockedScheduler(clock)
         self._lock = asyncio.Lock()
         self._deliveries: set[asyncio.Task] = set()
         self._started = False
@@ -112,7 +119,8 @@ class CampaignScheduler:
                         )
                     )
                 ).all()
-            self._aps.start()
+            if not self._aps.running:
+                self._aps.start()
             self._started = True
             for campaign_id, next_run_at in active:
                 self._add_job(campaign_id, next_run_at)
@@ -126,7 +134,12 @@ class CampaignScheduler:
     async def shutdown(self, *, wait: bool = False) -> None:
         """Stop firing jobs. With ``wait``, also wait for the deliveries started here."""
         if self._started:
-            self._aps.shutdown(wait=False)
+            if self._own_aps:
+                self._aps.shutdown(wait=False)
+            else:
+                for job in self._aps.get_jobs():
+                    if job.id.startswith(_JOB_PREFIX):
+                        job.remove()
             self._started = False
         if wait and self._deliveries:
             await asyncio.gather(*self._deliveries, return_exceptions=True)

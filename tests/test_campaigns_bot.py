@@ -19,6 +19,7 @@ from aiogram.methods import SendDocument, SendMessage, SendPhoto
 from aiogram.types import Chat, Message, PhotoSize
 
 from bot.app import create_app
+from bot.features.reports import REMINDER_JOB
 from bot.features import campaigns as feature
 from bot.features.campaigns import map_send_error, parse_quiet
 from campaigns import cells as cells_service
@@ -410,12 +411,14 @@ async def test_one_instance_sends_and_another_takes_over(postgres_url, tmp_path,
     apps = []
     for _ in range(2):
         app = create_app(settings, bot_session=FakeSession(), kb=kb, clock=clock)
-        app.services[feature.RESYNC] = 0.1
+        app.jobs.retry_s = 0.1
         await app.prepare()
         apps.append(app)
     first, second = (a.services[feature.SERVICE] for a in apps)
     try:
         assert first.leader and not second.leader
+        # The report reminders run on the leader only, like the campaign jobs.
+        assert apps[0].jobs.scheduler.get_job(REMINDER_JOB) and not apps[1].jobs.scheduler.running
         info = await second.scheduler.create(
             author_id=ADMIN_ID, audience=subs.Audience(everyone=True), text_zh="通知",
             schedule=Schedule(kind="once", at=clock.now + timedelta(days=1), quiet=None),
@@ -429,6 +432,7 @@ async def test_one_instance_sends_and_another_takes_over(postgres_url, tmp_path,
                 break
             await asyncio.sleep(0.05)
         assert second.leader and second.scheduler.job_time(info.id) == info.next_run_at
+        assert apps[1].jobs.scheduler.get_job(REMINDER_JOB)
     finally:
         for app in apps:
             await app.stop()

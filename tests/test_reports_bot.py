@@ -3,12 +3,14 @@ notifications, reminders and the follow-up, lists and statistics, limits, the Op
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import itertools
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from apscheduler.events import EVENT_JOB_EXECUTED
 from aiogram.methods import (
     AnswerCallbackQuery,
     EditMessageReplyMarkup,
@@ -22,7 +24,9 @@ from aiogram.types import Chat, Message, Update
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
-from bot.handlers.reports import clean_plate, post_report, run_reminders
+from bot.handlers.reports import clean_plate
+from bot.features.reports import REMINDER_JOB
+from bot.notifications.reports import post_report, run_reminders
 from bot.keyboards.reports import FlowCb, FollowupCb, StaffCb
 from core import accounts
 from core.clock import Clock, utcnow
@@ -175,6 +179,33 @@ async def test_reassign_posts_to_the_new_unit_and_tells_the_reporter(client, app
     assert moved.unit_code == QINGYANG_CODE and moved.staff_chat_id == qingyang_group.id
     assert any(isinstance(c, SendMessage) and int(c.chat_id) == qingyang_group.id for c in calls)
     assert "青阳镇" in sent_to(calls, 4343)[0].text
+
+
+async def test_the_reminder_job_runs_on_the_apps_clock(tmp_path, sqlite_url, kb):
+    """Reminders are a job on the app's scheduler: a day after a report arrived on the app's clock
+    (a year ahead of the machine's), the unit's group is reminded without anyone calling anything."""
+    clock = FakeClock(datetime.now(UTC) + timedelta(days=400))
+    fake = FakeSession()
+    app = create_app(make_settings(tmp_path, sqlite_url), bot_session=fake, kb=kb, clock=clock)
+    await app.prepare()
+    try:
+        assert app.jobs.leader and app.jobs.scheduler.get_job(REMINDER_JOB) is not None
+        await bind(app)
+        async with app.sessions() as session:
+            report = (await svc.create_report(session, 4242, svc.NewReport(
+                lat=CHENGJIANG[0], lon=CHENGJIANG[1], location_source="telegram", waste_type="household",
+                amount="car"), [photo(1)], now=clock(), clock=clock)).report
+        runs: asyncio.Queue = asyncio.Queue()
+        app.jobs.scheduler.add_listener(lambda event: runs.put_nowait(event.job_id), EVENT_JOB_EXECUTED)
+        clock.advance(hours=23)  # the job runs (it runs every minute), but nothing is due yet
+        assert await asyncio.wait_for(runs.get(), 10) == REMINDER_JOB
+        assert not sent_to(fake.calls, GROUP.id)
+        clock.advance(hours=2)
+        assert await asyncio.wait_for(runs.get(), 10) == REMINDER_JOB
+        [reminder] = sent_to(fake.calls, GROUP.id)
+        assert report.ticket in reminder.text and ("Reminder" in reminder.text or "提醒" in reminder.text)
+    finally:
+        await app.stop()
 
 
 async def test_reminders_escalation_and_the_followup_answer(client, app):
