@@ -149,6 +149,38 @@ async def test_a_stale_button_is_refused_and_the_card_refreshed(client, app):
     assert refreshed and "rs:prog" in str(refreshed[0].reply_markup)
 
 
+async def test_malformed_forged_and_impossible_buttons_get_a_friendly_answer(client, app):
+    await bind(app)
+    hank = await staff(client, app)
+    report = await seed(app, 4242)
+    card = _bot_message(GROUP)
+    expired = "This button has expired. Send /start to begin again."
+    for data in (f"rs:rjr:{report.id}:submitted:not_a_reason", "rs:acc:99999999999999999999:submitted:",
+                 f"rs:zap:{report.id}:submitted:", f"rs:acc:{report.id}:nonsense:", f"rs:rau:{report.id}:submitted:999"):
+        calls = await hank.press(data, card)
+        assert alerts(calls) == [expired], data
+    assert await status_of(app, report.id) == "submitted"
+    # Rejected: a forged "resolved" is refused before anyone is asked for an after photo.
+    await hank.press(press(report, "rjr", x="not_dumping"), card)
+    calls = await hank.press(press(report, "res", "rejected"), card)
+    assert alerts(calls) == ["That is not possible in the report's current state."]
+    assert not [c for c in calls if isinstance(c, SendMessage)] and await status_of(app, report.id) == "rejected"
+
+
+async def test_staff_actions_are_audited(client, app):
+    await bind(app)
+    hank = await staff(client, app)
+    report = await seed(app, 4242)
+    card = _bot_message(GROUP)
+    await hank.press(press(report, "acc"), card)
+    await hank.press(press(report, "rau", "accepted", QINGYANG_CODE), card)
+    async with app.sessions() as session:
+        entries = await accounts.recent_audit(session, limit=10)
+    mine = [(e.action, e.target, e.details.get("to")) for e in entries if e.actor_id == hank.tg.id]
+    assert ("reports.status", report.ticket, "accepted") in mine
+    assert any(action == "reports.reassign" and target == report.ticket for action, target, _ in mine)
+
+
 async def test_only_the_units_handlers_and_admins_may_press(client, app):
     await bind(app)
     report = await seed(app, 4242)

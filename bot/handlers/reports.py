@@ -25,7 +25,7 @@ from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
-from aiogram.filters import Command, CommandObject, Filter, StateFilter
+from aiogram.filters import Command, Filter, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
@@ -36,35 +36,29 @@ from aiogram.types import (
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.filters import HasRole, MenuButton
-from bot.handlers.admin import not_allowed
+from bot.filters import MenuButton
 from bot.i18n import gettext_for, texts_for
 from bot.keyboards import reports as kb
 from bot.keyboards.menu import BTN_REPORT, main_menu
-from bot.keyboards.reports import BTN_EXIF_LOCATION, FlowCb, FollowupCb, StaffCb
-from bot.notifications.reports import after_change, alert_unit, post_report, refresh_card
+from bot.keyboards.reports import BTN_EXIF_LOCATION, FlowCb, FollowupCb
+from bot.notifications.reports import after_change, alert_unit, post_report
 from bot.views import reports as view
-from core import accounts
-from core.accounts import Roles, UserInfo
-from core.clock import Clock
-from core.models import Role
-from core.units import all_units, find_unit, unit_name
+from core.accounts import UserInfo
+from core.units import unit_name
 from reports import geo
 from reports import service as svc
 from reports.geocode import GeocodeStatus, gazetteer
-from reports.media import MediaError, MediaErrorCode
-from reports.models import OPEN_STATUSES, Amount, ReportStatus, WasteType
-from reports.service import Changed, Conflict, NotAllowed, ReportError, ReportErrorCode
+from reports.media import MAX_BYTES, MediaError, MediaErrorCode
+from reports.models import Amount, WasteType
+from reports.service import Changed, NotAllowed, ReportError, ReportErrorCode
 
 log = logging.getLogger(__name__)
 
-MAX_FILE_BYTES = 20 * 1024 * 1024
 DRAFT_MAX_AGE = timedelta(days=3)
 DUPLICATE_RADIUS_M = 250
 DUPLICATE_DAYS = 7
 GEOCODE_DEADLINE_S = 12.0
 PLATE_RE = re.compile(r"^[\u4e00-\u9fffA-Z][A-Z0-9\u4e00-\u9fff]{4,9}$")
-STAFF_COMMANDS = ("reports", "bindunit", "stats")
 
 
 class ReportFlow(StatesGroup):
@@ -78,10 +72,6 @@ class ReportFlow(StatesGroup):
     description = State()
     anonymous = State()
     confirm = State()
-
-
-class StaffFlow(StatesGroup):
-    resolve = State()
 
 
 STEPS = {s.state: s for s in ReportFlow.__all_states__}
@@ -325,7 +315,7 @@ async def _store_photo(message: Message, session: AsyncSession, user: UserInfo, 
         is_document = True
         if item.mime_type and not item.mime_type.startswith("image/"):
             return view.PHOTO_NOT_IMAGE
-    if item.file_size and item.file_size > MAX_FILE_BYTES:
+    if item.file_size and item.file_size > MAX_BYTES:
         return view.PHOTO_TOO_LARGE
     try:
         buffer = await bot.download(item.file_id)
@@ -730,222 +720,6 @@ async def followup_answer(query: CallbackQuery, callback_data: FollowupCb, sessi
 
 
 # ============================================================================================
-# Staff: cards in the unit's chat
-# ============================================================================================
-
-
-def may_handle(roles: Roles, unit_code: str) -> bool:
-    return roles.has(Role.ADMIN) or unit_code in roles.units()
-
-
-async def staff_button(query: CallbackQuery, callback_data: StaffCb, state: FSMContext, session: AsyncSession,
-                       user: UserInfo, roles: Roles, reports, **_kw: Any) -> None:
-    cb = callback_data
-    report = await svc.get(session, cb.r)
-    await session.rollback()
-    if report is None:
-        await query.answer(_("This report no longer exists."), show_alert=True)
-        return
-    if not may_handle(roles, report.unit_code):
-        await query.answer(_("⛔ Only the handlers of {unit} (or admins) can do this.").format(
-            unit=unit_name(report.unit_code)), show_alert=True)
-        return
-    try:
-        status = ReportStatus(cb.s)
-    except ValueError:
-        await query.answer()
-        return
-    locale = reports.settings.default_locale
-    if report.status != status:
-        await query.answer(_("Already handled by someone else: it is now {status}.").format(
-            status=view.status_label(user.language, report.status)), show_alert=True)
-        if query.message is not None:
-            await refresh_card(reports, session, report, chat_id=query.message.chat.id,
-                               message_id=query.message.message_id)
-        return
-    a = cb.a
-    if a in ("rej", "ras", "back"):
-        markup = {"rej": lambda: kb.reject_reasons(locale, report.id, status),
-                  "ras": lambda: kb.units(locale, report.id, status, report.unit_code),
-                  "back": lambda: kb.staff_actions(locale, report.id, status)}[a]()
-        await query.answer()
-        if isinstance(query.message, Message):
-            with contextlib.suppress(TelegramAPIError):
-                await query.message.edit_reply_markup(reply_markup=markup)
-        return
-    if a == "res":
-        await state.set_state(StaffFlow.resolve)
-        await state.set_data({"rid": report.id, "s": status.value})
-        await query.answer()
-        await reports.bot.send_message(
-            query.message.chat.id if query.message else user.id,
-            _("🧹 {name}, reply to this message with an “after” photo (put your comment in its caption), "
-              "or with a comment only. /cancel to stop.").format(name=escape(user.display_name)))
-        return
-    if a == "acc":
-        outcome = await svc.transition(session, report.id, user.id, ReportStatus.ACCEPTED, expected_status=status, now=reports.clock())
-    elif a == "prog":
-        outcome = await svc.transition(session, report.id, user.id, ReportStatus.IN_PROGRESS, expected_status=status, now=reports.clock())
-    elif a == "reo":
-        target = ReportStatus.ACCEPTED if status == ReportStatus.RESOLVED else ReportStatus.SUBMITTED
-        outcome = await svc.transition(session, report.id, user.id, target, expected_status=status, now=reports.clock())
-    elif a == "rjr":
-        outcome = await svc.transition(session, report.id, user.id, ReportStatus.REJECTED, reason=cb.x or None,
-                                       expected_status=status, now=reports.clock())
-    elif a == "rau":
-        outcome = await svc.reassign(session, report.id, user.id, cb.x, expected_version=report.version,
-                                     now=reports.clock())
-    else:
-        await query.answer()
-        return
-    await _outcome(query, reports, session, outcome, user, report.id)
-
-
-async def _outcome(query: CallbackQuery | None, reports, session: AsyncSession, outcome, user: UserInfo,
-                   report_id: int, message: Message | None = None) -> None:
-    async def say(text: str, alert: bool = False) -> None:
-        if query is not None:
-            await query.answer(text, show_alert=alert)
-        elif message is not None:
-            await message.reply(text)
-
-    if isinstance(outcome, Changed):
-        await say(_("Done: {status}.").format(status=view.status_label(user.language, outcome.report.status)))
-        pressed = query.message if query is not None and isinstance(query.message, Message) else None
-        await after_change(reports, session, outcome, user, pressed=pressed)
-    elif isinstance(outcome, Conflict):
-        await say(_("Already handled by someone else: it is now {status}.").format(
-            status=view.status_label(user.language, outcome.current_status)), alert=True)
-        report = await svc.get(session, report_id)
-        await session.rollback()
-        if report is not None:
-            await refresh_card(reports, session, report)
-            if query is not None and isinstance(query.message, Message):
-                await refresh_card(reports, session, report, None, query.message.chat.id,
-                                   query.message.message_id)
-    elif isinstance(outcome, NotAllowed):
-        if outcome.reason == "same_unit":
-            await say(_("It is already with this unit."), alert=True)
-        else:
-            await say(_("That is not possible in the report's current state."), alert=True)
-    else:
-        await say(_("This report no longer exists."), alert=True)
-
-
-async def resolve_reply(message: Message, state: FSMContext, session: AsyncSession, user: UserInfo,
-                        roles: Roles, reports, bot: Bot, **_kw: Any) -> None:
-    data = await state.get_data()
-    report = await svc.get(session, int(data.get("rid", 0)))
-    await session.rollback()
-    if report is None or not may_handle(roles, report.unit_code):
-        await state.clear()
-        await message.reply(_("This report no longer exists."))
-        return
-    photos: list[svc.PhotoIn] = []
-    item = message.photo[-1] if message.photo else message.document
-    if item is not None:
-        if item.file_size and item.file_size > MAX_FILE_BYTES:
-            await message.reply(_(view.PHOTO_TOO_LARGE))
-            return
-        try:
-            buffer = await bot.download(item.file_id)
-            stored = await reports.media.save_async(buffer.getvalue())
-        except (TelegramBadRequest, MediaError):
-            await message.reply(_(view.PHOTO_NOT_IMAGE))
-            return
-        photos.append(svc.PhotoIn.of(stored, item.file_id, item.file_unique_id))
-    comment = (message.caption if item is not None else message.text) or None
-    if item is None and (not comment or comment.startswith("/")):
-        await message.reply(_("Send an “after” photo or a comment, or /cancel."))
-        return
-    outcome = await svc.transition(session, report.id, user.id, ReportStatus.RESOLVED, comment=comment,
-                                   expected_status=data.get("s"), photos=photos, now=reports.clock())
-    await state.clear()
-    await _outcome(None, reports, session, outcome, user, report.id, message=message)
-
-
-# ============================================================================================
-# Staff commands
-# ============================================================================================
-
-
-async def bind_unit(message: Message, command: CommandObject, session: AsyncSession, user: UserInfo,
-                    roles: Roles, clock: Clock, **_kw: Any) -> None:
-    if message.chat.type == "private":
-        await message.answer(_("Send /bindunit in your unit's staff group, not here."))
-        return
-    arg = (command.args or "").strip()
-    mine = sorted(roles.units())
-    if not arg and len(mine) == 1:
-        unit = find_unit(mine[0])
-    else:
-        unit = find_unit(arg) if arg else None
-    if unit is None:
-        await message.answer(_("Usage: <code>/bindunit 澄江街道</code>. Units: {units}").format(
-            units="、".join(u.name for u in all_units())))
-        return
-    if not may_handle(roles, unit.code):
-        await message.answer(_("⛔ Only the handlers of {unit} (or admins) can do this.").format(unit=unit.name))
-        return
-    await svc.bind_unit_chat(session, unit.code, message.chat.id, user.id, now=clock())
-    await accounts.audit(session, user.id, "reports.bindunit", unit.code, {"chat": message.chat.id})
-    await message.answer(_("✅ This chat now receives the reports of {unit}.").format(unit=unit.name))
-
-
-def _parse_status(arg: str) -> list[ReportStatus] | None:
-    arg = arg.strip().lower()
-    if not arg or arg == "open":
-        return sorted(OPEN_STATUSES)
-    if arg == "all":
-        return list(ReportStatus)
-    try:
-        return [ReportStatus(arg)]
-    except ValueError:
-        return None
-
-
-async def list_reports(message: Message, command: CommandObject, session: AsyncSession, user: UserInfo,
-                       roles: Roles, settings, **_kw: Any) -> None:
-    statuses = _parse_status(command.args or "")
-    if statuses is None:
-        await message.answer(_("Usage: /reports [open|all|{statuses}]").format(
-            statuses="|".join(s.value for s in ReportStatus)))
-        return
-    units = sorted(roles.units())
-    rows: list[svc.ReportInfo] = []
-    if roles.has(Role.ADMIN) and not units:
-        rows = await svc.list_by(session, None, statuses, limit=30)
-    else:
-        for code in units:
-            rows += await svc.list_by(session, code, statuses, limit=30)
-    if not rows:
-        await message.answer(_("No reports with that status. 🎉"))
-        return
-    lines = [_("<b>Reports</b> ({statuses}), oldest first:").format(
-        statuses=", ".join(view.status_label(user.language, s) for s in statuses))]
-    lines += [view.report_line(user.language, r, settings.timezone) for r in rows[:40]]
-    await message.answer("\n".join(lines))
-
-
-async def show_stats(message: Message, session: AsyncSession, user: UserInfo, **_kw: Any) -> None:
-    s = await svc.stats(session)
-    locale = user.language
-    lines = [_("<b>Reports so far</b>: {total} ({open} open)").format(total=s.total, open=s.open)]
-    lines.append(_("Median time to accept: {accept}; to resolve: {resolve}").format(
-        accept=view.duration(locale, s.median_accept_s), resolve=view.duration(locale, s.median_resolve_s)))
-    if s.by_status:
-        lines.append(_("<b>By status</b>"))
-        lines += [f"• {view.status_label(locale, k)}: {v}" for k, v in sorted(s.by_status.items())]
-    if s.by_unit:
-        lines.append(_("<b>By unit</b>"))
-        lines += [f"• {escape(unit_name(k) or k)}: {v}" for k, v in sorted(s.by_unit.items(), key=lambda kv: -kv[1])]
-    if s.by_type:
-        lines.append(_("<b>By type</b>"))
-        lines += [f"• {view.waste_label(locale, k)}: {v}" for k, v in sorted(s.by_type.items(), key=lambda kv: -kv[1])]
-    await message.answer("\n".join(lines))
-
-
-# ============================================================================================
 # Wiring
 # ============================================================================================
 
@@ -956,14 +730,6 @@ async def group_report_hint(message: Message, **_kw: Any) -> None:
 
 def build() -> Router:
     router = Router(name=__name__)
-
-    staff = Router(name=__name__ + ".staff")
-    staff.callback_query.register(staff_button, StaffCb.filter())
-    staff.message.register(bind_unit, Command("bindunit"), HasRole(Role.UNIT_HANDLER))
-    staff.message.register(resolve_reply, StateFilter(StaffFlow.resolve))
-    staff.message.register(list_reports, Command("reports"), HasRole(Role.UNIT_HANDLER))
-    staff.message.register(show_stats, Command("stats"), HasRole(Role.ADMIN))
-    staff.message.register(not_allowed, Command(*STAFF_COMMANDS))
 
     private = Router(name=__name__ + ".private")
     private.message.filter(F.chat.type == "private")
@@ -984,5 +750,5 @@ def build() -> Router:
     group = Router(name=__name__ + ".groups")
     group.message.register(group_report_hint, Command("report"), F.chat.type != "private")
 
-    router.include_routers(staff, private, group)
+    router.include_routers(private, group)
     return router
