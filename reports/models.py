@@ -85,9 +85,13 @@ class FollowupAnswer(StrEnum):
 class Report(SQLModel, table=True):
     __tablename__ = "reports"
     __table_args__ = (
-        Index("ix_reports_unit_status", "unit_code", "status"),
         Index("ix_reports_status_created", "status", "created_at"),
         Index("ix_reports_lat_lon", "lat", "lon"),
+        # The access paths of reports/queries.py (migration 0006).
+        Index("ix_reports_created", "created_at", "id"),
+        Index("ix_reports_unit_created", "unit_code", "created_at", "id"),
+        Index("ix_reports_unit_status_created", "unit_code", "status", "created_at", "id"),
+        Index("ix_reports_type_status_created", "waste_type", "status", "created_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
