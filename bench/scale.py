@@ -118,9 +118,13 @@ async def _insert_chunks(sessions, model, rows: list[dict], chunk: int = 5000) -
         await session.commit()
 
 
-async def grow(sessions, engine, have: int, want: int, now: datetime, rng: random.Random) -> None:
-    """Add reports (with photos) and residents (with subscriptions) up to ``want`` of each."""
+async def grow(sessions, engine, have: int, want: int, now: datetime, rng: random.Random) -> list[tuple]:
+    """Add reports (with photos) and residents (with subscriptions) up to ``want`` of each; returns
+    where the new open reports of the last 7 days are (the places a duplicate hint is asked about)."""
     reports, photos = _report_rows(have, want - have, now, rng)
+    open_values = {s.value for s in OPEN_STATUSES}
+    hot = [(r["lat"], r["lon"]) for r in reports
+           if r["status"] in open_values and r["created_at"] >= now - timedelta(days=7)]
     await _insert_chunks(sessions, Report, reports)
     await _insert_chunks(sessions, ReportPhoto, photos)
     users, subscriptions = _people_rows(have, want - have, now, rng)
@@ -132,6 +136,7 @@ async def grow(sessions, engine, have: int, want: int, now: datetime, rng: rando
             await connection.execute(text("SELECT setval('reports_id_seq', (SELECT max(id) FROM reports))"))
         else:
             await connection.execute(text("ANALYZE"))
+    return hot
 
 
 async def _campaign(sessions, now: datetime) -> int:
@@ -159,7 +164,7 @@ async def _time(op: Callable[[], Awaitable[int]], reps: int) -> tuple[list[float
     return samples, result
 
 
-def _operations(sessions, now: datetime, rng: random.Random, campaign_id: int):
+def _operations(sessions, now: datetime, rng: random.Random, campaign_id: int, hot: list[tuple]):
     open_statuses = sorted(OPEN_STATUSES)
     engine = DeliveryEngine(sessions, send=None)
 
@@ -168,7 +173,8 @@ def _operations(sessions, now: datetime, rng: random.Random, campaign_id: int):
             return await call(session)
 
     async def nearby():
-        lat, lon = rng.uniform(31.65, 31.98), rng.uniform(120.05, 120.60)
+        lat, lon = rng.choice(hot) if hot else (rng.uniform(31.65, 31.98), rng.uniform(120.05, 120.60))
+        lat, lon = lat + rng.uniform(-0.001, 0.001), lon + rng.uniform(-0.001, 0.001)
         return len(await in_session(lambda s: svc.nearby_open_reports(s, lat, lon, now=now)))
 
     async def stats_all():
@@ -235,11 +241,11 @@ async def bench_db(kind: str, url: str, sizes: list[int], reps: int, outbox_reps
         now = datetime.now(UTC).replace(microsecond=0)
         rng = random.Random(16)
         campaign_id = await _campaign(sessions, now)
-        have = 0
+        have, hot = 0, []
         for size in sizes:
-            await grow(sessions, engine, have, size, now, rng)
+            hot += await grow(sessions, engine, have, size, now, rng)
             have = size
-            for name, op in _operations(sessions, now, rng, campaign_id).items():
+            for name, op in _operations(sessions, now, rng, campaign_id, hot).items():
                 if name == "outbox_build":
                     samples, result = await _time_outbox(op, outbox_reps)
                 else:
