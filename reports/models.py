@@ -92,6 +92,9 @@ class Report(SQLModel, table=True):
         Index("ix_reports_unit_created", "unit_code", "created_at", "id"),
         Index("ix_reports_unit_status_created", "unit_code", "status", "created_at", "id"),
         Index("ix_reports_type_status_created", "waste_type", "status", "created_at", "id"),
+        Index("ix_reports_stats", "unit_code", "waste_type", "status", "accepted_at", "resolved_at"),
+        # ix_reports_accept_duration, ix_reports_resolve_duration: expression indexes that differ by
+        # database, created by migration 0006 only.
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from itertools import product
 from typing import Any
 
-from sqlalchemy import Interval, and_, func, type_coerce, union_all
+from sqlalchemy import Interval, and_, case, func, literal_column, null, type_coerce, union_all
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -89,11 +89,12 @@ async def stats(
         by_status[status] = by_status.get(status, 0) + count
         accepted += n_accepted
         resolved += n_resolved
-    if session.bind.dialect.name == "postgresql":
+    dialect = session.bind.dialect.name
+    if dialect == "postgresql" and where:
         accept_s, resolve_s = await _pg_medians(session, where, accepted, resolved)
     else:
-        accept_s = await _middle(session, where, Report.accepted_at, col(Report.accepted_at).is_not(None), accepted)
-        resolve_s = await _middle(session, where, Report.resolved_at, _RESOLVED, resolved)
+        accept_s = await _middle(session, where, _accept_duration(dialect), Report.accepted_at, accepted)
+        resolve_s = await _middle(session, where, _resolve_duration(dialect), Report.resolved_at, resolved)
     open_values = {s.value for s in OPEN_STATUSES}
     return Stats(
         total=sum(by_status.values()), by_unit=by_unit, by_type=by_type, by_status=by_status,
@@ -124,13 +125,33 @@ def _seconds(value: timedelta | None) -> float | None:
     return value.total_seconds() if value is not None else None
 
 
-async def _middle(session: AsyncSession, where: list[Any], end, condition, count: int) -> float | None:
-    """SQLite's median of ``end - created_at`` over ``count`` rows: the middle one or two rows."""
+def _accept_duration(dialect: str):
+    """created -> accepted, NULL when never accepted; indexed as is (``ix_reports_accept_duration``)."""
+    if dialect == "postgresql":
+        return type_coerce(Report.accepted_at, Interval()) - type_coerce(Report.created_at, Interval())
+    return func.julianday(Report.accepted_at) - func.julianday(Report.created_at)
+
+
+def _resolve_duration(dialect: str):
+    """created -> resolved for resolved reports, else NULL (``ix_reports_resolve_duration``)."""
+    if dialect == "postgresql":
+        duration = type_coerce(Report.resolved_at, Interval()) - type_coerce(Report.created_at, Interval())
+    else:
+        duration = func.julianday(Report.resolved_at) - func.julianday(Report.created_at)
+    # A literal, not a bound parameter: the expression must be the index's (migration 0006).
+    return case((Report.status == literal_column("'resolved'"), duration), else_=null())
+
+
+async def _middle(session: AsyncSession, where: list[Any], duration, end, count: int) -> float | None:
+    """The median of ``duration`` (``end - created_at``) over its ``count`` non-NULL rows: the
+    middle one or two rows in ``duration`` order, their exact durations averaged. Unfiltered, the
+    order is an index walk; filtered (SQLite only; PostgreSQL has ``_pg_medians``), ``+ 0`` keeps
+    the planner on the filter's index and the few rows are sorted."""
     if not count:
         return None
-    duration = func.julianday(end) - func.julianday(Report.created_at)
+    order = duration + 0 if where else duration
     middle = (
-        select(Report.id).where(*where, condition).order_by(duration, Report.id)
+        select(Report.id).where(*where, duration.is_not(None)).order_by(order, Report.id)
         .offset((count - 1) // 2).limit(2 - count % 2)
     )
     rows = (await session.exec(select(Report.created_at, end).where(col(Report.id).in_(middle)))).all()

@@ -6,6 +6,11 @@
   age order (replaces ``ix_reports_unit_status``, its prefix);
 - ``ix_reports_type_status_created``: Open311's list filtered by ``service_code`` (and status).
 
+- ``ix_reports_stats``: ``/stats``'s ``GROUP BY unit, type, status`` read from the index alone;
+- ``ix_reports_accept_duration``, ``ix_reports_resolve_duration``: the two medians of ``/stats`` as
+  an index walk (expression indexes; SQLite: days as ``julianday`` differences, PostgreSQL:
+  intervals; the expressions must stay identical to ``reports/queries.py``'s).
+
 ``ix_reports_status_created`` (0002) serves the admins' queue. Each index ends with ``created_at``
 and ``id`` so a page is read in its order and never sorted (``reports/queries.py``).
 
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006_report_query_indexes"
@@ -30,6 +36,19 @@ INDEXES = {
     "ix_reports_unit_created": ["unit_code", "created_at", "id"],
     "ix_reports_unit_status_created": ["unit_code", "status", "created_at", "id"],
     "ix_reports_type_status_created": ["waste_type", "status", "created_at", "id"],
+    "ix_reports_stats": ["unit_code", "waste_type", "status", "accepted_at", "resolved_at"],
+}
+DURATIONS = {
+    "sqlite": {
+        "ix_reports_accept_duration": "(julianday(accepted_at) - julianday(created_at))",
+        "ix_reports_resolve_duration":
+            "(CASE WHEN (status = 'resolved') THEN julianday(resolved_at) - julianday(created_at) ELSE NULL END)",
+    },
+    "postgresql": {
+        "ix_reports_accept_duration": "(accepted_at - created_at), id",
+        "ix_reports_resolve_duration":
+            "(CASE WHEN (status = 'resolved') THEN resolved_at - created_at ELSE NULL END), id",
+    },
 }
 
 
@@ -38,9 +57,13 @@ def upgrade() -> None:
         batch.drop_index("ix_reports_unit_status")
         for name, columns in INDEXES.items():
             batch.create_index(name, columns, unique=False)
+    for name, expression in DURATIONS.get(op.get_bind().dialect.name, {}).items():
+        op.execute(sa.text(f"CREATE INDEX {name} ON reports ({expression})"))
 
 
 def downgrade() -> None:
+    for name in DURATIONS.get(op.get_bind().dialect.name, {}):
+        op.execute(sa.text(f"DROP INDEX IF EXISTS {name}"))
     with op.batch_alter_table("reports") as batch:
         for name in INDEXES:
             batch.drop_index(name)

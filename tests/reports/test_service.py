@@ -350,7 +350,9 @@ async def test_migration_round_trip(db_url):
             diff = await connection.run_sync(
                 lambda c: compare_metadata(MigrationContext.configure(c), SQLModel.metadata)
             )
-        ours = [d for d in diff if "report" in repr(d)]
+        # The duration indexes are expressions that differ by database: only migration 0006 has them.
+        expressions = {"ix_reports_accept_duration", "ix_reports_resolve_duration"}
+        ours = [d for d in diff if "report" in repr(d) and getattr(d[1], "name", None) not in expressions]
         assert ours == [], f"reports models and migration 0002 differ: {ours}"
         sessions = db.make_session_factory(engine)
         async with sessions() as session:
