@@ -1,7 +1,8 @@
 """The delivery engine: an outbox per run, drained by a rate-limited sender.
 
-At run time one outbox row per recipient is written (in batches, one transaction each, idempotent
-thanks to the unique (run_id, user_id)) before anything is sent; the run is then marked
+At run time one outbox row per recipient is written by the database (``campaigns.outbox``: INSERT …
+SELECT in chunks of user ids, one transaction each, idempotent thanks to the unique (run_id,
+user_id)) before anything is sent; the run is then marked
 ``outbox_ready`` and its audience is frozen.
 
 The sender drains the pending rows:
@@ -35,14 +36,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from campaigns.models import Campaign, CampaignRun, CampaignStatus, OutboxRow, OutboxStatus, RunStatus
-from campaigns.subscriptions import Audience, resolve_audience
+from campaigns.outbox import write_outbox
+from campaigns.subscriptions import Audience
 from core.clock import utcnow
 from core.models import User
 
@@ -104,7 +104,7 @@ class DeliveryConfig:
     burst: float | None = None  # bucket capacity; default max(2, rate / 50)
     per_chat_interval: float = 1.0  # seconds between two messages to one chat
     window: int = 16  # rows in flight (``sending``) at most
-    insert_batch: int = 1000  # outbox rows per insert transaction
+    insert_batch: int = 10_000  # outbox rows per transaction (one INSERT … SELECT each)
     page_size: int = 2000  # pending rows loaded at a time
     max_attempts: int = 5  # per row, all errors that retry counted
     backoff_base: float = 1.0  # seconds; doubled at every transient failure
@@ -243,10 +243,6 @@ class _RunState:
     tasks: dict[asyncio.Task, int] = field(default_factory=dict)  # in flight -> chat id
 
 
-def _insert(session: AsyncSession):
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-
-
 _T = OutboxRow.__table__
 _SENT = (
     update(_T)
@@ -322,26 +318,8 @@ class DeliveryEngine:
             if run.outbox_ready:
                 return run.targeted
             campaign = await session.get(Campaign, run.campaign_id)
-            recipients = await resolve_audience(session, Audience.from_json(campaign.audience))
-            has_en = bool(campaign.text_en)
-        size = self.config.insert_batch
-        for start in range(0, len(recipients), size):
-            chunk = recipients[start : start + size]
-            async with self.sessions() as session:
-                rows = [
-                    dict(
-                        run_id=run_id,
-                        user_id=r.user_id,
-                        language="en" if has_en and r.language == "en" else "zh",
-                        status=OutboxStatus.PENDING.value,
-                        attempts=0,
-                    )
-                    for r in chunk
-                ]
-                await session.exec(
-                    _insert(session)(OutboxRow).values(rows).on_conflict_do_nothing(index_elements=["run_id", "user_id"])
-                )
-                await session.commit()
+            audience, has_en = Audience.from_json(campaign.audience), bool(campaign.text_en)
+        await write_outbox(self.sessions, run_id, audience, has_en=has_en, batch=self.config.insert_batch)
         async with self.sessions() as session:
             targeted = (
                 await session.exec(select(func.count()).select_from(OutboxRow).where(OutboxRow.run_id == run_id))

@@ -27,7 +27,6 @@ The bot sends the messages; nothing here talks to Telegram.
 from __future__ import annotations
 
 import math
-import statistics
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -42,7 +41,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.clock import SYSTEM, Clock, utcnow
-from reports import geo
+from reports import geo, queries
 from reports.models import (
     OPEN_STATUSES,
     Amount,
@@ -61,6 +60,7 @@ from reports.models import (
     UnitChat,
     WasteType,
 )
+from reports.queries import Stats, stats  # noqa: F401  (the service's public API)
 
 MAX_DESCRIPTION = 500
 MIN_PHOTOS, MAX_PHOTOS = 1, 5
@@ -534,16 +534,17 @@ async def list_by(
     offset: int = 0,
     newest_first: bool = False,
 ) -> list[ReportInfo]:
-    """A unit's queue: filter by unit and status(es); oldest first unless ``newest_first``."""
-    stmt = select(Report)
-    if unit_code is not None:
-        stmt = stmt.where(Report.unit_code == unit_code)
+    """A unit's queue: filter by unit and status(es); oldest first unless ``newest_first``.
+    Paged in SQL along the (unit, status, created_at) indexes (``reports.queries``)."""
+    where = [Report.unit_code == unit_code] if unit_code is not None else []
+    statuses = None
     if status is not None:
         statuses = [status] if isinstance(status, str) else list(status)
-        stmt = stmt.where(col(Report.status).in_([ReportStatus(s).value for s in statuses]))
-    order = (col(Report.created_at).desc(), col(Report.id).desc()) if newest_first else (Report.created_at, Report.id)
-    rows = (await session.exec(stmt.order_by(*order).limit(limit).offset(offset))).all()
-    return await infos_of(session, rows)
+    elif unit_code is not None:
+        statuses = list(ReportStatus)  # one index range per status beats sorting the unit's rows
+    ids = await queries.page_ids(session, where, queries.branches(statuses), limit=limit, offset=offset,
+                                 newest_first=newest_first)
+    return await infos_of(session, await queries.rows_in_order(session, ids))
 
 
 @dataclass(frozen=True, slots=True)
@@ -923,58 +924,6 @@ async def answer_followup(
         kind=EventKind.FOLLOW, details={"answer": answer.value}, now=now,
     )
     return outcome
-
-
-# --------------------------------------------------------------------------------------------
-# Statistics
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Stats:
-    total: int
-    by_unit: dict[str, int]
-    by_type: dict[str, int]
-    by_status: dict[str, int]
-    median_accept_s: float | None  # created -> first accepted
-    median_resolve_s: float | None  # created -> resolved (resolved reports only)
-    open: int = 0
-
-
-async def stats(
-    session: AsyncSession,
-    *,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    unit_code: str | None = None,
-) -> Stats:
-    stmt = select(Report.unit_code, Report.waste_type, Report.status, Report.created_at, Report.accepted_at,
-                  Report.resolved_at)
-    if since is not None:
-        stmt = stmt.where(Report.created_at >= since)
-    if until is not None:
-        stmt = stmt.where(Report.created_at < until)
-    if unit_code is not None:
-        stmt = stmt.where(Report.unit_code == unit_code)
-    rows = (await session.exec(stmt)).all()
-    by_unit: dict[str, int] = {}
-    by_type: dict[str, int] = {}
-    by_status: dict[str, int] = {}
-    accept, resolve = [], []
-    for unit, waste, status, created, accepted, resolved in rows:
-        by_unit[unit] = by_unit.get(unit, 0) + 1
-        by_type[waste] = by_type.get(waste, 0) + 1
-        by_status[status] = by_status.get(status, 0) + 1
-        if accepted is not None:
-            accept.append((accepted - created).total_seconds())
-        if resolved is not None and status == ReportStatus.RESOLVED.value:
-            resolve.append((resolved - created).total_seconds())
-    return Stats(
-        total=len(rows), by_unit=by_unit, by_type=by_type, by_status=by_status,
-        median_accept_s=statistics.median(accept) if accept else None,
-        median_resolve_s=statistics.median(resolve) if resolve else None,
-        open=sum(n for s, n in by_status.items() if s in {x.value for x in OPEN_STATUSES}),
-    )
 
 
 # --------------------------------------------------------------------------------------------
