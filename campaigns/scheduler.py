@@ -88,6 +88,7 @@ class CampaignScheduler:
         self._aps = aps if aps is not None else ClockedScheduler(clock)
         self._lock = asyncio.Lock()
         self._deliveries: set[asyncio.Task] = set()
+        self._firing: set[asyncio.Task] = set()  # job bodies APScheduler is running now
         self._started = False
 
     # -- life cycle -------------------------------------------------------------------------------
@@ -132,7 +133,8 @@ class CampaignScheduler:
         return report
 
     async def shutdown(self, *, wait: bool = False) -> None:
-        """Stop firing jobs. With ``wait``, also wait for the deliveries started here."""
+        """Stop firing jobs; a firing under way finishes its transaction first. With ``wait``, also
+        wait for the deliveries started here."""
         if self._started:
             if self._own_aps:
                 self._aps.shutdown(wait=False)
@@ -141,6 +143,8 @@ class CampaignScheduler:
                     if job.id.startswith(_JOB_PREFIX):
                         job.remove()
             self._started = False
+        if self._firing:
+            await asyncio.gather(*list(self._firing), return_exceptions=True)
         if wait and self._deliveries:
             await asyncio.gather(*self._deliveries, return_exceptions=True)
 
@@ -199,10 +203,15 @@ class CampaignScheduler:
         return runs, [MissedRun(campaign_id, author_id, run_id, at) for run_id, at in missed]
 
     async def _job(self, campaign_id: int) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._firing.add(task)
         try:
             await self.fire(campaign_id)
         except Exception:  # pragma: no cover - logged, the next start-up catches up
             log.exception("campaign %s: firing failed", campaign_id)
+        finally:
+            self._firing.discard(task)
 
     def _spawn(self, run_id: int) -> None:
         async def deliver() -> None:

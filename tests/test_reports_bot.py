@@ -24,7 +24,7 @@ from aiogram.types import Chat, Message, Update
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
-from bot.handlers.reports import clean_plate
+from bot.handlers.reports.details import clean_plate
 from bot.features.reports import REMINDER_JOB
 from bot.notifications.reports import post_report, run_reminders
 from bot.keyboards.reports import FlowCb, FollowupCb, StaffCb

@@ -57,6 +57,7 @@ class ReportsRuntime:
         self._pending: dict[Any, asyncio.Task] = {}
         self.album_notes: dict[Any, list[str]] = {}
         self._tasks: set[asyncio.Task] = set()
+        self._reminder_runs: set[asyncio.Task | None] = set()  # a run under way finishes before close
 
     def lock(self, user_id: int) -> asyncio.Lock:
         return self._locks.setdefault(user_id, asyncio.Lock())
@@ -86,10 +87,14 @@ class ReportsRuntime:
 
     async def reminders(self) -> None:
         """The reminder job's body: reminders, escalations and follow-up questions that are due."""
+        task = asyncio.current_task()
+        self._reminder_runs.add(task)
         try:
             await run_reminders(self)
         except Exception:
             log.exception("report reminders failed")
+        finally:
+            self._reminder_runs.discard(task)
 
     async def start_reminders(self) -> None:
         """Called when this instance starts leading: every minute on the app's clock."""
@@ -100,6 +105,9 @@ class ReportsRuntime:
         )
 
     async def close(self) -> None:
+        runs = [t for t in self._reminder_runs if t is not None]
+        if runs:
+            await asyncio.gather(*runs, return_exceptions=True)
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):

@@ -19,10 +19,27 @@ BTN_SEND_LOCATION = N_("📍 Send my current location")
 BTN_EXIF_LOCATION = N_("🖼 Use the photo's location")
 
 
-class FlowCb(CallbackData, prefix="rp"):
-    """The reporter's buttons. ``a``: done, type, amt, wit, skip, anon, dup, new, ok, no, cont, over."""
+class FlowAction(StrEnum):
+    """The reporter's buttons (the short codes are what Telegram stores)."""
 
-    a: str
+    PHOTOS_DONE = "done"
+    WASTE_TYPE = "type"  # v: a WasteType
+    AMOUNT = "amt"  # v: an Amount
+    WITNESSED = "wit"  # v: "1" or "0"
+    SKIP = "skip"  # v: "plate" or "desc"
+    ANONYMOUS = "anon"  # v: "1" or "0"
+    FOLLOW_DUPLICATE = "dup"  # v: the report id
+    NOT_A_DUPLICATE = "new"
+    SEND = "ok"
+    DISCARD = "no"
+    CONTINUE = "cont"
+    START_OVER = "over"
+
+
+class FlowCb(CallbackData, prefix="rp"):
+    """A reporter's button: action ``a`` with its value ``v`` (see ``FlowAction``)."""
+
+    a: FlowAction
     v: str = ""
 
 
@@ -58,7 +75,7 @@ class FollowupCb(CallbackData, prefix="rf"):
 
 def photos_done(locale: str) -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
-    b.button(text=gettext_for(locale, "✅ Done, next: the place"), callback_data=FlowCb(a="done"))
+    b.button(text=gettext_for(locale, "✅ Done, next: the place"), callback_data=FlowCb(a=FlowAction.PHOTOS_DONE))
     return b.as_markup()
 
 
@@ -75,7 +92,7 @@ def location_keyboard(locale: str, with_exif: bool) -> ReplyKeyboardMarkup:
 def waste_types(locale: str) -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
     for kind in WasteType:
-        b.button(text=gettext_for(locale, WASTE_LABELS[kind]), callback_data=FlowCb(a="type", v=kind.value))
+        b.button(text=gettext_for(locale, WASTE_LABELS[kind]), callback_data=FlowCb(a=FlowAction.WASTE_TYPE, v=kind.value))
     b.adjust(2)
     return b.as_markup()
 
@@ -83,28 +100,28 @@ def waste_types(locale: str) -> InlineKeyboardMarkup:
 def amounts(locale: str) -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
     for kind in Amount:
-        b.button(text=gettext_for(locale, AMOUNT_LABELS[kind]), callback_data=FlowCb(a="amt", v=kind.value))
+        b.button(text=gettext_for(locale, AMOUNT_LABELS[kind]), callback_data=FlowCb(a=FlowAction.AMOUNT, v=kind.value))
     b.adjust(1)
     return b.as_markup()
 
 
 def yes_no_witnessed(locale: str) -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
-    b.button(text=gettext_for(locale, "👀 Yes, I saw it"), callback_data=FlowCb(a="wit", v="1"))
-    b.button(text=gettext_for(locale, "No"), callback_data=FlowCb(a="wit", v="0"))
+    b.button(text=gettext_for(locale, "👀 Yes, I saw it"), callback_data=FlowCb(a=FlowAction.WITNESSED, v="1"))
+    b.button(text=gettext_for(locale, "No"), callback_data=FlowCb(a=FlowAction.WITNESSED, v="0"))
     return b.as_markup()
 
 
 def skip(locale: str, step: str) -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
-    b.button(text=gettext_for(locale, "⏭ Skip"), callback_data=FlowCb(a="skip", v=step))
+    b.button(text=gettext_for(locale, "⏭ Skip"), callback_data=FlowCb(a=FlowAction.SKIP, v=step))
     return b.as_markup()
 
 
 def anonymity(locale: str) -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
-    b.button(text=gettext_for(locale, "🙈 Stay anonymous (recommended)"), callback_data=FlowCb(a="anon", v="1"))
-    b.button(text=gettext_for(locale, "👤 Show my name to staff"), callback_data=FlowCb(a="anon", v="0"))
+    b.button(text=gettext_for(locale, "🙈 Stay anonymous (recommended)"), callback_data=FlowCb(a=FlowAction.ANONYMOUS, v="1"))
+    b.button(text=gettext_for(locale, "👤 Show my name to staff"), callback_data=FlowCb(a=FlowAction.ANONYMOUS, v="0"))
     b.adjust(1)
     return b.as_markup()
 
@@ -113,24 +130,24 @@ def duplicates(locale: str, nearby: list[Nearby]) -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
     for item in nearby:
         b.button(text=gettext_for(locale, "👀 Follow {ticket}", ticket=item.report.ticket),
-                 callback_data=FlowCb(a="dup", v=str(item.report.id)))
-    b.button(text=gettext_for(locale, "➕ It's different: continue my report"), callback_data=FlowCb(a="new"))
+                 callback_data=FlowCb(a=FlowAction.FOLLOW_DUPLICATE, v=str(item.report.id)))
+    b.button(text=gettext_for(locale, "➕ It's different: continue my report"), callback_data=FlowCb(a=FlowAction.NOT_A_DUPLICATE))
     b.adjust(1)
     return b.as_markup()
 
 
 def confirm(locale: str) -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
-    b.button(text=gettext_for(locale, "✅ Send the report"), callback_data=FlowCb(a="ok"))
-    b.button(text=gettext_for(locale, "✖️ Discard"), callback_data=FlowCb(a="no"))
+    b.button(text=gettext_for(locale, "✅ Send the report"), callback_data=FlowCb(a=FlowAction.SEND))
+    b.button(text=gettext_for(locale, "✖️ Discard"), callback_data=FlowCb(a=FlowAction.DISCARD))
     b.adjust(1)
     return b.as_markup()
 
 
 def resume_or_restart(locale: str) -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
-    b.button(text=gettext_for(locale, "▶️ Continue my draft"), callback_data=FlowCb(a="cont"))
-    b.button(text=gettext_for(locale, "🆕 Start over"), callback_data=FlowCb(a="over"))
+    b.button(text=gettext_for(locale, "▶️ Continue my draft"), callback_data=FlowCb(a=FlowAction.CONTINUE))
+    b.button(text=gettext_for(locale, "🆕 Start over"), callback_data=FlowCb(a=FlowAction.START_OVER))
     b.adjust(1)
     return b.as_markup()
 
