@@ -1,7 +1,8 @@
 """The delivery engine: an outbox per run, drained by a rate-limited sender.
 
-At run time one outbox row per recipient is written (in batches, one transaction each, idempotent
-thanks to the unique (run_id, user_id)) before anything is sent; the run is then marked
+At run time one outbox row per recipient is written by the database (``campaigns.outbox``: INSERT …
+SELECT in chunks of user ids, one transaction each, idempotent thanks to the unique (run_id,
+user_id)) before anything is sent; the run is then marked
 ``outbox_ready`` and its audience is frozen.
 
 The sender drains the pending rows:
@@ -40,10 +41,10 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from campaigns.models import Campaign, CampaignRun, CampaignStatus, OutboxRow, OutboxStatus, RunStatus
-from campaigns.subscriptions import Audience, resolve_audience
+from campaigns.outbox import write_outbox
+from campaigns.subscriptions import Audience
 from core.clock import utcnow
 from core.models import User
-from core.upsert import insert_or_ignore
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ class DeliveryConfig:
     burst: float | None = None  # bucket capacity; default max(2, rate / 50)
     per_chat_interval: float = 1.0  # seconds between two messages to one chat
     window: int = 16  # rows in flight (``sending``) at most
-    insert_batch: int = 1000  # outbox rows per insert transaction
+    insert_batch: int = 10_000  # outbox rows per transaction (one INSERT … SELECT each)
     page_size: int = 2000  # pending rows loaded at a time
     max_attempts: int = 5  # per row, all errors that retry counted
     backoff_base: float = 1.0  # seconds; doubled at every transient failure
@@ -317,24 +318,8 @@ class DeliveryEngine:
             if run.outbox_ready:
                 return run.targeted
             campaign = await session.get(Campaign, run.campaign_id)
-            recipients = await resolve_audience(session, Audience.from_json(campaign.audience))
-            has_en = bool(campaign.text_en)
-        size = self.config.insert_batch
-        for start in range(0, len(recipients), size):
-            chunk = recipients[start : start + size]
-            async with self.sessions() as session:
-                rows = [
-                    dict(
-                        run_id=run_id,
-                        user_id=r.user_id,
-                        language="en" if has_en and r.language == "en" else "zh",
-                        status=OutboxStatus.PENDING.value,
-                        attempts=0,
-                    )
-                    for r in chunk
-                ]
-                await insert_or_ignore(session, OutboxRow, rows, key=["run_id", "user_id"])
-                await session.commit()
+            audience, has_en = Audience.from_json(campaign.audience), bool(campaign.text_en)
+        await write_outbox(self.sessions, run_id, audience, has_en=has_en, batch=self.config.insert_batch)
         async with self.sessions() as session:
             targeted = (
                 await session.exec(select(func.count()).select_from(OutboxRow).where(OutboxRow.run_id == run_id))

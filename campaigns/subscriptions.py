@@ -21,11 +21,10 @@ false again) they are recipients again.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, delete, false, or_
+from sqlalchemy import Select, and_, delete, exists, false, func, or_
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -214,28 +213,35 @@ def _matching(scope: _Scope):
     return or_(*clauses)
 
 
+async def recipients_select(session: AsyncSession, audience: Audience) -> Select | None:
+    """``SELECT users.id, users.language`` of the recipients of ``audience`` (blocked users excluded,
+    each user once), for the caller to order, chunk or ``INSERT … SELECT``; None for an empty
+    audience. Resolving the campaign's cells reads the (few) cells; no recipient is loaded here."""
+    if audience.empty:
+        return None
+    matching = select(Subscription.id).where(Subscription.user_id == User.id)
+    if not audience.everyone:
+        matching = matching.where(_matching(await _scope(session, audience)))
+    return select(User.id, User.language).where(User.blocked_bot == false(), exists(matching))
+
+
 async def resolve_audience(session: AsyncSession, audience: Audience) -> list[Recipient]:
     """The recipients of ``audience``, by user id, blocked users excluded."""
-    if audience.empty:
+    stmt = await recipients_select(session, audience)
+    if stmt is None:
         return []
-    stmt = (
-        select(User.id, User.language)
-        .join(Subscription, Subscription.user_id == User.id)
-        .where(User.blocked_bot == false())
-        .distinct()
-        .order_by(User.id)
-    )
-    if not audience.everyone:
-        stmt = stmt.where(_matching(await _scope(session, audience)))
-    return [Recipient(user_id, language) for user_id, language in (await session.exec(stmt)).all()]
+    return [Recipient(user_id, language) for user_id, language in (await session.exec(stmt.order_by(User.id))).all()]
 
 
 async def preview_audience(session: AsyncSession, audience: Audience) -> AudiencePreview:
-    """How many residents a campaign would reach now (for the staff's preview)."""
-    recipients = await resolve_audience(session, audience)
+    """How many residents a campaign would reach now (for the staff's preview), counted in SQL."""
+    stmt = await recipients_select(session, audience)
+    by_language: dict[str, int] = {}
+    if stmt is not None:
+        recipients = stmt.subquery()
+        rows = await session.exec(
+            select(recipients.c.language, func.count()).group_by(recipients.c.language)
+        )
+        by_language = {language: count for language, count in rows.all()}
     cells = 0 if audience.everyone else len((await _scope(session, audience)).cell_ids)
-    return AudiencePreview(
-        count=len(recipients),
-        by_language=dict(Counter(r.language for r in recipients)),
-        cells=cells,
-    )
+    return AudiencePreview(count=sum(by_language.values()), by_language=by_language, cells=cells)

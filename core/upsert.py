@@ -6,6 +6,7 @@ builds it with each dialect's own ``insert``. Rules:
 - ``key`` names the columns of a unique constraint or primary key; the conflict is on them only.
 - ``insert_or_ignore`` keeps the row that was there; it returns how many rows it inserted, so a
   caller can tell "created" from "already there" without a second query.
+  ``insert_select_or_ignore`` does the same with the rows of a SELECT, which stay in the database.
 - ``upsert`` replaces every column it was given except the key (a column not given keeps its value).
 - Neither commits: the caller's transaction decides.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -40,6 +42,15 @@ async def insert_or_ignore(session: AsyncSession, model: Any, rows: Row | Sequen
         return 0
     stmt = _insert(session, model).values(rows).on_conflict_do_nothing(index_elements=list(key))
     result = await session.exec(stmt)
+    return result.rowcount
+
+
+async def insert_select_or_ignore(session: AsyncSession, model: Any, columns: Sequence[str], rows: Select, *,
+                                  key: Sequence[str]) -> int:
+    """``INSERT INTO model (columns) SELECT ...`` skipping rows whose ``key`` exists; returns how many
+    rows it inserted. (SQLite needs a WHERE in the SELECT to parse ON CONFLICT after it.)"""
+    stmt = _insert(session, model).from_select(list(columns), rows)
+    result = await session.exec(stmt.on_conflict_do_nothing(index_elements=list(key)))
     return result.rowcount
 
 

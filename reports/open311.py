@@ -6,11 +6,18 @@ Routes (under ``/open311/v2``; formats ``json`` and ``xml``)::
     GET  /services.{fmt}                 the waste types as services
     GET  /services/{code}.{fmt}          service definition (attributes: amount, witnessed)
     GET  /requests.{fmt}                 filters: service_request_id (comma list, overrides the
-                                         others), status (open/closed), service_code, start_date,
-                                         end_date (W3C); default the last 90 days; at most 1000
+                                         others), status (open/closed), service_code (comma list),
+                                         start_date, end_date (W3C); default the last 90 days;
+                                         newest first; paged (below)
     GET  /requests/{ticket}.{fmt}
     POST /requests.{fmt}                 api_key (query or form), service_code, lat, long required
     GET  /media/public/<sha256>.jpg      the EXIF-free public copy of a photo
+
+Paging of ``GET /requests`` (an extension: GeoReport v2 lets a server return fewer requests than
+match, and says nothing of how to ask for the rest): ``page_size`` requests a page (default and
+at most 200; more is clamped to 200), ``page`` which page (1-based, default 1). When more requests
+match, the response carries ``Link: <same URL with page=N+1>; rel="next"``; the body stays a
+plain GeoReport v2 list. Order: ``requested_datetime`` newest first, ties by ticket number.
 
 ``service_request_id`` is the ticket (``JY-2026-000123``). Status ``open`` = submitted, accepted,
 in_progress; ``closed`` = resolved, rejected. The reporter's identity (Telegram id, names, contact
@@ -24,18 +31,18 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 from xml.etree import ElementTree as ET
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.clock import utcnow
+from core.clock import SYSTEM, Clock, utcnow
 from core.units import unit_name
-from reports import geo
+from reports import geo, queries
 from reports import service as svc
 from reports.media import SHA_RE, MediaStore
 from reports.models import (
@@ -52,9 +59,8 @@ from reports.models import (
 log = logging.getLogger(__name__)
 
 PREFIX = "/open311/v2"
-MAX_RESULTS = 1000
+MAX_PAGE_SIZE = 200
 DEFAULT_WINDOW = timedelta(days=90)
-CHINA_TZ = timezone(timedelta(hours=8))
 
 SERVICES: dict[WasteType, tuple[str, str]] = {
     WasteType.CONSTRUCTION: ("非法倾倒：建筑垃圾", "Illegal dumping: construction waste"),
@@ -87,10 +93,11 @@ class ApiError(Exception):
 # --------------------------------------------------------------------------------------------
 
 
-def w3c(value: datetime | None) -> str | None:
+def w3c(value: datetime | None, tz: tzinfo) -> str | None:
+    """W3C date-time with the offset of the city's zone (WUFEI_TIMEZONE)."""
     if value is None:
         return None
-    return value.astimezone(CHINA_TZ).replace(microsecond=0).isoformat()
+    return value.astimezone(tz).replace(microsecond=0).isoformat()
 
 
 def _xml_value(parent: ET.Element, tag: str, value: Any, item_tags: Mapping[str, str]) -> None:
@@ -170,7 +177,7 @@ def open311_status(status: ReportStatus) -> str:
     return "open" if status in OPEN_STATUSES else "closed"
 
 
-def request_entry(report: svc.ReportInfo, media_base: str) -> dict[str, Any]:
+def request_entry(report: svc.ReportInfo, media_base: str, tz: tzinfo) -> dict[str, Any]:
     before = [p for p in report.photos if p.kind == "before"]
     photo = before[0] if before else (report.photos[0] if report.photos else None)
     notes = None
@@ -187,8 +194,8 @@ def request_entry(report: svc.ReportInfo, media_base: str) -> dict[str, Any]:
         "description": report.description,
         "agency_responsible": unit_name(report.unit_code),
         "service_notice": None,
-        "requested_datetime": w3c(report.created_at),
-        "updated_datetime": w3c(report.updated_at),
+        "requested_datetime": w3c(report.created_at, tz),
+        "updated_datetime": w3c(report.updated_at, tz),
         "expected_datetime": None,
         "address": report.address,
         "address_id": None,
@@ -269,53 +276,82 @@ async def service_def(request: web.Request) -> web.Response:
                    item_tags={"attributes": "attribute", "values": "value"})
 
 
-async def _query_requests(session: AsyncSession, params: Mapping[str, str]) -> list[svc.ReportInfo]:
-    stmt = select(Report)
+def _page(params: Mapping[str, str]) -> tuple[int, int]:
+    """``page`` (1-based, default 1) and ``page_size`` (default and at most ``MAX_PAGE_SIZE``)."""
+    try:
+        page = int(params.get("page") or 1)
+        size = int(params.get("page_size") or MAX_PAGE_SIZE)
+    except ValueError as error:
+        raise ApiError(400, "page and page_size must be whole numbers") from error
+    if page < 1 or size < 1:
+        raise ApiError(400, "page and page_size start at 1")
+    return page, min(size, MAX_PAGE_SIZE)
+
+
+def _statuses(params: Mapping[str, str]) -> list[str]:
+    statuses: set[str] = set()
+    for value in _csv(params, "status"):
+        if value == "open":
+            statuses |= {s.value for s in OPEN_STATUSES}
+        elif value == "closed":
+            statuses |= {s.value for s in CLOSED_STATUSES}
+        else:
+            raise ApiError(400, f"status must be open or closed, not {value}")
+    return sorted(statuses)
+
+
+def _window(params: Mapping[str, str], now: datetime) -> tuple[datetime, datetime]:
+    start, end = _date(params, "start_date"), _date(params, "end_date")
+    if start is None and end is None:
+        end = now
+        start = end - DEFAULT_WINDOW
+    elif start is None:
+        start = end - DEFAULT_WINDOW
+    elif end is None:
+        end = start + DEFAULT_WINDOW
+    if end < start:
+        raise ApiError(400, "end_date is before start_date")
+    if end - start > DEFAULT_WINDOW:
+        raise ApiError(400, "the date range may not span more than 90 days")
+    return start, end
+
+
+async def query_requests(session: AsyncSession, params: Mapping[str, str], *,
+                         now: datetime | None = None) -> list[svc.ReportInfo]:
+    """One page of ``GET /requests`` (newest first), read along an index (``reports.queries``):
+    ``page_size`` + 1 rows are read so the caller knows whether a next page exists."""
+    page, size = _page(params)
     tickets = _csv(params, "service_request_id")
     if tickets:
-        stmt = stmt.where(col(Report.ticket).in_([t.upper() for t in tickets]))
+        where, split = [col(Report.ticket).in_([t.upper() for t in tickets])], [[]]
     else:
-        statuses: set[str] = set()
-        for value in _csv(params, "status"):
-            if value == "open":
-                statuses |= {s.value for s in OPEN_STATUSES}
-            elif value == "closed":
-                statuses |= {s.value for s in CLOSED_STATUSES}
-            else:
-                raise ApiError(400, f"status must be open or closed, not {value}")
-        if statuses:
-            stmt = stmt.where(col(Report.status).in_(statuses))
         codes = _csv(params, "service_code")
         for code in codes:
             if code not in WasteType.__members__.values():
                 raise ApiError(400, f"unknown service_code: {code}")
-        if codes:
-            stmt = stmt.where(col(Report.waste_type).in_(codes))
-        start, end = _date(params, "start_date"), _date(params, "end_date")
-        if start is None and end is None:
-            end = utcnow()
-            start = end - DEFAULT_WINDOW
-        elif start is None:
-            start = end - DEFAULT_WINDOW
-        elif end is None:
-            end = start + DEFAULT_WINDOW
-        if end < start:
-            raise ApiError(400, "end_date is before start_date")
-        if end - start > DEFAULT_WINDOW:
-            raise ApiError(400, "the date range may not span more than 90 days")
-        stmt = stmt.where(Report.created_at >= start, Report.created_at <= end)
-    stmt = stmt.order_by(col(Report.created_at).desc(), col(Report.id).desc()).limit(MAX_RESULTS)
-    rows = (await session.exec(stmt)).all()
-    return await svc.infos_of(session, rows)
+        start, end = _window(params, now or utcnow())
+        where = [Report.created_at >= start, Report.created_at <= end]
+        split = queries.branches(_statuses(params), codes)
+    ids = await queries.page_ids(session, where, split, limit=size + 1, offset=(page - 1) * size,
+                                 newest_first=True)
+    return await svc.infos_of(session, await queries.rows_in_order(session, ids))
+
+
+def _next_link(request: web.Request, page: int) -> str:
+    return str(request.url.update_query({"page": str(page + 1)}))
 
 
 async def requests_list(request: web.Request) -> web.Response:
     _check_jurisdiction(request, request.query)
     config = request.app[CONFIG_KEY]
+    page, size = _page(request.query)
     async with request.app[SESSIONS_KEY]() as session:
-        reports = await _query_requests(session, request.query)
-    payload = [request_entry(r, config["base_url"] + config["mount"]) for r in reports]
-    return respond(_fmt(request), payload, "service_requests", "request")
+        reports = await query_requests(session, request.query, now=config["clock"]())
+    payload = [request_entry(r, config["base_url"] + config["mount"], config["clock"].tz) for r in reports[:size]]
+    response = respond(_fmt(request), payload, "service_requests", "request")
+    if len(reports) > size:
+        response.headers["Link"] = f'<{_next_link(request, page)}>; rel="next"'
+    return response
 
 
 async def request_one(request: web.Request) -> web.Response:
@@ -329,7 +365,7 @@ async def request_one(request: web.Request) -> web.Response:
         report = await svc.get(session, normalized)
     if report is None:
         raise ApiError(404, f"unknown service_request_id: {ticket}")
-    return respond(_fmt(request), [request_entry(report, config["base_url"] + config["mount"])], "service_requests", "request")
+    return respond(_fmt(request), [request_entry(report, config["base_url"] + config["mount"], config["clock"].tz)], "service_requests", "request")
 
 
 def _bool(value: str | None) -> bool:
@@ -367,7 +403,8 @@ async def create_request(request: web.Request) -> web.Response:
     async with request.app[SESSIONS_KEY]() as session:
         try:
             created = await svc.create_report(
-                session, None, new, (), channel=Channel.OPEN311, router=config["router"], min_photos=0
+                session, None, new, (), channel=Channel.OPEN311, router=config["router"], min_photos=0,
+                clock=config["clock"],
             )
         except svc.ReportError as error:
             messages = {
@@ -410,6 +447,7 @@ def make_app(
     changeset: datetime | None = None,
     mount: str = "",
     on_created: Callable[[int], object] | None = None,
+    clock: Clock = SYSTEM,
 ) -> web.Application:
     """The Open311 application; ``public_base_url`` is where it is reachable (for media_url and
     discovery), e.g. ``https://wufei.example.cn``.
@@ -433,7 +471,8 @@ def make_app(
         "router": router,
         "contact": contact,
         "key_service": key_service,
-        "changeset": w3c(changeset or datetime(2026, 11, 28, tzinfo=timezone.utc)),
+        "changeset": w3c(changeset or datetime(2026, 11, 28, tzinfo=timezone.utc), clock.tz),
+        "clock": clock,
     }
     fmt = "{fmt:json|xml}"
     app.router.add_get(f"{prefix}/discovery.json", discovery)

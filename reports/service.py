@@ -27,11 +27,10 @@ The bot sends the messages; nothing here talks to Telegram.
 from __future__ import annotations
 
 import math
-import statistics
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -39,9 +38,9 @@ from sqlalchemy import delete, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.clock import utcnow
+from core.clock import SYSTEM, Clock, utcnow
 from core.upsert import insert_or_ignore, upsert
-from reports import geo
+from reports import geo, queries
 from reports.models import (
     OPEN_STATUSES,
     Amount,
@@ -60,8 +59,8 @@ from reports.models import (
     UnitChat,
     WasteType,
 )
+from reports.queries import Stats, stats  # noqa: F401  (the service's public API)
 
-CHINA_TZ = timezone(timedelta(hours=8))
 MAX_DESCRIPTION = 500
 MIN_PHOTOS, MAX_PHOTOS = 1, 5
 
@@ -312,11 +311,6 @@ def _clean_text(value: str | None) -> str | None:
 # --------------------------------------------------------------------------------------------
 
 
-def _china_day_start(now: datetime) -> datetime:
-    local = now.astimezone(CHINA_TZ)
-    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(timezone.utc)
-
-
 @dataclass(frozen=True, slots=True)
 class Quota:
     used: int
@@ -331,21 +325,23 @@ class Quota:
         return None if self.limit is None else max(0, self.limit - self.used)
 
 
-async def daily_quota(session: AsyncSession, user_id: int, limit: int | None, now: datetime | None = None) -> Quota:
-    """Reports ``user_id`` made today (calendar day in China, UTC+8) against ``limit`` (None = no limit)."""
-    now = now or utcnow()
+async def daily_quota(session: AsyncSession, user_id: int, limit: int | None, now: datetime | None = None,
+                      *, clock: Clock = SYSTEM) -> Quota:
+    """Reports ``user_id`` made today (the calendar day of ``clock``'s zone, WUFEI_TIMEZONE) against
+    ``limit`` (None = no limit)."""
+    now = now or clock()
     used = (
         await session.exec(
             select(func.count()).select_from(Report).where(
-                Report.reporter_id == user_id, Report.created_at >= _china_day_start(now)
+                Report.reporter_id == user_id, Report.created_at >= clock.day_start(now)
             )
         )
     ).one()
     return Quota(int(used), limit)
 
 
-def _ticket(report_id: int, created_at: datetime) -> str:
-    return f"JY-{created_at.astimezone(CHINA_TZ).year}-{report_id:06d}"
+def _ticket(report_id: int, created_at: datetime, clock: Clock) -> str:
+    return f"JY-{clock.year(created_at)}-{report_id:06d}"
 
 
 async def create_report(
@@ -362,18 +358,20 @@ async def create_report(
     clear_draft: bool = True,
     draft_updated_at: datetime | None = None,
     now: datetime | None = None,
+    clock: Clock = SYSTEM,
 ) -> Created:
     """Validate, route and store a report with its photos and first event in one transaction.
 
     Raises ``ReportError`` (nothing stored) for invalid data, a point outside Jiangyin, a photo count
     outside ``min_photos..max_photos`` or the daily limit. The reporter's draft is cleared in the
-    same transaction. Ticket: ``JY-<year in China>-<id, 6 digits>``.
+    same transaction. Ticket: ``JY-<year in clock's zone>-<id, 6 digits>``; ``now`` defaults to
+    ``clock()``, and the daily limit counts the calendar day of ``clock``'s zone.
 
     ``draft_updated_at`` (used by ``submit_draft``): the report is stored only if the reporter's
     draft still has this stamp and is deleted by this very transaction; otherwise
     ``ReportError(NO_DRAFT)``. That makes a double tap on "confirm" create one report.
     """
-    now = now or utcnow()
+    now = now or clock()
     source = _enum(LocationSource, new.location_source, ReportErrorCode.BAD_SOURCE)
     waste = _enum(WasteType, new.waste_type, ReportErrorCode.BAD_WASTE_TYPE)
     amount = _enum(Amount, new.amount, ReportErrorCode.BAD_AMOUNT) if new.amount is not None else None
@@ -400,7 +398,7 @@ async def create_report(
     else:
         unit_code = router.route(new.lat, new.lon).unit_code if router else geo.route(new.lat, new.lon)
     if reporter_id is not None and daily_limit is not None:
-        quota = await daily_quota(session, reporter_id, daily_limit, now)
+        quota = await daily_quota(session, reporter_id, daily_limit, now, clock=clock)
         if not quota.allowed:
             raise ReportError(ReportErrorCode.DAILY_LIMIT, str(quota.used))
 
@@ -423,7 +421,7 @@ async def create_report(
                 raise ReportError(ReportErrorCode.NO_DRAFT)
         session.add(row)
         await session.flush()
-        row.ticket = _ticket(row.id, now)
+        row.ticket = _ticket(row.id, now, clock)
         photo_rows = [
             ReportPhoto(report_id=row.id, sha256=p.sha256, original_path=p.original_path,
                         public_path=p.public_path, file_id=p.file_id, file_unique_id=p.file_unique_id,
@@ -535,16 +533,17 @@ async def list_by(
     offset: int = 0,
     newest_first: bool = False,
 ) -> list[ReportInfo]:
-    """A unit's queue: filter by unit and status(es); oldest first unless ``newest_first``."""
-    stmt = select(Report)
-    if unit_code is not None:
-        stmt = stmt.where(Report.unit_code == unit_code)
+    """A unit's queue: filter by unit and status(es); oldest first unless ``newest_first``.
+    Paged in SQL along the (unit, status, created_at) indexes (``reports.queries``)."""
+    where = [Report.unit_code == unit_code] if unit_code is not None else []
+    statuses = None
     if status is not None:
         statuses = [status] if isinstance(status, str) else list(status)
-        stmt = stmt.where(col(Report.status).in_([ReportStatus(s).value for s in statuses]))
-    order = (col(Report.created_at).desc(), col(Report.id).desc()) if newest_first else (Report.created_at, Report.id)
-    rows = (await session.exec(stmt.order_by(*order).limit(limit).offset(offset))).all()
-    return await infos_of(session, rows)
+    elif unit_code is not None:
+        statuses = list(ReportStatus)  # one index range per status beats sorting the unit's rows
+    ids = await queries.page_ids(session, where, queries.branches(statuses), limit=limit, offset=offset,
+                                 newest_first=newest_first)
+    return await infos_of(session, await queries.rows_in_order(session, ids))
 
 
 @dataclass(frozen=True, slots=True)
@@ -921,58 +920,6 @@ async def answer_followup(
 
 
 # --------------------------------------------------------------------------------------------
-# Statistics
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Stats:
-    total: int
-    by_unit: dict[str, int]
-    by_type: dict[str, int]
-    by_status: dict[str, int]
-    median_accept_s: float | None  # created -> first accepted
-    median_resolve_s: float | None  # created -> resolved (resolved reports only)
-    open: int = 0
-
-
-async def stats(
-    session: AsyncSession,
-    *,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    unit_code: str | None = None,
-) -> Stats:
-    stmt = select(Report.unit_code, Report.waste_type, Report.status, Report.created_at, Report.accepted_at,
-                  Report.resolved_at)
-    if since is not None:
-        stmt = stmt.where(Report.created_at >= since)
-    if until is not None:
-        stmt = stmt.where(Report.created_at < until)
-    if unit_code is not None:
-        stmt = stmt.where(Report.unit_code == unit_code)
-    rows = (await session.exec(stmt)).all()
-    by_unit: dict[str, int] = {}
-    by_type: dict[str, int] = {}
-    by_status: dict[str, int] = {}
-    accept, resolve = [], []
-    for unit, waste, status, created, accepted, resolved in rows:
-        by_unit[unit] = by_unit.get(unit, 0) + 1
-        by_type[waste] = by_type.get(waste, 0) + 1
-        by_status[status] = by_status.get(status, 0) + 1
-        if accepted is not None:
-            accept.append((accepted - created).total_seconds())
-        if resolved is not None and status == ReportStatus.RESOLVED.value:
-            resolve.append((resolved - created).total_seconds())
-    return Stats(
-        total=len(rows), by_unit=by_unit, by_type=by_type, by_status=by_status,
-        median_accept_s=statistics.median(accept) if accept else None,
-        median_resolve_s=statistics.median(resolve) if resolve else None,
-        open=sum(n for s, n in by_status.items() if s in {x.value for x in OPEN_STATUSES}),
-    )
-
-
-# --------------------------------------------------------------------------------------------
 # Drafts (survive a bot restart)
 # --------------------------------------------------------------------------------------------
 
@@ -1026,6 +973,7 @@ async def submit_draft(
     daily_limit: int | None = None,
     router: geo.Router | None = None,
     now: datetime | None = None,
+    clock: Clock = SYSTEM,
 ) -> Created:
     """Turn the user's saved draft into a report (see ``NewReport.from_draft`` for the keys, and
     ``photos``: a list of ``PhotoIn`` dicts, e.g. ``dataclasses.asdict(PhotoIn.of(stored, ...))``).
@@ -1040,7 +988,7 @@ async def submit_draft(
     new = NewReport.from_draft(draft.data)
     photos = photos_from_draft(draft.data)
     return await create_report(session, user_id, new, photos, daily_limit=daily_limit, router=router,
-                               draft_updated_at=draft.updated_at, now=now)
+                               draft_updated_at=draft.updated_at, now=now, clock=clock)
 
 
 async def clear_draft(session: AsyncSession, user_id: int) -> bool:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from pydantic import Field
 
 from bot.i18n import N_, gettext_for
 from bot.views.reports import AMOUNT_LABELS, REJECT_LABELS, WASTE_LABELS
@@ -16,19 +19,52 @@ BTN_SEND_LOCATION = N_("📍 Send my current location")
 BTN_EXIF_LOCATION = N_("🖼 Use the photo's location")
 
 
-class FlowCb(CallbackData, prefix="rp"):
-    """The reporter's buttons. ``a``: done, type, amt, wit, skip, anon, dup, new, ok, no, cont, over."""
+class FlowAction(StrEnum):
+    """The reporter's buttons (the short codes are what Telegram stores)."""
 
-    a: str
+    PHOTOS_DONE = "done"
+    WASTE_TYPE = "type"  # v: a WasteType
+    AMOUNT = "amt"  # v: an Amount
+    WITNESSED = "wit"  # v: "1" or "0"
+    SKIP = "skip"  # v: "plate" or "desc"
+    ANONYMOUS = "anon"  # v: "1" or "0"
+    FOLLOW_DUPLICATE = "dup"  # v: the report id
+    NOT_A_DUPLICATE = "new"
+    SEND = "ok"
+    DISCARD = "no"
+    CONTINUE = "cont"
+    START_OVER = "over"
+
+
+class FlowCb(CallbackData, prefix="rp"):
+    """A reporter's button: action ``a`` with its value ``v`` (see ``FlowAction``)."""
+
+    a: FlowAction
     v: str = ""
 
 
-class StaffCb(CallbackData, prefix="rs"):
-    """A staff button on a report card: action ``a`` on report ``r`` drawn for status ``s``."""
+class StaffAction(StrEnum):
+    """What a staff button on a report card does (the short codes are what Telegram stores)."""
 
-    a: str  # acc, prog, res, rej, rjr (reason x), ras, rau (unit x), reo, back
-    r: int
-    s: str
+    ACCEPT = "acc"
+    START = "prog"
+    RESOLVE = "res"
+    REJECT = "rej"  # shows the reasons
+    REJECT_BECAUSE = "rjr"  # x: the RejectReason
+    REASSIGN = "ras"  # shows the units
+    REASSIGN_TO = "rau"  # x: the unit code
+    REOPEN = "reo"
+    BACK = "back"  # back to the card's buttons
+
+
+class StaffCb(CallbackData, prefix="rs"):
+    """A staff button on a report card: action ``a`` on report ``r`` drawn for status ``s``; ``x``
+    is the argument of the two actions that take one (kept as the last field so the cards already
+    in the staff chats keep working)."""
+
+    a: StaffAction
+    r: int = Field(ge=1, le=2**31 - 1)
+    s: ReportStatus
     x: str = ""
 
 
@@ -39,7 +75,7 @@ class FollowupCb(CallbackData, prefix="rf"):
 
 def photos_done(locale: str) -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
-    b.button(text=gettext_for(locale, "✅ Done, next: the place"), callback_data=FlowCb(a="done"))
+    b.button(text=gettext_for(locale, "✅ Done, next: the place"), callback_data=FlowCb(a=FlowAction.PHOTOS_DONE))
     return b.as_markup()
 
 
@@ -56,7 +92,7 @@ def location_keyboard(locale: str, with_exif: bool) -> ReplyKeyboardMarkup:
 def waste_types(locale: str) -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
     for kind in WasteType:
-        b.button(text=gettext_for(locale, WASTE_LABELS[kind]), callback_data=FlowCb(a="type", v=kind.value))
+        b.button(text=gettext_for(locale, WASTE_LABELS[kind]), callback_data=FlowCb(a=FlowAction.WASTE_TYPE, v=kind.value))
     b.adjust(2)
     return b.as_markup()
 
@@ -64,28 +100,28 @@ def waste_types(locale: str) -> InlineKeyboardMarkup:
 def amounts(locale: str) -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
     for kind in Amount:
-        b.button(text=gettext_for(locale, AMOUNT_LABELS[kind]), callback_data=FlowCb(a="amt", v=kind.value))
+        b.button(text=gettext_for(locale, AMOUNT_LABELS[kind]), callback_data=FlowCb(a=FlowAction.AMOUNT, v=kind.value))
     b.adjust(1)
     return b.as_markup()
 
 
 def yes_no_witnessed(locale: str) -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
-    b.button(text=gettext_for(locale, "👀 Yes, I saw it"), callback_data=FlowCb(a="wit", v="1"))
-    b.button(text=gettext_for(locale, "No"), callback_data=FlowCb(a="wit", v="0"))
+    b.button(text=gettext_for(locale, "👀 Yes, I saw it"), callback_data=FlowCb(a=FlowAction.WITNESSED, v="1"))
+    b.button(text=gettext_for(locale, "No"), callback_data=FlowCb(a=FlowAction.WITNESSED, v="0"))
     return b.as_markup()
 
 
 def skip(locale: str, step: str) -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
-    b.button(text=gettext_for(locale, "⏭ Skip"), callback_data=FlowCb(a="skip", v=step))
+    b.button(text=gettext_for(locale, "⏭ Skip"), callback_data=FlowCb(a=FlowAction.SKIP, v=step))
     return b.as_markup()
 
 
 def anonymity(locale: str) -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
-    b.button(text=gettext_for(locale, "🙈 Stay anonymous (recommended)"), callback_data=FlowCb(a="anon", v="1"))
-    b.button(text=gettext_for(locale, "👤 Show my name to staff"), callback_data=FlowCb(a="anon", v="0"))
+    b.button(text=gettext_for(locale, "🙈 Stay anonymous (recommended)"), callback_data=FlowCb(a=FlowAction.ANONYMOUS, v="1"))
+    b.button(text=gettext_for(locale, "👤 Show my name to staff"), callback_data=FlowCb(a=FlowAction.ANONYMOUS, v="0"))
     b.adjust(1)
     return b.as_markup()
 
@@ -94,24 +130,24 @@ def duplicates(locale: str, nearby: list[Nearby]) -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
     for item in nearby:
         b.button(text=gettext_for(locale, "👀 Follow {ticket}", ticket=item.report.ticket),
-                 callback_data=FlowCb(a="dup", v=str(item.report.id)))
-    b.button(text=gettext_for(locale, "➕ It's different: continue my report"), callback_data=FlowCb(a="new"))
+                 callback_data=FlowCb(a=FlowAction.FOLLOW_DUPLICATE, v=str(item.report.id)))
+    b.button(text=gettext_for(locale, "➕ It's different: continue my report"), callback_data=FlowCb(a=FlowAction.NOT_A_DUPLICATE))
     b.adjust(1)
     return b.as_markup()
 
 
 def confirm(locale: str) -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
-    b.button(text=gettext_for(locale, "✅ Send the report"), callback_data=FlowCb(a="ok"))
-    b.button(text=gettext_for(locale, "✖️ Discard"), callback_data=FlowCb(a="no"))
+    b.button(text=gettext_for(locale, "✅ Send the report"), callback_data=FlowCb(a=FlowAction.SEND))
+    b.button(text=gettext_for(locale, "✖️ Discard"), callback_data=FlowCb(a=FlowAction.DISCARD))
     b.adjust(1)
     return b.as_markup()
 
 
 def resume_or_restart(locale: str) -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
-    b.button(text=gettext_for(locale, "▶️ Continue my draft"), callback_data=FlowCb(a="cont"))
-    b.button(text=gettext_for(locale, "🆕 Start over"), callback_data=FlowCb(a="over"))
+    b.button(text=gettext_for(locale, "▶️ Continue my draft"), callback_data=FlowCb(a=FlowAction.CONTINUE))
+    b.button(text=gettext_for(locale, "🆕 Start over"), callback_data=FlowCb(a=FlowAction.START_OVER))
     b.adjust(1)
     return b.as_markup()
 
@@ -120,20 +156,20 @@ def staff_actions(locale: str, report_id: int, status: ReportStatus) -> InlineKe
     b = InlineKeyboardBuilder()
     s = status.value
 
-    def add(text: str, action: str) -> None:
+    def add(text: str, action: StaffAction) -> None:
         b.button(text=gettext_for(locale, text), callback_data=StaffCb(a=action, r=report_id, s=s))
 
     if status == ReportStatus.SUBMITTED:
-        add(N_("✅ Accept"), "acc")
+        add(N_("✅ Accept"), StaffAction.ACCEPT)
     if status == ReportStatus.ACCEPTED:
-        add(N_("🚧 Cleaning started"), "prog")
+        add(N_("🚧 Cleaning started"), StaffAction.START)
     if status in (ReportStatus.ACCEPTED, ReportStatus.IN_PROGRESS):
-        add(N_("🧹 Resolved"), "res")
+        add(N_("🧹 Resolved"), StaffAction.RESOLVE)
     if status in (ReportStatus.SUBMITTED, ReportStatus.ACCEPTED, ReportStatus.IN_PROGRESS):
-        add(N_("↪️ Reassign"), "ras")
-        add(N_("❌ Reject"), "rej")
+        add(N_("↪️ Reassign"), StaffAction.REASSIGN)
+        add(N_("❌ Reject"), StaffAction.REJECT)
     if status in (ReportStatus.RESOLVED, ReportStatus.REJECTED):
-        add(N_("🔁 Reopen"), "reo")
+        add(N_("🔁 Reopen"), StaffAction.REOPEN)
     b.adjust(2)
     return b.as_markup()
 
@@ -142,8 +178,8 @@ def reject_reasons(locale: str, report_id: int, status: ReportStatus) -> InlineK
     b = InlineKeyboardBuilder()
     for reason in RejectReason:
         b.button(text=gettext_for(locale, REJECT_LABELS[reason]),
-                 callback_data=StaffCb(a="rjr", r=report_id, s=status.value, x=reason.value))
-    b.button(text=gettext_for(locale, "⬅️ Back"), callback_data=StaffCb(a="back", r=report_id, s=status.value))
+                 callback_data=StaffCb(a=StaffAction.REJECT_BECAUSE, r=report_id, s=status, x=reason.value))
+    b.button(text=gettext_for(locale, "⬅️ Back"), callback_data=StaffCb(a=StaffAction.BACK, r=report_id, s=status))
     b.adjust(1)
     return b.as_markup()
 
@@ -153,8 +189,8 @@ def units(locale: str, report_id: int, status: ReportStatus, current: str) -> In
     for unit in all_units():
         if unit.code == current:
             continue
-        b.button(text=unit.name, callback_data=StaffCb(a="rau", r=report_id, s=status.value, x=unit.code))
-    b.button(text=gettext_for(locale, "⬅️ Back"), callback_data=StaffCb(a="back", r=report_id, s=status.value))
+        b.button(text=unit.name, callback_data=StaffCb(a=StaffAction.REASSIGN_TO, r=report_id, s=status, x=unit.code))
+    b.button(text=gettext_for(locale, "⬅️ Back"), callback_data=StaffCb(a=StaffAction.BACK, r=report_id, s=status))
     b.adjust(2)
     return b.as_markup()
 

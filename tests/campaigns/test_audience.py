@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import io
-from datetime import time
+from datetime import UTC, datetime, time
 
 import pytest
 from PIL import Image
 
-from campaigns import cells, service, subscriptions
-from campaigns.models import CellKind, ScheduleKind, Target
+from sqlmodel import select
+
+from campaigns import cells, outbox, service, subscriptions
+from campaigns.models import Campaign, CampaignRun, CellKind, OutboxRow, ScheduleKind, Target
 from campaigns.schedule import Schedule
 from campaigns.subscriptions import Audience, SubscriptionError
 from core import accounts
@@ -99,9 +101,32 @@ async def test_subscribe_unsubscribe_list(sessions):
         assert await subscriptions.list_subscriptions(session, 1) == []
 
 
-async def _ids(sessions, **audience) -> set[int]:
+async def _outbox_ids(sessions, audience: Audience) -> set[int]:
+    """The users a run's outbox gets for ``audience``, written by the database in chunks of 2."""
+    now = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
     async with sessions() as session:
-        return {r.user_id for r in await subscriptions.resolve_audience(session, Audience(**audience))}
+        campaign = Campaign(author_id=500, audience=audience.to_json(), text_zh="垃圾分类宣传周",
+                            schedule_kind="once", run_at=now)
+        session.add(campaign)
+        await session.flush()
+        run = CampaignRun(campaign_id=campaign.id, scheduled_for=now)
+        session.add(run)
+        await session.commit()
+    await outbox.write_outbox(sessions, run.id, audience, has_en=False, batch=2)
+    async with sessions() as session:
+        rows = (await session.exec(select(OutboxRow).where(OutboxRow.run_id == run.id))).all()
+    assert all((r.status, r.attempts, r.language) == ("pending", 0, "zh") for r in rows)
+    users = [r.user_id for r in rows]
+    assert len(users) == len(set(users))
+    return set(users)
+
+
+async def _ids(sessions, **audience) -> set[int]:
+    """Who ``audience`` reaches; the outbox the database writes for it holds exactly them."""
+    async with sessions() as session:
+        resolved = {r.user_id for r in await subscriptions.resolve_audience(session, Audience(**audience))}
+    assert await _outbox_ids(sessions, Audience(**audience)) == resolved
+    return resolved
 
 
 async def test_audience_matching_rules(sessions):

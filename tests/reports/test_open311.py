@@ -11,14 +11,17 @@ import httpx
 import pytest
 from aiohttp.test_utils import TestServer
 from georeport import GeoReport
+from sqlalchemy import insert
 
 from core import db
 from core.clock import utcnow
 from reports import open311
 from reports import service as svc
 from reports.media import MediaStore, exif_info
-from reports.models import Amount, LocationSource, WasteType
-from tests.reports.conftest import jpeg
+from reports.models import OPEN_STATUSES, Amount, LocationSource, Report, WasteType
+from tests.reports.conftest import jpeg, synthetic_reports
+
+pytestmark = pytest.mark.dates
 
 REPORTER = 777_000_123  # must never show up in the API
 KEY = "city-key-1"
@@ -160,3 +163,55 @@ async def test_xml_errors_filters_and_post(server):
         report = await svc.get(session, ticket)
     assert report.reporter_id is None and report.channel == "open311" and report.amount == "truck"
     assert report.location_source == "api" and report.unit_code  # routed to the nearest seat
+
+
+async def _all_pages(http, url: str, params: dict) -> tuple[list[dict], list[int]]:
+    """Follow the ``Link: rel="next"`` headers from the first page; the entries and page sizes."""
+    entries, sizes = [], []
+    response = await http.get(url, params=params)
+    while True:
+        assert response.status_code == 200, response.text
+        entries += response.json()
+        sizes.append(len(response.json()))
+        link = response.links.get("next")
+        if link is None:
+            return entries, sizes
+        response = await http.get(link["url"])
+
+
+async def test_request_lists_come_in_pages_of_at_most_200(server):
+    base, (first, second, _), sessions = server
+    now = utcnow()
+    rows = synthetic_reports(230, now - timedelta(minutes=5), first_id=1001)
+    async with sessions() as session:
+        await (await session.connection()).execute(insert(Report), rows)
+        await session.commit()
+        seeded = [await svc.get(session, ticket) for ticket in (first, second)]
+    newest_first = sorted(rows, key=lambda r: (r["created_at"], r["id"]), reverse=True)
+    everything = [r["ticket"] for r in sorted(
+        rows + [{"ticket": r.ticket, "created_at": r.created_at, "id": r.id} for r in seeded],
+        key=lambda r: (r["created_at"], r["id"]), reverse=True)]
+    api = base + "/open311/v2/requests.json"
+    async with httpx.AsyncClient() as http:
+        entries, sizes = await _all_pages(http, api, {})
+        assert sizes == [200, len(everything) - 200]  # the default page is the largest one
+        assert [e["service_request_id"] for e in entries] == everything  # in order, once each
+
+        entries, sizes = await _all_pages(http, api, {"page_size": "40"})
+        assert [e["service_request_id"] for e in entries] == everything and max(sizes) == 40
+        clamped = await http.get(api, params={"page_size": "1000"})
+        assert len(clamped.json()) == 200 and 'rel="next"' in clamped.headers["Link"]
+        beyond = await http.get(api, params={"page": "50"})
+        assert beyond.json() == [] and "Link" not in beyond.headers
+
+        wanted = [r["ticket"] for r in newest_first
+                  if r["status"] in {s.value for s in OPEN_STATUSES} and r["waste_type"] == "household"]
+        entries, sizes = await _all_pages(http, api, {"status": "open", "service_code": "household,bulky",
+                                                      "page_size": "7"})
+        got = [e["service_request_id"] for e in entries if e["service_code"] == "household"]
+        assert got == wanted and len(sizes) > 2
+        assert {e["status"] for e in entries} == {"open"}
+
+        for bad in ({"page": "0"}, {"page": "two"}, {"page_size": "-5"}):
+            refused = await http.get(api, params=bad)
+            assert refused.status_code == 400 and "page" in refused.json()[0]["description"]
