@@ -25,6 +25,7 @@ from bot.features import reports as reports_feature
 from bot.handlers import build_router
 from bot.i18n import N_, UserI18nMiddleware, gettext_for, make_i18n
 from bot.jobs import Jobs
+from bot.serving import health_routes
 from bot.middlewares import DbSessionMiddleware, ErrorMiddleware, FloodLimitMiddleware, UserMiddleware
 from bot.views.sorting import ItemRefs
 from core import accounts, db
@@ -106,8 +107,6 @@ class WufeiApp:
 
     def web_app(self, *, webhook: bool = False) -> web.Application:
         """The bot's web server: /healthz, the features' HTTP APIs, and the webhook when asked."""
-        from bot.runner import health_routes
-
         web_app = web.Application()
         web_app.add_routes(health_routes(self))
         for feature in FEATURES:

@@ -14,8 +14,6 @@ language of a row is ``en`` for English-speaking users when the campaign has an 
 from __future__ import annotations
 
 from sqlalchemy import Select, case, literal
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,12 +21,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from campaigns.models import OutboxRow, OutboxStatus
 from campaigns.subscriptions import Audience, recipients_select
 from core.models import User
+from core.upsert import insert_select_or_ignore
 
 COLUMNS = ["run_id", "user_id", "language", "status", "attempts"]
-
-
-def _insert(session: AsyncSession):
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
 
 
 async def _chunk(session: AsyncSession, run_id: int, recipients: Select, has_en: bool, after: int | None,
@@ -45,8 +40,7 @@ async def _chunk(session: AsyncSession, run_id: int, recipients: Select, has_en:
     rows = recipients.with_only_columns(
         literal(run_id), User.id, language, literal(OutboxStatus.PENDING.value), literal(0)
     )
-    stmt = _insert(session)(OutboxRow).from_select(COLUMNS, rows)
-    await session.exec(stmt.on_conflict_do_nothing(index_elements=["run_id", "user_id"]))
+    await insert_select_or_ignore(session, OutboxRow, COLUMNS, rows, key=["run_id", "user_id"])
     await session.commit()
     return boundary
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,6 +16,7 @@ from campaigns.models import Campaign, CampaignRun, CampaignStatus, Cell, RunSta
 from campaigns.schedule import DEFAULT_TZ, Schedule, format_time_of_day, next_occurrence, parse_time
 from campaigns.subscriptions import Audience
 from core.clock import utcnow
+from core.upsert import insert_or_ignore
 
 MAX_TEXT = 4096  # Telegram message
 MAX_CAPTION = 1024  # Telegram photo caption
@@ -306,20 +305,14 @@ async def ensure_run(
 
     The unique key (campaign_id, scheduled_for) makes this idempotent. Does not commit.
     """
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    result = await session.exec(
-        insert(CampaignRun)
-        .values(
-            campaign_id=campaign_id,
-            scheduled_for=scheduled_for,
-            status=status.value,
-            outbox_ready=False,
-            targeted=0, sent=0, blocked=0, failed=0, uncertain=0,
-            created_at=utcnow(),
-        )  # fmt: skip
-        .on_conflict_do_nothing(index_elements=["campaign_id", "scheduled_for"])
-    )
-    created = bool(result.rowcount)
+    created = bool(await insert_or_ignore(session, CampaignRun, {
+        "campaign_id": campaign_id,
+        "scheduled_for": scheduled_for,
+        "status": status.value,
+        "outbox_ready": False,
+        "targeted": 0, "sent": 0, "blocked": 0, "failed": 0, "uncertain": 0,
+        "created_at": utcnow(),
+    }, key=["campaign_id", "scheduled_for"]))
     run_id = (
         await session.exec(
             select(CampaignRun.id).where(

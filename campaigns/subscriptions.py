@@ -25,14 +25,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Select, and_, delete, exists, false, func, or_
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from campaigns.models import Cell, CellKind, Subscription, Target
 from core.models import User
 from core.units import all_units
+from core.upsert import insert_or_ignore
 
 
 class SubscriptionError(ValueError):
@@ -93,10 +92,6 @@ class AudiencePreview:
     cells: int  # how many cells the campaign concerns (0 for everyone)
 
 
-def _insert(session: AsyncSession):
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-
-
 async def _normalise_target(session: AsyncSession, target: Target | str, value: Any) -> tuple[Target, str]:
     try:
         target = Target(target)
@@ -130,14 +125,11 @@ async def subscribe(session: AsyncSession, user_id: int, target: Target | str, v
         cell = await session.get(Cell, int(value))
         if cell is None or cell.retired:
             raise SubscriptionError(f"no active cell {value}")
-    stmt = (
-        _insert(session)(Subscription)
-        .values(user_id=user_id, target=target.value, value=value)
-        .on_conflict_do_nothing(index_elements=["user_id", "target", "value"])
-    )
-    result = await session.exec(stmt)
+    inserted = await insert_or_ignore(session, Subscription,
+                                      {"user_id": user_id, "target": target.value, "value": value},
+                                      key=["user_id", "target", "value"])
     await session.commit()
-    return bool(result.rowcount)
+    return bool(inserted)
 
 
 async def unsubscribe(session: AsyncSession, user_id: int, target: Target | str, value: Any = None) -> bool:

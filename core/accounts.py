@@ -6,13 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.clock import utcnow
 from core.models import AuditEntry, Role, RoleGrant, User
+from core.upsert import insert_or_ignore
 
 LOCALES = ("zh", "en")
 
@@ -72,10 +71,6 @@ def locale_for(language_code: str | None, default: str) -> str:
     return default
 
 
-def _insert(session: AsyncSession):
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-
-
 async def touch_user(
     session: AsyncSession,
     user_id: int,
@@ -87,21 +82,16 @@ async def touch_user(
 ) -> UserInfo:
     """Insert the user on first contact, refresh names and last-seen afterwards; commits."""
     now = utcnow()
-    stmt = (
-        _insert(session)(User)
-        .values(
-            id=user_id,
-            display_name=display_name[:256],
-            username=username,
-            language=locale_for(language_code, default_locale),
-            language_chosen=False,
-            created_at=now,
-            last_seen_at=now,
-            blocked_bot=False,
-        )
-        .on_conflict_do_nothing(index_elements=["id"])
-    )
-    await session.exec(stmt)
+    await insert_or_ignore(session, User, {
+        "id": user_id,
+        "display_name": display_name[:256],
+        "username": username,
+        "language": locale_for(language_code, default_locale),
+        "language_chosen": False,
+        "created_at": now,
+        "last_seen_at": now,
+        "blocked_bot": False,
+    }, key=["id"])
     row = await session.get(User, user_id)
     row.display_name = display_name[:256]
     row.username = username

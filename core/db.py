@@ -61,23 +61,6 @@ def _run(connection: Connection, revision: str, downgrade: bool) -> None:
         command.upgrade(config, revision)
 
 
-# Modules whose tables Alembic manages. Each domain keeps its migrations on its own branch
-# (branch label = package name) starting from core's first revision; ``heads`` applies them all.
-MODEL_MODULES = ("core.models", "reports.models", "campaigns.models", "knowledge.models")
-
-
-def load_all_models() -> None:
-    """Import every model module so ``SQLModel.metadata`` knows all tables."""
-    import importlib
-
-    for name in MODEL_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as error:
-            if error.name != name:
-                raise
-
-
 async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
     async with engine.begin() as connection:
         await connection.run_sync(_run, revision, False)

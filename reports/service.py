@@ -35,12 +35,11 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import delete, func, or_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.clock import SYSTEM, Clock, utcnow
+from core.upsert import insert_or_ignore, upsert
 from reports import geo, queries
 from reports.models import (
     OPEN_STATUSES,
@@ -595,23 +594,17 @@ class FollowResult(StrEnum):
     NOT_FOUND = "not_found"
 
 
-def _insert(session: AsyncSession):
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-
-
 async def follow(session: AsyncSession, report_id: int, user_id: int, now: datetime | None = None) -> FollowResult:
     row = await _row(session, report_id)
     if row is None:
         return FollowResult.NOT_FOUND
     if row.reporter_id == user_id:
         return FollowResult.OWN_REPORT
-    result = await session.exec(
-        _insert(session)(ReportFollower)
-        .values(report_id=report_id, user_id=user_id, since=now or utcnow())
-        .on_conflict_do_nothing(index_elements=["report_id", "user_id"])
-    )
+    inserted = await insert_or_ignore(session, ReportFollower,
+                                      {"report_id": report_id, "user_id": user_id, "since": now or utcnow()},
+                                      key=["report_id", "user_id"])
     await session.commit()
-    return FollowResult.FOLLOWING if result.rowcount == 1 else FollowResult.ALREADY
+    return FollowResult.FOLLOWING if inserted == 1 else FollowResult.ALREADY
 
 
 async def unfollow(session: AsyncSession, report_id: int, user_id: int) -> bool:
@@ -944,12 +937,8 @@ async def save_draft(session: AsyncSession, user_id: int, data: Mapping[str, Any
     """Create or replace the user's draft (``data`` must be JSON-serialisable)."""
     now = now or utcnow()
     payload = dict(data)
-    stmt = _insert(session)(ReportDraft).values(user_id=user_id, data=payload, step=step, updated_at=now)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["user_id"], set_={"data": stmt.excluded.data, "step": stmt.excluded.step,
-                                          "updated_at": stmt.excluded.updated_at}
-    )
-    await session.exec(stmt)
+    await upsert(session, ReportDraft, {"user_id": user_id, "data": payload, "step": step, "updated_at": now},
+                 key=["user_id"])
     await session.commit()
     return Draft(user_id, payload, step, now)
 
@@ -1019,13 +1008,8 @@ async def bind_unit_chat(session: AsyncSession, unit_code: str, chat_id: int, ac
     if not geo.is_valid_unit(unit_code):
         raise ReportError(ReportErrorCode.BAD_UNIT, unit_code)
     previous = (await session.exec(select(UnitChat.chat_id).where(UnitChat.unit_code == unit_code))).first()
-    stmt = _insert(session)(UnitChat).values(unit_code=unit_code, chat_id=chat_id, bound_by=actor_id,
-                                             bound_at=now or utcnow())
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["unit_code"], set_={"chat_id": stmt.excluded.chat_id, "bound_by": stmt.excluded.bound_by,
-                                            "bound_at": stmt.excluded.bound_at}
-    )
-    await session.exec(stmt)
+    await upsert(session, UnitChat, {"unit_code": unit_code, "chat_id": chat_id, "bound_by": actor_id,
+                                     "bound_at": now or utcnow()}, key=["unit_code"])
     await session.commit()
     return previous
 

@@ -1,13 +1,15 @@
 """Command line for the sandbox.
 
-    python -m sandbox                       run the sandbox server alone (a bot connects to it)
-    python -m sandbox --with-bot            run the sandbox and the Wufei bot (like `main.py run`)
+    python -m sandbox                       run the sandbox server and its web chat (a bot connects to it)
     python -m sandbox control --faults "script=500,502,slow:2"   switch faults on a running sandbox
     python -m sandbox control --limits off                        raise limits on a running sandbox
 
 Faults: "script=500,502,slow:2,drop,drop_after,429:5,ok" (one per request, in order) or
 "rate=0.1,kinds=500+502+slow+drop+429,seed=1,methods=sendMessage+sendPhoto".
 Limits: "off" or "bot=30,chat=1,burst=4,group=20".
+
+The sandbox knows nothing of the bot. To run Wufei together with a sandbox, use the bot's run
+command without a token (`make run`, `python main.py run`; code in bot/sandbox_mode.py).
 """
 
 from __future__ import annotations
@@ -35,7 +37,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--any-token", action="store_true", help="accept any bot token")
     p.add_argument("--limits", default="", help='flood limits, e.g. "off" or "chat=5,burst=10"')
     p.add_argument("--faults", default="", help='fault injection, e.g. "rate=0.05,kinds=500+502"')
-    p.add_argument("--with-bot", action="store_true", help="also run the Wufei bot (needs bot/)")
     p.add_argument("--log-level", default="INFO")
     sub = p.add_subparsers(dest="command")
     c = sub.add_parser("control", help="change faults/limits of a running sandbox")
@@ -85,21 +86,6 @@ async def _serve_alone(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _serve_with_bot(args: argparse.Namespace) -> int:
-    import os
-
-    from bot.config import load_settings
-
-    from .launcher import serve
-
-    if args.limits:
-        os.environ["WUFEI_SANDBOX_LIMITS"] = args.limits
-    if args.faults:
-        os.environ["WUFEI_SANDBOX_FAULTS"] = args.faults
-    settings = load_settings(bot_token=None, sandbox_host=args.host, sandbox_port=args.port)
-    return await serve(settings)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "control":
@@ -113,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
-        return asyncio.run(_serve_with_bot(args) if args.with_bot else _serve_alone(args))
+        return asyncio.run(_serve_alone(args))
     except KeyboardInterrupt:
         return 0
 

@@ -1,31 +1,25 @@
 #!/bin/sh
-# Ensure a headless-capable Chromium is installed (Debian's `chromium` package).
-# Idempotent and quiet: does nothing when chromium is already on PATH.
-# Exit status: 0 when chromium is available afterwards, 1 otherwise (reason on stderr).
+# Ensure Debian's Chromium is installed at /usr/bin/chromium: the browser tests drive it with
+# Playwright (tests/support/browser.py), which never downloads a browser of its own.
+# Idempotent and quiet: does nothing when /usr/bin/chromium is already there; otherwise installs the
+# `chromium` package with apt-get (as root, or with passwordless sudo).
+# Exit status: 0 when /usr/bin/chromium is available afterwards, 1 otherwise (reason on stderr).
 # Silent on success; pass --print-path to print the binary's path.
 set -u
 
-find_chromium() {
-    for name in chromium chromium-browser; do
-        if command -v "$name" >/dev/null 2>&1; then
-            command -v "$name"
-            return 0
-        fi
-    done
-    return 1
-}
+CHROMIUM=/usr/bin/chromium
 
-report() {
-    if [ "${1:-}" = "--print-path" ]; then echo "$2"; fi
-}
-
-if path=$(find_chromium); then
-    report "${1:-}" "$path"
+done_ok() {
+    if [ "${1:-}" = "--print-path" ]; then echo "$CHROMIUM"; fi
     exit 0
+}
+
+if [ -x "$CHROMIUM" ]; then
+    done_ok "${1:-}"
 fi
 
 if ! command -v apt-get >/dev/null 2>&1; then
-    echo "ensure-chromium: chromium missing and apt-get not available" >&2
+    echo "ensure-chromium: $CHROMIUM missing and apt-get not available" >&2
     exit 1
 fi
 
@@ -34,7 +28,7 @@ if [ "$(id -u)" != "0" ]; then
     if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
         SUDO="sudo -n"
     else
-        echo "ensure-chromium: chromium missing and not root (no passwordless sudo)" >&2
+        echo "ensure-chromium: $CHROMIUM missing and not root (no passwordless sudo)" >&2
         exit 1
     fi
 fi
@@ -52,9 +46,8 @@ if ! $SUDO apt-get install -y -qq --no-install-recommends chromium fonts-noto-cj
     }
 fi
 
-if path=$(find_chromium); then
-    report "${1:-}" "$path"
-    exit 0
+if [ -x "$CHROMIUM" ]; then
+    done_ok "${1:-}"
 fi
-echo "ensure-chromium: chromium still not found after install" >&2
+echo "ensure-chromium: $CHROMIUM still not found after apt-get install chromium" >&2
 exit 1

@@ -6,10 +6,12 @@ import asyncio
 from datetime import UTC, datetime
 
 from aiogram.methods import SendMessage
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
 from bot.runner import build_webhook_app
+from bot.serving import health_routes
 from tests.conftest import make_settings
 from tests.support.fakebot import FakeSession
 
@@ -65,9 +67,6 @@ async def test_webhook_checks_the_secret_and_serves_health(tmp_path, sqlite_url)
 
 
 async def test_health_reports_a_broken_database(tmp_path):
-    from bot.runner import health_routes
-    from aiohttp import web
-
     settings = make_settings(tmp_path, "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere")
     app = create_app(settings, bot_session=FakeSession())
     web_app = web.Application()

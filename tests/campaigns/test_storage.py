@@ -1,15 +1,12 @@
-"""The campaigns migration on SQLite and PostgreSQL: matches the models, downgrades and upgrades."""
+"""The campaigns migration on SQLite and PostgreSQL: downgrades and upgrades (drift: tests/test_migrations.py)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import SQLModel
 
 from campaigns import service
 from campaigns.models import CampaignRun, OutboxRow
@@ -20,34 +17,13 @@ from tests.campaigns.test_audience import make_campaign
 TABLES = {"cells", "subscriptions", "campaigns", "campaign_runs", "outbox"}
 
 
-def _diff_for_campaigns(diff) -> list:
-    def table_of(entry):
-        if isinstance(entry, list):  # modify_* entries come as lists of tuples
-            entry = entry[0]
-        for part in entry[1:]:
-            name = getattr(part, "name", None) if not isinstance(part, str) else part
-            table = getattr(part, "table", None)
-            if table is not None:
-                return table.name
-            if name in TABLES:
-                return name
-        return None
-
-    return [d for d in diff if table_of(d) in TABLES]
-
-
-async def test_migration_matches_models_and_round_trips(db_url):
-    db.load_all_models()
+async def test_migration_round_trips(db_url):
     engine = db.make_engine(db_url)
     try:
         await db.upgrade(engine, CAMPAIGNS_HEAD)
         async with engine.connect() as connection:
             tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
-            diff = await connection.run_sync(
-                lambda c: compare_metadata(MigrationContext.configure(c), SQLModel.metadata)
-            )
         assert TABLES <= tables
-        assert _diff_for_campaigns(diff) == [], diff
         await db.downgrade(engine, "0001")
         async with engine.connect() as connection:
             tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))

@@ -1,45 +1,43 @@
 """Headless Chromium drives the sandbox web chat against the real Wufei bot.
 
-Chromium comes from Debian (scripts/ensure-chromium.sh). Without it the test is skipped, except
-under CI=true where it fails. A screenshot is kept in test-artifacts/.
+Playwright for Python drives Debian's Chromium (tests/support/browser.py). Without the browser the
+test is skipped, except under CI=true where it fails. A screenshot is kept in test-artifacts/.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from playwright.async_api import expect
 
-from sandbox.browser import HeadlessChromium, chromium_or_skip
+from tests.support.browser import ARTIFACTS, open_page
 
 pytestmark = pytest.mark.e2e
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 async def test_webchat_start_menu_and_button(sandbox):
-    exe = chromium_or_skip()
     alice = sandbox.user("王芳", lang="zh")
-    async with HeadlessChromium.launch(exe) as browser:
-        await browser.goto(f"{sandbox.server.webchat_url}?user={alice.id}")
-        await browser.wait_for("document.body.dataset.ready === '1'")
-        await browser.type("[data-testid=composer-input]", "/start")
-        await browser.click("[data-testid=send]")
-        await browser.wait_for("document.querySelectorAll('[data-testid=bot-message]').length >= 1")
+    async with open_page() as (page, errors):
+        await page.goto(f"{sandbox.server.webchat_url}?user={alice.id}")
+        await page.wait_for_function("document.body.dataset.ready === '1'")
+        await page.get_by_test_id("composer-input").fill("/start")
+        await page.get_by_test_id("send").click()
+        bot_messages = page.get_by_test_id("bot-message")
+        await expect(bot_messages.first).to_be_visible()
         # the menu: a reply keyboard under the composer or inline buttons under the message
-        has_menu = await browser.wait_for(
-            "!document.querySelector('#reply-kb').hidden ||"
-            " document.querySelectorAll('[data-testid=inline-keyboard] button').length > 0")
-        assert has_menu
-        before = await browser.count("[data-testid=bot-message]")
-        if await browser.evaluate("!document.querySelector('#reply-kb').hidden"):
-            await browser.click("#reply-kb button")
+        reply_buttons = page.locator("#reply-kb button")
+        inline_buttons = page.get_by_test_id("inline-keyboard").locator("button")
+        await expect(reply_buttons.or_(inline_buttons).first).to_be_visible()
+        before = await bot_messages.count()
+        if await reply_buttons.first.is_visible():
+            await reply_buttons.first.click()
         else:
-            await browser.click("[data-testid=inline-keyboard] button")
-        await browser.wait_for(
+            await inline_buttons.first.click()
+        await page.wait_for_function(
             f"document.querySelectorAll('[data-testid=bot-message]').length > {before} ||"
             " document.querySelector('[data-testid=bot-message] .meta')?.textContent.includes('编辑')")
-        shot = await browser.screenshot(ARTIFACTS / "sandbox-webchat.png")
+        shot = ARTIFACTS / "sandbox-webchat.png"
+        await page.screenshot(path=shot)
         assert shot.stat().st_size > 10_000
-        assert not browser.errors, browser.errors
+        assert not errors, errors
     # the page acted as the same user the driver sees
     assert len(alice.messages()) >= 2

@@ -1,18 +1,18 @@
-"""The web chat: its JSON API and live event stream, then the page itself in headless Chromium."""
+"""The web chat: its JSON API and live event stream, then the page itself in headless Chromium
+(Playwright driving Debian's Chromium, tests/support/browser.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
+import re
 
 import aiohttp
 import pytest
+from playwright.async_api import expect
 
-from sandbox.browser import HeadlessChromium, chromium_or_skip
 from sandbox.driver import make_image
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+from tests.support.browser import ARTIFACTS, open_page
 
 
 async def test_page_is_self_contained(server):
@@ -99,45 +99,43 @@ async def test_webchat_api_and_events(sandbox):
 
 
 async def test_browser_inline_buttons_toast_photo_and_location(sandbox, tmp_path):
-    exe = chromium_or_skip()
     alice = sandbox.user("Alice", lang="en")
     photo = tmp_path / "bin.jpg"
     photo.write_bytes(make_image(800, 600, text="bin"))
-    async with HeadlessChromium.launch(exe, width=420, height=820) as browser:  # phone-sized
-        await browser.goto(f"{sandbox.server.webchat_url}?user={alice.id}")
-        await browser.wait_for("document.body.dataset.ready === '1'")
+    async with open_page(width=420, height=820) as (page, errors):  # phone-sized
+        await page.goto(f"{sandbox.server.webchat_url}?user={alice.id}")
+        await page.wait_for_function("document.body.dataset.ready === '1'")
+        bot_messages = page.get_by_test_id("bot-message")
         # markup typed by a person or echoed by the bot is shown as text, never interpreted
-        await browser.type("#text", '<b>x</b><img src=x onerror="window.pwned=1">')
-        await browser.press_enter()
-        await browser.wait_for("document.querySelectorAll('[data-testid=bot-message]').length === 1")
-        assert await browser.evaluate("document.querySelector('[data-testid=bot-message] .body').textContent") \
-            == '<b>x</b><img src=x onerror="window.pwned=1">'
-        assert await browser.evaluate("!window.pwned && !document.querySelector('.msg img[src=x]')")
-        await browser.type("#text", "/start")
-        await browser.press_enter()
-        await browser.wait_for("document.querySelectorAll('[data-testid=inline-keyboard] button').length === 3")
+        markup = '<b>x</b><img src=x onerror="window.pwned=1">'
+        await page.locator("#text").fill(markup)
+        await page.locator("#text").press("Enter")
+        await expect(bot_messages).to_have_count(1)
+        await expect(bot_messages.locator(".body")).to_have_text(markup)
+        assert await page.evaluate("!window.pwned && !document.querySelector('.msg img[src=x]')")
+        await page.locator("#text").fill("/start")
+        await page.locator("#text").press("Enter")
+        buttons = page.get_by_test_id("inline-keyboard").locator("button")
+        await expect(buttons).to_have_count(3)
         # HTML formatting arrives as entities and is rendered as elements, not markup
-        assert await browser.evaluate("document.querySelector('[data-testid=bot-message] .body b').textContent") == "Welcome"
-        await browser.click("[data-testid=inline-keyboard] button", text="Alert me")
-        await browser.wait_for("document.querySelector('#alert-dialog').open")
-        await browser.click("#alert-dialog button")
-        await browser.click("[data-testid=inline-keyboard] button", text="Report")
-        await browser.wait_for("document.querySelector('.toast')?.textContent === 'Reporting…'")
-        await browser.wait_for("[...document.querySelectorAll('[data-testid=bot-message] .body')]"
-                               ".some(n => n.textContent.startsWith('Send a photo'))")
-        await browser.set_files("#photo-input", [str(photo)])
-        await browser.wait_for("document.querySelectorAll('[data-testid=photo]').length >= 2", timeout=10)
-        await browser.click("#loc-btn")
-        await browser.click("#place-list button", text="南闸")
-        await browser.wait_for("[...document.querySelectorAll('[data-testid=bot-message]')]"
-                               ".some(n => n.textContent.includes('location 31.85529,120.24105'))")
+        await expect(bot_messages.last.locator(".body b")).to_have_text("Welcome")
+        await buttons.filter(has_text="Alert me").click()
+        await expect(page.locator("#alert-dialog")).to_have_js_property("open", True)
+        await page.locator("#alert-dialog button").click()
+        await buttons.filter(has_text="Report").click()
+        await expect(page.locator(".toast")).to_have_text("Reporting…")
+        await expect(bot_messages.locator(".body").filter(has_text=re.compile("^Send a photo"))).to_have_count(1)
+        await page.locator("#photo-input").set_input_files(photo)
+        await page.wait_for_function("document.querySelectorAll('[data-testid=photo]').length >= 2")
+        await page.locator("#loc-btn").click()
+        await page.locator("#place-list button").filter(has_text="南闸").click()
+        await expect(bot_messages.filter(has_text="location 31.85529,120.24105")).to_have_count(1)
         # inline mode: "@bot query" shows the bot's results; choosing one sends it
-        await browser.type("#text", "@wufei_sandbox_bot battery")
-        await browser.press_enter()
-        await browser.click("#inline-results div", text="Bin for battery")
-        await browser.wait_for("[...document.querySelectorAll('[data-testid=bot-message]')]"
-                               ".some(n => n.textContent.includes('battery: recyclable'))")
-        await browser.screenshot(ARTIFACTS / "sandbox-webchat-mobile.png")
-        assert not browser.errors, browser.errors
+        await page.locator("#text").fill("@wufei_sandbox_bot battery")
+        await page.locator("#text").press("Enter")
+        await page.locator("#inline-results div").filter(has_text="Bin for battery").first.click()
+        await expect(bot_messages.filter(has_text="battery: recyclable")).to_have_count(1)
+        await page.screenshot(path=ARTIFACTS / "sandbox-webchat-mobile.png")
+        assert not errors, errors
     texts = [m.content for m in alice.messages()]
     assert any(t.startswith("photo 800x600") for t in texts)

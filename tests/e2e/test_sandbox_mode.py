@@ -1,4 +1,4 @@
-"""The run command's sandbox mode: sandbox + Wufei started together, stopped cleanly."""
+"""The run command's sandbox mode (bot/sandbox_mode.py): sandbox + Wufei started together, stopped cleanly."""
 
 from __future__ import annotations
 
@@ -10,17 +10,17 @@ import signal
 import aiohttp
 import pytest
 
-from sandbox.launcher import serve
+from bot.sandbox_mode import run_sandbox
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.e2e
 
 
-async def test_serve_starts_bot_and_webchat_then_stops(tmp_path, capsys):
+async def test_sandbox_mode_starts_bot_and_webchat_then_stops(tmp_path, capsys):
     settings = make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path}/wufei.db",
                              sandbox_host="127.0.0.1", sandbox_port=0)
     ready, stop = asyncio.Event(), asyncio.Event()
-    task = asyncio.create_task(serve(settings, ready=ready, stop=stop))
+    task = asyncio.create_task(run_sandbox(settings, ready=ready, stop=stop))
     await asyncio.wait_for(ready.wait(), 20)
     url = re.search(r"http://127\.0\.0\.1:\d+/webchat/", capsys.readouterr().out).group(0)
     async with aiohttp.ClientSession() as http:
@@ -42,23 +42,23 @@ async def test_serve_starts_bot_and_webchat_then_stops(tmp_path, capsys):
     assert await asyncio.wait_for(task, 20) == 0
 
 
-async def test_serve_stops_on_sigterm(tmp_path, capsys):
+async def test_sandbox_mode_stops_on_sigterm(tmp_path, capsys):
     settings = make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path}/wufei.db",
                              sandbox_host="127.0.0.1", sandbox_port=0)
     ready = asyncio.Event()
-    task = asyncio.create_task(serve(settings, ready=ready))
+    task = asyncio.create_task(run_sandbox(settings, ready=ready))
     await asyncio.wait_for(ready.wait(), 20)
     os.kill(os.getpid(), signal.SIGTERM)
     assert await asyncio.wait_for(task, 20) == 0
 
 
-async def test_serve_reports_busy_port(tmp_path, capsys):
+async def test_sandbox_mode_reports_busy_port(tmp_path, capsys):
     blocker = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
     port = blocker.sockets[0].getsockname()[1]
     try:
         settings = make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path}/wufei.db",
                                  sandbox_host="127.0.0.1", sandbox_port=port)
-        assert await serve(settings) == 2
+        assert await run_sandbox(settings) == 2
         assert "WUFEI_SANDBOX_PORT" in capsys.readouterr().err
     finally:
         blocker.close()
