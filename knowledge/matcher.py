@@ -198,7 +198,9 @@ class Verdict:
     tip: dict[str, str | None] | None = None
     note: dict[str, str | None] | None = None
     conditions_available: list[dict[str, str | None]] = field(default_factory=list)
-    method: str | None = None  # exact | alias | english | pinyin | initials | containment | homophone | fuzzy | head
+    method: str | None = None  # exact | alias | english | pinyin | initials | containment | homophone | fuzzy | head | typo
+    corrected: str | None = None  # the known form a typo was read as ("玻离瓶" -> "玻璃瓶"): answered as it
+    asked: list[str] = field(default_factory=list)  # bins the question named ("属于A还是B"): say which
 
     @property
     def answered(self) -> bool:
@@ -219,6 +221,10 @@ class Verdict:
             "confidence": self.confidence,
             "alternatives": self.alternatives,
         }
+        if self.corrected:
+            d["corrected"] = self.corrected
+        if self.asked:
+            d["asked"] = self.asked
         if self.items:
             d["items"] = [
                 {k: v for k, v in x.to_json_obj().items() if k != "items"} for x in self.items
@@ -965,7 +971,10 @@ class Matcher:
             first.query = query
             first.items = verdicts[1:]
             return first
-        return self.verdict_for(query, self.match_part(whole))
+        verdict = self.verdict_for(query, self.match_part(whole))
+        if verdict.answered:
+            verdict.asked = list(whole.asked)
+        return verdict
 
     # -- inline search --
     def search(self, query: str, limit: int = 10) -> list[SearchHit]:
