@@ -28,14 +28,21 @@ import bisect
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from pypinyin import lazy_pinyin
-from pypinyin.constants import PHRASES_DICT as _PHRASES_DICT
-from pypinyin.pinyin_dict import pinyin_dict as _PINYIN_DICT
 from rapidfuzz import fuzz
 
+from .pinyin import (
+    INITIAL_LETTERS as _INITIAL_LETTERS,
+    PINYIN_QUERY_RE as _PINYIN_QUERY_RE,
+    TONE_RE as _TONE_RE,
+    cjk_only as _cjk_only,
+    fuzzy_syllable,
+    segment_pinyin as _segment_pinyin,
+    syllables,
+)
+from .typos import TypoIndex
+from .words import is_word
 from .normalize import (
     FILLERS,
     _negated_en,
@@ -81,68 +88,6 @@ _EDGE_TOKENS = sorted(
     {p for p in STATE_PHRASES_ZH} | set(FILLERS) | set("废旧脏破坏空"), key=len, reverse=True
 )
 
-# --- pinyin helpers --------------------------------------------------------------
-
-@lru_cache(maxsize=None)
-def _char_pinyin(ch: str) -> str | None:
-    """Default reading of a character (what lazy_pinyin gives it alone)."""
-    if ord(ch) not in _PINYIN_DICT:
-        return None
-    return lazy_pinyin(ch)[0]
-
-
-def _has_phrase(text: str) -> bool:
-    """Whether pypinyin's phrase dictionary (polyphone phrases) covers part of text."""
-    n = len(text)
-    for i in range(n - 1):
-        for j in range(i + 2, n + 1):
-            if text[i:j] in _PHRASES_DICT:
-                return True
-    return False
-
-
-@lru_cache(maxsize=262144)
-def syllables(text: str) -> tuple[str, ...]:
-    """Toneless pinyin syllables of normalised text; non-CJK runs kept as tokens."""
-    if _cjk_only(text) and not _has_phrase(text):
-        # fast path, same result as lazy_pinyin: with no dictionary phrase inside,
-        # its segmentation falls back to each character's default reading
-        fast = [_char_pinyin(c) for c in text]
-        if None not in fast:
-            return tuple(fast)  # type: ignore[arg-type]
-    out: list[str] = []
-    for tok in lazy_pinyin(text, errors=lambda s: [s]):
-        tok = tok.strip()
-        if not tok:
-            continue
-        if has_cjk(tok):  # unknown rare character: keep it as is
-            out.append(tok)
-        else:
-            out.extend(t for t in tok.split() if t)
-    return tuple(out)
-
-
-_FUZZY_INITIAL = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("l", "n"))
-_FUZZY_FINAL = (("ing", "in"), ("eng", "en"), ("ang", "an"))
-
-
-@lru_cache(maxsize=65536)
-def fuzzy_syllable(s: str) -> str:
-    for a, b in _FUZZY_INITIAL:
-        if s.startswith(a):
-            s = b + s[len(a):]
-            break
-    for a, b in _FUZZY_FINAL:
-        if s.endswith(a):
-            s = s[: -len(a)] + b
-            break
-    return s
-
-
-_TONE_RE = re.compile(r"[1-5]")
-_PINYIN_QUERY_RE = re.compile(r"^[a-zv1-5' ]+$")
-_INITIAL_LETTERS = set("bpmfdtnlgkhjqxzcsrywaoe")
-
 
 # Words before a name that make it another kind of thing: "电动滑板车" is not a 塑料滑板车 (it has a
 # battery), "一次性枕套" is not a textile to recycle. With them, containment suggests, never answers,
@@ -176,12 +121,6 @@ def _modifier_changes(modifier: str, item: Item) -> bool:
 
 
 _POSSESSIVE_RE = re.compile("(?<=[\u4e00-\u9fff])(?:中的|里的|里面的|上的|的)(?=[\u4e00-\u9fff])")
-_CJK_ONLY_RE = re.compile("^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]+$")
-
-
-def _cjk_only(text: str) -> bool:
-    return _CJK_ONLY_RE.match(text) is not None
-
 
 # --- results -------------------------------------------------------------------------
 
@@ -246,6 +185,7 @@ class _Match:
     method: str
     remainder: str = ""  # query words outside the matched form (state words)
     category_only: bool = False  # likely category of close items, no single item named
+    corrected: str = ""  # the known form a typo was read as
 
 
 # --- the index ---------------------------------------------------------------------------
@@ -267,6 +207,7 @@ class Matcher:
         self.heads: dict[str, list[int]] = {}  # last one/two characters of names -> item ids
         self._bulk = False
         self._pinyin_sorted: list[str] | None = None
+        self.typos = TypoIndex(self)
 
     def begin_bulk(self) -> None:
         """Faster loading: postings are appended and sorted once by end_bulk()."""
@@ -437,6 +378,16 @@ class Matcher:
                 return m
             pending.append(m)
 
+        # 3b. typos: no word itself, one input error away from known forms ("玻离瓶" -> 玻璃瓶).
+        # A name found inside a typo ("机手电池": 电池) loses to a correction of the whole
+        # question, unless that is only a key away and the words around the name are a word.
+        t = self._match_typo(core or text, text)
+        if t and t.confidence == LIKELY and not (m and m.confidence == LIKELY and t.method == "typo_key"
+                                                 and is_word(m.remainder)):
+            return t
+        if t:
+            pending.append(t)
+
         long_text = len(text) > MAX_FUZZY_CHARS  # pasted paragraphs: cheap paths only
 
         # 4. homophones (Chinese questions only)
@@ -483,6 +434,15 @@ class Matcher:
         if head or not ids:
             return head
         return _Match(AMBIGUOUS, ids, pending[0].method, "")
+
+    def _match_typo(self, key: str, text: str) -> _Match | None:
+        c = self.typos.correct(key)
+        if c is None:
+            return None
+        method = "typo_key" if c.level == 3 else "typo"
+        if c.same_bin:
+            return _Match(LIKELY, c.ids, method, self._remainder(text, key), corrected=c.forms[0])
+        return _Match(AMBIGUOUS, c.ids[:MAX_ALTERNATIVES], method, "")
 
     def _head_bin(self, key: str) -> _Match | None:
         """Chinese names are head-final: 鱼丸, 贡丸, 牛肉丸 are all 丸. When nearly every known
@@ -940,6 +900,7 @@ class Matcher:
             note=note.as_dict() if note else None,
             conditions_available=[c.label.as_dict() for c in item.conditions if c.label],
             method=m.method,
+            corrected=m.corrected or None,
         )
 
     def classify(self, query: str) -> Verdict:
@@ -1026,31 +987,3 @@ class Matcher:
                 offer(self.form_item[fid], score * 0.8, self.form_keys[fid])
         ranked = sorted(scores.items(), key=lambda x: (-x[1][0], len(self.items[x[0]].name)))
         return [SearchHit(self.items[i], s, f) for i, (s, f) in ranked[:limit]]
-
-
-# --- typed pinyin segmentation ---------------------------------------------------------
-
-_INITIALS = ["zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q", "x",
-             "r", "z", "c", "s", "y", "w", ""]
-_FINALS = ["iang", "iong", "uang", "ang", "eng", "ing", "ong", "uan", "ian", "iao", "uai", "ai", "ei",
-           "ao", "ou", "an", "en", "in", "un", "ia", "ie", "iu", "ua", "uo", "ui", "ve", "ue", "er",
-           "a", "o", "e", "i", "u", "v"]
-_SYLLABLES = sorted({i + f for i in _INITIALS for f in _FINALS}, key=len, reverse=True)
-_SYL_SET = set(_SYLLABLES)
-
-
-@lru_cache(maxsize=4096)
-def _segment_pinyin(s: str) -> tuple[str, ...] | None:
-    """Split typed pinyin into syllables (fewest syllables, longest first), None if impossible."""
-    if not s or len(s) > 60:
-        return () if not s else None
-    n = len(s)
-    best: list[tuple[str, ...] | None] = [None] * (n + 1)
-    best[n] = ()
-    for i in range(n - 1, -1, -1):
-        for ln in range(min(6, n - i), 0, -1):
-            rest = best[i + ln]
-            if rest is not None and s[i : i + ln] in _SYL_SET:
-                best[i] = (s[i : i + ln], *rest)
-                break
-    return best[0]
