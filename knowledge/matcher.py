@@ -41,6 +41,7 @@ from .pinyin import (
     segment_pinyin as _segment_pinyin,
     syllables,
 )
+from .containers import match_container
 from .typos import TypoIndex
 from .words import is_word
 from .normalize import (
@@ -371,6 +372,12 @@ class Matcher:
         if m:
             return m
 
+        # 2c. contents + container: 六个核桃的罐子 is a can, 卫龙辣条包装袋 a snack bag
+        if has_cjk(core or text):
+            c = match_container(self, core or text)
+            if c:
+                return _Match(LIKELY, c.ids, "container", self._remainder(text, core))
+
         # 3. containment
         m = self._match_containment(text)
         if m:
@@ -434,6 +441,11 @@ class Matcher:
         if head or not ids:
             return head
         return _Match(AMBIGUOUS, ids, pending[0].method, "")
+
+    def contains_known(self, text: str) -> bool:
+        """Whether a known Chinese form of two or more characters is inside text."""
+        n = len(text)
+        return any(text[i:j] in self.exact for i in range(n) for j in range(i + 2, min(n, i + self.max_form_len) + 1))
 
     def _match_typo(self, key: str, text: str) -> _Match | None:
         c = self.typos.correct(key)
