@@ -320,6 +320,7 @@ def parse_groups(data: Any, source: str) -> tuple[list[Item], list[Problem]]:
                 stream=raw.stream or group.stream,
                 tip=raw.tip or group.tip,
                 note=raw.note or group.note,
+                note_source=raw.note_source or group.note_source,
                 conditions=[*raw.conditions, *(c for c in group.conditions if c.category != category)],
                 source=source,
             ))
