@@ -716,7 +716,9 @@ class Matcher:
                 return _Match(SURE, list(ids), "containment", rem)
             head = s[start + length :].strip()
             modifier = s[:start]
-            short = len(self._strip_fillers(modifier)) <= length
+            bare = self._strip_fillers(modifier)
+            # a short modifier, or a longer one naming nothing known (a brand or shop: 德克士炸鸡)
+            short = len(bare) <= length or (length >= 2 and not self.contains_known(bare))
             cond_hit = self.pick_condition(self.items[ids[0]], modifier) is not None
             if ((is_suffix or self._is_filler(head)) and length >= 2
                     and (cond_hit or (short and not _modifier_changes(modifier, self.items[ids[0]])

@@ -73,9 +73,11 @@ def test_data_decisions_agree(kb):
     cat = lambda q: kb.classify(q).category  # noqa: E731
     assert cat("茶包") == cat("挂耳咖啡") == "residual"
     assert cat("撕开的茶包") == "food"  # the tea emptied out
-    assert cat("充电宝") == cat("电子烟电池") == "hazardous"
+    assert cat("充电宝") == cat("电子烟电池") == "recyclable"  # whole devices: e-waste
+    assert cat("鼓包的充电宝") == cat("漏液的电子烟电池") == "hazardous"  # a lithium cell: hazardous
     assert cat("地膜") == cat("饲料袋")
-    assert cat("投影幕布") == cat("遮光布") == "residual"
+    assert cat("投影幕布的布面") == cat("遮光布") == "residual"  # coated cloth
+    assert cat("投影幕布") == "recyclable"  # with its roller or case
     assert cat("发霉的酸奶盒") == cat("发霉的牛奶盒") == "residual"
     assert cat("没洗的牛奶盒") == "recyclable" and "冲洗" in kb.classify("没洗的酸奶盒").tip["zh"]
 
