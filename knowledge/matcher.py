@@ -42,6 +42,7 @@ from .pinyin import (
     syllables,
 )
 from .containers import match_container
+from .grammar import lexicon
 from .typos import TypoIndex
 from .words import is_word
 from .normalize import (
@@ -101,8 +102,10 @@ _PURPOSE_MODIFIERS = ("驱蚊", "剃须", "清洁", "消毒", "杀虫")  # what 
 # materials do ("金属牙签" may be recyclable metal): items say so with conditions.
 _UNMARKED_MATERIALS = frozenset({"塑料", "塑胶"})
 _CHANGING_MODIFIERS = (*_PURPOSE_MODIFIERS, *_ELECTRIC_MODIFIERS, *_DISPOSABLE_MODIFIERS)
-_FOOD_SOFT_PARTS = frozenset("皮籽渣根叶梗蒂芯须瓤")
-_PRODUCE_FILES = ("food/fruit", "food/vegetables")
+_FOOD_PARTS = lexicon("food_parts")
+_FOOD_SOFT_PARTS = frozenset(_FOOD_PARTS["soft_parts"])
+_FOOD_FORMS = frozenset(_FOOD_PARTS["forms"])
+_PRODUCE_FILES = tuple(_FOOD_PARTS["produce_files"])
 _FOOD_CONTAINERS = {"瓶": ("玻璃瓶", "塑料瓶"), "罐": ("易拉罐", "玻璃罐")}
 
 
@@ -481,8 +484,9 @@ class Matcher:
         return None
 
     def _food_part(self, text: str) -> _Match | None:
-        """Unknown names made of a food and a part or container word: soft parts of food
-        (皮 籽 渣 根 叶 梗 蒂 芯 须 瓤) are food; its bottles and cans (瓶 罐) are recyclable.
+        """Unknown names made of a food and a part or container word: soft parts of produce
+        and the forms cooking gives any food (knowledge/lexicon/food_parts.yaml) are food; its
+        bottles and cans (瓶 罐) are recyclable.
         Hard shells and stones (壳 核) are not covered: some are residual."""
         key = normalize(text)
         if len(key) < 3 or not _cjk_only(key) or key in self.exact:
@@ -494,6 +498,8 @@ class Matcher:
         if part in _FOOD_SOFT_PARTS and all(
                 any(f in self.items[i].source for f in _PRODUCE_FILES) for i in ids):
             # fruit and vegetables only: 冰棒皮 is a wrapper, not a peel
+            return _Match(LIKELY, list(ids)[:1], "part", "", category_only=True)
+        if part in _FOOD_FORMS:  # 毛豆结, 土豆丝: what cooking makes of a food is food
             return _Match(LIKELY, list(ids)[:1], "part", "", category_only=True)
         if part in _FOOD_CONTAINERS:  # answer with the plain containers: 玻璃瓶, 塑料瓶 / 易拉罐, 玻璃罐
             examples = [self.exact[k][0] for k in _FOOD_CONTAINERS[part] if k in self.exact]

@@ -112,3 +112,13 @@ def test_lint_wants_the_category_to_agree_with_its_tip(tmp_path):
     found = [str(p) for p in lint(data_dir=d, conflicts_path=tmp_path / "none.csv")]
     assert any("[丙]" in p and "tip" in p for p in found)
     assert not any("[丁]" in p for p in found)
+
+
+@pytest.mark.parametrize("q", ["毛豆结", "鸡肉块", "苹果泥"])
+def test_what_cooking_makes_of_a_food_is_food(kb, q):
+    v = kb.classify(q)
+    assert (v.category, v.confidence) == ("food", "likely")
+
+
+def test_a_brand_before_a_known_name_keeps_the_name(kb):
+    assert said(kb, "德克士炸鸡")[1:] == ("food", "likely")
