@@ -532,6 +532,11 @@ class Matcher:
                     if _changing_words(form[: -len(key)]) or _changing_words(self.items[iid].name) - _changing_words(key):
                         continue  # 一次性桌布 (or 塑料雨衣, an alias of 一次性雨衣) says nothing of 桌布
                     headed.append(iid)
+            plain = [i for i in headed if any(
+                f.endswith(key) and len(f) > len(key) and self._is_filler(f[: -len(key)])
+                for f in map(normalize, (self.items[i].name, *self.items[i].aliases)))]
+            if len(plain) == 1:
+                return plain  # 过期黄油, 旧帐篷: the question's own thing with a state word before it
             if len(headed) == 1 and len(cats) > 1:
                 return None  # one kind is thin evidence: 松香水 (turpentine) and 香水瓶 disagree on 香水
             if headed:

@@ -122,3 +122,16 @@ def test_what_cooking_makes_of_a_food_is_food(kb, q):
 
 def test_a_brand_before_a_known_name_keeps_the_name(kb):
     assert said(kb, "老乡鸡炸鸡") == ("炸鸡", "food", "likely")
+
+
+def test_a_name_with_a_state_word_before_it_answers_for_the_plain_name():
+    from knowledge.kb import KnowledgeBase
+    from knowledge.schema import Item, Text
+
+    kb = KnowledgeBase()
+    tip = Text(zh="投放。", en="Put it out.")
+    for name, aliases, cat in (("过期黄油", [], "food"), ("黄油包装纸", [], "residual"),
+                               ("黄油润滑脂", [], "hazardous")):
+        kb._register(Item(name=name, aliases=aliases, en=[name], category=cat, tip=tip), strict=False)
+    v = kb.classify("黄油")  # only 过期黄油 is 黄油 itself; the others are other things named after it
+    assert (v.category, v.confidence) == ("food", "likely")
