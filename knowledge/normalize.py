@@ -245,7 +245,9 @@ def find_states(text: str) -> tuple[list[str], set[str]]:
     tags: set[str] = set()
     if has_cjk(text):
         rest = text
-        for p in _ZH_PHRASES:
+        # only phrases starting with a character of the text, in _ZH_PHRASES order
+        for k in sorted({k for c in set(text) for k in _ZH_BY_FIRST.get(c, ())}):
+            p = _ZH_PHRASES[k]
             if len(p) >= 2 and p in rest:
                 pos = rest.find(p)
                 rest = rest.replace(p, "\x00")
@@ -275,14 +277,28 @@ FILLERS = {
 _STRIP_PREFIX_ZH = sorted({p for p in _ZH_PHRASES}, key=len, reverse=True)
 
 
+def _by_char(phrases: list[str] | tuple[str, ...], at: int) -> dict[str, tuple[int, ...]]:
+    """Character -> indices of the phrases with that character at position `at` (0 or -1)."""
+    out: dict[str, list[int]] = {}
+    for k, p in enumerate(phrases):
+        out.setdefault(p[at], []).append(k)
+    return {c: tuple(ks) for c, ks in out.items()}
+
+
+_ZH_BY_FIRST = _by_char(_ZH_PHRASES, 0)
+_STRIP_FIRST, _STRIP_LAST = _by_char(_STRIP_PREFIX_ZH, 0), _by_char(_STRIP_PREFIX_ZH, -1)
+
+
 def strip_states(text: str) -> str:
     """Remove state phrases at the start and end of normalised text (core item words)."""
     prev = None
     cjk = has_cjk(text)
     while prev != text:
         prev = text
-        if cjk:
-            for p in _STRIP_PREFIX_ZH:
+        if cjk and text:
+            # only phrases that start or end the text can match, in _STRIP_PREFIX_ZH order
+            ks = sorted({*_STRIP_FIRST.get(text[0], ()), *_STRIP_LAST.get(text[-1], ())})
+            for p in (_STRIP_PREFIX_ZH[k] for k in ks):
                 if text.startswith(p) and len(text) > len(p):
                     text = text[len(p):].lstrip("的")
                     break
