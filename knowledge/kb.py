@@ -10,7 +10,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from .matcher import Matcher, SearchHit, Verdict
+from .matcher import Matcher
+from .verdicts import SearchHit, Verdict
 from .normalize import en_key, has_cjk, is_latin_text, normalize
 from .schema import Item, KbError, RawGroup, RawItem
 
