@@ -12,8 +12,10 @@ MO := $(PO:.po=.mo)
 run: $(STAMP) $(MO)
 	$(BIN)/python main.py run
 
+# With no PYTEST_ARGS, the date-sensitive tests first run on a clock 400 days ahead in another zone.
 test: $(STAMP) $(MO)
 	@bash scripts/test-bootstrap.sh
+	@if [ -z "$(PYTEST_ARGS)" ]; then bash scripts/test-shifted-clock.sh; fi
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 $(STAMP): pyproject.toml

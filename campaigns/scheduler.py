@@ -23,11 +23,9 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from apscheduler.jobstores.memory import MemoryJobStore
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -37,7 +35,8 @@ from campaigns.delivery import unfinished_runs
 from campaigns.models import Campaign, CampaignStatus, RunStatus
 from campaigns.schedule import next_occurrence
 from campaigns.service import CampaignInfo, schedule_of
-from core.clock import utcnow
+from core.clock import SYSTEM, Clock
+from core.scheduling import ClockedScheduler
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +59,11 @@ class StartupReport:
     jobs: int = 0
 
 
+_JOB_PREFIX = "campaign:"
+
+
 def _job_id(campaign_id: int) -> str:
-    return f"campaign:{campaign_id}"
+    return f"{_JOB_PREFIX}{campaign_id}"
 
 
 class CampaignScheduler:
@@ -69,17 +71,21 @@ class CampaignScheduler:
         self,
         session_factory: async_sessionmaker[AsyncSession],
         deliver_run_callback: Callable[[int], Awaitable[Any]],
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock = SYSTEM,
         grace: timedelta = timedelta(hours=1),
         *,
         on_missed: Callable[[MissedRun], Awaitable[Any]] | None = None,
+        aps: ClockedScheduler | None = None,
     ):
         self.sessions = session_factory
         self.deliver = deliver_run_callback
         self.clock = clock
         self.grace = grace
         self.on_missed = on_missed
-        self._aps = AsyncIOScheduler(jobstores={"default": MemoryJobStore()}, timezone=UTC)
+        # Fires when *this* clock reaches a job. A shared scheduler (``aps``) is the app's: we add and
+        # remove our own jobs on it, and leave starting and stopping it to its owner.
+        self._own_aps = aps is None
+        self._aps = aps if aps is not None else ClockedScheduler(clock)
         self._lock = asyncio.Lock()
         self._deliveries: set[asyncio.Task] = set()
         self._started = False
@@ -113,7 +119,8 @@ class CampaignScheduler:
                         )
                     )
                 ).all()
-            self._aps.start()
+            if not self._aps.running:
+                self._aps.start()
             self._started = True
             for campaign_id, next_run_at in active:
                 self._add_job(campaign_id, next_run_at)
@@ -127,7 +134,12 @@ class CampaignScheduler:
     async def shutdown(self, *, wait: bool = False) -> None:
         """Stop firing jobs. With ``wait``, also wait for the deliveries started here."""
         if self._started:
-            self._aps.shutdown(wait=False)
+            if self._own_aps:
+                self._aps.shutdown(wait=False)
+            else:
+                for job in self._aps.get_jobs():
+                    if job.id.startswith(_JOB_PREFIX):
+                        job.remove()
             self._started = False
         if wait and self._deliveries:
             await asyncio.gather(*self._deliveries, return_exceptions=True)

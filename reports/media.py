@@ -19,17 +19,18 @@ import re
 import tempfile
 import warnings
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from enum import StrEnum
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from core.clock import zone
+
 MAX_BYTES = 20 * 1024 * 1024  # what a Telegram bot can download at most
 MAX_SIDE = 1600
 JPEG_QUALITY = 85
 MAX_PIXELS = 80_000_000  # refuse decompression bombs well before Pillow's own limit
-CHINA_TZ = timezone(timedelta(hours=8))
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 
 _FORMAT_EXT = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif", "BMP": "bmp", "TIFF": "tif", "MPO": "jpg"}
@@ -94,7 +95,7 @@ def _dms(values, ref) -> float | None:
     return decimal
 
 
-def _exif_of(image: Image.Image) -> ExifInfo:
+def _exif_of(image: Image.Image, local_tz: tzinfo) -> ExifInfo:
     exif = image.getexif()
     lat = lon = None
     gps = exif.get_ifd(GPS_IFD)
@@ -114,7 +115,7 @@ def _exif_of(image: Image.Image) -> ExifInfo:
         except ValueError:
             naive = None
         if naive is not None:
-            tz = CHINA_TZ
+            tz: tzinfo = local_tz  # no offset written: the camera's clock is the city's
             offset = sub.get(TAG_OFFSET_TIME_ORIGINAL)
             if isinstance(offset, str) and re.fullmatch(r"[+-]\d\d:\d\d", offset.strip("\x00 ")):
                 text = offset.strip("\x00 ")
@@ -146,9 +147,10 @@ def _open(data: bytes) -> Image.Image:
     return image
 
 
-def exif_info(data: bytes) -> ExifInfo:
-    """GPS position (WGS-84 decimal degrees) and capture time, when the photo carries them."""
-    return _exif_of(_open(data))
+def exif_info(data: bytes, local_tz: tzinfo | None = None) -> ExifInfo:
+    """GPS position (WGS-84 decimal degrees) and capture time, when the photo carries them. A
+    capture time without an offset is read in ``local_tz`` (default: the default WUFEI_TIMEZONE)."""
+    return _exif_of(_open(data), local_tz or zone(None))
 
 
 def public_copy(image: Image.Image, max_side: int = MAX_SIDE, quality: int = JPEG_QUALITY) -> tuple[bytes, int, int]:
@@ -184,8 +186,9 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 class MediaStore:
     def __init__(self, root: Path | str, *, max_bytes: int = MAX_BYTES, max_side: int = MAX_SIDE,
-                 quality: int = JPEG_QUALITY) -> None:
+                 quality: int = JPEG_QUALITY, local_tz: tzinfo | None = None) -> None:
         self.root = Path(root)
+        self.local_tz = local_tz or zone(None)
         self.max_bytes = max_bytes
         self.max_side = max_side
         self.quality = quality
@@ -205,7 +208,7 @@ class MediaStore:
         if len(data) > self.max_bytes:
             raise MediaError(MediaErrorCode.TOO_LARGE)
         image = _open(data)
-        info = _exif_of(image)
+        info = _exif_of(image, self.local_tz)
         sha = hashlib.sha256(data).hexdigest()
         ext = _FORMAT_EXT.get(image.format or "", "img")
         original = f"originals/{sha[:2]}/{sha[2:4]}/{sha}.{ext}"

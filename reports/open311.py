@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.clock import utcnow
+from core.clock import SYSTEM, Clock
 from core.units import unit_name
 from reports import geo
 from reports import service as svc
@@ -54,7 +54,6 @@ log = logging.getLogger(__name__)
 PREFIX = "/open311/v2"
 MAX_RESULTS = 1000
 DEFAULT_WINDOW = timedelta(days=90)
-CHINA_TZ = timezone(timedelta(hours=8))
 
 SERVICES: dict[WasteType, tuple[str, str]] = {
     WasteType.CONSTRUCTION: ("非法倾倒：建筑垃圾", "Illegal dumping: construction waste"),
@@ -87,10 +86,11 @@ class ApiError(Exception):
 # --------------------------------------------------------------------------------------------
 
 
-def w3c(value: datetime | None) -> str | None:
+def w3c(value: datetime | None, tz: tzinfo) -> str | None:
+    """W3C date-time with the offset of the city's zone (WUFEI_TIMEZONE)."""
     if value is None:
         return None
-    return value.astimezone(CHINA_TZ).replace(microsecond=0).isoformat()
+    return value.astimezone(tz).replace(microsecond=0).isoformat()
 
 
 def _xml_value(parent: ET.Element, tag: str, value: Any, item_tags: Mapping[str, str]) -> None:
@@ -170,7 +170,7 @@ def open311_status(status: ReportStatus) -> str:
     return "open" if status in OPEN_STATUSES else "closed"
 
 
-def request_entry(report: svc.ReportInfo, media_base: str) -> dict[str, Any]:
+def request_entry(report: svc.ReportInfo, media_base: str, tz: tzinfo) -> dict[str, Any]:
     before = [p for p in report.photos if p.kind == "before"]
     photo = before[0] if before else (report.photos[0] if report.photos else None)
     notes = None
@@ -187,8 +187,8 @@ def request_entry(report: svc.ReportInfo, media_base: str) -> dict[str, Any]:
         "description": report.description,
         "agency_responsible": unit_name(report.unit_code),
         "service_notice": None,
-        "requested_datetime": w3c(report.created_at),
-        "updated_datetime": w3c(report.updated_at),
+        "requested_datetime": w3c(report.created_at, tz),
+        "updated_datetime": w3c(report.updated_at, tz),
         "expected_datetime": None,
         "address": report.address,
         "address_id": None,
@@ -269,7 +269,7 @@ async def service_def(request: web.Request) -> web.Response:
                    item_tags={"attributes": "attribute", "values": "value"})
 
 
-async def _query_requests(session: AsyncSession, params: Mapping[str, str]) -> list[svc.ReportInfo]:
+async def _query_requests(session: AsyncSession, params: Mapping[str, str], clock: Clock) -> list[svc.ReportInfo]:
     stmt = select(Report)
     tickets = _csv(params, "service_request_id")
     if tickets:
@@ -293,7 +293,7 @@ async def _query_requests(session: AsyncSession, params: Mapping[str, str]) -> l
             stmt = stmt.where(col(Report.waste_type).in_(codes))
         start, end = _date(params, "start_date"), _date(params, "end_date")
         if start is None and end is None:
-            end = utcnow()
+            end = clock()
             start = end - DEFAULT_WINDOW
         elif start is None:
             start = end - DEFAULT_WINDOW
@@ -313,8 +313,8 @@ async def requests_list(request: web.Request) -> web.Response:
     _check_jurisdiction(request, request.query)
     config = request.app[CONFIG_KEY]
     async with request.app[SESSIONS_KEY]() as session:
-        reports = await _query_requests(session, request.query)
-    payload = [request_entry(r, config["base_url"] + config["mount"]) for r in reports]
+        reports = await _query_requests(session, request.query, config["clock"])
+    payload = [request_entry(r, config["base_url"] + config["mount"], config["clock"].tz) for r in reports]
     return respond(_fmt(request), payload, "service_requests", "request")
 
 
@@ -329,7 +329,7 @@ async def request_one(request: web.Request) -> web.Response:
         report = await svc.get(session, normalized)
     if report is None:
         raise ApiError(404, f"unknown service_request_id: {ticket}")
-    return respond(_fmt(request), [request_entry(report, config["base_url"] + config["mount"])], "service_requests", "request")
+    return respond(_fmt(request), [request_entry(report, config["base_url"] + config["mount"], config["clock"].tz)], "service_requests", "request")
 
 
 def _bool(value: str | None) -> bool:
@@ -367,7 +367,8 @@ async def create_request(request: web.Request) -> web.Response:
     async with request.app[SESSIONS_KEY]() as session:
         try:
             created = await svc.create_report(
-                session, None, new, (), channel=Channel.OPEN311, router=config["router"], min_photos=0
+                session, None, new, (), channel=Channel.OPEN311, router=config["router"], min_photos=0,
+                clock=config["clock"],
             )
         except svc.ReportError as error:
             messages = {
@@ -410,6 +411,7 @@ def make_app(
     changeset: datetime | None = None,
     mount: str = "",
     on_created: Callable[[int], object] | None = None,
+    clock: Clock = SYSTEM,
 ) -> web.Application:
     """The Open311 application; ``public_base_url`` is where it is reachable (for media_url and
     discovery), e.g. ``https://wufei.example.cn``.
@@ -433,7 +435,8 @@ def make_app(
         "router": router,
         "contact": contact,
         "key_service": key_service,
-        "changeset": w3c(changeset or datetime(2026, 11, 28, tzinfo=timezone.utc)),
+        "changeset": w3c(changeset or datetime(2026, 11, 28, tzinfo=timezone.utc), clock.tz),
+        "clock": clock,
     }
     fmt = "{fmt:json|xml}"
     app.router.add_get(f"{prefix}/discovery.json", discovery)

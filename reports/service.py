@@ -31,7 +31,7 @@ import statistics
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -41,7 +41,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.clock import utcnow
+from core.clock import SYSTEM, Clock, utcnow
 from reports import geo
 from reports.models import (
     OPEN_STATUSES,
@@ -62,7 +62,6 @@ from reports.models import (
     WasteType,
 )
 
-CHINA_TZ = timezone(timedelta(hours=8))
 MAX_DESCRIPTION = 500
 MIN_PHOTOS, MAX_PHOTOS = 1, 5
 
@@ -313,11 +312,6 @@ def _clean_text(value: str | None) -> str | None:
 # --------------------------------------------------------------------------------------------
 
 
-def _china_day_start(now: datetime) -> datetime:
-    local = now.astimezone(CHINA_TZ)
-    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(timezone.utc)
-
-
 @dataclass(frozen=True, slots=True)
 class Quota:
     used: int
@@ -332,21 +326,23 @@ class Quota:
         return None if self.limit is None else max(0, self.limit - self.used)
 
 
-async def daily_quota(session: AsyncSession, user_id: int, limit: int | None, now: datetime | None = None) -> Quota:
-    """Reports ``user_id`` made today (calendar day in China, UTC+8) against ``limit`` (None = no limit)."""
-    now = now or utcnow()
+async def daily_quota(session: AsyncSession, user_id: int, limit: int | None, now: datetime | None = None,
+                      *, clock: Clock = SYSTEM) -> Quota:
+    """Reports ``user_id`` made today (the calendar day of ``clock``'s zone, WUFEI_TIMEZONE) against
+    ``limit`` (None = no limit)."""
+    now = now or clock()
     used = (
         await session.exec(
             select(func.count()).select_from(Report).where(
-                Report.reporter_id == user_id, Report.created_at >= _china_day_start(now)
+                Report.reporter_id == user_id, Report.created_at >= clock.day_start(now)
             )
         )
     ).one()
     return Quota(int(used), limit)
 
 
-def _ticket(report_id: int, created_at: datetime) -> str:
-    return f"JY-{created_at.astimezone(CHINA_TZ).year}-{report_id:06d}"
+def _ticket(report_id: int, created_at: datetime, clock: Clock) -> str:
+    return f"JY-{clock.year(created_at)}-{report_id:06d}"
 
 
 async def create_report(
@@ -363,18 +359,20 @@ async def create_report(
     clear_draft: bool = True,
     draft_updated_at: datetime | None = None,
     now: datetime | None = None,
+    clock: Clock = SYSTEM,
 ) -> Created:
     """Validate, route and store a report with its photos and first event in one transaction.
 
     Raises ``ReportError`` (nothing stored) for invalid data, a point outside Jiangyin, a photo count
     outside ``min_photos..max_photos`` or the daily limit. The reporter's draft is cleared in the
-    same transaction. Ticket: ``JY-<year in China>-<id, 6 digits>``.
+    same transaction. Ticket: ``JY-<year in clock's zone>-<id, 6 digits>``; ``now`` defaults to
+    ``clock()``, and the daily limit counts the calendar day of ``clock``'s zone.
 
     ``draft_updated_at`` (used by ``submit_draft``): the report is stored only if the reporter's
     draft still has this stamp and is deleted by this very transaction; otherwise
     ``ReportError(NO_DRAFT)``. That makes a double tap on "confirm" create one report.
     """
-    now = now or utcnow()
+    now = now or clock()
     source = _enum(LocationSource, new.location_source, ReportErrorCode.BAD_SOURCE)
     waste = _enum(WasteType, new.waste_type, ReportErrorCode.BAD_WASTE_TYPE)
     amount = _enum(Amount, new.amount, ReportErrorCode.BAD_AMOUNT) if new.amount is not None else None
@@ -401,7 +399,7 @@ async def create_report(
     else:
         unit_code = router.route(new.lat, new.lon).unit_code if router else geo.route(new.lat, new.lon)
     if reporter_id is not None and daily_limit is not None:
-        quota = await daily_quota(session, reporter_id, daily_limit, now)
+        quota = await daily_quota(session, reporter_id, daily_limit, now, clock=clock)
         if not quota.allowed:
             raise ReportError(ReportErrorCode.DAILY_LIMIT, str(quota.used))
 
@@ -424,7 +422,7 @@ async def create_report(
                 raise ReportError(ReportErrorCode.NO_DRAFT)
         session.add(row)
         await session.flush()
-        row.ticket = _ticket(row.id, now)
+        row.ticket = _ticket(row.id, now, clock)
         photo_rows = [
             ReportPhoto(report_id=row.id, sha256=p.sha256, original_path=p.original_path,
                         public_path=p.public_path, file_id=p.file_id, file_unique_id=p.file_unique_id,
@@ -1037,6 +1035,7 @@ async def submit_draft(
     daily_limit: int | None = None,
     router: geo.Router | None = None,
     now: datetime | None = None,
+    clock: Clock = SYSTEM,
 ) -> Created:
     """Turn the user's saved draft into a report (see ``NewReport.from_draft`` for the keys, and
     ``photos``: a list of ``PhotoIn`` dicts, e.g. ``dataclasses.asdict(PhotoIn.of(stored, ...))``).
@@ -1051,7 +1050,7 @@ async def submit_draft(
     new = NewReport.from_draft(draft.data)
     photos = photos_from_draft(draft.data)
     return await create_report(session, user_id, new, photos, daily_limit=daily_limit, router=router,
-                               draft_updated_at=draft.updated_at, now=now)
+                               draft_updated_at=draft.updated_at, now=now, clock=clock)
 
 
 async def clear_draft(session: AsyncSession, user_id: int) -> bool:

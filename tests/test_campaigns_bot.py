@@ -19,6 +19,7 @@ from aiogram.methods import SendDocument, SendMessage, SendPhoto
 from aiogram.types import Chat, Message, PhotoSize
 
 from bot.app import create_app
+from bot.features.reports import REMINDER_JOB
 from bot.features import campaigns as feature
 from bot.features.campaigns import map_send_error, parse_quiet
 from campaigns import cells as cells_service
@@ -29,9 +30,11 @@ from campaigns.models import CampaignStatus, CellKind, Target
 from campaigns.schedule import Schedule
 from core import accounts
 from core.models import Role
-from tests.campaigns.conftest import FakeClock
+from tests.support.clock import FakeClock
 from tests.conftest import ADMIN_ID, make_settings
 from tests.support.fakebot import BOT_USER, FakeSession, inline_data, texts
+
+pytestmark = pytest.mark.dates
 
 CHENGJIANG = "320281001"  # 澄江街道
 NANZHA = "320281004"  # 南闸街道
@@ -50,7 +53,8 @@ def _media(method) -> Message:
 
 @pytest.fixture
 def clock() -> FakeClock:
-    # 2027-03-02 10:00 in Shanghai (a Tuesday), after the real "now" of these tests.
+    # 2027-03-02 10:00 in Shanghai (a Tuesday) on the injected clock; every part (APScheduler too)
+    # reads it, so the real date does not matter.
     return FakeClock(datetime(2027, 3, 2, 2, 0, tzinfo=UTC))
 
 
@@ -64,8 +68,7 @@ async def app(settings, kb, clock):
     session = FakeSession()
     session.responders[SendPhoto] = _media
     session.responders[SendDocument] = _media
-    application = create_app(settings, bot_session=session, kb=kb)
-    application.services[feature.CLOCK] = clock
+    application = create_app(settings, bot_session=session, kb=kb, clock=clock)
     await application.prepare()
     session.calls.clear()
     yield application
@@ -407,14 +410,15 @@ async def test_one_instance_sends_and_another_takes_over(postgres_url, tmp_path,
     settings = make_settings(tmp_path, postgres_url)
     apps = []
     for _ in range(2):
-        app = create_app(settings, bot_session=FakeSession(), kb=kb)
-        app.services[feature.CLOCK] = clock
-        app.services[feature.RESYNC] = 0.1
+        app = create_app(settings, bot_session=FakeSession(), kb=kb, clock=clock)
+        app.jobs.retry_s = 0.1
         await app.prepare()
         apps.append(app)
     first, second = (a.services[feature.SERVICE] for a in apps)
     try:
         assert first.leader and not second.leader
+        # The report reminders run on the leader only, like the campaign jobs.
+        assert apps[0].jobs.scheduler.get_job(REMINDER_JOB) and not apps[1].jobs.scheduler.running
         info = await second.scheduler.create(
             author_id=ADMIN_ID, audience=subs.Audience(everyone=True), text_zh="通知",
             schedule=Schedule(kind="once", at=clock.now + timedelta(days=1), quiet=None),
@@ -428,6 +432,7 @@ async def test_one_instance_sends_and_another_takes_over(postgres_url, tmp_path,
                 break
             await asyncio.sleep(0.05)
         assert second.leader and second.scheduler.job_time(info.id) == info.next_run_at
+        assert apps[1].jobs.scheduler.get_job(REMINDER_JOB)
     finally:
         for app in apps:
             await app.stop()

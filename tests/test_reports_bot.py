@@ -3,11 +3,14 @@ notifications, reminders and the follow-up, lists and statistics, limits, the Op
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import itertools
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from apscheduler.events import EVENT_JOB_EXECUTED
 from aiogram.methods import (
     AnswerCallbackQuery,
     EditMessageReplyMarkup,
@@ -20,14 +23,20 @@ from aiogram.methods import (
 from aiogram.types import Chat, Message, Update
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.handlers.reports import clean_plate, post_report, run_reminders
+from bot.app import create_app
+from bot.handlers.reports import clean_plate
+from bot.features.reports import REMINDER_JOB
+from bot.notifications.reports import post_report, run_reminders
 from bot.keyboards.reports import FlowCb, FollowupCb, StaffCb
 from core import accounts
-from core.clock import utcnow
+from core.clock import Clock, utcnow
 from core.models import Role
 from reports import service as svc
-from tests.conftest import ADMIN_ID
-from tests.support.fakebot import BOT_USER, texts
+from tests.conftest import ADMIN_ID, make_settings
+from tests.support.clock import FakeClock
+from tests.support.fakebot import BOT_USER, Client, FakeSession, texts
+
+pytestmark = pytest.mark.dates
 
 CHENGJIANG = (31.91102, 120.26302)
 CHENGJIANG_CODE = "320281001"
@@ -61,6 +70,15 @@ async def seed(app, reporter_id: int, *, photos: int = 1, anonymous: bool = True
     async with app.sessions() as session:
         created = await svc.create_report(session, reporter_id, new, [photo(i) for i in range(photos)])
     return created.report
+
+
+async def confirm_step_draft(app, user_id: int, now: datetime | None = None) -> None:
+    """A complete draft waiting for the reporter's "Send the report"."""
+    data = {"photos": [dataclasses.asdict(photo(1))], "lat": CHENGJIANG[0], "lon": CHENGJIANG[1],
+            "location_source": "telegram", "waste_type": "household", "amount": "car", "anonymous": True,
+            "route_unit": CHENGJIANG_CODE}
+    async with app.sessions() as session:
+        await svc.save_draft(session, user_id, data, "ReportFlow:confirm", now=now)
 
 
 async def staff(client, app, unit: str = CHENGJIANG_CODE, name: str = "Hank"):
@@ -131,6 +149,38 @@ async def test_a_stale_button_is_refused_and_the_card_refreshed(client, app):
     assert refreshed and "rs:prog" in str(refreshed[0].reply_markup)
 
 
+async def test_malformed_forged_and_impossible_buttons_get_a_friendly_answer(client, app):
+    await bind(app)
+    hank = await staff(client, app)
+    report = await seed(app, 4242)
+    card = _bot_message(GROUP)
+    expired = "This button has expired. Send /start to begin again."
+    for data in (f"rs:rjr:{report.id}:submitted:not_a_reason", "rs:acc:99999999999999999999:submitted:",
+                 f"rs:zap:{report.id}:submitted:", f"rs:acc:{report.id}:nonsense:", f"rs:rau:{report.id}:submitted:999"):
+        calls = await hank.press(data, card)
+        assert alerts(calls) == [expired], data
+    assert await status_of(app, report.id) == "submitted"
+    # Rejected: a forged "resolved" is refused before anyone is asked for an after photo.
+    await hank.press(press(report, "rjr", x="not_dumping"), card)
+    calls = await hank.press(press(report, "res", "rejected"), card)
+    assert alerts(calls) == ["That is not possible in the report's current state."]
+    assert not [c for c in calls if isinstance(c, SendMessage)] and await status_of(app, report.id) == "rejected"
+
+
+async def test_staff_actions_are_audited(client, app):
+    await bind(app)
+    hank = await staff(client, app)
+    report = await seed(app, 4242)
+    card = _bot_message(GROUP)
+    await hank.press(press(report, "acc"), card)
+    await hank.press(press(report, "rau", "accepted", QINGYANG_CODE), card)
+    async with app.sessions() as session:
+        entries = await accounts.recent_audit(session, limit=10)
+    mine = [(e.action, e.target, e.details.get("to")) for e in entries if e.actor_id == hank.tg.id]
+    assert ("reports.status", report.ticket, "accepted") in mine
+    assert any(action == "reports.reassign" and target == report.ticket for action, target, _ in mine)
+
+
 async def test_only_the_units_handlers_and_admins_may_press(client, app):
     await bind(app)
     report = await seed(app, 4242)
@@ -161,6 +211,33 @@ async def test_reassign_posts_to_the_new_unit_and_tells_the_reporter(client, app
     assert moved.unit_code == QINGYANG_CODE and moved.staff_chat_id == qingyang_group.id
     assert any(isinstance(c, SendMessage) and int(c.chat_id) == qingyang_group.id for c in calls)
     assert "青阳镇" in sent_to(calls, 4343)[0].text
+
+
+async def test_the_reminder_job_runs_on_the_apps_clock(tmp_path, sqlite_url, kb):
+    """Reminders are a job on the app's scheduler: a day after a report arrived on the app's clock
+    (a year ahead of the machine's), the unit's group is reminded without anyone calling anything."""
+    clock = FakeClock(datetime.now(UTC) + timedelta(days=400))
+    fake = FakeSession()
+    app = create_app(make_settings(tmp_path, sqlite_url), bot_session=fake, kb=kb, clock=clock)
+    await app.prepare()
+    try:
+        assert app.jobs.leader and app.jobs.scheduler.get_job(REMINDER_JOB) is not None
+        await bind(app)
+        async with app.sessions() as session:
+            report = (await svc.create_report(session, 4242, svc.NewReport(
+                lat=CHENGJIANG[0], lon=CHENGJIANG[1], location_source="telegram", waste_type="household",
+                amount="car"), [photo(1)], now=clock(), clock=clock)).report
+        runs: asyncio.Queue = asyncio.Queue()
+        app.jobs.scheduler.add_listener(lambda event: runs.put_nowait(event.job_id), EVENT_JOB_EXECUTED)
+        clock.advance(hours=23)  # the job runs (it runs every minute), but nothing is due yet
+        assert await asyncio.wait_for(runs.get(), 10) == REMINDER_JOB
+        assert not sent_to(fake.calls, GROUP.id)
+        clock.advance(hours=2)
+        assert await asyncio.wait_for(runs.get(), 10) == REMINDER_JOB
+        [reminder] = sent_to(fake.calls, GROUP.id)
+        assert report.ticket in reminder.text and ("Reminder" in reminder.text or "提醒" in reminder.text)
+    finally:
+        await app.stop()
 
 
 async def test_reminders_escalation_and_the_followup_answer(client, app):
@@ -234,11 +311,7 @@ async def test_lists_and_statistics(client, app):
 async def test_daily_limit_and_double_tap_on_confirm(client, app, settings):
     alice = client.person("Alice", "en")
     await alice.send("/start")
-    data = {"photos": [dataclasses.asdict(photo(1))], "lat": CHENGJIANG[0], "lon": CHENGJIANG[1],
-            "location_source": "telegram", "waste_type": "household", "amount": "car", "anonymous": True,
-            "route_unit": CHENGJIANG_CODE}
-    async with app.sessions() as session:
-        await svc.save_draft(session, alice.tg.id, data, "ReportFlow:confirm")
+    await confirm_step_draft(app, alice.tg.id)
     ok = FlowCb(a="ok").pack()
     first = await alice.press(ok)
     second = await alice.press(ok)
@@ -356,3 +429,32 @@ async def test_open311_report_from_city_systems_reaches_the_unit_group(client, a
         assert any(isinstance(c, SendLocation) and c.chat_id == GROUP.id for c in client.session.calls)
     finally:
         await http.close()
+
+
+@pytest.mark.parametrize(("zone", "year_offset", "limited"), [("Asia/Shanghai", 0, False), ("America/New_York", -1, True)])
+async def test_ticket_year_and_daily_limit_follow_wufei_timezone(tmp_path, sqlite_url, kb, zone, year_offset, limited):
+    """00:30 on New Year's Day in Shanghai is 11:30 on 31 December in New York: the ticket's year and
+    what counts as "today" for the daily limit are those of WUFEI_TIMEZONE."""
+    year = Clock().today().year + 1
+    clock = FakeClock(datetime(year, 1, 1, 0, 30, tzinfo=ZoneInfo("Asia/Shanghai")), tz=zone)
+    settings = make_settings(tmp_path, sqlite_url, timezone=zone, report_daily_limit=2)
+    fake = FakeSession()
+    fake.responders[SendMessage] = lambda m: _bot_message(Chat(id=int(m.chat_id), type="private"), m.text)
+    app = create_app(settings, bot_session=fake, kb=kb, clock=clock)
+    await app.prepare()
+    try:
+        client = Client(app.dp, app.bot, fake)
+        alice = client.person("Alice", "en")
+        await alice.send("/start")
+        await confirm_step_draft(app, alice.tg.id, now=clock())
+        done = [t for t in texts(await alice.press(FlowCb(a="ok").pack())) if "Thank you" in t]
+        assert len(done) == 1 and f"JY-{year + year_offset}-" in done[0]
+        # One more, an hour earlier: the day before in Shanghai, the same day in New York.
+        async with app.sessions() as session:
+            await svc.create_report(session, alice.tg.id, svc.NewReport(
+                lat=CHENGJIANG[0], lon=CHENGJIANG[1], location_source="telegram", waste_type="household",
+                amount="car"), [photo(2)], now=clock() - timedelta(hours=1), clock=clock)
+        answer = texts(await alice.send("/report"))[0]
+        assert ("daily limit" in answer) is limited
+    finally:
+        await app.stop()

@@ -2,8 +2,8 @@
 from our tables, runs a crash left behind resumed) and the delivery engine with its Telegram send
 adapter. Handlers reach them as the ``campaign_runtime`` workflow data.
 
-Several instances (webhook mode on PostgreSQL): only the instance holding a PostgreSQL advisory
-lock runs the scheduler and the delivery engine (one sender per run: nobody gets a run twice). It
+Several instances (webhook mode on PostgreSQL): only the instance holding the jobs' PostgreSQL
+advisory lock (``bot/jobs.py``) runs the scheduler and the delivery engine (one sender per run: nobody gets a run twice). It
 picks up campaigns created or changed through the other instances by re-reading the recently
 updated rows every few seconds; the others keep trying to take the lock, so one of them takes over
 (resuming unfinished runs) when the leader stops or dies. SQLite means one process: it always leads.
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
@@ -28,7 +27,6 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.types import Message
-from sqlalchemy import text
 from sqlmodel import select
 
 from bot.views import campaigns as views
@@ -48,7 +46,6 @@ from campaigns.schedule import parse_time
 from campaigns.scheduler import CampaignScheduler, MissedRun
 from campaigns.service import get_run
 from core import accounts
-from core.clock import utcnow
 
 if TYPE_CHECKING:
     from bot.app import WufeiApp
@@ -56,12 +53,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SERVICE = "campaigns"
-# Set ``app.services[CLOCK] = callable`` before ``prepare()`` to run the feature on another clock (tests).
-CLOCK = "campaigns.clock"
-# Seconds between two leadership attempts / re-reads of changed campaigns (``app.services`` override).
-RESYNC = "campaigns.resync_s"
-RESYNC_S = 5.0
-LOCK_KEY = 2026_1128_0301  # arbitrary: the PostgreSQL advisory lock of the campaign sender
 
 # aiohttp errors raised before the request could reach Telegram: safe to send again.
 _NOT_SENT = ("ClientConnectorError", "ClientConnectorDNSError", "ClientConnectorCertificateError",
@@ -108,12 +99,12 @@ def map_send_error(error: TelegramAPIError) -> Exception:
 class CampaignRuntime:
     """The campaigns feature of one app: scheduler + delivery engine + reports to authors."""
 
-    def __init__(self, app: WufeiApp, clock: Callable[[], datetime] = utcnow):
+    def __init__(self, app: WufeiApp):
         settings = app.settings
         self.app = app
         self.bot = app.bot
         self.sessions = app.sessions
-        self.clock = clock
+        self.clock = clock = app.clock
         self.tz = settings.timezone
         self.quiet = parse_quiet(settings.quiet_hours)
         self.grace_min = settings.campaign_grace_min
@@ -129,29 +120,18 @@ class CampaignRuntime:
             clock=clock,
             grace=timedelta(minutes=settings.campaign_grace_min),
             on_missed=self.report_missed,
+            aps=app.jobs.scheduler,
         )
         self.stopping = False
         self.leader = False
-        self.resync_s = float(app.services.get(RESYNC) or RESYNC_S)
         self._username: str | None = None
-        self._lock_conn = None
-        self._loop_task: asyncio.Task | None = None
         self._synced_at: datetime | None = None
 
     async def start(self) -> None:
-        if self.app.engine.dialect.name != "postgresql":
-            await self._lead()
-            return
-        self._lock_conn = await self.app.engine.connect()
-        if await self._try_lock():
-            await self._lead()
-        self._loop_task = asyncio.create_task(self._leadership_loop(), name="campaigns-leadership")
-
-    async def _try_lock(self) -> bool:
-        result = await self._lock_conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY})
-        got = bool(result.scalar())
-        await self._lock_conn.commit()  # a session-level lock outlives the transaction
-        return got
+        """Jobs run on the leader only (``bot/jobs.py``): there the scheduler starts and follows
+        campaigns created or changed through the other instances."""
+        self.app.jobs.on_lead(self._lead)
+        self.app.jobs.while_leading(self.resync)
 
     async def _lead(self) -> None:
         self.leader = True
@@ -163,22 +143,11 @@ class CampaignRuntime:
                 len(report.late), len(report.resumed), len(report.missed), report.jobs,
             )
 
-    async def _leadership_loop(self) -> None:
-        while not self.stopping:
-            await asyncio.sleep(self.resync_s)
-            try:
-                if self.leader:
-                    await self.resync()
-                elif await self._try_lock():
-                    log.info("campaigns: this instance now runs the scheduler")
-                    await self._lead()
-            except Exception:
-                log.exception("campaigns: leadership/resync step failed")
-
     async def resync(self) -> None:
         """Jobs of the campaigns changed (by any instance) since the last look follow their rows."""
         now = self.clock()
-        since = (self._synced_at or now) - timedelta(seconds=max(60.0, 3 * self.resync_s))
+        window = timedelta(seconds=max(60.0, 3 * self.app.jobs.retry_s))
+        since = (self._synced_at or now) - window
         async with self.sessions() as session:
             changed = (await session.exec(select(Campaign.id).where(Campaign.updated_at >= since))).all()
         for campaign_id in changed:
@@ -188,22 +157,12 @@ class CampaignRuntime:
     async def stop(self, timeout: float = 10.0) -> None:
         """No new runs; sends in flight finish and are recorded; the rest waits for the next start."""
         self.stopping = True
-        if self._loop_task is not None:
-            self._loop_task.cancel()
-            await asyncio.gather(self._loop_task, return_exceptions=True)
         await self.scheduler.shutdown(wait=False)
         await self.engine.stop(timeout=timeout)
         try:
             await asyncio.wait_for(self.scheduler.wait_deliveries(), timeout)
         except TimeoutError:
             log.warning("campaign deliveries did not stop within %s s", timeout)
-        if self._lock_conn is not None:
-            try:
-                if self.leader:
-                    await self._lock_conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
-                    await self._lock_conn.commit()
-            finally:
-                await self._lock_conn.close()
 
     async def bot_username(self) -> str:
         if self._username is None:
@@ -266,7 +225,7 @@ class CampaignRuntime:
 
 async def start(app: WufeiApp) -> None:
     """Called once the database is migrated and before updates are processed."""
-    runtime = CampaignRuntime(app, app.services.get(CLOCK) or utcnow)
+    runtime = CampaignRuntime(app)
     app.services[SERVICE] = runtime
     app.dp["campaign_runtime"] = runtime
     await runtime.start()

@@ -1,7 +1,8 @@
 """Start-up and shutdown of the reports feature's long-lived parts.
 
 ``ReportsRuntime`` (``app.services["reports"]``, and ``reports`` in handler data) holds the media
-store, the geocoder, the unit router, per-user locks, the album collector and the reminder job.
+store, the geocoder, the unit router, per-user locks and the album collector. The reminders are a
+job on the app's scheduler (``bot/jobs.py``: on the app's clock, on the leading instance only).
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from datetime import timedelta
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from aiogram.fsm.storage.memory import MemoryStorage
 
+from bot.notifications.reports import post_report, run_reminders
 from reports import geo, open311
 from reports import service as svc
 from reports.geocode import Geocoder
@@ -25,7 +28,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-REMINDER_INTERVAL_S = 60.0
+REMINDER_INTERVAL = timedelta(minutes=1)
+REMINDER_JOB = "reports:reminders"
 ALBUM_WAIT_S = 1.0  # album items arrive as separate updates: answer once, after the last one
 
 
@@ -36,7 +40,8 @@ class ReportsRuntime:
         self.settings = settings
         self.sessions = app.sessions
         self.bot = app.bot
-        self.media = MediaStore(settings.media_dir)
+        self.clock = app.clock
+        self.media = MediaStore(settings.media_dir, local_tz=app.clock.tz)
         self.geocoder = Geocoder(settings.geocoder_url, user_agent=settings.geocoder_user_agent,
                                  enabled=settings.geocoder_enabled, timeout=3.0, retries=1)
         self.router = geo.Router(settings.boundaries_file)
@@ -47,13 +52,11 @@ class ReportsRuntime:
         self.resume_lost_drafts = isinstance(app.dp.storage, MemoryStorage)
         # Users whose draft was left by an earlier run: only they cost a lookup per message.
         self.lost_draft_users: set[int] = set()
-        self.reminder_interval_s = REMINDER_INTERVAL_S
         self.album_wait_s = ALBUM_WAIT_S
         self._locks: dict[int, asyncio.Lock] = {}
         self._pending: dict[Any, asyncio.Task] = {}
         self.album_notes: dict[Any, list[str]] = {}
         self._tasks: set[asyncio.Task] = set()
-        self._reminders: asyncio.Task | None = None
 
     def lock(self, user_id: int) -> asyncio.Lock:
         return self._locks.setdefault(user_id, asyncio.Lock())
@@ -81,23 +84,22 @@ class ReportsRuntime:
 
         self._pending[key] = self.spawn(later())
 
-    async def reminders_loop(self) -> None:
-        from bot.handlers.reports import run_reminders
+    async def reminders(self) -> None:
+        """The reminder job's body: reminders, escalations and follow-up questions that are due."""
+        try:
+            await run_reminders(self)
+        except Exception:
+            log.exception("report reminders failed")
 
-        while True:
-            try:
-                await run_reminders(self)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("report reminders failed")
-            await asyncio.sleep(self.reminder_interval_s)
+    async def start_reminders(self) -> None:
+        """Called when this instance starts leading: every minute on the app's clock."""
+        self.app.jobs.scheduler.add_job(
+            self.reminders, trigger="interval", seconds=REMINDER_INTERVAL.total_seconds(),
+            start_date=self.clock() + REMINDER_INTERVAL, id=REMINDER_JOB, replace_existing=True,
+            coalesce=True, max_instances=1, misfire_grace_time=None,
+        )
 
     async def close(self) -> None:
-        if self._reminders is not None:
-            self._reminders.cancel()
-            with contextlib.suppress(BaseException):
-                await self._reminders
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
@@ -129,7 +131,7 @@ async def start(app: WufeiApp) -> None:
 
         async with app.sessions() as session:
             runtime.lost_draft_users = set((await session.exec(select(ReportDraft.user_id))).all())
-    runtime._reminders = asyncio.create_task(runtime.reminders_loop(), name="report-reminders")
+    app.jobs.on_lead(runtime.start_reminders)
 
 
 async def stop(app: WufeiApp) -> None:
@@ -144,18 +146,16 @@ def web_routes(app: WufeiApp) -> list:
     at ``/open311/v2/...`` and the public (EXIF-free) photos at ``/open311/media/public/...``."""
     settings = app.settings
     runtime = app.services.get("reports")
-    media = runtime.media if runtime is not None else MediaStore(settings.media_dir)
+    media = runtime.media if runtime is not None else MediaStore(settings.media_dir, local_tz=app.clock.tz)
     router = runtime.router if runtime is not None else geo.Router(settings.boundaries_file)
     on_created = (lambda report_id: runtime.spawn(_post_from_open311(app, report_id))) if runtime else None
     sub = open311.make_app(app.sessions, settings.open311_api_keys, settings.public_url, media,
-                           router=router, mount="/open311", on_created=on_created)
+                           router=router, mount="/open311", on_created=on_created, clock=app.clock)
     return [("/open311", sub)]
 
 
 async def _post_from_open311(app: WufeiApp, report_id: int) -> None:
     """Reports filed by the city's systems reach the unit's staff chat like the residents' ones."""
-    from bot.handlers.reports import post_report
-
     runtime = app.services.get("reports")
     if runtime is None:
         return

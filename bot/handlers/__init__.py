@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.handlers import admin, campaigns, common, curation, fallback, membership, reports, sorting
+from bot.handlers import admin, campaigns, common, curation, fallback, membership, report_staff, reports, sorting
 
 
 def build_router() -> Router:
@@ -19,6 +19,7 @@ def build_router() -> Router:
         membership.build(),
         admin.build(),
         curation.build(),
+        report_staff.build(),  # buttons on report cards, /bindunit, /reports, /stats
         reports.build(),
         campaigns.build(),
         sorting.build(),  # plain text outside any flow is a sorting question

@@ -8,7 +8,8 @@ the next message or button press resumes from the database draft.
 
 Staff: ``/bindunit <unit>`` in a group makes it the unit's staff chat; new reports are posted
 there as a card with buttons that re-check the role and the status on every press. ``/reports``
-lists a unit's queue, ``/stats`` (admins) sums up. Reminders run as a job (``run_reminders``).
+lists a unit's queue, ``/stats`` (admins) sums up. What is sent outside the conversation at hand
+(staff cards, status messages, reminders) is in ``bot/notifications/reports.py``.
 """
 
 from __future__ import annotations
@@ -24,46 +25,40 @@ from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
-from aiogram.filters import Command, CommandObject, Filter, StateFilter
+from aiogram.filters import Command, Filter, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
     CallbackQuery,
-    FSInputFile,
-    InputMediaPhoto,
     Message,
     ReplyKeyboardRemove,
 )
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.filters import HasRole, MenuButton
-from bot.handlers.admin import not_allowed
+from bot.filters import MenuButton
 from bot.i18n import gettext_for, texts_for
 from bot.keyboards import reports as kb
 from bot.keyboards.menu import BTN_REPORT, main_menu
-from bot.keyboards.reports import BTN_EXIF_LOCATION, FlowCb, FollowupCb, StaffCb
+from bot.keyboards.reports import BTN_EXIF_LOCATION, FlowCb, FollowupCb
+from bot.notifications.reports import after_change, alert_unit, post_report
 from bot.views import reports as view
-from core import accounts
-from core.accounts import Roles, UserInfo
-from core.models import Role
-from core.units import all_units, find_unit, unit_name
+from core.accounts import UserInfo
+from core.units import unit_name
 from reports import geo
 from reports import service as svc
 from reports.geocode import GeocodeStatus, gazetteer
-from reports.media import MediaError, MediaErrorCode
-from reports.models import OPEN_STATUSES, Amount, PhotoKind, ReportStatus, WasteType
-from reports.service import Changed, Conflict, NotAllowed, ReportError, ReportErrorCode
+from reports.media import MAX_BYTES, MediaError, MediaErrorCode
+from reports.models import Amount, WasteType
+from reports.service import Changed, NotAllowed, ReportError, ReportErrorCode
 
 log = logging.getLogger(__name__)
 
-MAX_FILE_BYTES = 20 * 1024 * 1024
 DRAFT_MAX_AGE = timedelta(days=3)
 DUPLICATE_RADIUS_M = 250
 DUPLICATE_DAYS = 7
 GEOCODE_DEADLINE_S = 12.0
 PLATE_RE = re.compile(r"^[\u4e00-\u9fffA-Z][A-Z0-9\u4e00-\u9fff]{4,9}$")
-STAFF_COMMANDS = ("reports", "bindunit", "stats")
 
 
 class ReportFlow(StatesGroup):
@@ -79,10 +74,6 @@ class ReportFlow(StatesGroup):
     confirm = State()
 
 
-class StaffFlow(StatesGroup):
-    resolve = State()
-
-
 STEPS = {s.state: s for s in ReportFlow.__all_states__}
 
 
@@ -91,13 +82,13 @@ STEPS = {s.state: s for s in ReportFlow.__all_states__}
 # ============================================================================================
 
 
-async def _load(session: AsyncSession, user_id: int) -> svc.Draft | None:
-    return await svc.load_draft(session, user_id, max_age=DRAFT_MAX_AGE)
+async def _load(session: AsyncSession, reports, user_id: int) -> svc.Draft | None:
+    return await svc.load_draft(session, user_id, max_age=DRAFT_MAX_AGE, now=reports.clock())
 
 
 async def _save(session: AsyncSession, reports, user_id: int, data: dict, step: State) -> None:
     data["instance"] = reports.instance
-    await svc.save_draft(session, user_id, data, step.state)
+    await svc.save_draft(session, user_id, data, step.state, now=reports.clock())
 
 
 def _route_unit(reports, lat: float, lon: float) -> str:
@@ -189,7 +180,7 @@ def _route_unit_from(data: dict) -> str | None:
 
 async def start_report(message: Message, state: FSMContext, session: AsyncSession, user: UserInfo,
                        reports, settings, **_kw: Any) -> None:
-    draft = await _load(session, user.id)
+    draft = await _load(session, reports, user.id)
     if draft is not None:
         await message.answer(
             _("📝 You have an unfinished report (at: {step}). Continue it or start over?").format(
@@ -202,7 +193,7 @@ async def start_report(message: Message, state: FSMContext, session: AsyncSessio
 
 async def _begin(message: Message, state: FSMContext, session: AsyncSession, user: UserInfo, reports,
                  settings) -> None:
-    quota = await svc.daily_quota(session, user.id, settings.report_daily_limit)
+    quota = await svc.daily_quota(session, user.id, settings.report_daily_limit, clock=reports.clock)
     await session.rollback()
     if not quota.allowed:
         await state.clear()
@@ -221,7 +212,7 @@ async def continue_or_restart(query: CallbackQuery, callback_data: FlowCb, state
     await query.answer()
     with contextlib.suppress(TelegramAPIError):
         await query.message.edit_reply_markup(reply_markup=None)
-    draft = await _load(session, user.id)
+    draft = await _load(session, reports, user.id)
     if callback_data.a == "over" or draft is None:
         await svc.clear_draft(session, user.id)
         await _begin(query.message, state, session, user, reports, settings)
@@ -242,7 +233,7 @@ class LostDraft(Filter):
             return False
         if user.id not in reports.lost_draft_users:
             return False  # no draft from an earlier run: no database lookup on every message
-        draft = await _load(session, user.id)
+        draft = await _load(session, reports, user.id)
         if draft is None or draft.data.get("instance") == reports.instance:
             reports.lost_draft_users.discard(user.id)
         if draft is None or draft.data.get("instance") == reports.instance or draft.step not in STEPS:
@@ -263,9 +254,9 @@ async def resume_lost(message: Message, lost_draft: svc.Draft, **data: Any) -> N
 
 
 async def _flow_draft(query: CallbackQuery, state: FSMContext, session: AsyncSession, user: UserInfo,
-                      *steps: State) -> svc.Draft | None:
+                      reports, *steps: State) -> svc.Draft | None:
     """The draft a reporter's button belongs to, or None (and the press is answered)."""
-    draft = await _load(session, user.id)
+    draft = await _load(session, reports, user.id)
     if draft is None:
         await query.answer(_("This report is no longer open. Send /report to start a new one."),
                            show_alert=True)
@@ -289,7 +280,7 @@ async def step_photos(message: Message, state: FSMContext, session: AsyncSession
         await _add_photo(message, session, user, reports, bot)
         return
     if message.location or message.venue:
-        draft = await _load(session, user.id)
+        draft = await _load(session, reports, user.id)
         if draft and draft.data.get("photos"):  # the place, without pressing Done: fine too
             await _save(session, reports, user.id, draft.data, ReportFlow.location)
             await state.set_state(ReportFlow.location)
@@ -324,7 +315,7 @@ async def _store_photo(message: Message, session: AsyncSession, user: UserInfo, 
         is_document = True
         if item.mime_type and not item.mime_type.startswith("image/"):
             return view.PHOTO_NOT_IMAGE
-    if item.file_size and item.file_size > MAX_FILE_BYTES:
+    if item.file_size and item.file_size > MAX_BYTES:
         return view.PHOTO_TOO_LARGE
     try:
         buffer = await bot.download(item.file_id)
@@ -335,7 +326,7 @@ async def _store_photo(message: Message, session: AsyncSession, user: UserInfo, 
     except MediaError as error:
         return view.PHOTO_TOO_LARGE if error.code == MediaErrorCode.TOO_LARGE else view.PHOTO_NOT_IMAGE
     async with reports.lock(user.id):
-        draft = await _load(session, user.id)
+        draft = await _load(session, reports, user.id)
         if draft is None or draft.step != ReportFlow.photos.state:
             return None
         data = draft.data
@@ -356,7 +347,7 @@ async def _store_photo(message: Message, session: AsyncSession, user: UserInfo, 
 
 async def _photos_ack(reports, chat_id: int, user_id: int, locale: str, notes: list[str]) -> None:
     async with reports.sessions() as session:
-        draft = await _load(session, user_id)
+        draft = await _load(session, reports, user_id)
     if draft is None or draft.step != ReportFlow.photos.state:
         return
     n = len(draft.data.get("photos") or [])
@@ -374,7 +365,7 @@ async def _photos_ack(reports, chat_id: int, user_id: int, locale: str, notes: l
 
 async def photos_done(query: CallbackQuery, state: FSMContext, session: AsyncSession, user: UserInfo,
                       reports, **_kw: Any) -> None:
-    draft = await _flow_draft(query, state, session, user, ReportFlow.photos)
+    draft = await _flow_draft(query, state, session, user, reports, ReportFlow.photos)
     if draft is None:
         return
     if not draft.data.get("photos"):
@@ -393,7 +384,7 @@ async def photos_done(query: CallbackQuery, state: FSMContext, session: AsyncSes
 
 async def step_location(message: Message, state: FSMContext, session: AsyncSession, user: UserInfo,
                         reports, **_kw: Any) -> None:
-    draft = await _load(session, user.id)
+    draft = await _load(session, reports, user.id)
     if draft is None:
         await _draft_gone(message, state)
         return
@@ -477,7 +468,7 @@ async def _set_location(message: Message, state: FSMContext, session: AsyncSessi
 
 async def duplicate_choice(query: CallbackQuery, callback_data: FlowCb, state: FSMContext,
                            session: AsyncSession, user: UserInfo, reports, **_kw: Any) -> None:
-    draft = await _flow_draft(query, state, session, user, ReportFlow.duplicates)
+    draft = await _flow_draft(query, state, session, user, reports, ReportFlow.duplicates)
     if draft is None:
         return
     await query.answer()
@@ -490,7 +481,7 @@ async def duplicate_choice(query: CallbackQuery, callback_data: FlowCb, state: F
     if report_id not in (draft.data.get("nearby") or []):
         await query.message.answer(_("This button is out of date: please use the latest message."))
         return
-    result = await svc.follow(session, report_id, user.id)
+    result = await svc.follow(session, report_id, user.id, now=reports.clock())
     report = await svc.get(session, report_id)
     await session.rollback()
     await svc.clear_draft(session, user.id)
@@ -516,7 +507,7 @@ async def choose(query: CallbackQuery, callback_data: FlowCb, state: FSMContext,
     a, v = callback_data.a, callback_data.v
     expected = {"type": ReportFlow.waste_type, "amt": ReportFlow.amount, "wit": ReportFlow.witnessed,
                 "anon": ReportFlow.anonymous}[a]
-    draft = await _flow_draft(query, state, session, user, expected)
+    draft = await _flow_draft(query, state, session, user, reports, expected)
     if draft is None:
         return
     data = draft.data
@@ -549,7 +540,7 @@ async def choose(query: CallbackQuery, callback_data: FlowCb, state: FSMContext,
 async def skip_step(query: CallbackQuery, callback_data: FlowCb, state: FSMContext, session: AsyncSession,
                     user: UserInfo, reports, **_kw: Any) -> None:
     expected = ReportFlow.plate if callback_data.v == "plate" else ReportFlow.description
-    draft = await _flow_draft(query, state, session, user, expected)
+    draft = await _flow_draft(query, state, session, user, reports, expected)
     if draft is None:
         return
     data = draft.data
@@ -575,7 +566,7 @@ def clean_plate(text: str) -> str | None:
 
 async def step_plate(message: Message, state: FSMContext, session: AsyncSession, user: UserInfo,
                      reports, **_kw: Any) -> None:
-    draft = await _load(session, user.id)
+    draft = await _load(session, reports, user.id)
     if draft is None:
         await _draft_gone(message, state)
         return
@@ -592,7 +583,7 @@ async def step_plate(message: Message, state: FSMContext, session: AsyncSession,
 
 async def step_description(message: Message, state: FSMContext, session: AsyncSession, user: UserInfo,
                            reports, **_kw: Any) -> None:
-    draft = await _load(session, user.id)
+    draft = await _load(session, reports, user.id)
     if draft is None:
         await _draft_gone(message, state)
         return
@@ -611,9 +602,9 @@ async def step_description(message: Message, state: FSMContext, session: AsyncSe
 
 
 async def step_buttons(message: Message, state: FSMContext, session: AsyncSession, user: UserInfo,
-                       **_kw: Any) -> None:
+                       reports, **_kw: Any) -> None:
     """A message where a button is expected: ask again."""
-    draft = await _load(session, user.id)
+    draft = await _load(session, reports, user.id)
     if draft is None:
         await _draft_gone(message, state)
         return
@@ -635,7 +626,7 @@ async def _draft_gone(message: Message, state: FSMContext) -> None:
 
 async def confirm(query: CallbackQuery, callback_data: FlowCb, state: FSMContext, session: AsyncSession,
                   user: UserInfo, reports, settings, **_kw: Any) -> None:
-    draft = await _flow_draft(query, state, session, user, ReportFlow.confirm)
+    draft = await _flow_draft(query, state, session, user, reports, ReportFlow.confirm)
     if draft is None:
         return
     await query.answer()
@@ -648,7 +639,7 @@ async def confirm(query: CallbackQuery, callback_data: FlowCb, state: FSMContext
         return
     try:
         created = await svc.submit_draft(session, user.id, daily_limit=settings.report_daily_limit,
-                                         router=reports.router)
+                                         router=reports.router, clock=reports.clock)
     except ReportError as error:
         if error.code == ReportErrorCode.NO_DRAFT:
             return  # a double tap: the first press sent it
@@ -704,7 +695,8 @@ async def my_reports(message: Message, session: AsyncSession, user: UserInfo, se
 
 async def followup_answer(query: CallbackQuery, callback_data: FollowupCb, session: AsyncSession,
                           user: UserInfo, reports, **_kw: Any) -> None:
-    outcome = await svc.answer_followup(session, callback_data.r, user.id, callback_data.clean)
+    outcome = await svc.answer_followup(session, callback_data.r, user.id, callback_data.clean,
+                                        now=reports.clock())
     if isinstance(outcome, Changed):
         await query.answer()
         with contextlib.suppress(TelegramAPIError):
@@ -717,14 +709,7 @@ async def followup_answer(query: CallbackQuery, callback_data: FollowupCb, sessi
             locale = reports.settings.default_locale
             note = gettext_for(locale, "🔁 The reporter says it is not clean yet: reopened.")
             await after_change(reports, session, outcome, user, note=note)
-            report = outcome.report
-            chat_id = await svc.unit_chat(session, report.unit_code)
-            await session.rollback()
-            for target in [chat_id] if chat_id else reports.settings.admin_ids:
-                reply = report.staff_message_id if report.staff_chat_id == target else None
-                await _send_quietly(reports.bot, target, view.staff_card(locale, report, None, note,
-                                                                          reports.settings.timezone),
-                                    reply_to=reply, markup=kb.staff_actions(locale, report.id, report.status))
+            await alert_unit(reports, session, outcome.report, note)
         return
     if isinstance(outcome, NotAllowed) and outcome.reason == "not_reporter":
         await query.answer(_("Only the person who reported it can answer."), show_alert=True)
@@ -732,392 +717,6 @@ async def followup_answer(query: CallbackQuery, callback_data: FollowupCb, sessi
         await query.answer(_("You already answered. Thank you!"))
     else:
         await query.answer(_("This report has changed since; no answer is needed."), show_alert=True)
-
-
-# ============================================================================================
-# Staff: cards in the unit's chat
-# ============================================================================================
-
-
-def may_handle(roles: Roles, unit_code: str) -> bool:
-    return roles.has(Role.ADMIN) or unit_code in roles.units()
-
-
-async def _reporter_name(session: AsyncSession, report: svc.ReportInfo) -> str | None:
-    if report.anonymous or report.reporter_id is None:
-        return None
-    who = await accounts.get_user(session, report.reporter_id)
-    if who is None:
-        return str(report.reporter_id)
-    return f"{who.display_name} (@{who.username})" if who.username else who.display_name
-
-
-def _photo_file(reports, photo: svc.PhotoInfo) -> FSInputFile:
-    return FSInputFile(reports.media.path(photo.public_path), filename=f"{photo.sha256[:12]}.jpg")
-
-
-async def post_report(reports, session: AsyncSession, report: svc.ReportInfo, note: str | None = None) -> None:
-    """Post a report (photos, location, card with buttons) to its unit's staff chat; to the admins
-    when the unit has none yet."""
-    bot, settings = reports.bot, reports.settings
-    locale = settings.default_locale
-    chat_id = await svc.unit_chat(session, report.unit_code)
-    reporter = await _reporter_name(session, report)
-    await session.rollback()
-    targets = [chat_id] if chat_id else list(settings.admin_ids)
-    if not chat_id:
-        note = (note + "\n" if note else "") + gettext_for(
-            locale, "⚠️ {unit} has no staff chat yet: a handler sends /bindunit in the unit's group.",
-            unit=escape(unit_name(report.unit_code) or ""))
-    before = [p for p in report.photos if p.kind == PhotoKind.BEFORE]
-    recorded = False
-    for target in targets:
-        try:
-            if len(before) >= 2:
-                await bot.send_media_group(target, [InputMediaPhoto(media=_photo_file(reports, p)) for p in before])
-            elif before:
-                await bot.send_photo(target, _photo_file(reports, before[0]))
-            await bot.send_location(target, report.lat, report.lon)
-            card = await bot.send_message(target, view.staff_card(locale, report, reporter, note, settings.timezone),
-                                          reply_markup=kb.staff_actions(locale, report.id, report.status))
-        except TelegramAPIError as error:
-            log.warning("could not post report %s to %s: %s", report.ticket, target, error)
-            continue
-        if not recorded:
-            await svc.set_staff_message(session, report.id, target, card.message_id)
-            recorded = True
-
-
-async def refresh_card(reports, session: AsyncSession, report: svc.ReportInfo, note: str | None = None,
-                       chat_id: int | None = None, message_id: int | None = None, final: bool = False) -> None:
-    chat_id = chat_id or report.staff_chat_id
-    message_id = message_id or report.staff_message_id
-    if not chat_id or not message_id:
-        return
-    locale = reports.settings.default_locale
-    reporter = await _reporter_name(session, report)
-    await session.rollback()
-    markup = None if final else kb.staff_actions(locale, report.id, report.status)
-    try:
-        await reports.bot.edit_message_text(
-            text=view.staff_card(locale, report, reporter, note, reports.settings.timezone),
-            chat_id=chat_id, message_id=message_id, reply_markup=markup)
-    except TelegramBadRequest as error:
-        if "not modified" not in str(error):
-            log.warning("could not refresh the card of %s: %s", report.ticket, error)
-    except TelegramAPIError as error:
-        log.warning("could not refresh the card of %s: %s", report.ticket, error)
-
-
-def _change_note(locale: str, outcome: Changed, actor: UserInfo | None, tz: str) -> str:
-    event = outcome.event
-    who = escape(actor.display_name) if actor else gettext_for(locale, "system")
-    line = gettext_for(locale, "🕒 {when} · {who}: {status}", when=view.local_time(event.at, tz), who=who,
-                       status=view.status_label(locale, outcome.report.status))
-    if event.comment:
-        line += "\n" + gettext_for(locale, "💬 “{comment}”", comment=escape(event.comment))
-    return line
-
-
-async def after_change(reports, session: AsyncSession, outcome: Changed, actor: UserInfo | None,
-                       note: str | None = None, pressed: Message | None = None) -> None:
-    """Refresh the staff card(s) (the recorded one and the one pressed) and tell the reporter and
-    followers."""
-    report, event = outcome.report, outcome.event
-    settings = reports.settings
-    locale = settings.default_locale
-    change = _change_note(locale, outcome, actor, settings.timezone)
-    note = f"{note}\n{change}" if note else change
-    reassigned_to = None
-    if event.kind == "reassign":
-        details = event.details or {}
-        reassigned_to = details.get("new_unit")
-        moved = gettext_for(locale, "↪️ Handed over to {unit}.", unit=escape(unit_name(reassigned_to) or ""))
-        await refresh_card(reports, session, report, f"{moved}\n{change}",
-                           details.get("old_staff_chat_id"), details.get("old_staff_message_id"), final=True)
-        await post_report(reports, session, report, note=gettext_for(
-            locale, "↪️ Handed over from {unit}.", unit=escape(unit_name(details.get("old_unit")) or "")))
-    else:
-        await refresh_card(reports, session, report, note)
-        if pressed is not None and (pressed.chat.id, pressed.message_id) != (report.staff_chat_id,
-                                                                             report.staff_message_id):
-            await refresh_card(reports, session, report, note, pressed.chat.id, pressed.message_id)
-    after = [p for p in report.photos if p.kind == PhotoKind.AFTER]
-    with_photo = event.new_status == ReportStatus.RESOLVED.value and event.old_status != event.new_status and after
-    for uid in outcome.notify:
-        person = await accounts.get_user(session, uid)
-        await session.rollback()
-        lang = person.language if person else settings.default_locale
-        text = view.change_notice(lang, report, event.comment, own=uid == report.reporter_id,
-                                  reassigned_to=reassigned_to)
-        try:
-            if with_photo:
-                await reports.bot.send_photo(uid, _photo_file(reports, after[-1]), caption=text)
-            else:
-                await reports.bot.send_message(uid, text)
-        except TelegramAPIError as error:
-            log.info("could not notify %s about %s: %s", uid, report.ticket, error)
-
-
-async def staff_button(query: CallbackQuery, callback_data: StaffCb, state: FSMContext, session: AsyncSession,
-                       user: UserInfo, roles: Roles, reports, **_kw: Any) -> None:
-    cb = callback_data
-    report = await svc.get(session, cb.r)
-    await session.rollback()
-    if report is None:
-        await query.answer(_("This report no longer exists."), show_alert=True)
-        return
-    if not may_handle(roles, report.unit_code):
-        await query.answer(_("⛔ Only the handlers of {unit} (or admins) can do this.").format(
-            unit=unit_name(report.unit_code)), show_alert=True)
-        return
-    try:
-        status = ReportStatus(cb.s)
-    except ValueError:
-        await query.answer()
-        return
-    locale = reports.settings.default_locale
-    if report.status != status:
-        await query.answer(_("Already handled by someone else: it is now {status}.").format(
-            status=view.status_label(user.language, report.status)), show_alert=True)
-        if query.message is not None:
-            await refresh_card(reports, session, report, chat_id=query.message.chat.id,
-                               message_id=query.message.message_id)
-        return
-    a = cb.a
-    if a in ("rej", "ras", "back"):
-        markup = {"rej": lambda: kb.reject_reasons(locale, report.id, status),
-                  "ras": lambda: kb.units(locale, report.id, status, report.unit_code),
-                  "back": lambda: kb.staff_actions(locale, report.id, status)}[a]()
-        await query.answer()
-        if isinstance(query.message, Message):
-            with contextlib.suppress(TelegramAPIError):
-                await query.message.edit_reply_markup(reply_markup=markup)
-        return
-    if a == "res":
-        await state.set_state(StaffFlow.resolve)
-        await state.set_data({"rid": report.id, "s": status.value})
-        await query.answer()
-        await reports.bot.send_message(
-            query.message.chat.id if query.message else user.id,
-            _("🧹 {name}, reply to this message with an “after” photo (put your comment in its caption), "
-              "or with a comment only. /cancel to stop.").format(name=escape(user.display_name)))
-        return
-    if a == "acc":
-        outcome = await svc.transition(session, report.id, user.id, ReportStatus.ACCEPTED, expected_status=status)
-    elif a == "prog":
-        outcome = await svc.transition(session, report.id, user.id, ReportStatus.IN_PROGRESS, expected_status=status)
-    elif a == "reo":
-        target = ReportStatus.ACCEPTED if status == ReportStatus.RESOLVED else ReportStatus.SUBMITTED
-        outcome = await svc.transition(session, report.id, user.id, target, expected_status=status)
-    elif a == "rjr":
-        outcome = await svc.transition(session, report.id, user.id, ReportStatus.REJECTED, reason=cb.x or None,
-                                       expected_status=status)
-    elif a == "rau":
-        outcome = await svc.reassign(session, report.id, user.id, cb.x, expected_version=report.version)
-    else:
-        await query.answer()
-        return
-    await _outcome(query, reports, session, outcome, user, report.id)
-
-
-async def _outcome(query: CallbackQuery | None, reports, session: AsyncSession, outcome, user: UserInfo,
-                   report_id: int, message: Message | None = None) -> None:
-    async def say(text: str, alert: bool = False) -> None:
-        if query is not None:
-            await query.answer(text, show_alert=alert)
-        elif message is not None:
-            await message.reply(text)
-
-    if isinstance(outcome, Changed):
-        await say(_("Done: {status}.").format(status=view.status_label(user.language, outcome.report.status)))
-        pressed = query.message if query is not None and isinstance(query.message, Message) else None
-        await after_change(reports, session, outcome, user, pressed=pressed)
-    elif isinstance(outcome, Conflict):
-        await say(_("Already handled by someone else: it is now {status}.").format(
-            status=view.status_label(user.language, outcome.current_status)), alert=True)
-        report = await svc.get(session, report_id)
-        await session.rollback()
-        if report is not None:
-            await refresh_card(reports, session, report)
-            if query is not None and isinstance(query.message, Message):
-                await refresh_card(reports, session, report, None, query.message.chat.id,
-                                   query.message.message_id)
-    elif isinstance(outcome, NotAllowed):
-        if outcome.reason == "same_unit":
-            await say(_("It is already with this unit."), alert=True)
-        else:
-            await say(_("That is not possible in the report's current state."), alert=True)
-    else:
-        await say(_("This report no longer exists."), alert=True)
-
-
-async def resolve_reply(message: Message, state: FSMContext, session: AsyncSession, user: UserInfo,
-                        roles: Roles, reports, bot: Bot, **_kw: Any) -> None:
-    data = await state.get_data()
-    report = await svc.get(session, int(data.get("rid", 0)))
-    await session.rollback()
-    if report is None or not may_handle(roles, report.unit_code):
-        await state.clear()
-        await message.reply(_("This report no longer exists."))
-        return
-    photos: list[svc.PhotoIn] = []
-    item = message.photo[-1] if message.photo else message.document
-    if item is not None:
-        if item.file_size and item.file_size > MAX_FILE_BYTES:
-            await message.reply(_(view.PHOTO_TOO_LARGE))
-            return
-        try:
-            buffer = await bot.download(item.file_id)
-            stored = await reports.media.save_async(buffer.getvalue())
-        except (TelegramBadRequest, MediaError):
-            await message.reply(_(view.PHOTO_NOT_IMAGE))
-            return
-        photos.append(svc.PhotoIn.of(stored, item.file_id, item.file_unique_id))
-    comment = (message.caption if item is not None else message.text) or None
-    if item is None and (not comment or comment.startswith("/")):
-        await message.reply(_("Send an “after” photo or a comment, or /cancel."))
-        return
-    outcome = await svc.transition(session, report.id, user.id, ReportStatus.RESOLVED, comment=comment,
-                                   expected_status=data.get("s"), photos=photos)
-    await state.clear()
-    await _outcome(None, reports, session, outcome, user, report.id, message=message)
-
-
-# ============================================================================================
-# Staff commands
-# ============================================================================================
-
-
-async def bind_unit(message: Message, command: CommandObject, session: AsyncSession, user: UserInfo,
-                    roles: Roles, **_kw: Any) -> None:
-    if message.chat.type == "private":
-        await message.answer(_("Send /bindunit in your unit's staff group, not here."))
-        return
-    arg = (command.args or "").strip()
-    mine = sorted(roles.units())
-    if not arg and len(mine) == 1:
-        unit = find_unit(mine[0])
-    else:
-        unit = find_unit(arg) if arg else None
-    if unit is None:
-        await message.answer(_("Usage: <code>/bindunit 澄江街道</code>. Units: {units}").format(
-            units="、".join(u.name for u in all_units())))
-        return
-    if not may_handle(roles, unit.code):
-        await message.answer(_("⛔ Only the handlers of {unit} (or admins) can do this.").format(unit=unit.name))
-        return
-    await svc.bind_unit_chat(session, unit.code, message.chat.id, user.id)
-    await accounts.audit(session, user.id, "reports.bindunit", unit.code, {"chat": message.chat.id})
-    await message.answer(_("✅ This chat now receives the reports of {unit}.").format(unit=unit.name))
-
-
-def _parse_status(arg: str) -> list[ReportStatus] | None:
-    arg = arg.strip().lower()
-    if not arg or arg == "open":
-        return sorted(OPEN_STATUSES)
-    if arg == "all":
-        return list(ReportStatus)
-    try:
-        return [ReportStatus(arg)]
-    except ValueError:
-        return None
-
-
-async def list_reports(message: Message, command: CommandObject, session: AsyncSession, user: UserInfo,
-                       roles: Roles, settings, **_kw: Any) -> None:
-    statuses = _parse_status(command.args or "")
-    if statuses is None:
-        await message.answer(_("Usage: /reports [open|all|{statuses}]").format(
-            statuses="|".join(s.value for s in ReportStatus)))
-        return
-    units = sorted(roles.units())
-    rows: list[svc.ReportInfo] = []
-    if roles.has(Role.ADMIN) and not units:
-        rows = await svc.list_by(session, None, statuses, limit=30)
-    else:
-        for code in units:
-            rows += await svc.list_by(session, code, statuses, limit=30)
-    if not rows:
-        await message.answer(_("No reports with that status. 🎉"))
-        return
-    lines = [_("<b>Reports</b> ({statuses}), oldest first:").format(
-        statuses=", ".join(view.status_label(user.language, s) for s in statuses))]
-    lines += [view.report_line(user.language, r, settings.timezone) for r in rows[:40]]
-    await message.answer("\n".join(lines))
-
-
-async def show_stats(message: Message, session: AsyncSession, user: UserInfo, **_kw: Any) -> None:
-    s = await svc.stats(session)
-    locale = user.language
-    lines = [_("<b>Reports so far</b>: {total} ({open} open)").format(total=s.total, open=s.open)]
-    lines.append(_("Median time to accept: {accept}; to resolve: {resolve}").format(
-        accept=view.duration(locale, s.median_accept_s), resolve=view.duration(locale, s.median_resolve_s)))
-    if s.by_status:
-        lines.append(_("<b>By status</b>"))
-        lines += [f"• {view.status_label(locale, k)}: {v}" for k, v in sorted(s.by_status.items())]
-    if s.by_unit:
-        lines.append(_("<b>By unit</b>"))
-        lines += [f"• {escape(unit_name(k) or k)}: {v}" for k, v in sorted(s.by_unit.items(), key=lambda kv: -kv[1])]
-    if s.by_type:
-        lines.append(_("<b>By type</b>"))
-        lines += [f"• {view.waste_label(locale, k)}: {v}" for k, v in sorted(s.by_type.items(), key=lambda kv: -kv[1])]
-    await message.answer("\n".join(lines))
-
-
-# ============================================================================================
-# Reminders (a job, see bot/features/reports.py)
-# ============================================================================================
-
-
-async def run_reminders(reports, now=None) -> svc.DueReminders:
-    settings = reports.settings
-    locale = settings.default_locale
-    async with reports.sessions() as session:
-        due = await svc.claim_due_reminders(
-            session, now=now, remind_after=timedelta(hours=settings.remind_after_h),
-            escalate_after=timedelta(days=settings.escalate_after_d),
-            followup_after=timedelta(days=settings.followup_after_d))
-        if not due:
-            return due
-        for report in due.remind_unit:
-            chat_id = await svc.unit_chat(session, report.unit_code)
-            await session.rollback()
-            text = gettext_for(locale, "⏰ Reminder: report {ticket} has waited more than {hours:g} h to be "
-                               "accepted.", ticket=report.ticket, hours=settings.remind_after_h)
-            for target in ([chat_id] if chat_id else settings.admin_ids):
-                reply = report.staff_message_id if report.staff_chat_id == target else None
-                await _send_quietly(reports.bot, target, text, reply_to=reply,
-                                    markup=kb.staff_actions(locale, report.id, report.status))
-        for report in due.escalate:
-            text = gettext_for(locale, "🚨 Report {ticket} ({unit}) is still open after {days:g} days.",
-                               ticket=report.ticket, unit=escape(unit_name(report.unit_code) or ""),
-                               days=settings.escalate_after_d)
-            for admin in settings.admin_ids:
-                admin_user = await accounts.get_user(session, admin)
-                await session.rollback()
-                lang = admin_user.language if admin_user else locale
-                card = view.staff_card(lang, report, None, text, settings.timezone)
-                await _send_quietly(reports.bot, admin, card, markup=kb.staff_actions(lang, report.id, report.status))
-        for report in due.ask_followup:
-            person = await accounts.get_user(session, report.reporter_id)
-            await session.rollback()
-            lang = person.language if person else locale
-            text = gettext_for(lang, "🧹 Your report {ticket} was marked resolved. Is the place clean now?",
-                               ticket=report.ticket)
-            await _send_quietly(reports.bot, report.reporter_id, text, markup=kb.followup(lang, report.id))
-    return due
-
-
-async def _send_quietly(bot: Bot, chat_id: int, text: str, reply_to: int | None = None, markup=None) -> None:
-    try:
-        await bot.send_message(chat_id, text, reply_to_message_id=reply_to, reply_markup=markup)
-    except TelegramAPIError as error:
-        if reply_to is not None:
-            with contextlib.suppress(TelegramAPIError):
-                await bot.send_message(chat_id, text, reply_markup=markup)
-                return
-        log.info("reminder to %s not sent: %s", chat_id, error)
 
 
 # ============================================================================================
@@ -1131,14 +730,6 @@ async def group_report_hint(message: Message, **_kw: Any) -> None:
 
 def build() -> Router:
     router = Router(name=__name__)
-
-    staff = Router(name=__name__ + ".staff")
-    staff.callback_query.register(staff_button, StaffCb.filter())
-    staff.message.register(bind_unit, Command("bindunit"), HasRole(Role.UNIT_HANDLER))
-    staff.message.register(resolve_reply, StateFilter(StaffFlow.resolve))
-    staff.message.register(list_reports, Command("reports"), HasRole(Role.UNIT_HANDLER))
-    staff.message.register(show_stats, Command("stats"), HasRole(Role.ADMIN))
-    staff.message.register(not_allowed, Command(*STAFF_COMMANDS))
 
     private = Router(name=__name__ + ".private")
     private.message.filter(F.chat.type == "private")
@@ -1159,5 +750,5 @@ def build() -> Router:
     group = Router(name=__name__ + ".groups")
     group.message.register(group_report_hint, Command("report"), F.chat.type != "private")
 
-    router.include_routers(staff, private, group)
+    router.include_routers(private, group)
     return router

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from pydantic import Field
 
 from bot.i18n import N_, gettext_for
 from bot.views.reports import AMOUNT_LABELS, REJECT_LABELS, WASTE_LABELS
@@ -23,12 +26,28 @@ class FlowCb(CallbackData, prefix="rp"):
     v: str = ""
 
 
-class StaffCb(CallbackData, prefix="rs"):
-    """A staff button on a report card: action ``a`` on report ``r`` drawn for status ``s``."""
+class StaffAction(StrEnum):
+    """What a staff button on a report card does (the short codes are what Telegram stores)."""
 
-    a: str  # acc, prog, res, rej, rjr (reason x), ras, rau (unit x), reo, back
-    r: int
-    s: str
+    ACCEPT = "acc"
+    START = "prog"
+    RESOLVE = "res"
+    REJECT = "rej"  # shows the reasons
+    REJECT_BECAUSE = "rjr"  # x: the RejectReason
+    REASSIGN = "ras"  # shows the units
+    REASSIGN_TO = "rau"  # x: the unit code
+    REOPEN = "reo"
+    BACK = "back"  # back to the card's buttons
+
+
+class StaffCb(CallbackData, prefix="rs"):
+    """A staff button on a report card: action ``a`` on report ``r`` drawn for status ``s``; ``x``
+    is the argument of the two actions that take one (kept as the last field so the cards already
+    in the staff chats keep working)."""
+
+    a: StaffAction
+    r: int = Field(ge=1, le=2**31 - 1)
+    s: ReportStatus
     x: str = ""
 
 
@@ -120,20 +139,20 @@ def staff_actions(locale: str, report_id: int, status: ReportStatus) -> InlineKe
     b = InlineKeyboardBuilder()
     s = status.value
 
-    def add(text: str, action: str) -> None:
+    def add(text: str, action: StaffAction) -> None:
         b.button(text=gettext_for(locale, text), callback_data=StaffCb(a=action, r=report_id, s=s))
 
     if status == ReportStatus.SUBMITTED:
-        add(N_("✅ Accept"), "acc")
+        add(N_("✅ Accept"), StaffAction.ACCEPT)
     if status == ReportStatus.ACCEPTED:
-        add(N_("🚧 Cleaning started"), "prog")
+        add(N_("🚧 Cleaning started"), StaffAction.START)
     if status in (ReportStatus.ACCEPTED, ReportStatus.IN_PROGRESS):
-        add(N_("🧹 Resolved"), "res")
+        add(N_("🧹 Resolved"), StaffAction.RESOLVE)
     if status in (ReportStatus.SUBMITTED, ReportStatus.ACCEPTED, ReportStatus.IN_PROGRESS):
-        add(N_("↪️ Reassign"), "ras")
-        add(N_("❌ Reject"), "rej")
+        add(N_("↪️ Reassign"), StaffAction.REASSIGN)
+        add(N_("❌ Reject"), StaffAction.REJECT)
     if status in (ReportStatus.RESOLVED, ReportStatus.REJECTED):
-        add(N_("🔁 Reopen"), "reo")
+        add(N_("🔁 Reopen"), StaffAction.REOPEN)
     b.adjust(2)
     return b.as_markup()
 
@@ -142,8 +161,8 @@ def reject_reasons(locale: str, report_id: int, status: ReportStatus) -> InlineK
     b = InlineKeyboardBuilder()
     for reason in RejectReason:
         b.button(text=gettext_for(locale, REJECT_LABELS[reason]),
-                 callback_data=StaffCb(a="rjr", r=report_id, s=status.value, x=reason.value))
-    b.button(text=gettext_for(locale, "⬅️ Back"), callback_data=StaffCb(a="back", r=report_id, s=status.value))
+                 callback_data=StaffCb(a=StaffAction.REJECT_BECAUSE, r=report_id, s=status, x=reason.value))
+    b.button(text=gettext_for(locale, "⬅️ Back"), callback_data=StaffCb(a=StaffAction.BACK, r=report_id, s=status))
     b.adjust(1)
     return b.as_markup()
 
@@ -153,8 +172,8 @@ def units(locale: str, report_id: int, status: ReportStatus, current: str) -> In
     for unit in all_units():
         if unit.code == current:
             continue
-        b.button(text=unit.name, callback_data=StaffCb(a="rau", r=report_id, s=status.value, x=unit.code))
-    b.button(text=gettext_for(locale, "⬅️ Back"), callback_data=StaffCb(a="back", r=report_id, s=status.value))
+        b.button(text=unit.name, callback_data=StaffCb(a=StaffAction.REASSIGN_TO, r=report_id, s=status, x=unit.code))
+    b.button(text=gettext_for(locale, "⬅️ Back"), callback_data=StaffCb(a=StaffAction.BACK, r=report_id, s=status))
     b.adjust(2)
     return b.as_markup()
 

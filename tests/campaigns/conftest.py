@@ -8,21 +8,10 @@ from sqlalchemy import insert
 from campaigns.models import Subscription
 from core import db
 from core.models import User
+from tests.support.clock import FakeClock
 
 # Only core's and the campaigns branch: other domains' work does not affect these tests.
 CAMPAIGNS_HEAD = "campaigns@head"
-
-
-class FakeClock:
-    def __init__(self, now: datetime):
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **kwargs) -> datetime:
-        self.now += timedelta(**kwargs)
-        return self.now
 
 
 @pytest.fixture

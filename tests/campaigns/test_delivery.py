@@ -27,6 +27,8 @@ from campaigns.subscriptions import Audience
 from core.models import User
 from tests.campaigns.conftest import add_users, subscribe_all
 
+pytestmark = pytest.mark.dates
+
 FAST = DeliveryConfig(rate=5000, window=16, per_chat_interval=0.0, backoff_base=0.01)
 
 

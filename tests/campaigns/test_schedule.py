@@ -22,6 +22,8 @@ from campaigns.schedule import (
     parse_weekdays,
 )
 
+pytestmark = pytest.mark.dates
+
 SH = ZoneInfo("Asia/Shanghai")
 
 

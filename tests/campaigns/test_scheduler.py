@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlmodel import select
 
 from campaigns import service
@@ -17,6 +18,9 @@ from campaigns.subscriptions import Audience
 from core.clock import utcnow
 from tests.campaigns.conftest import add_users, subscribe_all
 from tests.campaigns.test_delivery import FakeTelegram
+from tests.support.clock import FakeClock, local_midnight_utc
+
+pytestmark = pytest.mark.dates
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -180,6 +184,28 @@ async def test_a_job_really_fires_through_apscheduler(sqlite_sessions):
         assert len(rec.delivered) == 1
         assert (await campaign_row(sessions, info.id)).status == "finished"
         assert scheduler.job_time(info.id) is None
+    finally:
+        await scheduler.shutdown()
+
+
+async def test_the_job_fires_when_the_injected_clock_reaches_the_run(sessions):
+    """APScheduler lives on the campaigns' clock: nothing fires while that clock is before the run,
+    and the run starts by itself once the clock passes it, even a year ahead of the machine's date."""
+    clock = FakeClock(local_midnight_utc(400) + timedelta(hours=9))  # 09:00 in Shanghai, 400 days on
+    cid = await daily(sessions, clock)  # first run: 10:00 that day
+    first_run = clock() + timedelta(hours=1)
+    rec = Recorder()
+    scheduler = CampaignScheduler(sessions, rec.deliver, clock)
+    await scheduler.start()
+    try:
+        assert scheduler.job_time(cid) == first_run
+        clock.advance(minutes=59)  # 09:59: not yet
+        await scheduler.sync(cid)  # a lock round trip: any wake-up the move caused has run
+        assert rec.delivered == [] and await runs(sessions, cid) == []
+        clock.advance(minutes=1, seconds=1)
+        await asyncio.wait_for(rec.event.wait(), 10)
+        assert await runs(sessions, cid) == [(first_run, "pending")] and len(rec.delivered) == 1
+        assert scheduler.job_time(cid) == first_run + timedelta(days=1)
     finally:
         await scheduler.shutdown()
 

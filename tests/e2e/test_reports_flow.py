@@ -16,7 +16,7 @@ from sandbox.driver import make_image
 from sandbox.testing import wait_for_polling
 from tests.conftest import ADMIN_ID, make_settings
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.dates]
 
 CHENGJIANG = (31.91102, 120.26302)  # 澄江街道 seat: the sandbox's "current location" default
 QINGYANG = (31.76525, 120.25188)
@@ -97,6 +97,14 @@ async def finish(user, *, witnessed: bool = False, plate: str | None = None, des
     done = await user.expect_message("Thank you")
     ticket = next(w for w in done.content.replace(".", " ").split() if w.startswith("JY-"))
     return ticket
+
+
+async def card_of(hank, group, ticket: str):
+    """The unit group's card of ``ticket``: waits for it (it follows the album and the pin)."""
+    while True:
+        message = await hank.expect_message(chat=group)
+        if ticket in message.content:
+            return message
 
 
 async def staff_group(sandbox, unit: str = "澄江街道"):
@@ -202,8 +210,7 @@ async def test_duplicate_offered_and_followed_then_the_follower_hears_of_changes
     assert "You now follow" in (await bob.expect_message()).content
     assert await draft_of(sandbox, bob) is None
 
-    await sandbox.settle()
-    card = next(m for m in group.messages() if ticket in m.content)
+    card = await card_of(hank, group, ticket)
     click = await hank.click("Accept", message=card, chat=group)
     await click.answer()
     for person in (alice, bob):
@@ -218,8 +225,7 @@ async def test_staff_accept_and_resolve_notify_the_reporter(sandbox):
     await start_report(alice)
     await to_type_step(alice)
     ticket = await finish(alice)
-    await sandbox.settle()
-    card = next(m for m in group.messages() if ticket in m.content)
+    card = await card_of(hank, group, ticket)
     assert "Alice" not in card.content  # anonymous to staff
 
     await (await hank.click("Accept", message=card, chat=group)).answer()
@@ -248,8 +254,7 @@ async def test_non_staff_pressing_a_staff_button_is_refused(sandbox):
     await start_report(alice)
     await to_type_step(alice)
     ticket = await finish(alice)
-    await sandbox.settle()
-    card = next(m for m in group.messages() if ticket in m.content)
+    card = await card_of(hank, group, ticket)
     answer = await (await mallory.click("Accept", message=card, chat=group)).answer()
     assert answer["show_alert"] and "Only the handlers" in answer["text"]
     assert (await report_of(sandbox, ticket)).status == "submitted"

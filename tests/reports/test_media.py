@@ -11,6 +11,8 @@ from PIL import Image
 from reports.media import MAX_BYTES, MediaError, MediaErrorCode, MediaStore, exif_info
 from tests.reports.conftest import jpeg
 
+pytestmark = pytest.mark.dates
+
 
 def test_exif_gps_and_time_are_read_in_wgs84_decimal():
     data = jpeg(gps=(31.76525, 120.25188), taken=datetime(2026, 5, 1, 8, 30, 15), offset="+08:00")

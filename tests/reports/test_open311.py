@@ -20,6 +20,8 @@ from reports.media import MediaStore, exif_info
 from reports.models import Amount, LocationSource, WasteType
 from tests.reports.conftest import jpeg
 
+pytestmark = pytest.mark.dates
+
 REPORTER = 777_000_123  # must never show up in the API
 KEY = "city-key-1"
 CHENGJIANG = (31.91102, 120.26302)

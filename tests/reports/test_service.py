@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -12,7 +13,7 @@ from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
 from core import db
-from core.clock import utcnow
+from core.clock import Clock, utcnow
 from reports import service as svc
 from reports.models import Amount, EventKind, LocationSource, RejectReason, ReportStatus, WasteType
 from reports.service import (
@@ -26,6 +27,8 @@ from reports.service import (
     ReportError,
     ReportErrorCode,
 )
+
+pytestmark = pytest.mark.dates
 
 CHENGJIANG = (31.91102, 120.26302)  # 澄江街道 seat
 QINGYANG = (31.76525, 120.25188)  # 青阳镇 seat
@@ -55,8 +58,7 @@ async def test_a_report_is_stored_with_photos_event_route_and_ticket(sessions):
     async with sessions() as session:
         await svc.save_draft(session, REPORTER, {"lat": CHENGJIANG[0]}, "photos")
     created = await make(sessions, plate=" 苏B 12345 ", witnessed=True)
-    year = utcnow().astimezone(svc.CHINA_TZ).year
-    assert created.ticket == f"JY-{year}-{created.report.id:06d}"
+    assert created.ticket == f"JY-{Clock().year()}-{created.report.id:06d}"
     assert created.report.unit_code == "320281001"  # nearest seat: 澄江街道
     assert created.report.status == ReportStatus.SUBMITTED and created.report.anonymous
     assert created.event.kind == EventKind.CREATED and created.event.actor_id == REPORTER
@@ -92,19 +94,30 @@ async def test_bad_reports_are_refused_with_a_code_and_nothing_is_stored(session
         assert created.report.unit_code == "320281400"
 
 
-async def test_daily_limit_counts_the_china_calendar_day(sessions):
-    # 2026-03-10 15:30 UTC is 23:30 in Jiangyin; one hour later it is the next day there.
-    late = utcnow().replace(year=2026, month=3, day=10, hour=15, minute=30, second=0, microsecond=0)
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "America/New_York"])
+async def test_daily_limit_counts_the_calendar_day_of_the_configured_zone(sessions, zone):
+    clock = Clock(zone)
+    # 23:30 yesterday in the configured zone; one hour later it is today there.
+    late = clock.day_start() - timedelta(minutes=30)
     async with sessions() as session:
         for _ in range(2):
-            await svc.create_report(session, REPORTER, new(), [photo()], daily_limit=2, now=late)
+            await svc.create_report(session, REPORTER, new(), [photo()], daily_limit=2, now=late, clock=clock)
         with pytest.raises(ReportError) as error:
-            await svc.create_report(session, REPORTER, new(), [photo()], daily_limit=2, now=late)
+            await svc.create_report(session, REPORTER, new(), [photo()], daily_limit=2, now=late, clock=clock)
         assert error.value.code == ReportErrorCode.DAILY_LIMIT
-        assert (await svc.daily_quota(session, REPORTER, 2, now=late)).remaining == 0
-        await svc.create_report(session, NEIGHBOUR, new(), [photo()], daily_limit=2, now=late)
+        assert (await svc.daily_quota(session, REPORTER, 2, now=late, clock=clock)).remaining == 0
+        await svc.create_report(session, NEIGHBOUR, new(), [photo()], daily_limit=2, now=late, clock=clock)
         nextday = late + timedelta(hours=1)
-        await svc.create_report(session, REPORTER, new(), [photo()], daily_limit=2, now=nextday)
+        await svc.create_report(session, REPORTER, new(), [photo()], daily_limit=2, now=nextday, clock=clock)
+
+
+@pytest.mark.parametrize(("zone", "year_offset"), [("Asia/Shanghai", 0), ("America/New_York", -1), ("UTC", -1)])
+async def test_the_ticket_year_is_the_year_in_the_configured_zone(sessions, zone, year_offset):
+    year = Clock().today().year + 1
+    new_year = datetime(year, 1, 1, 0, 30, tzinfo=ZoneInfo("Asia/Shanghai"))  # 16:30 UTC, Dec 31
+    async with sessions() as session:
+        created = await svc.create_report(session, REPORTER, new(), [photo()], now=new_year, clock=Clock(zone))
+    assert created.ticket == f"JY-{year + year_offset}-{created.report.id:06d}"
 
 
 async def test_life_of_a_report_notifies_reporter_and_followers(sessions):

@@ -1,0 +1,346 @@
+"""The staff's side of reports: the buttons on a report card in the unit's chat, the "resolved"
+reply with an after photo, and the staff commands (/bindunit, /reports, /stats).
+
+Rules: one handler per button action, registered by a ``StaffCb`` filter on its ``StaffAction``.
+Every press re-reads the report and re-checks the caller's role and the status the card was drawn
+for (``_checked``); a card drawn for an older status is refreshed instead of acting. Every change
+goes through the reports service's compare-and-set and is written to the audit log. A button whose
+data no longer parses (an old card, a forged press) falls through to the fallback router's
+"this button has expired" answer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from html import escape
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.filters import HasRole
+from bot.handlers.admin import not_allowed
+from bot.keyboards import reports as kb
+from bot.keyboards.reports import StaffAction, StaffCb
+from bot.notifications.reports import after_change, refresh_card
+from bot.views import reports as view
+from core import accounts
+from core.accounts import Roles, UserInfo
+from core.clock import Clock
+from core.models import Role
+from core.units import all_units, find_unit, unit_name
+from reports import geo
+from reports import service as svc
+from reports.media import MAX_BYTES, MediaError
+from reports.models import OPEN_STATUSES, RejectReason, ReportStatus
+from reports.service import Changed, Conflict, NotAllowed
+
+log = logging.getLogger(__name__)
+
+STAFF_COMMANDS = ("reports", "bindunit", "stats")
+
+
+class StaffFlow(StatesGroup):
+    resolve = State()
+
+
+def may_handle(roles: Roles, unit_code: str) -> bool:
+    return roles.has(Role.ADMIN) or unit_code in roles.units()
+
+
+# --------------------------------------------------------------------------------------------
+# The card's buttons
+# --------------------------------------------------------------------------------------------
+
+
+async def _checked(query: CallbackQuery, cb: StaffCb, session: AsyncSession, user: UserInfo, roles: Roles,
+                   reports, leads_to: ReportStatus | None = None) -> svc.ReportInfo | None:
+    """The report a press is about, if it exists, the caller may handle it, the card is current and
+    (``leads_to``) the report may go to that status from where it is."""
+    report = await svc.get(session, cb.r)
+    await session.rollback()
+    if report is None:
+        await query.answer(_("This report no longer exists."), show_alert=True)
+        return None
+    if not may_handle(roles, report.unit_code):
+        await query.answer(_("⛔ Only the handlers of {unit} (or admins) can do this.").format(
+            unit=unit_name(report.unit_code)), show_alert=True)
+        return None
+    if report.status != cb.s:
+        await query.answer(_("Already handled by someone else: it is now {status}.").format(
+            status=view.status_label(user.language, report.status)), show_alert=True)
+        if query.message is not None:
+            await refresh_card(reports, session, report, chat_id=query.message.chat.id,
+                               message_id=query.message.message_id)
+        return None
+    if leads_to is not None and leads_to not in svc.allowed_transitions(report.status):
+        await query.answer(_("That is not possible in the report's current state."), show_alert=True)
+        return None
+    return report
+
+
+async def _swap_buttons(query: CallbackQuery, markup: InlineKeyboardMarkup) -> None:
+    await query.answer()
+    if isinstance(query.message, Message):
+        with contextlib.suppress(TelegramAPIError):
+            await query.message.edit_reply_markup(reply_markup=markup)
+
+
+async def show_reasons(query: CallbackQuery, callback_data: StaffCb, session: AsyncSession, user: UserInfo,
+                       roles: Roles, reports, **_kw: Any) -> None:
+    if report := await _checked(query, callback_data, session, user, roles, reports, ReportStatus.REJECTED):
+        await _swap_buttons(query, kb.reject_reasons(reports.settings.default_locale, report.id, report.status))
+
+
+async def show_units(query: CallbackQuery, callback_data: StaffCb, session: AsyncSession, user: UserInfo,
+                     roles: Roles, reports, **_kw: Any) -> None:
+    if report := await _checked(query, callback_data, session, user, roles, reports):
+        await _swap_buttons(query, kb.units(reports.settings.default_locale, report.id, report.status,
+                                            report.unit_code))
+
+
+async def back_to_card(query: CallbackQuery, callback_data: StaffCb, session: AsyncSession, user: UserInfo,
+                       roles: Roles, reports, **_kw: Any) -> None:
+    if report := await _checked(query, callback_data, session, user, roles, reports):
+        await _swap_buttons(query, kb.staff_actions(reports.settings.default_locale, report.id, report.status))
+
+
+async def ask_for_after_photo(query: CallbackQuery, callback_data: StaffCb, state: FSMContext,
+                              session: AsyncSession, user: UserInfo, roles: Roles, reports, **_kw: Any) -> None:
+    report = await _checked(query, callback_data, session, user, roles, reports, ReportStatus.RESOLVED)
+    if report is None:
+        return
+    await state.set_state(StaffFlow.resolve)
+    await state.set_data({"rid": report.id, "s": report.status.value})
+    await query.answer()
+    await reports.bot.send_message(
+        query.message.chat.id if query.message else user.id,
+        _("🧹 {name}, reply to this message with an “after” photo (put your comment in its caption), "
+          "or with a comment only. /cancel to stop.").format(name=escape(user.display_name)))
+
+
+async def change_status(query: CallbackQuery, callback_data: StaffCb, session: AsyncSession, user: UserInfo,
+                        roles: Roles, reports, **_kw: Any) -> None:
+    """Accept, start cleaning, reopen: a transition with no argument."""
+    report = await _checked(query, callback_data, session, user, roles, reports)
+    if report is None:
+        return
+    status = report.status
+    target = {
+        StaffAction.ACCEPT: ReportStatus.ACCEPTED,
+        StaffAction.START: ReportStatus.IN_PROGRESS,
+        StaffAction.REOPEN: ReportStatus.ACCEPTED if status == ReportStatus.RESOLVED else ReportStatus.SUBMITTED,
+    }[callback_data.a]
+    outcome = await svc.transition(session, report.id, user.id, target, expected_status=status,
+                                   now=reports.clock())
+    await _outcome(query, reports, session, outcome, user, report.id)
+
+
+async def reject_because(query: CallbackQuery, callback_data: StaffCb, session: AsyncSession, user: UserInfo,
+                         roles: Roles, reports, **_kw: Any) -> None:
+    try:
+        reason = RejectReason(callback_data.x)
+    except ValueError:
+        await query.answer(_("This button has expired. Send /start to begin again."), show_alert=True)
+        return
+    report = await _checked(query, callback_data, session, user, roles, reports)
+    if report is None:
+        return
+    outcome = await svc.transition(session, report.id, user.id, ReportStatus.REJECTED, reason=reason,
+                                   expected_status=report.status, now=reports.clock())
+    await _outcome(query, reports, session, outcome, user, report.id)
+
+
+async def reassign_to(query: CallbackQuery, callback_data: StaffCb, session: AsyncSession, user: UserInfo,
+                      roles: Roles, reports, **_kw: Any) -> None:
+    if not geo.is_valid_unit(callback_data.x):
+        await query.answer(_("This button has expired. Send /start to begin again."), show_alert=True)
+        return
+    report = await _checked(query, callback_data, session, user, roles, reports)
+    if report is None:
+        return
+    outcome = await svc.reassign(session, report.id, user.id, callback_data.x, expected_version=report.version,
+                                 now=reports.clock())
+    await _outcome(query, reports, session, outcome, user, report.id)
+
+
+# --------------------------------------------------------------------------------------------
+# Outcomes and the "resolved" reply
+# --------------------------------------------------------------------------------------------
+
+
+async def _outcome(query: CallbackQuery | None, reports, session: AsyncSession, outcome, user: UserInfo,
+                   report_id: int, message: Message | None = None) -> None:
+    async def say(text: str, alert: bool = False) -> None:
+        if query is not None:
+            await query.answer(text, show_alert=alert)
+        elif message is not None:
+            await message.reply(text)
+
+    if isinstance(outcome, Changed):
+        event = outcome.event
+        await accounts.audit(session, user.id, f"reports.{event.kind.value}", outcome.report.ticket,
+                             {"from": event.old_status, "to": event.new_status, **(event.details or {})})
+        await say(_("Done: {status}.").format(status=view.status_label(user.language, outcome.report.status)))
+        pressed = query.message if query is not None and isinstance(query.message, Message) else None
+        await after_change(reports, session, outcome, user, pressed=pressed)
+    elif isinstance(outcome, Conflict):
+        await say(_("Already handled by someone else: it is now {status}.").format(
+            status=view.status_label(user.language, outcome.current_status)), alert=True)
+        report = await svc.get(session, report_id)
+        await session.rollback()
+        if report is not None:
+            await refresh_card(reports, session, report)
+            if query is not None and isinstance(query.message, Message):
+                await refresh_card(reports, session, report, None, query.message.chat.id,
+                                   query.message.message_id)
+    elif isinstance(outcome, NotAllowed):
+        if outcome.reason == "same_unit":
+            await say(_("It is already with this unit."), alert=True)
+        else:
+            await say(_("That is not possible in the report's current state."), alert=True)
+    else:
+        await say(_("This report no longer exists."), alert=True)
+
+
+async def resolve_reply(message: Message, state: FSMContext, session: AsyncSession, user: UserInfo,
+                        roles: Roles, reports, bot: Bot, **_kw: Any) -> None:
+    data = await state.get_data()
+    report = await svc.get(session, int(data.get("rid", 0)))
+    await session.rollback()
+    if report is None or not may_handle(roles, report.unit_code):
+        await state.clear()
+        await message.reply(_("This report no longer exists."))
+        return
+    photos: list[svc.PhotoIn] = []
+    item = message.photo[-1] if message.photo else message.document
+    if item is not None:
+        if item.file_size and item.file_size > MAX_BYTES:
+            await message.reply(_(view.PHOTO_TOO_LARGE))
+            return
+        try:
+            buffer = await bot.download(item.file_id)
+            stored = await reports.media.save_async(buffer.getvalue())
+        except (TelegramBadRequest, MediaError):
+            await message.reply(_(view.PHOTO_NOT_IMAGE))
+            return
+        photos.append(svc.PhotoIn.of(stored, item.file_id, item.file_unique_id))
+    comment = (message.caption if item is not None else message.text) or None
+    if item is None and (not comment or comment.startswith("/")):
+        await message.reply(_("Send an “after” photo or a comment, or /cancel."))
+        return
+    outcome = await svc.transition(session, report.id, user.id, ReportStatus.RESOLVED, comment=comment,
+                                   expected_status=data.get("s"), photos=photos, now=reports.clock())
+    await state.clear()
+    await _outcome(None, reports, session, outcome, user, report.id, message=message)
+
+
+# --------------------------------------------------------------------------------------------
+# Staff commands
+# --------------------------------------------------------------------------------------------
+
+
+async def bind_unit(message: Message, command: CommandObject, session: AsyncSession, user: UserInfo,
+                    roles: Roles, clock: Clock, **_kw: Any) -> None:
+    if message.chat.type == "private":
+        await message.answer(_("Send /bindunit in your unit's staff group, not here."))
+        return
+    arg = (command.args or "").strip()
+    mine = sorted(roles.units())
+    if not arg and len(mine) == 1:
+        unit = find_unit(mine[0])
+    else:
+        unit = find_unit(arg) if arg else None
+    if unit is None:
+        await message.answer(_("Usage: <code>/bindunit 澄江街道</code>. Units: {units}").format(
+            units="、".join(u.name for u in all_units())))
+        return
+    if not may_handle(roles, unit.code):
+        await message.answer(_("⛔ Only the handlers of {unit} (or admins) can do this.").format(unit=unit.name))
+        return
+    await svc.bind_unit_chat(session, unit.code, message.chat.id, user.id, now=clock())
+    await accounts.audit(session, user.id, "reports.bindunit", unit.code, {"chat": message.chat.id})
+    await message.answer(_("✅ This chat now receives the reports of {unit}.").format(unit=unit.name))
+
+
+def _parse_status(arg: str) -> list[ReportStatus] | None:
+    arg = arg.strip().lower()
+    if not arg or arg == "open":
+        return sorted(OPEN_STATUSES)
+    if arg == "all":
+        return list(ReportStatus)
+    try:
+        return [ReportStatus(arg)]
+    except ValueError:
+        return None
+
+
+async def list_reports(message: Message, command: CommandObject, session: AsyncSession, user: UserInfo,
+                       roles: Roles, settings, **_kw: Any) -> None:
+    statuses = _parse_status(command.args or "")
+    if statuses is None:
+        await message.answer(_("Usage: /reports [open|all|{statuses}]").format(
+            statuses="|".join(s.value for s in ReportStatus)))
+        return
+    units = sorted(roles.units())
+    rows: list[svc.ReportInfo] = []
+    if roles.has(Role.ADMIN) and not units:
+        rows = await svc.list_by(session, None, statuses, limit=30)
+    else:
+        for code in units:
+            rows += await svc.list_by(session, code, statuses, limit=30)
+    if not rows:
+        await message.answer(_("No reports with that status. 🎉"))
+        return
+    lines = [_("<b>Reports</b> ({statuses}), oldest first:").format(
+        statuses=", ".join(view.status_label(user.language, s) for s in statuses))]
+    lines += [view.report_line(user.language, r, settings.timezone) for r in rows[:40]]
+    await message.answer("\n".join(lines))
+
+
+async def show_stats(message: Message, session: AsyncSession, user: UserInfo, **_kw: Any) -> None:
+    s = await svc.stats(session)
+    locale = user.language
+    lines = [_("<b>Reports so far</b>: {total} ({open} open)").format(total=s.total, open=s.open)]
+    lines.append(_("Median time to accept: {accept}; to resolve: {resolve}").format(
+        accept=view.duration(locale, s.median_accept_s), resolve=view.duration(locale, s.median_resolve_s)))
+    if s.by_status:
+        lines.append(_("<b>By status</b>"))
+        lines += [f"• {view.status_label(locale, k)}: {v}" for k, v in sorted(s.by_status.items())]
+    if s.by_unit:
+        lines.append(_("<b>By unit</b>"))
+        lines += [f"• {escape(unit_name(k) or k)}: {v}" for k, v in sorted(s.by_unit.items(), key=lambda kv: -kv[1])]
+    if s.by_type:
+        lines.append(_("<b>By type</b>"))
+        lines += [f"• {view.waste_label(locale, k)}: {v}" for k, v in sorted(s.by_type.items(), key=lambda kv: -kv[1])]
+    await message.answer("\n".join(lines))
+
+
+# --------------------------------------------------------------------------------------------
+# Wiring
+# --------------------------------------------------------------------------------------------
+
+
+def build() -> Router:
+    router = Router(name=__name__)
+    press = router.callback_query.register
+    press(change_status, StaffCb.filter(F.a.in_({StaffAction.ACCEPT, StaffAction.START, StaffAction.REOPEN})))
+    press(ask_for_after_photo, StaffCb.filter(F.a == StaffAction.RESOLVE))
+    press(show_reasons, StaffCb.filter(F.a == StaffAction.REJECT))
+    press(reject_because, StaffCb.filter(F.a == StaffAction.REJECT_BECAUSE))
+    press(show_units, StaffCb.filter(F.a == StaffAction.REASSIGN))
+    press(reassign_to, StaffCb.filter(F.a == StaffAction.REASSIGN_TO))
+    press(back_to_card, StaffCb.filter(F.a == StaffAction.BACK))
+    router.message.register(bind_unit, Command("bindunit"), HasRole(Role.UNIT_HANDLER))
+    router.message.register(resolve_reply, StateFilter(StaffFlow.resolve))
+    router.message.register(list_reports, Command("reports"), HasRole(Role.UNIT_HANDLER))
+    router.message.register(show_stats, Command("stats"), HasRole(Role.ADMIN))
+    router.message.register(not_allowed, Command(*STAFF_COMMANDS))
+    return router

@@ -1,0 +1,1 @@
+"""Messages the bot owes people after a handler has returned (see each module)."""

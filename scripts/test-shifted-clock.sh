@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The date-sensitive tests (marker `dates`) once more, 400 days ahead on a machine in New York: a test
+# that hard-codes a calendar date, or a part that reads the machine's clock or time zone instead of the
+# injected clock and WUFEI_TIMEZONE, fails here first. libfaketime (Debian package `faketime`) shifts
+# the wall clock only (monotonic time stays real, so asyncio's timers behave).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! command -v faketime >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  apt-get install -y -qq faketime >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq faketime >/dev/null 2>&1; } || true
+fi
+if ! command -v faketime >/dev/null 2>&1; then
+  if [ "${CI:-}" = true ]; then
+    echo "error: faketime (Debian package faketime) is needed for the shifted-clock run" >&2
+    exit 1
+  fi
+  echo "note: faketime is not installed, so the date-sensitive tests were not run on a shifted clock"
+  exit 0
+fi
+echo "== date-sensitive tests, 400 days ahead, TZ=America/New_York"
+FAKETIME_DONT_FAKE_MONOTONIC=1 TZ=America/New_York faketime -f +400d \
+  .venv/bin/python -m pytest -m dates -q -p no:cacheprovider "$@"
