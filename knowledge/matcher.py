@@ -480,7 +480,9 @@ class Matcher:
     def _agree(self, key: str, ids: list[int]) -> bool:
         """Two or more suggestions, all of one category, each sharing real text with the
         question: two characters in a row (not just a sound) or a whole English word."""
-        if len(ids) < 2 or len({self.items[i].category for i in ids}) != 1:
+        if not ids or len({self.items[i].category for i in ids}) != 1:
+            return False
+        if len(ids) == 1 and not self._same_head(key, ids[0]):
             return False
         # A suggestion that is electric, disposable or for a purpose says nothing of a plain
         # thing (电蒸锅 of a bamboo 蒸笼), and one the question calls so must be so too
@@ -507,6 +509,18 @@ class Matcher:
         return bool(words) and all(
             any(words & set(en_key(f).split()) for f in self.items[i].en) for i in ids
         )
+
+    def _same_head(self, key: str, iid: int) -> bool:
+        """One suggestion is enough when it is a kind of the question's own head noun: a
+        name ending in the question's last two characters, the question longer than them, and
+        nothing in the question's modifier naming another bin (滤尘袋 / 吸尘袋)."""
+        if not _cjk_only(key) or len(key) < 3:
+            return False
+        head = key[-2:]
+        forms = [normalize(f) for f in (self.items[iid].name, *self.items[iid].aliases)]
+        if not any(f.endswith(head) and len(f) > 2 and f != key for f in forms):
+            return False
+        return not self._conflicting_forms(key, len(key) - 2, 2, iid)
 
     def _match_possessive(self, text: str) -> _Match | None:
         joined = _POSSESSIVE_RE.sub("", text)

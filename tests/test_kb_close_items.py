@@ -21,6 +21,7 @@ DATA = """
   items:
     - {name: 棒棒糖棍, en: [lollipop stick]}
     - {name: 榻榻米垫, en: [tatami mat]}
+    - {name: 防滑地垫, en: [anti-slip floor mat]}
     - {name: 电蒸锅, aliases: [电蒸笼], en: [electric steamer]}
     - {name: 蒸架, aliases: [蒸笼架], en: [steaming rack]}
     - {name: 猫粮袋, en: [cat food bag]}
@@ -70,6 +71,14 @@ def test_a_single_close_item_counts_only_when_the_question_is_its_head_noun(kb):
     assert (v.category, v.confidence, v.item) == ("residual", "likely", None)
     v = kb.classify("棒棒糖棍子")  # not a known form; its close item differs
     assert v.category != "food"
+
+
+def test_one_close_item_of_the_same_head_noun_gives_its_bin(kb):
+    v = kb.classify("防水地垫")  # unknown; the one close name is another kind of 地垫
+    assert (v.category, v.confidence, v.item) == ("residual", "likely", None)
+    assert [a["item"] for a in v.alternatives] == ["防滑地垫"]
+    v = kb.classify("棒棒糖地垫")  # its modifier names a food: not simply another floor mat
+    assert v.category is None
 
 
 def test_close_items_in_different_bins_stay_a_question(kb):
