@@ -105,6 +105,7 @@ _FOOD_PARTS = lexicon("food_parts")
 _FOOD_SOFT_PARTS = frozenset(_FOOD_PARTS["soft_parts"])
 _FOOD_FORMS = frozenset(_FOOD_PARTS["forms"])
 _PRODUCE_FILES = tuple(_FOOD_PARTS["produce_files"])
+_LISTED_HEADS = {h: cat for cat, hs in lexicon("heads").items() for h in hs}  # head -> bin
 _FOOD_CONTAINERS = {"瓶": ("玻璃瓶", "塑料瓶"), "罐": ("易拉罐", "玻璃罐")}
 
 
@@ -403,11 +404,12 @@ class Matcher:
             heads.append((key[-1:], HEAD_MIN_NAMES_1))
         for h, need in heads:
             ids = self.heads.get(h, [])
-            if len(ids) < need:
+            listed = _LISTED_HEADS.get(h)  # a curator says this head decides (lexicon/heads.yaml)
+            if len(ids) < (1 if listed else need):
                 continue
             counts = Counter(self.items[i].category for i in ids)
             cat, n = counts.most_common(1)[0]
-            if n / len(ids) >= HEAD_PURITY:
+            if n / len(ids) >= (1.0 if listed else HEAD_PURITY) and listed in (None, cat.value):
                 if self._conflicting_forms(key, len(key) - len(h), len(h), ids[0], cat):
                     return None  # 碘酒瓶: 碘酒 is hazardous, whatever most 酒瓶 are
                 examples = sorted((i for i in ids if self.items[i].category == cat),

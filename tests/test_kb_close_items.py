@@ -104,6 +104,7 @@ HEADS = """
     - {name: 猪肉丸, en: [pork ball]}
     - {name: 鸡肉丸, en: [chicken ball]}
     - {name: 羊肉丸, en: [lamb ball]}
+    - {name: 竹笋, en: [bamboo shoot]}
 - category: recyclable
   tip: {zh: 投放可回收物。, en: Recyclables.}
   items:
@@ -119,6 +120,7 @@ HEADS = """
   tip: {zh: 投放有害垃圾。, en: Hazardous waste.}
   items:
     - {name: 碘酒, en: [iodine tincture]}
+    - {name: 樟脑丸, en: [mothball]}
 """
 
 
@@ -133,6 +135,13 @@ def test_an_unknown_name_takes_the_bin_of_the_names_it_ends_like(heads_kb):
     assert len(v.alternatives) == 3 and all(a["item"].endswith("本") for a in v.alternatives)
     v = heads_kb.classify("驴肉丸")  # every known 肉丸 is food
     assert (v.category, v.item, v.confidence) == ("food", None, "likely")
+
+
+def test_a_head_listed_by_curators_decides_with_one_known_name(heads_kb):
+    v = heads_kb.classify("雷笋")  # one known …笋, but lexicon/heads.yaml says 笋 is food
+    assert (v.category, v.item, v.confidence, v.method) == ("food", None, "likely", "head")
+    v = heads_kb.classify("鱼丸")  # 丸 is not listed: 樟脑丸 is hazardous
+    assert v.category is None
 
 
 def test_no_bin_from_the_last_word_of_a_phrase_or_a_changing_modifier(heads_kb):
