@@ -1,5 +1,6 @@
 """Lint rules on what items say: a tip must not send the item to another bin than its own, and
-a rule may be called Wuxi's ("无锡规定") only with a source (`note_source`, see DATA.md)."""
+a rule may be called Wuxi's ("无锡规定", "Wuxi rule", "under Wuxi's rules") only with a source
+(`note_source`, see DATA.md)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from .kb import Problem
 from .schema import Item
 
 WUXI_CLAIM = "无锡规定"
+WUXI_CLAIM_ZH = re.compile("无锡(?:的)?(?:规定|规则)")  # "按无锡规则" claims as much
+# the English ways of saying the same: "Wuxi rule:", "under Wuxi's rules", "Wuxi regulations"
+WUXI_CLAIM_EN = re.compile(r"\bwuxi(?:'s)?\s+(?:rules?|regulations?)\b", re.IGNORECASE)
 
 # bins as tips name them; longest first so that 不可回收 is not read as 可回收
 _BIN_WORDS = (
@@ -43,6 +47,10 @@ def wuxi_problems(item: Item) -> list[Problem]:
         texts += [(f"condition #{i} note", c.note, c.note_source or item.note_source),
                   (f"condition #{i} tip", c.tip, c.note_source or item.note_source)]
     for what, text, source in texts:
-        if text is not None and WUXI_CLAIM in (text.zh or "") and not source:
-            out.append(Problem(item.source, item.name, f"{what} says {WUXI_CLAIM} without a note_source"))
+        if text is None or source:
+            continue
+        if (m := WUXI_CLAIM_ZH.search(text.zh or "")):
+            out.append(Problem(item.source, item.name, f"{what} says {m.group(0)} without a note_source"))
+        elif (m := WUXI_CLAIM_EN.search(text.en or "")):
+            out.append(Problem(item.source, item.name, f"{what} says \"{m.group(0)}\" without a note_source"))
     return out

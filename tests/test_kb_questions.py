@@ -102,6 +102,21 @@ def test_lint_wants_a_source_for_a_wuxi_rule(tmp_path):
     assert not any("[乙]" in p for p in found)
 
 
+def test_lint_wants_a_source_for_a_wuxi_rule_in_any_wording(tmp_path):
+    d = _write(tmp_path, """
+- category: residual
+  tip: {zh: 投放其他垃圾。, en: Residual waste.}
+  items:
+    - {name: 戊, en: [e], note: {zh: 按无锡规则，戊是其他垃圾。, en: Residual.}}
+    - {name: 己, en: [f], note: {zh: 本项目的判断：己是其他垃圾。, en: "Under Wuxi's rules it is residual."}}
+    - {name: 庚, en: [g], note: {zh: 本项目的判断：庚是其他垃圾。, en: "Our decision: residual, as most lists say."}}
+""")
+    found = [str(p) for p in lint(data_dir=d, conflicts_path=tmp_path / "none.csv")]
+    assert any("[戊]" in p and "无锡规则" in p for p in found)
+    assert any("[己]" in p and "Wuxi's rules" in p for p in found)
+    assert not any("[庚]" in p for p in found)
+
+
 def test_lint_wants_the_category_to_agree_with_its_tip(tmp_path):
     d = _write(tmp_path, """
 - category: food
