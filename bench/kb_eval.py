@@ -8,6 +8,7 @@ Prints JSON lines (never asserts):
    "answered_precision": ..., "p50_ms": ..., "p99_ms": ...}
   {"dataset": "synthetic_50k", ...}   # same queries, base scaled to 50,000 items with synthetic names
   {"dataset": "sorting_eval_public_holdout", ..., "folds": K, "removed_forms": ..., "removed_items": ...}
+  {"dataset": "typo_queries", ..., "wrong_share": ..., "corrected_share": ..., "by_kind": {...}}
 
 Many eval queries are themselves item names or aliases, so the first line overstates how the
 matcher does on phrasings it has never seen. `--holdout K` adds a leave-the-phrasing-out line:
@@ -20,8 +21,13 @@ removed (summed over folds) and `removed_items` the items dropped. `nearest_stri
 the baseline of always answering with the category of the most similar known form.
 `one_tap_share` counts rows answered right or offered a did-you-mean button of the right bin.
 
+The typo line classifies bench/typo_queries.csv (item names typed with one input error: same
+pinyin, a key away, swapped characters; see bench/make_typo_queries.py). `wrong_share` is the
+share answered (sure/likely) with the wrong bin; `corrected_share` the share answered as a
+correction ("answered as X").
+
     python bench/kb_eval.py [--eval PATH] [--data DIR] [--misses] [--no-synthetic] [--synthetic-size N]
-                            [--holdout K]
+                            [--holdout K] [--typos PATH | --no-typos]
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ from knowledge.normalize import has_cjk, normalize  # noqa: E402
 from knowledge.schema import Category, Item, Text  # noqa: E402
 
 DEFAULT_EVAL = REPO.parent / "shared" / "data" / "sorting_eval_public.csv"
+DEFAULT_TYPOS = Path(__file__).resolve().parent / "typo_queries.csv"
 
 
 def read_eval(path: Path) -> list[tuple[str, str]]:
@@ -127,6 +134,31 @@ def measure(kb: KnowledgeBase, rows: list[tuple[str, str]], dataset: str, misses
     if misses:
         t.print_misses(dataset)
     return t.line(dataset, len(kb))
+
+
+def measure_typos(kb: KnowledgeBase, path: Path, misses: bool) -> dict:
+    """Accuracy and wrong answers on the typo set, overall and by kind of error."""
+    with open(path, encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    t = count(kb, [(r["query"], r["category"]) for r in rows])
+    if misses:
+        t.print_misses(path.stem)
+    line = t.line(path.stem, len(kb))
+    wrong = corrected = 0
+    kinds: dict[str, list[int]] = {}
+    for r in rows:
+        v = kb.classify(r["query"])
+        ok = v.category == r["category"]
+        wrong += v.answered and not ok
+        corrected += bool(v.corrected)
+        k = kinds.setdefault(r["kind"], [0, 0])
+        k[0] += ok
+        k[1] += 1
+    n = len(rows)
+    line.update(wrong_share=round(wrong / n, 4) if n else 0.0,
+                corrected_share=round(corrected / n, 4) if n else 0.0,
+                by_kind={k: round(a / b, 4) for k, (a, b) in sorted(kinds.items())})
+    return line
 
 
 # --- held-out phrasings ----------------------------------------------------------------
@@ -287,6 +319,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--synthetic-size", type=int, default=50_000)
     ap.add_argument("--holdout", type=int, default=0, metavar="K",
                     help="also measure K-fold leave-the-phrasing-out accuracy (0: off)")
+    ap.add_argument("--typos", type=Path, default=DEFAULT_TYPOS, help="CSV with query,intended,category,kind")
+    ap.add_argument("--no-typos", action="store_true", help="skip the typo line")
     args = ap.parse_args(argv)
     if args.holdout < 0:
         ap.error("--holdout must be >= 0")
@@ -300,6 +334,8 @@ def main(argv: list[str] | None = None) -> int:
     line["load_errors"] = len(kb.problems)
     print(json.dumps(line, ensure_ascii=False), flush=True)
     real_items = list(kb.items)  # before the synthetic run grows the base
+    if not args.no_typos and args.typos.exists():
+        print(json.dumps(measure_typos(kb, args.typos, args.misses), ensure_ascii=False), flush=True)
 
     if not args.no_synthetic:
         t0 = time.perf_counter()

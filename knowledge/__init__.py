@@ -6,7 +6,7 @@
 """
 
 from .kb import KnowledgeBase, Problem, load_kb
-from .matcher import SearchHit, Verdict
+from .verdicts import SearchHit, Verdict
 from .schema import Category, Item, KbError, Stream
 
 __all__ = [

@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.clock import utcnow
 from knowledge.kb import KnowledgeBase
-from knowledge.matcher import Verdict
+from knowledge.verdicts import Verdict
 from knowledge.models import KbChange, KbMeta, SortFeedback, SortQuery
 from knowledge.normalize import normalize
 

@@ -10,7 +10,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from .matcher import Matcher, SearchHit, Verdict
+from .matcher import Matcher
+from .verdicts import SearchHit, Verdict
 from .normalize import en_key, has_cjk, is_latin_text, normalize
 from .schema import Item, KbError, RawGroup, RawItem
 
@@ -320,6 +321,7 @@ def parse_groups(data: Any, source: str) -> tuple[list[Item], list[Problem]]:
                 stream=raw.stream or group.stream,
                 tip=raw.tip or group.tip,
                 note=raw.note or group.note,
+                note_source=raw.note_source or group.note_source,
                 conditions=[*raw.conditions, *(c for c in group.conditions if c.category != category)],
                 source=source,
             ))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .kb import PACKAGE_DIR, KnowledgeBase, Problem, load_kb
+from .lint_rules import tip_problems, wuxi_problems
 from .normalize import normalize
 from .schema import Category
 
@@ -49,6 +50,7 @@ def run_lint(kb: KnowledgeBase | None = None, data_dir: str | Path | None = None
                 P(Problem(src, name, f"missing note.{lang}"))
         if item.stream:
             streams_used.add(item.stream.value)
+        res.problems.extend(tip_problems(item) + wuxi_problems(item))
         for ci, cond in enumerate(item.conditions, 1):
             what = f"condition #{ci} ({', '.join(cond.when[:3])})"
             if cond.label is None:

@@ -27,15 +27,24 @@ from __future__ import annotations
 import bisect
 import re
 from collections import Counter
-from dataclasses import asdict, dataclass, field
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from pypinyin import lazy_pinyin
-from pypinyin.constants import PHRASES_DICT as _PHRASES_DICT
-from pypinyin.pinyin_dict import pinyin_dict as _PINYIN_DICT
 from rapidfuzz import fuzz
 
+from .pinyin import (
+    INITIAL_LETTERS as _INITIAL_LETTERS,
+    PINYIN_QUERY_RE as _PINYIN_QUERY_RE,
+    TONE_RE as _TONE_RE,
+    cjk_only as _cjk_only,
+    fuzzy_syllable,
+    segment_pinyin as _segment_pinyin,
+    syllables,
+)
+from .containers import match_container
+from .verdicts import AMBIGUOUS, LIKELY, SURE, UNKNOWN, SearchHit, Verdict, _Match  # noqa: F401
+from .grammar import lexicon
+from .typos import TypoIndex
+from .words import is_word
 from .normalize import (
     FILLERS,
     _negated_en,
@@ -56,7 +65,6 @@ from .normalize import (
 if TYPE_CHECKING:  # pragma: no cover
     from .schema import Category, Condition, Item
 
-SURE, LIKELY, AMBIGUOUS, UNKNOWN = "sure", "likely", "ambiguous", "unknown"
 MAX_ALTERNATIVES = 3
 HEAD_MAX_CHARS = 6  # longer questions are phrases, not names
 HEAD_MIN_NAMES_2 = 4  # names sharing a two-character head before it decides
@@ -81,68 +89,6 @@ _EDGE_TOKENS = sorted(
     {p for p in STATE_PHRASES_ZH} | set(FILLERS) | set("废旧脏破坏空"), key=len, reverse=True
 )
 
-# --- pinyin helpers --------------------------------------------------------------
-
-@lru_cache(maxsize=None)
-def _char_pinyin(ch: str) -> str | None:
-    """Default reading of a character (what lazy_pinyin gives it alone)."""
-    if ord(ch) not in _PINYIN_DICT:
-        return None
-    return lazy_pinyin(ch)[0]
-
-
-def _has_phrase(text: str) -> bool:
-    """Whether pypinyin's phrase dictionary (polyphone phrases) covers part of text."""
-    n = len(text)
-    for i in range(n - 1):
-        for j in range(i + 2, n + 1):
-            if text[i:j] in _PHRASES_DICT:
-                return True
-    return False
-
-
-@lru_cache(maxsize=262144)
-def syllables(text: str) -> tuple[str, ...]:
-    """Toneless pinyin syllables of normalised text; non-CJK runs kept as tokens."""
-    if _cjk_only(text) and not _has_phrase(text):
-        # fast path, same result as lazy_pinyin: with no dictionary phrase inside,
-        # its segmentation falls back to each character's default reading
-        fast = [_char_pinyin(c) for c in text]
-        if None not in fast:
-            return tuple(fast)  # type: ignore[arg-type]
-    out: list[str] = []
-    for tok in lazy_pinyin(text, errors=lambda s: [s]):
-        tok = tok.strip()
-        if not tok:
-            continue
-        if has_cjk(tok):  # unknown rare character: keep it as is
-            out.append(tok)
-        else:
-            out.extend(t for t in tok.split() if t)
-    return tuple(out)
-
-
-_FUZZY_INITIAL = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("l", "n"))
-_FUZZY_FINAL = (("ing", "in"), ("eng", "en"), ("ang", "an"))
-
-
-@lru_cache(maxsize=65536)
-def fuzzy_syllable(s: str) -> str:
-    for a, b in _FUZZY_INITIAL:
-        if s.startswith(a):
-            s = b + s[len(a):]
-            break
-    for a, b in _FUZZY_FINAL:
-        if s.endswith(a):
-            s = s[: -len(a)] + b
-            break
-    return s
-
-
-_TONE_RE = re.compile(r"[1-5]")
-_PINYIN_QUERY_RE = re.compile(r"^[a-zv1-5' ]+$")
-_INITIAL_LETTERS = set("bpmfdtnlgkhjqxzcsrywaoe")
-
 
 # Words before a name that make it another kind of thing: "电动滑板车" is not a 塑料滑板车 (it has a
 # battery), "一次性枕套" is not a textile to recycle. With them, containment suggests, never answers,
@@ -155,8 +101,11 @@ _PURPOSE_MODIFIERS = ("驱蚊", "剃须", "清洁", "消毒", "杀虫")  # what 
 # materials do ("金属牙签" may be recyclable metal): items say so with conditions.
 _UNMARKED_MATERIALS = frozenset({"塑料", "塑胶"})
 _CHANGING_MODIFIERS = (*_PURPOSE_MODIFIERS, *_ELECTRIC_MODIFIERS, *_DISPOSABLE_MODIFIERS)
-_FOOD_SOFT_PARTS = frozenset("皮籽渣根叶梗蒂芯须瓤")
-_PRODUCE_FILES = ("food/fruit", "food/vegetables")
+_FOOD_PARTS = lexicon("food_parts")
+_FOOD_SOFT_PARTS = frozenset(_FOOD_PARTS["soft_parts"])
+_FOOD_FORMS = frozenset(_FOOD_PARTS["forms"])
+_PRODUCE_FILES = tuple(_FOOD_PARTS["produce_files"])
+_LISTED_HEADS = {h: cat for cat, hs in lexicon("heads").items() for h in hs}  # head -> bin
 _FOOD_CONTAINERS = {"瓶": ("玻璃瓶", "塑料瓶"), "罐": ("易拉罐", "玻璃罐")}
 
 
@@ -176,71 +125,6 @@ def _modifier_changes(modifier: str, item: Item) -> bool:
 
 
 _POSSESSIVE_RE = re.compile("(?<=[\u4e00-\u9fff])(?:中的|里的|里面的|上的|的)(?=[\u4e00-\u9fff])")
-_CJK_ONLY_RE = re.compile("^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]+$")
-
-
-def _cjk_only(text: str) -> bool:
-    return _CJK_ONLY_RE.match(text) is not None
-
-
-# --- results -------------------------------------------------------------------------
-
-@dataclass
-class Verdict:
-    query: str
-    category: str | None = None
-    item: str | None = None
-    stream: str | None = None
-    confidence: str = UNKNOWN
-    alternatives: list[dict[str, Any]] = field(default_factory=list)
-    items: list["Verdict"] = field(default_factory=list)
-    condition: dict[str, str | None] | None = None
-    tip: dict[str, str | None] | None = None
-    note: dict[str, str | None] | None = None
-    conditions_available: list[dict[str, str | None]] = field(default_factory=list)
-    method: str | None = None  # exact | alias | english | pinyin | initials | containment | homophone | fuzzy | head
-
-    @property
-    def answered(self) -> bool:
-        return self.confidence in (SURE, LIKELY)
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["items"] = [v.to_dict() for v in self.items]
-        return d
-
-    def to_json_obj(self) -> dict[str, Any]:
-        """The compact line format of `kb classify`."""
-        d: dict[str, Any] = {
-            "query": self.query,
-            "category": self.category,
-            "item": self.item,
-            "stream": self.stream,
-            "confidence": self.confidence,
-            "alternatives": self.alternatives,
-        }
-        if self.items:
-            d["items"] = [
-                {k: v for k, v in x.to_json_obj().items() if k != "items"} for x in self.items
-            ]
-        return d
-
-
-@dataclass
-class SearchHit:
-    item: "Item"
-    score: float
-    matched: str  # the surface form that matched
-
-
-@dataclass
-class _Match:
-    confidence: str
-    ids: list[int]  # best first; for sure/likely ids[0] is the answer
-    method: str
-    remainder: str = ""  # query words outside the matched form (state words)
-    category_only: bool = False  # likely category of close items, no single item named
-
 
 # --- the index ---------------------------------------------------------------------------
 
@@ -261,6 +145,7 @@ class Matcher:
         self.heads: dict[str, list[int]] = {}  # last one/two characters of names -> item ids
         self._bulk = False
         self._pinyin_sorted: list[str] | None = None
+        self.typos = TypoIndex(self)
 
     def begin_bulk(self) -> None:
         """Faster loading: postings are appended and sorted once by end_bulk()."""
@@ -424,12 +309,28 @@ class Matcher:
         if m:
             return m
 
+        # 2c. contents + container: 六个核桃的罐子 is a can, 卫龙辣条包装袋 a snack bag
+        if has_cjk(core or text):
+            c = match_container(self, core or text)
+            if c:
+                return _Match(LIKELY, c.ids, "container", self._remainder(text, core))
+
         # 3. containment
         m = self._match_containment(text)
         if m:
             if m.confidence == SURE:
                 return m
             pending.append(m)
+
+        # 3b. typos: no word itself, one input error away from known forms ("玻离瓶" -> 玻璃瓶).
+        # A name found inside a typo ("机手电池": 电池) loses to a correction of the whole
+        # question, unless that is only a key away and the words around the name are a word.
+        t = self._match_typo(core or text, text)
+        if t and t.confidence == LIKELY and not (m and m.confidence == LIKELY and t.method == "typo_key"
+                                                 and is_word(m.remainder)):
+            return t
+        if t:
+            pending.append(t)
 
         long_text = len(text) > MAX_FUZZY_CHARS  # pasted paragraphs: cheap paths only
 
@@ -478,6 +379,20 @@ class Matcher:
             return head
         return _Match(AMBIGUOUS, ids, pending[0].method, "")
 
+    def contains_known(self, text: str) -> bool:
+        """Whether a known Chinese form of two or more characters is inside text."""
+        n = len(text)
+        return any(text[i:j] in self.exact for i in range(n) for j in range(i + 2, min(n, i + self.max_form_len) + 1))
+
+    def _match_typo(self, key: str, text: str) -> _Match | None:
+        c = self.typos.correct(key)
+        if c is None:
+            return None
+        method = "typo_key" if c.level == 3 else "typo"
+        if c.same_bin:
+            return _Match(LIKELY, c.ids, method, self._remainder(text, key), corrected=c.forms[0])
+        return _Match(AMBIGUOUS, c.ids[:MAX_ALTERNATIVES], method, "")
+
     def _head_bin(self, key: str) -> _Match | None:
         """Chinese names are head-final: 鱼丸, 贡丸, 牛肉丸 are all 丸. When nearly every known
         name ending in the (normalised) question's last one or two characters goes in one bin,
@@ -489,11 +404,12 @@ class Matcher:
             heads.append((key[-1:], HEAD_MIN_NAMES_1))
         for h, need in heads:
             ids = self.heads.get(h, [])
-            if len(ids) < need:
+            listed = _LISTED_HEADS.get(h)  # a curator says this head decides (lexicon/heads.yaml)
+            if len(ids) < (1 if listed else need):
                 continue
             counts = Counter(self.items[i].category for i in ids)
             cat, n = counts.most_common(1)[0]
-            if n / len(ids) >= HEAD_PURITY:
+            if n / len(ids) >= (1.0 if listed else HEAD_PURITY) and listed in (None, cat.value):
                 if self._conflicting_forms(key, len(key) - len(h), len(h), ids[0], cat):
                     return None  # 碘酒瓶: 碘酒 is hazardous, whatever most 酒瓶 are
                 examples = sorted((i for i in ids if self.items[i].category == cat),
@@ -503,8 +419,9 @@ class Matcher:
         return None
 
     def _food_part(self, text: str) -> _Match | None:
-        """Unknown names made of a food and a part or container word: soft parts of food
-        (皮 籽 渣 根 叶 梗 蒂 芯 须 瓤) are food; its bottles and cans (瓶 罐) are recyclable.
+        """Unknown names made of a food and a part or container word: soft parts of produce
+        and the forms cooking gives any food (knowledge/lexicon/food_parts.yaml) are food; its
+        bottles and cans (瓶 罐) are recyclable.
         Hard shells and stones (壳 核) are not covered: some are residual."""
         key = normalize(text)
         if len(key) < 3 or not _cjk_only(key) or key in self.exact:
@@ -516,6 +433,8 @@ class Matcher:
         if part in _FOOD_SOFT_PARTS and all(
                 any(f in self.items[i].source for f in _PRODUCE_FILES) for i in ids):
             # fruit and vegetables only: 冰棒皮 is a wrapper, not a peel
+            return _Match(LIKELY, list(ids)[:1], "part", "", category_only=True)
+        if part in _FOOD_FORMS:  # 毛豆结, 土豆丝: what cooking makes of a food is food
             return _Match(LIKELY, list(ids)[:1], "part", "", category_only=True)
         if part in _FOOD_CONTAINERS:  # answer with the plain containers: 玻璃瓶, 塑料瓶 / 易拉罐, 玻璃罐
             examples = [self.exact[k][0] for k in _FOOD_CONTAINERS[part] if k in self.exact]
@@ -548,6 +467,11 @@ class Matcher:
                     if _changing_words(form[: -len(key)]) or _changing_words(self.items[iid].name) - _changing_words(key):
                         continue  # 一次性桌布 (or 塑料雨衣, an alias of 一次性雨衣) says nothing of 桌布
                     headed.append(iid)
+            plain = [i for i in headed if any(
+                f.endswith(key) and len(f) > len(key) and self._is_filler(f[: -len(key)])
+                for f in map(normalize, (self.items[i].name, *self.items[i].aliases)))]
+            if len(plain) == 1:
+                return plain  # 过期黄油, 旧帐篷: the question's own thing with a state word before it
             if len(headed) == 1 and len(cats) > 1:
                 return None  # one kind is thin evidence: 松香水 (turpentine) and 香水瓶 disagree on 香水
             if headed:
@@ -558,7 +482,9 @@ class Matcher:
     def _agree(self, key: str, ids: list[int]) -> bool:
         """Two or more suggestions, all of one category, each sharing real text with the
         question: two characters in a row (not just a sound) or a whole English word."""
-        if len(ids) < 2 or len({self.items[i].category for i in ids}) != 1:
+        if not ids or len({self.items[i].category for i in ids}) != 1:
+            return False
+        if len(ids) == 1 and not self._same_head(key, ids[0]):
             return False
         # A suggestion that is electric, disposable or for a purpose says nothing of a plain
         # thing (电蒸锅 of a bamboo 蒸笼), and one the question calls so must be so too
@@ -585,6 +511,18 @@ class Matcher:
         return bool(words) and all(
             any(words & set(en_key(f).split()) for f in self.items[i].en) for i in ids
         )
+
+    def _same_head(self, key: str, iid: int) -> bool:
+        """One suggestion is enough when it is a kind of the question's own head noun: a
+        name ending in the question's last two characters, the question longer than them, and
+        nothing in the question's modifier naming another bin (滤尘袋 / 吸尘袋)."""
+        if not _cjk_only(key) or len(key) < 3:
+            return False
+        head = key[-2:]
+        forms = [normalize(f) for f in (self.items[iid].name, *self.items[iid].aliases)]
+        if not any(f.endswith(head) and len(f) > 2 and f != key for f in forms):
+            return False
+        return not self._conflicting_forms(key, len(key) - 2, 2, iid)
 
     def _match_possessive(self, text: str) -> _Match | None:
         joined = _POSSESSIVE_RE.sub("", text)
@@ -738,7 +676,9 @@ class Matcher:
                 return _Match(SURE, list(ids), "containment", rem)
             head = s[start + length :].strip()
             modifier = s[:start]
-            short = len(self._strip_fillers(modifier)) <= length
+            bare = self._strip_fillers(modifier)
+            # a short modifier, or a longer one naming nothing known (a brand or shop: 德克士炸鸡)
+            short = len(bare) <= length or (length >= 2 and not self.contains_known(bare))
             cond_hit = self.pick_condition(self.items[ids[0]], modifier) is not None
             if ((is_suffix or self._is_filler(head)) and length >= 2
                     and (cond_hit or (short and not _modifier_changes(modifier, self.items[ids[0]])
@@ -934,6 +874,7 @@ class Matcher:
             note=note.as_dict() if note else None,
             conditions_available=[c.label.as_dict() for c in item.conditions if c.label],
             method=m.method,
+            corrected=m.corrected or None,
         )
 
     def classify(self, query: str) -> Verdict:
@@ -965,7 +906,10 @@ class Matcher:
             first.query = query
             first.items = verdicts[1:]
             return first
-        return self.verdict_for(query, self.match_part(whole))
+        verdict = self.verdict_for(query, self.match_part(whole))
+        if verdict.answered:
+            verdict.asked = list(whole.asked)
+        return verdict
 
     # -- inline search --
     def search(self, query: str, limit: int = 10) -> list[SearchHit]:
@@ -1017,31 +961,3 @@ class Matcher:
                 offer(self.form_item[fid], score * 0.8, self.form_keys[fid])
         ranked = sorted(scores.items(), key=lambda x: (-x[1][0], len(self.items[x[0]].name)))
         return [SearchHit(self.items[i], s, f) for i, (s, f) in ranked[:limit]]
-
-
-# --- typed pinyin segmentation ---------------------------------------------------------
-
-_INITIALS = ["zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q", "x",
-             "r", "z", "c", "s", "y", "w", ""]
-_FINALS = ["iang", "iong", "uang", "ang", "eng", "ing", "ong", "uan", "ian", "iao", "uai", "ai", "ei",
-           "ao", "ou", "an", "en", "in", "un", "ia", "ie", "iu", "ua", "uo", "ui", "ve", "ue", "er",
-           "a", "o", "e", "i", "u", "v"]
-_SYLLABLES = sorted({i + f for i in _INITIALS for f in _FINALS}, key=len, reverse=True)
-_SYL_SET = set(_SYLLABLES)
-
-
-@lru_cache(maxsize=4096)
-def _segment_pinyin(s: str) -> tuple[str, ...] | None:
-    """Split typed pinyin into syllables (fewest syllables, longest first), None if impossible."""
-    if not s or len(s) > 60:
-        return () if not s else None
-    n = len(s)
-    best: list[tuple[str, ...] | None] = [None] * (n + 1)
-    best[n] = ()
-    for i in range(n - 1, -1, -1):
-        for ln in range(min(6, n - i), 0, -1):
-            rest = best[i + ln]
-            if rest is not None and s[i : i + ln] in _SYL_SET:
-                best[i] = (s[i : i + ln], *rest)
-                break
-    return best[0]

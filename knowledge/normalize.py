@@ -19,6 +19,8 @@ from functools import lru_cache
 
 from opencc import OpenCC
 
+from .grammar import parse_tail, state_lexicon
+
 __all__ = [
     "normalize",
     "en_key",
@@ -183,42 +185,9 @@ def en_key(text: str) -> str:
 
 # --- state words ---------------------------------------------------------------
 
-# tag -> surface phrases (zh and en). Longer phrases are matched first.
-STATE_LEXICON: dict[str, list[str]] = {
-    "greasy": [
-        "沾了油污的", "沾有油污的", "沾满油污的", "沾了油的", "沾油的", "有油污的", "有油的", "带油的",
-        "装过油的", "油腻腻的", "油腻的", "油乎乎的", "油污的", "很油的", "油油的", "全是油的", "沾了油", "沾油了", "沾油", "有油污", "带油",
-        "油渍", "油污", "油腻", "沾满油", "greasy", "oily", "with grease", "with oil",
-    ],
-    "dirty": [
-        "弄脏了的", "弄脏的", "脏了的", "很脏的", "脏兮兮的", "被污染的", "污染的", "脏的", "脏了",
-        "没洗干净的", "没洗干净", "不干净的", "不太干净的", "不干净", "不太干净", "没洗过的", "没洗的", "没有洗的", "未清洗的", "未清洗", "没冲洗", "没洗",
-        "脏", "dirty", "soiled", "contaminated", "stained", "not rinsed", "unwashed", "not clean", "unrinsed",
-    ],
-    "leftover": [
-        "吃剩的", "吃剩下的", "剩下的", "没吃完的", "喝剩的", "没喝完的", "吃了一半的", "有剩菜的", "有剩饭的", "带剩菜的", "带剩饭的",
-        "装过食物的", "剩的", "吃剩", "有剩菜", "有剩饭", "with leftovers", "with food", "leftover",
-        "half eaten", "half-eaten",
-    ],
-    "used": [
-        "使用过的", "用过的", "用完的", "用完了的", "用光的", "用了的", "用剩的", "废弃的", "废旧的",
-        "不要的", "没用的", "用过", "用完了", "用完", "废旧", "used", "spent", "empty used", "discarded",
-        "waste",
-    ],
-    "old": ["旧的", "老的", "旧", "old"],
-    "broken": [
-        "坏了的", "坏掉的", "坏的", "破了的", "破掉的", "破损的", "破的", "碎了的", "碎掉的", "碎的",
-        "损坏的", "坏了", "破了", "碎了", "broken", "cracked", "shattered", "damaged",
-    ],
-    "expired": ["过期了的", "过期的", "过期了", "过期", "变质的", "发霉的", "expired", "out of date", "moldy", "mouldy"],
-    "clean": [
-        "洗干净的", "冲洗干净的", "洗过的", "冲洗过的", "干净的", "干燥的", "洗干净了", "干净",
-        "clean", "rinsed", "washed",
-    ],
-    "empty": ["空的", "空了的", "倒空的", "是空的", "空了", "empty"],
-    "wet": ["湿了的", "湿的", "受潮的", "泡水的", "湿了", "wet", "damp", "soggy"],
-    "full": ["没用完的", "还有液体的", "装满的", "有残留的", "残留", "full", "half full", "not empty"],
-}
+# tag -> surface phrases (zh and en), from knowledge/lexicon/states.yaml. Longer phrases are
+# matched first.
+STATE_LEXICON: dict[str, list[str]] = state_lexicon()
 
 # Single-character prefixes that mean "waste/old/dirty" in front of a name (废电池).
 _STATE_PREFIX_CHARS = {"废": "used", "旧": "old", "脏": "dirty", "破": "broken", "坏": "broken"}
@@ -276,7 +245,9 @@ def find_states(text: str) -> tuple[list[str], set[str]]:
     tags: set[str] = set()
     if has_cjk(text):
         rest = text
-        for p in _ZH_PHRASES:
+        # only phrases starting with a character of the text, in _ZH_PHRASES order
+        for k in sorted({k for c in set(text) for k in _ZH_BY_FIRST.get(c, ())}):
+            p = _ZH_PHRASES[k]
             if len(p) >= 2 and p in rest:
                 pos = rest.find(p)
                 rest = rest.replace(p, "\x00")
@@ -306,14 +277,28 @@ FILLERS = {
 _STRIP_PREFIX_ZH = sorted({p for p in _ZH_PHRASES}, key=len, reverse=True)
 
 
+def _by_char(phrases: list[str] | tuple[str, ...], at: int) -> dict[str, tuple[int, ...]]:
+    """Character -> indices of the phrases with that character at position `at` (0 or -1)."""
+    out: dict[str, list[int]] = {}
+    for k, p in enumerate(phrases):
+        out.setdefault(p[at], []).append(k)
+    return {c: tuple(ks) for c, ks in out.items()}
+
+
+_ZH_BY_FIRST = _by_char(_ZH_PHRASES, 0)
+_STRIP_FIRST, _STRIP_LAST = _by_char(_STRIP_PREFIX_ZH, 0), _by_char(_STRIP_PREFIX_ZH, -1)
+
+
 def strip_states(text: str) -> str:
     """Remove state phrases at the start and end of normalised text (core item words)."""
     prev = None
     cjk = has_cjk(text)
     while prev != text:
         prev = text
-        if cjk:
-            for p in _STRIP_PREFIX_ZH:
+        if cjk and text:
+            # only phrases that start or end the text can match, in _STRIP_PREFIX_ZH order
+            ks = sorted({*_STRIP_FIRST.get(text[0], ()), *_STRIP_LAST.get(text[-1], ())})
+            for p in (_STRIP_PREFIX_ZH[k] for k in ks):
                 if text.startswith(p) and len(text) > len(p):
                     text = text[len(p):].lstrip("的")
                     break
@@ -523,13 +508,14 @@ class QueryPart:
     states: list[str] = field(default_factory=list)  # state phrases found
     tags: set[str] = field(default_factory=set)  # their tags (greasy, dirty, ...)
     latin: bool = False  # only ASCII letters/digits (English or pinyin)
+    asked: tuple[str, ...] = ()  # bins the question names to confirm or choose from (grammar.py)
 
 
 def _make_part(raw: str) -> QueryPart | None:
     text = normalize(raw)
     if not text:
         return None
-    text = strip_question(text)
+    text, asked = _strip_tails(text)
     if not text:
         return None
     states, tags = find_states(text)
@@ -539,7 +525,21 @@ def _make_part(raw: str) -> QueryPart | None:
         states.append(text[0])
     if has_cjk(core):
         core = _ZH_SUFFIX_RE.sub("", core) or core
-    return QueryPart(raw=raw, text=text, core=core, states=states, tags=tags, latin=is_latin_text(text))
+    return QueryPart(raw=raw, text=text, core=core, states=states, tags=tags, latin=is_latin_text(text),
+                     asked=asked)
+
+
+def _strip_tails(text: str) -> tuple[str, tuple[str, ...]]:
+    """Question words around the item: the tail grammar (grammar.py) and the question phrases."""
+    asked: tuple[str, ...] = ()
+    prev = None
+    while prev != text and text:
+        prev = text
+        tail = parse_tail(text) if has_cjk(text) else None
+        if tail is not None:
+            text, asked = tail.rest, asked or tail.asked
+        text = strip_question(text)
+    return text, asked
 
 
 def parse_query(message: str) -> tuple[QueryPart | None, list[QueryPart]]:

@@ -90,6 +90,7 @@ class Condition(BaseModel):
     label: Text | None = None
     tip: Text | None = None
     note: Text | None = None
+    note_source: str | None = None  # where the note's rule is written (see DATA.md)
     stream: Stream | None = None
 
     _norm_when = field_validator("when", mode="before")(_str_list)
@@ -104,6 +105,7 @@ class RawItem(BaseModel):
     stream: Stream | None = None
     tip: Text | None = None
     note: Text | None = None
+    note_source: str | None = None
     conditions: list[Condition] = []
 
     _norm_lists = field_validator("aliases", "en", mode="before")(_str_list)
@@ -122,6 +124,7 @@ class RawGroup(BaseModel):
     stream: Stream | None = None
     tip: Text | None = None
     note: Text | None = None
+    note_source: str | None = None
     conditions: list[Condition] = []  # added after each item's own (those of its own bin are skipped)
     items: list[Any] = []  # validated one by one so one bad item does not hide the others
 
@@ -137,6 +140,7 @@ class Item(BaseModel):
     stream: Stream | None = None
     tip: Text | None = None
     note: Text | None = None
+    note_source: str | None = None  # where the note's rule is written
     conditions: list[Condition] = []
     source: str = ""  # file the item came from ("<runtime>" for add_item)
 

@@ -73,7 +73,22 @@ def test_holdout_removes_the_fold_phrasings_from_the_real_base(tmp_path, capsys,
     assert (held_line["folds"], held_line["queries"]) == (2, 3)
     assert (held_line["removed_forms"], held_line["removed_items"]) == (2, 0)  # 手提电脑, 蚊帐
     assert held_line["answered_share"] <= normal["answered_share"]
-    assert all(x["miss"] in ("tiny_eval", "tiny_eval_holdout") for x in lines if "miss" in x)
+    assert all(x["miss"] in ("tiny_eval", "tiny_eval_holdout", "typo_queries") for x in lines if "miss" in x)
+    typos = next(x for x in lines if x.get("dataset") == "typo_queries")
+    assert typos["queries"] >= 200 and {"wrong_share", "corrected_share", "by_kind"} <= typos.keys()
+    assert set(typos["by_kind"]) == {"homophone", "key", "swap"}
+
+
+def test_typo_line_scores_wrong_answers_apart_from_unanswered(tmp_path):
+    bench = _bench()
+    kb = load_kb()
+    typos = tmp_path / "t.csv"
+    # 玻离瓶: a typo of 玻璃瓶 (recyclable); the second row expects a bin the answer is not
+    typos.write_text("query,intended,category,kind\n玻离瓶,玻璃瓶,recyclable,homophone\n"
+                     "璃玻瓶,玻璃瓶,hazardous,swap\n", encoding="utf-8")
+    line = bench.measure_typos(kb, typos, False)
+    assert (line["accuracy"], line["wrong_share"], line["corrected_share"]) == (0.5, 0.5, 1.0)
+    assert line["by_kind"] == {"homophone": 1.0, "swap": 0.0}
 
 
 def test_coverage_counts_each_kind_of_verdict(tmp_path, capsys):

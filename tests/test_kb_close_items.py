@@ -21,6 +21,7 @@ DATA = """
   items:
     - {name: 棒棒糖棍, en: [lollipop stick]}
     - {name: 榻榻米垫, en: [tatami mat]}
+    - {name: 防滑地垫, en: [anti-slip floor mat]}
     - {name: 电蒸锅, aliases: [电蒸笼], en: [electric steamer]}
     - {name: 蒸架, aliases: [蒸笼架], en: [steaming rack]}
     - {name: 猫粮袋, en: [cat food bag]}
@@ -72,6 +73,14 @@ def test_a_single_close_item_counts_only_when_the_question_is_its_head_noun(kb):
     assert v.category != "food"
 
 
+def test_one_close_item_of_the_same_head_noun_gives_its_bin(kb):
+    v = kb.classify("防水地垫")  # unknown; the one close name is another kind of 地垫
+    assert (v.category, v.confidence, v.item) == ("residual", "likely", None)
+    assert [a["item"] for a in v.alternatives] == ["防滑地垫"]
+    v = kb.classify("棒棒糖地垫")  # its modifier names a food: not simply another floor mat
+    assert v.category is None
+
+
 def test_close_items_in_different_bins_stay_a_question(kb):
     v = kb.classify("蓝牙")
     assert v.category is None and v.confidence == "ambiguous"
@@ -95,6 +104,7 @@ HEADS = """
     - {name: 猪肉丸, en: [pork ball]}
     - {name: 鸡肉丸, en: [chicken ball]}
     - {name: 羊肉丸, en: [lamb ball]}
+    - {name: 竹笋, en: [bamboo shoot]}
 - category: recyclable
   tip: {zh: 投放可回收物。, en: Recyclables.}
   items:
@@ -110,6 +120,7 @@ HEADS = """
   tip: {zh: 投放有害垃圾。, en: Hazardous waste.}
   items:
     - {name: 碘酒, en: [iodine tincture]}
+    - {name: 樟脑丸, en: [mothball]}
 """
 
 
@@ -124,6 +135,13 @@ def test_an_unknown_name_takes_the_bin_of_the_names_it_ends_like(heads_kb):
     assert len(v.alternatives) == 3 and all(a["item"].endswith("本") for a in v.alternatives)
     v = heads_kb.classify("驴肉丸")  # every known 肉丸 is food
     assert (v.category, v.item, v.confidence) == ("food", None, "likely")
+
+
+def test_a_head_listed_by_curators_decides_with_one_known_name(heads_kb):
+    v = heads_kb.classify("雷笋")  # one known …笋, but lexicon/heads.yaml says 笋 is food
+    assert (v.category, v.item, v.confidence, v.method) == ("food", None, "likely", "head")
+    v = heads_kb.classify("鱼丸")  # 丸 is not listed: 樟脑丸 is hazardous
+    assert v.category is None
 
 
 def test_no_bin_from_the_last_word_of_a_phrase_or_a_changing_modifier(heads_kb):

@@ -68,16 +68,16 @@ def test_initials_ambiguous_not_answered(kb):
     assert v.category is None and not v.answered
 
 
-def test_homophone_two_syllables_is_did_you_mean(kb):
+def test_homophone_typo_is_answered_as_the_word(kb):
+    # 电尺 is no word: one character typed with the same pinyin as 电池's
     v = kb.classify("电尺")
-    assert v.confidence == "ambiguous" and v.category is None
-    assert v.alternatives[0] == {"item": "电池", "category": "hazardous"}
+    assert (v.item, v.category, v.confidence, v.corrected) == ("电池", "hazardous", "likely", "电池")
 
 
 @pytest.mark.parametrize("q, item", [("矿泉水平", "矿泉水瓶"), ("一次性快子", "一次性筷子")])
 def test_homophone_long_is_answered(kb, q, item):
     v = kb.classify(q)
-    assert v.item == item and v.confidence == "likely" and v.method == "homophone"
+    assert v.item == item and v.confidence == "likely" and v.corrected == item
 
 
 @pytest.mark.parametrize("q, item", [("batery", "电池"), ("plastik bag", "塑料袋"), ("newspapper", "报纸")])

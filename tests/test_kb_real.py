@@ -16,7 +16,7 @@ import pytest
         ("干净的披萨盒", "披萨盒", "recyclable"),
         ("塑料", "塑料制品", "recyclable"),
         ("塑料牙签", "牙签", "residual"),  # plastic is the default material
-        ("充电宝", "充电宝", "recyclable"),  # the whole unit is e-waste
+        ("充电宝", "充电宝", "recyclable"),  # the whole unit is e-waste, like a vape battery rod
         ("鼓包的充电宝", "充电宝", "hazardous"),
         ("陶瓷烟缸", "烟灰缸", "residual"),
         ("where do old glasses go", "眼镜", "residual"),  # spectacles, not glass

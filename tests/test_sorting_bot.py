@@ -159,3 +159,17 @@ async def test_small_talk_gets_a_hint_not_an_unknown_item(client):
     for text in ("你是机器人吗", "谢啦", "🙂"):
         reply = texts(await client.person("Sun", "zh").send(text))[0]
         assert reply.startswith("👋"), (text, reply)
+
+
+async def test_a_typo_is_answered_as_the_word_and_says_so(client):
+    card = (await client.person("Zhou", "zh").send("玻离瓶怎么扔"))[0].text
+    assert "<b>玻璃瓶</b>" in card and "可回收物" in card and "按“玻璃瓶”回答" in card
+    card = (await client.person("Ann", "en").send("玻离瓶"))[0].text
+    assert "Answered as “玻璃瓶”" in card
+
+
+async def test_an_either_or_question_is_told_which_of_the_two(client):
+    card = (await client.person("Qian", "zh").send("废电池属于可回收还是其他垃圾"))[0].text
+    assert "你问的两类里，是其他垃圾" in card
+    card = (await client.person("Qian", "zh").send("电池是蓝桶吗"))[0].text
+    assert "不是，它属于其他垃圾" in card

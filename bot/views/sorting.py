@@ -113,9 +113,28 @@ def card(kb: KnowledgeBase, verdict: Verdict, locale: str) -> str:
         ]
         if depends:
             lines.append(_("⚖️ It depends:") + "\n" + "\n".join(depends))
-    if verdict.confidence == "likely":
+    asked = asked_line(kb, verdict, locale)
+    if asked:
+        lines.insert(2, asked)
+    if verdict.corrected:  # a typo read as a known word: say which, so a wrong reading is obvious
+        lines.append(_("<i>Answered as “{name}”.</i>").format(name=escape(verdict.corrected)))
+    elif verdict.confidence == "likely":
         lines.append(_("<i>Closest match for “{query}”.</i>").format(query=escape(verdict.query)))
     return "\n".join(lines)
+
+
+def asked_line(kb: KnowledgeBase, verdict: Verdict, locale: str) -> str | None:
+    """The answer to "is it X?" / "X or Y?" when the question named bins."""
+    asked, cat = verdict.asked, verdict.category
+    if not asked or not cat:
+        return None
+    hit = next((a for a in asked if a == cat or (a == "not_recyclable" and cat != "recyclable")), None)
+    name = escape(category_name(kb, cat, locale))
+    if len(asked) == 1:
+        return _("✅ Yes: {bin}.").format(bin=name) if hit else _("❌ No: it is {bin}.").format(bin=name)
+    if hit:
+        return _("✅ Of the two you named: {bin}.").format(bin=name)
+    return _("❌ Neither of the two you named: it is {bin}.").format(bin=name)
 
 
 def close_category(kb: KnowledgeBase, verdict: Verdict, locale: str) -> str:

@@ -1,0 +1,114 @@
+"""The grammar of sorting questions: what may follow an item name, read from data.
+
+Residents write the item first and then a tail: a question ("还能回收吗", "怎么处理比较好",
+"扔哪", "丢哪块"), a bin to confirm ("是蓝桶吗") or two bins to choose from ("属于可回收还是其他垃圾"),
+and states said after the item ("长毛了", "摔碎了", "吃不完"). Rules of this module:
+
+- Words live in `knowledge/lexicon/*.yaml`, one list per word class; patterns are built from the
+  classes, so one new word covers every question it can appear in. No whole question is listed.
+- A tail is stripped only when the whole tail parses and something is left before it.
+- Bins named in the tail are returned as categories (`asked`), for the answer to say which.
+- States: every verb + result + ending combination of `states.yaml`'s grammar is a state phrase of
+  its tag; normalize.py merges them with the plain phrases.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+LEXICON_DIR = Path(__file__).resolve().parent / "lexicon"
+
+
+@lru_cache(maxsize=None)
+def lexicon(name: str) -> Any:
+    """A word list file of knowledge/lexicon (loaded once)."""
+    with open(LEXICON_DIR / f"{name}.yaml", encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def state_lexicon() -> dict[str, list[str]]:
+    """tag -> state phrases: the listed ones, then the grammar's combinations."""
+    data = lexicon("states")
+    out: dict[str, list[str]] = {tag: [str(p) for p in ps] for tag, ps in data["phrases"].items()}
+    for tag, g in data.get("grammar", {}).items():
+        words = out.setdefault(tag, [])
+        for v in g["verbs"]:
+            for r in g["results"]:
+                for e in g["ends"]:
+                    p = f"{v or ''}{r}{e or ''}"
+                    if len(p) >= 2 and p not in words:
+                        words.append(p)
+    return out
+
+
+def _alt(words: list[str]) -> str:
+    return "(?:" + "|".join(re.escape(str(w)) for w in sorted(words, key=len, reverse=True)) + ")"
+
+
+@dataclass(frozen=True)
+class Tail:
+    rest: str  # the text before the tail
+    asked: tuple[str, ...] = ()  # categories named as the answer to confirm or choose from
+
+
+class _Grammar:
+    def __init__(self) -> None:
+        q = lexicon("questions")
+        self.bin_of: dict[str, str] = {}
+        for cat, words in q["bins"].items():
+            for w in words:
+                self.bin_of.setdefault(str(w), cat)
+        part, adv, mod = _alt(q["particles"]), _alt(q["adverbs"]), _alt(q["modals"])
+        how, verb, where, to = _alt(q["how"]), _alt(q["verbs"]), _alt(q["where"]), _alt(q["to"])
+        judge, cop, orr = _alt(q["judgements"]), _alt(q["copulas"]), _alt(q["or"])
+        bins = _alt(list(self.bin_of))
+        tail = rf"(?:{part})*$"
+        self.patterns = [
+            # 属于可回收还是其他垃圾 / 是蓝桶还是灰桶呢
+            re.compile(rf"(?:{adv})*(?:{cop})?(?P<a>{bins})(?:的)?(?:垃圾桶|垃圾|桶)?{orr}"
+                       rf"(?:{cop})?(?P<b>{bins})(?:的)?(?:垃圾桶|垃圾|桶)?{tail}"),
+            # 是蓝桶吗 / 是不是有害垃圾 / 算其他垃圾吧
+            re.compile(rf"(?:{adv})*(?:{cop})(?:不是)?(?P<a>{bins})(?:的)?(?:垃圾桶|垃圾|桶)?{tail}"),
+            # 怎么处理比较好 / 应该怎么扔呢 / 咋个丢
+            re.compile(rf"(?:{adv})*(?:{mod})*{how}(?:去)?{verb}(?:掉|一下)?(?:{judge})?{tail}"),
+            # 扔哪 / 应该放到哪个桶里 / 丢哪块 / 扔啥地方去
+            re.compile(rf"(?:{adv})*(?:{mod})*(?:被)?{verb}(?:{to})?{where}(?:去|里|里面|呢)?{tail}"),
+            # 还能回收吗 / 可以回收不 / 能不能扔
+            re.compile(rf"(?:{adv})*{mod}(?:不)?{verb}(?:不|吗|么)?{tail}"),
+            # 好回收伐 (Wu) / 还回收吗
+            re.compile(rf"(?:{adv})+{verb}{tail}"),
+        ]
+
+    def parse(self, text: str) -> Tail:
+        asked: tuple[str, ...] = ()
+        changed = True
+        while changed and text:
+            changed = False
+            for pat in self.patterns:
+                m = pat.search(text)
+                if m is None or m.start() == 0:
+                    continue  # nothing before the tail: the whole text is not a question tail
+                groups = m.groupdict()
+                if groups.get("a") and not asked:
+                    asked = tuple(self.bin_of[g] for g in (groups.get("a"), groups.get("b")) if g)
+                text = text[: m.start()]
+                changed = True
+                break
+        return Tail(text, asked)
+
+
+@lru_cache(maxsize=1)
+def _grammar() -> _Grammar:
+    return _Grammar()
+
+
+@lru_cache(maxsize=65536)
+def parse_tail(text: str) -> Tail:
+    """Strip question tails from normalised text; see the module docstring."""
+    return _grammar().parse(text)
