@@ -1,62 +1,214 @@
 """Callback data and inline keyboards of the campaigns feature (subscriptions, cells, campaigns).
 
-Callback data is never trusted: handlers re-check roles (router filters), states and ids.
+Callback data is never trusted. Each factory validates its own argument against its action (a
+kind, a unit code, a place id, a weekday), so a forged or outdated press does not parse and falls
+through to the fallback router's "this button has expired"; handlers still re-check roles (router
+filters), states and ids. The packed formats are those of the string-coded buttons they replace
+(``sb:k:school``, ``ce:qr:7:``, ``cp:pause:3``…): buttons already in chats keep working.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from enum import StrEnum
+from typing import Self
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from pydantic import Field, model_validator
 
 from bot.views.campaigns import EVERYTHING, kind_name, weekday_names
 from campaigns.cells import CellInfo
-from campaigns.models import CampaignStatus, CellKind
+from campaigns.models import CampaignStatus, CellKind, Target
 from core.units import all_units
 
 CELLS_PER_PAGE = 20
+MAX_ID = 2**31 - 1
 
 
-class SubCb(CallbackData, prefix="sb"):
-    """Residents' subscriptions. a: menu, k (kind), units, u (unit), places, pu (places of a unit),
-    c (cell), all, list, rm (remove ``target.value``)."""
+def is_kind(value: str) -> bool:
+    return value in {kind.value for kind in CellKind}
 
-    a: str
-    v: str = ""
+
+def is_unit(value: str) -> bool:
+    return value in {unit.code for unit in all_units()}
+
+
+def is_cell(value: str) -> bool:
+    return value.isascii() and value.isdigit() and 0 < int(value) <= MAX_ID
+
+
+def is_subscription(value: str) -> bool:
+    target, dot, _rest = value.partition(".")
+    return bool(dot) and target in {t.value for t in Target}
+
+
+def _require(ok: bool, what: str) -> None:
+    if not ok:
+        raise ValueError(f"not {what}")
+
+
+class SubAction(StrEnum):
+    """A resident's subscription button (the short codes are what Telegram stores)."""
+
+    MENU = "menu"
+    KIND = "k"  # value: a CellKind
+    ALL = "all"
+    UNITS = "units"  # the towns/streets to follow
+    UNIT = "u"  # value: a unit code
+    PLACES = "places"  # the towns/streets, to find a place in
+    PLACES_OF_UNIT = "pu"  # value: a unit code
+    CELL = "c"  # value: a place id
+    LIST = "list"
+    REMOVE = "rm"  # value: "target.value" of the subscription
+
+
+class AudAction(StrEnum):
+    """A button of the new campaign's audience step."""
+
+    EVERYONE = "all"
+    KIND = "k"  # value: a CellKind
+    UNITS = "units"
+    UNIT = "u"  # value: a unit code
+    PLACES = "places"
+    PLACES_OF_UNIT = "pu"  # value: a unit code
+    CELL = "c"  # value: a place id
+    BACK = "back"
+    NEXT = "next"
+
+
+# The picker's actions share their codes in both factories; each takes one kind of argument.
+_ARGUMENT_CHECKS = {
+    "k": (is_kind, "a kind"),
+    "u": (is_unit, "a unit"),
+    "pu": (is_unit, "a unit"),
+    "c": (is_cell, "a place"),
+    "rm": (is_subscription, "a subscription"),
+}
+
+
+class _PickerCb(CallbackData, prefix="_"):
+    """Action ``action`` with its argument ``value`` (checked against the action); the fields are
+    declared by each factory, in their packed order."""
+
+    @model_validator(mode="after")
+    def _check_value(self) -> Self:
+        check = _ARGUMENT_CHECKS.get(self.action.value)  # type: ignore[attr-defined]
+        if check is not None:
+            _require(check[0](self.value), check[1])  # type: ignore[attr-defined]
+        return self
+
+    @property
+    def cell_id(self) -> int:
+        return int(self.value)  # type: ignore[attr-defined]
+
+
+class SubCb(_PickerCb, prefix="sb"):
+    """A resident's subscription button."""
+
+    action: SubAction
+    value: str = ""
+
+
+class AudCb(_PickerCb, prefix="au"):
+    """A button of the new campaign's audience step."""
+
+    action: AudAction
+    value: str = ""
+
+
+class CellAction(StrEnum):
+    """A staff button about places ("cells")."""
+
+    PAGE = "page"  # id: the page
+    NEW = "new"
+    NEW_KIND = "nk"  # value: the new place's CellKind
+    NEW_UNIT = "nu"  # value: the new place's unit code
+    SKIP_ADDRESS = "skip"  # the new place has no address
+    SHOW = "open"
+    LINK = "link"
+    QR = "qr"
+    NAME = "name"
+    ADDRESS = "addr"
+    NO_ADDRESS = "noaddr"
+    KIND = "kind"
+    SET_KIND = "setkind"  # value: a CellKind
+    UNIT = "unit"
+    SET_UNIT = "setunit"  # value: a unit code
+    RETIRE = "retire"
+    RESTORE = "restore"
+
+
+_CELL_ARGUMENTS = {
+    CellAction.NEW_KIND: (is_kind, "a kind"),
+    CellAction.SET_KIND: (is_kind, "a kind"),
+    CellAction.NEW_UNIT: (is_unit, "a unit"),
+    CellAction.SET_UNIT: (is_unit, "a unit"),
+}
 
 
 class CellCb(CallbackData, prefix="ce"):
-    """Staff: cells. a: page, new, open, name, addr, noaddr, kind, setkind, unit, setunit, retire,
-    restore, link, qr, nk (new cell's kind), nu (new cell's unit), skip (no address)."""
+    """Staff: ``action`` on place ``id`` (the page for PAGE), with its argument ``value``."""
 
-    a: str
-    id: int = 0
-    v: str = ""
+    action: CellAction
+    id: int = Field(default=0, ge=0, le=MAX_ID)
+    value: str = ""
+
+    @model_validator(mode="after")
+    def _check_value(self) -> Self:
+        if (check := _CELL_ARGUMENTS.get(self.action)) is not None:
+            _require(check[0](self.value), check[1])
+        return self
 
 
-class AudCb(CallbackData, prefix="au"):
-    """Staff: a campaign's audience. a: all, k, units, u, places, pu, c, back, next."""
+class TimeAction(StrEnum):
+    """A button of the timing step (of a new campaign, or of an edited one)."""
 
-    a: str
-    v: str = ""
+    NOW = "now"
+    AT = "at"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+    WEEKDAY = "wd"  # day: 0 (Monday) to 6, toggled
+    WEEKDAYS_DONE = "wdok"
+    NO_END = "noend"
 
 
 class TimeCb(CallbackData, prefix="tm"):
-    """Staff: timing. a: now, at, daily, weekly, monthly, wd (toggle a weekday), wdok, noend."""
+    action: TimeAction
+    day: int | None = Field(default=None, ge=0, le=6)
 
-    a: str
-    v: str = ""
+    @model_validator(mode="after")
+    def _check_day(self) -> Self:
+        _require((self.day is not None) == (self.action is TimeAction.WEEKDAY), "a weekday")
+        return self
+
+
+class CampAction(StrEnum):
+    """A staff button about campaigns: the draft's (id 0) and an existing campaign's."""
+
+    SKIP_ENGLISH = "skipen"
+    CONFIRM = "ok"
+    DISCARD = "drop"
+    LIST = "list"
+    SHOW = "open"
+    PAUSE = "pause"
+    RESUME = "resume"
+    EDIT = "edit"
+    EDIT_ZH = "etext"
+    EDIT_EN = "eten"
+    EDIT_TIMING = "etime"
+    REMOVE_EN = "noen"
+    CANCEL = "cancel"  # asks to confirm
+    CANCEL_CONFIRMED = "cancelok"
+    BACK = "back"
 
 
 class CampCb(CallbackData, prefix="cp"):
-    """Staff: campaigns. a: skipen, ok, drop, pause, resume, edit, etext, eten, etime, noen, cancel,
-    cancelok, back."""
-
-    a: str
-    id: int = 0
+    action: CampAction
+    id: int = Field(default=0, ge=0, le=MAX_ID)
 
 
 def _mark(on: bool, text: str) -> str:
@@ -73,11 +225,11 @@ def _back(builder: InlineKeyboardBuilder, data: CallbackData) -> None:
 def subscribe_menu(kinds: set[str], everything: bool) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for kind in CellKind:
-        builder.button(text=_mark(kind.value in kinds, kind_name(kind)), callback_data=SubCb(a="k", v=kind.value))
-    builder.button(text=_("📍 A town or street"), callback_data=SubCb(a="units"))
-    builder.button(text=_("📌 A specific place"), callback_data=SubCb(a="places"))
-    builder.button(text=_mark(everything, _(EVERYTHING)), callback_data=SubCb(a="all"))
-    builder.button(text=_("📋 My subscriptions"), callback_data=SubCb(a="list"))
+        builder.button(text=_mark(kind.value in kinds, kind_name(kind)), callback_data=SubCb(action=SubAction.KIND, value=kind.value))
+    builder.button(text=_("📍 A town or street"), callback_data=SubCb(action=SubAction.UNITS))
+    builder.button(text=_("📌 A specific place"), callback_data=SubCb(action=SubAction.PLACES))
+    builder.button(text=_mark(everything, _(EVERYTHING)), callback_data=SubCb(action=SubAction.ALL))
+    builder.button(text=_("📋 My subscriptions"), callback_data=SubCb(action=SubAction.LIST))
     builder.adjust(2, 2, 1, 1, 1, 1)
     return builder.as_markup()
 
@@ -110,8 +262,8 @@ def removal_keyboard(items: list[tuple[str, str]]) -> InlineKeyboardMarkup:
     """``items``: (plain label, "target.value")."""
     builder = InlineKeyboardBuilder()
     for label, ref in items:
-        builder.button(text="❌ " + label, callback_data=SubCb(a="rm", v=ref))
-    builder.button(text=_("➕ Add"), callback_data=SubCb(a="menu"))
+        builder.button(text="❌ " + label, callback_data=SubCb(action=SubAction.REMOVE, value=ref))
+    builder.button(text=_("➕ Add"), callback_data=SubCb(action=SubAction.MENU))
     builder.adjust(1)
     return builder.as_markup()
 
@@ -121,15 +273,15 @@ def removal_keyboard(items: list[tuple[str, str]]) -> InlineKeyboardMarkup:
 
 def cells_list_keyboard(cells: list[CellInfo], page: int, pages: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("➕ New place"), callback_data=CellCb(a="new"))
+    builder.button(text=_("➕ New place"), callback_data=CellCb(action=CellAction.NEW))
     for cell in cells:
-        builder.button(text=("🗄 " if cell.retired else "") + f"#{cell.id} {cell.name}", callback_data=CellCb(a="open", id=cell.id))
+        builder.button(text=("🗄 " if cell.retired else "") + f"#{cell.id} {cell.name}", callback_data=CellCb(action=CellAction.SHOW, id=cell.id))
     nav = []
     if page > 0:
-        builder.button(text="◀", callback_data=CellCb(a="page", id=page - 1))
+        builder.button(text="◀", callback_data=CellCb(action=CellAction.PAGE, id=page - 1))
         nav.append(1)
     if page + 1 < pages:
-        builder.button(text="▶", callback_data=CellCb(a="page", id=page + 1))
+        builder.button(text="▶", callback_data=CellCb(action=CellAction.PAGE, id=page + 1))
         nav.append(1)
     builder.adjust(*([1] * (len(cells) + 1)), max(1, len(nav)))
     return builder.as_markup()
@@ -137,17 +289,17 @@ def cells_list_keyboard(cells: list[CellInfo], page: int, pages: int) -> InlineK
 
 def cell_card_keyboard(cell: CellInfo) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("🔳 QR code"), callback_data=CellCb(a="qr", id=cell.id))
-    builder.button(text=_("🔗 Link"), callback_data=CellCb(a="link", id=cell.id))
-    builder.button(text=_("✏️ Name"), callback_data=CellCb(a="name", id=cell.id))
-    builder.button(text=_("✏️ Address"), callback_data=CellCb(a="addr", id=cell.id))
-    builder.button(text=_("✏️ Kind"), callback_data=CellCb(a="kind", id=cell.id))
-    builder.button(text=_("✏️ Town/street"), callback_data=CellCb(a="unit", id=cell.id))
+    builder.button(text=_("🔳 QR code"), callback_data=CellCb(action=CellAction.QR, id=cell.id))
+    builder.button(text=_("🔗 Link"), callback_data=CellCb(action=CellAction.LINK, id=cell.id))
+    builder.button(text=_("✏️ Name"), callback_data=CellCb(action=CellAction.NAME, id=cell.id))
+    builder.button(text=_("✏️ Address"), callback_data=CellCb(action=CellAction.ADDRESS, id=cell.id))
+    builder.button(text=_("✏️ Kind"), callback_data=CellCb(action=CellAction.KIND, id=cell.id))
+    builder.button(text=_("✏️ Town/street"), callback_data=CellCb(action=CellAction.UNIT, id=cell.id))
     if cell.retired:
-        builder.button(text=_("♻️ Bring back"), callback_data=CellCb(a="restore", id=cell.id))
+        builder.button(text=_("♻️ Bring back"), callback_data=CellCb(action=CellAction.RESTORE, id=cell.id))
     else:
-        builder.button(text=_("🗄 Retire"), callback_data=CellCb(a="retire", id=cell.id))
-    builder.button(text=_("◀ All places"), callback_data=CellCb(a="page", id=0))
+        builder.button(text=_("🗄 Retire"), callback_data=CellCb(action=CellAction.RETIRE, id=cell.id))
+    builder.button(text=_("◀ All places"), callback_data=CellCb(action=CellAction.PAGE, id=0))
     builder.adjust(2, 2, 2, 1, 1)
     return builder.as_markup()
 
@@ -172,26 +324,26 @@ def single_button(text: str, data: CallbackData) -> InlineKeyboardMarkup:
 
 def audience_keyboard(data: dict) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text=_mark(bool(data.get("everyone")), _("🌐 Every subscriber")), callback_data=AudCb(a="all"))
+    builder.button(text=_mark(bool(data.get("everyone")), _("🌐 Every subscriber")), callback_data=AudCb(action=AudAction.EVERYONE))
     kinds = set(data.get("kinds") or ())
     for kind in CellKind:
-        builder.button(text=_mark(kind.value in kinds, kind_name(kind)), callback_data=AudCb(a="k", v=kind.value))
+        builder.button(text=_mark(kind.value in kinds, kind_name(kind)), callback_data=AudCb(action=AudAction.KIND, value=kind.value))
     units = len(data.get("units") or ())
     cells = len(data.get("cells") or ())
-    builder.button(text=_("📍 Towns/streets ({n}) ▸").format(n=units), callback_data=AudCb(a="units"))
-    builder.button(text=_("📌 Places ({n}) ▸").format(n=cells), callback_data=AudCb(a="places"))
-    builder.button(text=_("Next ▶"), callback_data=AudCb(a="next"))
+    builder.button(text=_("📍 Towns/streets ({n}) ▸").format(n=units), callback_data=AudCb(action=AudAction.UNITS))
+    builder.button(text=_("📌 Places ({n}) ▸").format(n=cells), callback_data=AudCb(action=AudAction.PLACES))
+    builder.button(text=_("Next ▶"), callback_data=AudCb(action=AudAction.NEXT))
     builder.adjust(1, 2, 2, 2, 1)
     return builder.as_markup()
 
 
 def timing_keyboard() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("⚡ Now"), callback_data=TimeCb(a="now"))
-    builder.button(text=_("📅 At a date and time"), callback_data=TimeCb(a="at"))
-    builder.button(text=_("🔁 Every day"), callback_data=TimeCb(a="daily"))
-    builder.button(text=_("🔁 Every week"), callback_data=TimeCb(a="weekly"))
-    builder.button(text=_("🔁 Every month"), callback_data=TimeCb(a="monthly"))
+    builder.button(text=_("⚡ Now"), callback_data=TimeCb(action=TimeAction.NOW))
+    builder.button(text=_("📅 At a date and time"), callback_data=TimeCb(action=TimeAction.AT))
+    builder.button(text=_("🔁 Every day"), callback_data=TimeCb(action=TimeAction.DAILY))
+    builder.button(text=_("🔁 Every week"), callback_data=TimeCb(action=TimeAction.WEEKLY))
+    builder.button(text=_("🔁 Every month"), callback_data=TimeCb(action=TimeAction.MONTHLY))
     builder.adjust(1, 1, 3)
     return builder.as_markup()
 
@@ -201,16 +353,16 @@ def weekdays_keyboard(selected: Iterable[int], locale: str) -> InlineKeyboardMar
     names = weekday_names(locale)
     builder = InlineKeyboardBuilder()
     for day in range(7):
-        builder.button(text=_mark(day in selected, names[day]), callback_data=TimeCb(a="wd", v=str(day)))
-    builder.button(text=_("Done ▶"), callback_data=TimeCb(a="wdok"))
+        builder.button(text=_mark(day in selected, names[day]), callback_data=TimeCb(action=TimeAction.WEEKDAY, day=day))
+    builder.button(text=_("Done ▶"), callback_data=TimeCb(action=TimeAction.WEEKDAYS_DONE))
     builder.adjust(4, 3, 1)
     return builder.as_markup()
 
 
 def confirm_keyboard() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("✅ Schedule it"), callback_data=CampCb(a="ok"))
-    builder.button(text=_("✖ Discard"), callback_data=CampCb(a="drop"))
+    builder.button(text=_("✅ Schedule it"), callback_data=CampCb(action=CampAction.CONFIRM))
+    builder.button(text=_("✖ Discard"), callback_data=CampCb(action=CampAction.DISCARD))
     builder.adjust(2)
     return builder.as_markup()
 
@@ -219,7 +371,7 @@ def campaigns_list_keyboard(items: list[tuple[int, str]]) -> InlineKeyboardMarku
     """``items``: (campaign id, short plain label)."""
     builder = InlineKeyboardBuilder()
     for campaign_id, label in items:
-        builder.button(text=f"#{campaign_id} {label}", callback_data=CampCb(a="open", id=campaign_id))
+        builder.button(text=f"#{campaign_id} {label}", callback_data=CampCb(action=CampAction.SHOW, id=campaign_id))
     builder.adjust(1)
     return builder.as_markup()
 
@@ -229,32 +381,32 @@ def campaign_keyboard(campaign_id: int, status: CampaignStatus) -> InlineKeyboar
     actions = 0
     if status in (CampaignStatus.ACTIVE, CampaignStatus.PAUSED):
         if status is CampaignStatus.ACTIVE:
-            builder.button(text=_("⏸ Pause"), callback_data=CampCb(a="pause", id=campaign_id))
+            builder.button(text=_("⏸ Pause"), callback_data=CampCb(action=CampAction.PAUSE, id=campaign_id))
         else:
-            builder.button(text=_("▶ Resume"), callback_data=CampCb(a="resume", id=campaign_id))
-        builder.button(text=_("✏️ Edit"), callback_data=CampCb(a="edit", id=campaign_id))
-        builder.button(text=_("✖ Cancel"), callback_data=CampCb(a="cancel", id=campaign_id))
+            builder.button(text=_("▶ Resume"), callback_data=CampCb(action=CampAction.RESUME, id=campaign_id))
+        builder.button(text=_("✏️ Edit"), callback_data=CampCb(action=CampAction.EDIT, id=campaign_id))
+        builder.button(text=_("✖ Cancel"), callback_data=CampCb(action=CampAction.CANCEL, id=campaign_id))
         actions = 3
-    builder.button(text=_("◀ All campaigns"), callback_data=CampCb(a="list"))
+    builder.button(text=_("◀ All campaigns"), callback_data=CampCb(action=CampAction.LIST))
     builder.adjust(*([actions] if actions else []), 1)
     return builder.as_markup()
 
 
 def campaign_edit_keyboard(campaign_id: int, has_en: bool) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("✏️ Chinese text"), callback_data=CampCb(a="etext", id=campaign_id))
-    builder.button(text=_("✏️ English text"), callback_data=CampCb(a="eten", id=campaign_id))
+    builder.button(text=_("✏️ Chinese text"), callback_data=CampCb(action=CampAction.EDIT_ZH, id=campaign_id))
+    builder.button(text=_("✏️ English text"), callback_data=CampCb(action=CampAction.EDIT_EN, id=campaign_id))
     if has_en:
-        builder.button(text=_("🗑 Remove English text"), callback_data=CampCb(a="noen", id=campaign_id))
-    builder.button(text=_("🕒 Timing"), callback_data=CampCb(a="etime", id=campaign_id))
-    builder.button(text=_("◀ Back"), callback_data=CampCb(a="back", id=campaign_id))
+        builder.button(text=_("🗑 Remove English text"), callback_data=CampCb(action=CampAction.REMOVE_EN, id=campaign_id))
+    builder.button(text=_("🕒 Timing"), callback_data=CampCb(action=CampAction.EDIT_TIMING, id=campaign_id))
+    builder.button(text=_("◀ Back"), callback_data=CampCb(action=CampAction.BACK, id=campaign_id))
     builder.adjust(2, 1, 1, 1) if has_en else builder.adjust(2, 1, 1)
     return builder.as_markup()
 
 
 def cancel_confirm_keyboard(campaign_id: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("Yes, cancel #{id}").format(id=campaign_id), callback_data=CampCb(a="cancelok", id=campaign_id))
-    builder.button(text=_("No"), callback_data=CampCb(a="back", id=campaign_id))
+    builder.button(text=_("Yes, cancel #{id}").format(id=campaign_id), callback_data=CampCb(action=CampAction.CANCEL_CONFIRMED, id=campaign_id))
+    builder.button(text=_("No"), callback_data=CampCb(action=CampAction.BACK, id=campaign_id))
     builder.adjust(2)
     return builder.as_markup()
