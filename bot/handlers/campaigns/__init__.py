@@ -7,7 +7,7 @@ subscribes in one tap. Campaign staff: /cells and /newcell (``cells``, ``cell_ca
 timing steps to change a campaign's timing).
 
 Rules: one handler per button action, registered by a filter on its factory's action (see
-``bot/keyboards/campaigns.py``). The staff routers sit under one router that checks the role; a
+``bot/keyboards/campaign_callbacks.py``). The staff routers sit under one router that checks the role; a
 well-formed staff button pressed by someone else gets "staff only", one pressed at a step that is
 over gets "this step is over", and data that no longer parses falls through to the fallback
 router's "this button has expired".
@@ -23,7 +23,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.filters import HasRole
 from bot.handlers.admin import not_allowed
 from bot.handlers.campaigns import audience, cell_card, cells, manage, preview, subscriptions, texts, timing
-from bot.keyboards.campaigns import AudCb, CampCb, CellCb, TimeCb
+from bot.keyboards.campaign_callbacks import AudCb, CampCb, CellCb, TimeCb
 from core.models import Role
 
 STAFF_COMMANDS = ("cells", "newcell", "newcampaign", "campaigns")

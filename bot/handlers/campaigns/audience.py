@@ -16,7 +16,7 @@ from bot.handlers.campaigns.picker import Picker, live_cell
 from bot.handlers.campaigns.shared import cells_by_id, edit, toggled
 from bot.handlers.campaigns.states import NewCampaign
 from bot.keyboards import campaigns as kb
-from bot.keyboards.campaigns import AudAction, AudCb
+from bot.keyboards.campaign_callbacks import AudAction, AudCb
 from bot.views import campaigns as views
 from campaigns import subscriptions as subs
 from campaigns.subscriptions import Audience

@@ -18,7 +18,7 @@ from bot.features.campaigns import CampaignRuntime
 from bot.handlers.campaigns.cells import MAX_ADDRESS, MAX_NAME, CellForm, show_card, text_field
 from bot.handlers.campaigns.shared import edit
 from bot.keyboards import campaigns as kb
-from bot.keyboards.campaigns import CellAction, CellCb
+from bot.keyboards.campaign_callbacks import CellAction, CellCb
 from campaigns import cells as cells_service
 from campaigns.cells import CellError, CellInfo
 from core import accounts

@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.features.campaigns import CampaignRuntime
 from bot.handlers.campaigns.shared import edit
 from bot.keyboards import campaigns as kb
-from bot.keyboards.campaigns import CellAction, CellCb
+from bot.keyboards.campaign_callbacks import CellAction, CellCb
 from bot.views import campaigns as views
 from campaigns import cells as cells_service
 from campaigns.cells import CellError, CellInfo

@@ -23,7 +23,7 @@ from bot.handlers.campaigns.scheduling import ask_timing
 from bot.handlers.campaigns.shared import cells_by_id, content, edit
 from bot.handlers.campaigns.states import EditCampaign
 from bot.keyboards import campaigns as kb
-from bot.keyboards.campaigns import CampAction, CampCb
+from bot.keyboards.campaign_callbacks import CampAction, CampCb
 from bot.views import campaigns as views
 from campaigns import service
 from campaigns.models import CampaignStatus

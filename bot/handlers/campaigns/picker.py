@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.handlers.campaigns.shared import edit
 from bot.keyboards import campaigns as kb
-from bot.keyboards.campaigns import AudAction, AudCb, SubAction, SubCb
+from bot.keyboards.campaign_callbacks import AudAction, AudCb, SubAction, SubCb
 from campaigns import cells as cells_service
 from campaigns.cells import CellInfo
 from core.units import unit_name

@@ -21,7 +21,7 @@ from bot.handlers.campaigns.scheduling import ask_timing, schedule_from, timing_
 from bot.handlers.campaigns.shared import cells_by_id, edit
 from bot.handlers.campaigns.states import NewCampaign
 from bot.keyboards import campaigns as kb
-from bot.keyboards.campaigns import CampAction, CampCb
+from bot.keyboards.campaign_callbacks import CampAction, CampCb
 from bot.views import campaigns as views
 from campaigns import subscriptions as subs
 from campaigns.schedule import Schedule, next_occurrence

@@ -22,7 +22,7 @@ from bot.filters import MenuButton
 from bot.handlers.campaigns.picker import Picker, live_cell
 from bot.handlers.campaigns.shared import cells_by_id, edit
 from bot.keyboards import campaigns as kb
-from bot.keyboards.campaigns import SubAction, SubCb
+from bot.keyboards.campaign_callbacks import SubAction, SubCb
 from bot.keyboards.menu import BTN_SUBSCRIPTIONS, main_menu
 from bot.views import campaigns as views
 from campaigns import cells as cells_service

@@ -13,7 +13,7 @@ from bot.handlers.campaigns.scheduling import ask_timing
 from bot.handlers.campaigns.shared import content, edit
 from bot.handlers.campaigns.states import NewCampaign
 from bot.keyboards import campaigns as kb
-from bot.keyboards.campaigns import CampAction, CampCb
+from bot.keyboards.campaign_callbacks import CampAction, CampCb
 from campaigns.service import MAX_CAPTION, MAX_TEXT
 
 

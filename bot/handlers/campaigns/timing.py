@@ -16,7 +16,7 @@ from bot.handlers.campaigns.scheduling import example_datetime, local_today
 from bot.handlers.campaigns.shared import edit, toggled
 from bot.handlers.campaigns.states import NewCampaign
 from bot.keyboards import campaigns as kb
-from bot.keyboards.campaigns import TimeAction, TimeCb
+from bot.keyboards.campaign_callbacks import TimeAction, TimeCb
 from campaigns.schedule import parse_date, parse_datetime, parse_time
 from core.accounts import UserInfo
 
