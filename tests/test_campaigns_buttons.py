@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.keyboards.campaign_callbacks import AudAction, AudCb, CampAction, CampCb, CellAction, CellCb, SubAction, SubCb, TimeAction, TimeCb
+from bot.keyboards.campaign_callbacks import (
+    AudAction, AudCb, CampAction, CampCb, CellAction, CellCb, SubAction, SubCb, TimeAction, TimeCb,
+)  # fmt: skip
 from campaigns import cells as cells_service
 from campaigns import subscriptions as subs
 from campaigns.models import CellKind, Target

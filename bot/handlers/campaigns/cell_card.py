@@ -33,19 +33,23 @@ async def _cell(query: CallbackQuery, callback_data: CellCb, session: AsyncSessi
 
 
 async def _saved(query: CallbackQuery, session: AsyncSession, user: UserInfo, runtime: CampaignRuntime,
-                 cell: CellInfo, changes: dict, *, edit: bool = True) -> None:  # fmt: skip
+                 cell: CellInfo, changes: dict, *, in_place: bool = True) -> None:  # fmt: skip
     await accounts.audit(session, user.id, "cell.edit", str(cell.id), changes)
     await query.answer(_("✅ Saved."))
-    await show_card(query.message, cell, runtime, edit=edit)
+    await show_card(query.message, cell, runtime, in_place=in_place)
 
 
-async def show(query: CallbackQuery, callback_data: CellCb, session: AsyncSession, campaign_runtime: CampaignRuntime) -> None:
+async def show(
+    query: CallbackQuery, callback_data: CellCb, session: AsyncSession, campaign_runtime: CampaignRuntime
+) -> None:
     if cell := await _cell(query, callback_data, session):
         await query.answer()
-        await show_card(query.message, cell, campaign_runtime, edit=True)
+        await show_card(query.message, cell, campaign_runtime, in_place=True)
 
 
-async def send_link(query: CallbackQuery, callback_data: CellCb, session: AsyncSession, campaign_runtime: CampaignRuntime) -> None:
+async def send_link(
+    query: CallbackQuery, callback_data: CellCb, session: AsyncSession, campaign_runtime: CampaignRuntime
+) -> None:
     if (cell := await _cell(query, callback_data, session)) is None:
         return
     await query.answer()
@@ -67,9 +71,9 @@ async def send_qr(
     await bot.send_document(
         query.from_user.id,
         BufferedInputFile(cells_service.qr_png(link), filename=f"wufei-cell-{cell.id}.png"),
-        caption=_("QR code of <b>{name}</b>: print it at the place. Scanning it subscribes to its news.\n{link}").format(
-            name=escape(cell.name), link=escape(link)
-        ),
+        caption=_(
+            "QR code of <b>{name}</b>: print it at the place. Scanning it subscribes to its news.\n{link}"
+        ).format(name=escape(cell.name), link=escape(link)),
     )
 
 
@@ -102,7 +106,7 @@ async def remove_address(
         return
     await state.clear()
     cell = await cells_service.edit_cell(session, cell.id, clear_address=True)
-    await _saved(query, session, user, campaign_runtime, cell, {"address": None}, edit=False)
+    await _saved(query, session, user, campaign_runtime, cell, {"address": None}, in_place=False)
 
 
 async def choose_kind(query: CallbackQuery, callback_data: CellCb, session: AsyncSession) -> None:
@@ -114,8 +118,9 @@ async def choose_kind(query: CallbackQuery, callback_data: CellCb, session: Asyn
 
 
 async def set_kind(
-    query: CallbackQuery, callback_data: CellCb, session: AsyncSession, user: UserInfo, campaign_runtime: CampaignRuntime
-) -> None:
+    query: CallbackQuery, callback_data: CellCb, session: AsyncSession, user: UserInfo,
+    campaign_runtime: CampaignRuntime,
+) -> None:  # fmt: skip
     if (cell := await _cell(query, callback_data, session)) is None:
         return
     cell = await cells_service.edit_cell(session, cell.id, kind=callback_data.value)
@@ -135,8 +140,9 @@ async def choose_unit(query: CallbackQuery, callback_data: CellCb, session: Asyn
 
 
 async def set_unit(
-    query: CallbackQuery, callback_data: CellCb, session: AsyncSession, user: UserInfo, campaign_runtime: CampaignRuntime
-) -> None:
+    query: CallbackQuery, callback_data: CellCb, session: AsyncSession, user: UserInfo,
+    campaign_runtime: CampaignRuntime,
+) -> None:  # fmt: skip
     if (cell := await _cell(query, callback_data, session)) is None:
         return
     try:
@@ -148,15 +154,16 @@ async def set_unit(
 
 
 async def retire_or_restore(
-    query: CallbackQuery, callback_data: CellCb, session: AsyncSession, user: UserInfo, campaign_runtime: CampaignRuntime
-) -> None:
+    query: CallbackQuery, callback_data: CellCb, session: AsyncSession, user: UserInfo,
+    campaign_runtime: CampaignRuntime,
+) -> None:  # fmt: skip
     if (cell := await _cell(query, callback_data, session)) is None:
         return
     retire = callback_data.action is CellAction.RETIRE
     cell = await cells_service.retire_cell(session, cell.id, retire)
     await accounts.audit(session, user.id, f"cell.{callback_data.action.value}", str(cell.id))
     await query.answer(_("Retired.") if retire else _("The place takes part again."))
-    await show_card(query.message, cell, campaign_runtime, edit=True)
+    await show_card(query.message, cell, campaign_runtime, in_place=True)
 
 
 async def edit_name(
@@ -184,7 +191,7 @@ async def _apply_edit(message: Message, state: FSMContext, session: AsyncSession
         return
     await accounts.audit(session, user.id, "cell.edit", str(cell.id), {k: str(v) for k, v in changes.items()})
     await message.answer(_("✅ Saved."))
-    await show_card(message, cell, runtime, edit=False)
+    await show_card(message, cell, runtime, in_place=False)
 
 
 def build() -> Router:

@@ -53,10 +53,11 @@ async def _cells_page(session: AsyncSession, page: int) -> tuple[str, InlineKeyb
     return "\n".join(lines), kb.cells_list_keyboard(shown, page, pages)
 
 
-async def show_card(target: Message, cell: CellInfo, runtime: CampaignRuntime, *, edit: bool) -> None:
+async def show_card(target: Message, cell: CellInfo, runtime: CampaignRuntime, *, in_place: bool) -> None:
+    """A place's card: the message of the pressed button becomes it (``in_place``), or a new one."""
     link = cells_service.deep_link(await runtime.bot_username(), cell.id)
     text, markup = views.cell_card(cell, link), kb.cell_card_keyboard(cell)
-    if edit:
+    if in_place:
         await target.edit_text(text, reply_markup=markup)
     else:
         await target.answer(text, reply_markup=markup)
@@ -112,7 +113,9 @@ async def new_cell_kind(query: CallbackQuery, callback_data: CellCb, state: FSMC
     await query.answer()
     await state.update_data(kind=callback_data.value)
     await state.set_state(CellForm.unit)
-    markup = kb.units_keyboard((), lambda c: CellCb(action=CellAction.NEW_UNIT, value=c), CellCb(action=CellAction.PAGE))
+    markup = kb.units_keyboard(
+        (), lambda c: CellCb(action=CellAction.NEW_UNIT, value=c), CellCb(action=CellAction.PAGE)
+    )
     await edit(query, _("Which town or street is it in?"), markup)
 
 
@@ -155,8 +158,10 @@ async def _create_cell(message: Message, state: FSMContext, session: AsyncSessio
         await message.answer(_("That did not work: start again with /newcell."))
         return
     await accounts.audit(session, user.id, "cell.create", str(cell.id), {"name": cell.name})
-    await message.answer(_("✅ Place #{id} created. Print its QR code: scanning it subscribes residents.").format(id=cell.id))
-    await show_card(message, cell, runtime, edit=False)
+    await message.answer(
+        _("✅ Place #{id} created. Print its QR code: scanning it subscribes residents.").format(id=cell.id)
+    )
+    await show_card(message, cell, runtime, in_place=False)
 
 
 def build() -> Router:

@@ -103,7 +103,9 @@ async def campaigns_command(
     await message.answer(text, reply_markup=markup)
 
 
-async def show_list(query: CallbackQuery, session: AsyncSession, user: UserInfo, campaign_runtime: CampaignRuntime) -> None:
+async def show_list(
+    query: CallbackQuery, session: AsyncSession, user: UserInfo, campaign_runtime: CampaignRuntime
+) -> None:
     await query.answer()
     await edit(query, *await _campaigns_list(session, user.language, campaign_runtime.tz))
 
@@ -198,7 +200,8 @@ async def edit_text(
         return
     await state.clear()
     try:
-        info = await campaign_runtime.scheduler.edit(campaign_id, **({"text_en": text} if english else {"text_zh": text}))
+        new_text = {"text_en": text} if english else {"text_zh": text}
+        info = await campaign_runtime.scheduler.edit(campaign_id, **new_text)
     except CampaignError:
         await message.answer(_("Campaign #{id} can no longer be changed.").format(id=campaign_id))
         return

@@ -63,7 +63,9 @@ class Picker:
             counts[cell.unit_code] = counts.get(cell.unit_code, 0) + 1
         await edit(query, text, kb.units_keyboard((), self.places_of, self.back, counts))
 
-    async def places_markup(self, session: AsyncSession, unit_code: str, selected: Iterable[int]) -> InlineKeyboardMarkup | None:
+    async def places_markup(
+        self, session: AsyncSession, unit_code: str, selected: Iterable[int]
+    ) -> InlineKeyboardMarkup | None:
         """The places of a town/street to tick; None when it has none."""
         cells = await cells_service.list_cells(session, unit_code=unit_code)
         return kb.cells_keyboard(cells, selected, self.cell, self.places) if cells else None
@@ -79,7 +81,9 @@ class Picker:
         await query.answer()
         await edit(query, template.format(unit=escape(unit_name(unit_code) or unit_code)), markup)
 
-    async def redraw_places(self, query: CallbackQuery, session: AsyncSession, unit_code: str, selected: Iterable[int]) -> None:
+    async def redraw_places(
+        self, query: CallbackQuery, session: AsyncSession, unit_code: str, selected: Iterable[int]
+    ) -> None:
         """After a tick: the same places, with the ticks as they now are."""
         if (markup := await self.places_markup(session, unit_code, selected)) is not None:
             await edit(query, None, markup)

@@ -63,8 +63,10 @@ async def timing_done(
     await message.answer("\n".join(lines), reply_markup=kb.confirm_keyboard())
 
 
-async def _save_timing(message: Message, state: FSMContext, session: AsyncSession, user: UserInfo,
-                       runtime: CampaignRuntime, schedule: Schedule, first: datetime, now: datetime) -> None:  # fmt: skip
+async def _save_timing(
+    message: Message, state: FSMContext, session: AsyncSession, user: UserInfo, runtime: CampaignRuntime,
+    schedule: Schedule, first: datetime, now: datetime,
+) -> None:  # fmt: skip
     data = await state.get_data()
     edit_id = data["edit_id"]
     await state.clear()
@@ -75,7 +77,8 @@ async def _save_timing(message: Message, state: FSMContext, session: AsyncSessio
         return
     await accounts.audit(session, user.id, "campaign.edit", str(info.id), {"timing": data["sched"]})
     lines = [_("✅ Campaign #{id}: new timing saved.").format(id=info.id)]
-    lines += timing_lines(schedule, info.next_run_at or first, now, user.language, runtime, is_now=data["sched"]["kind"] == "now")
+    is_now = data["sched"]["kind"] == "now"
+    lines += timing_lines(schedule, info.next_run_at or first, now, user.language, runtime, is_now=is_now)
     await message.answer("\n".join(lines))
 
 
@@ -101,9 +104,8 @@ async def confirm(
             show_alert=True,
         )
         return
-    await accounts.audit(
-        session, user.id, "campaign.create", str(info.id), {"audience": info.audience.to_json(), "timing": data["sched"]}
-    )
+    details = {"audience": info.audience.to_json(), "timing": data["sched"]}
+    await accounts.audit(session, user.id, "campaign.create", str(info.id), details)
     await query.answer()
     await edit(query, None, None)
     await query.message.answer(

@@ -108,8 +108,9 @@ async def start_cell(
         if new
         else _("You already get the news of <b>{name}</b> ({kind}, {unit}).")
     )
+    unit = escape(unit_name(cell.unit_code) or "")
     await message.answer(
-        text.format(name=escape(cell.name), kind=views.kind_one(cell.kind), unit=escape(unit_name(cell.unit_code) or ""))
+        text.format(name=escape(cell.name), kind=views.kind_one(cell.kind), unit=unit)
         + "\n"
         + _("Send /subscriptions to see or change what you follow."),
         reply_markup=main_menu(),

@@ -59,5 +59,6 @@ def build() -> Router:
     router = Router(name=__name__)
     router.message.register(text_zh, NewCampaign.text_zh)
     router.message.register(text_en, NewCampaign.text_en)
-    router.callback_query.register(skip_english, CampCb.filter(F.action == CampAction.SKIP_ENGLISH), NewCampaign.text_en)
+    skip = CampCb.filter(F.action == CampAction.SKIP_ENGLISH)
+    router.callback_query.register(skip_english, skip, NewCampaign.text_en)
     return router
