@@ -136,7 +136,7 @@ class CampaignRuntime:
     async def _lead(self) -> None:
         self._synced_at = self.clock()
         report = await self.scheduler.start()
-        self.leader = True  # once its jobs are registered
+        self.leader = True  # once its jobs are registered: leading means the campaigns will run
         if report.late or report.resumed or report.missed:
             log.info(
                 "campaigns: %d late run(s), %d resumed, %d missed, %d job(s)",

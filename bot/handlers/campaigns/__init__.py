@@ -1,0 +1,67 @@
+"""Telegram handlers of the campaigns feature, one router per file.
+
+Residents (``subscriptions``): /subscribe (and the menu button) by kind, town/street, single place
+or everything; /subscriptions with remove buttons; ``/start cell-<id>`` (the QR code of a place)
+subscribes in one tap. Campaign staff: /cells and /newcell (``cells``, ``cell_card``), /newcampaign
+(``audience`` → ``texts`` → ``timing`` → ``preview``), /campaigns (``manage``, which reuses the
+timing steps to change a campaign's timing).
+
+Rules: one handler per button action, registered by a filter on its factory's action (see
+``bot/keyboards/campaign_callbacks.py``). The staff routers sit under one router that checks the role; a
+well-formed staff button pressed by someone else gets "staff only", one pressed at a step that is
+over gets "this step is over", and data that no longer parses falls through to the fallback
+router's "this button has expired".
+"""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery
+from aiogram.utils.i18n import gettext as _
+
+from bot.filters import HasRole
+from bot.handlers.admin import not_allowed
+from bot.handlers.campaigns import audience, cell_card, cells, manage, preview, subscriptions, texts, timing
+from bot.keyboards.campaign_callbacks import AudCb, CampCb, CellCb, TimeCb
+from core.models import Role
+
+STAFF_COMMANDS = ("cells", "newcell", "newcampaign", "campaigns")
+STAFF_BUTTONS = (CellCb, AudCb, TimeCb, CampCb)
+
+
+async def _step_over(query: CallbackQuery) -> None:
+    await query.answer(_("This step is over."), show_alert=True)
+
+
+async def _denied_button(query: CallbackQuery) -> None:
+    await query.answer(_("⛔ This command is for staff only."), show_alert=True)
+
+
+def build_deep_links() -> Router:
+    """``/start cell-<id>``: must meet updates before ``common``'s plain /start."""
+    return subscriptions.build_deep_links()
+
+
+def build() -> Router:
+    router = Router(name=__name__)
+
+    staff = Router(name=__name__ + ".staff")
+    staff.message.filter(HasRole(Role.CAMPAIGN_STAFF))
+    staff.callback_query.filter(HasRole(Role.CAMPAIGN_STAFF))
+    staff.include_routers(
+        cells.build(), cell_card.build(),  # places
+        audience.build(), texts.build(), timing.build(), preview.build(),  # a new campaign
+        manage.build(),  # existing campaigns
+    )
+    stale = Router(name=__name__ + ".stale")  # a draft's button (skip, confirm…) once the draft moved on
+    stale.callback_query.register(_step_over, CampCb.filter())
+    staff.include_router(stale)
+
+    denied = Router(name=__name__ + ".denied")
+    denied.message.register(not_allowed, Command(*STAFF_COMMANDS))
+    for factory in STAFF_BUTTONS:
+        denied.callback_query.register(_denied_button, factory.filter())
+
+    router.include_routers(subscriptions.build(), staff, denied)
+    return router

@@ -1,0 +1,158 @@
+"""/newcampaign, step 1: who gets it. Staff tick every subscriber, kinds of places,
+towns/streets or single places (the shared picker); the draft's audience lives in the FSM data as
+``aud`` (``Audience.to_json`` form) until the campaign is scheduled.
+"""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.handlers.campaigns.picker import Picker, live_cell
+from bot.handlers.campaigns.shared import cells_by_id, edit, toggled
+from bot.handlers.campaigns.states import NewCampaign
+from bot.keyboards import campaigns as kb
+from bot.keyboards.campaign_callbacks import AudAction, AudCb
+from bot.views import campaigns as views
+from campaigns import subscriptions as subs
+from campaigns.subscriptions import Audience
+
+EMPTY_AUDIENCE = {"everyone": False, "kinds": [], "units": [], "cells": []}
+
+PICKER = Picker.of(AudCb, AudAction, back=AudAction.BACK)
+
+
+def audience_of(data: dict) -> Audience:
+    """The draft's audience, from the FSM data."""
+    return Audience.from_json(data.get("aud") or EMPTY_AUDIENCE)
+
+
+async def _draft_audience(state: FSMContext) -> dict:
+    return dict((await state.get_data()).get("aud") or EMPTY_AUDIENCE)
+
+
+async def _audience_view(session: AsyncSession, data: dict) -> tuple[str, InlineKeyboardMarkup]:
+    audience = audience_of(data)
+    cells = await cells_by_id(session)
+    lines = [
+        _("<b>New campaign</b> · step 1 of 4: who should get it?"),
+        _("Tick kinds of places, towns/streets, single places, or every subscriber. A kind and a town "
+          "together mean, e.g., the markets of 澄江街道."),  # fmt: skip
+        "",
+        _("Selected: {audience}").format(audience=views.audience_summary(audience, cells)),
+    ]
+    if not audience.empty:
+        lines.append(views.reach_line(await subs.preview_audience(session, audience)))
+    return "\n".join(lines), kb.audience_keyboard(data.get("aud") or EMPTY_AUDIENCE)
+
+
+async def _redraw(query: CallbackQuery, state: FSMContext, session: AsyncSession, aud: dict) -> None:
+    """Keep the audience and show step 1 with it."""
+    await state.update_data(aud=aud)
+    await edit(query, *await _audience_view(session, {"aud": aud}))
+
+
+async def new_campaign_command(message: Message, state: FSMContext, session: AsyncSession) -> None:
+    await state.clear()
+    await state.set_state(NewCampaign.audience)
+    data = {"aud": dict(EMPTY_AUDIENCE)}
+    await state.set_data(data)
+    text, markup = await _audience_view(session, data)
+    await message.answer(text, reply_markup=markup)
+
+
+async def toggle_everyone(query: CallbackQuery, state: FSMContext, session: AsyncSession) -> None:
+    aud = await _draft_audience(state)
+    aud["everyone"] = not aud.get("everyone")
+    await query.answer()
+    await _redraw(query, state, session, aud)
+
+
+async def toggle_kind(query: CallbackQuery, callback_data: AudCb, state: FSMContext, session: AsyncSession) -> None:
+    aud = await _draft_audience(state)
+    aud["kinds"] = toggled(list(aud["kinds"]), callback_data.value)
+    await query.answer()
+    await _redraw(query, state, session, aud)
+
+
+async def back(query: CallbackQuery, state: FSMContext, session: AsyncSession) -> None:
+    await query.answer()
+    await _redraw(query, state, session, await _draft_audience(state))
+
+
+async def show_units(query: CallbackQuery, state: FSMContext) -> None:
+    aud = await _draft_audience(state)
+    await PICKER.show_units(query, _("📍 Tick towns/streets, then go back."), aud["units"])
+
+
+async def toggle_unit(query: CallbackQuery, callback_data: AudCb, state: FSMContext) -> None:
+    aud = await _draft_audience(state)
+    aud["units"] = toggled(list(aud["units"]), callback_data.value)
+    await state.update_data(aud=aud)
+    await query.answer()
+    await edit(query, None, PICKER.units_markup(aud["units"]))
+
+
+async def show_places_units(query: CallbackQuery, session: AsyncSession) -> None:
+    await PICKER.show_places_units(query, session, _("📌 Choose the town or street of the places."))
+
+
+async def show_places(query: CallbackQuery, callback_data: AudCb, state: FSMContext, session: AsyncSession) -> None:
+    aud = await _draft_audience(state)
+    await PICKER.show_places(query, session, callback_data.value, _("📌 Tick places in {unit}."), aud["cells"])
+
+
+async def toggle_cell(query: CallbackQuery, callback_data: AudCb, state: FSMContext, session: AsyncSession) -> None:
+    if (cell := await live_cell(query, session, callback_data.cell_id)) is None:
+        return
+    aud = await _draft_audience(state)
+    aud["cells"] = toggled([int(c) for c in aud["cells"]], cell.id)
+    await state.update_data(aud=aud)
+    await query.answer()
+    await PICKER.redraw_places(query, session, cell.unit_code, aud["cells"])
+
+
+async def to_texts(query: CallbackQuery, state: FSMContext) -> None:
+    aud = await _draft_audience(state)
+    if Audience.from_json(aud).empty:
+        await query.answer(_("Choose at least one group of residents."), show_alert=True)
+        return
+    await query.answer()
+    await state.update_data(aud=aud)
+    await state.set_state(NewCampaign.text_zh)
+    await edit(query, None, None)
+    await query.message.answer(
+        _("Step 2 of 4: send the announcement <b>in Chinese</b>. Formatting is kept. To add a "
+          "photo, send the photo with the text as its caption (up to 1024 characters).")  # fmt: skip
+    )
+
+
+async def step_over(query: CallbackQuery) -> None:
+    """A button of step 1 pressed after the draft moved on (or ended)."""
+    await query.answer(_("This step is over."), show_alert=True)
+
+
+def build() -> Router:
+    """Staff only: the package sets the role filter."""
+    router = Router(name=__name__)
+    router.message.register(new_campaign_command, Command("newcampaign"))
+    step = NewCampaign.audience
+
+    def press(handler, action: AudAction) -> None:
+        router.callback_query.register(handler, AudCb.filter(F.action == action), step)
+
+    press(toggle_everyone, AudAction.EVERYONE)
+    press(toggle_kind, AudAction.KIND)
+    press(back, AudAction.BACK)
+    press(show_units, AudAction.UNITS)
+    press(toggle_unit, AudAction.UNIT)
+    press(show_places_units, AudAction.PLACES)
+    press(show_places, AudAction.PLACES_OF_UNIT)
+    press(toggle_cell, AudAction.CELL)
+    press(to_texts, AudAction.NEXT)
+    router.callback_query.register(step_over, AudCb.filter())
+    return router

@@ -1,0 +1,131 @@
+"""The end of the timing steps. For a campaign being edited (``edit_id``), its new timing is
+saved; for a new one, the preview shows exactly what recipients get, who and when, and the staff
+member schedules it or discards it.
+
+Scheduling clears the draft first: a double tap finds no draft and cannot schedule it twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiogram import Bot, F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.features.campaigns import CampaignRuntime, send_campaign_message
+from bot.handlers.campaigns.audience import audience_of
+from bot.handlers.campaigns.scheduling import ask_timing, schedule_from, timing_lines
+from bot.handlers.campaigns.shared import cells_by_id, edit
+from bot.handlers.campaigns.states import NewCampaign
+from bot.keyboards import campaigns as kb
+from bot.keyboards.campaign_callbacks import CampAction, CampCb
+from bot.views import campaigns as views
+from campaigns import subscriptions as subs
+from campaigns.schedule import Schedule, next_occurrence
+from campaigns.service import CampaignError
+from core import accounts
+from core.accounts import UserInfo
+
+
+async def timing_done(
+    message: Message, state: FSMContext, session: AsyncSession, user: UserInfo, bot: Bot, runtime: CampaignRuntime
+) -> None:
+    data = await state.get_data()
+    now = runtime.clock()
+    schedule = schedule_from(data["sched"], now, runtime)
+    first = next_occurrence(schedule, now)
+    if first is None:
+        await message.answer(_("This timing has no run in the future. Please choose again."))
+        await ask_timing(message, state, runtime)
+        return
+    if data.get("edit_id"):
+        await _save_timing(message, state, session, user, runtime, schedule, first, now)
+        return
+    await state.set_state(NewCampaign.preview)
+    await message.answer(_("👀 <b>Preview</b>: this is exactly what recipients get:"))
+    await send_campaign_message(bot, message.chat.id, data["text_zh"], data.get("photo"))
+    if data.get("text_en"):
+        await message.answer(_("Residents who use English get:"))
+        await send_campaign_message(bot, message.chat.id, data["text_en"], data.get("photo"))
+    audience = audience_of(data)
+    lines = [
+        _("<b>Summary</b>"),
+        _("To: {audience}").format(audience=views.audience_summary(audience, await cells_by_id(session))),
+        views.reach_line(await subs.preview_audience(session, audience)),
+    ]
+    lines += timing_lines(schedule, first, now, user.language, runtime, is_now=data["sched"]["kind"] == "now")
+    if not data.get("text_en"):
+        lines.append(_("No English text: everyone gets the Chinese one."))
+    lines.append(_("Schedule it?"))
+    await message.answer("\n".join(lines), reply_markup=kb.confirm_keyboard())
+
+
+async def _save_timing(
+    message: Message, state: FSMContext, session: AsyncSession, user: UserInfo, runtime: CampaignRuntime,
+    schedule: Schedule, first: datetime, now: datetime,
+) -> None:  # fmt: skip
+    data = await state.get_data()
+    edit_id = data["edit_id"]
+    await state.clear()
+    try:
+        info = await runtime.scheduler.edit(int(edit_id), schedule=schedule)
+    except CampaignError:
+        await message.answer(_("Campaign #{id} can no longer be changed.").format(id=edit_id))
+        return
+    await accounts.audit(session, user.id, "campaign.edit", str(info.id), {"timing": data["sched"]})
+    lines = [_("✅ Campaign #{id}: new timing saved.").format(id=info.id)]
+    is_now = data["sched"]["kind"] == "now"
+    lines += timing_lines(schedule, info.next_run_at or first, now, user.language, runtime, is_now=is_now)
+    await message.answer("\n".join(lines))
+
+
+async def confirm(
+    query: CallbackQuery, state: FSMContext, session: AsyncSession, user: UserInfo, campaign_runtime: CampaignRuntime
+) -> None:
+    data = await state.get_data()
+    if await state.get_state() != NewCampaign.preview.state or "text_zh" not in data:
+        await query.answer(_("This draft is gone: start again with /newcampaign."), show_alert=True)
+        return
+    await state.clear()  # first: a double tap finds no draft and cannot schedule it twice
+    runtime = campaign_runtime
+    schedule = schedule_from(data["sched"], runtime.clock(), runtime)
+    try:
+        info = await runtime.scheduler.create(
+            author_id=user.id, audience=audience_of(data), text_zh=data["text_zh"], text_en=data.get("text_en"),
+            photo=data.get("photo"), schedule=schedule,
+        )  # fmt: skip
+    except CampaignError:
+        await query.answer(
+            _("It cannot be scheduled: a place was retired meanwhile, or the timing has no run left. "
+              "Please start again with /newcampaign."),  # fmt: skip
+            show_alert=True,
+        )
+        return
+    details = {"audience": info.audience.to_json(), "timing": data["sched"]}
+    await accounts.audit(session, user.id, "campaign.create", str(info.id), details)
+    await query.answer()
+    await edit(query, None, None)
+    await query.message.answer(
+        _("✅ Campaign #{id} is scheduled. Next run: {when}.\nYou will get its statistics after each run. "
+          "/campaigns to pause, edit or cancel it.").format(  # fmt: skip
+            id=info.id, when=views.when(info.next_run_at, user.language, runtime.tz)
+        )
+    )
+
+
+async def discard(query: CallbackQuery, state: FSMContext) -> None:
+    await state.clear()
+    await query.answer()
+    await edit(query, None, None)
+    await query.message.answer(_("Discarded. Nothing was sent."))
+
+
+def build() -> Router:
+    """Staff only: the package sets the role filter."""
+    router = Router(name=__name__)
+    router.callback_query.register(confirm, CampCb.filter(F.action == CampAction.CONFIRM))
+    router.callback_query.register(discard, CampCb.filter(F.action == CampAction.DISCARD))
+    return router
