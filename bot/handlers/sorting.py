@@ -6,7 +6,7 @@ from html import escape
 
 from aiogram import F, Router
 from aiogram.enums import ChatType
-from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.filters import Command, CommandObject
 from aiogram.types import (
     CallbackQuery,
     InlineQuery,
@@ -17,8 +17,8 @@ from aiogram.types import (
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.filters import MenuButton
-from bot.keyboards.menu import BTN_SORT
+from bot.filters import MenuButton, PlainQuestion
+from bot.keyboards.menu import BTN_SORT, MENU_BUTTONS
 from bot.views import sorting as view
 from bot.views.sorting import SortCb
 from core.accounts import UserInfo
@@ -166,9 +166,7 @@ def build() -> Router:
     router = Router(name=__name__)
     router.message.register(sort_command, Command("sort"), F.chat.type == ChatType.PRIVATE)
     router.message.register(prompt, MenuButton(BTN_SORT))
-    router.message.register(
-        plain_text, F.chat.type == ChatType.PRIVATE, F.text, ~F.text.startswith("/"), StateFilter(None)
-    )
+    router.message.register(plain_text, PlainQuestion(*MENU_BUTTONS))
     router.callback_query.register(show_item, SortCb.filter(F.action == "i"))
     router.callback_query.register(wrong_answer, SortCb.filter(F.action == "w"))
     router.callback_query.register(expected_category, SortCb.filter(F.action == "c"))
