@@ -142,6 +142,10 @@ class WufeiApp:
             await self.dp.stop_polling()
         except RuntimeError:
             pass  # polling was not running
+        try:
+            await self.query_log.close()
+        except Exception:
+            log.exception("could not write the last query-log rows")
         await self.jobs.halt()
         for feature in reversed(FEATURES):
             try:
@@ -149,10 +153,6 @@ class WufeiApp:
             except Exception:
                 log.exception("error while stopping %s", feature.__name__)
         await self.jobs.release()
-        try:
-            await self.query_log.close()
-        except Exception:
-            log.exception("could not write the last query-log rows")
         await self.dp.storage.close()
         await self.bot.session.close()
         await self.engine.dispose()
