@@ -134,9 +134,9 @@ class CampaignRuntime:
         self.app.jobs.while_leading(self.resync)
 
     async def _lead(self) -> None:
-        self.leader = True
         self._synced_at = self.clock()
         report = await self.scheduler.start()
+        self.leader = True  # once the jobs are registered: what "leader" promises to readers
         if report.late or report.resumed or report.missed:
             log.info(
                 "campaigns: %d late run(s), %d resumed, %d missed, %d job(s)",
