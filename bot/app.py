@@ -30,6 +30,7 @@ from bot.middlewares import DbSessionMiddleware, ErrorMiddleware, FloodLimitMidd
 from bot.views.sorting import ItemRefs
 from core import accounts, db
 from core.clock import Clock
+from core.directory import UserDirectory
 from knowledge import KnowledgeBase, load_kb
 from knowledge import curation
 
@@ -79,6 +80,8 @@ class WufeiApp:
     clock: Clock
     # The one scheduler, on ``clock``, run by the leading instance (bot/jobs.py).
     jobs: Jobs
+    # Sorting questions, written in batches in the background; flushed by ``stop()``.
+    query_log: curation.QueryLog
     # Long-lived objects of features (scheduler, sender, media store ...), by name.
     services: dict[str, Any] = field(default_factory=dict)
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
@@ -138,6 +141,10 @@ class WufeiApp:
             await self.dp.stop_polling()
         except RuntimeError:
             pass  # polling was not running
+        try:
+            await self.query_log.close()
+        except Exception:
+            log.exception("could not write the last query-log rows")
         await self.jobs.halt()
         for feature in reversed(FEATURES):
             try:
@@ -184,6 +191,8 @@ def create_app(
     kb = kb if kb is not None else load_kb()
     dp["kb"] = kb
     dp["item_refs"] = ItemRefs(kb)
+    query_log = curation.QueryLog(sessions)
+    dp["query_log"] = query_log
 
     async def slow_down(event: TelegramObject, data: dict[str, Any]) -> None:
         chat = data.get("event_chat")
@@ -199,7 +208,9 @@ def create_app(
         FloodLimitMiddleware(settings.flood_limit, settings.flood_window_s, slow_down)
     )
     dp.update.outer_middleware(DbSessionMiddleware(sessions))
-    dp.update.outer_middleware(UserMiddleware(settings.default_locale))
+    directory = UserDirectory(ttl=settings.user_cache_ttl_s)
+    dp["directory"] = directory
+    dp.update.outer_middleware(UserMiddleware(settings.default_locale, directory))
     dp.update.outer_middleware(UserI18nMiddleware(i18n))
     dp.include_router(build_router())
-    return WufeiApp(settings, bot, dp, engine, sessions, i18n, kb, clock, Jobs(engine, clock))
+    return WufeiApp(settings, bot, dp, engine, sessions, i18n, kb, clock, Jobs(engine, clock), query_log)

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from typing import Any
+
+from aiogram.enums import ChatType
 from aiogram.filters import Filter
 from aiogram.types import Message
 
@@ -26,3 +29,25 @@ class MenuButton(Filter):
 
     async def __call__(self, message: Message) -> bool:
         return message.text is not None and message.text in texts_for(self.msgid)
+
+
+class PlainQuestion(Filter):
+    """Plain text in a private chat outside any flow: a sorting question.
+
+    Not a command, not a reply-keyboard button, no conversation state, no report draft left by an
+    earlier run (the reports router resumes it). Async and cheap, so plain text can meet the sorting
+    router early without walking every staff and flow router (aiogram runs plain functions and magic
+    filters in a thread).
+    """
+
+    def __init__(self, *buttons: str) -> None:
+        self.buttons = buttons
+
+    async def __call__(self, message: Message, raw_state: str | None = None, user: Any = None,
+                       reports: Any = None) -> bool:
+        text = message.text
+        if not text or text.startswith("/") or raw_state is not None or message.chat.type != ChatType.PRIVATE:
+            return False
+        if user is not None and reports is not None and user.id in reports.lost_draft_users:
+            return False
+        return not any(text in texts_for(button) for button in self.buttons)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
-from typing import Any
+from datetime import timedelta
+from typing import Any, Protocol
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -14,6 +16,27 @@ from core.models import AuditEntry, Role, RoleGrant, User
 from core.upsert import insert_or_ignore
 
 LOCALES = ("zh", "en")
+# ``last_seen_at`` is a day-level fact (who is active): written at most this often per user.
+LAST_SEEN_EVERY = timedelta(minutes=10)
+
+
+class ChangeListener(Protocol):
+    def forget(self, user_id: int) -> None: ...
+
+
+_listeners: weakref.WeakSet[ChangeListener] = weakref.WeakSet()
+
+
+def on_change(listener: ChangeListener) -> None:
+    """``listener.forget(user_id)`` is called after every committed change of a user's row or roles
+    made through this module, in this process (caches of users and roles register here)."""
+    _listeners.add(listener)
+
+
+def _changed(*user_ids: int) -> None:
+    for listener in list(_listeners):
+        for user_id in user_ids:
+            listener.forget(user_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,26 +103,40 @@ async def touch_user(
     language_code: str | None,
     default_locale: str,
 ) -> UserInfo:
-    """Insert the user on first contact, refresh names and last-seen afterwards; commits."""
+    """Insert the user on first contact; afterwards refresh names, ``blocked_bot`` and
+    ``last_seen_at`` in one UPDATE, only when something changed or last-seen is stale. Commits
+    what it writes."""
     now = utcnow()
-    await insert_or_ignore(session, User, {
-        "id": user_id,
-        "display_name": display_name[:256],
-        "username": username,
-        "language": locale_for(language_code, default_locale),
-        "language_chosen": False,
-        "created_at": now,
-        "last_seen_at": now,
-        "blocked_bot": False,
-    }, key=["id"])
+    display_name = display_name[:256]
     row = await session.get(User, user_id)
-    row.display_name = display_name[:256]
-    row.username = username
-    row.last_seen_at = now
-    # Someone who writes to the bot has not blocked it (any more).
-    row.blocked_bot = False
-    await session.commit()
-    return UserInfo.of(row)
+    if row is None:
+        await insert_or_ignore(session, User, {
+            "id": user_id,
+            "display_name": display_name,
+            "username": username,
+            "language": locale_for(language_code, default_locale),
+            "language_chosen": False,
+            "created_at": now,
+            "last_seen_at": now,
+            "blocked_bot": False,
+        }, key=["id"])
+        await session.commit()
+        row = await session.get(User, user_id)
+    seen = row.last_seen_at
+    stale = seen is None or (seen if seen.tzinfo else seen.replace(tzinfo=now.tzinfo)) <= now - LAST_SEEN_EVERY
+    info = UserInfo.of(row)
+    if stale or row.display_name != display_name or row.username != username or row.blocked_bot:
+        # Someone who writes to the bot has not blocked it (any more).
+        await session.exec(
+            update(User)
+            .where(User.id == user_id)
+            .values(display_name=display_name, username=username, last_seen_at=now, blocked_bot=False)
+            .execution_options(synchronize_session=False)
+        )
+        await session.commit()
+        info = UserInfo(user_id, display_name, username, info.language, info.language_chosen,
+                        info.home_unit, False)
+    return info
 
 
 async def get_user(session: AsyncSession, user_id: int) -> UserInfo | None:
@@ -128,6 +165,7 @@ async def set_language(session: AsyncSession, user_id: int, language: str) -> No
     row.language = language
     row.language_chosen = True
     await session.commit()
+    _changed(user_id)
 
 
 async def set_blocked(session: AsyncSession, user_id: int, blocked: bool) -> None:
@@ -135,6 +173,7 @@ async def set_blocked(session: AsyncSession, user_id: int, blocked: bool) -> Non
     if row is not None and row.blocked_bot != blocked:
         row.blocked_bot = blocked
         await session.commit()
+        _changed(user_id)
 
 
 async def roles_of(session: AsyncSession, user_id: int) -> Roles:
@@ -175,6 +214,7 @@ async def grant(
     await audit(
         session, actor_id, "role.grant", str(user_id), {"role": role.value, "unit": unit_code or None}
     )
+    _changed(user_id)
     return True
 
 
@@ -190,6 +230,7 @@ async def revoke(
         await audit(
             session, actor_id, "role.revoke", str(user_id), {"role": role.value, "unit": unit_code}
         )
+        _changed(user_id)
     else:
         await session.rollback()
     return result.rowcount
@@ -220,6 +261,7 @@ async def sync_config_admins(session: AsyncSession, admin_ids: list[int]) -> Non
         )
         await audit(session, None, "role.revoke", str(user_id), {"role": "admin", "source": "config"}, commit=False)
     await session.commit()
+    _changed(*(wanted ^ have))
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,14 +6,19 @@ they survive restarts (``replay``) until ``python main.py kb export`` writes the
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import logging
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Integer, String, cast, func, insert, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,6 +29,9 @@ from knowledge.models import KbChange, KbMeta, SortFeedback, SortQuery
 from knowledge.normalize import normalize
 
 _KEY_NAME = "pseudonym_key"
+_NEXT_QUERY_ID = "sort_query_next_id"
+
+log = logging.getLogger("wufei.curation")
 
 
 class Pseudonymizer:
@@ -48,23 +56,93 @@ class Pseudonymizer:
         return cls(bytes.fromhex(row.value))
 
 
-async def log_query(
-    session: AsyncSession, user_hash: str, query: str, verdict: Verdict, source: str = "message"
-) -> int:
-    row = SortQuery(
-        user_hash=user_hash,
-        query=query[:200],
-        key=(normalize(query) or query)[:200],
-        source=source,
-        category=verdict.category,
-        item=verdict.item,
-        confidence=verdict.confidence,
-        # a bin without an item ("the close ones all go in ...") is still a gap for curators
-        answered=verdict.answered and verdict.item is not None,
-    )
-    session.add(row)
-    await session.commit()
-    return row.id
+class QueryLog:
+    """The query log, written in batches in the background: asking costs no SQL on the hot path.
+
+    ``add`` hands out the row's id at once (callback buttons carry it), from blocks of ids
+    reserved in ``kb_meta`` (one UPDATE per ``block`` questions, safe with several instances); rows
+    are inserted ``delay`` seconds later or when ``batch`` are waiting, in one executemany. Readers
+    of the log (feedback, curators' lists) call ``flush`` first. ``close`` writes what is waiting:
+    nothing is lost on a clean stop. A failed write keeps the rows for the next attempt.
+    """
+
+    def __init__(self, sessions: async_sessionmaker, *, delay: float = 1.0, batch: int = 200, block: int = 100) -> None:
+        self.sessions = sessions
+        self.delay, self.batch, self.block = delay, batch, block
+        self._ids: Iterator[int] = iter(())
+        self._pending: list[dict[str, Any]] = []
+        self._reserving = asyncio.Lock()
+        self._writing = asyncio.Lock()
+        self._timer: asyncio.Task | None = None
+
+    async def add(self, user_hash: str, query: str, verdict: Verdict, source: str = "message") -> int:
+        row_id = next(self._ids, None)
+        if row_id is None:
+            async with self._reserving:
+                row_id = next(self._ids, None)
+                if row_id is None:
+                    self._ids = iter(await self._reserve(self.block))
+                    row_id = next(self._ids)
+        self._pending.append(dict(
+            id=row_id, at=utcnow(), user_hash=user_hash, query=query[:200], source=source,
+            category=verdict.category, item=verdict.item, confidence=verdict.confidence,
+            # a bin without an item ("the close ones all go in ...") is still a gap for curators
+            answered=verdict.answered and verdict.item is not None,
+        ))
+        if len(self._pending) >= self.batch or self._timer is None or self._timer.done():
+            self._timer = asyncio.create_task(self._flush_after(0 if len(self._pending) >= self.batch else self.delay))
+        return row_id
+
+    async def _flush_after(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        try:  # shielded: a close() during a write waits for it rather than cutting it
+            await asyncio.shield(self.flush())
+        except Exception:  # kept for the next attempt; the failure is the database's, logged
+            log.exception("could not write %d query-log rows", len(self._pending))
+
+    async def flush(self) -> None:
+        async with self._writing:
+            rows, self._pending = self._pending, []
+            if not rows:
+                return
+            for row in rows:
+                row["key"] = (normalize(row["query"]) or row["query"])[:200]
+            try:
+                async with self.sessions() as session:
+                    await (await session.connection()).execute(insert(SortQuery), rows)
+                    await session.commit()
+            except BaseException:
+                self._pending[:0] = rows
+                raise
+
+    async def close(self) -> None:
+        if self._timer is not None and not self._timer.done():
+            self._timer.cancel()
+        await self.flush()
+
+    async def _reserve(self, count: int) -> range:
+        for _attempt in range(3):
+            async with self.sessions() as session:
+                connection = await session.connection()
+                bumped = (
+                    await connection.execute(
+                        update(KbMeta).where(KbMeta.key == _NEXT_QUERY_ID)
+                        .values(value=cast(cast(KbMeta.value, Integer) + count, String))
+                        .returning(KbMeta.value)
+                    )
+                ).scalar()
+                if bumped is not None:
+                    await session.commit()
+                    return range(int(bumped) - count, int(bumped))
+                # First use: the counter starts after the highest id already logged.
+                first = ((await connection.execute(select(func.max(SortQuery.id)))).scalar() or 0) + 1
+                session.add(KbMeta(key=_NEXT_QUERY_ID, value=str(first + count)))
+                try:
+                    await session.commit()
+                    return range(first, first + count)
+                except IntegrityError:  # another instance created it first
+                    await session.rollback()
+        raise RuntimeError("could not reserve query-log ids")
 
 
 async def get_query(session: AsyncSession, log_id: int) -> SortQuery | None:

@@ -47,6 +47,7 @@ async def test_unknown_is_honest_and_logged_for_curators(client, app):
     assert "不会乱猜" in text or "不乱猜" in text
     for category in ("可回收物", "有害垃圾", "厨余垃圾", "其他垃圾"):
         assert category not in text
+    await app.query_log.flush()  # the log is written in the background
     async with app.sessions() as session:
         row = (await session.exec(select(SortQuery))).one()
     assert row.query == "火星土壤样本" and row.answered is False and row.category is None
@@ -130,6 +131,7 @@ async def test_close_items_in_one_bin_give_the_bin_and_stay_a_gap_for_curators(c
     assert "实木家具" in buttons and "❓ 答案不对？" in buttons
     calls = await zhou.press(buttons["实木家具"])
     assert any(getattr(c, "text", "") and c.text.startswith("<b>实木家具</b>") for c in calls)
+    await app.query_log.flush()  # the log is written in the background
     async with app.sessions() as session:
         row = (await session.exec(select(SortQuery).where(SortQuery.query == "木家具"))).one()
     assert row.category == "recyclable" and row.item is None and row.answered is False

@@ -16,12 +16,12 @@ def build_router() -> Router:
     root.include_routers(
         campaigns.build_deep_links(),  # /start cell-<id> subscribes before the plain /start
         common.build(),  # /start, /help, /language, /cancel at any step
+        sorting.build(),  # plain text outside any flow is a sorting question: met early, cheaply
         membership.build(),
         admin.build(),
         curation.build(),
         reports.build(),
         campaigns.build(),
-        sorting.build(),  # plain text outside any flow is a sorting question
         fallback.build(),  # must stay last
     )
     return root

@@ -40,7 +40,10 @@ class Curate(StatesGroup):
     new_tip_en = State()
 
 
-async def unanswered(message: Message, session: AsyncSession, state: FSMContext) -> None:
+async def unanswered(
+    message: Message, session: AsyncSession, state: FSMContext, query_log: curation.QueryLog
+) -> None:
+    await query_log.flush()  # the latest questions too
     rows = await curation.top_unanswered(session)
     if not rows:
         await message.answer(_("No unanswered questions in the last 30 days. 🎉"))

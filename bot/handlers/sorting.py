@@ -6,7 +6,7 @@ from html import escape
 
 from aiogram import F, Router
 from aiogram.enums import ChatType
-from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.filters import Command, CommandObject
 from aiogram.types import (
     CallbackQuery,
     InlineQuery,
@@ -17,8 +17,8 @@ from aiogram.types import (
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.filters import MenuButton
-from bot.keyboards.menu import BTN_SORT
+from bot.filters import MenuButton, PlainQuestion
+from bot.keyboards.menu import BTN_SORT, MENU_BUTTONS
 from bot.views import sorting as view
 from bot.views.sorting import SortCb
 from core.accounts import UserInfo
@@ -42,7 +42,7 @@ async def _send_verdict(message: Message, kb: KnowledgeBase, verdict: Verdict, l
 
 
 async def answer_query(
-    message: Message, text: str, kb: KnowledgeBase, session: AsyncSession, user: UserInfo, pseudonym
+    message: Message, text: str, kb: KnowledgeBase, query_log: curation.QueryLog, user: UserInfo, pseudonym
 ) -> None:
     text = text.strip()
     if len(text) > MAX_QUERY_LENGTH:
@@ -57,20 +57,21 @@ async def answer_query(
         await message.answer(view.stream_card(kb, card_key, user.language))
         return
     verdict = kb.classify(text)
-    log_id = await curation.log_query(session, pseudonym(user.id), text, verdict)
+    log_id = await query_log.add(pseudonym(user.id), text, verdict)
     for part in [verdict, *verdict.items][:MAX_ITEMS_PER_MESSAGE]:
         await _send_verdict(message, kb, part, user.language, log_id)
 
 
-async def plain_text(message: Message, kb: KnowledgeBase, session: AsyncSession, user: UserInfo, pseudonym) -> None:
-    await answer_query(message, message.text, kb, session, user, pseudonym)
+async def plain_text(message: Message, kb: KnowledgeBase, query_log: curation.QueryLog, user: UserInfo, pseudonym) -> None:
+    await answer_query(message, message.text, kb, query_log, user, pseudonym)
 
 
 async def sort_command(
-    message: Message, command: CommandObject, kb: KnowledgeBase, session: AsyncSession, user: UserInfo, pseudonym
+    message: Message, command: CommandObject, kb: KnowledgeBase, query_log: curation.QueryLog, user: UserInfo,
+    pseudonym,
 ) -> None:
     if command.args:
-        await answer_query(message, command.args, kb, session, user, pseudonym)
+        await answer_query(message, command.args, kb, query_log, user, pseudonym)
     else:
         await prompt(message)
 
@@ -115,9 +116,11 @@ async def wrong_answer(query: CallbackQuery, callback_data: SortCb, kb: Knowledg
 
 
 async def expected_category(
-    query: CallbackQuery, callback_data: SortCb, session: AsyncSession, user: UserInfo, pseudonym
+    query: CallbackQuery, callback_data: SortCb, session: AsyncSession, user: UserInfo, pseudonym,
+    query_log: curation.QueryLog,
 ) -> None:
     log_id, _sep, choice = callback_data.ref.partition(".")
+    await query_log.flush()  # the question may still be waiting to be written
     row = await curation.get_query(session, int(log_id)) if log_id.isdigit() else None
     # Callback data can be forged: the logged question must be this user's own.
     if row is None or row.user_hash != pseudonym(user.id):
@@ -163,9 +166,7 @@ def build() -> Router:
     router = Router(name=__name__)
     router.message.register(sort_command, Command("sort"), F.chat.type == ChatType.PRIVATE)
     router.message.register(prompt, MenuButton(BTN_SORT))
-    router.message.register(
-        plain_text, F.chat.type == ChatType.PRIVATE, F.text, ~F.text.startswith("/"), StateFilter(None)
-    )
+    router.message.register(plain_text, PlainQuestion(*MENU_BUTTONS))
     router.callback_query.register(show_item, SortCb.filter(F.action == "i"))
     router.callback_query.register(wrong_answer, SortCb.filter(F.action == "w"))
     router.callback_query.register(expected_category, SortCb.filter(F.action == "c"))

@@ -12,6 +12,7 @@ BTN_REPORT = N_("📸 Report dumping")
 BTN_SUBSCRIPTIONS = N_("🔔 Subscriptions")
 BTN_LANGUAGE = N_("🌐 Language")
 BTN_HELP = N_("❓ Help")
+MENU_BUTTONS = (BTN_SORT, BTN_REPORT, BTN_SUBSCRIPTIONS, BTN_LANGUAGE, BTN_HELP)
 
 LANGUAGE_NAMES = {"zh": "简体中文", "en": "English"}
 

@@ -7,15 +7,17 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject
 from aiogram.types import User as TgUser
 
-from core import accounts
 from core.accounts import Roles
+from core.directory import UserDirectory
 
 
 class UserMiddleware(BaseMiddleware):
-    """Upserts the sender on every update and puts ``user`` (UserInfo) and ``roles`` in the data."""
+    """Puts the sender as ``user`` (UserInfo) and their ``roles`` in the data, from the directory's
+    cache when fresh; otherwise the row is inserted or refreshed (core/directory.py)."""
 
-    def __init__(self, default_locale: str) -> None:
+    def __init__(self, default_locale: str, directory: UserDirectory) -> None:
         self.default_locale = default_locale
+        self.directory = directory
 
     async def __call__(
         self,
@@ -28,14 +30,12 @@ class UserMiddleware(BaseMiddleware):
             data["user"] = None
             data["roles"] = Roles()
             return await handler(event, data)
-        session = data["session"]
-        data["user"] = await accounts.touch_user(
-            session,
+        data["user"], data["roles"] = await self.directory.load(
+            data["session"],
             tg_user.id,
             display_name=tg_user.full_name,
             username=tg_user.username,
             language_code=tg_user.language_code,
             default_locale=self.default_locale,
         )
-        data["roles"] = await accounts.roles_of(session, tg_user.id)
         return await handler(event, data)
