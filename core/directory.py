@@ -6,8 +6,8 @@ Rules:
 - Every change made through ``core.accounts`` (grant, revoke, language, blocked, config admins)
   drops the user's entry in every directory of this process at once, after the commit
   (``accounts.on_change``). An entry being loaded while such a change lands is not stored.
-- Other instances learn of a change through ``forget`` too: with Redis configured the bot relays
-  changes between instances (``bot/directory_sync.py``); without it, within ``ttl`` at most.
+- Other instances see a change within ``ttl`` at most: relaying ``forgotten`` ids between instances
+  (through Redis, calling ``forget(uid, relay=False)`` on the others) is not built yet.
 - A Telegram name or username that differs from the cached one is a miss (the row is refreshed).
 """
 
