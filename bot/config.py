@@ -45,8 +45,8 @@ class Settings(BaseSettings):
     sandbox_port: int = Field(default=8081, ge=0, le=65535)
     flood_limit: int = Field(default=20, ge=1)
     flood_window_s: float = Field(default=10.0, gt=0)
-    # Users and roles are cached this long per process; changes made here apply at once, changes
-    # made by another instance through Redis when configured, else within this time.
+    # Users and roles are cached this long per process; a change made by this process applies at
+    # once, one made by another instance within this time.
     user_cache_ttl_s: float = Field(default=30.0, ge=0)
     log_level: str = "INFO"
     # Public address of the web server (links in Open311 media_url); default http://web_host:web_port
