@@ -36,12 +36,10 @@ import argparse
 import asyncio
 import itertools
 import json
-import os
 import random
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -61,8 +59,8 @@ from core.units import all_units  # noqa: E402
 from reports import open311  # noqa: E402
 from reports import service as svc  # noqa: E402
 from reports.models import OPEN_STATUSES, Report, ReportPhoto, ReportStatus, WasteType  # noqa: E402
+from scratch_db import scratch_postgres  # noqa: E402  (bench/ is the script's folder)
 
-PG_ADMIN = os.environ.get("WUFEI_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 UNITS = [u.code for u in all_units()]
 WASTES = [w.value for w in WasteType]
 STATUS_WEIGHTS = {ReportStatus.SUBMITTED: 6, ReportStatus.ACCEPTED: 7, ReportStatus.IN_PROGRESS: 7,
@@ -259,15 +257,6 @@ async def bench_db(kind: str, url: str, sizes: list[int], reps: int, outbox_reps
         await engine.dispose()
 
 
-async def _pg_admin(sql: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(PG_ADMIN, timeout=5)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
 
 async def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -286,13 +275,8 @@ async def main(argv: list[str] | None = None) -> int:
             with tempfile.TemporaryDirectory(prefix="wufei-scale-") as folder:
                 await bench_db(kind, f"sqlite+aiosqlite:///{folder}/scale.db", sizes, args.reps, args.outbox_reps)
         elif kind == "postgres":
-            name = f"wufei_scale_{uuid.uuid4().hex[:10]}"
-            await _pg_admin(f'CREATE DATABASE "{name}"')
-            base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-            try:
-                await bench_db(kind, f"{base}/{name}", sizes, args.reps, args.outbox_reps)
-            finally:
-                await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            async with scratch_postgres("wufei_scale") as url:
+                await bench_db(kind, url, sizes, args.reps, args.outbox_reps)
         else:
             parser.error(f"unknown --db {kind}")
     return 0

@@ -29,12 +29,10 @@ import argparse
 import asyncio
 import itertools
 import json
-import os
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -50,8 +48,8 @@ from sqlalchemy import event  # noqa: E402
 
 from bot.app import create_app  # noqa: E402
 from bot.config import Settings  # noqa: E402
+from scratch_db import scratch_postgres  # noqa: E402  (bench/ is the script's folder)
 
-PG_ADMIN = os.environ.get("WUFEI_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 TOKEN = "123456789:BENCH-wufei-updates"
 BOT_USER = User(id=123456789, is_bot=True, first_name="Wufei", username="wufei_bot")
 QUESTIONS = ["电池", "塑料瓶", "外卖盒", "旧衣服", "剩饭", "玻璃瓶", "纸巾", "易拉罐"]
@@ -143,15 +141,6 @@ async def run_one(kind: str, url: str, media: Path, rounds: int, per_round: int)
             "rounds": rounds, "updates": per_round}
 
 
-async def _pg_admin(sql: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(PG_ADMIN, timeout=5)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
 
 async def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -167,13 +156,8 @@ async def main(argv: list[str] | None = None) -> int:
                 result = await run_one(kind, f"sqlite+aiosqlite:///{tmp}/bench.db", Path(tmp) / "media",
                                        rounds, per_round)
             else:
-                name = f"wufei_bench_{uuid.uuid4().hex[:12]}"
-                await _pg_admin(f'CREATE DATABASE "{name}"')
-                try:
-                    base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-                    result = await run_one(kind, f"{base}/{name}", Path(tmp) / "media", rounds, per_round)
-                finally:
-                    await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                async with scratch_postgres("wufei_bench") as url:
+                    result = await run_one(kind, url, Path(tmp) / "media", rounds, per_round)
         print(json.dumps(result), flush=True)
     return 0
 
