@@ -25,6 +25,8 @@ from bot.features import reports as reports_feature
 from bot.handlers import build_router
 from bot.i18n import N_, UserI18nMiddleware, gettext_for, make_i18n
 from bot.jobs import Jobs
+from bot.outgoing.pacing import LocalBuckets, PaceLimits, Pacer, RedisBuckets
+from bot.outgoing.worker import Worker
 from bot.serving import health_routes
 from bot.middlewares import DbSessionMiddleware, ErrorMiddleware, FloodLimitMiddleware, UserMiddleware
 from bot.views.sorting import ItemRefs
@@ -82,6 +84,10 @@ class WufeiApp:
     jobs: Jobs
     # Sorting questions, written in batches in the background; flushed by ``stop()``.
     query_log: curation.QueryLog
+    # Every Bot API request passes it: Telegram's limits, 429 waited out (bot/outgoing/pacing.py).
+    pacer: Pacer
+    # Sends what the outbox holds (bot/outgoing/worker.py); features register their kinds.
+    outbox: Worker
     # Long-lived objects of features (scheduler, sender, media store ...), by name.
     services: dict[str, Any] = field(default_factory=dict)
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
@@ -107,6 +113,7 @@ class WufeiApp:
         for feature in FEATURES:
             await feature.start(self)
         await self.jobs.start()
+        await self.outbox.start()
 
     def web_app(self, *, webhook: bool = False) -> web.Application:
         """The bot's web server: /healthz, the features' HTTP APIs, and the webhook when asked."""
@@ -146,6 +153,7 @@ class WufeiApp:
         except Exception:
             log.exception("could not write the last query-log rows")
         await self.jobs.halt()
+        await self.outbox.stop()
         for feature in reversed(FEATURES):
             try:
                 await feature.stop(self)
@@ -153,6 +161,7 @@ class WufeiApp:
                 log.exception("error while stopping %s", feature.__name__)
         await self.jobs.release()
         await self.dp.storage.close()
+        await self.pacer.close()
         await self.bot.session.close()
         await self.engine.dispose()
 
@@ -166,6 +175,7 @@ def create_app(
     storage: BaseStorage | None = None,
     kb: KnowledgeBase | None = None,
     clock: Clock | None = None,
+    pace: PaceLimits | None = None,
 ) -> WufeiApp:
     """Everything wired, nothing started. ``api_base`` points aiogram at another Bot API server."""
     api_base = api_base or settings.api_base
@@ -175,6 +185,8 @@ def create_app(
         )
     token = token or (settings.bot_token.get_secret_value() if settings.bot_token else SANDBOX_TOKEN)
     bot = Bot(token, session=bot_session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+    pacer = make_pacer(settings, bot.id, pace)
+    bot.session.middleware(pacer)
 
     i18n = make_i18n(settings.default_locale)
     engine = db.make_engine(settings.database_url)
@@ -213,4 +225,18 @@ def create_app(
     dp.update.outer_middleware(UserMiddleware(settings.default_locale, directory))
     dp.update.outer_middleware(UserI18nMiddleware(i18n))
     dp.include_router(build_router())
-    return WufeiApp(settings, bot, dp, engine, sessions, i18n, kb, clock, Jobs(engine, clock), query_log)
+    # One instance (no Redis): rows a dead process left in flight are due again at start.
+    outbox = Worker(sessions, clock, reclaim_at_start=not settings.redis_url,
+                    context={"bot": bot, "settings": settings})
+    return WufeiApp(settings, bot, dp, engine, sessions, i18n, kb, clock, Jobs(engine, clock), query_log,
+                    pacer, outbox)
+
+
+def make_pacer(settings: Settings, bot_id: int, limits: PaceLimits | None = None) -> Pacer:
+    """Telegram's limits for this process, or for all instances together when Redis is configured."""
+    limits = limits or PaceLimits(per_second=settings.send_rate_per_s, burst=int(settings.send_rate_per_s))
+    if settings.redis_url:
+        from redis.asyncio import Redis
+
+        return Pacer(RedisBuckets(Redis.from_url(settings.redis_url), limits, f"wufei:pace:{bot_id}"))
+    return Pacer(LocalBuckets(limits))

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     # Users and roles are cached this long per process; a change made by this process applies at
     # once, one made by another instance within this time.
     user_cache_ttl_s: float = Field(default=30.0, ge=0)
+    # Every message the bot sends, all features (and, with Redis, all instances) together.
+    send_rate_per_s: float = Field(default=28.0, gt=0, le=1000)
     log_level: str = "INFO"
     # Public address of the web server (links in Open311 media_url); default http://web_host:web_port
     public_base_url: HttpUrl | None = None

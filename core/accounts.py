@@ -312,3 +312,10 @@ async def recent_audit(session: AsyncSession, limit: int = 20) -> list[AuditView
         await session.exec(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit))
     ).all()
     return [AuditView(r.at, r.actor_id, r.action, r.target, r.details) for r in rows]
+
+
+async def holders(session: AsyncSession, role: Role) -> list[int]:
+    """Everyone who has ``role`` (any unit), in grant order."""
+    rows = (await session.exec(select(RoleGrant.user_id).where(RoleGrant.role == role.value)
+                               .order_by(RoleGrant.id))).all()
+    return list(dict.fromkeys(rows))

@@ -55,3 +55,39 @@ class AuditEntry(SQLModel, table=True):
     target: str | None = Field(default=None, max_length=128)
     details: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     at: datetime = Field(default_factory=utcnow)
+
+
+class NoteStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    WAITING = "waiting"  # a staff post whose unit has no reachable chat yet
+
+
+UNFINISHED = (NoteStatus.PENDING.value, NoteStatus.SENDING.value, NoteStatus.WAITING.value)
+
+
+class Notification(SQLModel, table=True):
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("ix_notifications_due", "status", "next_at"),
+        Index("ix_notifications_lane", "lane", "id"),
+        Index("ix_notifications_unit", "unit_code", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=40)
+    lane: str = Field(max_length=48)
+    chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    report_id: int | None = Field(default=None, nullable=True)
+    unit_code: str | None = Field(default=None, max_length=16, nullable=True)
+    payload: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    progress: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    status: str = Field(default=NoteStatus.PENDING.value, max_length=16)
+    attempts: int = Field(default=0)
+    created_at: datetime = Field(default_factory=utcnow)
+    next_at: datetime = Field(default_factory=utcnow)
+    lease_until: datetime | None = Field(default=None, nullable=True)
+    sent_at: datetime | None = Field(default=None, nullable=True)
+    last_error: str | None = Field(default=None, max_length=500, nullable=True)

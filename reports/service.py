@@ -20,8 +20,10 @@ is written for it. Buttons should carry the status they were drawn for (``expect
 Bookkeeping that is not a state change (staff message ids, reminder stamps) does not bump
 ``version``, so it never invalidates a button.
 
-Notifications: a ``Changed`` result carries ``notify``: the reporter and followers, minus the actor.
-The bot sends the messages; nothing here talks to Telegram.
+Notifications: every change writes, in its own transaction, the messages it owes people to the
+outbox (``core/notifications.py``; kinds in ``Kind``): the unit's staff post of a new report, the
+card refresh and a status message to the reporter and each follower (``Changed.notify``: minus the
+actor), reminders. The bot's worker renders and sends them; nothing here talks to Telegram.
 """
 
 from __future__ import annotations
@@ -38,7 +40,9 @@ from sqlalchemy import delete, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core import notifications as outbox
 from core.clock import SYSTEM, Clock, utcnow
+from core.notifications import admins_lane, report_lane, user_lane
 from core.upsert import insert_or_ignore, upsert
 from reports import geo, queries
 from reports.models import (
@@ -62,6 +66,21 @@ from reports.models import (
 from reports.queries import Stats, stats  # noqa: F401  (the service's public API)
 
 MAX_DESCRIPTION = 500
+
+
+class Kind(StrEnum):
+    """What the reports feature puts in the outbox (the bot renders each kind)."""
+
+    POST = "report.post"  # album, pin and card with buttons to the unit's staff chat
+    RECEIVED = "report.received"  # to the reporter: stored, ticket JY-...
+    PLACED = "report.placed"  # to the reporter: the card is in the unit's chat (written by the bot)
+    REFRESH = "report.refresh"  # edit the staff card(s) after a change
+    NOTICE = "report.notice"  # to the reporter / a follower: what changed
+    ALERT = "report.alert"  # to the unit's chat: the reporter says it is not clean
+    REMIND = "report.remind"  # to the unit's chat: not accepted for a day
+    ESCALATE = "report.escalate"  # to the admins: open for a week
+    FOLLOWUP = "report.followup"  # to the reporter: is it clean now?
+    UNREACHABLE = "report.unreachable"  # to the admins: the unit has no reachable staff chat
 MIN_PHOTOS, MAX_PHOTOS = 1, 5
 
 TRANSITIONS: dict[ReportStatus, frozenset[ReportStatus]] = {
@@ -435,6 +454,11 @@ async def create_report(
         session.add(event)
         if clear_draft and reporter_id is not None:
             await session.exec(delete(ReportDraft).where(ReportDraft.user_id == reporter_id))
+        outbox.enqueue(session, Kind.POST, lane=report_lane(row.id), report_id=row.id, unit_code=unit_code,
+                       now=now)
+        if reporter_id is not None and channel == Channel.TELEGRAM:
+            outbox.enqueue(session, Kind.RECEIVED, lane=user_lane(reporter_id), chat_id=reporter_id,
+                           report_id=row.id, now=now)
         await session.flush()
         info = ReportInfo.of(row, photo_rows)
         event_info = EventInfo.of(event)
@@ -496,6 +520,11 @@ async def get(session: AsyncSession, ref: int | str) -> ReportInfo | None:
     if row is None:
         return None
     return (await infos_of(session, [row]))[0]
+
+
+async def event(session: AsyncSession, event_id: int) -> EventInfo | None:
+    row = await session.get(ReportEvent, event_id)
+    return EventInfo.of(row) if row else None
 
 
 async def events(session: AsyncSession, report_id: int) -> list[EventInfo]:
@@ -680,6 +709,7 @@ async def _compare_and_set(
         await session.flush()
         fresh = await _row(session, report_id)
         notify = await _recipients(session, fresh, event.actor_id)
+        _owe(session, fresh, event, notify, now)
         info = (await infos_of(session, [fresh]))[0]
         event_info = EventInfo.of(event)
         await session.commit()
@@ -687,6 +717,27 @@ async def _compare_and_set(
         await session.rollback()
         raise
     return Changed(info, event_info, notify)
+
+
+def _owe(session: AsyncSession, row: Report, event: ReportEvent, notify: Sequence[int],
+         now: datetime | None) -> None:
+    """The outbox rows of a change (in its transaction): the staff card(s), and the people."""
+    lane, ref = report_lane(row.id), {"event": event.id}
+    if event.kind == EventKind.REASSIGN.value:
+        details = event.details or {}
+        if details.get("old_staff_chat_id") and details.get("old_staff_message_id"):
+            outbox.enqueue(session, Kind.REFRESH, lane=lane, report_id=row.id, now=now, payload={
+                **ref, "chat": details["old_staff_chat_id"], "message": details["old_staff_message_id"],
+                "final": True})
+        outbox.enqueue(session, Kind.POST, lane=lane, report_id=row.id, unit_code=row.unit_code, payload=ref,
+                       now=now)
+    else:
+        outbox.enqueue(session, Kind.REFRESH, lane=lane, report_id=row.id, payload=ref, now=now)
+    if event.kind == EventKind.FOLLOW.value and (event.details or {}).get("answer") == FollowupAnswer.NOT_CLEAN:
+        outbox.enqueue(session, Kind.ALERT, lane=lane, report_id=row.id, payload=ref, now=now)
+    for person in notify:
+        outbox.enqueue(session, Kind.NOTICE, lane=user_lane(person), chat_id=person, report_id=row.id,
+                       payload=ref, now=now)
 
 
 async def transition(
@@ -805,17 +856,22 @@ async def add_comment(
     session.add(event)
     await session.flush()
     notify = await _recipients(session, row, actor_id)
+    _owe(session, row, event, notify, now)
     info = (await infos_of(session, [row]))[0]
     event_info = EventInfo.of(event)
     await session.commit()
     return Changed(info, event_info, notify)
 
 
+def staff_message(report_id: int, chat_id: int, message_id: int) -> Any:
+    """The statement that remembers the post in the unit's staff chat (bookkeeping: no version
+    bump); the caller runs it in its transaction."""
+    return update(Report).where(Report.id == report_id).values(staff_chat_id=chat_id, staff_message_id=message_id)
+
+
 async def set_staff_message(session: AsyncSession, report_id: int, chat_id: int, message_id: int) -> bool:
-    """Remember the post in the unit's staff chat (bookkeeping: no version bump)."""
-    result = await session.exec(
-        update(Report).where(Report.id == report_id).values(staff_chat_id=chat_id, staff_message_id=message_id)
-    )
+    """Remember the post in the unit's staff chat, committed."""
+    result = await session.exec(staff_message(report_id, chat_id, message_id))
     await session.commit()
     return bool(result.rowcount)
 
@@ -856,8 +912,8 @@ async def claim_due_reminders(
     escalate_after: timedelta = timedelta(days=7),
     followup_after: timedelta = timedelta(days=3),
 ) -> DueReminders:
-    """Find what is due and mark it sent, atomically per report, so each goes out once even when
-    two schedulers run. The caller sends the messages for what it got back."""
+    """Find what is due, mark it and put its message in the outbox, atomically per report, so each
+    goes out once even when two schedulers run; returns what was claimed."""
     now = now or utcnow()
     open_values = [s.value for s in OPEN_STATUSES]
     try:
@@ -868,6 +924,16 @@ async def claim_due_reminders(
         followup = await _claim(session, "followup_asked_at", [
             Report.status == ReportStatus.RESOLVED.value, Report.resolved_at <= now - followup_after,
             col(Report.reporter_id).is_not(None), col(Report.followup_answer).is_(None)], now)
+        for report_id in remind:
+            outbox.enqueue(session, Kind.REMIND, lane=report_lane(report_id), report_id=report_id, now=now)
+        for report_id in escalate:  # not behind a post that waits for the unit's chat
+            outbox.enqueue(session, Kind.ESCALATE, lane=admins_lane(report_id), report_id=report_id, now=now)
+        if followup:
+            reporters = dict((await session.exec(select(Report.id, Report.reporter_id)
+                                                 .where(col(Report.id).in_(followup)))).all())
+            for report_id in followup:
+                outbox.enqueue(session, Kind.FOLLOWUP, lane=user_lane(reporters[report_id]),
+                               chat_id=reporters[report_id], report_id=report_id, now=now)
         await session.commit()
     except BaseException:
         await session.rollback()
@@ -1004,12 +1070,17 @@ async def clear_draft(session: AsyncSession, user_id: int) -> bool:
 
 async def bind_unit_chat(session: AsyncSession, unit_code: str, chat_id: int, actor_id: int | None,
                          now: datetime | None = None) -> int | None:
-    """Post ``unit_code``'s reports to ``chat_id`` from now on; returns the chat bound before (or None)."""
+    """Post ``unit_code``'s reports to ``chat_id`` from now on; returns the chat bound before (or None).
+
+    The unit's reports that waited for a reachable chat are posted there (their outbox rows are
+    released in this transaction)."""
     if not geo.is_valid_unit(unit_code):
         raise ReportError(ReportErrorCode.BAD_UNIT, unit_code)
+    now = now or utcnow()
     previous = (await session.exec(select(UnitChat.chat_id).where(UnitChat.unit_code == unit_code))).first()
     await upsert(session, UnitChat, {"unit_code": unit_code, "chat_id": chat_id, "bound_by": actor_id,
-                                     "bound_at": now or utcnow()}, key=["unit_code"])
+                                     "bound_at": now}, key=["unit_code"])
+    await outbox.release_unit(session, unit_code, now)
     await session.commit()
     return previous
 

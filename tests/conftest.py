@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import create_app
+from bot.outgoing.pacing import PaceLimits
 from bot.config import Settings
 from tests.support.fakebot import Client, FakeSession
 
@@ -120,7 +121,7 @@ def kb(shared_kb):
 @pytest.fixture
 async def app(settings: Settings, kb):
     session = FakeSession()
-    application = create_app(settings, bot_session=session, kb=kb)
+    application = create_app(settings, bot_session=session, kb=kb, pace=PaceLimits.relaxed())
     await application.prepare()
     session.calls.clear()
     yield application
@@ -130,7 +131,7 @@ async def app(settings: Settings, kb):
 
 @pytest.fixture
 def client(app) -> Client:
-    return Client(app.dp, app.bot, app.bot.session)
+    return Client(app.dp, app.bot, app.bot.session, settle=app.outbox.drained)
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from apscheduler.events import EVENT_JOB_EXECUTED
 from aiogram.methods import (
     AnswerCallbackQuery,
     EditMessageReplyMarkup,
@@ -22,11 +21,11 @@ from aiogram.methods import (
 )
 from aiogram.types import Chat, Message, Update
 from aiohttp.test_utils import TestClient, TestServer
+from apscheduler.events import EVENT_JOB_EXECUTED
 
 from bot.app import create_app
-from bot.handlers.reports.details import clean_plate
 from bot.features.reports import REMINDER_JOB
-from bot.notifications.reports import post_report, run_reminders
+from bot.handlers.reports.details import clean_plate
 from bot.keyboards.reports import FlowCb, FollowupCb, StaffCb
 from core import accounts
 from core.clock import Clock, utcnow
@@ -49,12 +48,18 @@ def _bot_message(chat: Chat, text: str = "card") -> Message:
     return Message(message_id=next(_ids), date=datetime.now(UTC), chat=chat, from_user=BOT_USER, text=text)
 
 
+def with_media(fake: FakeSession) -> FakeSession:
+    """Staff posts send photos, albums and pins."""
+    fake.responders[SendPhoto] = lambda m: _bot_message(Chat(id=int(m.chat_id), type="private"))
+    fake.responders[SendLocation] = lambda m: _bot_message(Chat(id=int(m.chat_id), type="private"))
+    fake.responders[SendMediaGroup] = lambda m: [_bot_message(Chat(id=int(m.chat_id), type="private"))
+                                                 for _ in m.media]
+    return fake
+
+
 @pytest.fixture
 def client(client):
-    responders = client.session.responders
-    responders[SendPhoto] = lambda m: _bot_message(Chat(id=int(m.chat_id), type="private"))
-    responders[SendLocation] = lambda m: _bot_message(Chat(id=int(m.chat_id), type="private"))
-    responders[SendMediaGroup] = lambda m: [_bot_message(Chat(id=int(m.chat_id), type="private")) for _ in m.media]
+    with_media(client.session)
     return client
 
 
@@ -69,6 +74,7 @@ async def seed(app, reporter_id: int, *, photos: int = 1, anonymous: bool = True
                         anonymous=anonymous, **kw)
     async with app.sessions() as session:
         created = await svc.create_report(session, reporter_id, new, [photo(i) for i in range(photos)])
+    await app.outbox.drained()  # the receipt, the unit's post
     return created.report
 
 
@@ -92,6 +98,18 @@ async def staff(client, app, unit: str = CHENGJIANG_CODE, name: str = "Hank"):
 async def bind(app, unit: str = CHENGJIANG_CODE, chat: Chat = GROUP) -> None:
     async with app.sessions() as session:
         await svc.bind_unit_chat(session, unit, chat.id, ADMIN_ID)
+
+
+async def run_reminders(app, now: datetime) -> svc.DueReminders:
+    """What the reminder job does at ``now``, and what the outbox then sends."""
+    async with app.sessions() as session:
+        due = await svc.claim_due_reminders(session, now=now)
+    real, app.outbox.clock = app.outbox.clock, FakeClock(now)  # the outbox too lives at ``now``
+    try:
+        await app.outbox.drained()
+    finally:
+        app.outbox.clock = real
+    return due
 
 
 async def status_of(app, report_id: int) -> str:
@@ -217,7 +235,7 @@ async def test_the_reminder_job_runs_on_the_apps_clock(tmp_path, sqlite_url, kb)
     """Reminders are a job on the app's scheduler: a day after a report arrived on the app's clock
     (a year ahead of the machine's), the unit's group is reminded without anyone calling anything."""
     clock = FakeClock(datetime.now(UTC) + timedelta(days=400))
-    fake = FakeSession()
+    fake = with_media(FakeSession())
     app = create_app(make_settings(tmp_path, sqlite_url), bot_session=fake, kb=kb, clock=clock)
     await app.prepare()
     try:
@@ -229,12 +247,18 @@ async def test_the_reminder_job_runs_on_the_apps_clock(tmp_path, sqlite_url, kb)
                 amount="car"), [photo(1)], now=clock(), clock=clock)).report
         runs: asyncio.Queue = asyncio.Queue()
         app.jobs.scheduler.add_listener(lambda event: runs.put_nowait(event.job_id), EVENT_JOB_EXECUTED)
+        def reminders():
+            return [c for c in sent_to(fake.calls, GROUP.id) if "Reminder" in (getattr(c, "text", None) or "")
+                    or "提醒" in (getattr(c, "text", None) or "")]
+
         clock.advance(hours=23)  # the job runs (it runs every minute), but nothing is due yet
         assert await asyncio.wait_for(runs.get(), 10) == REMINDER_JOB
-        assert not sent_to(fake.calls, GROUP.id)
+        await app.outbox.drained()
+        assert not reminders()
         clock.advance(hours=2)
         assert await asyncio.wait_for(runs.get(), 10) == REMINDER_JOB
-        [reminder] = sent_to(fake.calls, GROUP.id)
+        await app.outbox.drained()
+        [reminder] = reminders()
         assert report.ticket in reminder.text and ("Reminder" in reminder.text or "提醒" in reminder.text)
     finally:
         await app.stop()
@@ -246,22 +270,22 @@ async def test_reminders_escalation_and_the_followup_answer(client, app):
     alice = client.person("Alice", "en")
     await alice.send("/start")
     report = await seed(app, alice.tg.id)
-    runtime = app.services["reports"]
     before = len(client.session.calls)
-    due = await run_reminders(runtime, now=utcnow() + timedelta(days=8))
+    due = await run_reminders(app, now=utcnow() + timedelta(days=8))
     calls = client.session.calls[before:]
     assert [r.id for r in due.remind_unit] == [report.id] and [r.id for r in due.escalate] == [report.id]
     assert any("Reminder" in c.text or "提醒" in c.text for c in sent_to(calls, GROUP.id))
     assert sent_to(calls, ADMIN_ID)
-    assert not await run_reminders(runtime, now=utcnow() + timedelta(days=8))  # each goes out once
+    assert not await run_reminders(app, now=utcnow() + timedelta(days=8))  # each goes out once
 
     card = _bot_message(GROUP)
     await hank.press(press(report, "acc"), card)
     await hank.press(press(report, "res", "accepted"), card)
     async with app.sessions() as session:
         await svc.transition(session, report.id, hank.tg.id, "resolved", comment="done")
+    await app.outbox.drained()
     before = len(client.session.calls)
-    due = await run_reminders(runtime, now=utcnow() + timedelta(days=4))
+    due = await run_reminders(app, now=utcnow() + timedelta(days=4))
     ask = sent_to(client.session.calls[before:], alice.tg.id)
     assert [r.id for r in due.ask_followup] == [report.id] and "clean now" in ask[0].text
 
@@ -389,13 +413,18 @@ async def test_unit_chat_binding_storage(db_url):
 
 
 async def test_without_a_staff_chat_admins_get_the_card_and_can_resolve_in_private(client, app):
+    """A unit with no chat: the admins get the card (with its buttons) and the report waits; when a
+    group is bound, the waiting report is posted there."""
     admin = client.person("Ada", "en", user_id=ADMIN_ID)
     report = await seed(app, 4646)
-    runtime = app.services["reports"]
-    async with app.sessions() as session:
-        await post_report(runtime, session, report)
+    await app.outbox.drained()
     card = [c for c in client.session.calls if isinstance(c, SendMessage) and int(c.chat_id) == ADMIN_ID][-1]
     assert "/bindunit" in card.text and "rs:acc" in str(card.reply_markup)
+    assert not [c for c in client.session.calls if isinstance(c, SendMessage) and int(c.chat_id) == GROUP.id]
+    await bind(app)
+    await app.outbox.drained()
+    [posted] = [c for c in client.session.calls if isinstance(c, SendMessage) and int(c.chat_id) == GROUP.id]
+    assert report.ticket in posted.text and "rs:acc" in str(posted.reply_markup)
     private_card = _bot_message(admin.chat)
     await admin.press(press(report, "acc"), private_card)
     calls = await admin.press(press(report, "res", "accepted"), private_card)
@@ -438,12 +467,12 @@ async def test_ticket_year_and_daily_limit_follow_wufei_timezone(tmp_path, sqlit
     year = Clock().today().year + 1
     clock = FakeClock(datetime(year, 1, 1, 0, 30, tzinfo=ZoneInfo("Asia/Shanghai")), tz=zone)
     settings = make_settings(tmp_path, sqlite_url, timezone=zone, report_daily_limit=2)
-    fake = FakeSession()
+    fake = with_media(FakeSession())
     fake.responders[SendMessage] = lambda m: _bot_message(Chat(id=int(m.chat_id), type="private"), m.text)
     app = create_app(settings, bot_session=fake, kb=kb, clock=clock)
     await app.prepare()
     try:
-        client = Client(app.dp, app.bot, fake)
+        client = Client(app.dp, app.bot, fake, settle=app.outbox.drained)
         alice = client.person("Alice", "en")
         await alice.send("/start")
         await confirm_step_draft(app, alice.tg.id, now=clock())

@@ -29,6 +29,7 @@ from aiogram.exceptions import (
 from aiogram.types import Message
 from sqlmodel import select
 
+from bot.outgoing.pacing import Priority, priority
 from bot.views import campaigns as views
 from campaigns.delivery import (
     BadRequest,
@@ -173,7 +174,8 @@ class CampaignRuntime:
 
     async def send(self, message: OutgoingMessage) -> int | None:
         try:
-            sent = await send_campaign_message(self.bot, message.chat_id, message.text, message.photo)
+            with priority(Priority.BULK):  # people's own answers and report messages go first
+                sent = await send_campaign_message(self.bot, message.chat_id, message.text, message.photo)
         except TelegramAPIError as error:
             raise map_send_error(error) from error
         return sent.message_id

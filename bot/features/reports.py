@@ -2,7 +2,9 @@
 
 ``ReportsRuntime`` (``app.services["reports"]``, and ``reports`` in handler data) holds the media
 store, the geocoder, the unit router, per-user locks and the album collector. The reminders are a
-job on the app's scheduler (``bot/jobs.py``: on the app's clock, on the leading instance only).
+job on the app's scheduler (``bot/jobs.py``: on the app's clock, on the leading instance only) that
+puts what is due in the outbox; the outbox's senders of the feature are in
+``bot/notifications/reports.py``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiogram.fsm.storage.memory import MemoryStorage
 
-from bot.notifications.reports import post_report, run_reminders
+from bot.notifications.reports import SENDERS
 from reports import geo, open311
 from reports import service as svc
 from reports.geocode import Geocoder
@@ -89,8 +91,13 @@ class ReportsRuntime:
         """The reminder job's body: reminders, escalations and follow-up questions that are due."""
         task = asyncio.current_task()
         self._reminder_runs.add(task)
+        settings = self.settings
         try:
-            await run_reminders(self)
+            async with self.sessions() as session:
+                await svc.claim_due_reminders(
+                    session, now=self.clock(), remind_after=timedelta(hours=settings.remind_after_h),
+                    escalate_after=timedelta(days=settings.escalate_after_d),
+                    followup_after=timedelta(days=settings.followup_after_d))
         except Exception:
             log.exception("report reminders failed")
         finally:
@@ -140,6 +147,9 @@ async def start(app: WufeiApp) -> None:
         async with app.sessions() as session:
             runtime.lost_draft_users = set((await session.exec(select(ReportDraft.user_id))).all())
     app.jobs.on_lead(runtime.start_reminders)
+    app.outbox.context["media"] = runtime.media
+    for kind, sender in SENDERS.items():
+        app.outbox.register(kind, sender)
 
 
 async def stop(app: WufeiApp) -> None:
@@ -156,18 +166,8 @@ def web_routes(app: WufeiApp) -> list:
     runtime = app.services.get("reports")
     media = runtime.media if runtime is not None else MediaStore(settings.media_dir, local_tz=app.clock.tz)
     router = runtime.router if runtime is not None else geo.Router(settings.boundaries_file)
-    on_created = (lambda report_id: runtime.spawn(_post_from_open311(app, report_id))) if runtime else None
+    # Reports filed by the city's systems reach the unit's staff chat through the outbox, like the
+    # residents' ones (create_report writes the post).
     sub = open311.make_app(app.sessions, settings.open311_api_keys, settings.public_url, media,
-                           router=router, mount="/open311", on_created=on_created, clock=app.clock)
+                           router=router, mount="/open311", clock=app.clock)
     return [("/open311", sub)]
-
-
-async def _post_from_open311(app: WufeiApp, report_id: int) -> None:
-    """Reports filed by the city's systems reach the unit's staff chat like the residents' ones."""
-    runtime = app.services.get("reports")
-    if runtime is None:
-        return
-    async with app.sessions() as session:
-        report = await svc.get(session, report_id)
-        if report is not None:
-            await post_report(runtime, session, report)

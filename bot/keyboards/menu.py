@@ -5,7 +5,7 @@ from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder, ReplyKeyboardBuilder
 
-from bot.i18n import N_
+from bot.i18n import N_, gettext_for
 
 BTN_SORT = N_("🔍 Sort an item")
 BTN_REPORT = N_("📸 Report dumping")
@@ -21,16 +21,15 @@ class LanguageCb(CallbackData, prefix="lang"):
     code: str
 
 
-def main_menu() -> ReplyKeyboardMarkup:
+def main_menu(locale: str | None = None) -> ReplyKeyboardMarkup:
+    """The menu, in the current update's language (or ``locale``'s, outside an update)."""
+    t = _ if locale is None else (lambda text: gettext_for(locale, text))
     builder = ReplyKeyboardBuilder()
-    builder.button(text=_(BTN_SORT))
-    builder.button(text=_(BTN_REPORT))
-    builder.button(text=_(BTN_SUBSCRIPTIONS))
-    builder.button(text=_(BTN_LANGUAGE))
-    builder.button(text=_(BTN_HELP))
+    for label in MENU_BUTTONS:
+        builder.button(text=t(label))
     builder.adjust(2, 3)
     return builder.as_markup(
-        resize_keyboard=True, is_persistent=True, input_field_placeholder=_("Type an item, e.g. battery")
+        resize_keyboard=True, is_persistent=True, input_field_placeholder=t("Type an item, e.g. battery")
     )
 
 

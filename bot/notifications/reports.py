@@ -1,32 +1,37 @@
-"""What the reports feature tells people outside the conversation at hand: the unit's staff card
-(photos, pin, card with buttons), its refreshes, the reporter's and followers' status messages, and
-the reminders, escalations and follow-up questions of the reminder job.
+"""What the reports feature tells people outside the conversation at hand, as senders of the
+outbox's kinds (``reports.service.Kind``; the rows are written by the service in the transaction of
+the change): the unit's staff post (album, pin, card with buttons), its refreshes, the reporter's
+receipt and "the unit has it", status messages to the reporter and followers, the reminders,
+escalations and follow-up questions, and the admins' alert when a unit's chat cannot be reached.
 
-Handlers and jobs both call these; nothing here reads an update. The sends are direct today: the
-durable outbox that makes them survive errors and restarts is the delivery issue's work.
+Each sender renders from the current state in the reader's language and raises aiogram's errors
+for the worker to retry (``bot/outgoing/worker.py``); it handles only what is its own business:
+a staff post whose chat cannot be reached waits for a chat to be bound, and the admins are told.
 """
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import logging
-from datetime import timedelta
 from html import escape
 
-from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import FSInputFile, InputMediaPhoto, Message
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import gettext_for
 from bot.keyboards import reports as kb
+from bot.keyboards.menu import main_menu
+from bot.outgoing.worker import Done, Worker, unreachable
 from bot.views import reports as view
 from core import accounts
-from core.accounts import UserInfo
+from core import notifications as outbox
+from core.models import Role
+from core.notifications import Note, NoteStatus, admins_lane, user_lane
 from core.units import unit_name
 from reports import service as svc
-from reports.models import PhotoKind, ReportStatus
-from reports.service import Changed
+from reports.models import Channel, EventKind, FollowupAnswer, PhotoKind, ReportStatus
+from reports.service import Kind
 
 log = logging.getLogger(__name__)
 
@@ -40,169 +45,328 @@ async def reporter_name(session: AsyncSession, report: svc.ReportInfo) -> str | 
     return f"{who.display_name} (@{who.username})" if who.username else who.display_name
 
 
-def _photo_file(reports, photo: svc.PhotoInfo) -> FSInputFile:
-    return FSInputFile(reports.media.path(photo.public_path), filename=f"{photo.sha256[:12]}.jpg")
+def _photo_file(w: Worker, photo: svc.PhotoInfo) -> FSInputFile:
+    return FSInputFile(w["media"].path(photo.public_path), filename=f"{photo.sha256[:12]}.jpg")
 
 
-async def post_report(reports, session: AsyncSession, report: svc.ReportInfo, note: str | None = None) -> None:
-    """Post a report (photos, location, card with buttons) to its unit's staff chat; to the admins
-    when the unit has none yet."""
-    bot, settings = reports.bot, reports.settings
-    locale = settings.default_locale
-    chat_id = await svc.unit_chat(session, report.unit_code)
-    reporter = await reporter_name(session, report)
-    await session.rollback()
-    targets = [chat_id] if chat_id else list(settings.admin_ids)
-    if not chat_id:
-        note = (note + "\n" if note else "") + gettext_for(
-            locale, "⚠️ {unit} has no staff chat yet: a handler sends /bindunit in the unit's group.",
-            unit=escape(unit_name(report.unit_code) or ""))
-    before = [p for p in report.photos if p.kind == PhotoKind.BEFORE]
-    recorded = False
-    for target in targets:
-        try:
-            if len(before) >= 2:
-                await bot.send_media_group(target, [InputMediaPhoto(media=_photo_file(reports, p)) for p in before])
-            elif before:
-                await bot.send_photo(target, _photo_file(reports, before[0]))
-            await bot.send_location(target, report.lat, report.lon)
-            card = await bot.send_message(target, view.staff_card(locale, report, reporter, note, settings.timezone),
-                                          reply_markup=kb.staff_actions(locale, report.id, report.status))
-        except TelegramAPIError as error:
-            log.warning("could not post report %s to %s: %s", report.ticket, target, error)
-            continue
-        if not recorded:
-            await svc.set_staff_message(session, report.id, target, card.message_id)
-            recorded = True
+async def _language(session: AsyncSession, user_id: int, default: str) -> str:
+    person = await accounts.get_user(session, user_id)
+    return person.language if person else default
 
 
-async def refresh_card(reports, session: AsyncSession, report: svc.ReportInfo, note: str | None = None,
-                       chat_id: int | None = None, message_id: int | None = None, final: bool = False) -> None:
-    chat_id = chat_id or report.staff_chat_id
-    message_id = message_id or report.staff_message_id
-    if not chat_id or not message_id:
-        return
-    locale = reports.settings.default_locale
-    reporter = await reporter_name(session, report)
-    await session.rollback()
-    markup = None if final else kb.staff_actions(locale, report.id, report.status)
-    try:
-        await reports.bot.edit_message_text(
-            text=view.staff_card(locale, report, reporter, note, reports.settings.timezone),
-            chat_id=chat_id, message_id=message_id, reply_markup=markup)
-    except TelegramBadRequest as error:
-        if "not modified" not in str(error):
-            log.warning("could not refresh the card of %s: %s", report.ticket, error)
-    except TelegramAPIError as error:
-        log.warning("could not refresh the card of %s: %s", report.ticket, error)
+async def _admins(w: Worker, session: AsyncSession) -> list[int]:
+    return list(dict.fromkeys([*w["settings"].admin_ids, *await accounts.holders(session, Role.ADMIN)]))
 
 
-def _change_note(locale: str, outcome: Changed, actor: UserInfo | None, tz: str) -> str:
-    event = outcome.event
+def event_note(locale: str, event: svc.EventInfo | None, actor: accounts.UserInfo | None, tz: str) -> str | None:
+    """The line under a staff card that says what happened last."""
+    if event is None or event.kind == EventKind.CREATED:
+        return None
+    details = event.details or {}
+    if event.kind == EventKind.REASSIGN:
+        return gettext_for(locale, "↪️ Handed over from {unit}.", unit=escape(unit_name(details.get("old_unit")) or ""))
     who = escape(actor.display_name) if actor else gettext_for(locale, "system")
     line = gettext_for(locale, "🕒 {when} · {who}: {status}", when=view.local_time(event.at, tz), who=who,
-                       status=view.status_label(locale, outcome.report.status))
+                       status=view.status_label(locale, event.new_status or ""))
     if event.comment:
         line += "\n" + gettext_for(locale, "💬 “{comment}”", comment=escape(event.comment))
+    if event.kind == EventKind.FOLLOW and details.get("answer") == FollowupAnswer.NOT_CLEAN:
+        line = gettext_for(locale, "🔁 The reporter says it is not clean yet: reopened.") + "\n" + line
     return line
 
 
-async def after_change(reports, session: AsyncSession, outcome: Changed, actor: UserInfo | None,
-                       note: str | None = None, pressed: Message | None = None) -> None:
-    """Refresh the staff card(s) (the recorded one and the one pressed) and tell the reporter and
-    followers."""
-    report, event = outcome.report, outcome.event
-    settings = reports.settings
-    locale = settings.default_locale
-    change = _change_note(locale, outcome, actor, settings.timezone)
-    note = f"{note}\n{change}" if note else change
-    reassigned_to = None
-    if event.kind == "reassign":
-        details = event.details or {}
-        reassigned_to = details.get("new_unit")
-        moved = gettext_for(locale, "↪️ Handed over to {unit}.", unit=escape(unit_name(reassigned_to) or ""))
-        await refresh_card(reports, session, report, f"{moved}\n{change}",
-                           details.get("old_staff_chat_id"), details.get("old_staff_message_id"), final=True)
-        await post_report(reports, session, report, note=gettext_for(
-            locale, "↪️ Handed over from {unit}.", unit=escape(unit_name(details.get("old_unit")) or "")))
-    else:
-        await refresh_card(reports, session, report, note)
-        if pressed is not None and (pressed.chat.id, pressed.message_id) != (report.staff_chat_id,
-                                                                             report.staff_message_id):
-            await refresh_card(reports, session, report, note, pressed.chat.id, pressed.message_id)
-    after = [p for p in report.photos if p.kind == PhotoKind.AFTER]
-    with_photo = event.new_status == ReportStatus.RESOLVED.value and event.old_status != event.new_status and after
-    for uid in outcome.notify:
-        person = await accounts.get_user(session, uid)
-        await session.rollback()
-        lang = person.language if person else settings.default_locale
-        text = view.change_notice(lang, report, event.comment, own=uid == report.reporter_id,
-                                  reassigned_to=reassigned_to)
-        try:
-            if with_photo:
-                await reports.bot.send_photo(uid, _photo_file(reports, after[-1]), caption=text)
-            else:
-                await reports.bot.send_message(uid, text)
-        except TelegramAPIError as error:
-            log.info("could not notify %s about %s: %s", uid, report.ticket, error)
+@dataclasses.dataclass
+class Loaded:
+    report: svc.ReportInfo
+    event: svc.EventInfo | None
+    reporter: str | None
+    note: str | None
 
 
-async def alert_unit(reports, session: AsyncSession, report: svc.ReportInfo, note: str) -> None:
-    """A card with ``note`` to the unit's staff chat (a reply to the recorded card), or to the admins."""
-    locale = reports.settings.default_locale
-    chat_id = await svc.unit_chat(session, report.unit_code)
-    await session.rollback()
-    for target in [chat_id] if chat_id else reports.settings.admin_ids:
-        reply = report.staff_message_id if report.staff_chat_id == target else None
-        await send_quietly(reports.bot, target, view.staff_card(locale, report, None, note, reports.settings.timezone),
-                           reply_to=reply, markup=kb.staff_actions(locale, report.id, report.status))
+async def _load(w: Worker, note: Note, locale: str) -> Loaded | None:
+    async with w.sessions() as session:
+        report = await svc.get(session, note.report_id)
+        if report is None:
+            return None
+        event = await svc.event(session, note.payload["event"]) if note.payload.get("event") else None
+        actor = await accounts.get_user(session, event.actor_id) if event and event.actor_id else None
+        return Loaded(report, event, await reporter_name(session, report),
+                      event_note(locale, event, actor, w["settings"].timezone))
 
 
-async def run_reminders(reports, now=None) -> svc.DueReminders:
-    settings = reports.settings
-    locale = settings.default_locale
-    async with reports.sessions() as session:
-        due = await svc.claim_due_reminders(
-            session, now=now or reports.clock(), remind_after=timedelta(hours=settings.remind_after_h),
-            escalate_after=timedelta(days=settings.escalate_after_d),
-            followup_after=timedelta(days=settings.followup_after_d))
-        if not due:
-            return due
-        for report in due.remind_unit:
-            chat_id = await svc.unit_chat(session, report.unit_code)
-            await session.rollback()
-            text = gettext_for(locale, "⏰ Reminder: report {ticket} has waited more than {hours:g} h to be "
-                               "accepted.", ticket=report.ticket, hours=settings.remind_after_h)
-            for target in ([chat_id] if chat_id else settings.admin_ids):
-                reply = report.staff_message_id if report.staff_chat_id == target else None
-                await send_quietly(reports.bot, target, text, reply_to=reply,
-                                    markup=kb.staff_actions(locale, report.id, report.status))
-        for report in due.escalate:
-            text = gettext_for(locale, "🚨 Report {ticket} ({unit}) is still open after {days:g} days.",
-                               ticket=report.ticket, unit=escape(unit_name(report.unit_code) or ""),
-                               days=settings.escalate_after_d)
-            for admin in settings.admin_ids:
-                admin_user = await accounts.get_user(session, admin)
-                await session.rollback()
-                lang = admin_user.language if admin_user else locale
-                card = view.staff_card(lang, report, None, text, settings.timezone)
-                await send_quietly(reports.bot, admin, card, markup=kb.staff_actions(lang, report.id, report.status))
-        for report in due.ask_followup:
-            person = await accounts.get_user(session, report.reporter_id)
-            await session.rollback()
-            lang = person.language if person else locale
-            text = gettext_for(lang, "🧹 Your report {ticket} was marked resolved. Is the place clean now?",
-                               ticket=report.ticket)
-            await send_quietly(reports.bot, report.reporter_id, text, markup=kb.followup(lang, report.id))
-    return due
+def _card(w: Worker, locale: str, loaded: Loaded, extra: str | None = None) -> str:
+    note = "\n".join(x for x in (extra, loaded.note) if x) or None
+    return view.staff_card(locale, loaded.report, loaded.reporter, note, w["settings"].timezone)
 
 
-async def send_quietly(bot: Bot, chat_id: int, text: str, reply_to: int | None = None, markup=None) -> None:
+# --- the staff post -------------------------------------------------------------------------------
+
+
+async def post(w: Worker, note: Note) -> Done:
+    """Album (in the resident's order), pin, then the card; each step is remembered, so a retry or
+    a restart goes on after the last one done. "The unit has it" reaches the reporter only when
+    the card is in the unit's chat (committed with the card's id)."""
+    bot, locale = w["bot"], w["settings"].default_locale
+    loaded = await _load(w, note, locale)
+    if loaded is None:
+        return Done(NoteStatus.FAILED, "the report is gone")
+    report = loaded.report
+    async with w.sessions() as session:
+        chat = await svc.unit_chat(session, report.unit_code)
+    if chat is None:
+        return _wait(note, report, "no staff chat is bound")
+    if note.progress.get("chat") != chat:  # first attempt, or the unit moved to another chat
+        note.progress.clear()
+        note.progress["chat"] = chat
+    before = sorted((p for p in report.photos if p.kind == PhotoKind.BEFORE), key=lambda p: p.position)
     try:
-        await bot.send_message(chat_id, text, reply_to_message_id=reply_to, reply_markup=markup)
-    except TelegramAPIError as error:
-        if reply_to is not None:
-            with contextlib.suppress(TelegramAPIError):
-                await bot.send_message(chat_id, text, reply_markup=markup)
-                return
-        log.info("reminder to %s not sent: %s", chat_id, error)
+        if "album" not in note.progress:
+            if len(before) >= 2:
+                sent = await bot.send_media_group(chat, [InputMediaPhoto(media=_photo_file(w, p)) for p in before])
+                ids = [m.message_id for m in sent]
+            elif before:
+                ids = [(await bot.send_photo(chat, _photo_file(w, before[0]))).message_id]
+            else:
+                ids = []
+            await w.step(note, album=ids)
+        if "pin" not in note.progress:
+            pin = await bot.send_location(chat, report.lat, report.lon)
+            await w.step(note, pin=pin.message_id)
+        card: Message = await bot.send_message(chat, _card(w, locale, loaded),
+                                               reply_markup=kb.staff_actions(locale, report.id, report.status))
+    except Exception as error:
+        if unreachable(error):
+            return _wait(note, report, str(error))
+        raise
+    first = not note.payload.get("event")  # a handover is told to the reporter by its notice
+
+    async def record(session: AsyncSession) -> None:
+        await session.exec(svc.staff_message(report.id, chat, card.message_id))
+        if first and report.reporter_id is not None and report.channel == Channel.TELEGRAM:
+            outbox.enqueue(session, Kind.PLACED, lane=user_lane(report.reporter_id), chat_id=report.reporter_id,
+                           report_id=report.id)
+
+    return Done(also=record)
+
+
+def _wait(note: Note, report: svc.ReportInfo, reason: str) -> Done:
+    """No reachable chat: the post waits for /bindunit; the admins who can be reached are told."""
+    log.warning("report %s waits for a staff chat of %s: %s", report.ticket, report.unit_code, reason)
+
+    async def alert(session: AsyncSession) -> None:
+        outbox.enqueue(session, Kind.UNREACHABLE, lane=admins_lane(report.id), report_id=report.id,
+                       payload={"reason": reason[:200]})
+
+    note.progress.clear()
+    return Done(NoteStatus.WAITING, reason, also=alert)
+
+
+async def _to_admins(w: Worker, note: Note, render) -> Done:
+    """One message to every admin (each in their language); those who cannot be reached are
+    skipped and named in the row's outcome."""
+    async with w.sessions() as session:
+        admins = await _admins(w, session)
+        languages = {a: await _language(session, a, w["settings"].default_locale) for a in admins}
+    done, skipped = set(note.progress.get("done", [])), []
+    for admin in admins:
+        if admin in done:
+            continue
+        text, markup = await render(languages[admin])
+        try:
+            await w["bot"].send_message(admin, text, reply_markup=markup)
+        except Exception as error:
+            if not unreachable(error):
+                raise
+            skipped.append(f"{admin}: {error}")
+        else:
+            await w.step(note, done=[*done, admin])
+            done.add(admin)
+    if not done:
+        return Done(NoteStatus.FAILED, "no admin can be reached: " + "; ".join(skipped))
+    return Done(error="; ".join(skipped) or None)
+
+
+async def unreachable_alert(w: Worker, note: Note) -> Done:
+    async def render(locale: str):
+        loaded = await _load(w, note, locale)
+        report = loaded.report
+        extra = gettext_for(locale, "⚠️ {unit} has no staff chat I can reach ({reason}). A handler sends "
+                            "/bindunit in the unit's group; the report is posted there then.",
+                            unit=escape(unit_name(report.unit_code) or ""),
+                            reason=escape(note.payload.get("reason", "")))
+        return _card(w, locale, loaded, extra), kb.staff_actions(locale, report.id, report.status)
+
+    if await _load(w, note, w["settings"].default_locale) is None:
+        return Done(NoteStatus.FAILED, "the report is gone")
+    return await _to_admins(w, note, render)
+
+
+async def escalate(w: Worker, note: Note) -> Done:
+    settings = w["settings"]
+
+    async def render(locale: str):
+        loaded = await _load(w, note, locale)
+        report = loaded.report
+        extra = gettext_for(locale, "🚨 Report {ticket} ({unit}) is still open after {days:g} days.",
+                            ticket=report.ticket, unit=escape(unit_name(report.unit_code) or ""),
+                            days=settings.escalate_after_d)
+        return _card(w, locale, loaded, extra), kb.staff_actions(locale, report.id, report.status)
+
+    if await _load(w, note, settings.default_locale) is None:
+        return Done(NoteStatus.FAILED, "the report is gone")
+    return await _to_admins(w, note, render)
+
+
+# --- the card, afterwards ---------------------------------------------------------------------------
+
+
+async def refresh(w: Worker, note: Note) -> Done:
+    """Edit the staff card (the recorded one, or the old one of a handover, for the last time)."""
+    locale = w["settings"].default_locale
+    loaded = await _load(w, note, locale)
+    if loaded is None:
+        return Done(NoteStatus.FAILED, "the report is gone")
+    report = loaded.report
+    chat = note.payload.get("chat") or report.staff_chat_id
+    message = note.payload.get("message") or report.staff_message_id
+    if not chat or not message:
+        return Done(error="no card to edit")
+    final = bool(note.payload.get("final"))
+    extra = None
+    if final and loaded.event is not None:
+        extra = gettext_for(locale, "↪️ Handed over to {unit}.",
+                            unit=escape(unit_name((loaded.event.details or {}).get("new_unit")) or ""))
+        loaded.note = None
+    return await edit_card(w["bot"], chat, message, _card(w, locale, loaded, extra),
+                           None if final else kb.staff_actions(locale, report.id, report.status))
+
+
+async def edit_card(bot, chat: int, message: int, text: str, markup) -> Done:
+    try:
+        await bot.edit_message_text(text=text, chat_id=chat, message_id=message, reply_markup=markup)
+    except TelegramBadRequest as error:
+        if "not modified" in error.message:
+            return Done()
+        if unreachable(error) or "message to edit not found" in error.message or "can't be edited" in error.message:
+            return Done(NoteStatus.FAILED, error.message)
+        raise
+    return Done()
+
+
+async def alert(w: Worker, note: Note) -> Done:
+    """A card as a reply to the recorded one in the unit's chat (the reporter says "not clean")."""
+    return await _unit_message(w, note, None)
+
+
+async def remind(w: Worker, note: Note) -> Done:
+    settings = w["settings"]
+    text = gettext_for(settings.default_locale, "⏰ Reminder: report {ticket} has waited more than {hours:g} h "
+                       "to be accepted.", ticket="{ticket}", hours=settings.remind_after_h)
+    return await _unit_message(w, note, text)
+
+
+async def _unit_message(w: Worker, note: Note, template: str | None) -> Done:
+    locale = w["settings"].default_locale
+    loaded = await _load(w, note, locale)
+    if loaded is None:
+        return Done(NoteStatus.FAILED, "the report is gone")
+    report = loaded.report
+    async with w.sessions() as session:
+        chat = await svc.unit_chat(session, report.unit_code)
+    if chat is None:
+        return Done(NoteStatus.FAILED, "the unit has no staff chat (the admins were told when it was posted)")
+    text = template.format(ticket=report.ticket) if template else _card(w, locale, loaded)
+    reply = report.staff_message_id if report.staff_chat_id == chat else None
+    markup = kb.staff_actions(locale, report.id, report.status)
+    try:
+        await w["bot"].send_message(chat, text, reply_to_message_id=reply, reply_markup=markup)
+    except TelegramBadRequest as error:
+        if reply is None or "not found" not in error.message:
+            raise
+        await w["bot"].send_message(chat, text, reply_markup=markup)  # the card was deleted
+    return Done()
+
+
+# --- the people ---------------------------------------------------------------------------------------
+
+
+async def _person(w: Worker, note: Note) -> tuple[str, Loaded] | None:
+    async with w.sessions() as session:
+        lang = await _language(session, note.chat_id, w["settings"].default_locale)
+    loaded = await _load(w, note, lang)
+    return (lang, loaded) if loaded is not None else None
+
+
+async def received(w: Worker, note: Note) -> Done:
+    if (found := await _person(w, note)) is None:
+        return Done(NoteStatus.FAILED, "the report is gone")
+    lang, loaded = found
+    report = loaded.report
+    await w["bot"].send_message(note.chat_id, gettext_for(
+        lang, "✅ Thank you! Your report <b>{ticket}</b> is stored. I'll tell you as soon as {unit} has it, "
+        "and of every change; /myreports shows its status.",
+        ticket=report.ticket, unit=escape(unit_name(report.unit_code) or "")), reply_markup=main_menu(lang))
+    return Done()
+
+
+async def placed(w: Worker, note: Note) -> Done:
+    if (found := await _person(w, note)) is None:
+        return Done(NoteStatus.FAILED, "the report is gone")
+    lang, loaded = found
+    await w["bot"].send_message(note.chat_id, gettext_for(
+        lang, "📬 {unit} has your report <b>{ticket}</b> now.",
+        unit=escape(unit_name(loaded.report.unit_code) or ""), ticket=loaded.report.ticket))
+    return Done()
+
+
+async def notice(w: Worker, note: Note) -> Done:
+    """What changed, told to the reporter or a follower, as of that change (not of now)."""
+    if (found := await _person(w, note)) is None:
+        return Done(NoteStatus.FAILED, "the report is gone")
+    lang, loaded = found
+    report, event = loaded.report, loaded.event
+    if event is None:
+        return Done(NoteStatus.FAILED, "the event is gone")
+    at_change = dataclasses.replace(report, status=event.new_status or report.status)
+    reassigned_to = (event.details or {}).get("new_unit") if event.kind == EventKind.REASSIGN else None
+    text = view.change_notice(lang, at_change, event.comment, own=note.chat_id == report.reporter_id,
+                              reassigned_to=reassigned_to)
+    after = [p for p in report.photos if p.kind == PhotoKind.AFTER]
+    if (event.new_status == ReportStatus.RESOLVED and event.old_status != event.new_status and after):
+        await w["bot"].send_photo(note.chat_id, _photo_file(w, after[-1]), caption=text)
+    else:
+        await w["bot"].send_message(note.chat_id, text)
+    return Done()
+
+
+async def followup(w: Worker, note: Note) -> Done:
+    if (found := await _person(w, note)) is None:
+        return Done(NoteStatus.FAILED, "the report is gone")
+    lang, loaded = found
+    if loaded.report.status != ReportStatus.RESOLVED:
+        return Done(error="reopened meanwhile: not asked")
+    await w["bot"].send_message(note.chat_id, gettext_for(
+        lang, "🧹 Your report {ticket} was marked resolved. Is the place clean now?", ticket=loaded.report.ticket),
+        reply_markup=kb.followup(lang, loaded.report.id))
+    return Done()
+
+
+SENDERS = {
+    Kind.POST: post, Kind.RECEIVED: received, Kind.PLACED: placed, Kind.REFRESH: refresh,
+    Kind.NOTICE: notice, Kind.ALERT: alert, Kind.REMIND: remind, Kind.ESCALATE: escalate,
+    Kind.FOLLOWUP: followup, Kind.UNREACHABLE: unreachable_alert,
+}
+
+
+async def refresh_pressed(reports, report: svc.ReportInfo, chat_id: int, message_id: int,
+                          note: str | None = None) -> None:
+    """The handler's own answer to a press on an old card: show the report as it is now."""
+    locale = reports.settings.default_locale
+    async with reports.sessions() as session:
+        reporter = await reporter_name(session, report)
+    markup = kb.staff_actions(locale, report.id, report.status)
+    try:
+        await edit_card(reports.bot, chat_id, message_id,
+                        view.staff_card(locale, report, reporter, note, reports.settings.timezone), markup)
+    except Exception as error:  # the press is answered already; the card is cosmetic here
+        log.info("could not refresh the pressed card of %s: %s", report.ticket, error)

@@ -6,7 +6,8 @@
         msg = await alice.expect_message()
 
 The app factory is a fixture (``sandbox_app_factory``) so a test module can swap in another app;
-limits default to ``Limits.relaxed()`` - override ``sandbox_limits`` to test flood behaviour.
+limits default to ``Limits.relaxed()`` and the bot's pacing to ``PaceLimits.relaxed()``: override
+``sandbox_limits`` and ``app_pace`` (``None``: Telegram's) to test flood behaviour.
 """
 
 from __future__ import annotations
@@ -26,11 +27,20 @@ def sandbox_settings(tmp_path: Path):
 
 
 @pytest.fixture
-def sandbox_app_factory(sandbox_settings, kb):
+def app_pace():
+    """The bot's pacing: relaxed like the sandbox's limits; ``None`` for Telegram's (override it with
+    ``sandbox_limits`` to test flood behaviour)."""
+    from bot.outgoing.pacing import PaceLimits
+
+    return PaceLimits.relaxed()
+
+
+@pytest.fixture
+def sandbox_app_factory(sandbox_settings, kb, app_pace):
     from bot.app import create_app
 
     def factory(api_base: str, token: str):
-        return create_app(sandbox_settings, api_base=api_base, token=token, kb=kb)
+        return create_app(sandbox_settings, api_base=api_base, token=token, kb=kb, pace=app_pace)
 
     return factory
 

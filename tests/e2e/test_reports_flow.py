@@ -74,7 +74,9 @@ async def to_type_step(user, location=CHENGJIANG) -> None:
 
 
 async def finish(user, *, witnessed: bool = False, plate: str | None = None, description: str | None = None,
-                 anonymous: bool = True) -> str:
+                 anonymous: bool = True, placed: bool = False) -> str:
+    """The last steps; returns the ticket of the receipt. ``placed``: a unit group is bound, so
+    "the unit has it" follows once the card is there."""
     await user.click("Construction")
     await user.expect_message("How much")
     await user.click("A few bags")
@@ -96,6 +98,8 @@ async def finish(user, *, witnessed: bool = False, plate: str | None = None, des
     await user.click("Send the report", message=summary)
     done = await user.expect_message("Thank you")
     ticket = next(w for w in done.content.replace(".", " ").split() if w.startswith("JY-"))
+    if placed:
+        assert ticket in (await user.expect_message("has your report")).content
     return ticket
 
 
@@ -127,7 +131,8 @@ async def test_complete_report_with_an_album_reaches_the_unit_chat(sandbox):
     await start_report(alice, photos=3)
     await alice.expect_no_message(1.3)  # one answer for the whole album
     await to_type_step(alice)
-    ticket = await finish(alice, witnessed=True, plate="苏B 12345", description="Behind the market", anonymous=False)
+    ticket = await finish(alice, witnessed=True, plate="苏B 12345", description="Behind the market", anonymous=False,
+                          placed=True)
 
     report = await report_of(sandbox, ticket)
     assert len(report.photos) == 3 and report.unit_code == "320281001"
@@ -196,7 +201,7 @@ async def test_duplicate_offered_and_followed_then_the_follower_hears_of_changes
     alice = sandbox.user("Alice", lang="en")
     await start_report(alice)
     await to_type_step(alice)
-    ticket = await finish(alice)
+    ticket = await finish(alice, placed=True)
 
     bob = sandbox.user("Bob", lang="en")
     await start_report(bob)
@@ -224,7 +229,7 @@ async def test_staff_accept_and_resolve_notify_the_reporter(sandbox):
     alice = sandbox.user("Alice", lang="en")
     await start_report(alice)
     await to_type_step(alice)
-    ticket = await finish(alice)
+    ticket = await finish(alice, placed=True)
     card = await card_of(hank, group, ticket)
     assert "Alice" not in card.content  # anonymous to staff
 
@@ -253,7 +258,7 @@ async def test_non_staff_pressing_a_staff_button_is_refused(sandbox):
     alice = sandbox.user("Alice", lang="en")
     await start_report(alice)
     await to_type_step(alice)
-    ticket = await finish(alice)
+    ticket = await finish(alice, placed=True)
     card = await card_of(hank, group, ticket)
     answer = await (await mallory.click("Accept", message=card, chat=group)).answer()
     assert answer["show_alert"] and "Only the handlers" in answer["text"]

@@ -141,7 +141,9 @@ class Person:
 
 
 class Client:
-    def __init__(self, dp: Dispatcher, bot: Bot, session: FakeSession) -> None:
+    def __init__(self, dp: Dispatcher, bot: Bot, session: FakeSession, settle=None) -> None:
+        """``settle``: awaited after each update, e.g. until the outbox has sent what it owes."""
+        self.settle = settle
         self.dp = dp
         self.bot = bot
         self.session = session
@@ -157,6 +159,8 @@ class Client:
     async def feed(self, update: Update) -> list[TelegramMethod]:
         before = len(self.session.calls)
         await self.dp.feed_update(self.bot, update)
+        if self.settle is not None:
+            await self.settle()
         return self.session.calls[before:]
 
 

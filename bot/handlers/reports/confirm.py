@@ -1,4 +1,5 @@
-"""Step 9: the summary and "Send the report": the report is stored, then the unit is told."""
+"""Step 9: the summary and "Send the report": the report is stored with what it owes people (the
+resident's receipt, the unit's post) in the outbox, which sends them (``bot/notifications/reports.py``)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.handlers.reports.drafts import ReportFlow, flow_draft, limit_text
 from bot.keyboards.menu import main_menu
 from bot.keyboards.reports import FlowAction, FlowCb
-from bot.notifications.reports import post_report
 from core.accounts import UserInfo
-from core.units import unit_name
 from reports import service as svc
 from reports.service import ReportError, ReportErrorCode
 
@@ -57,11 +56,4 @@ async def confirm(query: CallbackQuery, callback_data: FlowCb, state: FSMContext
                 problem=escape(error.code.value)))
         return
     await state.clear()
-    report = created.report
-    await query.message.answer(
-        _("✅ Thank you! Your report <b>{ticket}</b> was sent to {unit}.\n"
-          "I'll tell you of every change; /myreports shows its status.").format(
-            ticket=report.ticket, unit=escape(unit_name(report.unit_code) or "")),
-        reply_markup=main_menu(),
-    )
-    await post_report(reports, session, report)
+    log.info("report %s stored", created.ticket)  # the receipt is on its way through the outbox

@@ -14,10 +14,8 @@ from aiogram.types import (
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.i18n import gettext_for
 from bot.keyboards.menu import main_menu
 from bot.keyboards.reports import FollowupCb
-from bot.notifications.reports import after_change, alert_unit
 from bot.views import reports as view
 from core.accounts import UserInfo
 from reports import service as svc
@@ -47,10 +45,6 @@ async def followup_answer(query: CallbackQuery, callback_data: FollowupCb, sessi
         else:
             await query.message.answer(
                 _("🔁 Sorry about that! The report is open again and the unit has been told."))
-            locale = reports.settings.default_locale
-            note = gettext_for(locale, "🔁 The reporter says it is not clean yet: reopened.")
-            await after_change(reports, session, outcome, user, note=note)
-            await alert_unit(reports, session, outcome.report, note)
         return
     if isinstance(outcome, NotAllowed) and outcome.reason == "not_reporter":
         await query.answer(_("Only the person who reported it can answer."), show_alert=True)

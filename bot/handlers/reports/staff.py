@@ -29,7 +29,7 @@ from bot.filters import HasRole
 from bot.handlers.admin import not_allowed
 from bot.keyboards import reports as kb
 from bot.keyboards.reports import StaffAction, StaffCb
-from bot.notifications.reports import after_change, refresh_card
+from bot.notifications.reports import refresh_pressed
 from bot.views import reports as view
 from core import accounts
 from core.accounts import Roles, UserInfo
@@ -76,9 +76,8 @@ async def _checked(query: CallbackQuery, cb: StaffCb, session: AsyncSession, use
     if report.status != cb.s:
         await query.answer(_("Already handled by someone else: it is now {status}.").format(
             status=view.status_label(user.language, report.status)), show_alert=True)
-        if query.message is not None:
-            await refresh_card(reports, session, report, chat_id=query.message.chat.id,
-                               message_id=query.message.message_id)
+        if isinstance(query.message, Message):
+            await refresh_pressed(reports, report, query.message.chat.id, query.message.message_id)
         return None
     if leads_to is not None and leads_to not in svc.allowed_transitions(report.status):
         await query.answer(_("That is not possible in the report's current state."), show_alert=True)
@@ -189,18 +188,20 @@ async def _outcome(query: CallbackQuery | None, reports, session: AsyncSession, 
         await accounts.audit(session, user.id, f"reports.{event.kind.value}", outcome.report.ticket,
                              {"from": event.old_status, "to": event.new_status, **(event.details or {})})
         await say(_("Done: {status}.").format(status=view.status_label(user.language, outcome.report.status)))
+        # The recorded card and the people are updated by the outbox; a card pressed elsewhere (an
+        # admin's copy) is this answer's business.
+        report = outcome.report
         pressed = query.message if query is not None and isinstance(query.message, Message) else None
-        await after_change(reports, session, outcome, user, pressed=pressed)
+        if pressed is not None and (pressed.chat.id, pressed.message_id) != (report.staff_chat_id,
+                                                                             report.staff_message_id):
+            await refresh_pressed(reports, report, pressed.chat.id, pressed.message_id)
     elif isinstance(outcome, Conflict):
         await say(_("Already handled by someone else: it is now {status}.").format(
             status=view.status_label(user.language, outcome.current_status)), alert=True)
         report = await svc.get(session, report_id)
         await session.rollback()
-        if report is not None:
-            await refresh_card(reports, session, report)
-            if query is not None and isinstance(query.message, Message):
-                await refresh_card(reports, session, report, None, query.message.chat.id,
-                                   query.message.message_id)
+        if report is not None and query is not None and isinstance(query.message, Message):
+            await refresh_pressed(reports, report, query.message.chat.id, query.message.message_id)
     elif isinstance(outcome, NotAllowed):
         if outcome.reason == "same_unit":
             await say(_("It is already with this unit."), alert=True)
