@@ -25,16 +25,16 @@ from bot.features import reports as reports_feature
 from bot.handlers import build_router
 from bot.i18n import N_, UserI18nMiddleware, gettext_for, make_i18n
 from bot.jobs import Jobs
+from bot.middlewares import DbSessionMiddleware, ErrorMiddleware, FloodLimitMiddleware, UserMiddleware
+from bot.notifications.accounts import welcome
 from bot.outgoing.pacing import LocalBuckets, PaceLimits, Pacer, RedisBuckets
 from bot.outgoing.worker import Worker
 from bot.serving import health_routes
-from bot.middlewares import DbSessionMiddleware, ErrorMiddleware, FloodLimitMiddleware, UserMiddleware
 from bot.views.sorting import ItemRefs
 from core import accounts, db
 from core.clock import Clock
 from core.directory import UserDirectory
-from knowledge import KnowledgeBase, load_kb
-from knowledge import curation
+from knowledge import KnowledgeBase, curation, load_kb
 
 log = logging.getLogger("wufei")
 
@@ -228,6 +228,7 @@ def create_app(
     # One instance (no Redis): rows a dead process left in flight are due again at start.
     outbox = Worker(sessions, clock, reclaim_at_start=not settings.redis_url,
                     context={"bot": bot, "settings": settings})
+    outbox.register(accounts.WELCOME, welcome)
     return WufeiApp(settings, bot, dp, engine, sessions, i18n, kb, clock, Jobs(engine, clock), query_log,
                     pacer, outbox)
 

@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core import notifications
 from core.clock import utcnow
 from core.models import AuditEntry, Role, RoleGrant, User
 from core.upsert import insert_or_ignore
@@ -195,6 +196,9 @@ async def audit(
         await session.commit()
 
 
+WELCOME = "role.welcome"  # the outbox's kind for the message to someone granted a role
+
+
 async def grant(
     session: AsyncSession, actor_id: int | None, user_id: int, role: Role, unit_code: str = ""
 ) -> bool:
@@ -211,6 +215,9 @@ async def grant(
     if existing:
         return False
     session.add(RoleGrant(user_id=user_id, role=role.value, unit_code=unit_code, granted_by=actor_id))
+    # The new staff member hears what they can do now (sent by the bot's outbox after the commit).
+    notifications.enqueue(session, WELCOME, lane=notifications.user_lane(user_id), chat_id=user_id,
+                          unit_code=unit_code or None, payload={"role": role.value})
     await audit(
         session, actor_id, "role.grant", str(user_id), {"role": role.value, "unit": unit_code or None}
     )

@@ -103,7 +103,7 @@ async def test_help_lists_staff_commands_only_to_staff(client):
 async def test_non_staff_trying_every_staff_command_of_every_feature(client, app):
     from bot.handlers.admin import ADMIN_COMMANDS
     from bot.handlers.curation import CURATOR_COMMANDS
-    from bot.handlers.reports.staff import STAFF_COMMANDS as REPORT_COMMANDS
+    from bot.handlers.reports.queue import STAFF_COMMANDS as REPORT_COMMANDS
 
     mallory = client.person("Mallory", "en")
     commands = ADMIN_COMMANDS + CURATOR_COMMANDS + REPORT_COMMANDS + ("cells", "newcell", "newcampaign", "campaigns")

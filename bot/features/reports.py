@@ -13,8 +13,8 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from datetime import timedelta
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from aiogram.fsm.storage.memory import MemoryStorage

@@ -25,6 +25,7 @@ from core import accounts
 from core.accounts import Roles, UserInfo
 from core.models import Role
 
+
 def help_text() -> str:
     return _(
         "<b>What I can do</b>\n"

@@ -20,8 +20,7 @@ from bot.views.sorting import CATEGORIES, category_name
 from core import accounts
 from core.accounts import UserInfo
 from core.models import Role
-from knowledge import KbError, KnowledgeBase
-from knowledge import curation
+from knowledge import KbError, KnowledgeBase, curation
 
 CURATOR_COMMANDS = ("unanswered", "wrong", "alias")
 MAX_FIELD = 200

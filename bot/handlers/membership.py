@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core import accounts
 
+
 async def blocked(event: ChatMemberUpdated, session: AsyncSession) -> None:
     await accounts.set_blocked(session, event.from_user.id, True)
 

@@ -22,8 +22,7 @@ from bot.keyboards.menu import BTN_SORT, MENU_BUTTONS
 from bot.views import sorting as view
 from bot.views.sorting import SortCb
 from core.accounts import UserInfo
-from knowledge import KnowledgeBase, Verdict
-from knowledge import curation
+from knowledge import KnowledgeBase, Verdict, curation
 
 MAX_ITEMS_PER_MESSAGE = 5
 MAX_QUERY_LENGTH = 200

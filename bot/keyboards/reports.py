@@ -55,6 +55,7 @@ class StaffAction(StrEnum):
     REASSIGN_TO = "rau"  # x: the unit code
     REOPEN = "reo"
     BACK = "back"  # back to the card's buttons
+    OPEN = "open"  # /reports: show the card (with its buttons) here
 
 
 class StaffCb(CallbackData, prefix="rs"):
@@ -199,4 +200,13 @@ def followup(locale: str, report_id: int) -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
     b.button(text=gettext_for(locale, "✅ Yes, it's clean"), callback_data=FollowupCb(r=report_id, clean=True))
     b.button(text=gettext_for(locale, "❌ No, still there"), callback_data=FollowupCb(r=report_id, clean=False))
+    return b.as_markup()
+
+
+def open_buttons(reports: list) -> InlineKeyboardMarkup:
+    """/reports: one button per report (its ticket), opening its card."""
+    b = InlineKeyboardBuilder()
+    for r in reports:
+        b.button(text=r.ticket, callback_data=StaffCb(a=StaffAction.OPEN, r=r.id, s=r.status.value))
+    b.adjust(2)
     return b.as_markup()

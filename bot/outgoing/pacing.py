@@ -170,7 +170,7 @@ class LocalBuckets:
         """Telegram said 429 for this chat: nothing more to it for ``seconds``."""
         bucket = self._chats.get(chat_id)
         if bucket is not None:
-            bucket.tokens = min(bucket.tokens, 0.0) - seconds * bucket.rate
+            bucket.tokens = min(bucket.tokens, 1.0) - seconds * bucket.rate  # one token in ``seconds``
             bucket.stamp = self.clock()
 
 
@@ -221,7 +221,7 @@ return {'0', 0}
 _HOLD = """
 local t = redis.call('TIME'); local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
 local v = redis.call('HMGET', KEYS[1], 'tokens')
-local tokens = math.min(tonumber(v[1]) or 0, 0) - tonumber(ARGV[1]) * tonumber(ARGV[2])
+local tokens = math.min(tonumber(v[1]) or 1, 1) - tonumber(ARGV[1]) * tonumber(ARGV[2])
 redis.call('HSET', KEYS[1], 'tokens', tokens, 'stamp', now); redis.call('EXPIRE', KEYS[1], 120)
 """
 

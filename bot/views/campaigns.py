@@ -6,13 +6,12 @@ locale through ``_``.
 
 from __future__ import annotations
 
-from datetime import datetime, time
 import re
+from datetime import datetime, time
 from html import escape, unescape
-
-from aiogram.utils.i18n import gettext as _
 from zoneinfo import ZoneInfo
 
+from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date, format_skeleton, get_day_names
 
 from bot.i18n import N_, gettext_for

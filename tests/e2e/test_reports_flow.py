@@ -119,6 +119,7 @@ async def staff_group(sandbox, unit: str = "澄江街道"):
     await hank.expect_message()
     await admin.send(f"/grant {hank.id} handler {unit}")
     await admin.expect_message("now")
+    await hank.expect_message("/bindunit")  # the welcome: what a handler does next
     group = sandbox.group(f"{unit} staff", [hank])
     await hank.send(f"/bindunit {unit}", chat=group)
     await hank.expect_message("now receives", chat=group)

@@ -7,7 +7,8 @@ database at every step (``drafts``); the FSM state only says which step we are a
 is lost (a restart with in-memory storage), the next message or button press resumes from the
 database draft (``resume``). ``mine``: /myreports and the follow-up question.
 
-Staff (``staff``): the buttons on a report card in the unit's chat, /bindunit, /reports, /stats.
+Staff: the buttons on a report card in the unit's chat (``staff``); /bindunit, /reports (any
+report's card can be opened from it), /stats (``queue``).
 What is sent outside the conversation at hand (staff cards, status messages, reminders) is in
 ``bot/notifications/reports.py``.
 """
@@ -18,7 +19,7 @@ from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 
 from bot.filters import MenuButton
-from bot.handlers.reports import staff
+from bot.handlers.reports import queue, staff
 from bot.handlers.reports.confirm import confirm
 from bot.handlers.reports.details import (
     choose_amount,
@@ -64,5 +65,5 @@ def build() -> Router:
     group = Router(name=__name__ + ".groups")
     group.message.register(group_report_hint, Command("report"), F.chat.type != "private")
 
-    router.include_routers(staff.build(), private, group)
+    router.include_routers(staff.build(), queue.build(), private, group)
     return router

@@ -1,5 +1,5 @@
-"""The staff's side of reports: the buttons on a report card in the unit's chat, the "resolved"
-reply with an after photo, and the staff commands (/bindunit, /reports, /stats).
+"""The staff's side of reports: the buttons on a report card in the unit's chat and the "resolved"
+reply with an after photo (the staff commands are in ``queue.py``).
 
 Rules: one handler per button action, registered by a ``StaffCb`` filter on its ``StaffAction``.
 Every press re-reads the report and re-checks the caller's role and the status the card was drawn
@@ -18,33 +18,28 @@ from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
-from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.filters import HasRole
-from bot.handlers.admin import not_allowed
 from bot.keyboards import reports as kb
 from bot.keyboards.reports import StaffAction, StaffCb
 from bot.notifications.reports import refresh_pressed
 from bot.views import reports as view
 from core import accounts
 from core.accounts import Roles, UserInfo
-from core.clock import Clock
 from core.models import Role
-from core.units import all_units, find_unit, unit_name
+from core.units import unit_name
 from reports import geo
 from reports import service as svc
 from reports.media import MAX_BYTES, MediaError
-from reports.models import OPEN_STATUSES, RejectReason, ReportStatus
+from reports.models import RejectReason, ReportStatus
 from reports.service import Changed, Conflict, NotAllowed
 
 log = logging.getLogger(__name__)
-
-STAFF_COMMANDS = ("reports", "bindunit", "stats")
 
 
 class StaffFlow(StatesGroup):
@@ -244,87 +239,6 @@ async def resolve_reply(message: Message, state: FSMContext, session: AsyncSessi
 
 
 # --------------------------------------------------------------------------------------------
-# Staff commands
-# --------------------------------------------------------------------------------------------
-
-
-async def bind_unit(message: Message, command: CommandObject, session: AsyncSession, user: UserInfo,
-                    roles: Roles, clock: Clock, **_kw: Any) -> None:
-    if message.chat.type == "private":
-        await message.answer(_("Send /bindunit in your unit's staff group, not here."))
-        return
-    arg = (command.args or "").strip()
-    mine = sorted(roles.units())
-    if not arg and len(mine) == 1:
-        unit = find_unit(mine[0])
-    else:
-        unit = find_unit(arg) if arg else None
-    if unit is None:
-        await message.answer(_("Usage: <code>/bindunit 澄江街道</code>. Units: {units}").format(
-            units="、".join(u.name for u in all_units())))
-        return
-    if not may_handle(roles, unit.code):
-        await message.answer(_("⛔ Only the handlers of {unit} (or admins) can do this.").format(unit=unit.name))
-        return
-    await svc.bind_unit_chat(session, unit.code, message.chat.id, user.id, now=clock())
-    await accounts.audit(session, user.id, "reports.bindunit", unit.code, {"chat": message.chat.id})
-    await message.answer(_("✅ This chat now receives the reports of {unit}.").format(unit=unit.name))
-
-
-def _parse_status(arg: str) -> list[ReportStatus] | None:
-    arg = arg.strip().lower()
-    if not arg or arg == "open":
-        return sorted(OPEN_STATUSES)
-    if arg == "all":
-        return list(ReportStatus)
-    try:
-        return [ReportStatus(arg)]
-    except ValueError:
-        return None
-
-
-async def list_reports(message: Message, command: CommandObject, session: AsyncSession, user: UserInfo,
-                       roles: Roles, settings, **_kw: Any) -> None:
-    statuses = _parse_status(command.args or "")
-    if statuses is None:
-        await message.answer(_("Usage: /reports [open|all|{statuses}]").format(
-            statuses="|".join(s.value for s in ReportStatus)))
-        return
-    units = sorted(roles.units())
-    rows: list[svc.ReportInfo] = []
-    if roles.has(Role.ADMIN) and not units:
-        rows = await svc.list_by(session, None, statuses, limit=30)
-    else:
-        for code in units:
-            rows += await svc.list_by(session, code, statuses, limit=30)
-    if not rows:
-        await message.answer(_("No reports with that status. 🎉"))
-        return
-    lines = [_("<b>Reports</b> ({statuses}), oldest first:").format(
-        statuses=", ".join(view.status_label(user.language, s) for s in statuses))]
-    lines += [view.report_line(user.language, r, settings.timezone) for r in rows[:40]]
-    await message.answer("\n".join(lines))
-
-
-async def show_stats(message: Message, session: AsyncSession, user: UserInfo, **_kw: Any) -> None:
-    s = await svc.stats(session)
-    locale = user.language
-    lines = [_("<b>Reports so far</b>: {total} ({open} open)").format(total=s.total, open=s.open)]
-    lines.append(_("Median time to accept: {accept}; to resolve: {resolve}").format(
-        accept=view.duration(locale, s.median_accept_s), resolve=view.duration(locale, s.median_resolve_s)))
-    if s.by_status:
-        lines.append(_("<b>By status</b>"))
-        lines += [f"• {view.status_label(locale, k)}: {v}" for k, v in sorted(s.by_status.items())]
-    if s.by_unit:
-        lines.append(_("<b>By unit</b>"))
-        lines += [f"• {escape(unit_name(k) or k)}: {v}" for k, v in sorted(s.by_unit.items(), key=lambda kv: -kv[1])]
-    if s.by_type:
-        lines.append(_("<b>By type</b>"))
-        lines += [f"• {view.waste_label(locale, k)}: {v}" for k, v in sorted(s.by_type.items(), key=lambda kv: -kv[1])]
-    await message.answer("\n".join(lines))
-
-
-# --------------------------------------------------------------------------------------------
 # Wiring
 # --------------------------------------------------------------------------------------------
 
@@ -339,9 +253,5 @@ def build() -> Router:
     press(show_units, StaffCb.filter(F.a == StaffAction.REASSIGN))
     press(reassign_to, StaffCb.filter(F.a == StaffAction.REASSIGN_TO))
     press(back_to_card, StaffCb.filter(F.a == StaffAction.BACK))
-    router.message.register(bind_unit, Command("bindunit"), HasRole(Role.UNIT_HANDLER))
     router.message.register(resolve_reply, StateFilter(StaffFlow.resolve))
-    router.message.register(list_reports, Command("reports"), HasRole(Role.UNIT_HANDLER))
-    router.message.register(show_stats, Command("stats"), HasRole(Role.ADMIN))
-    router.message.register(not_allowed, Command(*STAFF_COMMANDS))
     return router
