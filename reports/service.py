@@ -39,6 +39,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.clock import SYSTEM, Clock, utcnow
+from core.text import clean, clean_tree
 from core.upsert import insert_or_ignore, upsert
 from reports import geo, queries
 from reports.models import (
@@ -62,6 +63,7 @@ from reports.models import (
 from reports.queries import Stats, stats  # noqa: F401  (the service's public API)
 
 MAX_DESCRIPTION = 500
+MAX_ADDRESS = 500  # the column holds 512
 MIN_PHOTOS, MAX_PHOTOS = 1, 5
 
 TRANSITIONS: dict[ReportStatus, frozenset[ReportStatus]] = {
@@ -245,6 +247,7 @@ class ReportErrorCode(StrEnum):
     BAD_AMOUNT = "bad_amount"
     BAD_SOURCE = "bad_source"
     DESCRIPTION_TOO_LONG = "description_too_long"
+    ADDRESS_TOO_LONG = "address_too_long"
     PLATE_TOO_LONG = "plate_too_long"
     PHOTOS = "photos"
     BAD_UNIT = "bad_unit"
@@ -300,10 +303,8 @@ def _enum(kind: type[StrEnum], value: Any, code: ReportErrorCode) -> Any:
 
 
 def _clean_text(value: str | None) -> str | None:
-    if value is None:
-        return None
-    value = value.strip()
-    return value or None
+    """Free text at the door: without the characters XML 1.0 forbids (``core.text``), trimmed."""
+    return clean(value)
 
 
 # --------------------------------------------------------------------------------------------
@@ -380,6 +381,9 @@ async def create_report(
     description = _clean_text(new.description)
     if description and len(description) > MAX_DESCRIPTION:
         raise ReportError(ReportErrorCode.DESCRIPTION_TOO_LONG)
+    address = _clean_text(new.address)
+    if address and len(address) > MAX_ADDRESS:
+        raise ReportError(ReportErrorCode.ADDRESS_TOO_LONG)
     plate = _clean_text(new.plate)
     if plate:
         plate = "".join(plate.split()).upper()
@@ -405,7 +409,7 @@ async def create_report(
     row = Report(
         ticket=f"tmp-{uuid.uuid4().hex[:24]}", channel=channel.value, reporter_id=reporter_id,
         anonymous=new.anonymous, lat=new.lat, lon=new.lon, location_source=source.value,
-        address=_clean_text(new.address), unit_code=unit_code, waste_type=waste.value,
+        address=address, unit_code=unit_code, waste_type=waste.value,
         amount=amount.value if amount else None, witnessed=new.witnessed, plate=plate,
         description=description, status=ReportStatus.SUBMITTED.value, created_at=now, updated_at=now,
         assigned_at=now, version=1,
@@ -934,9 +938,10 @@ class Draft:
 
 async def save_draft(session: AsyncSession, user_id: int, data: Mapping[str, Any], step: str,
                      now: datetime | None = None) -> Draft:
-    """Create or replace the user's draft (``data`` must be JSON-serialisable)."""
+    """Create or replace the user's draft (``data`` must be JSON-serialisable; its strings are
+    stored without the characters XML 1.0 forbids, like every free text)."""
     now = now or utcnow()
-    payload = dict(data)
+    payload = clean_tree(dict(data))
     await upsert(session, ReportDraft, {"user_id": user_id, "data": payload, "step": step, "updated_at": now},
                  key=["user_id"])
     await session.commit()
