@@ -41,6 +41,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.clock import SYSTEM, Clock, utcnow
+from core.text import xml_safe
 from core.units import unit_name
 from reports import geo, queries
 from reports import service as svc
@@ -60,7 +61,17 @@ log = logging.getLogger(__name__)
 
 PREFIX = "/open311/v2"
 MAX_PAGE_SIZE = 200
+MAX_PAGE = 100_000  # 20 million requests deep: far past any real list, well inside the database's integers
 DEFAULT_WINDOW = timedelta(days=90)
+EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)  # start_date/end_date outside these are a 400
+LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
+TICKET_RE = re.compile(r"JY-[0-9]{4}-[0-9]{6,12}")
+# The longest value a POST parameter may have (in characters, after dropping what XML forbids);
+# a longer one is a 400. Only description and address_string are stored; the others are checked
+# so that nothing unbounded is ever echoed or logged.
+MAX_LENGTHS = {"description": svc.MAX_DESCRIPTION, "address_string": svc.MAX_ADDRESS, "media_url": 2048,
+               "email": 254}
+DEFAULT_MAX_LENGTH = 200
 
 SERVICES: dict[WasteType, tuple[str, str]] = {
     WasteType.CONSTRUCTION: ("非法倾倒：建筑垃圾", "Illegal dumping: construction waste"),
@@ -114,7 +125,7 @@ def _xml_value(parent: ET.Element, tag: str, value: Any, item_tags: Mapping[str,
     elif isinstance(value, bool):
         node.text = "true" if value else "false"
     else:
-        node.text = str(value)
+        node.text = xml_safe(str(value))  # stored text is cleaned at the door; older rows may not be
 
 
 def to_xml(root: str, item: str | None, payload: Any, item_tags: Mapping[str, str] | None = None) -> bytes:
@@ -230,7 +241,10 @@ def _date(params: Mapping[str, str], name: str) -> datetime | None:
         value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
     except ValueError as error:
         raise ApiError(400, f"{name} must be a W3C datetime such as 2026-01-01T00:00:00Z") from error
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if not EARLIEST <= value < LATEST:
+        raise ApiError(400, f"{name} must lie between {EARLIEST.year} and {LATEST.year}")
+    return value
 
 
 def _csv(params: Mapping[str, str], name: str) -> list[str]:
@@ -239,10 +253,19 @@ def _csv(params: Mapping[str, str], name: str) -> list[str]:
 
 @web.middleware
 async def errors_middleware(request: web.Request, handler):
+    """Every error in the Open311 format: ours (``ApiError``), aiohttp's (404, 413, ...), and, as a
+    last resort, a logged 500 for anything unforeseen."""
     try:
         return await handler(request)
     except ApiError as error:
         return error_response(_fmt(request), error.status, error.description)
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        return error_response(_fmt(request), error.status, error.reason)
+    except Exception:
+        log.exception("Open311 %s %s failed", request.method, request.path)
+        return error_response(_fmt(request), 500, "internal error")
 
 
 async def discovery(request: web.Request) -> web.Response:
@@ -285,6 +308,8 @@ def _page(params: Mapping[str, str]) -> tuple[int, int]:
         raise ApiError(400, "page and page_size must be whole numbers") from error
     if page < 1 or size < 1:
         raise ApiError(400, "page and page_size start at 1")
+    if page > MAX_PAGE:
+        raise ApiError(400, f"page may be at most {MAX_PAGE}")
     return page, min(size, MAX_PAGE_SIZE)
 
 
@@ -323,7 +348,8 @@ async def query_requests(session: AsyncSession, params: Mapping[str, str], *,
     page, size = _page(params)
     tickets = _csv(params, "service_request_id")
     if tickets:
-        where, split = [col(Report.ticket).in_([t.upper() for t in tickets])], [[]]
+        wanted = [t for t in (svc.parse_ref(t)[1] for t in tickets) if t and TICKET_RE.fullmatch(t)]
+        where, split = [col(Report.ticket).in_(wanted)], [[]]  # none well-formed: an empty list
     else:
         codes = _csv(params, "service_code")
         for code in codes:
@@ -359,7 +385,7 @@ async def request_one(request: web.Request) -> web.Response:
     config = request.app[CONFIG_KEY]
     ticket = request.match_info["rid"]
     _, normalized = svc.parse_ref(ticket)
-    if normalized is None or not re.fullmatch(r"JY-\d{4}-\d{6,}", normalized):
+    if normalized is None or not TICKET_RE.fullmatch(normalized):
         raise ApiError(404, f"unknown service_request_id: {ticket}")
     async with request.app[SESSIONS_KEY]() as session:
         report = await svc.get(session, normalized)
@@ -372,11 +398,25 @@ def _bool(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "y"}
 
 
+async def _post_params(request: web.Request) -> dict[str, str]:
+    """The query and form parameters of a POST, without what XML forbids, each within its length."""
+    try:
+        form = await request.post()
+    except ValueError as error:  # undecodable bytes, a broken multipart body
+        raise ApiError(400, "the body must be a well-formed application/x-www-form-urlencoded or "
+                            "multipart/form-data form in UTF-8") from error
+    params = {k: xml_safe(v) for k, v in request.query.items()}
+    params.update({k: xml_safe(v) for k, v in form.items() if isinstance(v, str)})
+    for name, value in params.items():
+        limit = MAX_LENGTHS.get(name, DEFAULT_MAX_LENGTH)
+        if len(value.strip()) > limit:
+            raise ApiError(400, f"{xml_safe(name)[:50]} may be at most {limit} characters long")
+    return params
+
+
 async def create_request(request: web.Request) -> web.Response:
     config = request.app[CONFIG_KEY]
-    form = await request.post()
-    params: dict[str, str] = {k: v for k, v in request.query.items()}
-    params.update({k: v for k, v in form.items() if isinstance(v, str)})
+    params = await _post_params(request)
     _check_jurisdiction(request, params)
     api_key = params.get("api_key", "")
     if not api_key or api_key not in config["api_keys"]:
@@ -411,6 +451,7 @@ async def create_request(request: web.Request) -> web.Response:
                 svc.ReportErrorCode.OUTSIDE_AREA: "the location is outside Jiangyin",
                 svc.ReportErrorCode.BAD_LOCATION: "lat/long out of range",
                 svc.ReportErrorCode.DESCRIPTION_TOO_LONG: f"description longer than {svc.MAX_DESCRIPTION} characters",
+                svc.ReportErrorCode.ADDRESS_TOO_LONG: f"address_string longer than {svc.MAX_ADDRESS} characters",
             }
             raise ApiError(400, messages.get(error.code, error.code.value)) from error
     if config.get("on_created") is not None:
