@@ -10,7 +10,8 @@ Routes (under ``/open311/v2``; formats ``json`` and ``xml``)::
                                          start_date, end_date (W3C); default the last 90 days;
                                          newest first; paged (below)
     GET  /requests/{ticket}.{fmt}
-    POST /requests.{fmt}                 api_key (query or form), service_code, lat, long required
+    POST /requests.{fmt}                 api_key (query or form), service_code, lat, long required;
+                                         each parameter bounded (``open311_params.MAX_LENGTHS``)
     GET  /media/public/<sha256>.jpg      the EXIF-free public copy of a photo
 
 Paging of ``GET /requests`` (an extension: GeoReport v2 lets a server return fewer requests than
@@ -18,6 +19,11 @@ match, and says nothing of how to ask for the rest): ``page_size`` requests a pa
 at most 200; more is clamped to 200), ``page`` which page (1-based, default 1). When more requests
 match, the response carries ``Link: <same URL with page=N+1>; rel="next"``; the body stays a
 plain GeoReport v2 list. Order: ``requested_datetime`` newest first, ties by ticket number.
+
+Parameters are read and bounded in ``reports.open311_params`` (dates in 2000..2100, page at most
+100000, POST text lengths). Text is cleaned of what XML 1.0 forbids (``core.text``) when it comes
+in and again when it is serialised. Every error, also a malformed body or an unforeseen failure,
+is an Open311 error list (``errors_middleware``), never a bare 500 page.
 
 ``service_request_id`` is the ticket (``JY-2026-000123``). Status ``open`` = submitted, accepted,
 in_progress; ``closed`` = resolved, rejected. The reporter's identity (Telegram id, names, contact
@@ -29,9 +35,8 @@ English in the description), not bot UI text.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime, timezone, tzinfo
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -44,10 +49,10 @@ from core.clock import SYSTEM, Clock, utcnow
 from core.text import xml_safe
 from core.units import unit_name
 from reports import geo, queries
+from reports import open311_params as args
 from reports import service as svc
 from reports.media import SHA_RE, MediaStore
 from reports.models import (
-    CLOSED_STATUSES,
     OPEN_STATUSES,
     Amount,
     Channel,
@@ -56,22 +61,11 @@ from reports.models import (
     ReportStatus,
     WasteType,
 )
+from reports.open311_params import ApiError
 
 log = logging.getLogger(__name__)
 
 PREFIX = "/open311/v2"
-MAX_PAGE_SIZE = 200
-MAX_PAGE = 100_000  # 20 million requests deep: far past any real list, well inside the database's integers
-DEFAULT_WINDOW = timedelta(days=90)
-EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)  # start_date/end_date outside these are a 400
-LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
-TICKET_RE = re.compile(r"JY-[0-9]{4}-[0-9]{6,12}")
-# The longest value a POST parameter may have (in characters, after dropping what XML forbids);
-# a longer one is a 400. Only description and address_string are stored; the others are checked
-# so that nothing unbounded is ever echoed or logged.
-MAX_LENGTHS = {"description": svc.MAX_DESCRIPTION, "address_string": svc.MAX_ADDRESS, "media_url": 2048,
-               "email": 254}
-DEFAULT_MAX_LENGTH = 200
 
 SERVICES: dict[WasteType, tuple[str, str]] = {
     WasteType.CONSTRUCTION: ("非法倾倒：建筑垃圾", "Illegal dumping: construction waste"),
@@ -90,13 +84,6 @@ AMOUNT_NAMES = {
 
 SESSIONS_KEY = web.AppKey("sessions", async_sessionmaker)
 CONFIG_KEY = web.AppKey("open311", dict)
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, description: str) -> None:
-        super().__init__(description)
-        self.status = status
-        self.description = description
 
 
 # --------------------------------------------------------------------------------------------
@@ -233,24 +220,6 @@ def _check_jurisdiction(request: web.Request, params: Mapping[str, str]) -> None
         raise ApiError(404, f"unknown jurisdiction_id: {given}")
 
 
-def _date(params: Mapping[str, str], name: str) -> datetime | None:
-    raw = params.get(name)
-    if not raw:
-        return None
-    try:
-        value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
-    except ValueError as error:
-        raise ApiError(400, f"{name} must be a W3C datetime such as 2026-01-01T00:00:00Z") from error
-    value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    if not EARLIEST <= value < LATEST:
-        raise ApiError(400, f"{name} must lie between {EARLIEST.year} and {LATEST.year}")
-    return value
-
-
-def _csv(params: Mapping[str, str], name: str) -> list[str]:
-    return [part.strip() for part in params.get(name, "").split(",") if part.strip()]
-
-
 @web.middleware
 async def errors_middleware(request: web.Request, handler):
     """Every error in the Open311 format: ours (``ApiError``), aiohttp's (404, 413, ...), and, as a
@@ -299,65 +268,19 @@ async def service_def(request: web.Request) -> web.Response:
                    item_tags={"attributes": "attribute", "values": "value"})
 
 
-def _page(params: Mapping[str, str]) -> tuple[int, int]:
-    """``page`` (1-based, default 1) and ``page_size`` (default and at most ``MAX_PAGE_SIZE``)."""
-    try:
-        page = int(params.get("page") or 1)
-        size = int(params.get("page_size") or MAX_PAGE_SIZE)
-    except ValueError as error:
-        raise ApiError(400, "page and page_size must be whole numbers") from error
-    if page < 1 or size < 1:
-        raise ApiError(400, "page and page_size start at 1")
-    if page > MAX_PAGE:
-        raise ApiError(400, f"page may be at most {MAX_PAGE}")
-    return page, min(size, MAX_PAGE_SIZE)
-
-
-def _statuses(params: Mapping[str, str]) -> list[str]:
-    statuses: set[str] = set()
-    for value in _csv(params, "status"):
-        if value == "open":
-            statuses |= {s.value for s in OPEN_STATUSES}
-        elif value == "closed":
-            statuses |= {s.value for s in CLOSED_STATUSES}
-        else:
-            raise ApiError(400, f"status must be open or closed, not {value}")
-    return sorted(statuses)
-
-
-def _window(params: Mapping[str, str], now: datetime) -> tuple[datetime, datetime]:
-    start, end = _date(params, "start_date"), _date(params, "end_date")
-    if start is None and end is None:
-        end = now
-        start = end - DEFAULT_WINDOW
-    elif start is None:
-        start = end - DEFAULT_WINDOW
-    elif end is None:
-        end = start + DEFAULT_WINDOW
-    if end < start:
-        raise ApiError(400, "end_date is before start_date")
-    if end - start > DEFAULT_WINDOW:
-        raise ApiError(400, "the date range may not span more than 90 days")
-    return start, end
-
-
 async def query_requests(session: AsyncSession, params: Mapping[str, str], *,
                          now: datetime | None = None) -> list[svc.ReportInfo]:
     """One page of ``GET /requests`` (newest first), read along an index (``reports.queries``):
     ``page_size`` + 1 rows are read so the caller knows whether a next page exists."""
-    page, size = _page(params)
-    tickets = _csv(params, "service_request_id")
-    if tickets:
-        wanted = [t for t in (svc.parse_ref(t)[1] for t in tickets) if t and TICKET_RE.fullmatch(t)]
-        where, split = [col(Report.ticket).in_(wanted)], [[]]  # none well-formed: an empty list
+    page, size = args.page(params)
+    tickets = args.tickets(params)
+    if tickets is not None:
+        where, split = [col(Report.ticket).in_(tickets)], [[]]  # none well-formed: an empty list
     else:
-        codes = _csv(params, "service_code")
-        for code in codes:
-            if code not in WasteType.__members__.values():
-                raise ApiError(400, f"unknown service_code: {code}")
-        start, end = _window(params, now or utcnow())
+        codes = args.service_codes(params)
+        start, end = args.window(params, now or utcnow())
         where = [Report.created_at >= start, Report.created_at <= end]
-        split = queries.branches(_statuses(params), codes)
+        split = queries.branches(args.statuses(params), codes)
     ids = await queries.page_ids(session, where, split, limit=size + 1, offset=(page - 1) * size,
                                  newest_first=True)
     return await svc.infos_of(session, await queries.rows_in_order(session, ids))
@@ -370,7 +293,7 @@ def _next_link(request: web.Request, page: int) -> str:
 async def requests_list(request: web.Request) -> web.Response:
     _check_jurisdiction(request, request.query)
     config = request.app[CONFIG_KEY]
-    page, size = _page(request.query)
+    page, size = args.page(request.query)
     async with request.app[SESSIONS_KEY]() as session:
         reports = await query_requests(session, request.query, now=config["clock"]())
     payload = [request_entry(r, config["base_url"] + config["mount"], config["clock"].tz) for r in reports[:size]]
@@ -385,7 +308,7 @@ async def request_one(request: web.Request) -> web.Response:
     config = request.app[CONFIG_KEY]
     ticket = request.match_info["rid"]
     _, normalized = svc.parse_ref(ticket)
-    if normalized is None or not TICKET_RE.fullmatch(normalized):
+    if normalized is None or not args.TICKET_RE.fullmatch(normalized):
         raise ApiError(404, f"unknown service_request_id: {ticket}")
     async with request.app[SESSIONS_KEY]() as session:
         report = await svc.get(session, normalized)
@@ -394,29 +317,9 @@ async def request_one(request: web.Request) -> web.Response:
     return respond(_fmt(request), [request_entry(report, config["base_url"] + config["mount"], config["clock"].tz)], "service_requests", "request")
 
 
-def _bool(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"1", "true", "yes", "y"}
-
-
-async def _post_params(request: web.Request) -> dict[str, str]:
-    """The query and form parameters of a POST, without what XML forbids, each within its length."""
-    try:
-        form = await request.post()
-    except ValueError as error:  # undecodable bytes, a broken multipart body
-        raise ApiError(400, "the body must be a well-formed application/x-www-form-urlencoded or "
-                            "multipart/form-data form in UTF-8") from error
-    params = {k: xml_safe(v) for k, v in request.query.items()}
-    params.update({k: xml_safe(v) for k, v in form.items() if isinstance(v, str)})
-    for name, value in params.items():
-        limit = MAX_LENGTHS.get(name, DEFAULT_MAX_LENGTH)
-        if len(value.strip()) > limit:
-            raise ApiError(400, f"{xml_safe(name)[:50]} may be at most {limit} characters long")
-    return params
-
-
 async def create_request(request: web.Request) -> web.Response:
     config = request.app[CONFIG_KEY]
-    params = await _post_params(request)
+    params = await args.post_params(request)
     _check_jurisdiction(request, params)
     api_key = params.get("api_key", "")
     if not api_key or api_key not in config["api_keys"]:
@@ -437,7 +340,7 @@ async def create_request(request: web.Request) -> web.Response:
         raise ApiError(400, f"attribute[amount] must be one of {', '.join(a.value for a in Amount)}")
     new = svc.NewReport(
         lat=lat, lon=lon, location_source=LocationSource.API, waste_type=waste, amount=amount,
-        witnessed=_bool(params.get("attribute[witnessed]")), description=params.get("description"),
+        witnessed=args.flag(params.get("attribute[witnessed]")), description=params.get("description"),
         address=params.get("address_string"), anonymous=True,
     )
     async with request.app[SESSIONS_KEY]() as session:
