@@ -64,6 +64,7 @@ from reports.queries import Stats, stats  # noqa: F401  (the service's public AP
 
 MAX_DESCRIPTION = 500
 MAX_ADDRESS = 500  # the column holds 512
+MAX_COMMENT = 1000  # the column's size; a Telegram message may hold 4096 characters
 MIN_PHOTOS, MAX_PHOTOS = 1, 5
 
 TRANSITIONS: dict[ReportStatus, frozenset[ReportStatus]] = {
@@ -305,6 +306,15 @@ def _enum(kind: type[StrEnum], value: Any, code: ReportErrorCode) -> Any:
 def _clean_text(value: str | None) -> str | None:
     """Free text at the door: without the characters XML 1.0 forbids (``core.text``), trimmed."""
     return clean(value)
+
+
+def _comment(value: str | None) -> str | None:
+    """A comment on a change: cleaned, and cut to ``MAX_COMMENT`` characters (ending in "…")
+    rather than refusing the change it explains."""
+    value = clean(value)
+    if value is not None and len(value) > MAX_COMMENT:
+        value = value[:MAX_COMMENT - 1].rstrip() + "…"
+    return value
 
 
 # --------------------------------------------------------------------------------------------
@@ -751,7 +761,7 @@ async def transition(
         event_details["reopened"] = True
     event = ReportEvent(
         report_id=report_id, actor_id=actor_id, at=now, kind=kind.value, old_status=current.value,
-        new_status=new_status.value, comment=_clean_text(comment), details=event_details or None,
+        new_status=new_status.value, comment=_comment(comment), details=event_details or None,
     )
     return await _compare_and_set(session, row, values, event, photos, PhotoKind.AFTER, now)
 
@@ -788,7 +798,7 @@ async def reassign(
               "staff_chat_id": None, "staff_message_id": None}
     event = ReportEvent(
         report_id=report_id, actor_id=actor_id, at=now, kind=EventKind.REASSIGN.value,
-        old_status=current.value, new_status=current.value, comment=_clean_text(comment),
+        old_status=current.value, new_status=current.value, comment=_comment(comment),
         details={"old_unit": row.unit_code, "new_unit": unit_code,
                  "old_staff_chat_id": row.staff_chat_id, "old_staff_message_id": row.staff_message_id},
     )
@@ -805,7 +815,7 @@ async def add_comment(
         await session.rollback()
         return NotFound()
     event = ReportEvent(report_id=report_id, actor_id=actor_id, at=now, kind=EventKind.COMMENT.value,
-                        old_status=row.status, new_status=row.status, comment=_clean_text(comment))
+                        old_status=row.status, new_status=row.status, comment=_comment(comment))
     session.add(event)
     await session.flush()
     notify = await _recipients(session, row, actor_id)

@@ -93,3 +93,18 @@ async def test_an_overlong_address_is_refused_and_nothing_is_stored(sessions):
                     await svc.create_report(session, None, new, channel=Channel.OPEN311, min_photos=0)
                 assert refused.value.code == svc.ReportErrorCode.ADDRESS_TOO_LONG
         assert len(await svc.list_by(session)) == 2
+
+
+async def test_a_comment_longer_than_its_column_is_cut_not_a_failed_change(sessions):
+    """A Telegram message holds 4096 characters, the comment column 1000: on PostgreSQL the longer
+    comment made the staff's "resolved" fail with the generic apology, every time they tried."""
+    new = svc.NewReport(*CHENGJIANG, LocationSource.TELEGRAM, WasteType.HOUSEHOLD, "bags")
+    async with sessions() as session:
+        report = (await svc.create_report(session, REPORTER, new, [photo()])).report
+        changed = await svc.transition(session, report.id, STAFF, ReportStatus.ACCEPTED, comment="评" * 4096)
+        noted = await svc.add_comment(session, report.id, STAFF, "注" * (svc.MAX_COMMENT + 1))
+        kept = await svc.add_comment(session, report.id, STAFF, "注" * svc.MAX_COMMENT)
+        assert changed.report.status == ReportStatus.ACCEPTED
+        stored = [e.comment for e in await svc.events(session, report.id)][1:]
+    assert stored == ["评" * (svc.MAX_COMMENT - 1) + "…", "注" * (svc.MAX_COMMENT - 1) + "…", "注" * svc.MAX_COMMENT]
+    assert (changed.event.comment, noted.event.comment, kept.event.comment) == tuple(stored)
