@@ -10,7 +10,8 @@ Routes (under ``/open311/v2``; formats ``json`` and ``xml``)::
                                          start_date, end_date (W3C); default the last 90 days;
                                          newest first; paged (below)
     GET  /requests/{ticket}.{fmt}
-    POST /requests.{fmt}                 api_key (query or form), service_code, lat, long required
+    POST /requests.{fmt}                 api_key (query or form), service_code, lat, long required;
+                                         each parameter bounded (``open311_params.MAX_LENGTHS``)
     GET  /media/public/<sha256>.jpg      the EXIF-free public copy of a photo
 
 Paging of ``GET /requests`` (an extension: GeoReport v2 lets a server return fewer requests than
@@ -18,6 +19,11 @@ match, and says nothing of how to ask for the rest): ``page_size`` requests a pa
 at most 200; more is clamped to 200), ``page`` which page (1-based, default 1). When more requests
 match, the response carries ``Link: <same URL with page=N+1>; rel="next"``; the body stays a
 plain GeoReport v2 list. Order: ``requested_datetime`` newest first, ties by ticket number.
+
+Parameters are read and bounded in ``reports.open311_params`` (dates in 2000..2100, page at most
+100000, POST text lengths). Text is cleaned of what XML 1.0 forbids (``core.text``) when it comes
+in and again when it is serialised. Every error, also a malformed body or an unforeseen failure,
+is an Open311 error list (``errors_middleware``), never a bare 500 page.
 
 ``service_request_id`` is the ticket (``JY-2026-000123``). Status ``open`` = submitted, accepted,
 in_progress; ``closed`` = resolved, rejected. The reporter's identity (Telegram id, names, contact
@@ -29,9 +35,8 @@ English in the description), not bot UI text.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime, timezone, tzinfo
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -41,12 +46,13 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.clock import SYSTEM, Clock, utcnow
+from core.text import xml_safe
 from core.units import unit_name
 from reports import geo, queries
+from reports import open311_params as args
 from reports import service as svc
 from reports.media import SHA_RE, MediaStore
 from reports.models import (
-    CLOSED_STATUSES,
     OPEN_STATUSES,
     Amount,
     Channel,
@@ -55,12 +61,11 @@ from reports.models import (
     ReportStatus,
     WasteType,
 )
+from reports.open311_params import ApiError
 
 log = logging.getLogger(__name__)
 
 PREFIX = "/open311/v2"
-MAX_PAGE_SIZE = 200
-DEFAULT_WINDOW = timedelta(days=90)
 
 SERVICES: dict[WasteType, tuple[str, str]] = {
     WasteType.CONSTRUCTION: ("非法倾倒：建筑垃圾", "Illegal dumping: construction waste"),
@@ -79,13 +84,6 @@ AMOUNT_NAMES = {
 
 SESSIONS_KEY = web.AppKey("sessions", async_sessionmaker)
 CONFIG_KEY = web.AppKey("open311", dict)
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, description: str) -> None:
-        super().__init__(description)
-        self.status = status
-        self.description = description
 
 
 # --------------------------------------------------------------------------------------------
@@ -114,7 +112,7 @@ def _xml_value(parent: ET.Element, tag: str, value: Any, item_tags: Mapping[str,
     elif isinstance(value, bool):
         node.text = "true" if value else "false"
     else:
-        node.text = str(value)
+        node.text = xml_safe(str(value))  # stored text is cleaned at the door; older rows may not be
 
 
 def to_xml(root: str, item: str | None, payload: Any, item_tags: Mapping[str, str] | None = None) -> bytes:
@@ -222,27 +220,21 @@ def _check_jurisdiction(request: web.Request, params: Mapping[str, str]) -> None
         raise ApiError(404, f"unknown jurisdiction_id: {given}")
 
 
-def _date(params: Mapping[str, str], name: str) -> datetime | None:
-    raw = params.get(name)
-    if not raw:
-        return None
-    try:
-        value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
-    except ValueError as error:
-        raise ApiError(400, f"{name} must be a W3C datetime such as 2026-01-01T00:00:00Z") from error
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
-def _csv(params: Mapping[str, str], name: str) -> list[str]:
-    return [part.strip() for part in params.get(name, "").split(",") if part.strip()]
-
-
 @web.middleware
 async def errors_middleware(request: web.Request, handler):
+    """Every error in the Open311 format: ours (``ApiError``), aiohttp's (404, 413, ...), and, as a
+    last resort, a logged 500 for anything unforeseen."""
     try:
         return await handler(request)
     except ApiError as error:
         return error_response(_fmt(request), error.status, error.description)
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        return error_response(_fmt(request), error.status, error.reason)
+    except Exception:
+        log.exception("Open311 %s %s failed", request.method, request.path)
+        return error_response(_fmt(request), 500, "internal error")
 
 
 async def discovery(request: web.Request) -> web.Response:
@@ -276,62 +268,19 @@ async def service_def(request: web.Request) -> web.Response:
                    item_tags={"attributes": "attribute", "values": "value"})
 
 
-def _page(params: Mapping[str, str]) -> tuple[int, int]:
-    """``page`` (1-based, default 1) and ``page_size`` (default and at most ``MAX_PAGE_SIZE``)."""
-    try:
-        page = int(params.get("page") or 1)
-        size = int(params.get("page_size") or MAX_PAGE_SIZE)
-    except ValueError as error:
-        raise ApiError(400, "page and page_size must be whole numbers") from error
-    if page < 1 or size < 1:
-        raise ApiError(400, "page and page_size start at 1")
-    return page, min(size, MAX_PAGE_SIZE)
-
-
-def _statuses(params: Mapping[str, str]) -> list[str]:
-    statuses: set[str] = set()
-    for value in _csv(params, "status"):
-        if value == "open":
-            statuses |= {s.value for s in OPEN_STATUSES}
-        elif value == "closed":
-            statuses |= {s.value for s in CLOSED_STATUSES}
-        else:
-            raise ApiError(400, f"status must be open or closed, not {value}")
-    return sorted(statuses)
-
-
-def _window(params: Mapping[str, str], now: datetime) -> tuple[datetime, datetime]:
-    start, end = _date(params, "start_date"), _date(params, "end_date")
-    if start is None and end is None:
-        end = now
-        start = end - DEFAULT_WINDOW
-    elif start is None:
-        start = end - DEFAULT_WINDOW
-    elif end is None:
-        end = start + DEFAULT_WINDOW
-    if end < start:
-        raise ApiError(400, "end_date is before start_date")
-    if end - start > DEFAULT_WINDOW:
-        raise ApiError(400, "the date range may not span more than 90 days")
-    return start, end
-
-
 async def query_requests(session: AsyncSession, params: Mapping[str, str], *,
                          now: datetime | None = None) -> list[svc.ReportInfo]:
     """One page of ``GET /requests`` (newest first), read along an index (``reports.queries``):
     ``page_size`` + 1 rows are read so the caller knows whether a next page exists."""
-    page, size = _page(params)
-    tickets = _csv(params, "service_request_id")
-    if tickets:
-        where, split = [col(Report.ticket).in_([t.upper() for t in tickets])], [[]]
+    page, size = args.page(params)
+    tickets = args.tickets(params)
+    if tickets is not None:
+        where, split = [col(Report.ticket).in_(tickets)], [[]]  # none well-formed: an empty list
     else:
-        codes = _csv(params, "service_code")
-        for code in codes:
-            if code not in WasteType.__members__.values():
-                raise ApiError(400, f"unknown service_code: {code}")
-        start, end = _window(params, now or utcnow())
+        codes = args.service_codes(params)
+        start, end = args.window(params, now or utcnow())
         where = [Report.created_at >= start, Report.created_at <= end]
-        split = queries.branches(_statuses(params), codes)
+        split = queries.branches(args.statuses(params), codes)
     ids = await queries.page_ids(session, where, split, limit=size + 1, offset=(page - 1) * size,
                                  newest_first=True)
     return await svc.infos_of(session, await queries.rows_in_order(session, ids))
@@ -344,7 +293,7 @@ def _next_link(request: web.Request, page: int) -> str:
 async def requests_list(request: web.Request) -> web.Response:
     _check_jurisdiction(request, request.query)
     config = request.app[CONFIG_KEY]
-    page, size = _page(request.query)
+    page, size = args.page(request.query)
     async with request.app[SESSIONS_KEY]() as session:
         reports = await query_requests(session, request.query, now=config["clock"]())
     payload = [request_entry(r, config["base_url"] + config["mount"], config["clock"].tz) for r in reports[:size]]
@@ -359,7 +308,7 @@ async def request_one(request: web.Request) -> web.Response:
     config = request.app[CONFIG_KEY]
     ticket = request.match_info["rid"]
     _, normalized = svc.parse_ref(ticket)
-    if normalized is None or not re.fullmatch(r"JY-\d{4}-\d{6,}", normalized):
+    if normalized is None or not args.TICKET_RE.fullmatch(normalized):
         raise ApiError(404, f"unknown service_request_id: {ticket}")
     async with request.app[SESSIONS_KEY]() as session:
         report = await svc.get(session, normalized)
@@ -368,15 +317,9 @@ async def request_one(request: web.Request) -> web.Response:
     return respond(_fmt(request), [request_entry(report, config["base_url"] + config["mount"], config["clock"].tz)], "service_requests", "request")
 
 
-def _bool(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"1", "true", "yes", "y"}
-
-
 async def create_request(request: web.Request) -> web.Response:
     config = request.app[CONFIG_KEY]
-    form = await request.post()
-    params: dict[str, str] = {k: v for k, v in request.query.items()}
-    params.update({k: v for k, v in form.items() if isinstance(v, str)})
+    params = await args.post_params(request)
     _check_jurisdiction(request, params)
     api_key = params.get("api_key", "")
     if not api_key or api_key not in config["api_keys"]:
@@ -397,7 +340,7 @@ async def create_request(request: web.Request) -> web.Response:
         raise ApiError(400, f"attribute[amount] must be one of {', '.join(a.value for a in Amount)}")
     new = svc.NewReport(
         lat=lat, lon=lon, location_source=LocationSource.API, waste_type=waste, amount=amount,
-        witnessed=_bool(params.get("attribute[witnessed]")), description=params.get("description"),
+        witnessed=args.flag(params.get("attribute[witnessed]")), description=params.get("description"),
         address=params.get("address_string"), anonymous=True,
     )
     async with request.app[SESSIONS_KEY]() as session:
@@ -411,6 +354,7 @@ async def create_request(request: web.Request) -> web.Response:
                 svc.ReportErrorCode.OUTSIDE_AREA: "the location is outside Jiangyin",
                 svc.ReportErrorCode.BAD_LOCATION: "lat/long out of range",
                 svc.ReportErrorCode.DESCRIPTION_TOO_LONG: f"description longer than {svc.MAX_DESCRIPTION} characters",
+                svc.ReportErrorCode.ADDRESS_TOO_LONG: f"address_string longer than {svc.MAX_ADDRESS} characters",
             }
             raise ApiError(400, messages.get(error.code, error.code.value)) from error
     if config.get("on_created") is not None:

@@ -43,6 +43,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core import notifications as outbox
 from core.clock import SYSTEM, Clock, utcnow
 from core.notifications import admins_lane, report_lane, user_lane
+from core.text import clean, clean_tree
 from core.upsert import insert_or_ignore, upsert
 from reports import geo, queries
 from reports.models import (
@@ -66,6 +67,8 @@ from reports.models import (
 from reports.queries import Stats, stats  # noqa: F401  (the service's public API)
 
 MAX_DESCRIPTION = 500
+MAX_ADDRESS = 500  # the column holds 512
+MAX_COMMENT = 1000  # the column's size; a Telegram message may hold 4096 characters
 
 
 class Kind(StrEnum):
@@ -81,6 +84,8 @@ class Kind(StrEnum):
     ESCALATE = "report.escalate"  # to the admins: open for a week
     FOLLOWUP = "report.followup"  # to the reporter: is it clean now?
     UNREACHABLE = "report.unreachable"  # to the admins: the unit has no reachable staff chat
+
+
 MIN_PHOTOS, MAX_PHOTOS = 1, 5
 
 TRANSITIONS: dict[ReportStatus, frozenset[ReportStatus]] = {
@@ -264,6 +269,7 @@ class ReportErrorCode(StrEnum):
     BAD_AMOUNT = "bad_amount"
     BAD_SOURCE = "bad_source"
     DESCRIPTION_TOO_LONG = "description_too_long"
+    ADDRESS_TOO_LONG = "address_too_long"
     PLATE_TOO_LONG = "plate_too_long"
     PHOTOS = "photos"
     BAD_UNIT = "bad_unit"
@@ -319,10 +325,17 @@ def _enum(kind: type[StrEnum], value: Any, code: ReportErrorCode) -> Any:
 
 
 def _clean_text(value: str | None) -> str | None:
-    if value is None:
-        return None
-    value = value.strip()
-    return value or None
+    """Free text at the door: without the characters XML 1.0 forbids (``core.text``), trimmed."""
+    return clean(value)
+
+
+def _comment(value: str | None) -> str | None:
+    """A comment on a change: cleaned, and cut to ``MAX_COMMENT`` characters (ending in "…")
+    rather than refusing the change it explains."""
+    value = clean(value)
+    if value is not None and len(value) > MAX_COMMENT:
+        value = value[:MAX_COMMENT - 1].rstrip() + "…"
+    return value
 
 
 # --------------------------------------------------------------------------------------------
@@ -399,6 +412,9 @@ async def create_report(
     description = _clean_text(new.description)
     if description and len(description) > MAX_DESCRIPTION:
         raise ReportError(ReportErrorCode.DESCRIPTION_TOO_LONG)
+    address = _clean_text(new.address)
+    if address and len(address) > MAX_ADDRESS:
+        raise ReportError(ReportErrorCode.ADDRESS_TOO_LONG)
     plate = _clean_text(new.plate)
     if plate:
         plate = "".join(plate.split()).upper()
@@ -424,7 +440,7 @@ async def create_report(
     row = Report(
         ticket=f"tmp-{uuid.uuid4().hex[:24]}", channel=channel.value, reporter_id=reporter_id,
         anonymous=new.anonymous, lat=new.lat, lon=new.lon, location_source=source.value,
-        address=_clean_text(new.address), unit_code=unit_code, waste_type=waste.value,
+        address=address, unit_code=unit_code, waste_type=waste.value,
         amount=amount.value if amount else None, witnessed=new.witnessed, plate=plate,
         description=description, status=ReportStatus.SUBMITTED.value, created_at=now, updated_at=now,
         assigned_at=now, version=1,
@@ -798,7 +814,7 @@ async def transition(
         event_details["reopened"] = True
     event = ReportEvent(
         report_id=report_id, actor_id=actor_id, at=now, kind=kind.value, old_status=current.value,
-        new_status=new_status.value, comment=_clean_text(comment), details=event_details or None,
+        new_status=new_status.value, comment=_comment(comment), details=event_details or None,
     )
     return await _compare_and_set(session, row, values, event, photos, PhotoKind.AFTER, now)
 
@@ -835,7 +851,7 @@ async def reassign(
               "staff_chat_id": None, "staff_message_id": None}
     event = ReportEvent(
         report_id=report_id, actor_id=actor_id, at=now, kind=EventKind.REASSIGN.value,
-        old_status=current.value, new_status=current.value, comment=_clean_text(comment),
+        old_status=current.value, new_status=current.value, comment=_comment(comment),
         details={"old_unit": row.unit_code, "new_unit": unit_code,
                  "old_staff_chat_id": row.staff_chat_id, "old_staff_message_id": row.staff_message_id},
     )
@@ -852,7 +868,7 @@ async def add_comment(
         await session.rollback()
         return NotFound()
     event = ReportEvent(report_id=report_id, actor_id=actor_id, at=now, kind=EventKind.COMMENT.value,
-                        old_status=row.status, new_status=row.status, comment=_clean_text(comment))
+                        old_status=row.status, new_status=row.status, comment=_comment(comment))
     session.add(event)
     await session.flush()
     notify = await _recipients(session, row, actor_id)
@@ -1000,9 +1016,10 @@ class Draft:
 
 async def save_draft(session: AsyncSession, user_id: int, data: Mapping[str, Any], step: str,
                      now: datetime | None = None) -> Draft:
-    """Create or replace the user's draft (``data`` must be JSON-serialisable)."""
+    """Create or replace the user's draft (``data`` must be JSON-serialisable; its strings are
+    stored without the characters XML 1.0 forbids, like every free text)."""
     now = now or utcnow()
-    payload = dict(data)
+    payload = clean_tree(dict(data))
     await upsert(session, ReportDraft, {"user_id": user_id, "data": payload, "step": step, "updated_at": now},
                  key=["user_id"])
     await session.commit()

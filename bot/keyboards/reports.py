@@ -70,7 +70,10 @@ class StaffCb(CallbackData, prefix="rs"):
 
 
 class FollowupCb(CallbackData, prefix="rf"):
-    r: int
+    """The reporter's answer to "is it clean now?" about report ``r`` (an id the database can hold:
+    a forged larger one does not parse and gets the "expired" answer, not a database error)."""
+
+    r: int = Field(ge=1, le=2**31 - 1)
     clean: bool
 
 
