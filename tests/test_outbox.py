@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from aiogram.exceptions import TelegramForbiddenError, TelegramServerError
 from aiogram.methods import SendLocation, SendMediaGroup, SendMessage, SendPhoto
 from sqlalchemy import update
@@ -15,9 +16,14 @@ from bot.outgoing.worker import Worker
 from core.models import Notification
 from core.notifications import NoteStatus
 from reports import service as svc
-from tests.test_reports_bot import GROUP, bind, client, photo, seed, with_media  # noqa: F401
+from tests.test_reports_bot import GROUP, bind, photo, seed, with_media
 
 CHENGJIANG = (31.91102, 120.26302)
+
+
+@pytest.fixture
+def client(client):
+    return with_media(client.session) and client
 
 
 async def rows(app, kind: str | None = None) -> list[Notification]:
