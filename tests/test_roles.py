@@ -16,6 +16,10 @@ async def _audit_actions(app) -> list[tuple]:
     return [(r.actor_id, r.action, r.target, (r.details or {}).get("role")) for r in rows]
 
 
+def to(calls, chat_id: int) -> list:
+    return [c for c in calls if int(getattr(c, "chat_id", 0) or 0) == chat_id]
+
+
 async def test_config_admin_is_seeded_and_audited(app):
     async with app.sessions() as session:
         roles = await accounts.roles_of(session, ADMIN_ID)
@@ -28,10 +32,13 @@ async def test_admin_grants_and_revokes_roles_with_audit(client, app):
     wang = client.person("Wang", "zh")
     await wang.send("/start")  # known to the bot
 
-    reply = texts(await admin.send(f"/grant {wang.tg.id} handler 澄江"))
-    assert reply == [f"✅ Wang ({wang.tg.id}) is now unit handler · 澄江街道."]
-    reply = texts(await admin.send(f"/grant {wang.tg.id} campaign"))
-    assert reply == [f"✅ Wang ({wang.tg.id}) is now campaign staff."]
+    calls = await admin.send(f"/grant {wang.tg.id} handler 澄江")
+    assert texts(to(calls, ADMIN_ID)) == [f"✅ Wang ({wang.tg.id}) is now unit handler · 澄江街道."]
+    [welcome] = texts(to(calls, wang.tg.id))  # in Wang's language: what a handler does next
+    assert "澄江街道" in welcome and "/bindunit" in welcome
+    calls = await admin.send(f"/grant {wang.tg.id} campaign")
+    assert texts(to(calls, ADMIN_ID)) == [f"✅ Wang ({wang.tg.id}) is now campaign staff."]
+    assert "/newcampaign" in texts(to(calls, wang.tg.id))[0]
     async with app.sessions() as session:
         roles = await accounts.roles_of(session, wang.tg.id)
     assert roles.units() == {"320281001"} and roles.has(Role.CAMPAIGN_STAFF)

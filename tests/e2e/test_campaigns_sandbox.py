@@ -17,6 +17,7 @@ from sqlmodel import select
 
 from bot.app import create_app
 from bot.features import campaigns as feature
+from bot.outgoing.pacing import PaceLimits
 from campaigns import cells as cells_service
 from campaigns import service
 from campaigns import subscriptions as subs
@@ -44,11 +45,12 @@ class Harness:
             tmp_path, f"sqlite+aiosqlite:///{tmp_path}/wufei.db", flood_limit=1000, **settings
         )
         self.clock = clock
+        self.pace = None  # the bot's own pacing (Telegram's limits) unless the sandbox is relaxed
         self.apps: list = []
         self.sb = None
 
     def factory(self, api_base: str, token: str):
-        app = create_app(self.settings, api_base=api_base, token=token, clock=self.clock)
+        app = create_app(self.settings, api_base=api_base, token=token, clock=self.clock, pace=self.pace)
         self.apps.append(app)
         return app
 
@@ -79,9 +81,11 @@ class Harness:
 
 
 @contextlib.asynccontextmanager
-async def campaign_sandbox(tmp_path: Path, clock=None, **settings):
+async def campaign_sandbox(tmp_path: Path, clock=None, limits: Limits | None = None, **settings):
     harness = Harness(tmp_path, clock, **settings)
-    async with running_sandbox(harness.factory, limits=Limits.relaxed()) as sb:
+    if limits is None:
+        harness.pace = PaceLimits.relaxed()
+    async with running_sandbox(harness.factory, limits=limits or Limits.relaxed()) as sb:
         harness.sb = sb
         try:
             yield harness
@@ -160,6 +164,19 @@ async def expect_preview(staff, *texts: str):
             await staff.expect_message("使用英文")
         assert (await staff.expect_message()).content == text
     return await staff.expect_message("摘要")
+
+
+async def test_a_bilingual_campaign_is_previewed_and_confirmed_under_telegrams_limits(tmp_path):
+    """The preview is five messages in a row to one chat: beyond Telegram's burst. The bot paces
+    itself, so the summary with its confirm button arrives and the campaign is scheduled."""
+    async with campaign_sandbox(tmp_path, limits=Limits(), quiet_hours="") as h:
+        await make_cell(h, "澄江实验小学", CellKind.SCHOOL, CHENGJIANG)
+        admin = h.sb.user("Admin", lang="zh", user_id=ADMIN_ID)
+        await staff_campaign(admin, ["🏫 无废校园"], "周六上午旧物交换", "Swap day on Saturday morning")
+        summary = await expect_preview(admin, "周六上午旧物交换", "Swap day on Saturday morning")
+        await click(admin, "✅ 确认发布", summary)
+        await admin.expect_message("已安排")
+        assert h.sb.server.answers(429) == 0
 
 
 async def test_subscribe_by_deep_link(tmp_path):
