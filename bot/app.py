@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -39,6 +40,7 @@ from knowledge import KnowledgeBase, curation, load_kb
 log = logging.getLogger("wufei")
 
 FEATURES = (reports_feature, campaigns_feature)
+OUTBOX_PURGE_JOB = "outbox:purge"
 
 # Used when no token is configured and the bot talks to the local sandbox.
 SANDBOX_TOKEN = "123456789:SANDBOX-wufei-local-development"
@@ -112,8 +114,14 @@ class WufeiApp:
 
         for feature in FEATURES:
             await feature.start(self)
+        self.jobs.on_lead(self._schedule_outbox_purge)
         await self.jobs.start()
         await self.outbox.start()
+
+    async def _schedule_outbox_purge(self) -> None:
+        self.jobs.scheduler.add_job(
+            self.outbox.purge, trigger="interval", hours=24, start_date=self.clock() + timedelta(minutes=5),
+            id=OUTBOX_PURGE_JOB, replace_existing=True, coalesce=True, max_instances=1, misfire_grace_time=None)
 
     def web_app(self, *, webhook: bool = False) -> web.Application:
         """The bot's web server: /healthz, the features' HTTP APIs, and the webhook when asked."""

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, event, exists, func, or_, update
+from sqlalchemy import and_, delete, event, exists, func, or_, update
 from sqlalchemy.orm import Session, aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -192,6 +192,15 @@ async def release_unit(session: AsyncSession, unit_code: str, now: datetime) -> 
         .where(Notification.unit_code == unit_code, Notification.status == NoteStatus.WAITING.value)
         .values(status=NoteStatus.PENDING.value, next_at=now, lease_until=None))
     session.info["notifications"] = True
+    return result.rowcount
+
+
+async def purge(session: AsyncSession, before: datetime) -> int:
+    """Forget rows that ended (sent or failed) before ``before``; unfinished ones stay."""
+    result = await session.exec(delete(Notification).where(
+        col(Notification.status).in_([NoteStatus.SENT.value, NoteStatus.FAILED.value]),
+        Notification.created_at < before))
+    await session.commit()
     return result.rowcount
 
 

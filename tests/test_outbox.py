@@ -5,6 +5,7 @@ repeating a step, failed only for a reason retrying cannot cure, and in order pe
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 from aiogram.exceptions import TelegramForbiddenError, TelegramServerError
@@ -148,3 +149,13 @@ async def test_messages_to_one_person_keep_their_order(client, app):
         await restarted.stop()
     told = [c.text for c in client.session.calls[before:] if isinstance(c, SendMessage) and int(c.chat_id) == 4646]
     assert len(told) == 2 and ("Accepted" in told[0] or "受理" in told[0]) and "swept" in told[1]
+
+
+async def test_ended_rows_are_forgotten_after_thirty_days_unfinished_ones_never(client, app):
+    await seed(app, 4747)  # no chat bound: the post waits, the receipt is sent
+    async with app.sessions() as session:
+        await session.exec(update(Notification).values(created_at=app.clock() - timedelta(days=31)))
+        await session.commit()
+    await app.outbox.purge()
+    left = await rows(app)
+    assert [r.kind for r in left] == [svc.Kind.POST] and left[0].status == NoteStatus.WAITING

@@ -89,6 +89,7 @@ class Worker:
     poll_s: float = 1.0  # rows of other instances, and leases that ran out
     backoff: Backoff = field(default_factory=Backoff)
     reclaim_at_start: bool = True  # the only instance: what "sending" was left is due now
+    keep: timedelta = timedelta(days=30)  # sent and failed rows are kept this long (support, audit)
     context: dict[str, Any] = field(default_factory=dict)  # what senders need (bot, settings ...)
 
     def __post_init__(self) -> None:
@@ -120,6 +121,15 @@ class Worker:
         self._unsubscribe = outbox.subscribe(lambda: loop.call_soon_threadsafe(self._wake.set))
         self._loop_task = asyncio.create_task(self._loop(), name="outbox-worker")
         self._lease_task = asyncio.create_task(self._extend_leases(), name="outbox-leases")
+
+    async def purge(self) -> None:
+        """The leader's daily job: rows that ended ``keep`` ago are deleted."""
+        try:
+            async with self.sessions() as session:
+                if n := await outbox.purge(session, self.clock() - self.keep):
+                    log.info("outbox: %d old message(s) forgotten", n)
+        except Exception:
+            log.exception("outbox: purge failed")
 
     async def stop(self, timeout: float = 10.0) -> None:
         """Claim nothing more; let what is in flight finish (or cancel it after ``timeout``: its
