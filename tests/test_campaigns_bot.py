@@ -165,6 +165,8 @@ async def test_granted_campaign_staff_may(client, app):
     async with app.sessions() as session:
         await accounts.touch_user(session, 4321, display_name="Staff", username="st", language_code="en", default_locale="zh")
         await accounts.grant(session, ADMIN_ID, 4321, Role.CAMPAIGN_STAFF)
+    await app.outbox.drained()  # the welcome: what campaign staff can do
+    assert any("/newcampaign" in getattr(c, "text", "") for c in client.session.calls)
     staff = client.person("Staff", "en", user_id=4321)
     assert "step 1 of 4" in texts(await staff.send("/newcampaign"))[0]
 

@@ -246,7 +246,8 @@ async def test_the_reminder_job_runs_on_the_apps_clock(tmp_path, sqlite_url, kb)
                 lat=CHENGJIANG[0], lon=CHENGJIANG[1], location_source="telegram", waste_type="household",
                 amount="car"), [photo(1)], now=clock(), clock=clock)).report
         runs: asyncio.Queue = asyncio.Queue()
-        app.jobs.scheduler.add_listener(lambda event: runs.put_nowait(event.job_id), EVENT_JOB_EXECUTED)
+        app.jobs.scheduler.add_listener(
+            lambda event: event.job_id == REMINDER_JOB and runs.put_nowait(event.job_id), EVENT_JOB_EXECUTED)
         def reminders():
             return [c for c in sent_to(fake.calls, GROUP.id) if "Reminder" in (getattr(c, "text", None) or "")
                     or "提醒" in (getattr(c, "text", None) or "")]
