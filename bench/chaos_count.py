@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 
-from chaos_people import TICKET_RE, Observer, Resident
+from chaos_people import THANKS, TICKET_RE, Observer, Resident
 from core import db
 from reports.models import EventKind
 
@@ -99,10 +99,11 @@ def count(residents: list[Resident], observer: Observer, handed_out: dict[int, i
         "p95_card_s": None if card_p95 is None else round(card_p95, 2),
         "status_messages_unexpected": sum(n for key, n in delivered.items() if key not in expected),
         "confirm_replies_missing": sum(1 for _, ticket, reporter in stored.reports
-                                       if reporter in by_id and not _thanked(by_id[reporter], ticket)),
+                                       if reporter in by_id and not _thanked(observer, reporter, ticket)),
         "residents_abandoned": sum(1 for r in residents if r.abandoned),
+        "resident_nudges": sum(r.nudges for r in residents),
     }
 
 
-def _thanked(resident: Resident, ticket: str) -> bool:
-    return resident.thanks is not None and ticket in resident.thanks.content
+def _thanked(observer: Observer, reporter: int, ticket: str) -> bool:
+    return any(s.content.startswith(THANKS) and ticket in s.content for s in observer.messages(reporter))
