@@ -199,44 +199,20 @@ async def settle(server: SandboxServer, observer: Observer, handlers: list[Handl
 
 async def run_scenario(cfg: Config, scenario: str,
                        inspect: Callable[[Observed], Awaitable[None]] | None = None) -> dict[str, Any]:
-    faulty, killing = scenario in ("faults", "full"), scenario in ("kill", "full")
-    rng = random.Random(f"{cfg.seed}-{scenario}")
+    """One scenario on a fresh sandbox, database and bot process; its JSON object."""
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="wufei-chaos-") as tmp:
         async with database(cfg.db, Path(tmp)) as url:
             server = SandboxServer(limits=Limits.relaxed())  # setup is not measured: the limits come after
             await server.start()
-            world = server.world
-            observer = Observer(world)
+            observer = Observer(server.world)
             bot = BotProcess(Path(tmp), server.base_url, server.token, url, ADMIN_ID)
             tasks: list[asyncio.Task] = []
             try:
-                await bot.start()
-                await wait_polling(server, bot, 0)
-                units, handlers = await bind_units(world, observer, ADMIN_ID, cfg.units, rng, cfg.pace)
-                residents = make_residents(world, observer, units, cfg, rng)
-                server.set_limits(cfg.sandbox_limits())
-                if faulty:
-                    server.faults = Faults.parse(cfg.faults) if cfg.faults else Faults(
-                        rate=cfg.fault_rate, kinds=cfg.fault_kinds, methods=cfg.fault_methods, seed=rng.randrange(2**31))
-                tasks = [asyncio.create_task(h.run()) for h in handlers]
-                people = [asyncio.create_task(_arrive(r, rng.uniform(0, cfg.ramp_s))) for r in residents]
-                killer = asyncio.create_task(kill_and_restart(server, bot, residents, people, rng)) if killing else None
-                tasks += people + ([killer] if killer else [])
-                await asyncio.gather(*people)
-                killed_after = await killer if killer is not None else None
-                settle_start = time.monotonic()
-                await settle(server, observer, handlers, cfg)
-                settle_s = time.monotonic() - settle_start
-                await bot.stop()
-                numbers = count(residents, observer, world.handed_out, await read_database(url), labels_by_status())
-                result = {"scenario": scenario, "residents": len(residents), **numbers,
-                          "http_429": server.answers(429), "elapsed_s": round(time.monotonic() - started, 1),
-                          "settle_s": round(settle_s, 1), "faults_injected": len(server.faults.injected),
-                          "restarts": bot.starts - 1, "killed_after_presses": killed_after,
-                          "bot_errors": bot.errors(), "db": cfg.db, "limits": cfg.limits}
+                result, seen = await _load_and_count(cfg, scenario, server, observer, bot, url, tasks)
+                result["elapsed_s"] = round(time.monotonic() - started, 1)
                 if inspect is not None:
-                    await inspect(Observed(server, observer, url, residents, handlers, result))
+                    await inspect(seen)
                 return result
             finally:
                 for task in tasks:
@@ -247,6 +223,40 @@ async def run_scenario(cfg: Config, scenario: str,
                     shutil.copy(bot.log_path, cfg.keep_logs / f"{scenario}.log")
                 observer.close()
                 await server.stop()
+
+
+async def _load_and_count(cfg: Config, scenario: str, server: SandboxServer, observer: Observer, bot: BotProcess,
+                          url: str, tasks: list[asyncio.Task]) -> tuple[dict[str, Any], Observed]:
+    """Setup, load, settle, stop the bot, count. Started tasks go to ``tasks`` (the caller ends them)."""
+    rng = random.Random(f"{cfg.seed}-{scenario}")
+    world = server.world
+    await bot.start()
+    await wait_polling(server, bot, 0)
+    units, handlers = await bind_units(world, observer, ADMIN_ID, cfg.units, rng, cfg.pace)
+    residents = make_residents(world, observer, units, cfg, rng)
+    server.set_limits(cfg.sandbox_limits())
+    if scenario in ("faults", "full"):
+        server.faults = Faults.parse(cfg.faults) if cfg.faults else Faults(
+            rate=cfg.fault_rate, kinds=cfg.fault_kinds, methods=cfg.fault_methods, seed=rng.randrange(2**31))
+    tasks += [asyncio.create_task(h.run()) for h in handlers]
+    people = [asyncio.create_task(_arrive(r, rng.uniform(0, cfg.ramp_s))) for r in residents]
+    tasks += people
+    killer = None
+    if scenario in ("kill", "full"):
+        killer = asyncio.create_task(kill_and_restart(server, bot, residents, people, rng))
+        tasks.append(killer)
+    await asyncio.gather(*people)
+    killed_after = await killer if killer is not None else None
+    settle_start = time.monotonic()
+    await settle(server, observer, handlers, cfg)
+    settle_s = time.monotonic() - settle_start
+    await bot.stop()
+    numbers = count(residents, observer, world.handed_out, await read_database(url), labels_by_status())
+    result = {"scenario": scenario, "residents": len(residents), **numbers, "http_429": server.answers(429),
+              "elapsed_s": None, "settle_s": round(settle_s, 1), "faults_injected": len(server.faults.injected),
+              "restarts": bot.starts - 1, "killed_after_presses": killed_after, "bot_errors": bot.errors(),
+              "db": cfg.db, "limits": cfg.limits}
+    return result, Observed(server, observer, url, residents, handlers, result)
 
 
 def make_residents(world, observer: Observer, units, cfg: Config, rng: random.Random) -> list[Resident]:

@@ -26,8 +26,8 @@ KEYS = {
     "scenario": str, "residents": int, "reports_confirmed": int, "reports_stored": int, "cards_posted": int,
     "status_messages_expected": int, "status_messages_sent": int, "duplicates": int, "lost": int,
     "p95_card_s": (float, int, type(None)), "http_429": int, "elapsed_s": (float, int), "settle_s": (float, int),
-    "residents_abandoned": int, "resident_nudges": int, "confirm_replies_missing": int, "status_messages_unexpected": int,
-    "faults_injected": int, "restarts": int, "bot_errors": int,
+    "residents_abandoned": int, "resident_nudges": int, "confirm_replies_missing": int,
+    "status_messages_unexpected": int, "faults_injected": int, "restarts": int, "bot_errors": int,
 }  # fmt: skip
 TICKET = re.compile(r"JY-\d{4}-\d{6}")
 TINY = ["--residents", "2", "--units", "2", "--limits", "relaxed", "--think", "0.05,0.1", "--stall-s", "3",
@@ -53,12 +53,12 @@ async def recount(seen: chaos.Observed) -> dict:
     cards = {TICKET.search(m.data.get("text") or "").group(0)
              for chat in world.chats.values() if chat.is_group for m in chat.messages.values()
              if m.from_bot and TICKET.search(m.data.get("text") or "")}
-    notices = [(person, text) for person in {r.user.id for r in seen.residents} for m in world.history(person)
-               if m.from_bot and (text := m.data.get("text") or m.data.get("caption") or "").startswith("🔔")]
+    notices = {(person, text) for person in {r.user.id for r in seen.residents} for m in world.history(person)
+               if m.from_bot and (text := m.data.get("text") or m.data.get("caption") or "").startswith("🔔")}
     return {"reports_confirmed": len(confirmed), "reports_stored": len(stored),
             "cards_posted": len(cards & set(stored)), "status_messages_expected": changes,
-            "status_messages_sent": len(set(notices)), "http_429": sum(1 for _, s in seen.server.request_log if s == 429),
-            "lost": (len(confirmed - set(stored.values())) + len(set(stored) - cards) + max(0, changes - len(notices)))}
+            "status_messages_sent": len(notices), "http_429": sum(1 for _, s in seen.server.request_log if s == 429),
+            "lost": len(confirmed - set(stored.values())) + len(set(stored) - cards) + max(0, changes - len(notices))}
 
 
 async def test_tiny_run_reports_what_the_sandbox_and_database_hold_and_the_cli_prints_json():
