@@ -55,6 +55,8 @@ people see, and from the bot's database after the bot stopped):
   elapsed_s, settle_s          the scenario's wall time (bot start to numbers), of which settling
   residents_abandoned          residents who gave up before "Send" (the bot stopped answering)
   resident_nudges              times residents, waiting in vain, sent /report again to go on
+  cards_given_up               cards a handler could not take to "resolved" in 8 tries (the status
+                               changes not made are not expected messages either)
   confirm_replies_missing      stored reports whose reporter never got the "✅ Thank you" reply
   status_messages_unexpected   🔔 messages that match no status change in the database
   faults_injected, restarts    injected faults; bot starts after the first
@@ -184,6 +186,8 @@ def _activity(server: SandboxServer, observer: Observer) -> tuple[int, int]:
 
 
 async def settle(server: SandboxServer, observer: Observer, handlers: list[Handler], cfg: Config) -> None:
+    """Until no handler has a card to work and nothing happened for ``quiet_s`` (and no 429 asks the
+    bot to wait any longer), or ``settle_max_s`` passed."""
     start = time.monotonic()
     last, quiet_since = None, start
     while time.monotonic() - start < cfg.settle_max_s:
@@ -252,6 +256,7 @@ async def _load_and_count(cfg: Config, scenario: str, server: SandboxServer, obs
     settle_s = time.monotonic() - settle_start
     await bot.stop()
     numbers = count(residents, observer, world.handed_out, await read_database(url), labels_by_status())
+    numbers["cards_given_up"] = sum(h.gave_up for h in handlers)
     result = {"scenario": scenario, "residents": len(residents), **numbers, "http_429": server.answers(429),
               "elapsed_s": None, "settle_s": round(settle_s, 1), "faults_injected": len(server.faults.injected),
               "restarts": bot.starts - 1, "killed_after_presses": killed_after, "bot_errors": bot.errors(),

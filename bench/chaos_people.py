@@ -160,10 +160,10 @@ class Resident:
                 continue
             kind, seen = step
             await self.pace.think_a_bit(self.rng)
-            if kind == "confirm":
-                await self._confirm(seen)
+            if kind != "confirm":
+                self._answer(kind, seen)
+            elif await self._confirm(seen):
                 return
-            self._answer(kind, seen)
 
     # ------------------------------------------------------------------ what the bot asks
     def _next_question(self) -> tuple[str, Seen] | None:
@@ -192,9 +192,11 @@ class Resident:
         else:  # one of the keyboard's buttons
             prefix = {"continue": "rp:cont", "photos_done": "rp:done", "duplicate": "rp:new"}.get(kind)
             options = [d for d in seen.callbacks if d.startswith(prefix or f"rp:{kind}")]
-            self._press(seen, options[0] if prefix else choice(options))
+            self._press(seen, (options[0] if prefix else choice(options)) if options else None)
 
-    async def _confirm(self, summary: Seen) -> None:
+    async def _confirm(self, summary: Seen) -> bool:
+        """Press "Send" (twice at once for a double-tapper) and wait for the thank-you; False when
+        the button was gone (the resident goes on as after any other unanswered step)."""
         data = summary.button("rp:ok")
         self._mark()
         for _ in range(2 if self.double_tap else 1):
@@ -202,8 +204,11 @@ class Resident:
                 self.presses.append(self.world.user_callback(self.user, self.chat, summary.stored.message_id, data))
             except SandboxError:  # the button is gone already
                 break
+        if not self.presses:
+            return False
         self.first_press_at = time.monotonic()
         self.thanks = await self.observer.wait(self.user.id, self._thank_you, self.pace.stall_s)
+        return True
 
     def _thank_you(self) -> Seen | None:
         fresh = self.observer.messages(self.user.id)[self._cursor:]

@@ -26,7 +26,7 @@ KEYS = {
     "scenario": str, "residents": int, "reports_confirmed": int, "reports_stored": int, "cards_posted": int,
     "status_messages_expected": int, "status_messages_sent": int, "duplicates": int, "lost": int,
     "p95_card_s": (float, int, type(None)), "http_429": int, "elapsed_s": (float, int), "settle_s": (float, int),
-    "residents_abandoned": int, "resident_nudges": int, "confirm_replies_missing": int,
+    "residents_abandoned": int, "resident_nudges": int, "cards_given_up": int, "confirm_replies_missing": int,
     "status_messages_unexpected": int, "faults_injected": int, "restarts": int, "bot_errors": int,
 }  # fmt: skip
 TICKET = re.compile(r"JY-\d{4}-\d{6}")
