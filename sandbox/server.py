@@ -14,6 +14,7 @@ from collections import Counter
 import json
 import logging
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,8 @@ class SandboxServer:
         self.request_log: list[tuple[str, int]] = []  # (method, status) once answered; recent only
         self.status_counts: Counter[tuple[str, int]] = Counter()  # every answer, by (method, status)
         self.method_counts: dict[str, int] = {}  # requests received, by method (as called)
+        # time.monotonic() until which the latest 429s told the bot to wait (0: never told to)
+        self.retry_after_until = 0.0
         self._runner: web.AppRunner | None = None
         self._sse: set[asyncio.Queue] = set()
         self.world.add_listener(self._fan_out)
@@ -216,6 +219,9 @@ class SandboxServer:
 
     def _json(self, payload: Any, status: int, method: str) -> web.Response:
         self.status_counts[(method, status)] += 1
+        if status == 429:
+            wait = float((payload.get("parameters") or {}).get("retry_after") or 0)
+            self.retry_after_until = max(self.retry_after_until, time.monotonic() + wait)
         self.request_log.append((method, status))
         if len(self.request_log) > 10000:
             del self.request_log[:5000]

@@ -128,6 +128,7 @@ class PendingCallback:
     data: str
     answered: bool = False
     created: float = field(default_factory=time.monotonic)
+    update_id: int = 0  # the callback_query update that carried the press to the bot
 
 
 class World:
@@ -143,6 +144,9 @@ class World:
         self.inline_queries: dict[str, dict[str, Any]] = {}
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.updates: list[dict[str, Any]] = []
+        # update_id -> how many getUpdates answers carried it (a bot that does not confirm an update
+        # with the next offset, or loses the answer, gets it again): what the bot was handed.
+        self.handed_out: dict[int, int] = {}
         self.allowed_updates: list[str] | None = None
         self.webhook_url = ""
         self._update_ids = itertools.count(1)
@@ -196,6 +200,8 @@ class World:
                 if len(out) < limit:
                     out.append(u)
         self.updates = keep  # updates the bot did not ask for are dropped, as Telegram does
+        for u in out:
+            self.handed_out[u["update_id"]] = self.handed_out.get(u["update_id"], 0) + 1
         return out
 
     async def wait_for_update(self, timeout: float) -> None:
@@ -486,9 +492,10 @@ class World:
         qid = str(secrets.randbits(62))
         cb = PendingCallback(qid, user.id, chat.id, message_id, data)
         self.callbacks[qid] = cb
-        self.push_update("callback_query", {
+        update = self.push_update("callback_query", {
             "id": qid, "from": user.to_api(), "message": target.data,
             "chat_instance": str(abs(chat.id) * 7919 % 10**18), "data": data})
+        cb.update_id = update["update_id"]
         return cb
 
     def user_inline_query(self, user: VirtualUser, query: str, chat: Chat | None = None) -> str:

@@ -70,6 +70,24 @@ async def test_updates_offsets_limit_and_negative_offset(server, bot):
     assert server.world.updates == []
 
 
+async def test_handed_out_counts_what_get_updates_returned_and_names_a_press(server, bot):
+    """A benchmark asks which presses reached the bot: each getUpdates answer is counted per update,
+    an unconfirmed update counts again when handed out again, one never fetched not at all."""
+    alice = server.create_user("Alice", started=True)
+    chat = server.private_chat(alice)
+    menu = await bot.send_message(alice.id, "menu", reply_markup=MENU)
+    press = server.world.user_callback(alice, chat, menu.message_id, "go")
+    server.world.user_text(alice, chat, "after")
+    assert press.update_id and server.world.handed_out == {}
+    [first] = await bot.get_updates(limit=1)
+    assert first.update_id == press.update_id and first.callback_query.id == press.id
+    assert server.world.handed_out == {press.update_id: 1}
+    await bot.get_updates(limit=1)  # not confirmed: handed out again
+    assert server.world.handed_out == {press.update_id: 2}
+    [text] = await bot.get_updates(offset=press.update_id + 1)
+    assert server.world.handed_out == {press.update_id: 2, text.update_id: 1}
+
+
 async def test_long_poll_waits_then_returns_early_on_update(server, bot):
     t0 = time.monotonic()
     assert await bot.get_updates(timeout=1) == []

@@ -96,6 +96,25 @@ async def test_flood_gives_429_and_telegram_retry_after(strict):
         await bot.send_message(alice.id, str(i))
 
 
+async def test_the_server_remembers_until_when_429s_told_the_bot_to_wait(strict):
+    """A benchmark must not call a paced bot idle while it waits out a retry_after."""
+    srv, bot = strict
+    alice = srv.create_user("Alice", started=True)
+    assert srv.retry_after_until == 0.0 and srv.answers(429) == 0
+    srv.faults.script("429:9", methods=["sendMessage"])
+    before = time.monotonic()
+    with pytest.raises(TelegramRetryAfter):
+        await bot.send_message(alice.id, "a")
+    assert before + 9 <= srv.retry_after_until <= time.monotonic() + 9
+    told = srv.retry_after_until
+    await bot.send_message(alice.id, "b")
+    await bot.send_message(alice.id, "c")
+    with pytest.raises(TelegramRetryAfter) as flood:  # the flood limit's 429 (a shorter wait)
+        await bot.send_message(alice.id, "d")
+    assert flood.value.retry_after < 9 and srv.retry_after_until == told
+    assert srv.answers(429) == 2
+
+
 async def test_scripted_faults(strict):
     srv, bot = strict
     srv.set_limits(Limits.off())
