@@ -16,8 +16,9 @@ sender included, so no code path can forget the limits; the handlers keep callin
   a lower class waits while one of a higher class is waiting for the bot-wide bucket.
 - **429 is waited out**: ``retry_after`` seconds, then the request is made again (the chat's
   bucket is emptied for that long, so its other messages wait too), up to ``max_429`` times.
-- **5xx is retried** a few times with a short backoff (``server_retries``). Network errors are
-  not retried here: the request may have reached Telegram; the outbox decides (``worker.py``).
+- **5xx is retried** a few times with a short backoff (``server_retries``). A broken connection is
+  retried only for requests that may be repeated (``REPEATABLE``: answers to buttons, edits ...);
+  a send may have reached Telegram: the outbox decides (``worker.py``).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from typing import Any
 
 from aiogram import Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
-from aiogram.exceptions import TelegramRetryAfter, TelegramServerError
+from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 
@@ -78,6 +79,14 @@ class PaceLimits:
         """For tests at the dispatcher level, where no Telegram counts."""
         return cls(per_second=10_000, burst=10_000, per_chat_per_second=10_000, chat_burst=10_000,
                    group_per_minute=100_000, server_backoff_s=0.01)
+
+
+# Requests that change nothing when made twice (or whose second time is refused harmlessly).
+REPEATABLE = frozenset({
+    "answerCallbackQuery", "answerInlineQuery", "editMessageText", "editMessageCaption",
+    "editMessageReplyMarkup", "editMessageMedia", "deleteMessage", "sendChatAction", "getFile", "getMe",
+    "getChat", "getChatMember", "setMyCommands", "deleteWebhook", "setWebhook", "pinChatMessage",
+})
 
 
 def message_count(method: TelegramMethod) -> int:
@@ -262,7 +271,7 @@ class Pacer(BaseRequestMiddleware):
         self.buckets = buckets
         self.limits = limits or buckets.limits
         self._waiting = [0, 0, 0]  # per priority: requests waiting for the bot-wide bucket
-        self.stats = {"paced": 0, "waited_s": 0.0, "http_429": 0, "server_retries": 0}
+        self.stats = {"paced": 0, "waited_s": 0.0, "http_429": 0, "server_retries": 0, "network_retries": 0}
 
     async def close(self) -> None:
         await self.buckets.close()
@@ -290,7 +299,7 @@ class Pacer(BaseRequestMiddleware):
         count = message_count(method)
         chat_id = chat_of(method)
         limits = self.limits
-        flood = server = 0
+        flood = server = network = 0
         while True:
             if count:
                 self.stats["paced"] += 1
@@ -307,6 +316,14 @@ class Pacer(BaseRequestMiddleware):
                     await self.buckets.hold(chat_id, error.retry_after)  # the next acquire waits it out
                 else:
                     await asyncio.sleep(error.retry_after)
+            except TelegramNetworkError:
+                # The connection broke: repeat what may be repeated (nothing new appears twice);
+                # a send is the outbox's decision, it may have arrived.
+                network += 1
+                if method.__api_method__ not in REPEATABLE or network > limits.server_retries:
+                    raise
+                self.stats["network_retries"] += 1
+                await asyncio.sleep(limits.server_backoff_s * 2 ** (network - 1))
             except TelegramServerError:
                 server += 1
                 self.stats["server_retries"] += 1

@@ -79,6 +79,7 @@ FAULTS = [
     ("429:3", "sendPhoto", 1),  # Telegram says when to retry: the bot waits that long
     ("drop", "sendLocation", 2),  # the connection is cut before Telegram did anything
     ("drop_after", "sendMessage", 2),  # done, but the answer is lost: the card's id is unknown
+    ("drop", "answerCallbackQuery", 1),  # the "Send" press's own answer: the report must not suffer
 ]
 
 

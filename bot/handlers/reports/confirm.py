@@ -31,7 +31,9 @@ async def confirm(query: CallbackQuery, callback_data: FlowCb, state: FSMContext
     draft = await flow_draft(query, state, session, user, reports, ReportFlow.confirm)
     if draft is None:
         return
-    await query.answer()
+    # Cosmetic (the spinner, the spent buttons): a failure here must not cost the report.
+    with contextlib.suppress(TelegramAPIError):
+        await query.answer()
     with contextlib.suppress(TelegramAPIError):
         await query.message.edit_reply_markup(reply_markup=None)
     if callback_data.a == FlowAction.DISCARD:
