@@ -348,6 +348,7 @@ async def run_scenario(
     engine = db.make_engine(database.url)
     try:
         await db.upgrade(engine, "campaigns@head")
+        await db.upgrade(engine, "outbox@head")  # a finished run owes its author a message
         sessions = db.make_session_factory(engine)
         ids = list(range(FIRST_USER_ID, FIRST_USER_ID + sc.recipients))
         run_id = await seed(sessions, ids)

@@ -43,10 +43,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from campaigns.models import Campaign, CampaignRun, CampaignStatus, OutboxRow, OutboxStatus, RunStatus
 from campaigns.outbox import write_outbox
 from campaigns.subscriptions import Audience
+from core import notifications
 from core.clock import utcnow
 from core.models import User
 
 log = logging.getLogger(__name__)
+
+RUN_DONE = "campaign.run_done"  # the outbox's kind for a finished run's statistics to its author
 
 
 # --- what the injected send may raise ------------------------------------------------------------
@@ -391,6 +394,10 @@ class DeliveryEngine:
             if finished and stats.pending == 0 and stats.sending == 0:
                 run.status = RunStatus.DONE.value
                 run.finished_at = self.clock()
+                # The author's statistics: owed once, written with the run's end (the bot sends it).
+                campaign = await session.get(Campaign, run.campaign_id)
+                notifications.enqueue(session, RUN_DONE, lane=notifications.user_lane(campaign.author_id),
+                                      chat_id=campaign.author_id, payload={"run": run_id}, now=self.clock())
             await session.commit()
             return await self._stats(session, run_id)
 

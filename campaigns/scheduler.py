@@ -8,7 +8,8 @@ When a job fires, every run of the campaign that is due is processed in one tran
 rows are created (idempotent: unique (campaign_id, scheduled_for)), the next run is computed and
 stored, the job is moved to it, and the delivery callback is started for the new run. A run whose
 time is more than ``grace`` in the past (the bot was down, the machine slept) is recorded as
-``missed`` instead and reported through ``on_missed``; of several due runs within the grace period
+``missed`` instead, its author told through the outbox (``RUN_MISSED``, written with the run) and
+``on_missed`` called; of several due runs within the grace period
 only the latest is delivered (the others are missed too), so a resident never gets a burst of stale
 repeats.
 
@@ -35,10 +36,13 @@ from campaigns.delivery import unfinished_runs
 from campaigns.models import Campaign, CampaignStatus, RunStatus
 from campaigns.schedule import next_occurrence
 from campaigns.service import CampaignInfo, schedule_of
+from core import notifications
 from core.clock import SYSTEM, Clock
 from core.scheduling import ClockedScheduler
 
 log = logging.getLogger(__name__)
+
+RUN_MISSED = "campaign.run_missed"  # the outbox's kind telling the author a run was missed
 
 MAX_CATCH_UP = 100  # due runs enumerated per campaign; older ones are skipped silently
 
@@ -194,6 +198,8 @@ class CampaignScheduler:
                     )
                     if created:
                         missed.append((run_id, scheduled_for))
+                        notifications.enqueue(session, RUN_MISSED, lane=notifications.user_lane(row.author_id),
+                                              chat_id=row.author_id, payload={"run": run_id}, now=now)
             row.next_run_at = t
             if t is None:
                 row.status = CampaignStatus.FINISHED.value

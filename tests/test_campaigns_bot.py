@@ -351,6 +351,7 @@ async def test_delivery_language_photo_blocked_and_statistics(client, app, runti
     clock.advance(hours=1)
     await runtime.scheduler.fire(info.id)
     await runtime.scheduler.wait_deliveries()
+    await app.outbox.drained()  # the author's statistics
     photos = {int(c.chat_id): c.caption for c in session.calls if isinstance(c, SendPhoto)}
     assert photos == {li.tg.id: "中文通知", tom.tg.id: "English notice", gone.tg.id: "中文通知"}
     report = next(c.text for c in session.calls if isinstance(c, SendMessage) and int(c.chat_id) == ADMIN_ID)
@@ -400,6 +401,7 @@ async def test_a_missed_run_is_reported_to_its_author(client, app, runtime, cloc
     session.calls.clear()
     clock.advance(hours=5)  # three hours late: beyond the 60-minute grace period
     assert await runtime.scheduler.fire(info.id) == []
+    await app.outbox.drained()
     (report,) = [c.text for c in session.calls if isinstance(c, SendMessage)]
     assert "missed" in report and "Tue, Mar 2, 2027 12:00" in report and "60 minutes" in report
     async with app.sessions() as s:

@@ -1,6 +1,7 @@
 """Start-up and shutdown of the campaigns feature's long-lived parts: the scheduler (jobs rebuilt
 from our tables, runs a crash left behind resumed) and the delivery engine with its Telegram send
-adapter. Handlers reach them as the ``campaign_runtime`` workflow data.
+adapter. Handlers reach them as the ``campaign_runtime`` workflow data. What the authors are owed
+(statistics of a run, a missed run) goes through the outbox (``bot/notifications/campaigns.py``).
 
 Several instances (webhook mode on PostgreSQL): only the instance holding the jobs' PostgreSQL
 advisory lock (``bot/jobs.py``) runs the scheduler and the delivery engine (one sender per run: nobody gets a run twice). It
@@ -29,9 +30,10 @@ from aiogram.exceptions import (
 from aiogram.types import Message
 from sqlmodel import select
 
+from bot.notifications.campaigns import run_done, run_missed
 from bot.outgoing.pacing import Priority, priority
-from bot.views import campaigns as views
 from campaigns.delivery import (
+    RUN_DONE,
     BadRequest,
     Blocked,
     DeliveryConfig,
@@ -42,11 +44,9 @@ from campaigns.delivery import (
     Transient,
     Uncertain,
 )
-from campaigns.models import Campaign, RunStatus
+from campaigns.models import Campaign
 from campaigns.schedule import parse_time
-from campaigns.scheduler import CampaignScheduler, MissedRun
-from campaigns.service import get_run
-from core import accounts
+from campaigns.scheduler import RUN_MISSED, CampaignScheduler
 
 if TYPE_CHECKING:
     from bot.app import WufeiApp
@@ -120,7 +120,6 @@ class CampaignRuntime:
             self.deliver,
             clock=clock,
             grace=timedelta(minutes=settings.campaign_grace_min),
-            on_missed=self.report_missed,
             aps=app.jobs.scheduler,
         )
         self.stopping = False
@@ -183,51 +182,15 @@ class CampaignRuntime:
     # -- runs -----------------------------------------------------------------------------------
 
     async def deliver(self, run_id: int) -> RunStats:
-        stats = await self.engine.deliver_run(run_id)
-        if stats.status is RunStatus.DONE and not self.stopping:
-            await self.report_run(stats)
-        return stats
-
-    async def _author_locale(self, author_id: int) -> str | None:
-        async with self.sessions() as session:
-            author = await accounts.get_user(session, author_id)
-        if author is None or author.blocked_bot:
-            return None
-        return author.language
-
-    async def _tell(self, user_id: int, text: str) -> None:
-        try:
-            await self.bot.send_message(user_id, text)
-        except TelegramAPIError as error:
-            log.warning("could not tell %s about a campaign: %s", user_id, error)
-
-    async def report_run(self, stats: RunStats) -> None:
-        locale = await self._author_locale(stats.author_id)
-        if locale is None:
-            return
-        async with self.sessions() as session:
-            run = await get_run(session, stats.run_id)
-        text = views.run_report(
-            locale, campaign_id=stats.campaign_id, scheduled_for=run.scheduled_for, tz=self.tz,
-            targeted=stats.targeted, sent=stats.sent, blocked=stats.blocked, failed=stats.failed,
-            uncertain=stats.uncertain, duration_s=stats.duration_s,
-        )  # fmt: skip
-        await self._tell(stats.author_id, text)
-
-    async def report_missed(self, missed: MissedRun) -> None:
-        locale = await self._author_locale(missed.author_id)
-        if locale is None:
-            return
-        text = views.missed_report(
-            locale, campaign_id=missed.campaign_id, scheduled_for=missed.scheduled_for, tz=self.tz,
-            grace_min=self.grace_min,
-        )  # fmt: skip
-        await self._tell(missed.author_id, text)
+        """Deliver a run; its author's statistics are in the outbox once it is done."""
+        return await self.engine.deliver_run(run_id)
 
 
 async def start(app: WufeiApp) -> None:
     """Called once the database is migrated and before updates are processed."""
     runtime = CampaignRuntime(app)
+    app.outbox.register(RUN_DONE, run_done)  # the authors' statistics and missed runs
+    app.outbox.register(RUN_MISSED, run_missed)
     app.services[SERVICE] = runtime
     app.dp["campaign_runtime"] = runtime
     await runtime.start()

@@ -4,7 +4,7 @@ One row per intent (a staff post, a status message, a reminder ...), written in 
 the change that causes it and sent by the bot's worker (``core/notifications.py``).
 
 Revision ID: 0007_notifications
-Revises: 0006_report_query_indexes
+Revises: 0001 (a branch of its own, ``outbox``: core's table, which every domain writes to)
 Create Date: 2026-12-03
 """
 
@@ -17,8 +17,8 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0007_notifications"
-down_revision: str | Sequence[str] | None = "0006_report_query_indexes"
-branch_labels: str | Sequence[str] | None = None
+down_revision: str | Sequence[str] | None = "0001"
+branch_labels: str | Sequence[str] | None = ("outbox",)
 depends_on: str | Sequence[str] | None = None
 
 

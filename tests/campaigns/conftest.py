@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import insert
@@ -10,8 +10,9 @@ from core import db
 from core.models import User
 from tests.support.clock import FakeClock
 
-# Only core's and the campaigns branch: other domains' work does not affect these tests.
+# Only core's, the outbox's and the campaigns branch: other domains' work does not affect these tests.
 CAMPAIGNS_HEAD = "campaigns@head"
+OUTBOX_HEAD = "outbox@head"
 
 
 @pytest.fixture
@@ -23,6 +24,7 @@ def clock() -> FakeClock:
 async def _engine(url: str):
     engine = db.make_engine(url)
     await db.upgrade(engine, CAMPAIGNS_HEAD)
+    await db.upgrade(engine, OUTBOX_HEAD)
     return engine
 
 

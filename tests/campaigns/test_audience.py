@@ -7,7 +7,6 @@ from datetime import UTC, datetime, time
 
 import pytest
 from PIL import Image
-
 from sqlmodel import select
 
 from campaigns import cells, outbox, service, subscriptions
