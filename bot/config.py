@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     # once, one made by another instance within this time.
     user_cache_ttl_s: float = Field(default=30.0, ge=0)
     log_level: str = "INFO"
+    # The update inbox (bot/inbox.py): chats handled at once, days finished updates are kept, and
+    # the longest wait between two tries while the database or Redis is unreachable.
+    inbox_concurrency: int = Field(default=64, ge=1, le=1024)
+    inbox_keep_days: float = Field(default=7, gt=0)
+    retry_max_s: float = Field(default=15, ge=1, le=600)
     # Public address of the web server (links in Open311 media_url); default http://web_host:web_port
     public_base_url: HttpUrl | None = None
 

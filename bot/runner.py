@@ -1,18 +1,22 @@
 """Run modes: long polling (token), webhook (token + URL), local sandbox (no token).
 
 Every mode serves ``GET /healthz`` and stops cleanly on SIGTERM/SIGINT. The sandbox mode lives in
-``bot/sandbox_mode.py``; what the modes share in ``bot/serving.py``.
+``bot/sandbox_mode.py``; what the modes share in ``bot/serving.py``; how updates come in (through
+the durable inbox) in ``bot/intake.py``. Before any mode starts, the database and Redis (when
+configured) must answer: otherwise one line on stderr names the setting and the reason, exit 2.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 
 from aiohttp import web
 
 from bot.app import WufeiApp, create_app
 from bot.config import RunMode, Settings
+from bot.dependencies import Unreachable, check_at_start
 from bot.sandbox_mode import run_sandbox
 from bot.serving import run_until_stopped, serve_web, stop_on_signals
 
@@ -34,7 +38,8 @@ async def run_polling(settings: Settings) -> int:
 
 
 def build_webhook_app(app: WufeiApp) -> web.Application:
-    """Health probe plus Telegram's webhook; requests without the secret-token header get 401."""
+    """Health probe plus Telegram's webhook (``bot/intake.py``): 401 without the secret-token
+    header, 400 for a body that is not an update, 200 once the update is stored in the inbox."""
     return app.web_app(webhook=True)
 
 
@@ -62,5 +67,10 @@ async def run_webhook(settings: Settings) -> int:
 
 
 async def run(settings: Settings) -> int:
+    try:
+        await check_at_start(settings.database_url, settings.redis_url)
+    except Unreachable as error:
+        print(f"Start-up error: {error}", file=sys.stderr)
+        return 2
     modes = {RunMode.POLLING: run_polling, RunMode.WEBHOOK: run_webhook, RunMode.SANDBOX: run_sandbox}
     return await modes[settings.mode](settings)

@@ -55,3 +55,8 @@ class AuditEntry(SQLModel, table=True):
     target: str | None = Field(default=None, max_length=128)
     details: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     at: datetime = Field(default_factory=utcnow)
+
+
+# The update inbox's table lives beside its functions (core/inbox.py); imported here so that every
+# reader of the shared tables (Alembic, the migration test) knows it.
+from core.inbox import UpdateInbox  # noqa: E402,F401
