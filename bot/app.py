@@ -194,7 +194,9 @@ def create_app(
     bot = Bot(token, session=bot_session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
     i18n = make_i18n(settings.default_locale)
-    engine = db.make_engine(settings.database_url)
+    # A handler holds a connection and may briefly need a second one (the query log's id block):
+    # room for two per update the inbox handles at once, or the pool deadlocks under a burst.
+    engine = db.make_engine(settings.database_url, max_overflow=2 * settings.inbox_concurrency)
     sessions = db.make_session_factory(engine)
     dp = Dispatcher(storage=storage or make_storage(settings))
     if clock is None:

@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # The update inbox (bot/inbox.py): chats handled at once, days finished updates are kept, and
     # the longest wait between two tries while the database or Redis is unreachable.
-    inbox_concurrency: int = Field(default=64, ge=1, le=1024)
+    inbox_concurrency: int = Field(default=16, ge=1, le=256)
     inbox_keep_days: float = Field(default=7, gt=0)
     retry_max_s: float = Field(default=15, ge=1, le=600)
     # Public address of the web server (links in Open311 media_url); default http://web_host:web_port

@@ -164,8 +164,11 @@ async def check_at_start(database_url: str, redis_url: str | None, timeout: floa
         raise Unreachable(DATABASE, database_url, problem)
     if redis_url:
         from redis.asyncio import Redis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
 
-        client = Redis.from_url(redis_url, socket_connect_timeout=timeout, socket_timeout=timeout)
+        client = Redis.from_url(redis_url, socket_connect_timeout=timeout, socket_timeout=timeout,
+                                retry=Retry(NoBackoff(), 0))
         try:
             problem = await probe_redis(client, timeout)
         finally:

@@ -48,6 +48,9 @@ log = logging.getLogger("wufei.inbox")
 LEASE = timedelta(seconds=30)
 MAX_ATTEMPTS = 5  # deliveries cut short by a dying instance before an update is given up
 STOP_GRACE_S = 8.0  # handlers under way when stopping get this long to finish
+# Marks wait this long for others to join their write: fewer commits, and an update finished this
+# little before a crash runs again (at-least-once, as when the crash comes during the handler).
+MARK_LINGER_S = 0.02
 
 
 def retry_backoff(max_delay: float) -> BackoffConfig:
@@ -75,7 +78,7 @@ def chat_key(update: Update) -> Hashable:
 
 class Inbox:
     def __init__(self, dp: Dispatcher, bot: Bot, sessions: async_sessionmaker, clock: Clock, *,
-                 concurrency: int = 64, retry_max_s: float = 15.0) -> None:
+                 concurrency: int = 16, retry_max_s: float = 15.0) -> None:
         self.dp, self.bot, self.sessions, self.clock = dp, bot, sessions, clock
         self.owner = uuid.uuid4().hex
         self.backoff = retry_backoff(retry_max_s)
@@ -83,7 +86,10 @@ class Inbox:
         self._chats: dict[Hashable, deque[_Entry]] = {}
         self._runners: set[asyncio.Task] = set()
         self._known: set[int] = set()  # update ids in memory, not yet finished
-        self._marks: dict[int, str] = {}
+        self._marks: dict[int, str] = {}  # finished, not yet written
+        # Held by a mark write and by a read of pending rows: a row read as pending is either
+        # unfinished or among the marks not yet written (and then not queued again).
+        self._marks_lock = asyncio.Lock()
         self._marks_ready = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -141,14 +147,13 @@ class Inbox:
             async with self.sessions() as session:
                 inserted = await store.store(session, self.bot.id, list(zip((u.update_id for u in updates), payloads)),
                                              owner=self.owner, now=self.clock(), lease=LEASE)
-            if inserted == len(updates):
-                for update, payload in sorted(zip(updates, payloads), key=lambda pair: pair[0].update_id):
+            # Updates stored before (Telegram sent them twice) are queued already, or were handled.
+            for update, payload in sorted(zip(updates, payloads), key=lambda pair: pair[0].update_id):
+                if update.update_id in inserted:
                     self._queue(_Entry(update.update_id, payload, update, False))
-            else:  # some were stored before (sent twice): queue what is ours and not yet queued
-                await self._queue_owned()
 
     def _queue(self, entry: _Entry) -> None:
-        if entry.update_id in self._known or self._stopping.is_set():
+        if entry.update_id in self._known or entry.update_id in self._marks or self._stopping.is_set():
             return
         if entry.update is None:
             try:
@@ -170,10 +175,11 @@ class Inbox:
         runner.add_done_callback(self._runners.discard)
 
     async def _queue_owned(self) -> None:
-        async with self.sessions() as session:
-            rows = await store.owned(session, self.bot.id, self.owner)
-        for row in rows:
-            self._queue(_Entry(row.update_id, row.payload, None, row.attempts > 0))
+        async with self._marks_lock:
+            async with self.sessions() as session:
+                rows = await store.owned(session, self.bot.id, self.owner)
+            for row in rows:
+                self._queue(_Entry(row.update_id, row.payload, None, row.attempts > 0))
 
     # ------------------------------------------------------------------ handling
     async def _run_chat(self, key: Hashable) -> None:
@@ -205,7 +211,7 @@ class Inbox:
                         log.info("update %s handled after %d attempts", entry.update_id, backoff.counter + 1)
                     return store.DONE
                 except Exception as error:
-                    which = dependencies.down(error)
+                    which, why = dependencies.down(error), dependencies.reason(error)
                     if which is None:
                         log.exception("update %s failed: %s", entry.update_id, error)
                         return store.FAILED
@@ -213,7 +219,7 @@ class Inbox:
             delay = max(0.0, next(backoff))
             entry.redelivered = True  # it may have got part of the way
             log.warning("update %s waits: the %s is unreachable (%s); retry %d in %.1f s", entry.update_id,
-                        which, dependencies.reason(error), backoff.counter, delay)
+                        which, why, backoff.counter, delay)
             if await self._sleep(delay):
                 return None
 
@@ -229,18 +235,18 @@ class Inbox:
         self._marks_ready.set()
 
     async def _flush(self) -> None:
-        marks, self._marks = self._marks, {}
-        try:
+        async with self._marks_lock:
+            marks = dict(self._marks)
             async with self.sessions() as session:
                 await store.finish(session, self.bot.id, marks, now=self.clock())
-        except BaseException:
-            self._marks = {**marks, **self._marks}
-            raise
+            for update_id in marks:
+                del self._marks[update_id]
 
     async def _write_marks(self) -> None:
         backoff = Backoff(self.backoff)
         while True:
             await self._marks_ready.wait()
+            await asyncio.sleep(MARK_LINGER_S)  # one write (one fsync) for the marks of a burst
             self._marks_ready.clear()
             while self._marks:
                 try:

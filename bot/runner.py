@@ -2,21 +2,19 @@
 
 Every mode serves ``GET /healthz`` and stops cleanly on SIGTERM/SIGINT. The sandbox mode lives in
 ``bot/sandbox_mode.py``; what the modes share in ``bot/serving.py``; how updates come in (through
-the durable inbox) in ``bot/intake.py``. Before any mode starts, the database and Redis (when
-configured) must answer: otherwise one line on stderr names the setting and the reason, exit 2.
+the durable inbox) in ``bot/intake.py``. ``main.py`` checks the database and Redis before it
+starts a mode (``bot/dependencies.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 
 from aiohttp import web
 
 from bot.app import WufeiApp, create_app
 from bot.config import RunMode, Settings
-from bot.dependencies import Unreachable, check_at_start
 from bot.sandbox_mode import run_sandbox
 from bot.serving import run_until_stopped, serve_web, stop_on_signals
 
@@ -67,10 +65,5 @@ async def run_webhook(settings: Settings) -> int:
 
 
 async def run(settings: Settings) -> int:
-    try:
-        await check_at_start(settings.database_url, settings.redis_url)
-    except Unreachable as error:
-        print(f"Start-up error: {error}", file=sys.stderr)
-        return 2
     modes = {RunMode.POLLING: run_polling, RunMode.WEBHOOK: run_webhook, RunMode.SANDBOX: run_sandbox}
     return await modes[settings.mode](settings)

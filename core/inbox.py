@@ -3,7 +3,7 @@
 Rules of this module (the bot's worker, ``bot/inbox.py``, drives it; nothing here knows aiogram):
 - A row is one update of one bot, keyed by ``(bot_id, update_id)``; ``payload`` is the update's
   JSON as received. Storing is ``INSERT ... ON CONFLICT DO NOTHING``: an update Telegram sends
-  twice is stored once, and ``store`` says how many rows were new.
+  twice is stored once, and ``store`` says which updates were new.
 - ``status`` is ``pending`` until a handler ran it, then ``done`` (or ``failed``: a handler bug, or
   tried ``max_attempts`` times by instances that died). Only ``pending`` rows are ever handed out.
 - A pending row is owned by the instance (``owner``) that stored or took it over, until
@@ -24,7 +24,7 @@ from sqlalchemy import BigInteger, Column, Index, PrimaryKeyConstraint, Text, de
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.upsert import insert_or_ignore
+from core.upsert import insert_many_or_ignore
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
 FINISHED = (DONE, FAILED)
@@ -60,15 +60,16 @@ class Stored:
 
 
 async def store(session: AsyncSession, bot_id: int, updates: Sequence[tuple[int, str]], *, owner: str,
-                now: datetime, lease: timedelta) -> int:
-    """Store ``(update_id, payload)`` pairs in one transaction, owned by ``owner``; returns how many
-    were new (the others were stored before and are left as they are)."""
+                now: datetime, lease: timedelta) -> set[int]:
+    """Store ``(update_id, payload)`` pairs in one transaction, owned by ``owner``; returns the ids
+    that were new (the others were stored before and are left as they are)."""
     rows = [dict(bot_id=bot_id, update_id=update_id, payload=payload, status=PENDING, owner=owner,
                  lease_until=now + lease, attempts=0, received_at=now)
             for update_id, payload in updates]
-    inserted = await insert_or_ignore(session, UpdateInbox, rows, key=["bot_id", "update_id"])
+    inserted = await insert_many_or_ignore(session, UpdateInbox, rows, key=["bot_id", "update_id"],
+                                           returning=UpdateInbox.update_id)
     await session.commit()
-    return inserted
+    return set(inserted)
 
 
 def _pending(bot_id: int):
