@@ -28,8 +28,8 @@ def bot_env(tmp_path: Path, **settings: str) -> dict[str, str]:
         WUFEI_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/wufei.db",
         WUFEI_MEDIA_DIR=str(tmp_path / "media"),
         WUFEI_GEOCODER_ENABLED="false",
-        **settings,
     )
+    env.update(settings)
     return env
 
 
