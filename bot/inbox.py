@@ -264,6 +264,10 @@ class Inbox:
             self._idle.set()
 
     # ------------------------------------------------------------------ leases
+    async def take_over_expired(self) -> None:
+        """Take over the pending rows whose lease ran out: their instance died (webhook mode)."""
+        await self._take_over(expired_only=True)
+
     async def _take_over(self, *, expired_only: bool) -> None:
         async with self._accepting:
             async with self.sessions() as session:
@@ -280,8 +284,8 @@ class Inbox:
             try:
                 async with self.sessions() as session:
                     await store.renew(session, self.bot.id, self.owner, now=self.clock(), lease=LEASE)
-                if not self._take_over_all:  # other instances may have died
-                    await self._take_over(expired_only=True)
+                if not self._take_over_all:
+                    await self.take_over_expired()
             except Exception as error:  # noqa: BLE001 - next round
                 log.warning("inbox lease upkeep failed: %s", dependencies.reason(error))
 
