@@ -142,6 +142,8 @@ class WufeiApp:
         await self.bot.delete_webhook(drop_pending_updates=False)
         await self.inbox.start(take_over_all=True)  # one poller per bot: what is unfinished is ours
         await self.dp.emit_startup(bot=self.bot, dispatcher=self.dp, **self.dp.workflow_data)
+        if self._stopped.is_set():  # stopped while starting
+            return
         log.info("long polling for bot id %s", self.bot.id)
         self._polling = asyncio.create_task(poll_into(self.inbox, self.bot, self.dp), name="polling")
         try:

@@ -102,7 +102,7 @@ class Inbox:
     async def start(self, *, take_over_all: bool) -> None:
         """Take over unfinished rows (all of them: polling, sandbox; expired leases: webhook),
         queue this instance's pending rows, and start the writer and the lease keeper."""
-        if self._started:
+        if self._started or self._stopping.is_set():
             return
         self._started = True
         self._take_over_all = take_over_all

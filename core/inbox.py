@@ -134,6 +134,14 @@ async def purge(session: AsyncSession, *, before: datetime) -> int:
     return result.rowcount
 
 
+async def forget(session: AsyncSession, bot_id: int) -> int:
+    """Delete every row of ``bot_id``: for a Bot API server that forgot them too (the sandbox starts
+    afresh each run, and counts its update ids from 1 again)."""
+    result = await session.exec(delete(UpdateInbox).where(UpdateInbox.bot_id == bot_id))
+    await session.commit()
+    return result.rowcount
+
+
 async def counts(session: AsyncSession, bot_id: int) -> dict[str, int]:
     """How many rows of each status (for tests and diagnostics)."""
     rows = await session.exec(select(UpdateInbox.status, func.count()).where(UpdateInbox.bot_id == bot_id)
