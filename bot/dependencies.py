@@ -64,8 +64,10 @@ def down(error: BaseException) -> str | None:
     for e in chain:
         if isinstance(e, sa_exc.DBAPIError) and e.connection_invalidated:
             return DATABASE
-        if isinstance(e, (sa_exc.TimeoutError, sa_exc.InterfaceError, sa_exc.DisconnectionError)):
-            return DATABASE  # pool exhausted or connection lost
+        if isinstance(e, (sa_exc.TimeoutError, sa_exc.DisconnectionError)):
+            return DATABASE  # no connection from the pool in time, or it was lost
+        if _is_interface_error(e) and "closed" in str(e).lower():
+            return DATABASE  # "connection is closed"; not "another operation is in progress" (a bug)
         if isinstance(e, sqlite3.OperationalError) and str(e).lower().startswith(_SQLITE_DOWN):
             return DATABASE
         if _is_asyncpg_connection_error(e):
@@ -87,14 +89,25 @@ def _raised_in_database_driver(error: BaseException) -> bool:
     return False
 
 
-def _is_asyncpg_connection_error(error: BaseException) -> bool:
+def _asyncpg():
     try:
         from asyncpg import exceptions
     except ImportError:  # pragma: no cover - SQLite only
-        return False
-    return isinstance(error, (exceptions.PostgresConnectionError, exceptions.InterfaceError,
-                              exceptions.CannotConnectNowError, exceptions.TooManyConnectionsError,
-                              exceptions.AdminShutdownError))
+        return None
+    return exceptions
+
+
+def _is_asyncpg_connection_error(error: BaseException) -> bool:
+    exceptions = _asyncpg()
+    return exceptions is not None and isinstance(error, (
+        exceptions.PostgresConnectionError, exceptions.CannotConnectNowError, exceptions.TooManyConnectionsError,
+        exceptions.AdminShutdownError))
+
+
+def _is_interface_error(error: BaseException) -> bool:
+    exceptions = _asyncpg()
+    return isinstance(error, sa_exc.InterfaceError) or (exceptions is not None
+                                                          and isinstance(error, exceptions.InterfaceError))
 
 
 def reason(error: BaseException) -> str:

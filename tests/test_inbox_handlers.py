@@ -5,6 +5,7 @@ nothing new."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 
 import pytest
@@ -12,8 +13,10 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.methods import AnswerCallbackQuery, SendMessage
 from aiogram.types import CallbackQuery, Chat, Message, Update, User
 from redis.exceptions import ConnectionError as RedisConnectionError
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 
+from bot import dependencies
 from bot.i18n import make_i18n
 from bot.keyboards.reports import FlowCb
 from bot.middlewares import ErrorMiddleware
@@ -121,3 +124,22 @@ async def test_send_the_report_run_again_before_it_was_stored_stores_it_once(cli
     assert not any("went wrong" in t for t in texts(client.session.calls[before:]))
     async with app.sessions() as session:
         assert len(await svc.my_reports(session, alice.tg.id)) == 1
+
+
+def _raised(error: BaseException) -> BaseException:
+    try:
+        raise error
+    except BaseException as caught:  # noqa: BLE001 - with its traceback, as handlers see it
+        return caught
+
+
+@pytest.mark.parametrize("error, which", [
+    (sa_exc.OperationalError("BEGIN", {}, sqlite3.OperationalError("database is locked")), "database"),
+    (sa_exc.OperationalError("SELECT", {}, sqlite3.OperationalError("no such table: users")), None),
+    (sa_exc.InterfaceError("SELECT", {}, Exception("connection is closed")), "database"),
+    (sa_exc.InterfaceError("SELECT", {}, Exception("another operation is in progress")), None),
+    (RedisConnectionError("Connection reset by peer"), "redis"),
+    (ConnectionRefusedError(111, "Connect call failed"), None),  # the geocoder's or Telegram's, not ours
+])
+def test_what_counts_as_a_service_down(error, which):
+    assert dependencies.down(_raised(error)) == which
