@@ -26,11 +26,20 @@ def _settings():
 def _logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # a line per plugin at import
 
 
 def cmd_run(_args) -> int:
     settings = _settings()
     _logging(settings.log_level)
+    # Before the heavy imports: an unreachable database or Redis is one line and exit 2 at once.
+    from bot.dependencies import Unreachable, check_at_start
+
+    try:
+        asyncio.run(check_at_start(settings.database_url, settings.redis_url))
+    except Unreachable as error:
+        print(f"Start-up error: {error}", file=sys.stderr)
+        return 2
     from bot.i18n import CatalogsNotCompiled
     from bot.runner import run
 

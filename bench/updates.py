@@ -2,7 +2,12 @@
 
 One JSON line per database, never asserts::
 
-    {"db": "sqlite", "wufei_per_s": 640.2, "echo_per_s": 1100.5, "ratio": 0.58, "sql_per_update": 0.04, ...}
+    {"db": "sqlite", "via": "inbox", "wufei_per_s": 640.2, "echo_per_s": 1100.5, "ratio": 0.58, ...}
+
+``--via inbox`` (the default; the way updates arrive since issue 11): Wufei's updates are stored in
+the durable inbox in batches of 100, as getUpdates hands them over (``Inbox.accept``), handled by
+its worker and marked done by its group-commit writer; a round ends when all are marked.
+``--via dispatcher``: straight into ``Dispatcher.feed_update`` one after another, as before.
 
 Both run side by side in one process on the same kind of fake Bot session (every API call answered
 in memory): the Dispatcher built by ``bot.app.create_app`` (all middlewares and routers, the real
@@ -18,7 +23,7 @@ PostgreSQL: a database created on $WUFEI_BENCH_PG (default
 postgresql://postgres@127.0.0.1:5432/postgres) and dropped afterwards; SQLite: a file in a
 temporary folder. Extra keys: ``rounds``, ``updates`` (per round), ``ms_per_update``.
 
-    python bench/updates.py [--quick] [--db sqlite,postgres] [--rounds N] [--updates N]
+    python bench/updates.py [--quick] [--db sqlite,postgres] [--rounds N] [--updates N] [--via inbox|dispatcher]
 
 Target (issue 16): ``ratio`` >= 0.5 and ``sql_per_update`` <= 1 on both databases.
 """
@@ -111,11 +116,21 @@ async def _rate(dp: Dispatcher, bot: Bot, updates: list[Update]) -> float:
     return len(updates) / (time.perf_counter() - start)
 
 
-async def run_one(kind: str, url: str, media: Path, rounds: int, per_round: int) -> dict:
+async def _rate_inbox(inbox, updates: list[Update], batch: int = 100) -> float:
+    start = time.perf_counter()
+    for i in range(0, len(updates), batch):
+        await inbox.accept(updates[i:i + batch])
+    await inbox.drained()
+    return len(updates) / (time.perf_counter() - start)
+
+
+async def run_one(kind: str, url: str, media: Path, rounds: int, per_round: int, via: str = "inbox") -> dict:
     settings = Settings(_env_file=None, bot_token=None, database_url=url, media_dir=media,
                         admin_ids=[1], flood_limit=1_000_000, web_port=0, geocoder_enabled=False)
     app = create_app(settings, bot_session=MemorySession())
     await app.prepare()
+    if via == "inbox":
+        await app.inbox.start(take_over_all=True)
     echo_dp, echo_bot = _echo()
     ids = itertools.count(1)
     try:
@@ -131,12 +146,15 @@ async def run_one(kind: str, url: str, media: Path, rounds: int, per_round: int)
         event.listen(app.engine.sync_engine, "before_cursor_execute", count)
         wufei, echo = [], []
         for _ in range(rounds):
-            wufei.append(await _rate(app.dp, app.bot, _updates(per_round, ids)))
+            if via == "inbox":
+                wufei.append(await _rate_inbox(app.inbox, _updates(per_round, ids)))
+            else:
+                wufei.append(await _rate(app.dp, app.bot, _updates(per_round, ids)))
             echo.append(await _rate(echo_dp, echo_bot, _updates(per_round, ids)))
     finally:
         await app.stop()
     w, e = statistics.median(wufei), statistics.median(echo)
-    return {"db": kind, "wufei_per_s": round(w, 1), "echo_per_s": round(e, 1), "ratio": round(w / e, 3),
+    return {"db": kind, "via": via, "wufei_per_s": round(w, 1), "echo_per_s": round(e, 1), "ratio": round(w / e, 3),
             "sql_per_update": round(statements / (rounds * per_round), 3), "ms_per_update": round(1000 / w, 2),
             "rounds": rounds, "updates": per_round}
 
@@ -148,16 +166,17 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", default="sqlite,postgres")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--updates", type=int, default=400)
+    parser.add_argument("--via", choices=["inbox", "dispatcher"], default="inbox")
     args = parser.parse_args(argv)
     rounds, per_round = (2, 20) if args.quick else (args.rounds, args.updates)
     for kind in args.db.split(","):
         with tempfile.TemporaryDirectory() as tmp:
             if kind == "sqlite":
                 result = await run_one(kind, f"sqlite+aiosqlite:///{tmp}/bench.db", Path(tmp) / "media",
-                                       rounds, per_round)
+                                       rounds, per_round, args.via)
             else:
                 async with scratch_postgres("wufei_bench") as url:
-                    result = await run_one(kind, url, Path(tmp) / "media", rounds, per_round)
+                    result = await run_one(kind, url, Path(tmp) / "media", rounds, per_round, args.via)
         print(json.dumps(result), flush=True)
     return 0
 

@@ -25,6 +25,8 @@ from bot.features import campaigns as campaigns_feature
 from bot.features import reports as reports_feature
 from bot.handlers import build_router
 from bot.i18n import N_, UserI18nMiddleware, gettext_for, make_i18n
+from bot.inbox import Inbox, schedule_purge
+from bot.intake import poll_into, webhook_handler
 from bot.jobs import Jobs
 from bot.middlewares import DbSessionMiddleware, ErrorMiddleware, FloodLimitMiddleware, UserMiddleware
 from bot.notifications.accounts import welcome
@@ -64,9 +66,16 @@ def make_storage(settings: Settings, prefix: str = "wufei") -> BaseStorage:
     """Conversation state: in memory by default, in Redis (shared by instances) when configured."""
     if settings.redis_url:
         from aiogram.fsm.storage.redis import DefaultKeyBuilder, RedisStorage
+        from redis.asyncio.retry import Retry
+        from redis.backoff import ExponentialBackoff
 
+        # Fail fast when Redis is down (one quick retry for a dropped idle connection): the inbox
+        # keeps the update and tries again later, with its own backoff.
+        connection = {"socket_connect_timeout": 2, "socket_timeout": 5,
+                      "retry": Retry(ExponentialBackoff(cap=0.2, base=0.05), 1)}
         return RedisStorage.from_url(
-            settings.redis_url, key_builder=DefaultKeyBuilder(prefix=prefix, with_bot_id=True)
+            settings.redis_url, connection_kwargs=connection,
+            key_builder=DefaultKeyBuilder(prefix=prefix, with_bot_id=True),
         )
     return MemoryStorage()
 
@@ -90,9 +99,12 @@ class WufeiApp:
     pacer: Pacer
     # Sends what the outbox holds (bot/outgoing/worker.py); features register their kinds.
     outbox: Worker
+    # Updates stored before they are acknowledged, handled by its worker (bot/inbox.py).
+    inbox: Inbox
     # Long-lived objects of features (scheduler, sender, media store ...), by name.
     services: dict[str, Any] = field(default_factory=dict)
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
+    _polling: asyncio.Task | None = None
 
     async def prepare(self) -> None:
         """Migrations, configured admins, media directory, command menu."""
@@ -115,6 +127,7 @@ class WufeiApp:
         for feature in FEATURES:
             await feature.start(self)
         self.jobs.on_lead(self._schedule_outbox_purge)
+        schedule_purge(self.jobs, self.sessions, self.clock, self.settings.inbox_keep_days)
         await self.jobs.start()
         await self.outbox.start()
 
@@ -131,31 +144,37 @@ class WufeiApp:
             for prefix, sub_app in feature.web_routes(self):
                 web_app.add_subapp(prefix, sub_app)
         if webhook:
-            from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+            async def start_inbox(_web_app: web.Application) -> None:
+                await self.inbox.start(take_over_all=False)  # other instances may be alive
 
-            SimpleRequestHandler(
-                dispatcher=self.dp,
-                bot=self.bot,
-                secret_token=self.settings.webhook_secret.get_secret_value(),
-            ).register(web_app, path=self.settings.webhook_path)
+            web_app.on_startup.append(start_inbox)
+            secret = self.settings.webhook_secret.get_secret_value()
+            web_app.router.add_post(self.settings.webhook_path, webhook_handler(self.inbox, self.bot, secret))
         return web_app
 
     async def poll(self) -> None:
-        """Long polling until ``stop()``; signals are the caller's business."""
+        """Long polling through the inbox until ``stop()``; signals are the caller's business."""
         await self.bot.delete_webhook(drop_pending_updates=False)
-        await self.dp.start_polling(
-            self.bot, handle_signals=False, close_bot_session=False,
-            allowed_updates=self.dp.resolve_used_update_types(),
-        )
+        await self.inbox.start(take_over_all=True)  # one poller per bot: what is unfinished is ours
+        await self.dp.emit_startup(bot=self.bot, dispatcher=self.dp, **self.dp.workflow_data)
+        if self._stopped.is_set():  # stopped while starting
+            return
+        log.info("long polling for bot id %s", self.bot.id)
+        self._polling = asyncio.create_task(poll_into(self.inbox, self.bot, self.dp), name="polling")
+        try:
+            await self._polling
+        except asyncio.CancelledError:
+            if not self._stopped.is_set():
+                raise
 
     async def stop(self) -> None:
         if self._stopped.is_set():
             return
         self._stopped.set()
-        try:
-            await self.dp.stop_polling()
-        except RuntimeError:
-            pass  # polling was not running
+        if self._polling is not None:
+            self._polling.cancel()
+            await asyncio.gather(self._polling, return_exceptions=True)
+        await self.inbox.stop()
         try:
             await self.query_log.close()
         except Exception:
@@ -197,7 +216,9 @@ def create_app(
     bot.session.middleware(pacer)
 
     i18n = make_i18n(settings.default_locale)
-    engine = db.make_engine(settings.database_url)
+    # A handler holds a connection and may briefly need a second one (the query log's id block):
+    # room for two per update the inbox handles at once, or the pool deadlocks under a burst.
+    engine = db.make_engine(settings.database_url, max_overflow=2 * settings.inbox_concurrency)
     sessions = db.make_session_factory(engine)
     dp = Dispatcher(storage=storage or make_storage(settings))
     if clock is None:
@@ -237,8 +258,10 @@ def create_app(
     outbox = Worker(sessions, clock, reclaim_at_start=not settings.redis_url,
                     context={"bot": bot, "settings": settings})
     outbox.register(accounts.WELCOME, welcome)
+    inbox = Inbox(dp, bot, sessions, clock, concurrency=settings.inbox_concurrency,
+                  retry_max_s=settings.retry_max_s)
     return WufeiApp(settings, bot, dp, engine, sessions, i18n, kb, clock, Jobs(engine, clock), query_log,
-                    pacer, outbox)
+                    pacer, outbox, inbox)
 
 
 def make_pacer(settings: Settings, bot_id: int, limits: PaceLimits | None = None) -> Pacer:

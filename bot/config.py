@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     # Every message the bot sends, all features (and, with Redis, all instances) together.
     send_rate_per_s: float = Field(default=28.0, gt=0, le=1000)
     log_level: str = "INFO"
+    # The update inbox (bot/inbox.py): chats handled at once, days finished updates are kept, and
+    # the longest wait between two tries while the database or Redis is unreachable.
+    inbox_concurrency: int = Field(default=16, ge=1, le=256)
+    inbox_keep_days: float = Field(default=7, gt=0)
+    retry_max_s: float = Field(default=15, ge=1, le=600)
     # Public address of the web server (links in Open311 media_url); default http://web_host:web_port
     public_base_url: HttpUrl | None = None
 

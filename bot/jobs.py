@@ -14,6 +14,7 @@ Rules of this module:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -107,6 +108,9 @@ class Jobs:
                 if self.leader:
                     await self._lock_conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
                     await self._lock_conn.commit()
+            except Exception as error:  # noqa: BLE001 - a lost connection took the lock with it
+                log.warning("jobs: could not release the leader lock (%s)", " ".join(str(error).split())[:200])
             finally:
-                await self._lock_conn.close()
+                with contextlib.suppress(Exception):
+                    await self._lock_conn.close()
                 self._lock_conn = None

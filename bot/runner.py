@@ -1,7 +1,9 @@
 """Run modes: long polling (token), webhook (token + URL), local sandbox (no token).
 
 Every mode serves ``GET /healthz`` and stops cleanly on SIGTERM/SIGINT. The sandbox mode lives in
-``bot/sandbox_mode.py``; what the modes share in ``bot/serving.py``.
+``bot/sandbox_mode.py``; what the modes share in ``bot/serving.py``; how updates come in (through
+the durable inbox) in ``bot/intake.py``. ``main.py`` checks the database and Redis before it
+starts a mode (``bot/dependencies.py``).
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ async def run_polling(settings: Settings) -> int:
 
 
 def build_webhook_app(app: WufeiApp) -> web.Application:
-    """Health probe plus Telegram's webhook; requests without the secret-token header get 401."""
+    """Health probe plus Telegram's webhook (``bot/intake.py``): 401 without the secret-token
+    header, 400 for a body that is not an update, 200 once the update is stored in the inbox."""
     return app.web_app(webhook=True)
 
 

@@ -25,6 +25,7 @@ from aiohttp import web
 from bot.app import WufeiApp, create_app
 from bot.config import Settings
 from bot.serving import run_until_stopped, serve_web, stop_on_signals
+from core import inbox as inbox_table
 from sandbox import Faults, Limits, SandboxServer
 
 log = logging.getLogger("wufei")
@@ -95,6 +96,7 @@ async def _run_bot(server: SandboxServer, settings: Settings, app_factory: AppFa
     try:
         app = app_factory(server.base_url, server.token)
         await app.prepare()
+        await _forget_earlier_sandboxes(app)
         web_runner = await _serve_health(app, settings)
         _demo_people(server, settings)
         print(f"\n  Wufei sandbox (no Telegram token): open the web chat at {server.webchat_url}\n"
@@ -114,6 +116,15 @@ async def _run_bot(server: SandboxServer, settings: Settings, app_factory: AppFa
                 await asyncio.wait_for(app.stop(), 10)
         if web_runner is not None:
             await web_runner.cleanup()
+
+
+async def _forget_earlier_sandboxes(app: WufeiApp) -> None:
+    """The inbox's rows of an earlier run: that sandbox, its chats and its update ids (this one
+    counts from 1 again) are gone; left there, they would shadow this run's updates."""
+    async with app.sessions() as session:
+        forgotten = await inbox_table.forget(session, app.bot.id)
+    if forgotten:
+        log.info("forgot %d updates of an earlier sandbox run", forgotten)
 
 
 async def _serve_health(app: WufeiApp, settings: Settings) -> web.AppRunner:

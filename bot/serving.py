@@ -1,7 +1,11 @@
 """What every run mode shares: the health probe, the web server, stopping on SIGINT/SIGTERM.
 
-A leaf of ``bot/``: it imports no other module of the package at run time, so the run modes
+A leaf of ``bot/`` (it imports only ``bot/dependencies.py`` at run time), so the run modes
 (``bot/runner.py``, ``bot/sandbox_mode.py``) and ``bot/app.py`` can all use it without a cycle.
+
+``GET /healthz``: 200 ``{"status": "ok", "mode": ...}``, or 503 ``{"status": "error", "database":
+reason, "redis": reason}`` naming what is unreachable (Redis only when configured); each probe
+gives up after two seconds, so the probe never hangs.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING
 
 from aiohttp import web
-from sqlalchemy import text
+
+from bot.dependencies import DATABASE, REDIS, probe_database, probe_redis
 
 if TYPE_CHECKING:
     from bot.app import WufeiApp
@@ -27,11 +32,14 @@ def health_routes(app: WufeiApp) -> web.RouteTableDef:
 
     @routes.get("/healthz")
     async def healthz(_request: web.Request) -> web.Response:
-        try:
-            async with app.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-        except Exception as error:  # report, do not crash the probe
-            return web.json_response({"status": "error", "database": str(error)}, status=503)
+        probes = {DATABASE: probe_database(app.engine)}
+        redis = getattr(app.dp.storage, "redis", None)  # RedisStorage's client, when configured
+        if redis is not None:
+            probes[REDIS] = probe_redis(redis)
+        answers = dict(zip(probes, await asyncio.gather(*probes.values())))
+        problems = {name: problem for name, problem in answers.items() if problem}
+        if problems:
+            return web.json_response({"status": "error", **problems}, status=503)
         return web.json_response({"status": "ok", "mode": app.settings.mode.value})
 
     return routes

@@ -91,3 +91,8 @@ class Notification(SQLModel, table=True):
     lease_until: datetime | None = Field(default=None, nullable=True)
     sent_at: datetime | None = Field(default=None, nullable=True)
     last_error: str | None = Field(default=None, max_length=500, nullable=True)
+
+
+# The update inbox's table lives beside its functions (core/inbox.py); imported here so that every
+# reader of the shared tables (Alembic, the migration test) knows it.
+from core.inbox import UpdateInbox  # noqa: E402,F401

@@ -5,7 +5,9 @@ builds it with each dialect's own ``insert``. Rules:
 
 - ``key`` names the columns of a unique constraint or primary key; the conflict is on them only.
 - ``insert_or_ignore`` keeps the row that was there; it returns how many rows it inserted, so a
-  caller can tell "created" from "already there" without a second query.
+  caller can tell "created" from "already there" without a second query. ``insert_many_or_ignore``
+  does the same for a batch as one executemany (compiled once, whatever the batch's size) and
+  returns a column of the rows it inserted, so a caller knows which were new.
   ``insert_select_or_ignore`` does the same with the rows of a SELECT, which stay in the database.
 - ``upsert`` replaces every column it was given except the key (a column not given keeps its value).
 - Neither commits: the caller's transaction decides.
@@ -43,6 +45,17 @@ async def insert_or_ignore(session: AsyncSession, model: Any, rows: Row | Sequen
     stmt = _insert(session, model).values(rows).on_conflict_do_nothing(index_elements=list(key))
     result = await session.exec(stmt)
     return result.rowcount
+
+
+async def insert_many_or_ignore(session: AsyncSession, model: Any, rows: Sequence[Row], *, key: Sequence[str],
+                                returning: Any) -> list[Any]:
+    """Insert ``rows`` (mappings with the same keys) skipping those whose ``key`` exists; returns
+    the ``returning`` column of the rows inserted."""
+    if not rows:
+        return []
+    stmt = _insert(session, model).on_conflict_do_nothing(index_elements=list(key)).returning(returning)
+    result = await (await session.connection()).execute(stmt, list(rows))
+    return list(result.scalars().all())
 
 
 async def insert_select_or_ignore(session: AsyncSession, model: Any, columns: Sequence[str], rows: Select, *,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -7,9 +8,16 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from bot import dependencies
+
+log = logging.getLogger("wufei.db")
+
 
 class DbSessionMiddleware(BaseMiddleware):
-    """One ``AsyncSession`` per update, as ``session``; services commit what they write."""
+    """One ``AsyncSession`` per update, as ``session``; services commit what they write.
+
+    Closing it after the handler is done cannot fail the update: if the database went away in
+    between, what the handler did stands (the inbox would otherwise run it, and answer, again)."""
 
     def __init__(self, session_factory: async_sessionmaker) -> None:
         self.session_factory = session_factory
@@ -20,6 +28,14 @@ class DbSessionMiddleware(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        async with self.session_factory() as session:
+        session = self.session_factory()
+        try:
             data["session"] = session
             return await handler(event, data)
+        finally:
+            try:
+                await session.close()
+            except Exception as error:
+                if dependencies.down(error) is None:
+                    raise
+                log.warning("could not close an update's database session: %s", dependencies.reason(error))

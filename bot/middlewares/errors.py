@@ -7,6 +7,7 @@ from typing import Any
 from aiogram import BaseMiddleware, Bot
 from aiogram.types import TelegramObject, Update
 
+from bot import dependencies
 from bot.i18n import N_, gettext_for
 
 log = logging.getLogger("wufei.errors")
@@ -15,7 +16,11 @@ APOLOGY = N_("😥 Sorry, something went wrong on our side. Please try again in 
 
 
 class ErrorMiddleware(BaseMiddleware):
-    """Logs every unhandled exception with the update id and apologises to the user."""
+    """Logs every unhandled exception with the update id and apologises to the user.
+
+    Except when the database or Redis is unreachable (``bot/dependencies.py``): that error goes on
+    to the inbox, which keeps the update and handles it again once the service is back, so the
+    user gets their answer rather than an apology."""
 
     def __init__(self, default_locale: str) -> None:
         self.default_locale = default_locale
@@ -28,7 +33,9 @@ class ErrorMiddleware(BaseMiddleware):
     ) -> Any:
         try:
             return await handler(event, data)
-        except Exception:
+        except Exception as error:
+            if dependencies.down(error) is not None:
+                raise
             update_id = event.update_id if isinstance(event, Update) else None
             log.exception("unhandled error in update %s", update_id)
             await self._apologise(event, data)

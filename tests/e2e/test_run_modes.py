@@ -4,65 +4,20 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import socket
-import sys
-from pathlib import Path
 
 import aiohttp
 import pytest
 
 from sandbox import Limits
 from sandbox.server import SandboxServer
+from tests.e2e.processes import bot_env as _env
+from tests.e2e.processes import free_port as _free_port
+from tests.e2e.processes import health as _health
+from tests.e2e.processes import kill_if_running as _kill_if_running
+from tests.e2e.processes import start_bot as _start
+from tests.e2e.processes import stop_cleanly as _stop_cleanly
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
-
-
-async def _health(http: aiohttp.ClientSession, port: int) -> tuple[int, dict] | None:
-    """Polls /healthz until the process serves it (or gives up after about 30 s)."""
-    for _ in range(300):
-        try:
-            async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
-                return response.status, await response.json()
-        except aiohttp.ClientConnectionError:
-            await asyncio.sleep(0.1)
-    return None
-
-
-def _env(tmp_path, **settings: str) -> dict[str, str]:
-    """The process's environment: ours without any WUFEI_ setting, plus the test's."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WUFEI_")}
-    env.update(
-        WUFEI_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/wufei.db",
-        WUFEI_MEDIA_DIR=str(tmp_path / "media"),
-        WUFEI_GEOCODER_ENABLED="false",
-        **settings,
-    )
-    return env
-
-
-async def _start(tmp_path, env: dict[str, str]) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable, str(ROOT / "main.py"), "run", cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )
-
-
-async def _stop_cleanly(process: asyncio.subprocess.Process) -> bytes:
-    """SIGTERM, then the process must exit 0 without a traceback; returns its output."""
-    process.send_signal(signal.SIGTERM)
-    output, _ = await asyncio.wait_for(process.communicate(), 30)
-    assert process.returncode == 0, output.decode()
-    assert b"Traceback" not in output
-    return output
-
-
-async def _kill_if_running(process: asyncio.subprocess.Process) -> None:
-    if process.returncode is None:
-        process.kill()
-        await process.wait()
 
 
 async def _answered(http: aiohttp.ClientSession, server: SandboxServer, user_id: int) -> bool:
@@ -73,12 +28,6 @@ async def _answered(http: aiohttp.ClientSession, server: SandboxServer, user_id:
                 return True
         await asyncio.sleep(0.05)
     return False
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def test_polling_process_answers_serves_health_and_stops_on_sigterm(tmp_path):

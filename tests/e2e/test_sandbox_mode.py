@@ -16,9 +16,8 @@ from tests.conftest import make_settings
 pytestmark = pytest.mark.e2e
 
 
-async def test_sandbox_mode_starts_bot_and_webchat_then_stops(tmp_path, capsys):
-    settings = make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path}/wufei.db",
-                             sandbox_host="127.0.0.1", sandbox_port=0)
+async def _run_and_say_start(settings, capsys) -> None:
+    """Sandbox mode until a demo resident's /start is answered, then a clean stop."""
     ready, stop = asyncio.Event(), asyncio.Event()
     task = asyncio.create_task(run_sandbox(settings, ready=ready, stop=stop))
     await asyncio.wait_for(ready.wait(), 20)
@@ -40,6 +39,21 @@ async def test_sandbox_mode_starts_bot_and_webchat_then_stops(tmp_path, capsys):
         assert any(m["from_bot"] for m in history), "the bot did not answer /start"
     stop.set()
     assert await asyncio.wait_for(task, 20) == 0
+
+
+async def test_sandbox_mode_starts_bot_and_webchat_then_stops(tmp_path, capsys):
+    settings = make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path}/wufei.db",
+                             sandbox_host="127.0.0.1", sandbox_port=0)
+    await _run_and_say_start(settings, capsys)
+
+
+async def test_a_second_run_on_the_same_database_answers_too(tmp_path, capsys):
+    """Each run's sandbox counts update ids from 1 again: the inbox rows of the last run (same ids,
+    already handled) must not swallow this run's updates."""
+    settings = make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path}/wufei.db",
+                             sandbox_host="127.0.0.1", sandbox_port=0)
+    await _run_and_say_start(settings, capsys)
+    await _run_and_say_start(settings, capsys)
 
 
 async def test_sandbox_mode_stops_on_sigterm(tmp_path, capsys):

@@ -1,5 +1,9 @@
 """Step 9: the summary and "Send the report": the report is stored with what it owes people (the
-resident's receipt, the unit's post) in the outbox, which sends them (``bot/notifications/reports.py``)."""
+resident's receipt, the unit's post) in the outbox, which sends them (``bot/notifications/reports.py``).
+
+A press handled again after a restart (``redelivered``, bot/inbox.py) whose draft is gone was
+handled before: the report exists, its receipt is in the outbox, and nothing new is said
+(``submit_draft`` is compare-and-set, so a second report cannot be made either)."""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.handlers.reports.drafts import ReportFlow, flow_draft, limit_text
+from bot.handlers.reports.drafts import ReportFlow, flow_draft, limit_text, load
 from bot.keyboards.menu import main_menu
 from bot.keyboards.reports import FlowAction, FlowCb
 from core.accounts import UserInfo
@@ -27,11 +31,14 @@ log = logging.getLogger(__name__)
 
 
 async def confirm(query: CallbackQuery, callback_data: FlowCb, state: FSMContext, session: AsyncSession,
-                  user: UserInfo, reports, settings, **_kw: Any) -> None:
+                  user: UserInfo, reports, settings, redelivered: bool = False, **_kw: Any) -> None:
+    if redelivered and await load(session, reports, user.id) is None:
+        return  # sent before the restart
     draft = await flow_draft(query, state, session, user, reports, ReportFlow.confirm)
     if draft is None:
         return
-    # Cosmetic (the spinner, the spent buttons): a failure here must not cost the report.
+    # Cosmetic (the spinner, the spent buttons): a failure here must not cost the report; a
+    # redelivered press may be answered already.
     with contextlib.suppress(TelegramAPIError):
         await query.answer()
     with contextlib.suppress(TelegramAPIError):
