@@ -23,7 +23,7 @@ from bot.middlewares import ErrorMiddleware
 from core import db
 from reports import service as svc
 from tests.support.fakebot import FakeSession, texts
-from tests.test_reports_bot import client, confirm_step_draft  # noqa: F401 - client answers the photos sent to staff
+from tests.test_reports_bot import confirm_step_draft, with_media
 
 CHAT = Chat(id=4242, type="private")
 
@@ -94,6 +94,12 @@ def _press(person, data: str) -> Update:
     return Update(update_id=9001, callback_query=query)
 
 
+@pytest.fixture
+def client(client):
+    with_media(client.session)  # the unit's post has photos
+    return client
+
+
 async def test_send_the_report_run_again_after_a_crash_says_nothing_new(client, app):
     alice = client.person("Alice", "en")
     await alice.send("/start")
@@ -104,6 +110,7 @@ async def test_send_the_report_run_again_after_a_crash_says_nothing_new(client, 
     # The process died after the receipt, before the update was marked done: the inbox runs it again.
     before = len(client.session.calls)
     await client.dp.feed_update(client.bot, press, redelivered=True)
+    await app.outbox.drained()
     again = client.session.calls[before:]
     assert not [c for c in again if isinstance(c, (SendMessage, AnswerCallbackQuery))], again
     async with app.sessions() as session:
@@ -120,6 +127,7 @@ async def test_send_the_report_run_again_before_it_was_stored_stores_it_once(cli
         message="Bad Request: query is too old and response timeout expired or query ID is invalid")
     before = len(client.session.calls)
     await client.dp.feed_update(client.bot, _press(alice, FlowCb(a="ok").pack()), redelivered=True)
+    await app.outbox.drained()  # the receipt goes through the outbox
     assert sum("Thank you" in t for t in texts(client.session.calls[before:])) == 1
     assert not any("went wrong" in t for t in texts(client.session.calls[before:]))
     async with app.sessions() as session:
