@@ -37,6 +37,21 @@ async def _pg_admin(sql: str) -> None:
 
 
 @pytest.fixture
+async def redis_client():
+    """A client of the test Redis (skipped locally, failed under CI, when it is not running)."""
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        await client.ping()
+    except Exception as error:
+        await client.aclose()
+        service_missing("Redis on 127.0.0.1:6379", error)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
 async def postgres_url():
     """A fresh PostgreSQL database for one test, dropped afterwards."""
     name = f"wufei_test_{uuid.uuid4().hex[:12]}"

@@ -7,26 +7,17 @@ import uuid
 import pytest
 
 from bot.app import create_app, make_storage
-from tests.conftest import REDIS_URL, make_settings, service_missing
+from tests.conftest import REDIS_URL, make_settings
 from tests.support.fakebot import FakeSession
 
 
 @pytest.fixture
-async def redis_prefix():
-    from redis.asyncio import Redis
-
-    client = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        await client.ping()
-    except Exception as error:
-        await client.aclose()
-        service_missing("Redis on 127.0.0.1:6379", error)
+async def redis_prefix(redis_client):
     prefix = f"wufei-test-{uuid.uuid4().hex[:10]}"
     yield prefix
-    keys = [key async for key in client.scan_iter(f"{prefix}:*")]
+    keys = [key async for key in redis_client.scan_iter(f"{prefix}:*")]
     if keys:
-        await client.delete(*keys)
-    await client.aclose()
+        await redis_client.delete(*keys)
 
 
 async def test_state_set_by_one_instance_is_seen_by_another(tmp_path, sqlite_url, redis_prefix):

@@ -19,7 +19,6 @@ from PIL import Image
 
 from bot.outgoing.pacing import LocalBuckets, PaceLimits, Pacer, Priority, RedisBuckets, message_count, priority
 from sandbox import Limits, SandboxServer
-from tests.conftest import REDIS_URL, service_missing
 from tests.support.fakebot import FakeSession
 
 
@@ -113,20 +112,6 @@ def test_an_album_counts_one_message_per_photo():
     photo = InputMediaPhoto(media="x")
     assert message_count(SendMediaGroup(chat_id=1, media=[photo] * 5)) == 5
     assert message_count(SendMessage(chat_id=1, text="x")) == 1
-
-
-@pytest.fixture
-async def redis_client():
-    from redis.asyncio import Redis
-
-    client = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        await client.ping()
-    except Exception as error:
-        await client.aclose()
-        service_missing("Redis on 127.0.0.1:6379", error)
-    yield client
-    await client.aclose()
 
 
 async def test_two_instances_share_the_limits_through_redis(server, redis_client):

@@ -94,6 +94,15 @@ async def _load(w: Worker, note: Note, locale: str) -> Loaded | None:
                       event_note(locale, event, actor, w["settings"].timezone))
 
 
+async def _with_unit_chat(w: Worker, note: Note, locale: str) -> tuple[Loaded | None, int | None]:
+    """The report (None if gone) and its unit's staff chat now (None if none is bound)."""
+    loaded = await _load(w, note, locale)
+    if loaded is None:
+        return None, None
+    async with w.sessions() as session:
+        return loaded, await svc.unit_chat(session, loaded.report.unit_code)
+
+
 def _card(w: Worker, locale: str, loaded: Loaded, extra: str | None = None) -> str:
     note = "\n".join(x for x in (extra, loaded.note) if x) or None
     return view.staff_card(locale, loaded.report, loaded.reporter, note, w["settings"].timezone)
@@ -107,12 +116,10 @@ async def post(w: Worker, note: Note) -> Done:
     a restart goes on after the last one done. "The unit has it" reaches the reporter only when
     the card is in the unit's chat (committed with the card's id)."""
     bot, locale = w["bot"], w["settings"].default_locale
-    loaded = await _load(w, note, locale)
+    loaded, chat = await _with_unit_chat(w, note, locale)
     if loaded is None:
         return Done(NoteStatus.FAILED, "the report is gone")
     report = loaded.report
-    async with w.sessions() as session:
-        chat = await svc.unit_chat(session, report.unit_code)
     if chat is None:
         return _wait(note, report, "no staff chat is bound")
     if note.progress.get("chat") != chat:  # first attempt, or the unit moved to another chat
@@ -267,12 +274,10 @@ async def remind(w: Worker, note: Note) -> Done:
 
 async def _unit_message(w: Worker, note: Note, template: str | None) -> Done:
     locale = w["settings"].default_locale
-    loaded = await _load(w, note, locale)
+    loaded, chat = await _with_unit_chat(w, note, locale)
     if loaded is None:
         return Done(NoteStatus.FAILED, "the report is gone")
     report = loaded.report
-    async with w.sessions() as session:
-        chat = await svc.unit_chat(session, report.unit_code)
     if chat is None:
         return Done(NoteStatus.FAILED, "the unit has no staff chat (the admins were told when it was posted)")
     text = template.format(ticket=report.ticket) if template else _card(w, locale, loaded)
