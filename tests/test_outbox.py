@@ -49,6 +49,8 @@ async def test_the_post_is_written_with_the_report_and_sent_once(client, app):
     calls = client.session.calls
     albums = [c for c in calls if isinstance(c, SendMediaGroup)]
     assert len(albums) == 1 and len(albums[0].media) == 3
+    # In the order the resident sent them (photo(i) has the sha256 of i).
+    assert [m.media.filename for m in albums[0].media] == [f"{i:064x}"[:12] + ".jpg" for i in range(3)]
     cards = [c for c in calls if isinstance(c, SendMessage) and int(c.chat_id) == GROUP.id]
     assert len(cards) == 1 and report.ticket in cards[0].text
     # The resident's "the unit has it" comes after the card, never before.
