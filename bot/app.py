@@ -20,6 +20,7 @@ from aiogram.utils.i18n import I18n
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from bot.cache_relay import CacheRelay
 from bot.config import Settings
 from bot.features import campaigns as campaigns_feature
 from bot.features import reports as reports_feature
@@ -101,6 +102,8 @@ class WufeiApp:
     outbox: Worker
     # Updates stored before they are acknowledged, handled by its worker (bot/inbox.py).
     inbox: Inbox
+    # With Redis: other instances' user caches forget a changed user at once (bot/cache_relay.py).
+    cache_relay: CacheRelay | None = None
     # Long-lived objects of features (scheduler, sender, media store ...), by name.
     services: dict[str, Any] = field(default_factory=dict)
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
@@ -109,6 +112,8 @@ class WufeiApp:
     async def prepare(self) -> None:
         """Migrations, configured admins, media directory, command menu."""
         await db.upgrade(self.engine)
+        if self.cache_relay is not None:
+            await self.cache_relay.start()
         async with self.sessions() as session:
             await accounts.sync_config_admins(session, self.settings.admin_ids)
             self.dp["pseudonym"] = await curation.Pseudonymizer.load(session)
@@ -187,6 +192,8 @@ class WufeiApp:
             except Exception:
                 log.exception("error while stopping %s", feature.__name__)
         await self.jobs.release()
+        if self.cache_relay is not None:
+            await self.cache_relay.stop()
         await self.dp.storage.close()
         await self.pacer.close()
         await self.bot.session.close()
@@ -260,8 +267,9 @@ def create_app(
     outbox.register(accounts.WELCOME, welcome)
     inbox = Inbox(dp, bot, sessions, clock, concurrency=settings.inbox_concurrency,
                   retry_max_s=settings.retry_max_s)
+    relay = CacheRelay(settings.redis_url, directory, f"wufei:users:{bot.id}") if settings.redis_url else None
     return WufeiApp(settings, bot, dp, engine, sessions, i18n, kb, clock, Jobs(engine, clock), query_log,
-                    pacer, outbox, inbox)
+                    pacer, outbox, inbox, relay)
 
 
 def make_pacer(settings: Settings, bot_id: int, limits: PaceLimits | None = None) -> Pacer:

@@ -6,8 +6,9 @@ Rules:
 - Every change made through ``core.accounts`` (grant, revoke, language, blocked, config admins)
   drops the user's entry in every directory of this process at once, after the commit
   (``accounts.on_change``). An entry being loaded while such a change lands is not stored.
-- Other instances see a change within ``ttl`` at most: relaying ``forgotten`` ids between instances
-  (through Redis, calling ``forget(uid, relay=False)`` on the others) is not built yet.
+- Other instances hear of a change at once when Redis is configured: ``forgotten`` callbacks relay
+  the id (``bot/cache_relay.py``), and the others call ``forget(uid, relay=False)``; without
+  Redis (one instance) there is no one to tell.
 - A Telegram name or username that differs from the cached one is a miss (the row is refreshed).
 """
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
 
 from bot.app import create_app, make_storage
-from tests.conftest import REDIS_URL, make_settings
+from core import accounts
+from core.models import Role
+from tests.conftest import ADMIN_ID, REDIS_URL, make_settings
 from tests.support.fakebot import FakeSession
 
 
@@ -43,3 +46,33 @@ def test_without_redis_state_is_in_memory(tmp_path, sqlite_url):
     from aiogram.fsm.storage.memory import MemoryStorage
 
     assert isinstance(make_storage(make_settings(tmp_path, sqlite_url)), MemoryStorage)
+
+
+async def test_a_role_granted_through_one_instance_applies_at_once_on_the_other(tmp_path, sqlite_url, redis_client):
+    """Both instances cache users and roles for 30 s; a grant made through one is relayed through
+    Redis, so the other does not keep refusing the new handler until its cache runs out."""
+    settings = make_settings(tmp_path, sqlite_url, redis_url=REDIS_URL, user_cache_ttl_s=3600)
+    first = create_app(settings, bot_session=FakeSession(), token="1001:RELAY-A")
+    second = create_app(settings, bot_session=FakeSession(), token="1001:RELAY-A")
+    await first.prepare()
+    await second.prepare()
+    try:
+        await asyncio.wait_for(second.cache_relay.listening.wait(), 5)
+        directory = second.dp["directory"]
+        async with second.sessions() as session:
+            _info, roles = await directory.load(session, 4242, display_name="Hank", username="hank",
+                                                language_code="en", default_locale="zh")
+        assert not roles.units() and directory.cached(4242, "Hank", "hank") is not None
+        async with first.sessions() as session:
+            await accounts.grant(session, ADMIN_ID, 4242, Role.UNIT_HANDLER, "320281001")
+        for _ in range(250):  # waits on the relay, not on the hour-long TTL
+            if directory.cached(4242, "Hank", "hank") is None:
+                break
+            await asyncio.sleep(0.02)
+        async with second.sessions() as session:
+            _info, roles = await directory.load(session, 4242, display_name="Hank", username="hank",
+                                                language_code="en", default_locale="zh")
+        assert roles.units() == {"320281001"}
+    finally:
+        await first.stop()
+        await second.stop()
