@@ -29,6 +29,7 @@ from reports.models import (
     ReportStatus,
     WasteType,
 )
+from reports.reading import snapshot
 from reports.records import (
     MAX_ADDRESS,
     MAX_DESCRIPTION,
@@ -65,8 +66,8 @@ class Quota:
         return None if self.limit is None else max(0, self.limit - self.used)
 
 
-async def daily_quota(session: AsyncSession, user_id: int, limit: int | None, now: datetime | None = None,
-                      *, clock: Clock = SYSTEM) -> Quota:
+async def _quota(session: AsyncSession, user_id: int, limit: int | None, now: datetime | None = None,
+                 *, clock: Clock = SYSTEM) -> Quota:
     """Reports ``user_id`` made today (the calendar day of ``clock``'s zone, WUFEI_TIMEZONE) against
     ``limit`` (None = no limit)."""
     now = now or clock()
@@ -78,6 +79,9 @@ async def daily_quota(session: AsyncSession, user_id: int, limit: int | None, no
         )
     ).one()
     return Quota(int(used), limit)
+
+
+daily_quota = snapshot(_quota)
 
 
 def _ticket(report_id: int, created_at: datetime, clock: Clock) -> str:
@@ -141,7 +145,7 @@ async def create_report(
     else:
         unit_code = router.route(new.lat, new.lon).unit_code if router else geo.route(new.lat, new.lon)
     if reporter_id is not None and daily_limit is not None:
-        quota = await daily_quota(session, reporter_id, daily_limit, now, clock=clock)
+        quota = await _quota(session, reporter_id, daily_limit, now, clock=clock)
         if not quota.allowed:
             raise ReportError(ReportErrorCode.DAILY_LIMIT, str(quota.used))
 

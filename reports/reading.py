@@ -3,11 +3,13 @@ followers; plain ``ReportInfo`` snapshots, each read in its own short transactio
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, or_
 from sqlmodel import col, select
@@ -26,9 +28,25 @@ from reports.models import (
 )
 from reports.records import EventInfo, ReportInfo
 
+T = TypeVar("T")
+
 # --------------------------------------------------------------------------------------------
 # Reading
 # --------------------------------------------------------------------------------------------
+
+
+def snapshot(read: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+    """A public reader returns plain data and ends its read transaction itself, so its caller holds
+    no transaction open while it talks to Telegram (and never has to roll back by hand)."""
+
+    @functools.wraps(read)
+    async def reader(session: AsyncSession, *args: Any, **kwargs: Any) -> T:
+        try:
+            return await read(session, *args, **kwargs)
+        finally:
+            await session.rollback()
+
+    return reader
 
 
 async def _row(session: AsyncSession, report_id: int) -> Report | None:
@@ -68,6 +86,7 @@ def parse_ref(ref: int | str) -> tuple[int | None, str | None]:
     return None, text
 
 
+@snapshot
 async def get(session: AsyncSession, ref: int | str) -> ReportInfo | None:
     """A report (with photos) by id or ticket."""
     report_id, ticket = parse_ref(ref)
@@ -79,11 +98,13 @@ async def get(session: AsyncSession, ref: int | str) -> ReportInfo | None:
     return (await infos_of(session, [row]))[0]
 
 
+@snapshot
 async def event(session: AsyncSession, event_id: int) -> EventInfo | None:
     row = await session.get(ReportEvent, event_id)
     return EventInfo.of(row) if row else None
 
 
+@snapshot
 async def events(session: AsyncSession, report_id: int) -> list[EventInfo]:
     rows = (
         await session.exec(
@@ -93,6 +114,7 @@ async def events(session: AsyncSession, report_id: int) -> list[EventInfo]:
     return [EventInfo.of(r) for r in rows]
 
 
+@snapshot
 async def my_reports(
     session: AsyncSession, user_id: int, *, limit: int = 20, offset: int = 0, include_followed: bool = False
 ) -> list[ReportInfo]:
@@ -110,6 +132,7 @@ async def my_reports(
     return await infos_of(session, rows)
 
 
+@snapshot
 async def list_by(
     session: AsyncSession,
     unit_code: str | None = None,
@@ -138,6 +161,7 @@ class Nearby:
     distance_m: float
 
 
+@snapshot
 async def nearby_open_reports(
     session: AsyncSession,
     lat: float,
@@ -201,7 +225,7 @@ async def unfollow(session: AsyncSession, report_id: int, user_id: int) -> bool:
     return bool(result.rowcount)
 
 
-async def followers(session: AsyncSession, report_id: int) -> list[int]:
+async def _followers(session: AsyncSession, report_id: int) -> list[int]:
     rows = (
         await session.exec(
             select(ReportFollower.user_id).where(ReportFollower.report_id == report_id).order_by(ReportFollower.id)
@@ -214,6 +238,9 @@ async def _recipients(session: AsyncSession, row: Report, actor_id: int | None) 
     people: list[int] = []
     if row.reporter_id is not None:
         people.append(row.reporter_id)
-    people.extend(await followers(session, row.id))
+    people.extend(await _followers(session, row.id))
     seen: set[int] = set()
     return tuple(p for p in people if p != actor_id and not (p in seen or seen.add(p)))
+
+
+followers = snapshot(_followers)

@@ -15,6 +15,7 @@ from reports import geo
 from reports.models import (
     UnitChat,
 )
+from reports.reading import snapshot
 from reports.records import ReportError, ReportErrorCode
 
 # --------------------------------------------------------------------------------------------
@@ -39,10 +40,12 @@ async def bind_unit_chat(session: AsyncSession, unit_code: str, chat_id: int, ac
     return previous
 
 
+@snapshot
 async def unit_chat(session: AsyncSession, unit_code: str) -> int | None:
     return (await session.exec(select(UnitChat.chat_id).where(UnitChat.unit_code == unit_code))).first()
 
 
+@snapshot
 async def units_of_chat(session: AsyncSession, chat_id: int) -> list[str]:
     rows = await session.exec(select(UnitChat.unit_code).where(UnitChat.chat_id == chat_id).order_by(UnitChat.unit_code))
     return list(rows.all())

@@ -139,7 +139,6 @@ async def duplicate_choice(query: CallbackQuery, callback_data: FlowCb, state: F
         return
     result = await svc.follow(session, report_id, user.id, now=reports.clock())
     report = await svc.get(session, report_id)
-    await session.rollback()
     await svc.clear_draft(session, user.id)
     await state.clear()
     ticket = report.ticket if report else ""

@@ -74,7 +74,6 @@ async def list_reports(message: Message, command: CommandObject, session: AsyncS
     arg = (command.args or "").strip()
     if arg.upper().startswith("JY-") or arg.isdigit():
         report = await svc.get(session, arg)
-        await session.rollback()
         if report is None:
             await message.answer(_("No report {ticket}.").format(ticket=escape(arg)))
         else:
@@ -105,7 +104,6 @@ async def list_reports(message: Message, command: CommandObject, session: AsyncS
 async def open_report(query: CallbackQuery, callback_data: StaffCb, session: AsyncSession, roles: Roles,
                       reports, **_kw: Any) -> None:
     report = await svc.get(session, callback_data.r)
-    await session.rollback()
     if report is None:
         await query.answer(_("This report no longer exists."), show_alert=True)
         return

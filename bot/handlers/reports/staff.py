@@ -60,7 +60,6 @@ async def _checked(query: CallbackQuery, cb: StaffCb, session: AsyncSession, use
     """The report a press is about, if it exists, the caller may handle it, the card is current and
     (``leads_to``) the report may go to that status from where it is."""
     report = await svc.get(session, cb.r)
-    await session.rollback()
     if report is None:
         await query.answer(_("This report no longer exists."), show_alert=True)
         return None
@@ -194,7 +193,6 @@ async def _outcome(query: CallbackQuery | None, reports, session: AsyncSession, 
         await say(_("Already handled by someone else: it is now {status}.").format(
             status=view.status_label(user.language, outcome.current_status)), alert=True)
         report = await svc.get(session, report_id)
-        await session.rollback()
         if report is not None and query is not None and isinstance(query.message, Message):
             await refresh_pressed(reports, report, query.message.chat.id, query.message.message_id)
     elif isinstance(outcome, NotAllowed):
@@ -210,7 +208,6 @@ async def resolve_reply(message: Message, state: FSMContext, session: AsyncSessi
                         roles: Roles, reports, bot: Bot, **_kw: Any) -> None:
     data = await state.get_data()
     report = await svc.get(session, int(data.get("rid", 0)))
-    await session.rollback()
     if report is None or not may_handle(roles, report.unit_code):
         await state.clear()
         await message.reply(_("This report no longer exists."))

@@ -47,7 +47,6 @@ async def start_report(message: Message, state: FSMContext, session: AsyncSessio
 async def begin(message: Message, state: FSMContext, session: AsyncSession, user: UserInfo, reports,
                  settings) -> None:
     quota = await svc.daily_quota(session, user.id, settings.report_daily_limit, clock=reports.clock)
-    await session.rollback()
     if not quota.allowed:
         await state.clear()
         await message.answer(limit_text(settings.report_daily_limit), reply_markup=main_menu())
