@@ -88,6 +88,45 @@ def _ticket(report_id: int, created_at: datetime, clock: Clock) -> str:
     return f"JY-{clock.year(created_at)}-{report_id:06d}"
 
 
+def _validated(new: NewReport, reporter_id: int | None, channel: Channel, router: geo.Router | None,
+               now: datetime) -> Report:
+    """The row of a new report, its text cleaned, checked and routed; ``ReportError`` otherwise."""
+    source = _enum(LocationSource, new.location_source, ReportErrorCode.BAD_SOURCE)
+    waste = _enum(WasteType, new.waste_type, ReportErrorCode.BAD_WASTE_TYPE)
+    amount = _enum(Amount, new.amount, ReportErrorCode.BAD_AMOUNT) if new.amount is not None else None
+    if amount is None and channel == Channel.TELEGRAM:
+        raise ReportError(ReportErrorCode.BAD_AMOUNT, "missing")
+    description = _clean_text(new.description)
+    if description and len(description) > MAX_DESCRIPTION:
+        raise ReportError(ReportErrorCode.DESCRIPTION_TOO_LONG)
+    address = _clean_text(new.address)
+    if address and len(address) > MAX_ADDRESS:
+        raise ReportError(ReportErrorCode.ADDRESS_TOO_LONG)
+    plate = _clean_text(new.plate)
+    if plate:
+        plate = "".join(plate.split()).upper()
+        if len(plate) > 16:
+            raise ReportError(ReportErrorCode.PLATE_TOO_LONG)
+    if not (-90 <= new.lat <= 90 and -180 <= new.lon <= 180):
+        raise ReportError(ReportErrorCode.BAD_LOCATION)
+    if not geo.inside_jiangyin(new.lat, new.lon):
+        raise ReportError(ReportErrorCode.OUTSIDE_AREA)
+    if new.unit_code is not None:
+        if not geo.is_valid_unit(new.unit_code):
+            raise ReportError(ReportErrorCode.BAD_UNIT, new.unit_code)
+        unit_code = new.unit_code
+    else:
+        unit_code = router.route(new.lat, new.lon).unit_code if router else geo.route(new.lat, new.lon)
+    return Report(
+        ticket=f"tmp-{uuid.uuid4().hex[:24]}", channel=channel.value, reporter_id=reporter_id,
+        anonymous=new.anonymous, lat=new.lat, lon=new.lon, location_source=source.value,
+        address=address, unit_code=unit_code, waste_type=waste.value,
+        amount=amount.value if amount else None, witnessed=new.witnessed, plate=plate,
+        description=description, status=ReportStatus.SUBMITTED.value, created_at=now, updated_at=now,
+        assigned_at=now, version=1,
+    )
+
+
 async def create_report(
     session: AsyncSession,
     reporter_id: int | None,
@@ -116,47 +155,14 @@ async def create_report(
     ``ReportError(NO_DRAFT)``. That makes a double tap on "confirm" create one report.
     """
     now = now or clock()
-    source = _enum(LocationSource, new.location_source, ReportErrorCode.BAD_SOURCE)
-    waste = _enum(WasteType, new.waste_type, ReportErrorCode.BAD_WASTE_TYPE)
-    amount = _enum(Amount, new.amount, ReportErrorCode.BAD_AMOUNT) if new.amount is not None else None
-    if amount is None and channel == Channel.TELEGRAM:
-        raise ReportError(ReportErrorCode.BAD_AMOUNT, "missing")
-    description = _clean_text(new.description)
-    if description and len(description) > MAX_DESCRIPTION:
-        raise ReportError(ReportErrorCode.DESCRIPTION_TOO_LONG)
-    address = _clean_text(new.address)
-    if address and len(address) > MAX_ADDRESS:
-        raise ReportError(ReportErrorCode.ADDRESS_TOO_LONG)
-    plate = _clean_text(new.plate)
-    if plate:
-        plate = "".join(plate.split()).upper()
-        if len(plate) > 16:
-            raise ReportError(ReportErrorCode.PLATE_TOO_LONG)
-    if not (-90 <= new.lat <= 90 and -180 <= new.lon <= 180):
-        raise ReportError(ReportErrorCode.BAD_LOCATION)
-    if not geo.inside_jiangyin(new.lat, new.lon):
-        raise ReportError(ReportErrorCode.OUTSIDE_AREA)
+    row = _validated(new, reporter_id, channel, router, now)
     if not (min_photos <= len(photos) <= max_photos):
         raise ReportError(ReportErrorCode.PHOTOS, str(len(photos)))
-    if new.unit_code is not None:
-        if not geo.is_valid_unit(new.unit_code):
-            raise ReportError(ReportErrorCode.BAD_UNIT, new.unit_code)
-        unit_code = new.unit_code
-    else:
-        unit_code = router.route(new.lat, new.lon).unit_code if router else geo.route(new.lat, new.lon)
     if reporter_id is not None and daily_limit is not None:
         quota = await _quota(session, reporter_id, daily_limit, now, clock=clock)
         if not quota.allowed:
             raise ReportError(ReportErrorCode.DAILY_LIMIT, str(quota.used))
-
-    row = Report(
-        ticket=f"tmp-{uuid.uuid4().hex[:24]}", channel=channel.value, reporter_id=reporter_id,
-        anonymous=new.anonymous, lat=new.lat, lon=new.lon, location_source=source.value,
-        address=address, unit_code=unit_code, waste_type=waste.value,
-        amount=amount.value if amount else None, witnessed=new.witnessed, plate=plate,
-        description=description, status=ReportStatus.SUBMITTED.value, created_at=now, updated_at=now,
-        assigned_at=now, version=1,
-    )
+    unit_code = row.unit_code
     try:
         if draft_updated_at is not None and reporter_id is not None:
             # First statement of the write: the loser of a double tap waits here, then finds nothing.
