@@ -157,13 +157,13 @@ async def staff_campaign(staff, audience_buttons: list[str], text_zh: str, text_
     return when
 
 
-async def expect_preview(staff, *texts: str):
-    await staff.expect_message("预览")
+async def expect_preview(staff, *texts: str, timeout: float = 5.0):
+    await staff.expect_message("预览", timeout=timeout)
     for i, text in enumerate(texts):
         if i:
-            await staff.expect_message("使用英文")
-        assert (await staff.expect_message()).content == text
-    return await staff.expect_message("摘要")
+            await staff.expect_message("使用英文", timeout=timeout)
+        assert (await staff.expect_message(timeout=timeout)).content == text
+    return await staff.expect_message("摘要", timeout=timeout)
 
 
 async def test_a_bilingual_campaign_is_previewed_and_confirmed_under_telegrams_limits(tmp_path):
@@ -173,9 +173,10 @@ async def test_a_bilingual_campaign_is_previewed_and_confirmed_under_telegrams_l
         await make_cell(h, "澄江实验小学", CellKind.SCHOOL, CHENGJIANG)
         admin = h.sb.user("Admin", lang="zh", user_id=ADMIN_ID)
         await staff_campaign(admin, ["🏫 无废校园"], "周六上午旧物交换", "Swap day on Saturday morning")
-        summary = await expect_preview(admin, "周六上午旧物交换", "Swap day on Saturday morning")
+        # Paced at about one message a second to this chat: seconds, not the default 5 s each.
+        summary = await expect_preview(admin, "周六上午旧物交换", "Swap day on Saturday morning", timeout=20)
         await click(admin, "✅ 确认发布", summary)
-        await admin.expect_message("已安排")
+        await admin.expect_message("已安排", timeout=20)
         assert h.sb.server.answers(429) == 0
 
 
