@@ -108,6 +108,33 @@ async def test_a_persons_answer_goes_before_a_broadcast():
     assert order.index("answer") <= 4, order  # not behind the ten broadcasts still waiting
 
 
+async def test_a_prompt_in_a_busy_group_goes_before_the_cards_waiting_for_it():
+    """A handler pressed "Resolved" in a staff group whose minute is used up by cards: the prompt
+    takes the group's next free slot, not the one after every card still queued."""
+    order: list[str] = []
+    session = FakeSession()
+
+    def record(method):
+        order.append(method.text)
+        return session._message(method)
+
+    session.responders[SendMessage] = record
+    pacer = Pacer(LocalBuckets(PaceLimits(per_chat_per_second=1000, chat_burst=100, group_per_minute=2,
+                                          group_window_s=0.5)))
+    bot = paced_bot(pacer, session=session)
+
+    async def card(i: int) -> None:
+        with priority(Priority.NOTIFY):
+            await bot.send_message(-100, f"card{i}")
+
+    cards = [asyncio.create_task(card(i)) for i in range(6)]
+    while len(order) < 2:  # the group's budget is spent; four cards wait
+        await asyncio.sleep(0.01)
+    await bot.send_message(-100, "prompt")
+    await asyncio.gather(*cards)
+    assert order.index("prompt") == 2, order  # the first slot the group has again
+
+
 def test_an_album_counts_one_message_per_photo():
     photo = InputMediaPhoto(media="x")
     assert message_count(SendMediaGroup(chat_id=1, media=[photo] * 5)) == 5

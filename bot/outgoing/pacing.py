@@ -13,7 +13,8 @@ sender included, so no code path can forget the limits; the handlers keep callin
   by one Lua script on the server's clock, so two instances together keep the limits.
 - **Priorities**: a person's own answers (the default) go before notifications from the outbox
   (``NOTIFY``), and both before broadcasts (``BULK``): ``with priority(BULK): ...``. A request of
-  a lower class waits while one of a higher class is waiting for the bot-wide bucket.
+  a lower class waits while one of a higher class is waiting for the same bucket: the bot-wide
+  one, or its chat's (so a handler's prompt in a busy staff group goes before the next card).
 - **429 is waited out**: ``retry_after`` seconds, then the request is made again (the chat's
   bucket is emptied for that long, so its other messages wait too), up to ``max_429`` times.
 - **5xx is retried** a few times with a short backoff (``server_retries``). A broken connection is
@@ -271,6 +272,7 @@ class Pacer(BaseRequestMiddleware):
         self.buckets = buckets
         self.limits = limits or buckets.limits
         self._waiting = [0, 0, 0]  # per priority: requests waiting for the bot-wide bucket
+        self._chat_waiting: dict[Any, list[int]] = {}  # the same, per chat (its own or its group's limit)
         self.stats = {"paced": 0, "waited_s": 0.0, "http_429": 0, "server_retries": 0, "network_retries": 0}
 
     async def close(self) -> None:
@@ -279,20 +281,22 @@ class Pacer(BaseRequestMiddleware):
     async def acquire(self, chat_id: Any, count: int) -> None:
         level = _priority.get()
         while True:
-            if any(self._waiting[p] for p in range(level)):
-                await asyncio.sleep(0.02)  # someone more urgent waits for the bot-wide bucket
+            mine = self._chat_waiting.get(chat_id)
+            if any(self._waiting[p] for p in range(level)) or (mine and any(mine[p] for p in range(level))):
+                await asyncio.sleep(0.02)  # someone more urgent waits for the same bucket
                 continue
             wait, bot_wide = await self.buckets.take(chat_id, count)
             if wait <= 0:
                 return
             self.stats["waited_s"] += wait
-            if bot_wide:
-                self._waiting[level] += 1
+            counters = self._waiting if bot_wide else self._chat_waiting.setdefault(chat_id, [0, 0, 0])
+            counters[level] += 1
             try:
                 await asyncio.sleep(wait)
             finally:
-                if bot_wide:
-                    self._waiting[level] -= 1
+                counters[level] -= 1
+                if not bot_wide and not any(counters):
+                    self._chat_waiting.pop(chat_id, None)
 
     async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
                        method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
