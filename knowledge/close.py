@@ -1,0 +1,129 @@
+"""When no item is named: a bin may still be clear from close names. Chinese names are
+head-final (鱼丸, 贡丸, 牛肉丸 are all 丸), and suggestions that all go in one bin, each sharing real
+text with the question, say that bin (`likely`, no single item named). Never for a phrase."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from .modifiers import _LISTED_HEADS, _changing_words
+from .normalize import en_key, has_cjk, normalize
+from .pinyin import cjk_only as _cjk_only
+from .verdicts import LIKELY, _Match
+
+MAX_ALTERNATIVES = 3
+HEAD_MAX_CHARS = 6  # longer questions are phrases, not names
+HEAD_MIN_NAMES_2 = 4  # names sharing a two-character head before it decides
+HEAD_MIN_NAMES_1 = 8
+HEAD_PURITY = 0.95
+
+
+class CloseItems:
+    """Mixin of Matcher (needs FormIndex and ContainmentTiers)."""
+
+    def _head_bin(self, key: str) -> _Match | None:
+        """Chinese names are head-final: 鱼丸, 贡丸, 牛肉丸 are all 丸. When nearly every known
+        name ending in the (normalised) question's last one or two characters goes in one bin,
+        so does it."""
+        if not _cjk_only(key) or not 2 <= len(key) <= HEAD_MAX_CHARS or _changing_words(key):
+            return None  # 电动滑板车 is not just another 车
+        heads = [(key[-2:], HEAD_MIN_NAMES_2)] if len(key) > 2 else []
+        if len(key) <= 3:  # longer names mostly end in a two-character word (火星土壤样本: 样本, not 本)
+            heads.append((key[-1:], HEAD_MIN_NAMES_1))
+        for h, need in heads:
+            ids = self.heads.get(h, [])
+            listed = _LISTED_HEADS.get(h)  # a curator says this head decides (lexicon/heads.yaml)
+            if len(ids) < (1 if listed else need):
+                continue
+            counts = Counter(self.items[i].category for i in ids)
+            cat, n = counts.most_common(1)[0]
+            if n / len(ids) >= (1.0 if listed else HEAD_PURITY) and listed in (None, cat.value):
+                if self._conflicting_forms(key, len(key) - len(h), len(h), ids[0], cat):
+                    return None  # 碘酒瓶: 碘酒 is hazardous, whatever most 酒瓶 are
+                examples = sorted((i for i in ids if self.items[i].category == cat),
+                                  key=lambda i: len(self.items[i].name))[:MAX_ALTERNATIVES]
+                return _Match(LIKELY, examples, "head", "", category_only=True)
+            return None  # a mixed head: the shorter one says no more
+        return None
+
+    def _sharing_text(self, key: str, ids: list[int]) -> list[int]:
+        """Suggestions for a Chinese question must share a character with one of their names:
+        a sound-alike or look-alike with nothing in common (鸡粪 -> 味精) is noise."""
+        chars = {c for c in key if has_cjk(c)}
+        if not chars:
+            return ids
+        return [i for i in ids
+                if any(c in f for f in (self.items[i].name, *self.items[i].aliases) for c in chars)]
+
+    def _close_bin(self, key: str, ids: list[int]) -> list[int] | None:
+        """The close items to answer with when they all go in one bin, else None.
+
+        First, known names that end with the whole question ("纯牛奶盒", "听装啤酒罐" for 牛奶盒,
+        啤酒罐): the question is their head noun, so they are kinds of it. When there are none,
+        the suggestions themselves (see `_agree`). `key` is normalised."""
+        if has_cjk(key) and len(key) >= 2:
+            headed: list[int] = []
+            cats: set = set()  # bins of every name containing the question
+            for fid in self._containing(key, 40):
+                form, iid = self.form_keys[fid], self.form_item[fid]
+                cats.add(self.items[iid].category)
+                if form != key and form.endswith(key) and iid not in headed:
+                    if _changing_words(form[: -len(key)]) or _changing_words(self.items[iid].name) - _changing_words(key):
+                        continue  # 一次性桌布 (or 塑料雨衣, an alias of 一次性雨衣) says nothing of 桌布
+                    headed.append(iid)
+            plain = [i for i in headed if any(
+                f.endswith(key) and len(f) > len(key) and self._is_filler(f[: -len(key)])
+                for f in map(normalize, (self.items[i].name, *self.items[i].aliases)))]
+            if len(plain) == 1:
+                return plain  # 过期黄油, 旧帐篷: the question's own thing with a state word before it
+            if len(headed) == 1 and len(cats) > 1:
+                return None  # one kind is thin evidence: 松香水 (turpentine) and 香水瓶 disagree on 香水
+            if headed:
+                same = len({self.items[i].category for i in headed}) == 1
+                return headed[:MAX_ALTERNATIVES] if same else None
+        return ids if self._agree(key, ids) else None
+
+    def _agree(self, key: str, ids: list[int]) -> bool:
+        """Two or more suggestions, all of one category, each sharing real text with the
+        question: two characters in a row (not just a sound) or a whole English word."""
+        if not ids or len({self.items[i].category for i in ids}) != 1:
+            return False
+        if len(ids) == 1 and not self._same_head(key, ids[0]):
+            return False
+        # A suggestion that is electric, disposable or for a purpose says nothing of a plain
+        # thing (电蒸锅 of a bamboo 蒸笼), and one the question calls so must be so too
+        # (电动滑板车 is no 滑板车, 剃须泡沫 no 泡沫塑料).
+        words = _changing_words(key)
+        for i in ids:
+            name = self.items[i].name
+            if _changing_words(name) - words or (name.startswith("电") and not key.startswith("电")):
+                return False
+            if has_cjk(key) and words and not _changing_words(name) & words:
+                return False
+        if has_cjk(key):
+            grams = {key[i : i + 2] for i in range(len(key) - 1)}
+            grams = {g for g in grams if has_cjk(g) and len(g) == 2}
+            # the question's head noun must head one of them: "江阴" only modifies 江阴河豚, 江阴马蹄酥
+            if not any(normalize(f).endswith(key[-2:]) for i in ids
+                       for f in (self.items[i].name, *self.items[i].aliases)):
+                return False
+            return bool(grams) and all(
+                any(g in normalize(f) for f in (self.items[i].name, *self.items[i].aliases) for g in grams)
+                for i in ids
+            )
+        words = {w for w in en_key(key).split() if len(w) >= 3}
+        return bool(words) and all(
+            any(words & set(en_key(f).split()) for f in self.items[i].en) for i in ids
+        )
+
+    def _same_head(self, key: str, iid: int) -> bool:
+        """One suggestion is enough when it is a kind of the question's own head noun: a
+        name ending in the question's last two characters, the question longer than them, and
+        nothing in the question's modifier naming another bin (滤尘袋 / 吸尘袋)."""
+        if not _cjk_only(key) or len(key) < 3:
+            return False
+        head = key[-2:]
+        forms = [normalize(f) for f in (self.items[iid].name, *self.items[iid].aliases)]
+        if not any(f.endswith(head) and len(f) > 2 and f != key for f in forms):
+            return False
+        return not self._conflicting_forms(key, len(key) - 2, 2, iid)
