@@ -84,8 +84,9 @@ class CloseItems:
         return ids if self._agree(key, ids) else None
 
     def _agree(self, key: str, ids: list[int]) -> bool:
-        """Two or more suggestions, all of one category, each sharing real text with the
-        question: two characters in a row (not just a sound) or a whole English word."""
+        """Suggestions all of one category that say something of the question: two or more, one
+        of them ending in the question's last character (its head); or each sharing real text with
+        the question, two characters in a row (not just a sound) or a whole English word."""
         if not ids or len({self.items[i].category for i in ids}) != 1:
             return False
         if len(ids) == 1 and not self._same_head(key, ids[0]):
@@ -103,7 +104,10 @@ class CloseItems:
         if has_cjk(key):
             grams = {key[i : i + 2] for i in range(len(key) - 1)}
             grams = {g for g in grams if has_cjk(g) and len(g) == 2}
-            # the question's head noun must head one of them: "江阴" only modifies 江阴河豚, 江阴马蹄酥
+            if len(ids) >= 2 and any(normalize(f).endswith(key[-1:]) for i in ids
+                                     for f in (self.items[i].name, *self.items[i].aliases)):
+                return True  # 香槟瓶: 香水瓶, 香油瓶, 醋瓶 (all recyclable) share its head 瓶
+            # with one: the question's head noun must head it ("江阴" only modifies 江阴河豚, 江阴马蹄酥)
             if not any(normalize(f).endswith(key[-2:]) for i in ids
                        for f in (self.items[i].name, *self.items[i].aliases)):
                 return False

@@ -8,13 +8,17 @@ import re
 from typing import TYPE_CHECKING
 
 from .modifiers import (
+    _DOUGH_FILES,
+    _DOUGH_PARTS,
     _EDGE_TOKENS,
+    _FOOD_ANY_PARTS,
     _FOOD_CONTAINERS,
     _FOOD_FORMS,
     _FOOD_SOFT_PARTS,
     _PRODUCE_FILES,
     _UNMARKED_MATERIALS,
     _modifier_changes,
+    material_of,
 )
 from .normalize import en_key, find_states, has_cjk, normalize
 from .pinyin import cjk_only as _cjk_only
@@ -54,7 +58,7 @@ class ContainmentTiers:
             if length == 1 and not filler:
                 return None
             if len(ids) > 1:
-                return _Match(AMBIGUOUS, list(ids), "containment", rem)
+                return self._head_compound(s) or _Match(AMBIGUOUS, list(ids), "containment", rem)
             if filler:
                 return _Match(SURE, list(ids), "containment", rem)
             head = s[start + length :].strip()
@@ -70,7 +74,7 @@ class ContainmentTiers:
                 # that names nothing of another category, or one of the item's own
                 # condition words ("还有饮料的塑料瓶"), does not change the item
                 return _Match(LIKELY, list(ids), "containment", modifier)
-            return _Match(AMBIGUOUS, list(ids), "containment", rem)
+            return self._head_compound(s) or _Match(AMBIGUOUS, list(ids), "containment", rem)
         # English: token n-grams
         words = en_key(text).split()
         n = len(words)
@@ -90,6 +94,39 @@ class ContainmentTiers:
                 return _Match(AMBIGUOUS, list(ids), "containment", rem)
         return None
 
+    def _head_compound(self, s: str) -> _Match | None:
+        """X + Y where Y, a known name of two or more characters, ends the question: Chinese
+        compounds are head-final, so Y decides (咖啡杯杯盖 is a 杯盖, 自行车轮胎 a 轮胎, 打印机墨盒 a
+        墨盒). Not when the modifier X makes it another thing (electric, disposable, a purpose:
+        电动牙刷), nor when X names something hazardous and Y is not (药水玻璃瓶 held a medicine), nor by
+        an item whose own name says a material the question does not (香炉 of 陶瓷香炉)."""
+        for start in range(1, len(s) - 1):
+            ids = self.exact.get(s[start:])
+            if not ids:
+                continue
+            if len(ids) > 1:
+                return None
+            item = self.items[ids[0]]
+            modifier = s[:start]
+            material = material_of(normalize(item.name))
+            if material and material not in s:
+                return None  # 金属香炉 is not the 陶瓷香炉 whose alias is 香炉
+            if _modifier_changes(modifier, item) or (
+                    item.category.value != "hazardous" and self._names_hazard(modifier)):
+                return None
+            return _Match(LIKELY, list(ids), "compound", modifier)
+        return None
+
+    def _names_hazard(self, text: str) -> bool:
+        """A known name of a hazardous item (two or more characters) inside text."""
+        n = len(text)
+        for i in range(n):
+            for j in range(i + 2, min(n, i + self.max_form_len) + 1):
+                ids = self.exact.get(text[i:j])
+                if ids and any(self.items[k].category.value == "hazardous" for k in ids):
+                    return True
+        return False
+
     def _match_possessive(self, text: str) -> _Match | None:
         joined = _POSSESSIVE_RE.sub("", text)
         if joined != text:
@@ -106,24 +143,27 @@ class ContainmentTiers:
         return None
 
     def _food_part(self, text: str) -> _Match | None:
-        """Unknown names made of a food and a part or container word: soft parts of produce
-        and the forms cooking gives any food (knowledge/lexicon/food_parts.yaml) are food; its
-        bottles and cans (瓶 罐) are recyclable.
+        """Unknown names made of a food and a part or container word (knowledge/lexicon/
+        food_parts.yaml): soft parts of produce (橙皮: the base may leave off its 子), the forms
+        cooking gives any food (土豆丝, 鱼丸), parts of any food (鱼刺) and the dough of a staple
+        (馄饨皮) are food; its bottles and cans (啤酒罐) are recyclable.
         Hard shells and stones (壳 核) are not covered: some are residual."""
         key = normalize(text)
-        if len(key) < 3 or not _cjk_only(key) or key in self.exact:
+        if len(key) < 2 or not _cjk_only(key) or key in self.exact:
             return None
         base, part = key[:-1], key[-1]
-        ids = self.exact.get(base)
+        ids = self.exact.get(base) or self.exact.get(base + "子")
         if not ids or any(self.items[i].category.value != "food" for i in ids):
             return None
-        if part in _FOOD_SOFT_PARTS and all(
-                any(f in self.items[i].source for f in _PRODUCE_FILES) for i in ids):
-            # fruit and vegetables only: 冰棒皮 is a wrapper, not a peel
+
+        def from_files(files: tuple[str, ...]) -> bool:
+            return all(any(f in self.items[i].source for f in files) for i in ids)
+
+        if ((part in _FOOD_SOFT_PARTS and from_files(_PRODUCE_FILES))  # 冰棒皮 is a wrapper, not a peel
+                or (part in _DOUGH_PARTS and from_files(_DOUGH_FILES))
+                or part in _FOOD_FORMS or part in _FOOD_ANY_PARTS):  # 毛豆结, 土豆丝, 鱼刺
             return _Match(LIKELY, list(ids)[:1], "part", "", category_only=True)
-        if part in _FOOD_FORMS:  # 毛豆结, 土豆丝: what cooking makes of a food is food
-            return _Match(LIKELY, list(ids)[:1], "part", "", category_only=True)
-        if part in _FOOD_CONTAINERS:  # answer with the plain containers: 玻璃瓶, 塑料瓶 / 易拉罐, 玻璃罐
+        if part in _FOOD_CONTAINERS and len(key) >= 3:  # the plain containers: 玻璃瓶, 塑料瓶 / 易拉罐, 玻璃罐
             examples = [self.exact[k][0] for k in _FOOD_CONTAINERS[part] if k in self.exact]
             if examples and all(self.items[i].category.value == "recyclable" for i in examples):
                 return _Match(LIKELY, examples, "part", "", category_only=True)

@@ -28,13 +28,17 @@ _ELECTRIC_MODIFIERS = tuple(_MODS["electric"])
 _DISPOSABLE_MODIFIERS = tuple(_MODS["disposable"])
 _PURPOSE_MODIFIERS = tuple(_MODS["purpose"])  # what it is for changes what it is
 _UNMARKED_MATERIALS = frozenset(_MODS["unmarked_materials"])
+_MATERIALS = tuple(sorted(map(str, _MODS["materials"]), key=len, reverse=True))
 _CHANGING_MODIFIERS = (*_PURPOSE_MODIFIERS, *_ELECTRIC_MODIFIERS, *_DISPOSABLE_MODIFIERS)
 _FOOD_PARTS = lexicon("food_parts")
 _FOOD_SOFT_PARTS = frozenset(_FOOD_PARTS["soft_parts"])
 _FOOD_FORMS = frozenset(_FOOD_PARTS["forms"])
 _PRODUCE_FILES = tuple(_FOOD_PARTS["produce_files"])
 _LISTED_HEADS = {h: cat for cat, hs in lexicon("heads").items() for h in hs}  # head -> bin
-_FOOD_CONTAINERS = {"瓶": ("玻璃瓶", "塑料瓶"), "罐": ("易拉罐", "玻璃罐")}
+_FOOD_CONTAINERS = {str(k): tuple(v) for k, v in _FOOD_PARTS["containers"].items()}
+_FOOD_ANY_PARTS = frozenset(_FOOD_PARTS["any_parts"])
+_DOUGH_PARTS = frozenset(_FOOD_PARTS["dough_parts"])
+_DOUGH_FILES = tuple(_FOOD_PARTS["dough_files"])
 
 
 def _changing_words(text: str) -> frozenset[str]:
@@ -53,3 +57,8 @@ def _modifier_changes(modifier: str, item: Item) -> bool:
 
 
 _POSSESSIVE_RE = re.compile("(?<=[\u4e00-\u9fff])(?:中的|里的|里面的|上的|的)(?=[\u4e00-\u9fff])")
+
+
+def material_of(name: str) -> str | None:
+    """The material a name starts with (陶瓷香炉: 陶瓷), or None."""
+    return next((m for m in _MATERIALS if name.startswith(m) and len(name) > len(m)), None)
