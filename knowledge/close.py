@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from collections import Counter
 
+from rapidfuzz.distance import Levenshtein
+
 from .modifiers import _LISTED_HEADS, _changing_words
-from .normalize import en_key, has_cjk, normalize
+from .normalize import en_key, has_cjk, normalize, state_tags_of
 from .pinyin import cjk_only as _cjk_only
 from .verdicts import LIKELY, _Match
 
@@ -16,6 +18,7 @@ HEAD_MAX_CHARS = 6  # longer questions are phrases, not names
 HEAD_MIN_NAMES_2 = 4  # names sharing a two-character head before it decides
 HEAD_MIN_NAMES_1 = 8
 HEAD_PURITY = 0.95
+_PLAIN_TAGS = frozenset({"old", "used"})  # states that leave a thing what it is asked plainly
 
 
 class CloseItems:
@@ -74,6 +77,10 @@ class CloseItems:
             plain = [i for i in headed if any(
                 f.endswith(key) and len(f) > len(key) and self._is_filler(f[: -len(key)])
                 for f in map(normalize, (self.items[i].name, *self.items[i].aliases)))]
+            if len(plain) > 1:  # 旧报纸 / 油污报纸: asked plainly, it is the ordinary one
+                plain = [i for i in plain if any(
+                    f.endswith(key) and len(f) > len(key) and state_tags_of(f[: -len(key)]) <= _PLAIN_TAGS
+                    for f in map(normalize, (self.items[i].name, *self.items[i].aliases)))]
             if len(plain) == 1:
                 return plain  # 过期黄油, 旧帐篷: the question's own thing with a state word before it
             if len(headed) == 1 and len(cats) > 1:
@@ -81,7 +88,28 @@ class CloseItems:
             if headed:
                 same = len({self.items[i].category for i in headed}) == 1
                 return headed[:MAX_ALTERNATIVES] if same else None
-        return ids if self._agree(key, ids) else None
+        if self._agree(key, ids):
+            return ids
+        return self._one_edit(key)
+
+    def _one_edit(self, key: str) -> list[int] | None:
+        """Known names one character away from a question of three or more characters (one
+        substituted, added or left out), its head kept (the last character the same), when all
+        of them go in one bin: 牙膏盒 / 牙膏纸盒, 杀虫子罐 / 杀虫剂罐."""
+        if not _cjk_only(key) or len(key) < 3:
+            return None
+        near: list[int] = []
+        for _score, fid in self.fuzzy_candidates(key):
+            form = self.form_keys[fid]
+            if form[-1:] == key[-1:] and Levenshtein.distance(form, key) == 1 and key not in form:
+                iid = self.form_item[fid]
+                if iid not in near:
+                    near.append(iid)
+        if not near or len({self.items[i].category for i in near}) != 1:
+            return None
+        if not all(self._speaks_for(key, i) for i in near):
+            return None
+        return near[:MAX_ALTERNATIVES]
 
     def _agree(self, key: str, ids: list[int]) -> bool:
         """Suggestions all of one category that say something of the question: two or more, one
@@ -91,16 +119,8 @@ class CloseItems:
             return False
         if len(ids) == 1 and not self._same_head(key, ids[0]):
             return False
-        # A suggestion that is electric, disposable or for a purpose says nothing of a plain
-        # thing (电蒸锅 of a bamboo 蒸笼), and one the question calls so must be so too
-        # (电动滑板车 is no 滑板车, 剃须泡沫 no 泡沫塑料).
-        words = _changing_words(key)
-        for i in ids:
-            name = self.items[i].name
-            if _changing_words(name) - words or (name.startswith("电") and not key.startswith("电")):
-                return False
-            if has_cjk(key) and words and not _changing_words(name) & words:
-                return False
+        if not all(self._speaks_for(key, i) for i in ids):
+            return False
         if has_cjk(key):
             grams = {key[i : i + 2] for i in range(len(key) - 1)}
             grams = {g for g in grams if has_cjk(g) and len(g) == 2}
@@ -119,6 +139,16 @@ class CloseItems:
         return bool(words) and all(
             any(words & set(en_key(f).split()) for f in self.items[i].en) for i in ids
         )
+
+    def _speaks_for(self, key: str, iid: int) -> bool:
+        """Whether a close item says something of the question's thing: one that is electric,
+        disposable or for a purpose says nothing of a plain thing (电蒸锅 of a bamboo 蒸笼), and one
+        the question calls so must be so too (电动滑板车 is no 滑板车, 剃须泡沫 no 泡沫塑料)."""
+        words = _changing_words(key)
+        name = self.items[iid].name
+        if _changing_words(name) - words or (name.startswith("电") and not key.startswith("电")):
+            return False
+        return not (has_cjk(key) and words and not _changing_words(name) & words)
 
     def _same_head(self, key: str, iid: int) -> bool:
         """One suggestion is enough when it is a kind of the question's own head noun: a

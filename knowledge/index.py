@@ -10,11 +10,26 @@ from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz
 
+from .grammar import lexicon
 from .normalize import en_key, has_cjk, is_latin_text, normalize
 from .pinyin import cjk_only as _cjk_only, fuzzy_syllable, syllables
 
 if TYPE_CHECKING:  # pragma: no cover
     from .schema import Item
+
+_VARIANT: dict[str, str] = {}
+for _a, _b in lexicon("variants")["pairs"]:
+    _VARIANT[str(_a)], _VARIANT[str(_b)] = str(_b), str(_a)
+
+
+def _spellings(text: str) -> list[str]:
+    """text with its variant characters swapped, every combination (text itself left out)."""
+    out = [""]
+    for c in text:
+        alt = _VARIANT.get(c)
+        out = [o + x for o in out for x in ((c, alt) if alt else (c,))]
+    return out[1:]
+
 
 GRAM_STOP = 3000  # n-grams with longer posting lists are skipped when rarer ones exist
 FUZZY_CANDIDATES = 40
@@ -132,6 +147,11 @@ class FormIndex:
             ids = self.exact.get(en_key(text))
             if ids:
                 return ids
+        elif any(c in _VARIANT for c in text):  # 桔子 is 橘子 (lexicon/variants.yaml)
+            for alt in _spellings(text):
+                ids = self.exact.get(alt)
+                if ids:
+                    return ids
         return []
 
     def fuzzy_candidates(self, key: str, limit: int = FUZZY_CANDIDATES) -> list[tuple[float, int]]:
