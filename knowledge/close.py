@@ -15,7 +15,7 @@ from .verdicts import LIKELY, _Match
 
 MAX_ALTERNATIVES = 3
 HEAD_MAX_CHARS = 6  # longer questions are phrases, not names
-HEAD_MIN_NAMES_2 = 4  # names sharing a two-character head before it decides
+HEAD_MIN_NAMES_2 = 3  # names sharing a two-character head (all in one bin) before it decides
 HEAD_MIN_NAMES_1 = 8
 HEAD_PURITY = 0.95
 _PLAIN_TAGS = frozenset({"old", "used"})  # states that leave a thing what it is asked plainly
