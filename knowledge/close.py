@@ -153,11 +153,12 @@ class CloseItems:
     def _same_head(self, key: str, iid: int) -> bool:
         """One suggestion is enough when it is a kind of the question's own head noun: a
         name ending in the question's last two characters, the question longer than them, and
-        nothing in the question's modifier naming another bin (滤尘袋 / 吸尘袋)."""
+        nothing in the question's modifier naming another bin (滤尘袋 / 吸尘袋) or another material
+        than the suggestion's own (金属香炉 / 陶瓷香炉)."""
         if not _cjk_only(key) or len(key) < 3:
             return False
         head = key[-2:]
         forms = [normalize(f) for f in (self.items[iid].name, *self.items[iid].aliases)]
         if not any(f.endswith(head) and len(f) > 2 and f != key for f in forms):
             return False
-        return not self._conflicting_forms(key, len(key) - 2, 2, iid)
+        return not (self._conflicting_forms(key, len(key) - 2, 2, iid) or self._other_material(key, iid))

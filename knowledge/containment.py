@@ -67,7 +67,7 @@ class ContainmentTiers:
             # a short modifier, or a longer one naming nothing known (a brand or shop: 德克士炸鸡)
             short = len(bare) <= length or (length >= 2 and not self.contains_known(bare))
             cond_hit = self.pick_condition(self.items[ids[0]], modifier) is not None
-            if ((is_suffix or self._is_filler(head)) and length >= 2
+            if ((is_suffix or self._is_filler(head)) and length >= 2 and not self._other_material(s, ids[0])
                     and (cond_hit or (short and not _modifier_changes(modifier, self.items[ids[0]])
                                       and not self._conflicting_forms(s, start, length, ids[0])))):
                 # head noun kept ("塑料矿泉水瓶子" -> 矿泉水瓶): a short modifier before it
@@ -108,14 +108,24 @@ class ContainmentTiers:
                 return None
             item = self.items[ids[0]]
             modifier = s[:start]
-            material = material_of(normalize(item.name))
-            if material and material not in s:
-                return None  # 金属香炉 is not the 陶瓷香炉 whose alias is 香炉
+            if self._other_material(s, ids[0]):
+                return None
             if _modifier_changes(modifier, item) or (
                     item.category.value != "hazardous" and self._names_hazard(modifier)):
                 return None
             return _Match(LIKELY, list(ids), "compound", modifier)
         return None
+
+    def _other_material(self, s: str, iid: int) -> bool:
+        """The item's own name says a material the question does not: 金属香炉 is not the 陶瓷香炉
+        whose alias is 香炉."""
+        item = self.items[iid]
+        name = normalize(item.name)
+        material = material_of(name)
+        if material is None or material in s or material in _UNMARKED_MATERIALS:
+            return False  # plastic is what most things are made of: 塑料玩具 speaks for 毛绒玩具
+        # a material only when the rest is the item's own name for it (陶瓷 + 香炉), not a word (纸尿裤)
+        return name[len(material):] in {normalize(a) for a in item.aliases}
 
     def _names_hazard(self, text: str) -> bool:
         """A known name of a hazardous item (two or more characters) inside text."""
