@@ -9,7 +9,7 @@ and states said after the item ("长毛了", "摔碎了", "吃不完"). Rules of
 - A tail is stripped only when the whole tail parses and something is left before it.
 - Bins named in the tail are returned as categories (`asked`), for the answer to say which.
 - States: every verb + result + ending combination of `states.yaml`'s grammar is a state phrase of
-  its tag; normalize.py merges them with the plain phrases.
+  its tag; states.py merges them with the plain phrases.
 """
 
 from __future__ import annotations
