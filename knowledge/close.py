@@ -11,9 +11,8 @@ from rapidfuzz.distance import Levenshtein
 from .modifiers import _LISTED_HEADS, _changing_words
 from .normalize import en_key, has_cjk, normalize, state_tags_of
 from .pinyin import cjk_only as _cjk_only
-from .verdicts import LIKELY, _Match
+from .verdicts import LIKELY, MAX_ALTERNATIVES, _Match
 
-MAX_ALTERNATIVES = 3
 HEAD_MAX_CHARS = 6  # longer questions are phrases, not names
 HEAD_MIN_NAMES_2 = 3  # names sharing a two-character head (all in one bin) before it decides
 HEAD_MIN_NAMES_1 = 8

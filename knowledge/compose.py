@@ -6,12 +6,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .normalize import _negated_en, _negated_zh, en_key, find_states, has_cjk, normalize, state_tags_of
-from .verdicts import AMBIGUOUS, LIKELY, Verdict, _Match
+from .verdicts import AMBIGUOUS, LIKELY, MAX_ALTERNATIVES, Verdict, _Match
 
 if TYPE_CHECKING:  # pragma: no cover
     from .schema import Condition, Item
 
-MAX_ALTERNATIVES = 3
 
 
 class VerdictComposer:

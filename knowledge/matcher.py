@@ -1,31 +1,37 @@
-"""Indexes over item surface forms and the classification of a question.
+"""The classification of a question: the tiers, in order, over the index (index.py).
 
 Matching tiers (the first "sure" answer wins; otherwise the first "likely" one;
 otherwise the did-you-mean candidates gathered on the way, never a category):
 
-1. exact name/alias (normalised: width, Traditional, case, punctuation) and English
-   (articles, plural) on the question text, then on its core (state words removed);
+1. exact name/alias (normalised: width, Traditional, case, punctuation; variant characters
+   桔/橘) and English (articles, plural) on the question text, then on its core (state words
+   removed); possessives ("奶茶中的珍珠");
 2. typed pinyin ("dianchi", "dian4 chi2"), fuzzy pinyin (z/zh, c/ch, s/sh, n/l, in/ing),
-   initials ("dc": unique, 2-4 letters, and not itself pinyin);
-3. containment: a known name inside the question. Sure when the rest is state/filler
-   words ("用过的电池"); likely when the name is the head noun with a short modifier
-   naming nothing of another category ("塑料矿泉水瓶子"); otherwise did-you-mean
-   ("电池盒" is not a battery);
-4. homophones / input-method errors: pinyin of the Chinese question. Answered from 4
-   syllables ("矿泉水平" -> 矿泉水瓶); with 2-3 syllables only did-you-mean ("电尺" ->
-   电池?), since short homophones are mostly other real words (滑板/花瓣, 项链/湘莲);
-5. typos: rapidfuzz on candidates prefiltered by a character n-gram inverted index.
+   initials ("dc": unique, 2-4 letters, and not itself pinyin) (sounds.py);
+   a food and its part or form ("橙皮", "鱼丸") and contents + container ("六个核桃的罐子",
+   containers.py);
+3. containment: a known name inside the question (containment.py). Sure when the rest is
+   state/filler words ("用过的电池"); likely when the name is the head noun with a short modifier
+   naming nothing of another category ("塑料矿泉水瓶子"), or when the last known name heads a
+   compound ("咖啡杯杯盖": 杯盖); otherwise did-you-mean ("电池盒" is not a battery);
+4. corrections of input errors ("玻离瓶" -> 玻璃瓶, typos.py), then homophones: answered from 4
+   syllables ("矿泉水平" -> 矿泉水瓶); with 2-3 syllables only did-you-mean, since short
+   homophones are mostly other real words (滑板/花瓣, 项链/湘莲);
+5. fuzzy: rapidfuzz on candidates prefiltered by a character n-gram inverted index.
    Answered for English ("batery"); Chinese one-character differences are other items
    (塑料饭盒/塑料鞋盒), so they are only suggested;
 6. reverse containment (question is part of names, "塑料"): did-you-mean only.
 
-Nothing here guesses a category for text that matched no item.
+When no item is named, close.py may still give the bin (likely, no item): known names that end
+with the question, head nouns shared by names of one bin, suggestions of one bin sharing the
+question's head, names one character away. Never for a phrase, and nothing here guesses a
+category for text that matched no item.
 """
 
 from __future__ import annotations
 
 from .close import CloseItems
-from .compose import MAX_ALTERNATIVES, VerdictComposer
+from .compose import VerdictComposer
 from .containers import match_container
 from .containment import ContainmentTiers
 from .index import FormIndex
@@ -35,7 +41,7 @@ from .pinyin import PINYIN_QUERY_RE as _PINYIN_QUERY_RE, cjk_only as _cjk_only
 from .search import Search
 from .sounds import SoundTiers
 from .typos import TypoIndex
-from .verdicts import AMBIGUOUS, LIKELY, SURE, UNKNOWN, SearchHit, Verdict, _Match  # noqa: F401
+from .verdicts import AMBIGUOUS, LIKELY, MAX_ALTERNATIVES, SURE, UNKNOWN, SearchHit, Verdict, _Match  # noqa: F401
 from .words import is_word
 
 MAX_FUZZY_CHARS = 30  # longer parts skip homophone/typo/reverse matching

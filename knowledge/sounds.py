@@ -14,9 +14,8 @@ from .pinyin import (
     segment_pinyin as _segment_pinyin,
     syllables,
 )
-from .verdicts import AMBIGUOUS, LIKELY, SURE, _Match
+from .verdicts import AMBIGUOUS, LIKELY, MAX_ALTERNATIVES, SURE, _Match
 
-MAX_ALTERNATIVES = 3
 HOMOPHONE_MIN_SYLLABLES = 4
 # Fuzzy thresholds (rapidfuzz ratio, 0..100)
 FUZZY_LIKELY_LATIN = 85.0
