@@ -186,3 +186,18 @@ def test_brand_and_container_are_answered_by_the_container(real, q, category):
 def test_everyday_compounds_of_the_real_base(real, q, category):
     v = real.classify(q)
     assert v.category == category and v.answered
+
+
+@pytest.mark.parametrize("q, item, asked", [
+    ("咖啡渣可以放厨余吗", "咖啡渣", ["food"]), ("旧衣服可以扔蓝色桶吗", "旧衣服", ["recyclable"]),
+    ("电池能放红桶吗", "电池", ["hazardous"]), ("纸巾可以扔到可回收里吗", "纸巾", ["recyclable"]),
+])
+def test_a_bin_to_confirm_after_a_modal_and_a_verb(real, q, item, asked):
+    v = real.classify(q)
+    assert (v.item, v.asked) == (item, asked) and v.answered
+
+
+@pytest.mark.parametrize("q, item", [("充电宝没电了怎么处理", "充电宝"), ("枯萎的花", "鲜花"), ("花蔫了扔哪", "鲜花")])
+def test_more_states_around_the_item(real, q, item):
+    v = real.classify(q)
+    assert v.item == item and v.answered
