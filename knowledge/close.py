@@ -17,7 +17,8 @@ HEAD_MAX_CHARS = 6  # longer questions are phrases, not names
 HEAD_MIN_NAMES_2 = 3  # names sharing a two-character head (all in one bin) before it decides
 HEAD_MIN_NAMES_1 = 8
 HEAD_PURITY = 0.95
-_PLAIN_TAGS = frozenset({"old", "used"})  # states that leave a thing what it is asked plainly
+# states that make a thing another one when it is asked plainly (空罐头 is no 罐头)
+_MARKED_TAGS = frozenset({"empty", "greasy", "dirty", "wet", "full", "clean"})
 
 
 class CloseItems:
@@ -73,13 +74,12 @@ class CloseItems:
                     if _changing_words(form[: -len(key)]) or _changing_words(self.items[iid].name) - _changing_words(key):
                         continue  # 一次性桌布 (or 塑料雨衣, an alias of 一次性雨衣) says nothing of 桌布
                     headed.append(iid)
+            # the question's own thing with a state word before it (过期黄油, 旧报纸), never one whose
+            # state makes it another thing (油污报纸, 空罐头: the can, not 罐头)
             plain = [i for i in headed if any(
                 f.endswith(key) and len(f) > len(key) and self._is_filler(f[: -len(key)])
+                and not state_tags_of(f[: -len(key)]) & _MARKED_TAGS
                 for f in map(normalize, (self.items[i].name, *self.items[i].aliases)))]
-            if len(plain) > 1:  # 旧报纸 / 油污报纸: asked plainly, it is the ordinary one
-                plain = [i for i in plain if any(
-                    f.endswith(key) and len(f) > len(key) and state_tags_of(f[: -len(key)]) <= _PLAIN_TAGS
-                    for f in map(normalize, (self.items[i].name, *self.items[i].aliases)))]
             if len(plain) == 1:
                 return plain  # 过期黄油, 旧帐篷: the question's own thing with a state word before it
             if len(headed) == 1 and len(cats) > 1:

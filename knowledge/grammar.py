@@ -66,6 +66,7 @@ class _Grammar:
                 self.bin_of.setdefault(str(w), cat)
         part, adv, mod = _alt(q["particles"]), _alt(q["adverbs"]), _alt(q["modals"])
         how, verb, where, to = _alt(q["how"]), _alt(q["verbs"]), _alt(q["where"]), _alt(q["to"])
+        prep = _alt(q["prepare"])
         judge, cop, orr = _alt(q["judgements"]), _alt(q["copulas"]), _alt(q["or"])
         bins = _alt(list(self.bin_of))
         tail = rf"(?:{part})*$"
@@ -84,6 +85,8 @@ class _Grammar:
             re.compile(rf"(?:{adv})*{mod}(?:不)?{verb}(?:不|吗|么)?{tail}"),
             # 好回收伐 (Wu) / 还回收吗
             re.compile(rf"(?:{adv})+{verb}{tail}"),
+            # 要不要压扁 / 要剪开吗 / 需要先洗一下再扔吗
+            re.compile(rf"(?:{adv})*{mod}(?:先)?{prep}(?:一下|了)?(?:(?:再|才能|才可以){verb})?(?:不|吗|么)?{tail}"),
         ]
 
     def parse(self, text: str) -> Tail:

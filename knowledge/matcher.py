@@ -99,17 +99,19 @@ class Matcher(FormIndex, ContainmentTiers, SoundTiers, CloseItems, VerdictCompos
         if m:
             return m
 
-        # 2c. contents + container: 六个核桃的罐子 is a can, 卫龙辣条包装袋 a snack bag
+        # 3. containment: a known name with only state or filler words around it is sure
+        # ("奶粉罐子": 奶粉罐 + 子), before reading contents and a container
+        contained = self._match_containment(text)
+        if contained and contained.confidence == SURE:
+            return contained
+
+        # 3a. contents + container: 六个核桃的罐子 is a can, 卫龙辣条包装袋 a snack bag
         if has_cjk(core or text):
             c = match_container(self, core or text)
             if c:
                 return _Match(LIKELY, c.ids, "container", self._remainder(text, core))
-
-        # 3. containment
-        m = self._match_containment(text)
+        m = contained
         if m:
-            if m.confidence == SURE:
-                return m
             pending.append(m)
 
         # 3b. typos: no word itself, one input error away from known forms ("玻离瓶" -> 玻璃瓶).

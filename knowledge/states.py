@@ -20,6 +20,7 @@ STATE_LEXICON: dict[str, list[str]] = state_lexicon()
 
 # Single-character prefixes that mean "waste/old/dirty" in front of a name (废电池).
 _STATE_PREFIX_CHARS: dict[str, str] = dict(lexicon("states")["prefix_chars"])
+_PREFIX_TAGS = {**_STATE_PREFIX_CHARS, **lexicon("states")["prefix_tags"]}  # 空: tagged, never stripped
 
 _PHRASE_TAG: dict[str, str] = {}
 for _tag, _phrases in STATE_LEXICON.items():
@@ -63,8 +64,8 @@ def state_tags_of(word: str) -> set[str]:
         for p in _EN_PHRASES:
             if f" {p} " in padded:
                 tags.add(_PHRASE_TAG[p])
-    if not tags and w in _STATE_PREFIX_CHARS:
-        tags.add(_STATE_PREFIX_CHARS[w])
+    if not tags and w in _PREFIX_TAGS:
+        tags.add(_PREFIX_TAGS[w])
     return tags
 
 

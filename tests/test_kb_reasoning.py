@@ -201,3 +201,21 @@ def test_a_bin_to_confirm_after_a_modal_and_a_verb(real, q, item, asked):
 def test_more_states_around_the_item(real, q, item):
     v = real.classify(q)
     assert v.item == item and v.answered
+
+
+@pytest.mark.parametrize("q, item", [
+    ("塑料瓶子要不要压扁", "塑料瓶"), ("牛奶盒要剪开吗", "牛奶盒"), ("易拉罐需要踩扁吗", "易拉罐"),
+    ("快递盒要拆开吗", "快递纸箱"),
+])
+def test_what_to_do_first_is_a_question_tail(real, q, item):
+    v = real.classify(q)
+    assert v.item == item and v.confidence == "sure"
+
+
+def test_a_known_name_before_a_container_word_is_that_name(real):
+    assert answer(real, "奶粉罐子") == ("奶粉罐", "recyclable", "sure")  # not just some can
+
+
+def test_a_state_that_makes_it_another_thing_is_not_the_plain_reading(real):
+    assert not real.classify("罐头").answered  # 空罐头 is the can; 水果罐头 is food
+    assert real.classify("空罐头").category == "recyclable"
