@@ -144,6 +144,7 @@ def real():
 @pytest.mark.parametrize("q, form", [
     ("快递相", "快递箱"), ("玻离瓶", "玻璃瓶"), ("纸相子", "纸箱"), ("塑料代", "塑料袋"), ("电尺", "电池"),
     ("卫生只", "卫生纸"), ("易拉观", "易拉罐"),
+    ("矿泉瓶", "矿泉水瓶"), ("易拉拉罐", "易拉罐"), ("塑科袋", "塑料袋"),  # a character left out, doubled, look-alike
 ])
 def test_typos_are_answered_as_a_correction(real, q, form):
     v = real.classify(q)
