@@ -12,6 +12,7 @@ from .modifiers import _LISTED_HEADS, _changing_words
 from .normalize import en_key, has_cjk, normalize, state_tags_of
 from .pinyin import cjk_only as _cjk_only
 from .verdicts import LIKELY, MAX_ALTERNATIVES, _Match
+from .words import is_word
 
 HEAD_MAX_CHARS = 6  # longer questions are phrases, not names
 HEAD_MIN_NAMES_2 = 3  # names sharing a two-character head (all in one bin) before it decides
@@ -19,6 +20,15 @@ HEAD_MIN_NAMES_1 = 8
 HEAD_PURITY = 0.95
 # states that make a thing another one when it is asked plainly (空罐头 is no 罐头)
 _MARKED_TAGS = frozenset({"empty", "greasy", "dirty", "wet", "full", "clean"})
+
+
+def _word_at_edit(form: str, key: str) -> bool:
+    """Whether the character key has in place of one of form's makes a word with a neighbour:
+    防水地垫 is not a typo of 防滑地垫 (防水 is a word), 塑科袋 is one of 塑料袋."""
+    for op, _i, j in Levenshtein.editops(form, key):
+        if op == "replace" and any(is_word(key[a:a + 2]) for a in (j - 1, j) if 0 <= a and a + 2 <= len(key)):
+            return True
+    return False
 
 
 class CloseItems:
@@ -91,24 +101,38 @@ class CloseItems:
             return ids
         return self._one_edit(key)
 
-    def _one_edit(self, key: str) -> list[int] | None:
-        """Known names one character away from a question of three or more characters (one
-        substituted, added or left out), its head kept (the last character the same), when all
-        of them go in one bin: 牙膏盒 / 牙膏纸盒, 杀虫子罐 / 杀虫剂罐."""
+    def _edit_neighbours(self, key: str) -> list[tuple[str, int]]:
+        """(form, item) of the known forms one character away from a question of three or more
+        characters (one substituted, added or left out), its head kept (the last character)."""
         if not _cjk_only(key) or len(key) < 3:
-            return None
-        near: list[int] = []
+            return []
+        out: list[tuple[str, int]] = []
         for _score, fid in self.fuzzy_candidates(key):
             form = self.form_keys[fid]
             if form[-1:] == key[-1:] and Levenshtein.distance(form, key) == 1 and key not in form:
-                iid = self.form_item[fid]
-                if iid not in near:
-                    near.append(iid)
+                out.append((form, self.form_item[fid]))
+        return out
+
+    def _one_edit(self, key: str) -> list[int] | None:
+        """The items one character away (see `_edit_neighbours`) when all of them go in one bin:
+        牙膏盒 / 牙膏纸盒, 杀虫子罐 / 杀虫剂罐."""
+        near = list(dict.fromkeys(i for _f, i in self._edit_neighbours(key)))
         if not near or len({self.items[i].category for i in near}) != 1:
             return None
         if not all(self._speaks_for(key, i) for i in near):
             return None
         return near[:MAX_ALTERNATIVES]
+
+    def _edit_correction(self, key: str) -> _Match | None:
+        """A question that is no word, one character away from the forms of one item only, is a
+        typo of it (矿泉瓶, 易拉拉罐, 塑科袋): answered as that form, and said so."""
+        near = self._edit_neighbours(key)
+        if len({i for _f, i in near}) != 1 or is_word(key):
+            return None
+        form, iid = near[0]
+        if not self._speaks_for(key, iid) or _word_at_edit(form, key):
+            return None
+        return _Match(LIKELY, [iid], "typo_edit", "", corrected=form)
 
     def _agree(self, key: str, ids: list[int]) -> bool:
         """Suggestions all of one category that say something of the question: two or more, one

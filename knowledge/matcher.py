@@ -162,6 +162,9 @@ class Matcher(FormIndex, ContainmentTiers, SoundTiers, CloseItems, VerdictCompos
                     if i not in ids:
                         ids.append(i)
             ids = self._sharing_text(key, ids)[:MAX_ALTERNATIVES]
+            fix = self._edit_correction(key) if guess else None
+            if fix:
+                return fix
             close = self._close_bin(key, ids) if ids and guess else None
             if close:
                 # not this item itself, but every close one goes in the same bin

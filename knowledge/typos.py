@@ -10,9 +10,10 @@ Policy (one place, in order):
   an/ang, en/eng, in/ing), (4) one character whose pinyin is one key away on the keyboard
   (a neighbouring letter, a letter missing or doubled).
 - Found forms of one item, or of items that all go in one bin: answered as `likely` with the
-  form named (Verdict.corrected), best first. Items of several bins: a did-you-mean only. So is
-  a key-away correction of a two-character question: one of two characters mistyped leaves
-  too little to go on (此纸 is as near to 锡纸 as to 彩纸).
+  form named (Verdict.corrected), best first. Items of several bins: a did-you-mean only. A
+  key-away correction of a two-character question is answered only when it finds one item: one
+  of two characters mistyped leaves too little to choose between items (此纸 is as near to 锡纸
+  as to 彩纸), but 牙抓 has only 牙刷.
 - A trailing 子/儿 may be left off the question (纸相子 -> 纸箱).
 """
 
@@ -133,7 +134,7 @@ class TypoIndex:
                     if f not in forms:
                         forms.append(f)
             if forms:
-                return self._correction(forms, level, sure=level < 3 or len(text) >= 3)
+                return self._correction(forms, level, sure=level < 3 or len(text) >= 3, one_item=level == 3)
         return None
 
     def _level(self, level: int, q: str, syl: list[str]) -> list[str]:
@@ -155,7 +156,7 @@ class TypoIndex:
                         out.append(f)
         return out
 
-    def _correction(self, forms: list[str], level: int, sure: bool) -> Correction:
+    def _correction(self, forms: list[str], level: int, sure: bool, one_item: bool = False) -> Correction:
         # the shortest, then a canonical name before an alias
         forms.sort(key=lambda f: (len(f), self.m.name_key.get(f) is None))
         ids: list[int] = []
@@ -163,5 +164,5 @@ class TypoIndex:
             for i in self.m.exact.get(f, ()):
                 if i not in ids:
                     ids.append(i)
-        same = sure and len({self.m.items[i].category for i in ids}) == 1
+        same = (sure or (one_item and len(ids) == 1)) and len({self.m.items[i].category for i in ids}) == 1
         return Correction(forms, ids, same, level)

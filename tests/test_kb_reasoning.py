@@ -220,3 +220,10 @@ def test_a_known_name_before_a_container_word_is_that_name(real):
 def test_a_state_that_makes_it_another_thing_is_not_the_plain_reading(real):
     assert not real.classify("罐头").answered  # 空罐头 is the can; 水果罐头 is food
     assert real.classify("空罐头").category == "recyclable"
+
+
+def test_a_key_away_two_character_typo_of_one_item_is_answered(real):
+    v = real.classify("凉四")  # x -> s a key away: only 凉席 is near
+    assert (v.corrected, v.category, v.confidence) == ("凉席", "residual", "likely")
+    assert real.classify("主柜").corrected == "书柜"
+    assert not real.classify("此纸").answered  # 锡纸 and 彩纸 are as near: did you mean
