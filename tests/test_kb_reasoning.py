@@ -227,3 +227,19 @@ def test_a_key_away_two_character_typo_of_one_item_is_answered(real):
     assert (v.corrected, v.category, v.confidence) == ("凉席", "residual", "likely")
     assert real.classify("主柜").corrected == "书柜"
     assert not real.classify("此纸").answered  # 锡纸 and 彩纸 are as near: did you mean
+
+
+@pytest.mark.parametrize("q", [
+    "电池是啥个垃圾", "电池哪能弄", "电池咋整", "电池往哪扔", "电池是属于哪一类的", "电池能卖钱吗",
+    "电池丢垃圾桶可以吗", "电池扔哪里好", "电池处理方法", "电池的分类",
+])
+def test_dialect_and_everyday_endings_are_grammar(real, q):
+    v = real.classify(q)
+    assert v.item == "电池" and v.confidence == "sure"
+
+
+@pytest.mark.parametrize("q, asked", [
+    ("电池有毒吗", ["hazardous"]), ("电池可以当可回收吗", ["recyclable"]), ("电池放灰色垃圾桶对吗", ["residual"]),
+])
+def test_a_bin_named_without_a_copula_or_with_a_judgement(real, q, asked):
+    assert real.classify(q).asked == asked
