@@ -6,7 +6,8 @@ Policy (one place, in order):
 - A correction is a known form of the same length that differs from the question by the
   input errors people make when typing pinyin, tried in this order, the first that finds
   anything wins: (1) one character with the same pinyin (电尺 -> 电池), (2) two neighbouring
-  characters swapped (璃玻瓶), (3) one character of fuzzy pinyin (z/zh, c/ch, s/sh, n/l, f/h,
+  characters swapped (璃玻瓶; not the last two when the question is a known name and a common head
+  noun: 奶茶盖), (3) one character of fuzzy pinyin (z/zh, c/ch, s/sh, n/l, f/h,
   an/ang, en/eng, in/ing), (4) one character whose pinyin is one key away on the keyboard
   (a neighbouring letter, a letter missing or doubled).
 - Found forms of one item, or of items that all go in one bin: answered as `likely` with the
@@ -29,6 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .matcher import Matcher
 
 MIN_CHARS, MAX_CHARS = 2, 8
+HEAD_NAMES = 5  # names ending in a character before it counts as a common head noun (盖: 杯盖, 瓶盖, 锅盖…)
 
 _ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 _LETTERS = "abcdefghijklmnopqrstuwxyz"
@@ -141,6 +143,8 @@ class TypoIndex:
         if level == 1:  # swapped neighbours
             out = []
             for i in range(len(q) - 1):
+                if i == len(q) - 2 and self._named_head(q):
+                    continue  # 奶茶盖 is a 奶茶 lid, no 奶盖茶
                 s = q[:i] + q[i + 1] + q[i] + q[i + 2:]
                 if s != q and s in self.m.exact:
                     out.append(s)
@@ -155,6 +159,10 @@ class TypoIndex:
                     if diff == [i] and f not in out:
                         out.append(f)
         return out
+
+    def _named_head(self, q: str) -> bool:
+        """q is a known name of two or more characters and a common head noun after it (奶茶 + 盖)."""
+        return len(q) >= 3 and q[:-1] in self.m.exact and len(self.m.heads.get(q[-1], ())) >= HEAD_NAMES
 
     def _correction(self, forms: list[str], level: int, sure: bool, one_item: bool = False) -> Correction:
         # the shortest, then a canonical name before an alias
