@@ -23,6 +23,9 @@ DATA = """
     - {name: 油污报纸, en: [greasy newspaper]}
     - {name: 电蒸锅, aliases: [电蒸笼], en: [electric steamer]}
     - {name: 纸尿裤, en: [nappy]}
+    - {name: 瓶盖, en: [bottle cap]}
+    - {name: 锅盖, en: [pot lid]}
+    - {name: 笔盖, en: [pen cap]}
 - category: recyclable
   tip: {zh: 投放可回收物。, en: Recyclables.}
   items:
@@ -49,7 +52,7 @@ DATA = """
 FOOD = {
     "fruit": ["橙子", "橘子"],
     "staples": ["馄饨"],
-    "snacks": ["鱼", "冰棒"],
+    "snacks": ["鱼", "冰棒", "奶茶", "奶盖茶"],
 }
 
 
@@ -127,6 +130,11 @@ def test_a_name_asked_plainly_is_the_ordinary_thing(kb):
     v = kb.classify("报纸")  # not known itself: 旧报纸 (old) and 油污报纸 (greasy) end with it
     assert (v.category, v.confidence) == ("recyclable", "likely")
     assert [a["item"] for a in v.alternatives] == ["旧报纸"]
+
+
+def test_a_known_name_and_a_common_head_is_no_swap_typo(kb):
+    v = kb.classify("奶茶盖")  # 奶茶 + 盖 (杯盖, 瓶盖, 锅盖…), not 奶盖茶 with two characters swapped
+    assert v.corrected != "奶盖茶" and v.category != "food"
 
 
 def test_variant_spellings_are_the_same_name(kb):
