@@ -71,35 +71,45 @@ class CloseItems:
     def _close_bin(self, key: str, ids: list[int]) -> list[int] | None:
         """The close items to answer with when they all go in one bin, else None.
 
-        First, known names that end with the whole question ("纯牛奶盒", "听装啤酒罐" for 牛奶盒,
-        啤酒罐): the question is their head noun, so they are kinds of it. When there are none,
-        the suggestions themselves (see `_agree`). `key` is normalised."""
-        if has_cjk(key) and len(key) >= 2:
-            headed: list[int] = []
-            cats: set = set()  # bins of every name containing the question
-            for fid in self._containing(key, 40):
-                form, iid = self.form_keys[fid], self.form_item[fid]
-                cats.add(self.items[iid].category)
-                if form != key and form.endswith(key) and iid not in headed:
-                    if _changing_words(form[: -len(key)]) or _changing_words(self.items[iid].name) - _changing_words(key):
-                        continue  # 一次性桌布 (or 塑料雨衣, an alias of 一次性雨衣) says nothing of 桌布
-                    headed.append(iid)
-            # the question's own thing with a state word before it (过期黄油, 旧报纸), never one whose
-            # state makes it another thing (油污报纸, 空罐头: the can, not 罐头)
-            plain = [i for i in headed if any(
-                f.endswith(key) and len(f) > len(key) and self._is_filler(f[: -len(key)])
-                and not state_tags_of(f[: -len(key)]) & _MARKED_TAGS
-                for f in map(normalize, (self.items[i].name, *self.items[i].aliases)))]
-            if len(plain) == 1:
-                return plain  # 过期黄油, 旧帐篷: the question's own thing with a state word before it
-            if len(headed) == 1 and len(cats) > 1:
-                return None  # one kind is thin evidence: 松香水 (turpentine) and 香水瓶 disagree on 香水
-            if headed:
-                same = len({self.items[i].category for i in headed}) == 1
-                return headed[:MAX_ALTERNATIVES] if same else None
+        First, known names that end with the whole question (see `_kinds`). When there are none,
+        the suggestions themselves (see `_agree`), then names one character away. `key` is
+        normalised."""
+        decided, kinds = self._kinds(key)
+        if decided:
+            return kinds
         if self._agree(key, ids):
             return ids
         return self._one_edit(key)
+
+    def _kinds(self, key: str) -> tuple[bool, list[int] | None]:
+        """Known names that end with the whole question ("纯牛奶盒", "听装啤酒罐" for 牛奶盒, 啤酒罐;
+        "铅蓄电池" for 蓄电池): the question is their head noun, so they are kinds of it. Returns
+        (whether they decide, the kinds to answer with when they all go in one bin)."""
+        if not has_cjk(key) or len(key) < 2:
+            return False, None
+        headed: list[int] = []
+        cats: set = set()  # bins of every name containing the question
+        for fid in self._containing(key, 40):
+            form, iid = self.form_keys[fid], self.form_item[fid]
+            cats.add(self.items[iid].category)
+            if form != key and form.endswith(key) and iid not in headed:
+                if _changing_words(form[: -len(key)]) or _changing_words(self.items[iid].name) - _changing_words(key):
+                    continue  # 一次性桌布 (or 塑料雨衣, an alias of 一次性雨衣) says nothing of 桌布
+                headed.append(iid)
+        # the question's own thing with a state word before it (过期黄油, 旧报纸), never one whose
+        # state makes it another thing (油污报纸, 空罐头: the can, not 罐头)
+        plain = [i for i in headed if any(
+            f.endswith(key) and len(f) > len(key) and self._is_filler(f[: -len(key)])
+            and not state_tags_of(f[: -len(key)]) & _MARKED_TAGS
+            for f in map(normalize, (self.items[i].name, *self.items[i].aliases)))]
+        if len(plain) == 1:
+            return True, plain  # 过期黄油, 旧帐篷: the question's own thing with a state word before it
+        if len(headed) == 1 and len(cats) > 1:
+            return True, None  # one kind is thin evidence: 松香水 (turpentine) and 香水瓶 disagree on 香水
+        if headed:
+            same = len({self.items[i].category for i in headed}) == 1
+            return True, (headed[:MAX_ALTERNATIVES] if same else None)
+        return False, None
 
     def _edit_neighbours(self, key: str) -> list[tuple[str, int]]:
         """(form, item) of the known forms one character away from a question of three or more

@@ -111,6 +111,12 @@ class Matcher(FormIndex, ContainmentTiers, SoundTiers, CloseItems, VerdictCompos
             if c:
                 return _Match(LIKELY, c.ids, "container", self._remainder(text, core))
         m = contained
+        if m and m.confidence == LIKELY and has_cjk(text):
+            # the question's own kinds outweigh a name inside it: 铅蓄电池, 汽车蓄电池 (hazardous) say
+            # what a 蓄电池 is, not 电池 with 蓄 before it
+            _decided, kinds = self._kinds(normalize(core or text))
+            if kinds and self.items[kinds[0]].category != self.items[m.ids[0]].category:
+                return _Match(LIKELY, kinds, "containment", "", category_only=True)
         if m:
             pending.append(m)
 
