@@ -23,6 +23,7 @@ DATA = """
     - {name: 油污报纸, en: [greasy newspaper]}
     - {name: 电蒸锅, aliases: [电蒸笼], en: [electric steamer]}
     - {name: 纸尿裤, en: [nappy]}
+    - {name: 电池, en: [battery]}
     - {name: 瓶盖, en: [bottle cap]}
     - {name: 锅盖, en: [pot lid]}
     - {name: 笔盖, en: [pen cap]}
@@ -45,6 +46,8 @@ DATA = """
     - {name: 药水, en: [liquid medicine]}
     - {name: 墨盒, en: [ink cartridge]}
     - {name: 打印机墨水, en: [printer ink]}
+    - {name: 铅蓄电池, en: [lead-acid battery]}
+    - {name: 汽车蓄电池, en: [car battery]}
 """
 
 
@@ -130,6 +133,12 @@ def test_a_name_asked_plainly_is_the_ordinary_thing(kb):
     v = kb.classify("报纸")  # not known itself: 旧报纸 (old) and 油污报纸 (greasy) end with it
     assert (v.category, v.confidence) == ("recyclable", "likely")
     assert [a["item"] for a in v.alternatives] == ["旧报纸"]
+
+
+def test_the_kinds_of_the_question_outweigh_a_name_inside_it(kb):
+    v = kb.classify("蓄电池")  # 铅蓄电池 and 汽车蓄电池 are kinds of it; 电池 only a part of the word
+    assert (v.category, v.confidence) == ("hazardous", "likely")
+    assert kb.classify("旧电池").item == "电池"
 
 
 def test_a_known_name_and_a_common_head_is_no_swap_typo(kb):
