@@ -215,7 +215,9 @@ def test_a_bin_to_confirm_after_a_modal_and_a_verb(real, q, item, asked):
     assert (v.item, v.asked) == (item, asked) and v.answered
 
 
-@pytest.mark.parametrize("q, item", [("充电宝没电了怎么处理", "充电宝"), ("枯萎的花", "鲜花"), ("花蔫了扔哪", "鲜花")])
+@pytest.mark.parametrize("q, item", [
+    ("充电宝没电了怎么处理", "充电宝"), ("枯萎的花", "鲜花"), ("花蔫了扔哪", "鲜花"), ("惠山泥人碎片", "惠山泥人"),
+])
 def test_more_states_around_the_item(real, q, item):
     v = real.classify(q)
     assert v.item == item and v.answered
