@@ -9,7 +9,7 @@ and states said after the item ("长毛了", "摔碎了", "吃不完"). Rules of
 - A tail is stripped only when the whole tail parses and something is left before it.
 - Bins named in the tail are returned as categories (`asked`), for the answer to say which.
 - States: every verb + result + ending combination of `states.yaml`'s grammar is a state phrase of
-  its tag; normalize.py merges them with the plain phrases.
+  its tag; states.py merges them with the plain phrases.
 """
 
 from __future__ import annotations
@@ -66,6 +66,8 @@ class _Grammar:
                 self.bin_of.setdefault(str(w), cat)
         part, adv, mod = _alt(q["particles"]), _alt(q["adverbs"]), _alt(q["modals"])
         how, verb, where, to = _alt(q["how"]), _alt(q["verbs"]), _alt(q["where"]), _alt(q["to"])
+        prep = _alt(q["prepare"])
+        what, kinds, any_bin, topics = _alt(q["what"]), _alt(q["kinds"]), _alt(q["any_bin"]), _alt(q["topics"])
         judge, cop, orr = _alt(q["judgements"]), _alt(q["copulas"]), _alt(q["or"])
         bins = _alt(list(self.bin_of))
         tail = rf"(?:{part})*$"
@@ -73,16 +75,29 @@ class _Grammar:
             # 属于可回收还是其他垃圾 / 是蓝桶还是灰桶呢
             re.compile(rf"(?:{adv})*(?:{cop})?(?P<a>{bins})(?:的)?(?:垃圾桶|垃圾|桶)?{orr}"
                        rf"(?:{cop})?(?P<b>{bins})(?:的)?(?:垃圾桶|垃圾|桶)?{tail}"),
-            # 是蓝桶吗 / 是不是有害垃圾 / 算其他垃圾吧
-            re.compile(rf"(?:{adv})*(?:{cop})(?:不是)?(?P<a>{bins})(?:的)?(?:垃圾桶|垃圾|桶)?{tail}"),
+            # 是蓝桶吗 / 是不是有害垃圾 / 算其他垃圾吧 / 可以放厨余吗 / 能扔蓝色桶吗 / 放灰色垃圾桶对吗
+            re.compile(rf"(?:{adv})*(?:{mod})*(?:{cop})(?:不是)?(?:{to})?(?P<a>{bins})(?:的)?(?:垃圾桶|垃圾|桶)?"
+                       rf"(?:里|里面)?(?:{judge})?{tail}"),
+            # 有毒吗 / 可回收吗 / 有害伐: a bin named, then the question
+            re.compile(rf"(?:{adv})*(?P<a>{bins})(?:的)?(?:吗|么|嘛|伐|不)(?:{part})*$"),
+            # 是啥个垃圾 / 是属于哪一类的 / 属于什么分类呢
+            re.compile(rf"(?:{adv})*(?:{cop}){{0,2}}{what}(?:{kinds})?(?:的)?{tail}"),
+            # 往哪扔 / 该往哪里丢 / 去哪扔
+            re.compile(rf"(?:{adv})*(?:{mod})*(?:往|向|去|到){where}{verb}(?:掉|去)?{tail}"),
+            # 丢垃圾桶可以吗 / 扔垃圾箱里行不行
+            re.compile(rf"(?:{adv})*(?:{mod})*{verb}(?:{to})?{any_bin}(?:里|里面)?(?:{judge})?{tail}"),
+            # 处理方法 / 的分类 / 垃圾分类
+            re.compile(rf"(?:的)?{topics}{tail}"),
             # 怎么处理比较好 / 应该怎么扔呢 / 咋个丢
             re.compile(rf"(?:{adv})*(?:{mod})*{how}(?:去)?{verb}(?:掉|一下)?(?:{judge})?{tail}"),
-            # 扔哪 / 应该放到哪个桶里 / 丢哪块 / 扔啥地方去
-            re.compile(rf"(?:{adv})*(?:{mod})*(?:被)?{verb}(?:{to})?{where}(?:去|里|里面|呢)?{tail}"),
+            # 扔哪 / 应该放到哪个桶里 / 丢哪块 / 扔啥地方去 / 扔哪里好
+            re.compile(rf"(?:{adv})*(?:{mod})*(?:被)?{verb}(?:{to})?{where}(?:去|里|里面|呢)?(?:{judge})?{tail}"),
             # 还能回收吗 / 可以回收不 / 能不能扔
             re.compile(rf"(?:{adv})*{mod}(?:不)?{verb}(?:不|吗|么)?{tail}"),
             # 好回收伐 (Wu) / 还回收吗
             re.compile(rf"(?:{adv})+{verb}{tail}"),
+            # 要不要压扁 / 要剪开吗 / 需要先洗一下再扔吗
+            re.compile(rf"(?:{adv})*{mod}(?:先)?{prep}(?:一下|了)?(?:(?:再|才能|才可以){verb})?(?:不|吗|么)?{tail}"),
         ]
 
     def parse(self, text: str) -> Tail:

@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .kb import PACKAGE_DIR, KnowledgeBase, Problem, load_kb
-from .lint_rules import tip_problems, wuxi_problems
+from .lint_rules import decision_problems, tip_problems, twin_problems, wuxi_problems
 from .normalize import normalize
 from .schema import Category
 
 CONFLICTS_NAME = "sorting_conflicts.csv"
+DECISIONS_NAME = "decisions.yaml"
 
 
 def default_shared_file(name: str) -> Path:
@@ -66,6 +67,10 @@ def run_lint(kb: KnowledgeBase | None = None, data_dir: str | Path | None = None
                     P(Problem(src, name, f"{what}: missing note.{lang}"))
             if cond.stream:
                 streams_used.add(cond.stream.value)
+
+    if kb.data_dir is not None:  # decisions.yaml lives beside the data directory, as cards.yaml does
+        res.problems.extend(decision_problems(kb, Path(kb.data_dir).parent / DECISIONS_NAME))
+    res.problems.extend(twin_problems(kb))
 
     # cards
     cards_src = str(kb.cards_file) if kb.cards_file else "cards.yaml"

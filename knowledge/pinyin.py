@@ -14,7 +14,7 @@ from pypinyin import lazy_pinyin
 from pypinyin.constants import PHRASES_DICT as _PHRASES_DICT
 from pypinyin.pinyin_dict import pinyin_dict as _PINYIN_DICT
 
-from .normalize import has_cjk
+from .text import has_cjk
 
 _CJK_ONLY_RE = re.compile("^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]+$")
 

@@ -6,13 +6,15 @@ Policy (one place, in order):
 - A correction is a known form of the same length that differs from the question by the
   input errors people make when typing pinyin, tried in this order, the first that finds
   anything wins: (1) one character with the same pinyin (电尺 -> 电池), (2) two neighbouring
-  characters swapped (璃玻瓶), (3) one character of fuzzy pinyin (z/zh, c/ch, s/sh, n/l, f/h,
+  characters swapped (璃玻瓶; not the last two when the question is a known name and a common head
+  noun: 奶茶盖), (3) one character of fuzzy pinyin (z/zh, c/ch, s/sh, n/l, f/h,
   an/ang, en/eng, in/ing), (4) one character whose pinyin is one key away on the keyboard
   (a neighbouring letter, a letter missing or doubled).
 - Found forms of one item, or of items that all go in one bin: answered as `likely` with the
-  form named (Verdict.corrected), best first. Items of several bins: a did-you-mean only. So is
-  a key-away correction of a two-character question: one of two characters mistyped leaves
-  too little to go on (此纸 is as near to 锡纸 as to 彩纸).
+  form named (Verdict.corrected), best first. Items of several bins: a did-you-mean only. A
+  key-away correction of a two-character question is answered only when it finds one item: one
+  of two characters mistyped leaves too little to choose between items (此纸 is as near to 锡纸
+  as to 彩纸), but 牙抓 has only 牙刷.
 - A trailing 子/儿 may be left off the question (纸相子 -> 纸箱).
 """
 
@@ -28,6 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .matcher import Matcher
 
 MIN_CHARS, MAX_CHARS = 2, 8
+HEAD_NAMES = 5  # names ending in a character before it counts as a common head noun (盖: 杯盖, 瓶盖, 锅盖…)
 
 _ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 _LETTERS = "abcdefghijklmnopqrstuwxyz"
@@ -133,13 +136,15 @@ class TypoIndex:
                     if f not in forms:
                         forms.append(f)
             if forms:
-                return self._correction(forms, level, sure=level < 3 or len(text) >= 3)
+                return self._correction(forms, level, sure=level < 3 or len(text) >= 3, one_item=level == 3)
         return None
 
     def _level(self, level: int, q: str, syl: list[str]) -> list[str]:
         if level == 1:  # swapped neighbours
             out = []
             for i in range(len(q) - 1):
+                if i == len(q) - 2 and self._named_head(q):
+                    continue  # 奶茶盖 is a 奶茶 lid, no 奶盖茶
                 s = q[:i] + q[i + 1] + q[i] + q[i + 2:]
                 if s != q and s in self.m.exact:
                     out.append(s)
@@ -155,7 +160,11 @@ class TypoIndex:
                         out.append(f)
         return out
 
-    def _correction(self, forms: list[str], level: int, sure: bool) -> Correction:
+    def _named_head(self, q: str) -> bool:
+        """q is a known name of two or more characters and a common head noun after it (奶茶 + 盖)."""
+        return len(q) >= 3 and q[:-1] in self.m.exact and len(self.m.heads.get(q[-1], ())) >= HEAD_NAMES
+
+    def _correction(self, forms: list[str], level: int, sure: bool, one_item: bool = False) -> Correction:
         # the shortest, then a canonical name before an alias
         forms.sort(key=lambda f: (len(f), self.m.name_key.get(f) is None))
         ids: list[int] = []
@@ -163,5 +172,5 @@ class TypoIndex:
             for i in self.m.exact.get(f, ()):
                 if i not in ids:
                     ids.append(i)
-        same = sure and len({self.m.items[i].category for i in ids}) == 1
+        same = (sure or (one_item and len(ids) == 1)) and len({self.m.items[i].category for i in ids}) == 1
         return Correction(forms, ids, same, level)

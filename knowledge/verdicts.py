@@ -11,6 +11,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .schema import Item
 
 SURE, LIKELY, AMBIGUOUS, UNKNOWN = "sure", "likely", "ambiguous", "unknown"
+MAX_ALTERNATIVES = 3  # did-you-mean buttons and alternatives shown with an answer
 
 @dataclass
 class Verdict:

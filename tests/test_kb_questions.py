@@ -150,3 +150,53 @@ def test_a_name_with_a_state_word_before_it_answers_for_the_plain_name():
         kb._register(Item(name=name, aliases=aliases, en=[name], category=cat, tip=tip), strict=False)
     v = kb.classify("黄油")  # only 过期黄油 is 黄油 itself; the others are other things named after it
     assert (v.category, v.confidence) == ("food", "likely")
+
+
+def test_lint_wants_a_condition_to_agree_with_its_tip(tmp_path):
+    d = _write(tmp_path, """
+- category: recyclable
+  tip: {zh: 投放可回收物。, en: Recyclables.}
+  items:
+    - name: 辛
+      en: [h]
+      conditions:
+        - {when: [发霉], category: recyclable, label: {zh: 发霉, en: mouldy}, tip: {zh: 投放其他垃圾。, en: Residual.}}
+""")
+    found = [str(p) for p in lint(data_dir=d, conflicts_path=tmp_path / "none.csv")]
+    assert any("[辛]" in p and "condition #1" in p for p in found)
+
+
+def test_lint_keeps_a_decision_group_in_one_bin(tmp_path):
+    d = _write(tmp_path, """
+- category: residual
+  tip: {zh: 投放其他垃圾。, en: Residual waste.}
+  items:
+    - {name: 壬, en: [i]}
+    - {name: 癸, en: [j]}
+- category: food
+  tip: {zh: 投放厨余垃圾。, en: Food waste.}
+  items:
+    - {name: 子鼠, en: [k]}
+""")
+    decisions = tmp_path / "decisions.yaml"  # beside the data directory, as cards.yaml is
+    decisions.write_text("- {names: [壬, 癸], why: same}\n", encoding="utf-8")
+    assert not any("decision" in str(p) for p in lint(data_dir=d, conflicts_path=tmp_path / "none.csv"))
+    decisions.write_text("- {names: [壬, 子鼠, 丑牛], why: same}\n", encoding="utf-8")
+    found = [str(p) for p in lint(data_dir=d, conflicts_path=tmp_path / "none.csv")]
+    assert any("split across bins" in p and "子鼠: food" in p for p in found)
+    assert any("[丑牛]" in p and "unknown item" in p for p in found)
+
+
+def test_lint_finds_one_thing_in_two_bins_by_a_trailing_zi(tmp_path):
+    d = _write(tmp_path, """
+- category: residual
+  tip: {zh: 投放其他垃圾。, en: Residual waste.}
+  items:
+    - {name: 烟杆子, en: [l]}
+- category: recyclable
+  tip: {zh: 投放可回收物。, en: Recyclables.}
+  items:
+    - {name: 烟杆, en: [m]}
+""")
+    found = [str(p) for p in lint(data_dir=d, conflicts_path=tmp_path / "none.csv")]
+    assert any("烟杆子" in p and "two bins" in p for p in found)
