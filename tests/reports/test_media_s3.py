@@ -16,7 +16,7 @@ from PIL import Image
 from reports import open311
 from reports.media import MediaStore, MediaUnavailable, exif_info
 from tests.reports.conftest import jpeg
-from tests.support.s3 import s3, s3_server  # noqa: F401  (fixtures)
+from tests.support.s3 import S3Bucket, s3, s3_server  # noqa: F401  (fixtures)
 
 CHENGJIANG = (31.91102, 120.26302)
 
@@ -121,7 +121,6 @@ async def test_an_unreachable_store_is_a_503_and_an_oserror(s3):
 
 
 def test_a_bucket_that_does_not_exist_is_unavailable_not_missing(s3):
-    wrong = MediaStore(s3.storage(), local_tz=None)
-    wrong.storage.bucket = "no-such-bucket-here"
+    wrong = MediaStore(S3Bucket(s3.endpoint, "no-such-bucket-here").storage())
     with pytest.raises(MediaUnavailable):
         wrong.public_bytes("3" * 64)
