@@ -12,7 +12,8 @@ from PIL import Image
 from reports.media import MediaStore, exif_info
 from tests.conftest import make_settings
 from tests.e2e.test_reports_flow import finish, report_of, staff_group, start_report, to_type_step
-from tests.support.s3 import s3, s3_server  # noqa: F401  (fixtures)
+from sandbox.driver import make_image
+from tests.support.s3 import S3Bucket, s3, s3_server, unreachable_endpoint  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.e2e
 
@@ -48,3 +49,21 @@ async def test_an_album_goes_through_the_bucket_to_the_unit_chat(sandbox, s3, tm
     assert all(not exif_info(b).has_gps for b in received)
     await sandbox.settle()
     assert not sandbox.bot_errors, sandbox.bot_errors
+
+
+async def test_a_photo_sent_while_the_store_is_down_gets_an_apology_and_can_be_sent_again(sandbox, s3):
+    media = sandbox.app.services["reports"].media
+    working = media.storage
+    media.storage = S3Bucket(unreachable_endpoint(), s3.bucket).storage(attempts=1)
+    alice = sandbox.user("Alice", lang="en")
+    await alice.send("/report")
+    await alice.expect_message("Report illegal dumping")
+    await alice.send_photo(make_image(text="dump"))
+    assert "went wrong" in (await alice.expect_message()).content
+    assert s3.keys() == []
+
+    media.storage = working  # the store is back
+    await alice.send_photo(make_image(text="dump"))
+    await alice.expect_message("1 of 5 photos")
+    assert len(s3.keys()) == 2
+    await sandbox.settle()

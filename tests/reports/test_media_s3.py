@@ -5,7 +5,6 @@ stored once; originals are never served; a missing photo is a 404 and an unreach
 from __future__ import annotations
 
 import io
-import socket
 from datetime import datetime
 
 import httpx
@@ -16,7 +15,7 @@ from PIL import Image
 from reports import open311
 from reports.media import MediaStore, MediaUnavailable, exif_info
 from tests.reports.conftest import jpeg
-from tests.support.s3 import S3Bucket, s3, s3_server  # noqa: F401  (fixtures)
+from tests.support.s3 import S3Bucket, s3, s3_server, unreachable_endpoint  # noqa: F401  (fixtures)
 
 CHENGJIANG = (31.91102, 120.26302)
 
@@ -97,14 +96,8 @@ def test_a_prefix_keeps_environments_apart_in_one_bucket(s3):
     assert staging.public_bytes(stored.sha256) == staging.read(stored.public_path) is not None
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 async def test_an_unreachable_store_is_a_503_and_an_oserror(s3):
-    down = MediaStore(s3.storage(endpoint_url=f"http://127.0.0.1:{_closed_port()}", attempts=1,
+    down = MediaStore(s3.storage(endpoint_url=unreachable_endpoint(), attempts=1,
                                  connect_timeout_s=1))
     with pytest.raises(MediaUnavailable) as error:
         down.save(_photo())

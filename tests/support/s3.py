@@ -10,6 +10,7 @@ session, and a fresh bucket per test. Requests go over HTTP, signed by boto3, as
 
 from __future__ import annotations
 
+import socket
 import uuid
 from dataclasses import dataclass
 
@@ -40,6 +41,13 @@ class S3Bucket:
     def keys(self) -> list[str]:
         listing = self.storage().client.list_objects_v2(Bucket=self.bucket)
         return sorted(item["Key"] for item in listing.get("Contents", []))
+
+
+def unreachable_endpoint() -> str:
+    """An address where nothing listens: an object store that is down."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 @pytest.fixture(scope="session")
