@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, HttpUrl, SecretStr, ValidationError, field_validator, model_validator
@@ -41,6 +41,16 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     default_locale: str = "zh"
     media_dir: Path = Path("data/media")
+    # Report photos in an S3-compatible object store instead of media_dir (needed for several
+    # instances): bucket (empty = the folder), endpoint (empty = AWS), region, keys (empty = boto3's
+    # chain: AWS_* variables, an instance role), a key prefix, addressing style (auto|path|virtual).
+    media_s3_bucket: str | None = None
+    media_s3_endpoint_url: HttpUrl | None = None
+    media_s3_region: str | None = None
+    media_s3_access_key_id: str | None = None
+    media_s3_secret_access_key: SecretStr | None = None
+    media_s3_prefix: str = ""
+    media_s3_addressing_style: Literal["auto", "path", "virtual"] = "auto"
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = Field(default=8081, ge=0, le=65535)
     flood_limit: int = Field(default=20, ge=1)
@@ -78,7 +88,8 @@ class Settings(BaseSettings):
 
     @field_validator(
         "bot_token", "webhook_secret", "redis_url", "webhook_base_url", "api_base", "public_base_url",
-        "boundaries_file", mode="before",
+        "boundaries_file", "media_s3_bucket", "media_s3_endpoint_url", "media_s3_region",
+        "media_s3_access_key_id", "media_s3_secret_access_key", mode="before",
     )
     @classmethod
     def _empty_is_none(cls, value):
@@ -175,6 +186,12 @@ class Settings(BaseSettings):
             r"[A-Za-z0-9_-]{1,256}", self.webhook_secret.get_secret_value()
         ):
             raise ValueError("WUFEI_WEBHOOK_SECRET may only use A-Z, a-z, 0-9, _ and -")
+        return self
+
+    @model_validator(mode="after")
+    def _s3_keys_in_pairs(self) -> Settings:
+        if (self.media_s3_access_key_id is None) != (self.media_s3_secret_access_key is None):
+            raise ValueError("WUFEI_MEDIA_S3_ACCESS_KEY_ID and WUFEI_MEDIA_S3_SECRET_ACCESS_KEY go together")
         return self
 
     @property

@@ -1,12 +1,14 @@
 """Photo storage: content-addressed originals and EXIF-free public copies.
 
-Layout under ``root``::
+Layout (keys of the storage)::
 
     originals/ab/cd/<sha256>.<ext>   the bytes as received (kept as evidence, never served)
     public/<sha256>.jpg              re-encoded JPEG, EXIF/GPS stripped, at most 1600 px a side
 
 The public copy is named after the original's hash, so one photo sent twice is stored once.
-Paths in ``StoredMedia`` are relative to ``root`` (what the database keeps).
+Paths in ``StoredMedia`` are relative (what the database keeps) and are the keys of the storage:
+files under ``WUFEI_MEDIA_DIR`` by default, objects of an S3-compatible bucket for several
+instances (``reports.media_storage``, ``reports.media_s3``).
 """
 
 from __future__ import annotations
@@ -14,9 +16,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
-import os
 import re
-import tempfile
 import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
@@ -26,6 +26,10 @@ from pathlib import Path
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core.clock import zone
+from reports.media_storage import LocalStorage, MediaUnavailable, Storage
+
+__all__ = ["MAX_BYTES", "SHA_RE", "ExifInfo", "MediaError", "MediaErrorCode", "MediaStore", "MediaUnavailable",
+           "StoredMedia", "exif_info", "public_copy"]
 
 MAX_BYTES = 20 * 1024 * 1024  # what a Telegram bot can download at most
 MAX_SIDE = 1600
@@ -172,39 +176,37 @@ def public_copy(image: Image.Image, max_side: int = MAX_SIDE, quality: int = JPE
     return out.getvalue(), clean.width, clean.height
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 class MediaStore:
-    def __init__(self, root: Path | str, *, max_bytes: int = MAX_BYTES, max_side: int = MAX_SIDE,
+    """Saves and reads photos through a ``Storage`` (a folder by default; see
+    ``reports.media_storage``). Storage errors surface as ``MediaUnavailable`` (an ``OSError``)."""
+
+    def __init__(self, storage: Storage | Path | str, *, max_bytes: int = MAX_BYTES, max_side: int = MAX_SIDE,
                  quality: int = JPEG_QUALITY, local_tz: tzinfo | None = None) -> None:
-        self.root = Path(root)
+        self.storage: Storage = LocalStorage(storage) if isinstance(storage, (Path, str)) else storage
         self.local_tz = local_tz or zone(None)
         self.max_bytes = max_bytes
         self.max_side = max_side
         self.quality = quality
 
-    def path(self, relative: str) -> Path:
-        return self.root / relative
+    def read(self, key: str) -> bytes | None:
+        """The bytes under a relative path the database keeps (``StoredMedia`` paths), or None."""
+        return self.storage.get(key)
 
-    def public_file(self, sha256: str) -> Path | None:
+    async def read_async(self, key: str) -> bytes | None:
+        return await asyncio.to_thread(self.read, key)
+
+    def public_bytes(self, sha256: str) -> bytes | None:
         """The public copy of a photo, or None (also for anything that is not a sha256)."""
         if not SHA_RE.match(sha256):
             return None
-        path = self.root / "public" / f"{sha256}.jpg"
-        return path if path.is_file() else None
+        return self.storage.get(f"public/{sha256}.jpg")
+
+    async def public_bytes_async(self, sha256: str) -> bytes | None:
+        return await asyncio.to_thread(self.public_bytes, sha256)
 
     def save(self, data: bytes) -> StoredMedia:
-        """Validate, store the original and its public copy; raises ``MediaError``."""
+        """Validate, store the original and its public copy; raises ``MediaError``. Saving the same
+        bytes again (by any instance sharing the storage) writes nothing and returns the same."""
         if len(data) > self.max_bytes:
             raise MediaError(MediaErrorCode.TOO_LARGE)
         image = _open(data)
@@ -213,16 +215,19 @@ class MediaStore:
         ext = _FORMAT_EXT.get(image.format or "", "img")
         original = f"originals/{sha[:2]}/{sha[2:4]}/{sha}.{ext}"
         public = f"public/{sha}.jpg"
-        if not (self.root / original).exists():
-            _write_atomic(self.root / original, data)
-        public_path = self.root / public
-        if public_path.exists():
-            with Image.open(public_path) as existing:
-                width, height = existing.size
+        if not self.storage.exists(original):
+            self.storage.put(original, data, Image.MIME.get(image.format or "", "application/octet-stream"))
+        existing = self.storage.get(public)
+        if existing is not None:
+            with Image.open(io.BytesIO(existing)) as copy:
+                width, height = copy.size
         else:
             encoded, width, height = public_copy(image, self.max_side, self.quality)
-            _write_atomic(public_path, encoded)
+            self.storage.put(public, encoded, "image/jpeg")
         return StoredMedia(sha, original, public, width, height, info)
 
     async def save_async(self, data: bytes) -> StoredMedia:
         return await asyncio.to_thread(self.save, data)
+
+    def close(self) -> None:
+        self.storage.close()

@@ -51,7 +51,7 @@ from core.units import unit_name
 from reports import geo, queries
 from reports import open311_params as args
 from reports import service as svc
-from reports.media import SHA_RE, MediaStore
+from reports.media import SHA_RE, MediaStore, MediaUnavailable
 from reports.models import (
     OPEN_STATUSES,
     Amount,
@@ -368,14 +368,25 @@ async def create_request(request: web.Request) -> web.Response:
 
 
 async def public_media(request: web.Request) -> web.StreamResponse:
+    """The public copy, from whatever storage the photos are in (another instance may have saved
+    it); 404 when there is none, 503 when the storage cannot be reached."""
     media: MediaStore | None = request.app[CONFIG_KEY]["media"]
     name = request.match_info["name"]
     sha = name.removesuffix(".jpg")
-    path = media.public_file(sha) if media is not None and name.endswith(".jpg") and SHA_RE.match(sha) else None
-    if path is None:
+    if media is None or not name.endswith(".jpg") or not SHA_RE.match(sha):
         raise web.HTTPNotFound()
-    return web.FileResponse(path, headers={"Content-Type": "image/jpeg",
-                                           "Cache-Control": "public, max-age=31536000, immutable"})
+    etag = f'"{sha}"'  # content-addressed: the name never changes its bytes
+    if request.headers.get("If-None-Match") == etag:
+        return web.Response(status=304, headers={"ETag": etag})
+    try:
+        data = await media.public_bytes_async(sha)
+    except MediaUnavailable as error:
+        log.warning("Open311 media %s: %s", sha, error)
+        raise ApiError(503, "media storage unavailable, try again later") from error
+    if data is None:
+        raise web.HTTPNotFound()
+    return web.Response(body=data, content_type="image/jpeg",
+                        headers={"Cache-Control": "public, max-age=31536000, immutable", "ETag": etag})
 
 
 def make_app(

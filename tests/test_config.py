@@ -30,6 +30,10 @@ TOKEN = "123456:ABCdefGhIJKlmNoPQRstuVWXyz0123456789"
             {"WUFEI_WEBHOOK_BASE_URL": "https://bot.example.org", "WUFEI_BOT_TOKEN": TOKEN},
             "needs WUFEI_WEBHOOK_SECRET",
         ),
+        ({"WUFEI_MEDIA_S3_BUCKET": "wufei-media", "WUFEI_MEDIA_S3_ACCESS_KEY_ID": "wufei"},
+         "WUFEI_MEDIA_S3_ACCESS_KEY_ID and WUFEI_MEDIA_S3_SECRET_ACCESS_KEY go together"),
+        ({"WUFEI_MEDIA_S3_ADDRESSING_STYLE": "dns"}, "WUFEI_MEDIA_S3_ADDRESSING_STYLE:"),
+        ({"WUFEI_MEDIA_S3_ENDPOINT_URL": "minio:9000"}, "WUFEI_MEDIA_S3_ENDPOINT_URL:"),
     ],
 )
 def test_wrong_setting_names_the_setting(monkeypatch, env, expected):

@@ -14,7 +14,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from aiogram.fsm.storage.memory import MemoryStorage
@@ -27,12 +27,30 @@ from reports.media import MediaStore
 
 if TYPE_CHECKING:
     from bot.app import WufeiApp
+    from bot.config import Settings
 
 log = logging.getLogger(__name__)
 
 REMINDER_INTERVAL = timedelta(minutes=1)
 REMINDER_JOB = "reports:reminders"
 ALBUM_WAIT_S = 1.0  # album items arrive as separate updates: answer once, after the last one
+
+
+def media_store(settings: Settings, tz: tzinfo) -> MediaStore:
+    """Photos in the object store when ``WUFEI_MEDIA_S3_BUCKET`` is set (several instances), else in
+    ``WUFEI_MEDIA_DIR``."""
+    if not settings.media_s3_bucket:
+        return MediaStore(settings.media_dir, local_tz=tz)
+    # Imported here: boto3 costs a fifth of a second at start-up, for deployments that use it only.
+    from reports.media_s3 import S3Storage
+
+    secret = settings.media_s3_secret_access_key
+    storage = S3Storage(
+        settings.media_s3_bucket, region=settings.media_s3_region, prefix=settings.media_s3_prefix,
+        endpoint_url=str(settings.media_s3_endpoint_url).rstrip("/") if settings.media_s3_endpoint_url else None,
+        access_key_id=settings.media_s3_access_key_id, secret_access_key=secret.get_secret_value() if secret else None,
+        addressing_style=settings.media_s3_addressing_style)
+    return MediaStore(storage, local_tz=tz)
 
 
 class ReportsRuntime:
@@ -43,7 +61,7 @@ class ReportsRuntime:
         self.sessions = app.sessions
         self.bot = app.bot
         self.clock = app.clock
-        self.media = MediaStore(settings.media_dir, local_tz=app.clock.tz)
+        self.media = media_store(settings, app.clock.tz)
         self.geocoder = Geocoder(settings.geocoder_url, user_agent=settings.geocoder_user_agent,
                                  enabled=settings.geocoder_enabled, timeout=3.0, retries=1)
         self.router = geo.Router(settings.boundaries_file)
@@ -164,7 +182,7 @@ def web_routes(app: WufeiApp) -> list:
     at ``/open311/v2/...`` and the public (EXIF-free) photos at ``/open311/media/public/...``."""
     settings = app.settings
     runtime = app.services.get("reports")
-    media = runtime.media if runtime is not None else MediaStore(settings.media_dir, local_tz=app.clock.tz)
+    media = runtime.media if runtime is not None else media_store(settings, app.clock.tz)
     router = runtime.router if runtime is not None else geo.Router(settings.boundaries_file)
     # Reports filed by the city's systems reach the unit's staff chat through the outbox, like the
     # residents' ones (create_report writes the post).

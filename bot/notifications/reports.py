@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import AsyncGenerator
 from html import escape
 
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import FSInputFile, InputMediaPhoto, Message
+from aiogram.types import InputFile, InputMediaPhoto, Message
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import gettext_for
@@ -30,6 +31,7 @@ from core.models import Role
 from core.notifications import Note, NoteStatus, admins_lane, user_lane
 from core.units import unit_name
 from reports import service as svc
+from reports.media import MediaStore
 from reports.models import Channel, EventKind, FollowupAnswer, PhotoKind, ReportStatus
 from reports.service import Kind
 
@@ -45,8 +47,26 @@ async def reporter_name(session: AsyncSession, report: svc.ReportInfo) -> str | 
     return f"{who.display_name} (@{who.username})" if who.username else who.display_name
 
 
-def _photo_file(w: Worker, photo: svc.PhotoInfo) -> FSInputFile:
-    return FSInputFile(w["media"].path(photo.public_path), filename=f"{photo.sha256[:12]}.jpg")
+class StoredPhoto(InputFile):
+    """A photo read from the media storage (any instance may have saved it) when it is uploaded, as
+    ``FSInputFile`` reads its file then. Missing (``FileNotFoundError``) or storage unreachable
+    (``MediaUnavailable``): both ``OSError``, which the worker retries."""
+
+    def __init__(self, media: MediaStore, key: str, filename: str) -> None:
+        super().__init__(filename=filename)
+        self.media = media
+        self.key = key
+
+    async def read(self, bot) -> AsyncGenerator[bytes, None]:
+        data = await self.media.read_async(self.key)
+        if data is None:
+            raise FileNotFoundError(f"no {self.key} in {self.media.storage!r}")
+        for start in range(0, len(data), self.chunk_size):
+            yield data[start:start + self.chunk_size]
+
+
+def _photo_file(w: Worker, photo: svc.PhotoInfo) -> StoredPhoto:
+    return StoredPhoto(w["media"], photo.public_path, filename=f"{photo.sha256[:12]}.jpg")
 
 
 async def _language(session: AsyncSession, user_id: int, default: str) -> str:

@@ -38,7 +38,7 @@ def test_save_keeps_the_original_and_publishes_a_clean_bounded_copy(tmp_path):
     assert (tmp_path / stored.original_path).read_bytes() == data
     assert stored.exif.has_gps  # read before stripping, for the location step
     public = (tmp_path / stored.public_path).read_bytes()
-    assert stored.public_path == f"public/{sha}.jpg" and store.public_file(sha) == tmp_path / stored.public_path
+    assert stored.public_path == f"public/{sha}.jpg" and store.public_bytes(sha) == public
     with Image.open(io.BytesIO(public)) as image:
         assert image.format == "JPEG" and image.size == (1600, 1200) == (stored.width, stored.height)
         assert not image.getexif() and "exif" not in image.info
@@ -82,9 +82,15 @@ def test_non_images_and_oversized_input_are_refused(tmp_path):
         store.save(bomb.getvalue())
     assert error.value.code == MediaErrorCode.TOO_LARGE
     assert not (tmp_path / "originals").exists() and not (tmp_path / "public").exists()
-    assert store.public_file("../../etc/passwd") is None and store.public_file("0" * 64) is None
+    assert store.public_bytes("../../etc/passwd") is None and store.public_bytes("0" * 64) is None
 
 
 async def test_save_async_runs_off_the_event_loop(tmp_path):
-    stored = await MediaStore(tmp_path).save_async(jpeg())
+    store = MediaStore(tmp_path)
+    stored = await store.save_async(jpeg())
     assert (tmp_path / stored.public_path).is_file()
+    assert await store.read_async(stored.public_path) == (tmp_path / stored.public_path).read_bytes()
+    assert await store.public_bytes_async(stored.sha256) == (tmp_path / stored.public_path).read_bytes()
+    assert await store.read_async("public/missing.jpg") is None
+    with pytest.raises(ValueError):
+        store.read("../outside.jpg")  # keys are relative paths inside the storage
