@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, event, exists, func, or_, update
@@ -59,6 +59,11 @@ class Note:
                    dict(row.payload or {}), dict(row.progress or {}), row.attempts)
 
 
+# A new row is due at once, whatever the worker's clock says (a test's or another instance's may
+# differ from the writer's); only a retry is scheduled for a later time.
+AT_ONCE = datetime(2000, 1, 1, tzinfo=UTC)
+
+
 def user_lane(user_id: int) -> str:
     return f"user:{user_id}"
 
@@ -76,9 +81,8 @@ def enqueue(session: AsyncSession, kind: str, *, lane: str, chat_id: int | None 
             report_id: int | None = None, unit_code: str | None = None, payload: dict | None = None,
             now: datetime | None = None) -> Notification:
     """Add a row to the caller's transaction (nothing is flushed or committed here)."""
-    now = now or utcnow()
     row = Notification(kind=kind, lane=lane, chat_id=chat_id, report_id=report_id, unit_code=unit_code,
-                       payload=payload or None, created_at=now, next_at=now)
+                       payload=payload or None, created_at=now or utcnow(), next_at=AT_ONCE)
     session.add(row)
     session.info["notifications"] = True
     return row
