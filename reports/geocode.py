@@ -15,7 +15,7 @@ from enum import StrEnum
 
 import httpx
 
-from core.units import Unit, all_units
+from core.units import Unit, all_units, find_latin
 from reports.geo import JIANGYIN_BBOX, inside_jiangyin
 
 log = logging.getLogger(__name__)
@@ -70,17 +70,17 @@ _ALIASES = _aliases()
 
 
 def gazetteer(query: str) -> GeocodeResult:
-    """Offline lookup: the first unit name or short name found in the query."""
+    """Offline lookup: the first unit name or short name found in the query, in Chinese, then in
+    pinyin or English ("Qingyang", "qingyang zhen", "Chengjiang Renmin Road")."""
     text = "".join(query.split())
     if not text:
         return GeocodeResult(GeocodeStatus.EMPTY)
-    for alias, unit in _ALIASES:
-        if alias in text:
-            if unit.lat is None or unit.lon is None:
-                return GeocodeResult(GeocodeStatus.NEEDS_PIN, source="gazetteer", label=unit.name,
-                                     unit_code=unit.code)
-            return GeocodeResult(GeocodeStatus.OK, unit.lat, unit.lon, "gazetteer", unit.name, unit.code)
-    return GeocodeResult(GeocodeStatus.NOT_FOUND)
+    unit = next((unit for alias, unit in _ALIASES if alias in text), None) or find_latin(query)
+    if unit is None:
+        return GeocodeResult(GeocodeStatus.NOT_FOUND)
+    if unit.lat is None or unit.lon is None:
+        return GeocodeResult(GeocodeStatus.NEEDS_PIN, source="gazetteer", label=unit.name, unit_code=unit.code)
+    return GeocodeResult(GeocodeStatus.OK, unit.lat, unit.lon, "gazetteer", unit.name, unit.code)
 
 
 class Geocoder:

@@ -33,7 +33,7 @@ async def test_admin_grants_and_revokes_roles_with_audit(client, app):
     await wang.send("/start")  # known to the bot
 
     calls = await admin.send(f"/grant {wang.tg.id} handler 澄江")
-    assert texts(to(calls, ADMIN_ID)) == [f"✅ Wang ({wang.tg.id}) is now unit handler · 澄江街道."]
+    assert texts(to(calls, ADMIN_ID)) == [f"✅ Wang ({wang.tg.id}) is now unit handler · Chengjiang Subdistrict."]  # Boss reads English
     [welcome] = texts(to(calls, wang.tg.id))  # in Wang's language: what a handler does next
     assert "澄江街道" in welcome and "/bindunit" in welcome
     calls = await admin.send(f"/grant {wang.tg.id} campaign")
@@ -45,7 +45,7 @@ async def test_admin_grants_and_revokes_roles_with_audit(client, app):
     assert not roles.has(Role.ADMIN)
 
     staff = texts(await admin.send("/staff"))[0]
-    assert "Wang" in staff and "unit handler · 澄江街道" in staff
+    assert "Wang" in staff and "unit handler · Chengjiang Subdistrict" in staff
 
     reply = texts(await admin.send(f"/revoke {wang.tg.id} campaign"))
     assert reply == [f"✅ Wang ({wang.tg.id}) is no longer campaign staff."]

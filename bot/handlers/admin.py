@@ -11,11 +11,12 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.i18n import unit_label
 from bot.filters import HasRole
 from core import accounts
 from core.accounts import UserInfo
 from core.models import Role
-from core.units import all_units, find_unit, unit_name
+from core.units import all_units, find_unit
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ def _usage(command: str) -> str:
 
 
 def _unit_list() -> str:
-    return "、".join(u.name for u in all_units())
+    return "、".join(unit_label(u.code) for u in all_units())
 
 
 async def _parse(message: Message, command: CommandObject, session: AsyncSession, need_unit: bool):
@@ -91,7 +92,7 @@ def _role_label(role: Role, unit_code: str | None = None) -> str:
         Role.CURATOR: _("curator"),
     }
     label = labels[role]
-    return f"{label} · {unit_name(unit_code)}" if unit_code else label
+    return f"{label} · {unit_label(unit_code)}" if unit_code else label
 
 
 async def grant_role(

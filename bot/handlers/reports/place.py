@@ -30,7 +30,7 @@ from bot.handlers.reports.drafts import (
     load,
     route_unit,
 )
-from bot.i18n import texts_for
+from bot.i18n import texts_for, unit_label
 from bot.keyboards import reports as kb
 from bot.keyboards.menu import main_menu
 from bot.keyboards.reports import BTN_EXIF_LOCATION, FlowAction, FlowCb
@@ -85,7 +85,7 @@ async def _geocode(message: Message, state: FSMContext, session: AsyncSession, u
     elif result.status == GeocodeStatus.NEEDS_PIN:
         await message.answer(
             _("📌 {unit} is a large area: please send a location pin (📎 → Location) so the staff can "
-              "find the spot.").format(unit=escape(result.label or "")),
+              "find the spot.").format(unit=escape(unit_label(result.unit_code, user.language) or result.label or "")),
             reply_markup=kb.location_keyboard(user.language, False),
         )
     elif result.status == GeocodeStatus.OUTSIDE:
