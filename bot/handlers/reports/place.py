@@ -78,6 +78,7 @@ async def _geocode(message: Message, state: FSMContext, session: AsyncSession, u
         result = await asyncio.wait_for(reports.geocoder.geocode(query), GEOCODE_DEADLINE_S)
     except (asyncio.TimeoutError, Exception) as error:  # never hang on the network
         log.warning("geocoding failed: %r", error)
+        reports.geocoder.failed()  # the next addresses go to the gazetteer at once for a while
         result = gazetteer(query)
     if result.status == GeocodeStatus.OK:
         await _set_location(message, state, session, user, reports, data, result.lat, result.lon,
