@@ -79,11 +79,13 @@ def find_latin(text: str) -> Unit | None:
     key = latin_key(text)
     if not key:
         return None
-    for alias, unit in latin_aliases():
-        pattern = r"(?<![a-z])" + r"\s?".join(re.escape(word) for word in alias.split())
-        if re.search(pattern, key):
-            return unit
-    return None
+    return next((unit for pattern, unit in _latin_patterns() if pattern.search(key)), None)
+
+
+@cache
+def _latin_patterns() -> tuple[tuple[re.Pattern[str], Unit], ...]:
+    return tuple((re.compile(r"(?<![a-z])" + r"\s?".join(re.escape(word) for word in alias.split())), unit)
+                 for alias, unit in latin_aliases())
 
 
 def find_unit(text: str) -> Unit | None:
