@@ -18,8 +18,8 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.i18n import unit_label
 from bot.handlers.campaigns.shared import edit
+from bot.i18n import unit_label
 from bot.keyboards import campaigns as kb
 from bot.keyboards.campaign_callbacks import AudAction, AudCb, SubAction, SubCb
 from campaigns import cells as cells_service

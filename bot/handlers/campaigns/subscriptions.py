@@ -18,10 +18,10 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.i18n import unit_label
 from bot.filters import MenuButton
 from bot.handlers.campaigns.picker import Picker, live_cell
 from bot.handlers.campaigns.shared import cells_by_id, edit
+from bot.i18n import unit_label
 from bot.keyboards import campaigns as kb
 from bot.keyboards.campaign_callbacks import SubAction, SubCb
 from bot.keyboards.menu import BTN_SUBSCRIPTIONS, main_menu

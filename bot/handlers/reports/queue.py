@@ -13,10 +13,10 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.i18n import unit_label
 from bot.filters import HasRole
 from bot.handlers.admin import not_allowed
 from bot.handlers.reports.staff import may_handle
+from bot.i18n import unit_label
 from bot.keyboards import reports as kb
 from bot.keyboards.reports import StaffAction, StaffCb
 from bot.notifications.reports import reporter_name
