@@ -13,6 +13,8 @@ from typing import Any
 from aiogram.types import TelegramObject
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
+from core.units import unit_name
+
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 DOMAIN = "messages"
 
@@ -70,3 +72,9 @@ class UserI18nMiddleware(I18nMiddleware):
 def N_(msgid: str) -> str:
     """Marks a message id for extraction where it is translated later (``gettext_for``, ``texts_for``)."""
     return msgid
+
+
+def unit_label(code: str | None, locale: str | None = None) -> str:
+    """A unit's name for ``locale`` (default: the locale of the update being handled): 青阳镇 or
+    Qingyang Town; "" for none, an unknown code as is."""
+    return unit_name(code, locale or current().current_locale) or ""

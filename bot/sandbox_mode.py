@@ -8,6 +8,11 @@ Host/port come from ``settings.sandbox_host``/``settings.sandbox_port`` (127.0.0
 ``WUFEI_SANDBOX_LIMITS`` (e.g. ``off`` or ``chat=5,burst=10``) and ``WUFEI_SANDBOX_FAULTS``
 (e.g. ``rate=0.05,kinds=500+502`` or ``script=500,slow:2``) configure limits and faults.
 Exit codes: 0 stopped, 1 the bot failed, 2 a configuration or port problem (one line on stderr).
+
+The web chat starts with a ready cast (``bot/sandbox_cast.py``): residents, an admin, a handler
+with a bound staff group, campaign staff. With no ``WUFEI_ADMIN_IDS``, the cast's admin is the
+configured admin. Typed addresses go to the offline gazetteer at once: the sandbox is for playing
+the service, and an online geocoder there only makes every address wait.
 """
 
 from __future__ import annotations
@@ -24,13 +29,14 @@ from aiohttp import web
 
 from bot.app import WufeiApp, create_app
 from bot.config import Settings
+from bot.sandbox_cast import CAST_ADMIN_ID, create_cast
 from bot.serving import run_until_stopped, serve_web, stop_on_signals
 from core import inbox as inbox_table
 from sandbox import Faults, Limits, SandboxServer
 
 log = logging.getLogger("wufei")
 
-AppFactory = Callable[[str, str], WufeiApp]
+AppFactory = Callable[[Settings, str, str], WufeiApp]
 
 
 class _Abort(Exception):
@@ -45,10 +51,11 @@ async def run_sandbox(settings: Settings, *, app_factory: AppFactory | None = No
                       ready: asyncio.Event | None = None, stop: asyncio.Event | None = None) -> int:
     """Serve the sandbox and the bot connected to it until ``stop`` is set or a signal arrives.
 
-    ``ready`` is set once the web chat is open and the bot polls. ``app_factory(api_base, token)``
-    builds the app (default: ``create_app`` with these settings)."""
+    ``ready`` is set once the web chat is open and the bot polls. ``app_factory(settings, api_base,
+    token)`` builds the app from the settings as sandbox mode changed them (default: ``create_app``)."""
+    settings = sandbox_settings(settings)
     if app_factory is None:
-        def app_factory(api_base: str, token: str) -> WufeiApp:
+        def app_factory(settings: Settings, api_base: str, token: str) -> WufeiApp:
             return create_app(settings, api_base=api_base, token=token)
 
     try:
@@ -62,6 +69,14 @@ async def run_sandbox(settings: Settings, *, app_factory: AppFactory | None = No
             return await _run_bot(server, settings, app_factory, ready, stop)
     finally:
         await server.stop()
+
+
+def sandbox_settings(settings: Settings) -> Settings:
+    """The settings as sandbox mode uses them: offline geocoding; the cast's admin when none is set."""
+    update: dict[str, Any] = {"geocoder_enabled": False}
+    if not settings.admin_ids:
+        update["admin_ids"] = [CAST_ADMIN_ID]
+    return settings.model_copy(update=update)
 
 
 def _sandbox_server(settings: Settings) -> SandboxServer:
@@ -94,11 +109,11 @@ async def _run_bot(server: SandboxServer, settings: Settings, app_factory: AppFa
     app: WufeiApp | None = None
     web_runner: web.AppRunner | None = None
     try:
-        app = app_factory(server.base_url, server.token)
+        app = app_factory(settings, server.base_url, server.token)
         await app.prepare()
         await _forget_earlier_sandboxes(app)
         web_runner = await _serve_health(app, settings)
-        _demo_people(server, settings)
+        await create_cast(server, app.sessions, settings.admin_ids[0], settings.default_locale)
         print(f"\n  Wufei sandbox (no Telegram token): open the web chat at {server.webchat_url}\n"
               f"  无废 沙盒：在浏览器打开 {server.webchat_url}\n  Press Ctrl+C to stop.\n", flush=True)
         if ready is not None:
@@ -135,19 +150,3 @@ async def _serve_health(app: WufeiApp, settings: Settings) -> web.AppRunner:
         print(f"Cannot start the web server on {settings.web_host}:{settings.web_port}: "
               f"{exc.strerror or exc}. Set WUFEI_WEB_PORT to a free port.", file=sys.stderr)
         raise _Abort(2) from None
-
-
-def _demo_people(server: SandboxServer, settings: Settings) -> None:
-    """A few people to start with, so the web chat is not empty; more can be added in the page.
-
-    Two residents (Chinese, English) and a staff member in a staff group. When admins are
-    configured (``settings.admin_ids``), the staff member is the first admin, so the page can
-    play an administrator too."""
-    server.create_user("王芳", language_code="zh")
-    server.create_user("Tom", "Baker", language_code="en")
-    admins = [a for a in settings.admin_ids if a not in server.world.users]
-    if admins:
-        staff = server.create_user("李工", "(管理员 admin)", language_code="zh", user_id=admins[0])
-    else:
-        staff = server.create_user("李工", "(工作人员 staff)", language_code="zh")
-    server.create_group("江阴无废 工作群 Staff", [staff])

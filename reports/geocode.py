@@ -2,26 +2,33 @@
 
 The flow never hangs: the online lookup has a short timeout and two retries with backoff; when it
 fails or finds nothing inside Jiangyin, the gazetteer answers from the 18 unit names (and short
-names such as 青阳, 华士, 周庄) with the town-seat point. 高新区 and 临港 have no point: the result
-says "ask for a pin" but still names the unit.
+names such as 青阳, 华士, 周庄; pinyin and English too) with the town-seat point. 高新区 and 临港
+have no point: the result says "ask for a pin" but still names the unit.
+
+Offline first when the online service cannot help: a disabled geocoder (sandbox mode, tests) and,
+for ``cooldown`` seconds after the online lookup failed, every geocoder answers from the gazetteer at
+once instead of waiting for a service that just did not answer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
 import httpx
 
-from core.units import Unit, all_units
+from core.units import Unit, all_units, find_latin
 from reports.geo import JIANGYIN_BBOX, inside_jiangyin
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://nominatim.openstreetmap.org"
 DEFAULT_USER_AGENT = "Wufei/0.1 (Jiangyin waste-free city bot)"
+DEFAULT_COOLDOWN_S = 300.0  # after a failure, the online service is left alone this long
 _SUFFIXES = ("经济开发区", "街道", "镇", "区")
 # Names people use that the suffix rule does not derive.
 _EXTRA_ALIASES = {"临港": "320281404", "临港开发区": "320281404", "高新": "320281400", "徐霞客": "320281104"}
@@ -43,7 +50,7 @@ class GeocodeResult:
     source: str | None = None  # "geocoded" or "gazetteer" (a LocationSource value)
     label: str | None = None  # the geocoder's display name or the unit name
     unit_code: str | None = None  # set by the gazetteer
-    online_failed: bool = False  # the online lookup errored/timed out (the gazetteer answered)
+    online_failed: bool = False  # the online lookup errored/timed out, now or recently (the gazetteer answered)
 
     @property
     def ok(self) -> bool:
@@ -70,17 +77,17 @@ _ALIASES = _aliases()
 
 
 def gazetteer(query: str) -> GeocodeResult:
-    """Offline lookup: the first unit name or short name found in the query."""
+    """Offline lookup: the first unit name or short name found in the query, in Chinese, then in
+    pinyin or English ("Qingyang", "qingyang zhen", "Chengjiang Renmin Road")."""
     text = "".join(query.split())
     if not text:
         return GeocodeResult(GeocodeStatus.EMPTY)
-    for alias, unit in _ALIASES:
-        if alias in text:
-            if unit.lat is None or unit.lon is None:
-                return GeocodeResult(GeocodeStatus.NEEDS_PIN, source="gazetteer", label=unit.name,
-                                     unit_code=unit.code)
-            return GeocodeResult(GeocodeStatus.OK, unit.lat, unit.lon, "gazetteer", unit.name, unit.code)
-    return GeocodeResult(GeocodeStatus.NOT_FOUND)
+    unit = next((unit for alias, unit in _ALIASES if alias in text), None) or find_latin(query)
+    if unit is None:
+        return GeocodeResult(GeocodeStatus.NOT_FOUND)
+    if unit.lat is None or unit.lon is None:
+        return GeocodeResult(GeocodeStatus.NEEDS_PIN, source="gazetteer", label=unit.name, unit_code=unit.code)
+    return GeocodeResult(GeocodeStatus.OK, unit.lat, unit.lon, "gazetteer", unit.name, unit.code)
 
 
 class Geocoder:
@@ -97,6 +104,8 @@ class Geocoder:
         language: str = "zh-CN",
         enabled: bool = True,
         transport: httpx.AsyncBaseTransport | None = None,
+        cooldown: float = DEFAULT_COOLDOWN_S,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.user_agent = user_agent
@@ -106,6 +115,19 @@ class Geocoder:
         self.language = language
         self.enabled = enabled
         self.transport = transport
+        self.cooldown = cooldown
+        self.clock = clock
+        self._offline_until: float | None = None
+
+    def failed(self) -> None:
+        """The online lookup just failed (also when a caller's deadline cut it short): for
+        ``cooldown`` seconds, answer from the gazetteer without asking it."""
+        self._offline_until = self.clock() + self.cooldown
+
+    @property
+    def resting(self) -> bool:
+        """The online service failed less than ``cooldown`` seconds ago."""
+        return self._offline_until is not None and self.clock() < self._offline_until
 
     def _params(self, query: str) -> dict[str, str]:
         min_lon, min_lat, max_lon, max_lat = JIANGYIN_BBOX
@@ -147,13 +169,15 @@ class Geocoder:
         query = query.strip()
         if not query:
             return GeocodeResult(GeocodeStatus.EMPTY)
-        online_failed = False
+        online_failed = self.enabled and self.resting
         outside = False
-        if self.enabled:
+        if self.enabled and not online_failed:
             try:
                 hits = await self._search(query)
             except (httpx.HTTPError, ValueError) as error:
-                log.warning("geocoder unavailable (%s); using the gazetteer", error.__class__.__name__)
+                log.warning("geocoder unavailable (%s); using the gazetteer for %.0f s",
+                            error.__class__.__name__, self.cooldown)
+                self.failed()
                 online_failed = True
                 hits = []
             for hit in hits:

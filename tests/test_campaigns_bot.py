@@ -181,7 +181,7 @@ async def test_create_edit_retire_a_cell_with_link_and_qr(client, app):
     assert "name" in texts(calls)[0]
     calls = await staff.send("南闸菜场")
     calls = await staff.press(inline_data(calls[0])["🥬 Waste-free markets"])
-    calls = await staff.press(inline_data(_last_markup_call(calls))["南闸街道"])
+    calls = await staff.press(inline_data(_last_markup_call(calls))["Nanzha Subdistrict"])
     calls = await staff.send("南闸街道观山路 1 号")
     assert texts(calls)[0].startswith("✅ Place #")
     card = calls[-1]

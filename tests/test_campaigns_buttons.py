@@ -35,7 +35,7 @@ async def test_old_buttons_still_subscribe(client, app):
         cell = await cells_service.create_cell(session, name="南闸菜场", kind=CellKind.MARKET, unit_code=NANZHA)
     alice = client.person("Alice", "en")
     assert texts(await alice.press("sb:k:school"))[0].startswith("✅ Subscribed")
-    assert texts(await alice.press(f"sb:u:{NANZHA}"))[0] == "✅ Subscribed: 南闸街道"
+    assert texts(await alice.press(f"sb:u:{NANZHA}"))[0] == "✅ Subscribed: Nanzha Subdistrict"
     assert texts(await alice.press(f"sb:c:{cell.id}"))[0] == "✅ Subscribed: 南闸菜场"
     assert texts(await alice.press(f"sb:rm:unit.{NANZHA}"))[0] == "Removed."
     async with app.sessions() as session:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
+from datetime import UTC, datetime
 
+import pytest
+from sqlmodel import select, update
+
+from bot.app import create_app
+from bot.outgoing.pacing import PaceLimits
 from core import accounts
 from core.models import AuditEntry, Role
-from tests.conftest import ADMIN_ID
-from tests.support.fakebot import texts
+from tests.conftest import ADMIN_ID, make_settings
+from tests.support.fakebot import Client, FakeSession, texts
 
 
 async def _audit_actions(app) -> list[tuple]:
@@ -33,7 +38,7 @@ async def test_admin_grants_and_revokes_roles_with_audit(client, app):
     await wang.send("/start")  # known to the bot
 
     calls = await admin.send(f"/grant {wang.tg.id} handler 澄江")
-    assert texts(to(calls, ADMIN_ID)) == [f"✅ Wang ({wang.tg.id}) is now unit handler · 澄江街道."]
+    assert texts(to(calls, ADMIN_ID)) == [f"✅ Wang ({wang.tg.id}) is now unit handler · Chengjiang Subdistrict."]  # Boss reads English
     [welcome] = texts(to(calls, wang.tg.id))  # in Wang's language: what a handler does next
     assert "澄江街道" in welcome and "/bindunit" in welcome
     calls = await admin.send(f"/grant {wang.tg.id} campaign")
@@ -45,7 +50,7 @@ async def test_admin_grants_and_revokes_roles_with_audit(client, app):
     assert not roles.has(Role.ADMIN)
 
     staff = texts(await admin.send("/staff"))[0]
-    assert "Wang" in staff and "unit handler · 澄江街道" in staff
+    assert "Wang" in staff and "unit handler · Chengjiang Subdistrict" in staff
 
     reply = texts(await admin.send(f"/revoke {wang.tg.id} campaign"))
     assert reply == [f"✅ Wang ({wang.tg.id}) is no longer campaign staff."]
@@ -119,3 +124,36 @@ async def test_non_staff_trying_every_staff_command_of_every_feature(client, app
         reply = texts(await mallory.send(f"/{command}"))
         assert reply == ["⛔ This command is for staff only."], (command, reply)
     assert await _audit_actions(app) == before
+
+
+@pytest.mark.dates
+@pytest.mark.parametrize("zone, local", [("Asia/Shanghai", "2026-12-03 15:30"), ("Europe/London", "2026-12-03 07:30")])
+async def test_audit_reads_as_words_in_local_time(tmp_path, sqlite_url, kb, zone, local):
+    """/audit: times in WUFEI_TIMEZONE, people's and units' names, role and status labels; no
+    codes, no UTC, no Python reprs."""
+    fake = FakeSession()
+    app = create_app(make_settings(tmp_path, sqlite_url, timezone=zone), bot_session=fake, kb=kb,
+                     pace=PaceLimits.relaxed())
+    await app.prepare()
+    try:
+        client = Client(app.dp, app.bot, fake, settle=app.outbox.drained)
+        admin = client.person("Boss", "zh", user_id=ADMIN_ID)
+        await admin.send("/start")
+        wang = client.person("Wang", "zh")
+        await wang.send("/start")
+        await admin.send(f"/grant {wang.tg.id} handler 澄江街道")
+        async with app.sessions() as session:
+            await accounts.audit(session, ADMIN_ID, "reports.accept", "JY-2026-000001",
+                                 {"from": "submitted", "to": "accepted", "new_unit": "320281103",
+                                  "photos": ["a", "b"], "anonymous": True, "note": None})
+            await session.exec(update(AuditEntry).values(at=datetime(2026, 12, 3, 7, 30, tzinfo=UTC)))
+            await session.commit()
+        log = texts(await admin.send("/audit 2"))[0]
+    finally:
+        await app.stop()
+    lines = log.splitlines()
+    assert zone in lines[0]
+    assert lines[1] == (f"{local} · Boss · reports.accept → JY-2026-000001 · from: 🆕 已提交; to: 👷 已受理; "
+                        "new_unit: 青阳镇; photos: a、b; anonymous: 是")
+    assert lines[2] == f"{local} · Boss · role.grant → Wang · role: 属地处置人员; unit: 澄江街道"
+    assert "UTC" not in log and "320281" not in log and "{" not in log and "None" not in log

@@ -11,11 +11,14 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.config import Settings
 from bot.filters import HasRole
+from bot.i18n import current, unit_label
+from bot.views.admin import audit_line, role_label
 from core import accounts
 from core.accounts import UserInfo
 from core.models import Role
-from core.units import all_units, find_unit, unit_name
+from core.units import all_units, find_unit
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +42,7 @@ def _usage(command: str) -> str:
 
 
 def _unit_list() -> str:
-    return "、".join(u.name for u in all_units())
+    return "、".join(unit_label(u.code) for u in all_units())
 
 
 async def _parse(message: Message, command: CommandObject, session: AsyncSession, need_unit: bool):
@@ -84,14 +87,7 @@ def _who(user: UserInfo) -> str:
 
 
 def _role_label(role: Role, unit_code: str | None = None) -> str:
-    labels = {
-        Role.ADMIN: _("admin"),
-        Role.CAMPAIGN_STAFF: _("campaign staff"),
-        Role.UNIT_HANDLER: _("unit handler"),
-        Role.CURATOR: _("curator"),
-    }
-    label = labels[role]
-    return f"{label} · {unit_name(unit_code)}" if unit_code else label
+    return role_label(current().current_locale, role, unit_code)
 
 
 async def grant_role(
@@ -138,19 +134,24 @@ async def list_staff(message: Message, session: AsyncSession) -> None:
     await message.answer("\n".join(lines))
 
 
-async def show_audit(message: Message, command: CommandObject, session: AsyncSession) -> None:
+async def show_audit(message: Message, command: CommandObject, session: AsyncSession, user: UserInfo,
+                     settings: Settings) -> None:
+    """The newest entries: local times (WUFEI_TIMEZONE), people's and units' names, readable values."""
     limit = int(command.args) if command.args and command.args.isdigit() else 20
     entries = await accounts.recent_audit(session, min(max(limit, 1), 50))
     if not entries:
         await message.answer(_("The audit log is empty."))
         return
-    lines = [_("<b>Audit log</b> (newest first)")]
-    for e in entries:
-        details = ", ".join(f"{k}={v}" for k, v in (e.details or {}).items() if v is not None)
-        lines.append(
-            f"{e.at:%Y-%m-%d %H:%M} UTC · {e.actor_id or 'system'} · {escape(e.action)}"
-            f" → {escape(e.target or '')} {escape(details)}"
-        )
+    ids = {e.actor_id for e in entries if e.actor_id}
+    ids |= {int(e.target) for e in entries if e.target and e.target.lstrip("-").isdigit()
+            and e.action.startswith("role.")}
+    names = {}
+    for user_id in ids:
+        person = await accounts.get_user(session, user_id)
+        if person is not None:
+            names[user_id] = person.display_name or str(user_id)
+    lines = [_("<b>Audit log</b> (newest first, {zone})").format(zone=escape(settings.timezone))]
+    lines += [audit_line(user.language, e, settings.tz, names) for e in entries]
     await message.answer("\n".join(lines))
 
 

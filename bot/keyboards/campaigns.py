@@ -10,6 +10,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.i18n import current
 from bot.keyboards.campaign_callbacks import (
     AudAction,
     AudCb,
@@ -58,7 +59,7 @@ def units_keyboard(selected: Iterable[str], make, back, counts: dict[str, int] |
     selected = set(selected)
     builder = InlineKeyboardBuilder()
     for unit in all_units():
-        label = unit.name
+        label = unit.label(current().current_locale)
         if counts is not None:
             label += f" ({counts.get(unit.code, 0)})"
         builder.button(text=_mark(unit.code in selected, label), callback_data=make(unit.code))

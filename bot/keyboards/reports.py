@@ -193,7 +193,7 @@ def units(locale: str, report_id: int, status: ReportStatus, current: str) -> In
     for unit in all_units():
         if unit.code == current:
             continue
-        b.button(text=unit.name, callback_data=StaffCb(a=StaffAction.REASSIGN_TO, r=report_id, s=status, x=unit.code))
+        b.button(text=unit.label(locale), callback_data=StaffCb(a=StaffAction.REASSIGN_TO, r=report_id, s=status, x=unit.code))
     b.button(text=gettext_for(locale, "⬅️ Back"), callback_data=StaffCb(a=StaffAction.BACK, r=report_id, s=status))
     b.adjust(2)
     return b.as_markup()

@@ -14,13 +14,12 @@ from zoneinfo import ZoneInfo
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date, format_skeleton, get_day_names
 
-from bot.i18n import N_, gettext_for
+from bot.i18n import N_, gettext_for, unit_label
 from campaigns.cells import CellInfo
 from campaigns.models import CampaignStatus, CellKind, ScheduleKind, Target
 from campaigns.schedule import Schedule, format_time_of_day
 from campaigns.service import CampaignInfo, RunInfo
 from campaigns.subscriptions import Audience, AudiencePreview, SubscriptionInfo
-from core.units import unit_name
 
 KIND_NAMES = {
     CellKind.SCHOOL: N_("🏫 Waste-free schools"),
@@ -59,7 +58,7 @@ def kind_one(kind: CellKind | str) -> str:
 
 def cell_line(cell: CellInfo) -> str:
     """``澄江实验小学 · waste-free school · 澄江街道`` (HTML-escaped)."""
-    parts = [escape(cell.name), kind_one(cell.kind), escape(unit_name(cell.unit_code) or "")]
+    parts = [escape(cell.name), kind_one(cell.kind), escape(unit_label(cell.unit_code))]
     line = " · ".join(parts)
     if cell.retired:
         line += " " + _("(retired)")
@@ -69,7 +68,7 @@ def cell_line(cell: CellInfo) -> str:
 def cell_card(cell: CellInfo, link: str) -> str:
     lines = [f"<b>{escape(cell.name)}</b> (#{cell.id})"]
     lines.append(_("Kind: {kind}").format(kind=kind_one(cell.kind)))
-    lines.append(_("Town/street: {unit}").format(unit=escape(unit_name(cell.unit_code) or "")))
+    lines.append(_("Town/street: {unit}").format(unit=escape(unit_label(cell.unit_code))))
     lines.append(_("Address: {address}").format(address=escape(cell.address) if cell.address else "—"))
     if cell.retired:
         lines.append(_("🗄 Retired: residents can no longer subscribe, campaigns no longer reach it."))
@@ -83,11 +82,11 @@ def subscription_label(sub: SubscriptionInfo, cells: dict[int, CellInfo]) -> str
     if sub.target is Target.KIND:
         return kind_name(sub.value)
     if sub.target is Target.UNIT:
-        return "📍 " + escape(unit_name(sub.value) or sub.value)
+        return "📍 " + escape(unit_label(sub.value))
     cell = cells.get(int(sub.value))
     if cell is None:
         return "📌 " + _("a place that no longer exists")
-    return f"📌 {escape(cell.name)} ({escape(unit_name(cell.unit_code) or '')})"
+    return f"📌 {escape(cell.name)} ({escape(unit_label(cell.unit_code))})"
 
 
 def audience_summary(audience: Audience, cells: dict[int, CellInfo]) -> str:
@@ -97,7 +96,7 @@ def audience_summary(audience: Audience, cells: dict[int, CellInfo]) -> str:
     if audience.kinds:
         parts.append("、".join(kind_name(k) for k in sorted(audience.kinds)))
     if audience.units:
-        parts.append("📍 " + "、".join(escape(unit_name(u) or u) for u in sorted(audience.units)))
+        parts.append("📍 " + "、".join(escape(unit_label(u)) for u in sorted(audience.units)))
     if audience.cells:
         names = [escape(cells[c].name) if c in cells else f"#{c}" for c in sorted(audience.cells)]
         parts.append("📌 " + "、".join(names))

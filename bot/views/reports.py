@@ -8,8 +8,7 @@ from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
-from bot.i18n import N_, gettext_for
-from core.units import unit_name
+from bot.i18n import N_, gettext_for, unit_label
 from reports.models import Amount, RejectReason, ReportStatus, WasteType
 from reports.service import ReportInfo
 
@@ -87,7 +86,7 @@ def local_time(value: datetime | None, tz: str = "Asia/Shanghai") -> str:
 
 def place_text(locale: str, lat: float, lon: float, address: str | None, unit_code: str | None) -> str:
     where = escape(address) if address else f"{lat:.5f}, {lon:.5f}"
-    unit = unit_name(unit_code) if unit_code else None
+    unit = unit_label(unit_code, locale) if unit_code else None
     return gettext_for(locale, "{where} ({unit})", where=where, unit=escape(unit)) if unit else where
 
 
@@ -112,7 +111,7 @@ def draft_summary(locale: str, data: dict, unit_code: str | None) -> str:
         lines.append(gettext_for(locale, "🙈 Anonymous: staff will not see your name."))
     else:
         lines.append(gettext_for(locale, "👤 Staff will see your name."))
-    unit = unit_name(unit_code) if unit_code else None
+    unit = unit_label(unit_code, locale) if unit_code else None
     if unit:
         lines.append(gettext_for(locale, "🏢 It will go to: {unit}", unit=escape(unit)))
     return "\n".join(lines)
@@ -124,7 +123,7 @@ def staff_card(locale: str, report: ReportInfo, reporter: str | None = None, not
     lines = [
         gettext_for(locale, "🚯 <b>Report {ticket}</b> · {status}", ticket=report.ticket,
           status=status_label(locale, report.status)),
-        gettext_for(locale, "🏢 Unit: {unit}", unit=escape(unit_name(report.unit_code) or report.unit_code)),
+        gettext_for(locale, "🏢 Unit: {unit}", unit=escape(unit_label(report.unit_code, locale))),
         gettext_for(locale, "📍 Place: {place}", place=place_text(locale, report.lat, report.lon, report.address, None)),
         gettext_for(locale, "🗑 Type: {type}", type=waste_label(locale, report.waste_type)),
         gettext_for(locale, "⚖️ Amount: {amount}", amount=amount_label(locale, report.amount)),
@@ -150,7 +149,7 @@ def change_notice(locale: str, report: ReportInfo, comment: str | None, *, own: 
             else gettext_for(locale, "🔔 A report you follow, <b>{ticket}</b>", ticket=report.ticket))
     lines = [head]
     if reassigned_to:
-        lines.append(gettext_for(locale, "It was handed over to {unit}.", unit=escape(unit_name(reassigned_to) or "")))
+        lines.append(gettext_for(locale, "It was handed over to {unit}.", unit=escape(unit_label(reassigned_to, locale))))
     else:
         lines.append(gettext_for(locale, "Status: {status}", status=status_label(locale, report.status)))
     if report.status == ReportStatus.REJECTED and report.reject_reason and not reassigned_to:
@@ -163,7 +162,7 @@ def change_notice(locale: str, report: ReportInfo, comment: str | None, *, own: 
 def report_line(locale: str, report: ReportInfo, tz: str = "Asia/Shanghai") -> str:
     return "• <b>{ticket}</b> · {status} · {type} · {unit} · {when}".format(
         ticket=report.ticket, status=status_label(locale, report.status),
-        type=waste_label(locale, report.waste_type), unit=escape(unit_name(report.unit_code) or ""),
+        type=waste_label(locale, report.waste_type), unit=escape(unit_label(report.unit_code, locale)),
         when=local_time(report.created_at, tz)[:10],
     )
 

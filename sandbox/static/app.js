@@ -111,7 +111,7 @@ function renderSidebar() {
     onclick: () => openChat(u.id, u.id),
   }, el("div", { class: "avatar", style: `background:${colorFor(u.id)}`, text: initials(u.first_name) }),
      el("div", { class: "who" }, el("div", { text: u.full_name }),
-        el("div", { class: "muted", text: `${u.language_code || ""} · id ${u.id}` })),
+        el("div", { class: "muted", text: `${u.language_code || ""} · ${u.username ? "@" + u.username + " · " : ""}id ${u.id}` })),
      u.blocked ? el("span", { class: "badge", text: "⛔" }) : null)));
   const gl = $("#group-list");
   gl.replaceChildren(...S.state.groups.filter((g) => g.bot_is_member).map((g) => el("li", {

@@ -160,7 +160,7 @@ async def test_image_file_with_exif_gps_proposes_the_photo_location(sandbox):
     assert any("photo's location" in b for b in ask.reply_buttons)
     await alice.click("Use the photo's location")
     got = await alice.expect_message("Got it")
-    assert "青阳镇" in got.content
+    assert "(Qingyang Town)" in got.content  # an English reader
     await alice.expect_message("What kind")
     summary_ticket = await finish(alice)
     report = await report_of(sandbox, summary_ticket)
@@ -192,7 +192,7 @@ async def test_refusals_out_of_area_pin_typed_zone_and_non_images(sandbox):
     await alice.send("Atlantis Avenue 1")
     assert "couldn't find" in (await alice.expect_message()).content
     await alice.send("青阳镇")
-    assert "青阳镇" in (await alice.expect_message("Got it")).content
+    assert "青阳镇 (Qingyang Town)" in (await alice.expect_message("Got it")).content
     await alice.expect_message("What kind")
     assert (await draft_of(sandbox, alice)).data["location_source"] == "gazetteer"
 
@@ -363,7 +363,7 @@ async def test_restart_in_the_middle_of_a_draft_resumes_it(sandbox, sandbox_sett
         await alice.expect_message("anonymous")
         await alice.click("Stay anonymous")
         summary = await alice.expect_message("Please check")
-        assert "Next to the bridge" in summary.content and "青阳镇" in summary.content
+        assert "Next to the bridge" in summary.content and "Qingyang Town" in summary.content
         await alice.click("Send the report", message=summary)
         assert "JY-" in (await alice.expect_message("Thank you")).content
     finally:

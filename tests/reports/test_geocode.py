@@ -113,3 +113,29 @@ async def test_disabled_geocoder_uses_only_the_gazetteer():
     coder = Geocoder(enabled=False)
     assert (await coder.geocode("新桥")).unit_code == "320281109"
     assert (await coder.geocode("")).status == GeocodeStatus.EMPTY
+
+
+async def test_after_a_failure_the_gazetteer_answers_at_once_for_a_while():
+    """Offline first: once the online service failed, typed addresses do not wait for it again
+    until the cooldown is over (today it would cost every address the timeout and the retries)."""
+    now = [1000.0]
+
+    def down(request, n):
+        raise httpx.ConnectError("no route to host")
+
+    coder, seen = geocoder(down, retries=1, cooldown=300, clock=lambda: now[0])
+    first = await coder.geocode("青阳镇 南街")
+    assert first.online_failed and first.unit_code == "320281103" and len(seen) == 2  # one retry
+    now[0] += 299
+    again = await coder.geocode("Chengjiang Renmin Road")
+    assert again.unit_code == "320281001" and again.online_failed and len(seen) == 2  # not asked
+    now[0] += 2
+    await coder.geocode("华士")
+    assert len(seen) == 4  # the cooldown is over: asked again (and failed again)
+
+
+async def test_a_working_service_is_asked_every_time():
+    coder, seen = geocoder(lambda request, n: httpx.Response(200, json=[INSIDE]), clock=lambda: 0.0)
+    for _ in range(3):
+        assert (await coder.geocode("人民中路")).source == "geocoded"
+    assert len(seen) == 3

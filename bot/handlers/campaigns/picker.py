@@ -19,11 +19,11 @@ from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.handlers.campaigns.shared import edit
+from bot.i18n import unit_label
 from bot.keyboards import campaigns as kb
 from bot.keyboards.campaign_callbacks import AudAction, AudCb, SubAction, SubCb
 from campaigns import cells as cells_service
 from campaigns.cells import CellInfo
-from core.units import unit_name
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class Picker:
             await query.answer(_("No waste-free places are registered there yet."), show_alert=True)
             return
         await query.answer()
-        await edit(query, template.format(unit=escape(unit_name(unit_code) or unit_code)), markup)
+        await edit(query, template.format(unit=escape(unit_label(unit_code))), markup)
 
     async def redraw_places(
         self, query: CallbackQuery, session: AsyncSession, unit_code: str, selected: Iterable[int]

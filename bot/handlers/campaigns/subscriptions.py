@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.filters import MenuButton
 from bot.handlers.campaigns.picker import Picker, live_cell
 from bot.handlers.campaigns.shared import cells_by_id, edit
+from bot.i18n import unit_label
 from bot.keyboards import campaigns as kb
 from bot.keyboards.campaign_callbacks import SubAction, SubCb
 from bot.keyboards.menu import BTN_SUBSCRIPTIONS, main_menu
@@ -30,7 +31,6 @@ from campaigns import subscriptions as subs
 from campaigns.models import Target
 from campaigns.subscriptions import SubscriptionError
 from core.accounts import UserInfo
-from core.units import unit_name
 
 PICKER = Picker.of(SubCb, SubAction, back=SubAction.MENU)
 
@@ -108,7 +108,7 @@ async def start_cell(
         if new
         else _("You already get the news of <b>{name}</b> ({kind}, {unit}).")
     )
-    unit = escape(unit_name(cell.unit_code) or "")
+    unit = escape(unit_label(cell.unit_code))
     await message.answer(
         text.format(name=escape(cell.name), kind=views.kind_one(cell.kind), unit=unit)
         + "\n"
@@ -148,7 +148,7 @@ async def show_units(query: CallbackQuery, session: AsyncSession, user: UserInfo
 async def toggle_unit(query: CallbackQuery, callback_data: SubCb, session: AsyncSession, user: UserInfo) -> None:
     unit_code = callback_data.value
     on = await _toggle(session, user.id, Target.UNIT, unit_code)
-    await query.answer(_toast(on, unit_name(unit_code) or unit_code))
+    await query.answer(_toast(on, unit_label(unit_code)))
     await edit(query, None, PICKER.units_markup(await _selected(session, user.id, Target.UNIT)))
 
 

@@ -30,7 +30,7 @@ from bot.handlers.reports.drafts import (
     load,
     route_unit,
 )
-from bot.i18n import texts_for
+from bot.i18n import texts_for, unit_label
 from bot.keyboards import reports as kb
 from bot.keyboards.menu import main_menu
 from bot.keyboards.reports import BTN_EXIF_LOCATION, FlowAction, FlowCb
@@ -78,6 +78,7 @@ async def _geocode(message: Message, state: FSMContext, session: AsyncSession, u
         result = await asyncio.wait_for(reports.geocoder.geocode(query), GEOCODE_DEADLINE_S)
     except (asyncio.TimeoutError, Exception) as error:  # never hang on the network
         log.warning("geocoding failed: %r", error)
+        reports.geocoder.failed()  # the next addresses go to the gazetteer at once for a while
         result = gazetteer(query)
     if result.status == GeocodeStatus.OK:
         await _set_location(message, state, session, user, reports, data, result.lat, result.lon,
@@ -85,7 +86,7 @@ async def _geocode(message: Message, state: FSMContext, session: AsyncSession, u
     elif result.status == GeocodeStatus.NEEDS_PIN:
         await message.answer(
             _("📌 {unit} is a large area: please send a location pin (📎 → Location) so the staff can "
-              "find the spot.").format(unit=escape(result.label or "")),
+              "find the spot.").format(unit=escape(unit_label(result.unit_code, user.language) or result.label or "")),
             reply_markup=kb.location_keyboard(user.language, False),
         )
     elif result.status == GeocodeStatus.OUTSIDE:

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.filters import HasRole
 from bot.handlers.admin import not_allowed
 from bot.handlers.reports.staff import may_handle
+from bot.i18n import unit_label
 from bot.keyboards import reports as kb
 from bot.keyboards.reports import StaffAction, StaffCb
 from bot.notifications.reports import reporter_name
@@ -24,7 +25,7 @@ from core import accounts
 from core.accounts import Roles, UserInfo
 from core.clock import Clock
 from core.models import Role
-from core.units import all_units, find_unit, unit_name
+from core.units import all_units, find_unit
 from reports import service as svc
 from reports.models import OPEN_STATUSES, ReportStatus
 
@@ -45,14 +46,14 @@ async def bind_unit(message: Message, command: CommandObject, session: AsyncSess
         unit = find_unit(arg) if arg else None
     if unit is None:
         await message.answer(_("Usage: <code>/bindunit 澄江街道</code>. Units: {units}").format(
-            units="、".join(u.name for u in all_units())))
+            units="、".join(unit_label(u.code) for u in all_units())))
         return
     if not may_handle(roles, unit.code):
-        await message.answer(_("⛔ Only the handlers of {unit} (or admins) can do this.").format(unit=unit.name))
+        await message.answer(_("⛔ Only the handlers of {unit} (or admins) can do this.").format(unit=unit_label(unit.code)))
         return
     await svc.bind_unit_chat(session, unit.code, message.chat.id, user.id, now=clock())
     await accounts.audit(session, user.id, "reports.bindunit", unit.code, {"chat": message.chat.id})
-    await message.answer(_("✅ This chat now receives the reports of {unit}.").format(unit=unit.name))
+    await message.answer(_("✅ This chat now receives the reports of {unit}.").format(unit=unit_label(unit.code)))
 
 
 def _parse_status(arg: str) -> list[ReportStatus] | None:
@@ -116,7 +117,7 @@ async def _send_card(message: Message, report: svc.ReportInfo, roles: Roles, rep
     """The report's card with its buttons, as in the unit's chat (a copy: presses on it work too)."""
     if not may_handle(roles, report.unit_code):
         await message.answer(_("⛔ Only the handlers of {unit} (or admins) can do this.").format(
-            unit=unit_name(report.unit_code)))
+            unit=unit_label(report.unit_code)))
         return
     locale = reports.settings.default_locale
     async with reports.sessions() as session:
@@ -136,7 +137,7 @@ async def show_stats(message: Message, session: AsyncSession, user: UserInfo, **
         lines += [f"• {view.status_label(locale, k)}: {v}" for k, v in sorted(s.by_status.items())]
     if s.by_unit:
         lines.append(_("<b>By unit</b>"))
-        lines += [f"• {escape(unit_name(k) or k)}: {v}" for k, v in sorted(s.by_unit.items(), key=lambda kv: -kv[1])]
+        lines += [f"• {escape(unit_label(k))}: {v}" for k, v in sorted(s.by_unit.items(), key=lambda kv: -kv[1])]
     if s.by_type:
         lines.append(_("<b>By type</b>"))
         lines += [f"• {view.waste_label(locale, k)}: {v}" for k, v in sorted(s.by_type.items(), key=lambda kv: -kv[1])]

@@ -25,6 +25,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.i18n import unit_label
 from bot.keyboards import reports as kb
 from bot.keyboards.reports import StaffAction, StaffCb
 from bot.notifications.reports import refresh_pressed
@@ -32,7 +33,6 @@ from bot.views import reports as view
 from core import accounts
 from core.accounts import Roles, UserInfo
 from core.models import Role
-from core.units import unit_name
 from reports import geo
 from reports import service as svc
 from reports.media import MAX_BYTES, MediaError
@@ -65,7 +65,7 @@ async def _checked(query: CallbackQuery, cb: StaffCb, session: AsyncSession, use
         return None
     if not may_handle(roles, report.unit_code):
         await query.answer(_("⛔ Only the handlers of {unit} (or admins) can do this.").format(
-            unit=unit_name(report.unit_code)), show_alert=True)
+            unit=unit_label(report.unit_code)), show_alert=True)
         return None
     if report.status != cb.s:
         await query.answer(_("Already handled by someone else: it is now {status}.").format(
