@@ -29,6 +29,6 @@ async def welcome(w: Worker, note: Note) -> Done:
         person = await accounts.get_user(session, note.chat_id)
     lang = person.language if person else w["settings"].default_locale
     text = gettext_for(lang, WHAT_NOW[Role(note.payload["role"])],
-                       unit=escape(unit_name(note.unit_code) or "") if note.unit_code else "")
+                       unit=escape(unit_name(note.unit_code, lang) or "") if note.unit_code else "")
     await w["bot"].send_message(note.chat_id, text)
     return Done()

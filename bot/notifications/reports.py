@@ -84,7 +84,7 @@ def event_note(locale: str, event: svc.EventInfo | None, actor: accounts.UserInf
         return None
     details = event.details or {}
     if event.kind == EventKind.REASSIGN:
-        return gettext_for(locale, "↪️ Handed over from {unit}.", unit=escape(unit_name(details.get("old_unit")) or ""))
+        return gettext_for(locale, "↪️ Handed over from {unit}.", unit=escape(unit_name(details.get("old_unit"), locale) or ""))
     who = escape(actor.display_name) if actor else gettext_for(locale, "system")
     line = gettext_for(locale, "🕒 {when} · {who}: {status}", when=view.local_time(event.at, tz), who=who,
                        status=view.status_label(locale, event.new_status or ""))
@@ -219,7 +219,7 @@ async def unreachable_alert(w: Worker, note: Note) -> Done:
         report = loaded.report
         extra = gettext_for(locale, "⚠️ {unit} has no staff chat I can reach ({reason}). A handler sends "
                             "/bindunit in the unit's group; the report is posted there then.",
-                            unit=escape(unit_name(report.unit_code) or ""),
+                            unit=escape(unit_name(report.unit_code, locale) or ""),
                             reason=escape(note.payload.get("reason", "")))
         return _card(w, locale, loaded, extra), kb.staff_actions(locale, report.id, report.status)
 
@@ -235,7 +235,7 @@ async def escalate(w: Worker, note: Note) -> Done:
         loaded = await _load(w, note, locale)
         report = loaded.report
         extra = gettext_for(locale, "🚨 Report {ticket} ({unit}) is still open after {days:g} days.",
-                            ticket=report.ticket, unit=escape(unit_name(report.unit_code) or ""),
+                            ticket=report.ticket, unit=escape(unit_name(report.unit_code, locale) or ""),
                             days=settings.escalate_after_d)
         return _card(w, locale, loaded, extra), kb.staff_actions(locale, report.id, report.status)
 
@@ -262,7 +262,7 @@ async def refresh(w: Worker, note: Note) -> Done:
     extra = None
     if final and loaded.event is not None:
         extra = gettext_for(locale, "↪️ Handed over to {unit}.",
-                            unit=escape(unit_name((loaded.event.details or {}).get("new_unit")) or ""))
+                            unit=escape(unit_name((loaded.event.details or {}).get("new_unit"), locale) or ""))
         loaded.note = None
     return await edit_card(w["bot"], chat, message, _card(w, locale, loaded, extra),
                            None if final else kb.staff_actions(locale, report.id, report.status))
@@ -330,7 +330,7 @@ async def received(w: Worker, note: Note) -> Done:
     await w["bot"].send_message(note.chat_id, gettext_for(
         lang, "✅ Thank you! Your report <b>{ticket}</b> is stored. I'll tell you as soon as {unit} has it, "
         "and of every change; /myreports shows its status.",
-        ticket=report.ticket, unit=escape(unit_name(report.unit_code) or "")), reply_markup=main_menu(lang))
+        ticket=report.ticket, unit=escape(unit_name(report.unit_code, lang) or "")), reply_markup=main_menu(lang))
     return Done()
 
 
@@ -340,7 +340,7 @@ async def placed(w: Worker, note: Note) -> Done:
     lang, loaded = found
     await w["bot"].send_message(note.chat_id, gettext_for(
         lang, "📬 {unit} has your report <b>{ticket}</b> now.",
-        unit=escape(unit_name(loaded.report.unit_code) or ""), ticket=loaded.report.ticket))
+        unit=escape(unit_name(loaded.report.unit_code, lang) or ""), ticket=loaded.report.ticket))
     return Done()
 
 
