@@ -84,7 +84,8 @@ async def test_a_429_is_waited_out_and_a_5xx_retried_never_a_failure():
     assert pacer.stats["http_429"] == 1 and pacer.stats["server_retries"] == 1
 
 
-async def test_a_persons_answer_goes_before_a_broadcast():
+def recording_session() -> tuple[list[str], FakeSession]:
+    """A fake Bot API session that notes the text of each message in the order they went out."""
     order: list[str] = []
     session = FakeSession()
 
@@ -93,6 +94,11 @@ async def test_a_persons_answer_goes_before_a_broadcast():
         return session._message(method)
 
     session.responders[SendMessage] = record
+    return order, session
+
+
+async def test_a_persons_answer_goes_before_a_broadcast():
+    order, session = recording_session()
     pacer = Pacer(LocalBuckets(PaceLimits(per_second=20, burst=1)))
     bot = paced_bot(pacer, session=session)
 
@@ -111,14 +117,7 @@ async def test_a_persons_answer_goes_before_a_broadcast():
 async def test_a_prompt_in_a_busy_group_goes_before_the_cards_waiting_for_it():
     """A handler pressed "Resolved" in a staff group whose minute is used up by cards: the prompt
     takes the group's next free slot, not the one after every card still queued."""
-    order: list[str] = []
-    session = FakeSession()
-
-    def record(method):
-        order.append(method.text)
-        return session._message(method)
-
-    session.responders[SendMessage] = record
+    order, session = recording_session()
     pacer = Pacer(LocalBuckets(PaceLimits(per_chat_per_second=1000, chat_burst=100, group_per_minute=2,
                                           group_window_s=0.5)))
     bot = paced_bot(pacer, session=session)

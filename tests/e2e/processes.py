@@ -81,7 +81,7 @@ async def stop_cleanly(process: asyncio.subprocess.Process) -> bytes:
     process.send_signal(signal.SIGTERM)
     output, _ = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, output.decode()
-    assert b"Traceback" not in output
+    assert b"Traceback" not in output, output.decode()[-3000:]
     return output
 
 
