@@ -13,8 +13,6 @@ import contextlib
 import logging
 import uuid
 
-from redis.asyncio import Redis
-
 from core.directory import UserDirectory
 
 log = logging.getLogger(__name__)
@@ -22,6 +20,8 @@ log = logging.getLogger(__name__)
 
 class CacheRelay:
     def __init__(self, redis_url: str, directory: UserDirectory, channel: str) -> None:
+        from redis.asyncio import Redis  # only with several instances: start-up of one does not pay it
+
         self.redis = Redis.from_url(redis_url)
         self.directory = directory
         self.channel = channel

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, event, exists, func, or_, update
+from sqlalchemy import and_, delete, event, exists, or_, update
 from sqlalchemy.orm import Session, aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -114,16 +114,25 @@ def _forget(session: Session) -> None:
 # --- the worker's side -----------------------------------------------------------------------------
 
 
-async def claim(session: AsyncSession, now: datetime, *, limit: int, lease: timedelta) -> list[Note]:
-    """Claim up to ``limit`` due rows, each the oldest unfinished one of its lane."""
-    earlier = aliased(Notification)
-    due = or_(
+def _due(now: datetime) -> Any:
+    """Pending and due, or left sending by a worker whose lease ran out."""
+    return or_(
         and_(Notification.status == NoteStatus.PENDING.value, Notification.next_at <= now),
         and_(Notification.status == NoteStatus.SENDING.value, Notification.lease_until < now),
     )
-    blocked = exists().where(earlier.lane == Notification.lane, earlier.id < Notification.id,
-                             col(earlier.status).in_(UNFINISHED))
-    ids = (await session.exec(select(Notification.id).where(due, ~blocked).order_by(Notification.id)
+
+
+def _head_of_lane() -> Any:
+    """No earlier unfinished row in the same lane."""
+    earlier = aliased(Notification)
+    return ~exists().where(earlier.lane == Notification.lane, earlier.id < Notification.id,
+                           col(earlier.status).in_(UNFINISHED))
+
+
+async def claim(session: AsyncSession, now: datetime, *, limit: int, lease: timedelta) -> list[Note]:
+    """Claim up to ``limit`` due rows, each the oldest unfinished one of its lane."""
+    due = _due(now)
+    ids = (await session.exec(select(Notification.id).where(due, _head_of_lane()).order_by(Notification.id)
                               .limit(limit))).all()
     claimed: list[Note] = []
     for note_id in ids:
@@ -168,17 +177,23 @@ def finish(note_id: int, status: NoteStatus, now: datetime, *,
     return update(Notification).where(Notification.id == note_id).values(**values)
 
 
-async def next_due(session: AsyncSession) -> datetime | None:
-    """When the earliest pending row falls due (the worker sleeps until then at most)."""
-    return (await session.exec(select(Notification.next_at).where(Notification.status == NoteStatus.PENDING.value)
-                               .order_by(Notification.next_at).limit(1))).first()
+async def next_due(session: AsyncSession, now: datetime) -> datetime | None:
+    """When the earliest retry waiting for its time falls due (the worker sleeps until then at most).
+
+    Rows already due but not claimed wait behind an unfinished row of their lane: they are woken
+    when that row ends, not by a timer (a timer of zero would spin the worker)."""
+    return (await session.exec(
+        select(Notification.next_at)
+        .where(Notification.status == NoteStatus.PENDING.value, Notification.next_at > now)
+        .order_by(Notification.next_at).limit(1))).first()
 
 
 async def busy(session: AsyncSession, now: datetime) -> bool:
-    """Is anything in flight or due (one read, so no commit can fall between two)?"""
-    due = or_(Notification.status == NoteStatus.SENDING.value,
-              and_(Notification.status == NoteStatus.PENDING.value, Notification.next_at <= now))
-    return (await session.exec(select(Notification.id).where(due).limit(1))).first() is not None
+    """Is anything in flight, or due and free to go (one read, so no commit falls between two)?"""
+    free_to_go = and_(Notification.status == NoteStatus.PENDING.value, Notification.next_at <= now,
+                      _head_of_lane())
+    return (await session.exec(select(Notification.id).where(
+        or_(Notification.status == NoteStatus.SENDING.value, free_to_go)).limit(1))).first() is not None
 
 
 async def reclaim(session: AsyncSession, now: datetime) -> int:
@@ -206,9 +221,3 @@ async def purge(session: AsyncSession, before: datetime) -> int:
         Notification.created_at < before))
     await session.commit()
     return result.rowcount
-
-
-async def counts(session: AsyncSession) -> dict[str, int]:
-    """Rows per status (health and tests)."""
-    rows = (await session.exec(select(Notification.status, func.count()).group_by(Notification.status))).all()
-    return {status: n for status, n in rows}

@@ -35,7 +35,7 @@ English in the description), not bot UI text.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone, tzinfo
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -357,12 +357,6 @@ async def create_request(request: web.Request) -> web.Response:
                 svc.ReportErrorCode.ADDRESS_TOO_LONG: f"address_string longer than {svc.MAX_ADDRESS} characters",
             }
             raise ApiError(400, messages.get(error.code, error.code.value)) from error
-    if config.get("on_created") is not None:
-        # e.g. post the new report to its unit's staff chat; never fails the API call
-        try:
-            config["on_created"](created.report.id)
-        except Exception:  # noqa: BLE001
-            log.exception("on_created hook failed for %s", created.ticket)
     payload = [{"service_request_id": created.ticket, "service_notice": None, "account_id": None}]
     return respond(_fmt(request), payload, "service_requests", "request", status=201)
 
@@ -401,7 +395,6 @@ def make_app(
     key_service: str = "",
     changeset: datetime | None = None,
     mount: str = "",
-    on_created: Callable[[int], object] | None = None,
     clock: Clock = SYSTEM,
 ) -> web.Application:
     """The Open311 application; ``public_base_url`` is where it is reachable (for media_url and
@@ -421,7 +414,6 @@ def make_app(
         "base_url": public_base_url.rstrip("/"),
         "mount": mount,
         "media": media,
-        "on_created": on_created,
         "jurisdiction_id": jurisdiction_id,
         "router": router,
         "contact": contact,

@@ -15,6 +15,7 @@ from sqlmodel import select
 
 from bot.outgoing.worker import Worker
 from core.models import Notification
+from core import notifications as outbox
 from core.notifications import NoteStatus
 from reports import service as svc
 from tests.test_reports_bot import GROUP, bind, photo, seed, with_media
@@ -161,3 +162,19 @@ async def test_ended_rows_are_forgotten_after_thirty_days_unfinished_ones_never(
     await app.outbox.purge()
     left = await rows(app)
     assert [r.kind for r in left] == [svc.Kind.POST] and left[0].status == NoteStatus.WAITING
+
+
+async def test_a_row_behind_a_waiting_post_waits_without_a_timer_and_goes_after_it(client, app):
+    """No staff chat: the post waits, and the card refresh of a change waits behind it. The worker
+    must not treat that refresh as due (a zero timer would spin it); binding a chat releases both."""
+    report = await seed(app, 4848)
+    async with app.sessions() as session:
+        await svc.transition(session, report.id, None, "accepted")
+    await app.outbox.drained()
+    [refresh] = await rows(app, svc.Kind.REFRESH)
+    assert refresh.status == NoteStatus.PENDING
+    async with app.sessions() as session:
+        assert await outbox.next_due(session, app.clock()) is None
+    await bind(app)
+    await app.outbox.drained()
+    assert [r.status for r in await rows(app, svc.Kind.REFRESH)] == [NoteStatus.SENT]

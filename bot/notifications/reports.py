@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from collections.abc import AsyncGenerator
 from html import escape
 
@@ -282,17 +283,17 @@ async def edit_card(bot, chat: int, message: int, text: str, markup) -> Done:
 
 async def alert(w: Worker, note: Note) -> Done:
     """A card as a reply to the recorded one in the unit's chat (the reporter says "not clean")."""
-    return await _unit_message(w, note, None)
+    return await _unit_message(w, note, lambda loaded: _card(w, w["settings"].default_locale, loaded))
 
 
 async def remind(w: Worker, note: Note) -> Done:
     settings = w["settings"]
-    text = gettext_for(settings.default_locale, "⏰ Reminder: report {ticket} has waited more than {hours:g} h "
-                       "to be accepted.", ticket="{ticket}", hours=settings.remind_after_h)
-    return await _unit_message(w, note, text)
+    return await _unit_message(w, note, lambda loaded: gettext_for(
+        settings.default_locale, "⏰ Reminder: report {ticket} has waited more than {hours:g} h to be accepted.",
+        ticket=loaded.report.ticket, hours=settings.remind_after_h))
 
 
-async def _unit_message(w: Worker, note: Note, template: str | None) -> Done:
+async def _unit_message(w: Worker, note: Note, render: Callable[[Loaded], str]) -> Done:
     locale = w["settings"].default_locale
     loaded, chat = await _with_unit_chat(w, note, locale)
     if loaded is None:
@@ -300,7 +301,7 @@ async def _unit_message(w: Worker, note: Note, template: str | None) -> Done:
     report = loaded.report
     if chat is None:
         return Done(NoteStatus.FAILED, "the unit has no staff chat (the admins were told when it was posted)")
-    text = template.format(ticket=report.ticket) if template else _card(w, locale, loaded)
+    text = render(loaded)
     reply = report.staff_message_id if report.staff_chat_id == chat else None
     markup = kb.staff_actions(locale, report.id, report.status)
     try:

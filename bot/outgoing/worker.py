@@ -101,7 +101,6 @@ class Worker:
         self._stopping = False
         self._idle = asyncio.Event()
         self._idle.set()
-        self.stats = {"sent": 0, "retried": 0, "failed": 0, "waiting": 0}
 
     def register(self, kind: str, sender: Sender) -> None:
         self.senders[kind] = sender
@@ -179,9 +178,10 @@ class Worker:
                     async with self.sessions() as session:
                         claimed = await outbox.claim(session, self.clock(), limit=free, lease=self.lease)
                         if not claimed and not self._running:
-                            due = await outbox.next_due(session)
+                            now = self.clock()
+                            due = await outbox.next_due(session, now)
                             if due is not None:
-                                wait = min(wait, max(0.0, (due - self.clock()).total_seconds()))
+                                wait = min(wait, (due - now).total_seconds())
                 failures = 0
             except Exception as error:  # the database is away: try again, slower each time
                 failures += 1
@@ -236,14 +236,8 @@ class Worker:
         if done.status == NoteStatus.PENDING:
             delay = done.delay if done.delay is not None else self.backoff.delay(note.attempts)
             retry_at = now + timedelta(seconds=delay)
-            self.stats["retried"] += 1
             log.info("outbox: %s #%d again in %.1f s (%s)", note.kind, note.id, delay, error)
-        elif done.status == NoteStatus.SENT:
-            self.stats["sent"] += 1
-        elif done.status == NoteStatus.WAITING:
-            self.stats["waiting"] += 1
-        else:
-            self.stats["failed"] += 1
+        elif done.status == NoteStatus.FAILED:
             log.warning("outbox: %s #%d failed: %s", note.kind, note.id, error)
         for attempt in range(5):  # the outcome must be written: the database may be briefly away
             try:
