@@ -11,6 +11,7 @@ from bot.app import create_app
 from bot.outgoing.pacing import PaceLimits
 from core import accounts
 from core.models import AuditEntry, Role
+from reports import service as svc
 from tests.conftest import ADMIN_ID, make_settings
 from tests.support.fakebot import Client, FakeSession, texts
 
@@ -157,3 +158,13 @@ async def test_audit_reads_as_words_in_local_time(tmp_path, sqlite_url, kb, zone
                         "new_unit: 青阳镇; photos: a、b; anonymous: 是")
     assert lines[2] == f"{local} · Boss · role.grant → Wang · role: 属地处置人员; unit: 澄江街道"
     assert "UTC" not in log and "320281" not in log and "{" not in log and "None" not in log
+
+
+async def test_a_handler_of_a_unit_whose_group_is_bound_is_not_told_to_bind_it(client, app):
+    async with app.sessions() as session:
+        await svc.bind_unit_chat(session, "320281001", -100_777, ADMIN_ID)
+    admin = client.person("Boss", "en", user_id=ADMIN_ID)
+    wang = client.person("Wang", "en")
+    await wang.send("/start")
+    [welcome] = texts(to(await admin.send(f"/grant {wang.tg.id} handler 澄江"), wang.tg.id))
+    assert "staff group" in welcome and "/bindunit" not in welcome and "Chengjiang" in welcome
