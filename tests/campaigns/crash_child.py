@@ -6,12 +6,24 @@ import asyncio
 import os
 import sys
 
+from sqlalchemy import event
+
 from campaigns.delivery import DeliveryConfig, DeliveryEngine, OutgoingMessage
 from core import db
+
+APP_NAME = "wufei_crash_child"
 
 
 async def main(url: str, run_id: int, log_path: str, window: int) -> None:
     engine = db.make_engine(url)
+    if engine.dialect.name == "postgresql":
+        # Named, so the test can wait until PostgreSQL has finished what this process sent before the kill.
+        @event.listens_for(engine.sync_engine, "connect")
+        def _name(dbapi_connection, _record) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"SET application_name = '{APP_NAME}'")
+            cursor.close()
+
     sessions = db.make_session_factory(engine)
     fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 

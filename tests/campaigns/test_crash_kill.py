@@ -8,11 +8,13 @@ import signal
 import sys
 from pathlib import Path
 
+from sqlalchemy import text
 from sqlmodel import select
 
 from campaigns.delivery import DeliveryConfig, DeliveryEngine
 from campaigns.models import OutboxRow, RunStatus
 from tests.campaigns.conftest import add_users
+from tests.campaigns.crash_child import APP_NAME
 from tests.campaigns.test_delivery import FakeTelegram, make_run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,7 +24,21 @@ def _log(path: Path) -> list[str]:
     return path.read_text().split() if path.exists() else []
 
 
-async def test_sigkill_mid_run_then_restart(db_url, sessions, clock, tmp_path):
+async def _child_backends_gone(engine) -> None:
+    """PostgreSQL finishes a statement a killed client had already sent (a COMMIT, say) before its
+    backend notices the closed socket and exits; the snapshot must come after that."""
+    if engine.dialect.name != "postgresql":
+        return
+    query = text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name")
+    for _ in range(2000):
+        async with engine.connect() as connection:
+            if not (await connection.execute(query, {"name": APP_NAME})).scalar():
+                return
+        await asyncio.sleep(0.005)
+    raise AssertionError("the killed child's database sessions did not end")
+
+
+async def test_sigkill_mid_run_then_restart(db_url, engine, sessions, clock, tmp_path):
     n, window, kill_after = 1500, 16, 400
     await add_users(sessions, range(1, n + 1))
     run_id = await make_run(sessions, clock, range(1, n + 1))
@@ -44,6 +60,7 @@ async def test_sigkill_mid_run_then_restart(db_url, sessions, clock, tmp_path):
     assert "done" not in first, "the child finished before it could be killed"
     first_ids = [int(x) for x in first]
     assert len(first_ids) == len(set(first_ids)) >= kill_after
+    await _child_backends_gone(engine)
 
     async with sessions() as session:
         before = {
