@@ -29,7 +29,7 @@ from bot.i18n import N_, UserI18nMiddleware, gettext_for, make_i18n
 from bot.inbox import Inbox, schedule_purge
 from bot.intake import poll_into, webhook_handler
 from bot.jobs import Jobs
-from bot.middlewares import DbSessionMiddleware, ErrorMiddleware, FloodLimitMiddleware, UserMiddleware
+from bot.middlewares import CallbackAnswers, DbSessionMiddleware, ErrorMiddleware, FloodLimitMiddleware, UserMiddleware
 from bot.notifications.accounts import welcome
 from bot.outgoing.pacing import LocalBuckets, PaceLimits, Pacer, RedisBuckets
 from bot.outgoing.worker import Worker
@@ -260,6 +260,7 @@ def create_app(
     dp["directory"] = directory
     dp.update.outer_middleware(UserMiddleware(settings.default_locale, directory))
     dp.update.outer_middleware(UserI18nMiddleware(i18n))
+    dp.callback_query.middleware(CallbackAnswers())
     dp.include_router(build_router())
     # One instance (no Redis): rows a dead process left in flight are due again at start.
     outbox = Worker(sessions, clock, reclaim_at_start=not settings.redis_url,

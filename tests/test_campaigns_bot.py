@@ -32,7 +32,7 @@ from core import accounts
 from core.models import Role
 from tests.support.clock import FakeClock
 from tests.conftest import ADMIN_ID, make_settings
-from tests.support.fakebot import BOT_USER, FakeSession, inline_data, texts
+from tests.support.fakebot import BOT_USER, FakeSession, inline_data, last_message, texts
 
 pytestmark = pytest.mark.dates
 
@@ -123,7 +123,7 @@ async def test_subscribe_by_kind_unit_place_and_everything(client, app):
     listing = (await alice.send("/subscriptions"))[0]
     assert "澄江实验小学" in listing.text and "南闸街道" in listing.text
     calls = await alice.press(inline_data(listing)["❌ 📍 南闸街道"])
-    assert "南闸街道" not in calls[-1].text
+    assert "南闸街道" not in last_message(calls).text
     async with app.sessions() as session:
         assert len(await subs.list_subscriptions(session, alice.tg.id)) == 3
 
@@ -184,7 +184,7 @@ async def test_create_edit_retire_a_cell_with_link_and_qr(client, app):
     calls = await staff.press(inline_data(_last_markup_call(calls))["Nanzha Subdistrict"])
     calls = await staff.send("南闸街道观山路 1 号")
     assert texts(calls)[0].startswith("✅ Place #")
-    card = calls[-1]
+    card = last_message(calls)
     assert "南闸菜场" in card.text and "https://t.me/wufei_bot?start=cell-" in card.text
     async with app.sessions() as session:
         (cell,) = await cells_service.list_cells(session)
@@ -199,7 +199,7 @@ async def test_create_edit_retire_a_cell_with_link_and_qr(client, app):
 
     calls = await staff.press(inline_data(card)["✏️ Name"])
     calls = await staff.send("南闸农贸市场")
-    assert "南闸农贸市场" in calls[-1].text
+    assert "南闸农贸市场" in last_message(calls).text
     calls = await staff.press(inline_data(card)["🗄 Retire"])
     async with app.sessions() as session:
         assert (await cells_service.get_cell(session, cell.id)).retired
@@ -220,7 +220,7 @@ async def _draft(staff, *, kind_button="🏫 Waste-free schools", text="周六�
     if en:
         calls = await staff.send(en)
     else:
-        calls = await staff.press(inline_data(calls[-1])["Skip ▶"])
+        calls = await staff.press(inline_data(last_message(calls))["Skip ▶"])
     return inline_data(_last_markup_call(calls))
 
 
@@ -255,12 +255,12 @@ async def test_quiet_hours_move_a_now_campaign_to_8am(client, app, clock):
     calls = await staff.press(inline_data(calls[0])["🌐 所有订阅者"])
     calls = await staff.press(inline_data(_last_markup_call(calls))["下一步 ▶"])
     calls = await staff.send("通知")
-    calls = await staff.press(inline_data(calls[-1])["跳过 ▶"])
-    assert "21:00–08:00" in calls[-1].text
-    calls = await staff.press(inline_data(calls[-1])["⚡ 立即"])
+    calls = await staff.press(inline_data(last_message(calls))["跳过 ▶"])
+    assert "21:00–08:00" in last_message(calls).text
+    calls = await staff.press(inline_data(last_message(calls))["⚡ 立即"])
     summary = texts(calls)[-1]
     assert "2027年3月3日周三 08:00" in summary and "免打扰" in summary
-    await staff.press(inline_data(calls[-1])["✅ 确认发布"])
+    await staff.press(inline_data(last_message(calls))["✅ 确认发布"])
     async with app.sessions() as session:
         (info,) = await service.list_campaigns(session)
     assert info.next_run_at == datetime(2027, 3, 3, 0, 0, tzinfo=UTC)
@@ -270,7 +270,7 @@ async def test_weekly_campaign_shows_its_next_runs_and_can_be_managed(client, ap
     staff = client.person("Staff", "en", user_id=ADMIN_ID)
     timing = await _draft(staff, en=None)
     calls = await staff.press(timing["🔁 Every week"])
-    days = inline_data(calls[-1])
+    days = inline_data(last_message(calls))
     await staff.press(days["Mon"])
     calls = await staff.press(days["Fri"])
     assert "✅ Fri" in inline_data(_last_markup_call(calls))
@@ -281,32 +281,32 @@ async def test_weekly_campaign_shows_its_next_runs_and_can_be_managed(client, ap
     assert "Every week on Mon, Fri at 09:00 until Mar 31, 2027" in summary
     assert "First run: <b>Fri, Mar 5, 2027 09:00</b>" in summary
     assert "Then: Mon, Mar 8, 2027 09:00; Fri, Mar 12, 2027 09:00; Mon, Mar 15, 2027 09:00" in summary
-    await staff.press(inline_data(calls[-1])["✅ Schedule it"])
+    await staff.press(inline_data(last_message(calls))["✅ Schedule it"])
 
     listing = (await staff.send("/campaigns"))[0]
     assert "#1</b> · active · next run Fri, Mar 5, 2027 09:00" in listing.text
-    card = (await staff.press(inline_data(listing)["#1 周六旧物交换 <免费>"]))[-1]
+    card = last_message(await staff.press(inline_data(listing)["#1 周六旧物交换 <免费>"]))
     assert "Campaign #1" in card.text and "Next run: Fri, Mar 5, 2027 09:00" in card.text
     calls = await staff.press(inline_data(card)["⏸ Pause"])
-    assert "paused" in calls[-1].text and runtime.scheduler.job_time(1) is None
-    calls = await staff.press(inline_data(calls[-1])["▶ Resume"])
+    assert "paused" in last_message(calls).text and runtime.scheduler.job_time(1) is None
+    calls = await staff.press(inline_data(last_message(calls))["▶ Resume"])
     assert runtime.scheduler.job_time(1) == datetime(2027, 3, 5, 1, 0, tzinfo=UTC)
 
     # Edit the text and the timing of the runs to come.
     calls = await staff.press(inline_data(card)["✏️ Edit"])
-    calls = await staff.press(inline_data(calls[-1])["✏️ Chinese text"])
+    calls = await staff.press(inline_data(last_message(calls))["✏️ Chinese text"])
     calls = await staff.send("新的通知")
-    assert "updated" in texts(calls)[0] and "新的通知" in calls[-1].text
+    assert "updated" in texts(calls)[0] and "新的通知" in last_message(calls).text
     calls = await staff.press(inline_data(card)["✏️ Edit"])
-    calls = await staff.press(inline_data(calls[-1])["🕒 Timing"])
-    calls = await staff.press(inline_data(calls[-1])["🔁 Every day"])
+    calls = await staff.press(inline_data(last_message(calls))["🕒 Timing"])
+    calls = await staff.press(inline_data(last_message(calls))["🔁 Every day"])
     calls = await staff.send("18:00")
-    calls = await staff.press(inline_data(calls[-1])["No end date"])
+    calls = await staff.press(inline_data(last_message(calls))["No end date"])
     assert "new timing saved" in texts(calls)[-1] and "Tue, Mar 2, 2027 18:00" in texts(calls)[-1]
     assert runtime.scheduler.job_time(1) == datetime(2027, 3, 2, 10, 0, tzinfo=UTC)
 
     calls = await staff.press(inline_data(card)["✖ Cancel"])
-    calls = await staff.press(inline_data(calls[-1])["Yes, cancel #1"])
+    calls = await staff.press(inline_data(last_message(calls))["Yes, cancel #1"])
     async with app.sessions() as session:
         assert (await service.get_campaign(session, 1)).status is CampaignStatus.CANCELLED
     assert runtime.scheduler.job_time(1) is None
@@ -448,8 +448,8 @@ async def test_monthly_timing_bad_input_and_cancel(client, app, clock):
     calls = await staff.press(inline_data(calls[0])["🏭 无废工厂"])
     calls = await staff.press(inline_data(_last_markup_call(calls))["下一步 ▶"])
     calls = await staff.send("月度开放日")
-    calls = await staff.press(inline_data(calls[-1])["跳过 ▶"])
-    timing = inline_data(calls[-1])
+    calls = await staff.press(inline_data(last_message(calls))["跳过 ▶"])
+    timing = inline_data(last_message(calls))
     calls = await staff.press(timing["📅 指定日期和时间"])
     assert "无法识别" in texts(await staff.send("明天上午"))[0]
     assert "已经过去" in texts(await staff.send("2027-03-01 09:00"))[0]
@@ -463,7 +463,7 @@ async def test_monthly_timing_bad_input_and_cancel(client, app, clock):
     calls = await staff.press(inline_data(_last_markup_call(calls))["下一步 ▶"])
     await staff.send("月度开放日")
     calls = await staff.send("Open day")
-    calls = await staff.press(inline_data(calls[-1])["🔁 每月"])
+    calls = await staff.press(inline_data(last_message(calls))["🔁 每月"])
     assert "1 到 31" in texts(await staff.send("32"))[0]
     await staff.send("31")
     assert "请按" in texts(await staff.send("25:00"))[0]

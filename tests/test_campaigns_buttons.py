@@ -13,7 +13,7 @@ from campaigns import cells as cells_service
 from campaigns import subscriptions as subs
 from campaigns.models import CellKind, Target
 from tests.conftest import ADMIN_ID
-from tests.support.fakebot import texts
+from tests.support.fakebot import texts, toast
 
 EXPIRED = "This button has expired. Send /start to begin again."
 NANZHA = "320281004"  # 南闸街道
@@ -34,10 +34,10 @@ async def test_old_buttons_still_subscribe(client, app):
     async with app.sessions() as session:
         cell = await cells_service.create_cell(session, name="南闸菜场", kind=CellKind.MARKET, unit_code=NANZHA)
     alice = client.person("Alice", "en")
-    assert texts(await alice.press("sb:k:school"))[0].startswith("✅ Subscribed")
-    assert texts(await alice.press(f"sb:u:{NANZHA}"))[0] == "✅ Subscribed: Nanzha Subdistrict"
-    assert texts(await alice.press(f"sb:c:{cell.id}"))[0] == "✅ Subscribed: 南闸菜场"
-    assert texts(await alice.press(f"sb:rm:unit.{NANZHA}"))[0] == "Removed."
+    assert toast(await alice.press("sb:k:school")).startswith("✅ Subscribed")
+    assert toast(await alice.press(f"sb:u:{NANZHA}")) == "✅ Subscribed: Nanzha Subdistrict"
+    assert toast(await alice.press(f"sb:c:{cell.id}")) == "✅ Subscribed: 南闸菜场"
+    assert toast(await alice.press(f"sb:rm:unit.{NANZHA}")) == "Removed."
     async with app.sessions() as session:
         mine = {(s.target, s.value) for s in await subs.list_subscriptions(session, alice.tg.id)}
     assert mine == {(Target.KIND, "school"), (Target.CELL, str(cell.id))}

@@ -14,7 +14,7 @@ from aiogram.types import Message
 from bot.app import create_app
 from knowledge import load_kb
 from tests.conftest import ADMIN_ID
-from tests.support.fakebot import Client, FakeSession, inline_data, texts
+from tests.support.fakebot import Client, FakeSession, inline_data, last_message, texts
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,7 +38,7 @@ async def test_unanswered_question_becomes_an_alias(client, app):
     calls = await curator.send("/unanswered")
     assert "火星土壤样本" in calls[0].text and "3" in calls[0].text
     calls = await curator.press(inline_data(calls[0])["➕ 火星土壤样本"])
-    calls = await curator.press(inline_data(calls[-1])["已有物品的另一个叫法"])
+    calls = await curator.press(inline_data(last_message(calls))["已有物品的另一个叫法"])
     assert "已有物品名称" in texts(calls)[0]
     reply = texts(await curator.send("灰尘"))
     assert reply == ["✅ 现在搜“火星土壤样本”会找到“灰尘”。"]
@@ -52,8 +52,8 @@ async def test_new_item_flow_and_restart(client, app, settings, kb):
     await client.person("Res", "zh").send("竹制牙刷架子")
     calls = await curator.send("/unanswered")
     calls = await curator.press(inline_data(calls[0])["➕ 竹制牙刷架子"])
-    calls = await curator.press(inline_data(calls[-1])["A new item"])
-    calls = await curator.press(inline_data(calls[-1])["Residual waste"], _msg(curator))
+    calls = await curator.press(inline_data(last_message(calls))["A new item"])
+    calls = await curator.press(inline_data(last_message(calls))["Residual waste"], _msg(curator))
     assert texts(calls) == ["Its English name?"]
     await curator.send("Bamboo toothbrush holder")
     await curator.send("竹木制品投放其他垃圾。")
@@ -84,7 +84,7 @@ async def test_wrong_answer_reports_listed_and_closed(client, app):
     li = client.person("Li", "zh")
     calls = await li.send("电池")
     calls = await li.press(inline_data(calls[0])["❓ 答案不对？"])
-    await li.press(inline_data(calls[-1])["☣️ 有害垃圾"], _msg(li))
+    await li.press(inline_data(last_message(calls))["☣️ 有害垃圾"], _msg(li))
     curator = client.person("Cur", "zh", user_id=ADMIN_ID)
     calls = await curator.send("/wrong")
     assert "电池" in calls[0].text and "有害垃圾" in calls[0].text

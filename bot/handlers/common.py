@@ -8,6 +8,7 @@ from aiogram import Router
 from aiogram.filters import Command, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -74,14 +75,14 @@ async def choose_language(message: Message, user: UserInfo) -> None:
 
 
 async def set_language(
-    query: CallbackQuery, callback_data: LanguageCb, session: AsyncSession, user: UserInfo, i18n: I18n
+    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: LanguageCb, session: AsyncSession, user: UserInfo, i18n: I18n
 ) -> None:
     if callback_data.code not in LANGUAGE_NAMES:
-        await query.answer(_("That language is not available."), show_alert=True)
+        callback_answer.text = _("That language is not available.")
+        callback_answer.show_alert = True
         return
     await accounts.set_language(session, user.id, callback_data.code)
     with i18n.use_locale(callback_data.code):
-        await query.answer()
         if query.message is not None:
             await query.message.edit_reply_markup(reply_markup=language_keyboard(callback_data.code))
             await query.message.answer(

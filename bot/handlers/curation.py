@@ -10,6 +10,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -61,12 +62,13 @@ async def unanswered(
     await message.answer("\n".join(lines), reply_markup=builder.as_markup())
 
 
-async def pick(query: CallbackQuery, callback_data: CurCb, state: FSMContext) -> None:
+async def pick(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CurCb, state: FSMContext) -> None:
     data = await state.get_data()
     examples = data.get("unanswered", [])
     index = int(callback_data.ref) if callback_data.ref.isdigit() else -1
     if not 0 <= index < len(examples):
-        await query.answer(_("This list is out of date: send /unanswered again."), show_alert=True)
+        callback_answer.text = _("This list is out of date: send /unanswered again.")
+        callback_answer.show_alert = True
         return
     term = examples[index]
     await state.update_data(term=term)
@@ -74,18 +76,17 @@ async def pick(query: CallbackQuery, callback_data: CurCb, state: FSMContext) ->
     builder.button(text=_("Another name of an item"), callback_data=CurCb(action="alias", ref="-"))
     builder.button(text=_("A new item"), callback_data=CurCb(action="new", ref="-"))
     builder.adjust(1)
-    await query.answer()
     await query.message.answer(
         _("What is “{term}”?").format(term=escape(term)), reply_markup=builder.as_markup()
     )
 
 
-async def choose_alias(query: CallbackQuery, state: FSMContext) -> None:
+async def choose_alias(query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext) -> None:
     if not (await state.get_data()).get("term"):
-        await query.answer(_("This list is out of date: send /unanswered again."), show_alert=True)
+        callback_answer.text = _("This list is out of date: send /unanswered again.")
+        callback_answer.show_alert = True
         return
     await state.set_state(Curate.alias_target)
-    await query.answer()
     await query.message.answer(_("Type the name of the existing item it should find (e.g. 电池)."))
 
 
@@ -126,26 +127,24 @@ async def _add_alias(message, kb, session, user, target: str, alias: str | None)
     await message.answer(_("✅ “{alias}” now finds {item}.").format(alias=escape(alias), item=escape(name)))
 
 
-async def choose_new(query: CallbackQuery, state: FSMContext, kb: KnowledgeBase, user: UserInfo) -> None:
+async def choose_new(query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext, kb: KnowledgeBase, user: UserInfo) -> None:
     if not (await state.get_data()).get("term"):
-        await query.answer(_("This list is out of date: send /unanswered again."), show_alert=True)
+        callback_answer.text = _("This list is out of date: send /unanswered again.")
+        callback_answer.show_alert = True
         return
     await state.set_state(Curate.new_category)
     builder = InlineKeyboardBuilder()
     for index, category in enumerate(CATEGORIES):
         builder.button(text=category_name(kb, category, user.language), callback_data=CurCb(action="cat", ref=str(index)))
     builder.adjust(2)
-    await query.answer()
     await query.message.answer(_("Which category under Wuxi's rules?"), reply_markup=builder.as_markup())
 
 
 async def new_category(query: CallbackQuery, callback_data: CurCb, state: FSMContext) -> None:
     if not callback_data.ref.isdigit() or int(callback_data.ref) >= len(CATEGORIES):
-        await query.answer()
         return
     await state.update_data(category=CATEGORIES[int(callback_data.ref)])
     await state.set_state(Curate.new_en)
-    await query.answer()
     await query.message.answer(_("Its English name?"))
 
 
@@ -219,16 +218,17 @@ async def wrong_reports(message: Message, session: AsyncSession, state: FSMConte
 
 
 async def feedback_done(
-    query: CallbackQuery, callback_data: CurCb, state: FSMContext, session: AsyncSession, user: UserInfo
+    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CurCb, state: FSMContext, session: AsyncSession, user: UserInfo
 ) -> None:
     queries = (await state.get_data()).get("feedback", [])
     index = int(callback_data.ref) if callback_data.ref.isdigit() else -1
     if not 0 <= index < len(queries):
-        await query.answer(_("This list is out of date: send /wrong again."), show_alert=True)
+        callback_answer.text = _("This list is out of date: send /wrong again.")
+        callback_answer.show_alert = True
         return
     closed = await curation.close_feedback(session, queries[index], user.id)
     await accounts.audit(session, user.id, "kb.feedback_handled", queries[index], {"reports": closed})
-    await query.answer(_("Marked as handled."))
+    callback_answer.text = _("Marked as handled.")
 
 
 def build() -> Router:
@@ -255,5 +255,6 @@ def build() -> Router:
     return router
 
 
-async def _denied_button(query: CallbackQuery) -> None:
-    await query.answer(_("⛔ This command is for staff only."), show_alert=True)
+async def _denied_button(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
+    callback_answer.text = _("⛔ This command is for staff only.")
+    callback_answer.show_alert = True

@@ -8,6 +8,7 @@ from html import escape
 from aiogram import F, Router
 from aiogram.enums import ChatType
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from bot.keyboards.menu import main_menu
@@ -53,9 +54,10 @@ async def other_content(message: Message, albums_seen: _AlbumsSeen) -> None:
     )
 
 
-async def stale_button(query: CallbackQuery) -> None:
+async def stale_button(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
     """A button no handler claimed (an old message, or a feature since removed)."""
-    await query.answer(_("This button has expired. Send /start to begin again."), show_alert=True)
+    callback_answer.text = _("This button has expired. Send /start to begin again.")
+    callback_answer.show_alert = True
 
 
 def build() -> Router:

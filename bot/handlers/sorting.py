@@ -14,6 +14,7 @@ from aiogram.types import (
     InputTextMessageContent,
     Message,
 )
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -82,12 +83,12 @@ async def prompt(message: Message) -> None:
     )
 
 
-async def show_item(query: CallbackQuery, callback_data: SortCb, kb: KnowledgeBase, user: UserInfo, item_refs) -> None:
+async def show_item(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: SortCb, kb: KnowledgeBase, user: UserInfo, item_refs) -> None:
     name = item_refs.resolve(callback_data.ref)
     if name is None:
-        await query.answer(_("This item is no longer in the list."), show_alert=True)
+        callback_answer.text = _("This item is no longer in the list.")
+        callback_answer.show_alert = True
         return
-    await query.answer()
     verdict = kb.classify(name)
     if not verdict.answered or verdict.item != name:
         verdict = _verdict_for(kb, name)
@@ -105,9 +106,7 @@ def _verdict_for(kb: KnowledgeBase, name: str) -> Verdict:
 
 async def wrong_answer(query: CallbackQuery, callback_data: SortCb, kb: KnowledgeBase, user: UserInfo) -> None:
     if not callback_data.ref.isdigit():
-        await query.answer()
         return
-    await query.answer()
     await query.message.answer(
         _("Thanks for telling us. Which bin did you expect?"),
         reply_markup=view.feedback_keyboard(int(callback_data.ref), kb, user.language),
@@ -115,7 +114,7 @@ async def wrong_answer(query: CallbackQuery, callback_data: SortCb, kb: Knowledg
 
 
 async def expected_category(
-    query: CallbackQuery, callback_data: SortCb, session: AsyncSession, user: UserInfo, pseudonym,
+    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: SortCb, session: AsyncSession, user: UserInfo, pseudonym,
     query_log: curation.QueryLog,
 ) -> None:
     log_id, _sep, choice = callback_data.ref.partition(".")
@@ -123,11 +122,11 @@ async def expected_category(
     row = await curation.get_query(session, int(log_id)) if log_id.isdigit() else None
     # Callback data can be forged: the logged question must be this user's own.
     if row is None or row.user_hash != pseudonym(user.id):
-        await query.answer(_("This button has expired. Send /start to begin again."), show_alert=True)
+        callback_answer.text = _("This button has expired. Send /start to begin again.")
+        callback_answer.show_alert = True
         return
     suggested = view.CATEGORIES[int(choice)] if choice.isdigit() and int(choice) < 4 else None
     await curation.add_feedback(session, row.user_hash, row.query, row.item, row.category, suggested)
-    await query.answer()
     if query.message is not None:
         await query.message.edit_text(
             _("🙏 Thank you! A curator will check the answer for “{query}”.").format(query=escape(row.query))

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from html import escape
 
 from aiogram.exceptions import TelegramBadRequest

@@ -6,9 +6,10 @@ Two moments of the kill:
 - ``acknowledged``: the instant the bot acknowledges the presses to the sandbox (its next
   getUpdates asks for an offset past them, so "Telegram" forgets them): from then on they exist
   only in the bot's inbox, whatever their handlers had done;
-- ``in_flight``: the presses are stored and all eight handlers are under way (each waits for its
-  answerCallbackQuery, which the sandbox holds back), so the restart must take them over from the
-  inbox table, as redeliveries.
+- ``in_flight``: the presses are stored and all eight handlers are under way (each waits for the
+  removal of the spent buttons, editMessageReplyMarkup, which the sandbox holds back; that comes
+  before the report is stored), so the restart must take them over from the inbox table, as
+  redeliveries.
 """
 
 from __future__ import annotations
@@ -100,14 +101,14 @@ async def test_presses_survive_sigkill_and_each_resident_gets_one_receipt(tmp_pa
             return take_updates(offset, *args, **kwargs)
 
         server.world.take_updates = take_and_watch
-        answers_before = server.method_counts.get("answerCallbackQuery", 0)
-        if moment == "in_flight":  # every handler waits for its answerCallbackQuery
-            server.faults = Faults(rate=1.0, kinds=["slow:60"], methods=["answerCallbackQuery"])
+        edits_before = server.method_counts.get("editMessageReplyMarkup", 0)
+        if moment == "in_flight":  # every handler waits on the removal of the spent buttons
+            server.faults = Faults(rate=1.0, kinds=["slow:60"], methods=["editMessageReplyMarkup"])
         for user in residents:
             await user.click("Send the report")
         await asyncio.wait_for(acknowledged.wait(), 20)
         if moment == "in_flight":
-            await wait_until(lambda: server.method_counts.get("answerCallbackQuery", 0) >= answers_before + RESIDENTS,
+            await wait_until(lambda: server.method_counts.get("editMessageReplyMarkup", 0) >= edits_before + RESIDENTS,
                              "eight handlers under way")
             first.kill()
         await first.wait()

@@ -164,6 +164,17 @@ class Client:
         return self.session.calls[before:]
 
 
+def last_message(calls: list[TelegramMethod]) -> TelegramMethod:
+    """The bot's last message or edit in ``calls``; the press's own answer (CallbackAnswerMiddleware
+    sends it after the handler) is not a message."""
+    return [c for c in calls if not isinstance(c, AnswerCallbackQuery)][-1]
+
+
+def toast(calls: list[TelegramMethod]) -> str | None:
+    """The text of the press's answer (a toast or an alert), if it said anything."""
+    return next((c.text for c in calls if isinstance(c, AnswerCallbackQuery) and c.text), None)
+
+
 def texts(calls: list[TelegramMethod]) -> list[str]:
     """What the user saw: message texts and callback answers, in order."""
     out = []

@@ -18,6 +18,7 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from bot.filters import HasRole
@@ -30,12 +31,14 @@ STAFF_COMMANDS = ("cells", "newcell", "newcampaign", "campaigns")
 STAFF_BUTTONS = (CellCb, AudCb, TimeCb, CampCb)
 
 
-async def _step_over(query: CallbackQuery) -> None:
-    await query.answer(_("This step is over."), show_alert=True)
+async def _step_over(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
+    callback_answer.text = _("This step is over.")
+    callback_answer.show_alert = True
 
 
-async def _denied_button(query: CallbackQuery) -> None:
-    await query.answer(_("⛔ This command is for staff only."), show_alert=True)
+async def _denied_button(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
+    callback_answer.text = _("⛔ This command is for staff only.")
+    callback_answer.show_alert = True
 
 
 def build_deep_links() -> Router:

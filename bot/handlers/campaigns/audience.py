@@ -9,6 +9,7 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -68,32 +69,28 @@ async def new_campaign_command(message: Message, state: FSMContext, session: Asy
 async def toggle_everyone(query: CallbackQuery, state: FSMContext, session: AsyncSession) -> None:
     aud = await _draft_audience(state)
     aud["everyone"] = not aud.get("everyone")
-    await query.answer()
     await _redraw(query, state, session, aud)
 
 
-async def toggle_kind(query: CallbackQuery, callback_data: AudCb, state: FSMContext, session: AsyncSession) -> None:
+async def toggle_kind(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: AudCb, state: FSMContext, session: AsyncSession) -> None:
     aud = await _draft_audience(state)
     aud["kinds"] = toggled(list(aud["kinds"]), callback_data.value)
-    await query.answer()
     await _redraw(query, state, session, aud)
 
 
-async def back(query: CallbackQuery, state: FSMContext, session: AsyncSession) -> None:
-    await query.answer()
+async def back(query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext, session: AsyncSession) -> None:
     await _redraw(query, state, session, await _draft_audience(state))
 
 
-async def show_units(query: CallbackQuery, state: FSMContext) -> None:
+async def show_units(query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext) -> None:
     aud = await _draft_audience(state)
-    await PICKER.show_units(query, _("📍 Tick towns/streets, then go back."), aud["units"])
+    await PICKER.show_units(query, callback_answer, _("📍 Tick towns/streets, then go back."), aud["units"])
 
 
-async def toggle_unit(query: CallbackQuery, callback_data: AudCb, state: FSMContext) -> None:
+async def toggle_unit(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: AudCb, state: FSMContext) -> None:
     aud = await _draft_audience(state)
     aud["units"] = toggled(list(aud["units"]), callback_data.value)
     await state.update_data(aud=aud)
-    await query.answer()
     await edit(query, None, PICKER.units_markup(aud["units"]))
 
 
@@ -101,27 +98,26 @@ async def show_places_units(query: CallbackQuery, session: AsyncSession) -> None
     await PICKER.show_places_units(query, session, _("📌 Choose the town or street of the places."))
 
 
-async def show_places(query: CallbackQuery, callback_data: AudCb, state: FSMContext, session: AsyncSession) -> None:
+async def show_places(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: AudCb, state: FSMContext, session: AsyncSession) -> None:
     aud = await _draft_audience(state)
-    await PICKER.show_places(query, session, callback_data.value, _("📌 Tick places in {unit}."), aud["cells"])
+    await PICKER.show_places(query, callback_answer, session, callback_data.value, _("📌 Tick places in {unit}."), aud["cells"])
 
 
-async def toggle_cell(query: CallbackQuery, callback_data: AudCb, state: FSMContext, session: AsyncSession) -> None:
-    if (cell := await live_cell(query, session, callback_data.cell_id)) is None:
+async def toggle_cell(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: AudCb, state: FSMContext, session: AsyncSession) -> None:
+    if (cell := await live_cell(query, callback_answer, session, callback_data.cell_id)) is None:
         return
     aud = await _draft_audience(state)
     aud["cells"] = toggled([int(c) for c in aud["cells"]], cell.id)
     await state.update_data(aud=aud)
-    await query.answer()
     await PICKER.redraw_places(query, session, cell.unit_code, aud["cells"])
 
 
-async def to_texts(query: CallbackQuery, state: FSMContext) -> None:
+async def to_texts(query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext) -> None:
     aud = await _draft_audience(state)
     if Audience.from_json(aud).empty:
-        await query.answer(_("Choose at least one group of residents."), show_alert=True)
+        callback_answer.text = _("Choose at least one group of residents.")
+        callback_answer.show_alert = True
         return
-    await query.answer()
     await state.update_data(aud=aud)
     await state.set_state(NewCampaign.text_zh)
     await edit(query, None, None)
@@ -131,9 +127,10 @@ async def to_texts(query: CallbackQuery, state: FSMContext) -> None:
     )
 
 
-async def step_over(query: CallbackQuery) -> None:
+async def step_over(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
     """A button of step 1 pressed after the draft moved on (or ended)."""
-    await query.answer(_("This step is over."), show_alert=True)
+    callback_answer.text = _("This step is over.")
+    callback_answer.show_alert = True
 
 
 def build() -> Router:

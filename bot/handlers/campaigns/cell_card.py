@@ -11,6 +11,7 @@ from html import escape
 from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -25,34 +26,33 @@ from core import accounts
 from core.accounts import UserInfo
 
 
-async def _cell(query: CallbackQuery, callback_data: CellCb, session: AsyncSession) -> CellInfo | None:
+async def _cell(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CellCb, session: AsyncSession) -> CellInfo | None:
     cell = await cells_service.get_cell(session, callback_data.id)
     if cell is None:
-        await query.answer(_("That place no longer exists. Send /cells."), show_alert=True)
+        callback_answer.text = _("That place no longer exists. Send /cells.")
+        callback_answer.show_alert = True
     return cell
 
 
-async def _saved(query: CallbackQuery, session: AsyncSession, user: UserInfo, runtime: CampaignRuntime,
+async def _saved(query: CallbackQuery, callback_answer: CallbackAnswer, session: AsyncSession, user: UserInfo, runtime: CampaignRuntime,
                  cell: CellInfo, changes: dict, *, in_place: bool = True) -> None:  # fmt: skip
     await accounts.audit(session, user.id, "cell.edit", str(cell.id), changes)
-    await query.answer(_("✅ Saved."))
+    callback_answer.text = _("✅ Saved.")
     await show_card(query.message, cell, runtime, in_place=in_place)
 
 
 async def show(
-    query: CallbackQuery, callback_data: CellCb, session: AsyncSession, campaign_runtime: CampaignRuntime
+    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CellCb, session: AsyncSession, campaign_runtime: CampaignRuntime
 ) -> None:
-    if cell := await _cell(query, callback_data, session):
-        await query.answer()
+    if cell := await _cell(query, callback_answer, callback_data, session):
         await show_card(query.message, cell, campaign_runtime, in_place=True)
 
 
 async def send_link(
-    query: CallbackQuery, callback_data: CellCb, session: AsyncSession, campaign_runtime: CampaignRuntime
+    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CellCb, session: AsyncSession, campaign_runtime: CampaignRuntime
 ) -> None:
-    if (cell := await _cell(query, callback_data, session)) is None:
+    if (cell := await _cell(query, callback_answer, callback_data, session)) is None:
         return
-    await query.answer()
     link = cells_service.deep_link(await campaign_runtime.bot_username(), cell.id)
     await query.message.answer(
         _("Link for <b>{name}</b>: opening it subscribes to the place in one tap.\n{link}").format(
@@ -62,11 +62,10 @@ async def send_link(
 
 
 async def send_qr(
-    query: CallbackQuery, callback_data: CellCb, session: AsyncSession, bot: Bot, campaign_runtime: CampaignRuntime
+    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CellCb, session: AsyncSession, bot: Bot, campaign_runtime: CampaignRuntime
 ) -> None:
-    if (cell := await _cell(query, callback_data, session)) is None:
+    if (cell := await _cell(query, callback_answer, callback_data, session)) is None:
         return
-    await query.answer()
     link = cells_service.deep_link(await campaign_runtime.bot_username(), cell.id)
     await bot.send_document(
         query.from_user.id,
@@ -77,19 +76,17 @@ async def send_qr(
     )
 
 
-async def ask_name(query: CallbackQuery, callback_data: CellCb, state: FSMContext, session: AsyncSession) -> None:
-    if (cell := await _cell(query, callback_data, session)) is None:
+async def ask_name(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CellCb, state: FSMContext, session: AsyncSession) -> None:
+    if (cell := await _cell(query, callback_answer, callback_data, session)) is None:
         return
-    await query.answer()
     await state.set_state(CellForm.edit_name)
     await state.update_data(cell_id=cell.id)
     await query.message.answer(_("New name for {name}?").format(name=escape(cell.name)))
 
 
-async def ask_address(query: CallbackQuery, callback_data: CellCb, state: FSMContext, session: AsyncSession) -> None:
-    if (cell := await _cell(query, callback_data, session)) is None:
+async def ask_address(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CellCb, state: FSMContext, session: AsyncSession) -> None:
+    if (cell := await _cell(query, callback_answer, callback_data, session)) is None:
         return
-    await query.answer()
     await state.set_state(CellForm.edit_address)
     await state.update_data(cell_id=cell.id)
     await query.message.answer(
@@ -99,38 +96,36 @@ async def ask_address(query: CallbackQuery, callback_data: CellCb, state: FSMCon
 
 
 async def remove_address(
-    query: CallbackQuery, callback_data: CellCb, state: FSMContext, session: AsyncSession, user: UserInfo,
+    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CellCb, state: FSMContext, session: AsyncSession, user: UserInfo,
     campaign_runtime: CampaignRuntime,
 ) -> None:  # fmt: skip
-    if (cell := await _cell(query, callback_data, session)) is None:
+    if (cell := await _cell(query, callback_answer, callback_data, session)) is None:
         return
     await state.clear()
     cell = await cells_service.edit_cell(session, cell.id, clear_address=True)
-    await _saved(query, session, user, campaign_runtime, cell, {"address": None}, in_place=False)
+    await _saved(query, callback_answer, session, user, campaign_runtime, cell, {"address": None}, in_place=False)
 
 
-async def choose_kind(query: CallbackQuery, callback_data: CellCb, session: AsyncSession) -> None:
-    if (cell := await _cell(query, callback_data, session)) is None:
+async def choose_kind(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CellCb, session: AsyncSession) -> None:
+    if (cell := await _cell(query, callback_answer, callback_data, session)) is None:
         return
-    await query.answer()
     markup = kb.kinds_keyboard(lambda k: CellCb(action=CellAction.SET_KIND, id=cell.id, value=k), {cell.kind.value})
     await edit(query, None, markup)
 
 
 async def set_kind(
-    query: CallbackQuery, callback_data: CellCb, session: AsyncSession, user: UserInfo,
+    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CellCb, session: AsyncSession, user: UserInfo,
     campaign_runtime: CampaignRuntime,
 ) -> None:  # fmt: skip
-    if (cell := await _cell(query, callback_data, session)) is None:
+    if (cell := await _cell(query, callback_answer, callback_data, session)) is None:
         return
     cell = await cells_service.edit_cell(session, cell.id, kind=callback_data.value)
-    await _saved(query, session, user, campaign_runtime, cell, {"kind": callback_data.value})
+    await _saved(query, callback_answer, session, user, campaign_runtime, cell, {"kind": callback_data.value})
 
 
-async def choose_unit(query: CallbackQuery, callback_data: CellCb, session: AsyncSession) -> None:
-    if (cell := await _cell(query, callback_data, session)) is None:
+async def choose_unit(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CellCb, session: AsyncSession) -> None:
+    if (cell := await _cell(query, callback_answer, callback_data, session)) is None:
         return
-    await query.answer()
     markup = kb.units_keyboard(
         [cell.unit_code],
         lambda c: CellCb(action=CellAction.SET_UNIT, id=cell.id, value=c),
@@ -140,29 +135,28 @@ async def choose_unit(query: CallbackQuery, callback_data: CellCb, session: Asyn
 
 
 async def set_unit(
-    query: CallbackQuery, callback_data: CellCb, session: AsyncSession, user: UserInfo,
+    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CellCb, session: AsyncSession, user: UserInfo,
     campaign_runtime: CampaignRuntime,
 ) -> None:  # fmt: skip
-    if (cell := await _cell(query, callback_data, session)) is None:
+    if (cell := await _cell(query, callback_answer, callback_data, session)) is None:
         return
     try:
         cell = await cells_service.edit_cell(session, cell.id, unit_code=callback_data.value)
     except CellError:
-        await query.answer()
         return
-    await _saved(query, session, user, campaign_runtime, cell, {"unit": callback_data.value})
+    await _saved(query, callback_answer, session, user, campaign_runtime, cell, {"unit": callback_data.value})
 
 
 async def retire_or_restore(
-    query: CallbackQuery, callback_data: CellCb, session: AsyncSession, user: UserInfo,
+    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CellCb, session: AsyncSession, user: UserInfo,
     campaign_runtime: CampaignRuntime,
 ) -> None:  # fmt: skip
-    if (cell := await _cell(query, callback_data, session)) is None:
+    if (cell := await _cell(query, callback_answer, callback_data, session)) is None:
         return
     retire = callback_data.action is CellAction.RETIRE
     cell = await cells_service.retire_cell(session, cell.id, retire)
     await accounts.audit(session, user.id, f"cell.{callback_data.action.value}", str(cell.id))
-    await query.answer(_("Retired.") if retire else _("The place takes part again."))
+    callback_answer.text = _("Retired.") if retire else _("The place takes part again.")
     await show_card(query.message, cell, campaign_runtime, in_place=True)
 
 

@@ -13,6 +13,7 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -85,7 +86,6 @@ async def cells_command(message: Message, session: AsyncSession, state: FSMConte
 
 
 async def show_page(query: CallbackQuery, callback_data: CellCb, session: AsyncSession) -> None:
-    await query.answer()
     await edit(query, *await _cells_page(session, callback_data.id))
 
 
@@ -95,7 +95,6 @@ async def new_cell_command(message: Message, state: FSMContext) -> None:
 
 
 async def new_cell_button(query: CallbackQuery, state: FSMContext) -> None:
-    await query.answer()
     await state.set_state(CellForm.name)
     await query.message.answer(_ask_name_text())
 
@@ -110,7 +109,6 @@ async def cell_name(message: Message, state: FSMContext) -> None:
 
 
 async def new_cell_kind(query: CallbackQuery, callback_data: CellCb, state: FSMContext) -> None:
-    await query.answer()
     await state.update_data(kind=callback_data.value)
     await state.set_state(CellForm.unit)
     markup = kb.units_keyboard(
@@ -120,7 +118,6 @@ async def new_cell_kind(query: CallbackQuery, callback_data: CellCb, state: FSMC
 
 
 async def new_cell_unit(query: CallbackQuery, callback_data: CellCb, state: FSMContext) -> None:
-    await query.answer()
     await state.update_data(unit=callback_data.value)
     await state.set_state(CellForm.address)
     await edit(query, _("Its address? (optional)"), kb.single_button(_("Skip"), CellCb(action=CellAction.SKIP_ADDRESS)))
@@ -137,13 +134,13 @@ async def cell_address(
 async def skip_address(
     query: CallbackQuery, state: FSMContext, session: AsyncSession, user: UserInfo, campaign_runtime: CampaignRuntime
 ) -> None:
-    await query.answer()
     await _create_cell(query.message, state, session, user, campaign_runtime, None)
 
 
-async def new_cell_step_over(query: CallbackQuery) -> None:
+async def new_cell_step_over(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
     """A button of a new place's form pressed at another step (or after the form ended)."""
-    await query.answer(_("This step is over: start again with /newcell."), show_alert=True)
+    callback_answer.text = _("This step is over: start again with /newcell.")
+    callback_answer.show_alert = True
 
 
 async def _create_cell(message: Message, state: FSMContext, session: AsyncSession, user: UserInfo,

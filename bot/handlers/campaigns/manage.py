@@ -15,6 +15,7 @@ from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -57,37 +58,39 @@ async def _campaigns_list(session: AsyncSession, locale: str, tz: str) -> tuple[
     return "\n".join(lines), kb.campaigns_list_keyboard(buttons)
 
 
-async def _campaign(query: CallbackQuery, callback_data: CampCb, session: AsyncSession) -> CampaignInfo | None:
+async def _campaign(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CampCb, session: AsyncSession) -> CampaignInfo | None:
     info = await service.get_campaign(session, callback_data.id)
     if info is None:
-        await query.answer(_("No such campaign."), show_alert=True)
+        callback_answer.text = _("No such campaign.")
+        callback_answer.show_alert = True
     return info
 
 
-async def _changeable(query: CallbackQuery, callback_data: CampCb, session: AsyncSession) -> CampaignInfo | None:
+async def _changeable(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CampCb, session: AsyncSession) -> CampaignInfo | None:
     """The campaign, if it may still change (the press is then answered)."""
-    if (info := await _campaign(query, callback_data, session)) is None:
+    if (info := await _campaign(query, callback_answer, callback_data, session)) is None:
         return None
     if info.status not in CHANGEABLE:
-        await query.answer(_("Campaign #{id} can no longer be changed.").format(id=info.id), show_alert=True)
+        callback_answer.text = _("Campaign #{id} can no longer be changed.").format(id=info.id)
+        callback_answer.show_alert = True
         return None
-    await query.answer()
     return info
 
 
-async def _change(query: CallbackQuery, callback_data: CampCb, session: AsyncSession, user: UserInfo,
+async def _change(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CampCb, session: AsyncSession, user: UserInfo,
                   change: Callable[[int], Awaitable[CampaignInfo]], toast: str) -> None:  # fmt: skip
     """Apply ``change`` through the scheduler, audit it and redraw the card."""
-    if (info := await _campaign(query, callback_data, session)) is None:
+    if (info := await _campaign(query, callback_answer, callback_data, session)) is None:
         return
     try:
         info = await change(info.id)
     except CampaignError:
-        await query.answer(_("Campaign #{id} can no longer be changed.").format(id=info.id), show_alert=True)
+        callback_answer.text = _("Campaign #{id} can no longer be changed.").format(id=info.id)
+        callback_answer.show_alert = True
         await edit(query, *await _card(session, info, user.language))
         return
     await accounts.audit(session, user.id, f"campaign.{callback_data.action.value}", str(info.id))
-    await query.answer(toast)
+    callback_answer.text = toast
     session.expire_all()
     await edit(query, *await _card(session, info, user.language))
 
@@ -106,58 +109,56 @@ async def campaigns_command(
 async def show_list(
     query: CallbackQuery, session: AsyncSession, user: UserInfo, campaign_runtime: CampaignRuntime
 ) -> None:
-    await query.answer()
     await edit(query, *await _campaigns_list(session, user.language, campaign_runtime.tz))
 
 
-async def show(query: CallbackQuery, callback_data: CampCb, session: AsyncSession, user: UserInfo) -> None:
-    if info := await _campaign(query, callback_data, session):
-        await query.answer()
+async def show(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CampCb, session: AsyncSession, user: UserInfo) -> None:
+    if info := await _campaign(query, callback_answer, callback_data, session):
         await edit(query, *await _card(session, info, user.language))
 
 
-async def back(query: CallbackQuery, callback_data: CampCb, session: AsyncSession) -> None:
-    if info := await _changeable(query, callback_data, session):
+async def back(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CampCb, session: AsyncSession) -> None:
+    if info := await _changeable(query, callback_answer, callback_data, session):
         await edit(query, None, kb.campaign_keyboard(info.id, info.status))
 
 
 # --- changes ------------------------------------------------------------------------------------
 
 
-async def pause(query: CallbackQuery, callback_data: CampCb, session: AsyncSession, user: UserInfo,
+async def pause(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CampCb, session: AsyncSession, user: UserInfo,
                 campaign_runtime: CampaignRuntime) -> None:  # fmt: skip
-    await _change(query, callback_data, session, user, campaign_runtime.scheduler.pause, _("Paused."))
+    await _change(query, callback_answer, callback_data, session, user, campaign_runtime.scheduler.pause, _("Paused."))
 
 
-async def resume(query: CallbackQuery, callback_data: CampCb, session: AsyncSession, user: UserInfo,
+async def resume(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CampCb, session: AsyncSession, user: UserInfo,
                  campaign_runtime: CampaignRuntime) -> None:  # fmt: skip
-    await _change(query, callback_data, session, user, campaign_runtime.scheduler.resume, _("Resumed."))
+    await _change(query, callback_answer, callback_data, session, user, campaign_runtime.scheduler.resume, _("Resumed."))
 
 
-async def ask_cancel(query: CallbackQuery, callback_data: CampCb, session: AsyncSession) -> None:
-    if info := await _changeable(query, callback_data, session):
+async def ask_cancel(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CampCb, session: AsyncSession) -> None:
+    if info := await _changeable(query, callback_answer, callback_data, session):
         await edit(query, None, kb.cancel_confirm_keyboard(info.id))
 
 
-async def cancel(query: CallbackQuery, callback_data: CampCb, session: AsyncSession, user: UserInfo,
+async def cancel(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CampCb, session: AsyncSession, user: UserInfo,
                  campaign_runtime: CampaignRuntime) -> None:  # fmt: skip
     toast = _("Cancelled: no more runs.")
-    await _change(query, callback_data, session, user, campaign_runtime.scheduler.cancel, toast)
+    await _change(query, callback_answer, callback_data, session, user, campaign_runtime.scheduler.cancel, toast)
 
 
-async def remove_english(query: CallbackQuery, callback_data: CampCb, session: AsyncSession, user: UserInfo,
+async def remove_english(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CampCb, session: AsyncSession, user: UserInfo,
                          campaign_runtime: CampaignRuntime) -> None:  # fmt: skip
     change = partial(campaign_runtime.scheduler.edit, text_en=None)
-    await _change(query, callback_data, session, user, change, _("English text removed."))
+    await _change(query, callback_answer, callback_data, session, user, change, _("English text removed."))
 
 
-async def edit_menu(query: CallbackQuery, callback_data: CampCb, session: AsyncSession) -> None:
-    if info := await _changeable(query, callback_data, session):
+async def edit_menu(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CampCb, session: AsyncSession) -> None:
+    if info := await _changeable(query, callback_answer, callback_data, session):
         await edit(query, None, kb.campaign_edit_keyboard(info.id, bool(info.text_en)))
 
 
-async def ask_text(query: CallbackQuery, callback_data: CampCb, state: FSMContext, session: AsyncSession) -> None:
-    if (info := await _changeable(query, callback_data, session)) is None:
+async def ask_text(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CampCb, state: FSMContext, session: AsyncSession) -> None:
+    if (info := await _changeable(query, callback_answer, callback_data, session)) is None:
         return
     chinese = callback_data.action is CampAction.EDIT_ZH
     await state.clear()
@@ -171,9 +172,9 @@ async def ask_text(query: CallbackQuery, callback_data: CampCb, state: FSMContex
     await query.message.answer(prompt.format(id=info.id))
 
 
-async def ask_timing_again(query: CallbackQuery, callback_data: CampCb, state: FSMContext, session: AsyncSession,
+async def ask_timing_again(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CampCb, state: FSMContext, session: AsyncSession,
                            campaign_runtime: CampaignRuntime) -> None:  # fmt: skip
-    if (info := await _changeable(query, callback_data, session)) is None:
+    if (info := await _changeable(query, callback_answer, callback_data, session)) is None:
         return
     await state.clear()
     await state.update_data(edit_id=info.id)

@@ -15,6 +15,7 @@ from html import escape
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -51,13 +52,11 @@ class Picker:
     def units_markup(self, selected: Iterable[str]) -> InlineKeyboardMarkup:
         return kb.units_keyboard(selected, self.unit, self.back)
 
-    async def show_units(self, query: CallbackQuery, text: str, selected: Iterable[str]) -> None:
-        await query.answer()
+    async def show_units(self, query: CallbackQuery, callback_answer: CallbackAnswer, text: str, selected: Iterable[str]) -> None:
         await edit(query, text, self.units_markup(selected))
 
     async def show_places_units(self, query: CallbackQuery, session: AsyncSession, text: str) -> None:
         """The towns/streets, each with its number of places, to find a place in."""
-        await query.answer()
         counts: dict[str, int] = {}
         for cell in await cells_service.list_cells(session):
             counts[cell.unit_code] = counts.get(cell.unit_code, 0) + 1
@@ -71,14 +70,14 @@ class Picker:
         return kb.cells_keyboard(cells, selected, self.cell, self.places) if cells else None
 
     async def show_places(
-        self, query: CallbackQuery, session: AsyncSession, unit_code: str, template: str, selected: Iterable[int]
+        self, query: CallbackQuery, callback_answer: CallbackAnswer, session: AsyncSession, unit_code: str, template: str, selected: Iterable[int]
     ) -> None:
         """``template`` names the town/street as ``{unit}``."""
         markup = await self.places_markup(session, unit_code, selected)
         if markup is None:
-            await query.answer(_("No waste-free places are registered there yet."), show_alert=True)
+            callback_answer.text = _("No waste-free places are registered there yet.")
+            callback_answer.show_alert = True
             return
-        await query.answer()
         await edit(query, template.format(unit=escape(unit_label(unit_code))), markup)
 
     async def redraw_places(
@@ -89,10 +88,11 @@ class Picker:
             await edit(query, None, markup)
 
 
-async def live_cell(query: CallbackQuery, session: AsyncSession, cell_id: int) -> CellInfo | None:
+async def live_cell(query: CallbackQuery, callback_answer: CallbackAnswer, session: AsyncSession, cell_id: int) -> CellInfo | None:
     """The place a tick is about, if it still takes part (the caller is told otherwise)."""
     cell = await cells_service.get_cell(session, cell_id)
     if cell is None or cell.retired:
-        await query.answer(_("This place no longer takes part."), show_alert=True)
+        callback_answer.text = _("This place no longer takes part.")
+        callback_answer.show_alert = True
         return None
     return cell

@@ -12,6 +12,7 @@ from datetime import datetime
 from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -83,11 +84,12 @@ async def _save_timing(
 
 
 async def confirm(
-    query: CallbackQuery, state: FSMContext, session: AsyncSession, user: UserInfo, campaign_runtime: CampaignRuntime
+    query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext, session: AsyncSession, user: UserInfo, campaign_runtime: CampaignRuntime
 ) -> None:
     data = await state.get_data()
     if await state.get_state() != NewCampaign.preview.state or "text_zh" not in data:
-        await query.answer(_("This draft is gone: start again with /newcampaign."), show_alert=True)
+        callback_answer.text = _("This draft is gone: start again with /newcampaign.")
+        callback_answer.show_alert = True
         return
     await state.clear()  # first: a double tap finds no draft and cannot schedule it twice
     runtime = campaign_runtime
@@ -98,15 +100,12 @@ async def confirm(
             photo=data.get("photo"), schedule=schedule,
         )  # fmt: skip
     except CampaignError:
-        await query.answer(
-            _("It cannot be scheduled: a place was retired meanwhile, or the timing has no run left. "
-              "Please start again with /newcampaign."),  # fmt: skip
-            show_alert=True,
-        )
+        callback_answer.text = _("It cannot be scheduled: a place was retired meanwhile, or the timing has no run left. "
+              "Please start again with /newcampaign.")
+        callback_answer.show_alert = True
         return
     details = {"audience": info.audience.to_json(), "timing": data["sched"]}
     await accounts.audit(session, user.id, "campaign.create", str(info.id), details)
-    await query.answer()
     await edit(query, None, None)
     await query.message.answer(
         _("✅ Campaign #{id} is scheduled. Next run: {when}.\nYou will get its statistics after each run. "
@@ -118,7 +117,6 @@ async def confirm(
 
 async def discard(query: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
-    await query.answer()
     await edit(query, None, None)
     await query.message.answer(_("Discarded. Nothing was sent."))
 

@@ -15,6 +15,7 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -121,34 +122,33 @@ async def start_cell(
 
 
 async def show_menu(query: CallbackQuery, session: AsyncSession, user: UserInfo) -> None:
-    await query.answer()
     await edit(query, _menu_text(), await _menu_markup(session, user.id))
 
 
-async def toggle_kind(query: CallbackQuery, callback_data: SubCb, session: AsyncSession, user: UserInfo) -> None:
+async def toggle_kind(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: SubCb, session: AsyncSession, user: UserInfo) -> None:
     on = await _toggle(session, user.id, Target.KIND, callback_data.value)
-    await query.answer(_toast(on, views.kind_name(callback_data.value)))
+    callback_answer.text = _toast(on, views.kind_name(callback_data.value))
     await edit(query, None, await _menu_markup(session, user.id))
 
 
-async def toggle_everything(query: CallbackQuery, session: AsyncSession, user: UserInfo) -> None:
+async def toggle_everything(query: CallbackQuery, callback_answer: CallbackAnswer, session: AsyncSession, user: UserInfo) -> None:
     on = await _toggle(session, user.id, Target.ALL, "")
-    await query.answer(_toast(on, _(views.EVERYTHING)))
+    callback_answer.text = _toast(on, _(views.EVERYTHING))
     await edit(query, None, await _menu_markup(session, user.id))
 
 
-async def show_units(query: CallbackQuery, session: AsyncSession, user: UserInfo) -> None:
+async def show_units(query: CallbackQuery, callback_answer: CallbackAnswer, session: AsyncSession, user: UserInfo) -> None:
     await PICKER.show_units(
-        query,
+        query, callback_answer,
         _("📍 Tap a town or street to get news of every waste-free place in it."),
         await _selected(session, user.id, Target.UNIT),
     )
 
 
-async def toggle_unit(query: CallbackQuery, callback_data: SubCb, session: AsyncSession, user: UserInfo) -> None:
+async def toggle_unit(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: SubCb, session: AsyncSession, user: UserInfo) -> None:
     unit_code = callback_data.value
     on = await _toggle(session, user.id, Target.UNIT, unit_code)
-    await query.answer(_toast(on, unit_label(unit_code)))
+    callback_answer.text = _toast(on, unit_label(unit_code))
     await edit(query, None, PICKER.units_markup(await _selected(session, user.id, Target.UNIT)))
 
 
@@ -158,33 +158,32 @@ async def show_places_units(query: CallbackQuery, session: AsyncSession) -> None
     )
 
 
-async def show_places(query: CallbackQuery, callback_data: SubCb, session: AsyncSession, user: UserInfo) -> None:
+async def show_places(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: SubCb, session: AsyncSession, user: UserInfo) -> None:
     chosen = {int(v) for v in await _selected(session, user.id, Target.CELL)}
     template = _("📌 Places in {unit}: tap one to follow it.")
-    await PICKER.show_places(query, session, callback_data.value, template, chosen)
+    await PICKER.show_places(query, callback_answer, session, callback_data.value, template, chosen)
 
 
-async def toggle_cell(query: CallbackQuery, callback_data: SubCb, session: AsyncSession, user: UserInfo) -> None:
-    if (cell := await live_cell(query, session, callback_data.cell_id)) is None:
+async def toggle_cell(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: SubCb, session: AsyncSession, user: UserInfo) -> None:
+    if (cell := await live_cell(query, callback_answer, session, callback_data.cell_id)) is None:
         return
     on = await _toggle(session, user.id, Target.CELL, str(cell.id))
-    await query.answer(_toast(on, escape(cell.name)))
+    callback_answer.text = _toast(on, escape(cell.name))
     chosen = {int(v) for v in await _selected(session, user.id, Target.CELL)}
     await PICKER.redraw_places(query, session, cell.unit_code, chosen)
 
 
 async def show_list(query: CallbackQuery, session: AsyncSession, user: UserInfo) -> None:
-    await query.answer()
     await edit(query, *await _list_view(session, user.id))
 
 
-async def remove(query: CallbackQuery, callback_data: SubCb, session: AsyncSession, user: UserInfo) -> None:
+async def remove(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: SubCb, session: AsyncSession, user: UserInfo) -> None:
     target, _sep, value = callback_data.value.partition(".")
     try:
         removed = await subs.unsubscribe(session, user.id, target, value)
     except SubscriptionError:
         removed = False
-    await query.answer(_("Removed.") if removed else _("That subscription was already gone."))
+    callback_answer.text = _("Removed.") if removed else _("That subscription was already gone.")
     await edit(query, *await _list_view(session, user.id))
 
 

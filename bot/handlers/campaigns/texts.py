@@ -48,7 +48,6 @@ async def text_en(message: Message, state: FSMContext, campaign_runtime: Campaig
 
 
 async def skip_english(query: CallbackQuery, state: FSMContext, campaign_runtime: CampaignRuntime) -> None:
-    await query.answer()
     await state.update_data(text_en=None)
     await edit(query, None, None)
     await ask_timing(query.message, state, campaign_runtime)

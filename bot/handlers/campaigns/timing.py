@@ -7,6 +7,7 @@ from __future__ import annotations
 from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,7 +24,6 @@ from core.accounts import UserInfo
 
 async def _chosen(query: CallbackQuery) -> None:
     """The timing buttons go once one is chosen."""
-    await query.answer()
     await edit(query, None, None)
 
 
@@ -75,13 +75,13 @@ async def toggle_weekday(query: CallbackQuery, callback_data: TimeCb, state: FSM
     sched = dict((await state.get_data()).get("sched") or {"kind": "weekly"})
     sched["weekdays"] = sorted(toggled(list(sched.get("weekdays") or []), callback_data.day))
     await state.update_data(sched=sched)
-    await query.answer()
     await edit(query, None, kb.weekdays_keyboard(sched["weekdays"], user.language))
 
 
-async def weekdays_done(query: CallbackQuery, state: FSMContext) -> None:
+async def weekdays_done(query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext) -> None:
     if not ((await state.get_data()).get("sched") or {}).get("weekdays"):
-        await query.answer(_("Choose at least one day."), show_alert=True)
+        callback_answer.text = _("Choose at least one day.")
+        callback_answer.show_alert = True
         return
     await _chosen(query)
     await _ask_time(query.message, state)
@@ -95,8 +95,9 @@ async def no_end(
     await timing_done(query.message, state, session, user, bot, campaign_runtime)
 
 
-async def step_over(query: CallbackQuery) -> None:
-    await query.answer(_("This step is over."), show_alert=True)
+async def step_over(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
+    callback_answer.text = _("This step is over.")
+    callback_answer.show_alert = True
 
 
 async def timing_at(
@@ -170,16 +171,18 @@ def build() -> Router:
     router.message.register(timing_time, NewCampaign.time)
     router.message.register(timing_end, NewCampaign.end)
 
-    def press(handler, action: TimeAction, step) -> None:
-        router.callback_query.register(handler, TimeCb.filter(F.action == action), step)
+    def press(handler, action: TimeAction, step, **flags) -> None:
+        router.callback_query.register(handler, TimeCb.filter(F.action == action), step, flags=flags)
 
-    press(now, TimeAction.NOW, NewCampaign.timing)
+    # These two end in the preview, several messages paced to one chat: the spinner stops first.
+    preview_follows = {"callback_answer": {"pre": True}}
+    press(now, TimeAction.NOW, NewCampaign.timing, **preview_follows)
     press(at, TimeAction.AT, NewCampaign.timing)
     press(daily, TimeAction.DAILY, NewCampaign.timing)
     press(weekly, TimeAction.WEEKLY, NewCampaign.timing)
     press(monthly, TimeAction.MONTHLY, NewCampaign.timing)
     press(toggle_weekday, TimeAction.WEEKDAY, NewCampaign.weekdays)
     press(weekdays_done, TimeAction.WEEKDAYS_DONE, NewCampaign.weekdays)
-    press(no_end, TimeAction.NO_END, NewCampaign.end)
+    press(no_end, TimeAction.NO_END, NewCampaign.end, **preview_follows)
     router.callback_query.register(step_over, TimeCb.filter())
     return router

@@ -17,6 +17,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import (
     CallbackQuery,
 )
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -30,17 +31,14 @@ from reports.service import ReportError, ReportErrorCode
 log = logging.getLogger(__name__)
 
 
-async def confirm(query: CallbackQuery, callback_data: FlowCb, state: FSMContext, session: AsyncSession,
+async def confirm(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: FlowCb, state: FSMContext, session: AsyncSession,
                   user: UserInfo, reports, settings, redelivered: bool = False, **_kw: Any) -> None:
     if redelivered and await load(session, reports, user.id) is None:
         return  # sent before the restart
-    draft = await flow_draft(query, state, session, user, reports, ReportFlow.confirm)
+    draft = await flow_draft(query, callback_answer, state, session, user, reports, ReportFlow.confirm)
     if draft is None:
         return
-    # Cosmetic (the spinner, the spent buttons): a failure here must not cost the report; a
-    # redelivered press may be answered already.
-    with contextlib.suppress(TelegramAPIError):
-        await query.answer()
+    # Cosmetic (the spent buttons): a failure here must not cost the report.
     with contextlib.suppress(TelegramAPIError):
         await query.message.edit_reply_markup(reply_markup=None)
     if callback_data.a == FlowAction.DISCARD:

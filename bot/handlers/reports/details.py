@@ -14,6 +14,7 @@ from aiogram.types import (
     CallbackQuery,
     Message,
 )
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -34,15 +35,14 @@ from reports import service as svc
 from reports.models import Amount, WasteType
 
 
-async def _answer(query: CallbackQuery, state: FSMContext, session: AsyncSession, user: UserInfo, reports,
+async def _answer(query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext, session: AsyncSession, user: UserInfo, reports,
                   step: State, update: Callable[[dict], State | None]) -> None:
     """A reporter's answer to ``step`` by button: ``update`` writes it into the draft and names the
     next step (None: the value is not one of ours, an old or forged button)."""
-    draft = await flow_draft(query, state, session, user, reports, step)
+    draft = await flow_draft(query, callback_answer, state, session, user, reports, step)
     if draft is None:
         return
     nxt = update(draft.data)
-    await query.answer()
     if nxt is None:
         return
     with contextlib.suppress(TelegramAPIError):
@@ -50,7 +50,7 @@ async def _answer(query: CallbackQuery, state: FSMContext, session: AsyncSession
     await go(query.message, state, session, reports, user, draft.data, nxt)
 
 
-async def choose_waste_type(query: CallbackQuery, callback_data: FlowCb, state: FSMContext,
+async def choose_waste_type(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: FlowCb, state: FSMContext,
                             session: AsyncSession, user: UserInfo, reports, **_kw: Any) -> None:
     def update(data: dict) -> State | None:
         if callback_data.v not in {w.value for w in WasteType}:
@@ -58,10 +58,10 @@ async def choose_waste_type(query: CallbackQuery, callback_data: FlowCb, state: 
         data["waste_type"] = callback_data.v
         return ReportFlow.amount
 
-    await _answer(query, state, session, user, reports, ReportFlow.waste_type, update)
+    await _answer(query, callback_answer, state, session, user, reports, ReportFlow.waste_type, update)
 
 
-async def choose_amount(query: CallbackQuery, callback_data: FlowCb, state: FSMContext, session: AsyncSession,
+async def choose_amount(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: FlowCb, state: FSMContext, session: AsyncSession,
                         user: UserInfo, reports, **_kw: Any) -> None:
     def update(data: dict) -> State | None:
         if callback_data.v not in {x.value for x in Amount}:
@@ -69,10 +69,10 @@ async def choose_amount(query: CallbackQuery, callback_data: FlowCb, state: FSMC
         data["amount"] = callback_data.v
         return ReportFlow.witnessed
 
-    await _answer(query, state, session, user, reports, ReportFlow.amount, update)
+    await _answer(query, callback_answer, state, session, user, reports, ReportFlow.amount, update)
 
 
-async def choose_witnessed(query: CallbackQuery, callback_data: FlowCb, state: FSMContext,
+async def choose_witnessed(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: FlowCb, state: FSMContext,
                            session: AsyncSession, user: UserInfo, reports, **_kw: Any) -> None:
     def update(data: dict) -> State:
         saw = callback_data.v == "1"
@@ -81,22 +81,22 @@ async def choose_witnessed(query: CallbackQuery, callback_data: FlowCb, state: F
             data["plate"] = None
         return ReportFlow.plate if saw else ReportFlow.description
 
-    await _answer(query, state, session, user, reports, ReportFlow.witnessed, update)
+    await _answer(query, callback_answer, state, session, user, reports, ReportFlow.witnessed, update)
 
 
-async def choose_anonymity(query: CallbackQuery, callback_data: FlowCb, state: FSMContext,
+async def choose_anonymity(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: FlowCb, state: FSMContext,
                            session: AsyncSession, user: UserInfo, reports, **_kw: Any) -> None:
     def update(data: dict) -> State:
         data["anonymous"] = callback_data.v != "0"
         return ReportFlow.confirm
 
-    await _answer(query, state, session, user, reports, ReportFlow.anonymous, update)
+    await _answer(query, callback_answer, state, session, user, reports, ReportFlow.anonymous, update)
 
 
-async def skip_step(query: CallbackQuery, callback_data: FlowCb, state: FSMContext, session: AsyncSession,
+async def skip_step(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: FlowCb, state: FSMContext, session: AsyncSession,
                     user: UserInfo, reports, **_kw: Any) -> None:
     expected = ReportFlow.plate if callback_data.v == "plate" else ReportFlow.description
-    draft = await flow_draft(query, state, session, user, reports, expected)
+    draft = await flow_draft(query, callback_answer, state, session, user, reports, expected)
     if draft is None:
         return
     data = draft.data
@@ -106,7 +106,6 @@ async def skip_step(query: CallbackQuery, callback_data: FlowCb, state: FSMConte
     else:
         data["description"] = None
         nxt = ReportFlow.anonymous
-    await query.answer()
     with contextlib.suppress(TelegramAPIError):
         await query.message.edit_reply_markup(reply_markup=None)
     await go(query.message, state, session, reports, user, data, nxt)

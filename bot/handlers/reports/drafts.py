@@ -13,6 +13,7 @@ from aiogram.types import (
     Message,
     ReplyKeyboardRemove,
 )
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -145,16 +146,16 @@ def route_unit_from(data: dict) -> str | None:
     return data.get("route_unit")
 
 
-async def flow_draft(query: CallbackQuery, state: FSMContext, session: AsyncSession, user: UserInfo,
+async def flow_draft(query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext, session: AsyncSession, user: UserInfo,
                       reports, *steps: State) -> svc.Draft | None:
     """The draft a reporter's button belongs to, or None (and the press is answered)."""
     draft = await load(session, reports, user.id)
     if draft is None:
-        await query.answer(_("This report is no longer open. Send /report to start a new one."),
-                           show_alert=True)
+        callback_answer.text = _("This report is no longer open. Send /report to start a new one.")
+        callback_answer.show_alert = True
         return None
     if draft.step not in {s.state for s in steps}:
-        await query.answer(_("This button is out of date: please use the latest message."))
+        callback_answer.text = _("This button is out of date: please use the latest message.")
         return None
     if await state.get_state() != draft.step:
         await state.set_state(draft.step)  # the conversation state was lost: resume from the draft

@@ -11,6 +11,7 @@ from aiogram.types import (
     CallbackQuery,
     Message,
 )
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -32,12 +33,11 @@ async def my_reports(message: Message, session: AsyncSession, user: UserInfo, se
     await message.answer("\n".join(lines))
 
 
-async def followup_answer(query: CallbackQuery, callback_data: FollowupCb, session: AsyncSession,
+async def followup_answer(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: FollowupCb, session: AsyncSession,
                           user: UserInfo, reports, **_kw: Any) -> None:
     outcome = await svc.answer_followup(session, callback_data.r, user.id, callback_data.clean,
                                         now=reports.clock())
     if isinstance(outcome, Changed):
-        await query.answer()
         with contextlib.suppress(TelegramAPIError):
             await query.message.edit_reply_markup(reply_markup=None)
         if callback_data.clean:
@@ -47,11 +47,13 @@ async def followup_answer(query: CallbackQuery, callback_data: FollowupCb, sessi
                 _("🔁 Sorry about that! The report is open again and the unit has been told."))
         return
     if isinstance(outcome, NotAllowed) and outcome.reason == "not_reporter":
-        await query.answer(_("Only the person who reported it can answer."), show_alert=True)
+        callback_answer.text = _("Only the person who reported it can answer.")
+        callback_answer.show_alert = True
     elif isinstance(outcome, NotAllowed):
-        await query.answer(_("You already answered. Thank you!"))
+        callback_answer.text = _("You already answered. Thank you!")
     else:
-        await query.answer(_("This report has changed since; no answer is needed."), show_alert=True)
+        callback_answer.text = _("This report has changed since; no answer is needed.")
+        callback_answer.show_alert = True
 
 
 async def group_report_hint(message: Message, **_kw: Any) -> None:

@@ -13,6 +13,7 @@ from aiogram.types import (
     CallbackQuery,
     Message,
 )
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -115,15 +116,15 @@ async def _photos_ack(reports, chat_id: int, user_id: int, locale: str, notes: l
                                    reply_markup=kb.photos_done(locale) if n else None)
 
 
-async def photos_done(query: CallbackQuery, state: FSMContext, session: AsyncSession, user: UserInfo,
+async def photos_done(query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext, session: AsyncSession, user: UserInfo,
                       reports, **_kw: Any) -> None:
-    draft = await flow_draft(query, state, session, user, reports, ReportFlow.photos)
+    draft = await flow_draft(query, callback_answer, state, session, user, reports, ReportFlow.photos)
     if draft is None:
         return
     if not draft.data.get("photos"):
-        await query.answer(_("Send at least one photo first."), show_alert=True)
+        callback_answer.text = _("Send at least one photo first.")
+        callback_answer.show_alert = True
         return
-    await query.answer()
     with contextlib.suppress(TelegramAPIError):
         await query.message.edit_reply_markup(reply_markup=None)
     await go(query.message, state, session, reports, user, draft.data, ReportFlow.location)

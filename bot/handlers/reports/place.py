@@ -15,6 +15,7 @@ from aiogram.types import (
     Message,
     ReplyKeyboardRemove,
 )
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -123,12 +124,11 @@ async def _set_location(message: Message, state: FSMContext, session: AsyncSessi
         await go(message, state, session, reports, user, data, ReportFlow.waste_type)
 
 
-async def duplicate_choice(query: CallbackQuery, callback_data: FlowCb, state: FSMContext,
+async def duplicate_choice(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: FlowCb, state: FSMContext,
                            session: AsyncSession, user: UserInfo, reports, **_kw: Any) -> None:
-    draft = await flow_draft(query, state, session, user, reports, ReportFlow.duplicates)
+    draft = await flow_draft(query, callback_answer, state, session, user, reports, ReportFlow.duplicates)
     if draft is None:
         return
-    await query.answer()
     with contextlib.suppress(TelegramAPIError):
         await query.message.edit_reply_markup(reply_markup=None)
     if callback_data.a == FlowAction.NOT_A_DUPLICATE:

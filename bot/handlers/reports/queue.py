@@ -10,6 +10,7 @@ from typing import Any
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -102,13 +103,13 @@ async def list_reports(message: Message, command: CommandObject, session: AsyncS
     await message.answer("\n".join(lines), reply_markup=kb.open_buttons(rows))
 
 
-async def open_report(query: CallbackQuery, callback_data: StaffCb, session: AsyncSession, roles: Roles,
+async def open_report(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: StaffCb, session: AsyncSession, roles: Roles,
                       reports, **_kw: Any) -> None:
     report = await svc.get(session, callback_data.r)
     if report is None:
-        await query.answer(_("This report no longer exists."), show_alert=True)
+        callback_answer.text = _("This report no longer exists.")
+        callback_answer.show_alert = True
         return
-    await query.answer()
     if isinstance(query.message, Message):
         await _send_card(query.message, report, roles, reports)
 

@@ -22,6 +22,7 @@ from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -55,74 +56,76 @@ def may_handle(roles: Roles, unit_code: str) -> bool:
 # --------------------------------------------------------------------------------------------
 
 
-async def _checked(query: CallbackQuery, cb: StaffCb, session: AsyncSession, user: UserInfo, roles: Roles,
+async def _checked(query: CallbackQuery, callback_answer: CallbackAnswer, cb: StaffCb, session: AsyncSession, user: UserInfo, roles: Roles,
                    reports, leads_to: ReportStatus | None = None) -> svc.ReportInfo | None:
     """The report a press is about, if it exists, the caller may handle it, the card is current and
     (``leads_to``) the report may go to that status from where it is."""
     report = await svc.get(session, cb.r)
     if report is None:
-        await query.answer(_("This report no longer exists."), show_alert=True)
+        callback_answer.text = _("This report no longer exists.")
+        callback_answer.show_alert = True
         return None
     if not may_handle(roles, report.unit_code):
-        await query.answer(_("⛔ Only the handlers of {unit} (or admins) can do this.").format(
-            unit=unit_label(report.unit_code)), show_alert=True)
+        callback_answer.text = _("⛔ Only the handlers of {unit} (or admins) can do this.").format(
+            unit=unit_label(report.unit_code))
+        callback_answer.show_alert = True
         return None
     if report.status != cb.s:
-        await query.answer(_("Already handled by someone else: it is now {status}.").format(
-            status=view.status_label(user.language, report.status)), show_alert=True)
+        callback_answer.text = _("Already handled by someone else: it is now {status}.").format(
+            status=view.status_label(user.language, report.status))
+        callback_answer.show_alert = True
         if isinstance(query.message, Message):
             await refresh_pressed(reports, report, query.message.chat.id, query.message.message_id)
         return None
     if leads_to is not None and leads_to not in svc.allowed_transitions(report.status):
-        await query.answer(_("That is not possible in the report's current state."), show_alert=True)
+        callback_answer.text = _("That is not possible in the report's current state.")
+        callback_answer.show_alert = True
         return None
     return report
 
 
 async def _swap_buttons(query: CallbackQuery, markup: InlineKeyboardMarkup) -> None:
-    await query.answer()
     if isinstance(query.message, Message):
         with contextlib.suppress(TelegramAPIError):
             await query.message.edit_reply_markup(reply_markup=markup)
 
 
-async def show_reasons(query: CallbackQuery, callback_data: StaffCb, session: AsyncSession, user: UserInfo,
+async def show_reasons(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: StaffCb, session: AsyncSession, user: UserInfo,
                        roles: Roles, reports, **_kw: Any) -> None:
-    if report := await _checked(query, callback_data, session, user, roles, reports, ReportStatus.REJECTED):
+    if report := await _checked(query, callback_answer, callback_data, session, user, roles, reports, ReportStatus.REJECTED):
         await _swap_buttons(query, kb.reject_reasons(reports.settings.default_locale, report.id, report.status))
 
 
-async def show_units(query: CallbackQuery, callback_data: StaffCb, session: AsyncSession, user: UserInfo,
+async def show_units(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: StaffCb, session: AsyncSession, user: UserInfo,
                      roles: Roles, reports, **_kw: Any) -> None:
-    if report := await _checked(query, callback_data, session, user, roles, reports):
+    if report := await _checked(query, callback_answer, callback_data, session, user, roles, reports):
         await _swap_buttons(query, kb.units(reports.settings.default_locale, report.id, report.status,
                                             report.unit_code))
 
 
-async def back_to_card(query: CallbackQuery, callback_data: StaffCb, session: AsyncSession, user: UserInfo,
+async def back_to_card(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: StaffCb, session: AsyncSession, user: UserInfo,
                        roles: Roles, reports, **_kw: Any) -> None:
-    if report := await _checked(query, callback_data, session, user, roles, reports):
+    if report := await _checked(query, callback_answer, callback_data, session, user, roles, reports):
         await _swap_buttons(query, kb.staff_actions(reports.settings.default_locale, report.id, report.status))
 
 
-async def ask_for_after_photo(query: CallbackQuery, callback_data: StaffCb, state: FSMContext,
+async def ask_for_after_photo(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: StaffCb, state: FSMContext,
                               session: AsyncSession, user: UserInfo, roles: Roles, reports, **_kw: Any) -> None:
-    report = await _checked(query, callback_data, session, user, roles, reports, ReportStatus.RESOLVED)
+    report = await _checked(query, callback_answer, callback_data, session, user, roles, reports, ReportStatus.RESOLVED)
     if report is None:
         return
     await state.set_state(StaffFlow.resolve)
     await state.set_data({"rid": report.id, "s": report.status.value})
-    await query.answer()
     await reports.bot.send_message(
         query.message.chat.id if query.message else user.id,
         _("🧹 {name}, reply to this message with an “after” photo (put your comment in its caption), "
           "or with a comment only. /cancel to stop.").format(name=escape(user.display_name)))
 
 
-async def change_status(query: CallbackQuery, callback_data: StaffCb, session: AsyncSession, user: UserInfo,
+async def change_status(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: StaffCb, session: AsyncSession, user: UserInfo,
                         roles: Roles, reports, **_kw: Any) -> None:
     """Accept, start cleaning, reopen: a transition with no argument."""
-    report = await _checked(query, callback_data, session, user, roles, reports)
+    report = await _checked(query, callback_answer, callback_data, session, user, roles, reports)
     if report is None:
         return
     status = report.status
@@ -133,35 +136,37 @@ async def change_status(query: CallbackQuery, callback_data: StaffCb, session: A
     }[callback_data.a]
     outcome = await svc.transition(session, report.id, user.id, target, expected_status=status,
                                    now=reports.clock())
-    await _outcome(query, reports, session, outcome, user, report.id)
+    await _outcome(query, callback_answer, reports, session, outcome, user, report.id)
 
 
-async def reject_because(query: CallbackQuery, callback_data: StaffCb, session: AsyncSession, user: UserInfo,
+async def reject_because(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: StaffCb, session: AsyncSession, user: UserInfo,
                          roles: Roles, reports, **_kw: Any) -> None:
     try:
         reason = RejectReason(callback_data.x)
     except ValueError:
-        await query.answer(_("This button has expired. Send /start to begin again."), show_alert=True)
+        callback_answer.text = _("This button has expired. Send /start to begin again.")
+        callback_answer.show_alert = True
         return
-    report = await _checked(query, callback_data, session, user, roles, reports)
+    report = await _checked(query, callback_answer, callback_data, session, user, roles, reports)
     if report is None:
         return
     outcome = await svc.transition(session, report.id, user.id, ReportStatus.REJECTED, reason=reason,
                                    expected_status=report.status, now=reports.clock())
-    await _outcome(query, reports, session, outcome, user, report.id)
+    await _outcome(query, callback_answer, reports, session, outcome, user, report.id)
 
 
-async def reassign_to(query: CallbackQuery, callback_data: StaffCb, session: AsyncSession, user: UserInfo,
+async def reassign_to(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: StaffCb, session: AsyncSession, user: UserInfo,
                       roles: Roles, reports, **_kw: Any) -> None:
     if not geo.is_valid_unit(callback_data.x):
-        await query.answer(_("This button has expired. Send /start to begin again."), show_alert=True)
+        callback_answer.text = _("This button has expired. Send /start to begin again.")
+        callback_answer.show_alert = True
         return
-    report = await _checked(query, callback_data, session, user, roles, reports)
+    report = await _checked(query, callback_answer, callback_data, session, user, roles, reports)
     if report is None:
         return
     outcome = await svc.reassign(session, report.id, user.id, callback_data.x, expected_version=report.version,
                                  now=reports.clock())
-    await _outcome(query, reports, session, outcome, user, report.id)
+    await _outcome(query, callback_answer, reports, session, outcome, user, report.id)
 
 
 # --------------------------------------------------------------------------------------------
@@ -169,11 +174,12 @@ async def reassign_to(query: CallbackQuery, callback_data: StaffCb, session: Asy
 # --------------------------------------------------------------------------------------------
 
 
-async def _outcome(query: CallbackQuery | None, reports, session: AsyncSession, outcome, user: UserInfo,
+async def _outcome(query: CallbackQuery | None, callback_answer: CallbackAnswer | None, reports, session: AsyncSession, outcome, user: UserInfo,
                    report_id: int, message: Message | None = None) -> None:
     async def say(text: str, alert: bool = False) -> None:
-        if query is not None:
-            await query.answer(text, show_alert=alert)
+        if callback_answer is not None:
+            callback_answer.text = text
+            callback_answer.show_alert = alert
         elif message is not None:
             await message.reply(text)
 
@@ -232,7 +238,7 @@ async def resolve_reply(message: Message, state: FSMContext, session: AsyncSessi
     outcome = await svc.transition(session, report.id, user.id, ReportStatus.RESOLVED, comment=comment,
                                    expected_status=data.get("s"), photos=photos, now=reports.clock())
     await state.clear()
-    await _outcome(None, reports, session, outcome, user, report.id, message=message)
+    await _outcome(None, None, reports, session, outcome, user, report.id, message=message)
 
 
 # --------------------------------------------------------------------------------------------

@@ -56,7 +56,6 @@ async def begin(message: Message, state: FSMContext, session: AsyncSession, user
 
 async def continue_or_restart(query: CallbackQuery, callback_data: FlowCb, state: FSMContext,
                               session: AsyncSession, user: UserInfo, reports, settings, **_kw: Any) -> None:
-    await query.answer()
     with contextlib.suppress(TelegramAPIError):
         await query.message.edit_reply_markup(reply_markup=None)
     draft = await load(session, reports, user.id)
