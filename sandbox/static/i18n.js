@@ -12,7 +12,7 @@ const I18N = {
     pick_user: "请先在左侧选择或添加一个用户", forwarded: "转发自", location: "位置", near: "靠近",
     contact: "联系人", not_member: "不是该群成员", uploading: "正在上传…", commands: "命令",
     joined: "加入了群", inline_hint: "输入 @机器人 查询…", no_results: "没有结果", add_member: "＋ 添加成员",
-    new_messages: "新消息 ↓", group_owner: "你 · 群主，总是成员", err_title_required: "请填写群名称",
+    new_messages: "新消息 ↓", group_owner: "你，群主，必在群内", err_title_required: "请填写群名称",
     err_no_members: "工作群至少需要一名成员", err_name_required: "请填写名字",
   },
   en: {
@@ -26,7 +26,7 @@ const I18N = {
     forwarded: "Forwarded from", location: "Location", near: "near", contact: "Contact",
     not_member: "not a member of this group", uploading: "Uploading…", commands: "Commands",
     joined: "joined the group", inline_hint: "Type @bot query…", no_results: "No results", add_member: "＋ Add member",
-    new_messages: "New messages ↓", group_owner: "you · owner, always a member",
+    new_messages: "New messages ↓", group_owner: "you, the owner: always in the group",
     err_title_required: "Please give the group a title", err_no_members: "A staff group needs at least one member",
     err_name_required: "Please give a name",
   },

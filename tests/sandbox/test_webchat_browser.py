@@ -138,6 +138,7 @@ async def test_creating_a_group_keeps_its_creator_and_speaks_the_page_language(s
         await page.locator("#lang-toggle").click()
         await create.click()
         await expect(error).to_have_text("Please give the group a title")
+        await page.screenshot(path=ARTIFACTS / "webchat-new-group-form.png")
 
         await page.get_by_test_id("group-title").fill("Staff")
         await create.click()
