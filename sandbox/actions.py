@@ -60,12 +60,10 @@ class UserActions:
         return {"reply_to_message": inner}
 
     def user_text(self, user: VirtualUser, chat: Chat, text: str,
-                  reply_to: int | None = None, via_bot: bool = False) -> StoredMessage:
+                  reply_to: int | None = None) -> StoredMessage:
         if not text.strip():
             raise SandboxError("message text is empty")
         content: dict[str, Any] = {**self._reply_part(chat, reply_to), "text": text}
-        if via_bot:  # a message sent by choosing an inline result
-            content["via_bot"] = dict(self.bot)
         ents = command_entities(text)
         if ents:
             content["entities"] = ents

@@ -15,7 +15,7 @@ from aiohttp import web
 from aiohttp.web import FileField
 
 from .places import ATTRIBUTION, places
-from .world import Chat, SandboxError, VirtualUser
+from .world import Chat, SandboxError, VirtualUser, World
 
 if TYPE_CHECKING:
     from .server import SandboxServer
@@ -28,6 +28,10 @@ class WebChat:
         self.server = server
         self._sse: set[asyncio.Queue] = set()
         server.world.add_listener(self.fan_out)
+
+    @property
+    def world(self) -> World:
+        return self.server.world
 
     def add_routes(self, r: web.UrlDispatcher) -> None:
         r.add_get("/", self.to_webchat)
@@ -68,7 +72,7 @@ class WebChat:
         return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
     async def file(self, request: web.Request) -> web.StreamResponse:
-        f = self.server.world.files.get(request.match_info["file_id"])
+        f = self.world.files.get(request.match_info["file_id"])
         if f is None:
             raise web.HTTPNotFound()
         headers = {"Cache-Control": "max-age=3600"}
@@ -78,7 +82,7 @@ class WebChat:
                             headers=headers)
 
     def state_json(self) -> dict[str, Any]:
-        w = self.server.world
+        w = self.world
         return {
             "bot": w.bot,
             "users": [{**u.to_api(), "blocked": u.blocked_bot, "full_name": u.full_name}
@@ -97,10 +101,10 @@ class WebChat:
 
     async def history(self, request: web.Request) -> web.Response:
         chat_id = int(request.match_info["chat_id"])
-        chat = self.server.world.chats.get(chat_id)
+        chat = self.world.chats.get(chat_id)
         if chat is None:
             raise web.HTTPNotFound()
-        msgs = [{"message": m.data, "from_bot": m.from_bot} for m in self.server.world.history(chat_id)]
+        msgs = [{"message": m.data, "from_bot": m.from_bot} for m in self.world.history(chat_id)]
         return web.json_response({"messages": msgs, "reply_keyboard": chat.reply_keyboard})
 
     async def events(self, request: web.Request) -> web.StreamResponse:
@@ -128,15 +132,15 @@ class WebChat:
         return resp
 
     def user(self, value: Any) -> VirtualUser:
-        user = self.server.world.users.get(int(value))
+        user = self.world.users.get(int(value))
         if user is None:
             raise web.HTTPNotFound(text="unknown user")
         return user
 
     def chat_for(self, user: VirtualUser, value: Any) -> Chat:
         if value in (None, "", "null"):
-            return self.server.world.chats[user.id]
-        chat = self.server.world.chats.get(int(value))
+            return self.world.chats[user.id]
+        chat = self.world.chats.get(int(value))
         if chat is None:
             raise web.HTTPNotFound(text="unknown chat")
         return chat
@@ -154,8 +158,7 @@ class WebChat:
         name = str(body.get("first_name") or "").strip()
         if not name:
             return self.fail(ValueError("a name is required"), "err_name_required")
-        user = self.server.create_user(name, body.get("last_name") or None,
-                                       body.get("username") or None,
+        user = self.server.create_user(name, body.get("last_name") or None, body.get("username") or None,
                                        body.get("language_code") or "zh")
         return web.json_response({"ok": True, "user": user.to_api()})
 
@@ -176,10 +179,10 @@ class WebChat:
 
     async def add_member(self, request: web.Request) -> web.Response:
         body = await request.json()
-        chat = self.server.world.chats.get(int(request.match_info["chat_id"]))
+        chat = self.world.chats.get(int(request.match_info["chat_id"]))
         if chat is None or not chat.is_group:
             raise web.HTTPNotFound()
-        self.server.world.add_member(chat, self.user(body["user_id"]))
+        self.world.add_member(chat, self.user(body["user_id"]))
         return web.json_response({"ok": True})
 
     async def send(self, request: web.Request) -> web.Response:
@@ -187,9 +190,8 @@ class WebChat:
         user = self.user(body.get("user_id"))
         try:
             chat = self.chat_for(user, body.get("chat_id"))
-            msg = self.server.world.user_text(user, chat, str(body.get("text") or ""),
-                                       reply_to=body.get("reply_to"),
-                                       via_bot=bool(body.get("via_bot")))
+            msg = self.world.user_text(user, chat, str(body.get("text") or ""),
+                                       reply_to=body.get("reply_to"))
         except SandboxError as exc:
             return self.fail(exc)
         return web.json_response({"ok": True, "message": msg.data})
@@ -200,7 +202,7 @@ class WebChat:
         images = [f.file.read() for f in post.getall("photo", []) if isinstance(f, FileField)]
         try:
             chat = self.chat_for(user, post.get("chat_id"))
-            msgs = self.server.world.user_photos(user, chat, images, str(post.get("caption") or "") or None)
+            msgs = self.world.user_photos(user, chat, images, str(post.get("caption") or "") or None)
         except SandboxError as exc:
             return self.fail(exc)
         return web.json_response({"ok": True, "messages": [m.data for m in msgs]})
@@ -213,7 +215,7 @@ class WebChat:
             return self.fail(ValueError("no file"))
         try:
             chat = self.chat_for(user, post.get("chat_id"))
-            msg = self.server.world.user_document(user, chat, f.file.read(), f.filename,
+            msg = self.world.user_document(user, chat, f.file.read(), f.filename,
                                            None if f.content_type == "application/octet-stream"
                                            else f.content_type,
                                            str(post.get("caption") or "") or None)
@@ -227,7 +229,7 @@ class WebChat:
         try:
             chat = self.chat_for(user, body.get("chat_id"))
             lat, lon = float(body["latitude"]), float(body["longitude"])
-            msg = self.server.world.user_location(user, chat, lat, lon, body.get("title") or None,
+            msg = self.world.user_location(user, chat, lat, lon, body.get("title") or None,
                                            body.get("address") or None)
         except (SandboxError, KeyError, TypeError, ValueError) as exc:
             return self.fail(exc)
@@ -237,7 +239,7 @@ class WebChat:
         body = await request.json()
         user = self.user(body.get("user_id"))
         try:
-            msg = self.server.world.user_contact(user, self.chat_for(user, body.get("chat_id")))
+            msg = self.world.user_contact(user, self.chat_for(user, body.get("chat_id")))
         except SandboxError as exc:
             return self.fail(exc)
         return web.json_response({"ok": True, "message": msg.data})
@@ -247,21 +249,21 @@ class WebChat:
         user = self.user(body.get("user_id"))
         try:
             chat = self.chat_for(user, body.get("chat_id"))
-            cb = self.server.world.user_callback(user, chat, int(body["message_id"]), str(body["data"]))
+            cb = self.world.user_callback(user, chat, int(body["message_id"]), str(body["data"]))
         except (SandboxError, KeyError) as exc:
             return self.fail(exc)
         return web.json_response({"ok": True, "callback_query_id": cb.id})
 
     async def block(self, request: web.Request) -> web.Response:
         body = await request.json()
-        self.server.world.set_blocked(self.user(body.get("user_id")), bool(body.get("blocked")))
+        self.world.set_blocked(self.user(body.get("user_id")), bool(body.get("blocked")))
         return web.json_response({"ok": True})
 
     async def inline(self, request: web.Request) -> web.Response:
         body = await request.json()
         user = self.user(body.get("user_id"))
         chat = self.chat_for(user, body.get("chat_id"))
-        qid = self.server.world.user_inline_query(user, str(body.get("query") or ""), chat)
+        qid = self.world.user_inline_query(user, str(body.get("query") or ""), chat)
         return web.json_response({"ok": True, "inline_query_id": qid})
 
     async def inline_choose(self, request: web.Request) -> web.Response:
@@ -270,8 +272,8 @@ class WebChat:
         user = self.user(body.get("user_id"))
         try:
             chat = self.chat_for(user, body.get("chat_id"))
-            msg = self.server.world.user_choose_inline(user, chat, str(body.get("inline_query_id")),
-                                                       str(body.get("result_id")))
+            msg = self.world.user_choose_inline(user, chat, str(body.get("inline_query_id")),
+                                                str(body.get("result_id")))
         except SandboxError as exc:
             return self.fail(exc)
         return web.json_response({"ok": True, "message": msg.data})
