@@ -15,20 +15,17 @@ import json
 import logging
 import secrets
 import time
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from aiohttp.web import FileField
 
 from .botapi import ApiError, BotApi, Params
 from .faults import Faults
 from .limits import FloodControl, Limits
-from .places import ATTRIBUTION, places
+from .webchat import WebChat
 from .world import Chat, SandboxError, VirtualUser, World
 
 log = logging.getLogger("sandbox")
-STATIC = Path(__file__).with_name("static")
 DEFAULT_BOT_ID = 7000000001
 MAX_REQUEST_BYTES = 50 * 1024 * 1024  # Telegram's upload cap for bots
 
@@ -57,8 +54,7 @@ class SandboxServer:
         # time.monotonic() until which the latest 429s told the bot to wait (0: never told to)
         self.retry_after_until = 0.0
         self._runner: web.AppRunner | None = None
-        self._sse: set[asyncio.Queue] = set()
-        self.world.add_listener(self._fan_out)
+        self.webchat = WebChat(self)
         self.app = self._build_app()
 
     # ------------------------------------------------------------ lifecycle
@@ -77,8 +73,7 @@ class SandboxServer:
     async def stop(self) -> None:
         self.api.closing = True
         self.world._wake_pollers()
-        for q in list(self._sse):
-            q.put_nowait(None)
+        self.webchat.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -124,25 +119,7 @@ class SandboxServer:
         r = app.router
         r.add_route("*", "/bot{token}/{method}", self._handle_api)
         r.add_get("/file/bot{token}/{path:.+}", self._handle_file)
-        r.add_get("/", self._to_webchat)
-        r.add_get("/webchat", self._to_webchat)
-        r.add_get("/webchat/", self._index)
-        r.add_static("/webchat/static/", STATIC, append_version=False)
-        r.add_get("/webchat/files/{file_id}", self._web_file)
-        r.add_get("/webchat/api/state", self._web_state)
-        r.add_get("/webchat/api/events", self._web_events)
-        r.add_get("/webchat/api/chats/{chat_id}/messages", self._web_history)
-        r.add_post("/webchat/api/users", self._web_create_user)
-        r.add_post("/webchat/api/groups", self._web_create_group)
-        r.add_post("/webchat/api/groups/{chat_id}/members", self._web_add_member)
-        r.add_post("/webchat/api/send", self._web_send)
-        r.add_post("/webchat/api/photos", self._web_photos)
-        r.add_post("/webchat/api/document", self._web_document)
-        r.add_post("/webchat/api/location", self._web_location)
-        r.add_post("/webchat/api/contact", self._web_contact)
-        r.add_post("/webchat/api/callback", self._web_callback)
-        r.add_post("/webchat/api/block", self._web_block)
-        r.add_post("/webchat/api/inline", self._web_inline)
+        self.webchat.add_routes(r)
         r.add_get("/sandbox/api/control", self._control_get)
         r.add_post("/sandbox/api/control", self._control_post)
         return app
@@ -236,206 +213,6 @@ class SandboxServer:
             return web.json_response(ApiError(404, "Not Found").to_json(), status=404)
         return web.Response(body=f.data, content_type=f.mime_type or "application/octet-stream")
 
-    # ------------------------------------------------------------ web chat
-    def _fan_out(self, event: dict[str, Any]) -> None:
-        if event.get("event") == "update":
-            return
-        for q in list(self._sse):
-            q.put_nowait(event)
-
-    async def _to_webchat(self, request: web.Request) -> web.StreamResponse:
-        raise web.HTTPFound("/webchat/")
-
-    async def _index(self, request: web.Request) -> web.StreamResponse:
-        return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
-
-    async def _web_file(self, request: web.Request) -> web.StreamResponse:
-        f = self.world.files.get(request.match_info["file_id"])
-        if f is None:
-            raise web.HTTPNotFound()
-        headers = {"Cache-Control": "max-age=3600"}
-        if f.file_name:
-            headers["Content-Disposition"] = f'inline; filename="{f.file_name}"'
-        return web.Response(body=f.data, content_type=f.mime_type or "application/octet-stream",
-                            headers=headers)
-
-    def state_json(self) -> dict[str, Any]:
-        w = self.world
-        return {
-            "bot": w.bot,
-            "users": [{**u.to_api(), "blocked": u.blocked_bot, "full_name": u.full_name}
-                      for u in w.users.values()],
-            "groups": [{"id": c.id, "title": c.title, "members": c.members,
-                        "bot_is_member": c.bot_is_member}
-                       for c in w.chats.values() if c.is_group],
-            "places": [p.to_json() for p in places()],
-            "places_attribution": ATTRIBUTION,
-            "commands": next(iter(w.commands.values()), []),
-            "commands_by_language": {k.rsplit("|", 1)[1]: v for k, v in w.commands.items()},
-        }
-
-    async def _web_state(self, request: web.Request) -> web.Response:
-        return web.json_response(self.state_json())
-
-    async def _web_history(self, request: web.Request) -> web.Response:
-        chat_id = int(request.match_info["chat_id"])
-        chat = self.world.chats.get(chat_id)
-        if chat is None:
-            raise web.HTTPNotFound()
-        msgs = [{"message": m.data, "from_bot": m.from_bot} for m in self.world.history(chat_id)]
-        return web.json_response({"messages": msgs, "reply_keyboard": chat.reply_keyboard})
-
-    async def _web_events(self, request: web.Request) -> web.StreamResponse:
-        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream",
-                                           "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-        await resp.prepare(request)
-        q: asyncio.Queue = asyncio.Queue()
-        self._sse.add(q)
-        try:
-            await resp.write(b"retry: 1000\n\n")
-            while not self.api.closing:
-                try:
-                    event = await asyncio.wait_for(q.get(), 15)
-                except asyncio.TimeoutError:
-                    await resp.write(b": ping\n\n")
-                    continue
-                if event is None:
-                    break
-                data = json.dumps(event, ensure_ascii=False)
-                await resp.write(f"data: {data}\n\n".encode())
-        except (ConnectionResetError, asyncio.CancelledError):
-            pass
-        finally:
-            self._sse.discard(q)
-        return resp
-
-    def _user(self, value: Any) -> VirtualUser:
-        user = self.world.users.get(int(value))
-        if user is None:
-            raise web.HTTPNotFound(text="unknown user")
-        return user
-
-    def _chat_for(self, user: VirtualUser, value: Any) -> Chat:
-        if value in (None, "", "null"):
-            return self.world.chats[user.id]
-        chat = self.world.chats.get(int(value))
-        if chat is None:
-            raise web.HTTPNotFound(text="unknown chat")
-        return chat
-
-    @staticmethod
-    def _fail(exc: Exception) -> web.Response:
-        return web.json_response({"ok": False, "error": str(exc)}, status=400)
-
-    async def _web_create_user(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        name = str(body.get("first_name") or "").strip()
-        if not name:
-            return self._fail(ValueError("a name is required"))
-        user = self.create_user(name, body.get("last_name") or None, body.get("username") or None,
-                                body.get("language_code") or "zh")
-        return web.json_response({"ok": True, "user": user.to_api()})
-
-    async def _web_create_group(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        title = str(body.get("title") or "").strip()
-        if not title:
-            return self._fail(ValueError("a title is required"))
-        members = [self._user(uid) for uid in body.get("member_ids") or []]
-        if not members:
-            return self._fail(ValueError("a group needs at least one member"))
-        chat = self.create_group(title, members)
-        return web.json_response({"ok": True, "chat": chat.to_api()})
-
-    async def _web_add_member(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        chat = self.world.chats.get(int(request.match_info["chat_id"]))
-        if chat is None or not chat.is_group:
-            raise web.HTTPNotFound()
-        self.world.add_member(chat, self._user(body["user_id"]))
-        return web.json_response({"ok": True})
-
-    async def _web_send(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        user = self._user(body.get("user_id"))
-        try:
-            chat = self._chat_for(user, body.get("chat_id"))
-            msg = self.world.user_text(user, chat, str(body.get("text") or ""),
-                                       reply_to=body.get("reply_to"),
-                                       via_bot=bool(body.get("via_bot")))
-        except SandboxError as exc:
-            return self._fail(exc)
-        return web.json_response({"ok": True, "message": msg.data})
-
-    async def _web_photos(self, request: web.Request) -> web.Response:
-        post = await request.post()
-        user = self._user(post.get("user_id"))
-        images = [f.file.read() for f in post.getall("photo", []) if isinstance(f, FileField)]
-        try:
-            chat = self._chat_for(user, post.get("chat_id"))
-            msgs = self.world.user_photos(user, chat, images, str(post.get("caption") or "") or None)
-        except SandboxError as exc:
-            return self._fail(exc)
-        return web.json_response({"ok": True, "messages": [m.data for m in msgs]})
-
-    async def _web_document(self, request: web.Request) -> web.Response:
-        post = await request.post()
-        user = self._user(post.get("user_id"))
-        f = post.get("document")
-        if not isinstance(f, FileField):
-            return self._fail(ValueError("no file"))
-        try:
-            chat = self._chat_for(user, post.get("chat_id"))
-            msg = self.world.user_document(user, chat, f.file.read(), f.filename,
-                                           None if f.content_type == "application/octet-stream"
-                                           else f.content_type,
-                                           str(post.get("caption") or "") or None)
-        except SandboxError as exc:
-            return self._fail(exc)
-        return web.json_response({"ok": True, "message": msg.data})
-
-    async def _web_location(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        user = self._user(body.get("user_id"))
-        try:
-            chat = self._chat_for(user, body.get("chat_id"))
-            lat, lon = float(body["latitude"]), float(body["longitude"])
-            msg = self.world.user_location(user, chat, lat, lon, body.get("title") or None,
-                                           body.get("address") or None)
-        except (SandboxError, KeyError, TypeError, ValueError) as exc:
-            return self._fail(exc)
-        return web.json_response({"ok": True, "message": msg.data})
-
-    async def _web_contact(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        user = self._user(body.get("user_id"))
-        try:
-            msg = self.world.user_contact(user, self._chat_for(user, body.get("chat_id")))
-        except SandboxError as exc:
-            return self._fail(exc)
-        return web.json_response({"ok": True, "message": msg.data})
-
-    async def _web_callback(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        user = self._user(body.get("user_id"))
-        try:
-            chat = self._chat_for(user, body.get("chat_id"))
-            cb = self.world.user_callback(user, chat, int(body["message_id"]), str(body["data"]))
-        except (SandboxError, KeyError) as exc:
-            return self._fail(exc)
-        return web.json_response({"ok": True, "callback_query_id": cb.id})
-
-    async def _web_block(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        self.world.set_blocked(self._user(body.get("user_id")), bool(body.get("blocked")))
-        return web.json_response({"ok": True})
-
-    async def _web_inline(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        user = self._user(body.get("user_id"))
-        qid = self.world.user_inline_query(user, str(body.get("query") or ""))
-        return web.json_response({"ok": True, "inline_query_id": qid})
-
     # ------------------------------------------------------------ control (faults, limits)
     def control_json(self) -> dict[str, Any]:
         lim = self.limits
@@ -454,7 +231,7 @@ class SandboxServer:
             if "limits" in body:
                 self.set_limits(Limits.parse(body["limits"]) if body["limits"] else Limits())
         except ValueError as exc:
-            return self._fail(exc)
+            return web.json_response({"ok": False, "error": str(exc)}, status=400)
         return web.json_response(self.control_json())
 
 

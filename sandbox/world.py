@@ -5,133 +5,29 @@ live web chat, test driver) is done with asyncio events signalled from here.
 """
 
 from __future__ import annotations
-
 import asyncio
 import io
 import itertools
 import mimetypes
 import secrets
-import time
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from PIL import Image, ImageOps
 
-from .formatting import command_entities
+from .actions import UserActions
+from .model import (Chat, PendingCallback, SandboxError, StoredFile, StoredMessage, VirtualUser,
+                    now)
 
 PHOTO_SIDES = (90, 320, 800, 1280)
 # Telegram's default allowed_updates excludes these.
 NOT_DEFAULT_UPDATES = {"chat_member", "message_reaction", "message_reaction_count"}
 
 
-class SandboxError(ValueError):
-    """A user action that Telegram itself would refuse (e.g. a non-image photo)."""
+__all__ = ["World", "Chat", "PendingCallback", "SandboxError", "StoredFile", "StoredMessage",
+           "VirtualUser"]
 
 
-@dataclass
-class VirtualUser:
-    id: int
-    first_name: str
-    last_name: str | None = None
-    username: str | None = None
-    language_code: str | None = "zh"
-    phone_number: str | None = None
-    blocked_bot: bool = False
-    started: bool = False  # has written to the bot at least once (bots cannot start conversations)
-
-    def to_api(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
-        if self.last_name:
-            d["last_name"] = self.last_name
-        if self.username:
-            d["username"] = self.username
-        if self.language_code:
-            d["language_code"] = self.language_code
-        return d
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}" if self.last_name else self.first_name
-
-
-@dataclass
-class Chat:
-    id: int
-    type: str  # private | group | supergroup
-    title: str | None = None
-    user: VirtualUser | None = None  # the other party of a private chat
-    members: list[int] = field(default_factory=list)
-    admins: set[int] = field(default_factory=set)
-    bot_is_admin: bool = True
-    bot_is_member: bool = True
-    next_message_id: int = 1
-    messages: dict[int, "StoredMessage"] = field(default_factory=dict)
-    reply_keyboard: dict[str, Any] | None = None
-    pinned: int | None = None
-
-    @property
-    def is_group(self) -> bool:
-        return self.type in ("group", "supergroup")
-
-    def to_api(self) -> dict[str, Any]:
-        if self.type == "private" and self.user is not None:
-            d: dict[str, Any] = {"id": self.id, "type": "private", "first_name": self.user.first_name}
-            if self.user.last_name:
-                d["last_name"] = self.user.last_name
-            if self.user.username:
-                d["username"] = self.user.username
-            return d
-        return {"id": self.id, "type": self.type, "title": self.title or ""}
-
-
-@dataclass
-class StoredMessage:
-    data: dict[str, Any]  # exactly the Bot API Message object
-    from_bot: bool
-    reply_keyboard: dict[str, Any] | None = None  # reply keyboard sent with it (not part of Message)
-    deleted: bool = False
-
-    @property
-    def message_id(self) -> int:
-        return self.data["message_id"]
-
-    @property
-    def chat_id(self) -> int:
-        return self.data["chat"]["id"]
-
-
-@dataclass
-class StoredFile:
-    file_id: str
-    file_unique_id: str
-    data: bytes
-    file_path: str
-    mime_type: str | None = None
-    file_name: str | None = None
-    width: int | None = None
-    height: int | None = None
-
-    def to_api(self, with_path: bool = False) -> dict[str, Any]:
-        d: dict[str, Any] = {"file_id": self.file_id, "file_unique_id": self.file_unique_id,
-                             "file_size": len(self.data)}
-        if with_path:
-            d["file_path"] = self.file_path
-        return d
-
-
-@dataclass
-class PendingCallback:
-    id: str
-    user_id: int
-    chat_id: int
-    message_id: int
-    data: str
-    answered: bool = False
-    created: float = field(default_factory=time.monotonic)
-    update_id: int = 0  # the callback_query update that carried the press to the bot
-
-
-class World:
+class World(UserActions):
     def __init__(self, bot_id: int, bot_first_name: str, bot_username: str) -> None:
         self.bot = {"id": bot_id, "is_bot": True, "first_name": bot_first_name,
                     "username": bot_username}
@@ -242,7 +138,7 @@ class World:
             new_status = (self._bot_admin_member() if bot_is_admin
                           else {"status": "member", "user": dict(self.bot)})
             self.push_update("my_chat_member", {
-                "chat": chat.to_api(), "from": actor, "date": _now(),
+                "chat": chat.to_api(), "from": actor, "date": now(),
                 "old_chat_member": {"status": "left", "user": dict(self.bot)},
                 "new_chat_member": new_status,
             })
@@ -265,7 +161,7 @@ class World:
                else {"status": "left", "user": dict(self.bot)})
         chat.bot_is_member = False
         actor = by.to_api() if by else (self.users[chat.members[0]].to_api() if chat.members else dict(self.bot))
-        self.push_update("my_chat_member", {"chat": chat.to_api(), "from": actor, "date": _now(),
+        self.push_update("my_chat_member", {"chat": chat.to_api(), "from": actor, "date": now(),
                                             "old_chat_member": old, "new_chat_member": new})
         self.emit({"event": "state"})
 
@@ -304,7 +200,7 @@ class World:
         kicked = {"status": "kicked", "user": dict(self.bot), "until_date": 0}
         chat = self.chats[user.id]
         self.push_update("my_chat_member", {
-            "chat": chat.to_api(), "from": user.to_api(), "date": _now(),
+            "chat": chat.to_api(), "from": user.to_api(), "date": now(),
             "old_chat_member": member if blocked else kicked,
             "new_chat_member": kicked if blocked else member,
         })
@@ -367,152 +263,3 @@ class World:
 
     def next_media_group_id(self) -> str:
         return str(next(self._media_groups))
-
-    # ---------------------------------------------------------------- messages
-    def new_message(self, chat: Chat, sender: dict[str, Any], content: dict[str, Any],
-                    from_bot: bool, reply_keyboard: dict[str, Any] | None = None) -> StoredMessage:
-        data = {"message_id": chat.next_message_id, "from": sender, "chat": chat.to_api(),
-                "date": _now(), **content}
-        chat.next_message_id += 1
-        stored = StoredMessage(data=data, from_bot=from_bot, reply_keyboard=reply_keyboard)
-        chat.messages[data["message_id"]] = stored
-        return stored
-
-    def _new_user_message(self, user: VirtualUser, chat: Chat,
-                          content: dict[str, Any]) -> StoredMessage:
-        if chat.type == "private" and chat.id != user.id:
-            raise SandboxError("a user can only write in their own private chat with the bot")
-        if chat.is_group and user.id not in chat.members:
-            raise SandboxError(f"{user.full_name} is not a member of {chat.title}")
-        if chat.type == "private" and user.blocked_bot:
-            raise SandboxError("the user has blocked the bot; unblock it first")
-        if chat.type == "private":
-            user.started = True
-        return self.new_message(chat, user.to_api(), content, from_bot=False)
-
-    def _deliver_user_message(self, chat: Chat, msg: StoredMessage) -> None:
-        self.emit({"event": "message", "chat_id": chat.id, "message": msg.data, "from_bot": False})
-        if chat.is_group and not self._bot_sees(chat, msg.data):
-            return
-        self.push_update("message", msg.data)
-
-    def _bot_sees(self, chat: Chat, data: dict[str, Any]) -> bool:
-        """Privacy mode: a non-admin bot in a group only sees commands, replies to it, service messages."""
-        if chat.bot_is_admin:
-            return True
-        text = data.get("text") or ""
-        reply = data.get("reply_to_message") or {}
-        return (text.startswith("/") or (reply.get("from") or {}).get("id") == self.bot["id"]
-                or "new_chat_members" in data or "left_chat_member" in data)
-
-    def _reply_part(self, chat: Chat, reply_to: int | None) -> dict[str, Any]:
-        if reply_to is None:
-            return {}
-        target = chat.messages.get(reply_to)
-        if target is None or target.deleted:
-            raise SandboxError("message to be replied not found")
-        inner = {k: v for k, v in target.data.items() if k != "reply_to_message"}
-        return {"reply_to_message": inner}
-
-    def user_text(self, user: VirtualUser, chat: Chat, text: str,
-                  reply_to: int | None = None, via_bot: bool = False) -> StoredMessage:
-        if not text.strip():
-            raise SandboxError("message text is empty")
-        content: dict[str, Any] = {**self._reply_part(chat, reply_to), "text": text}
-        if via_bot:  # a message sent by choosing an inline result
-            content["via_bot"] = dict(self.bot)
-        ents = command_entities(text)
-        if ents:
-            content["entities"] = ents
-        msg = self._new_user_message(user, chat, content)
-        self._deliver_user_message(chat, msg)
-        return msg
-
-    def user_photos(self, user: VirtualUser, chat: Chat, images: list[bytes],
-                    caption: str | None = None) -> list[StoredMessage]:
-        """One photo, or an album (several messages sharing a media_group_id)."""
-        if not images:
-            raise SandboxError("no photo")
-        if len(images) > 10:
-            raise SandboxError("an album holds at most 10 items")
-        group_id = self.next_media_group_id() if len(images) > 1 else None
-        sizes = [self.store_photo(b) for b in images]
-        out = []
-        for i, photo in enumerate(sizes):
-            content: dict[str, Any] = {"photo": photo}
-            if group_id:
-                content["media_group_id"] = group_id
-            if caption and i == 0:
-                content["caption"] = caption
-            out.append(self._new_user_message(user, chat, content))
-        for msg in out:
-            self._deliver_user_message(chat, msg)
-        return out
-
-    def user_document(self, user: VirtualUser, chat: Chat, data: bytes, file_name: str,
-                      mime_type: str | None = None, caption: str | None = None) -> StoredMessage:
-        content: dict[str, Any] = {"document": self.store_document(data, file_name, mime_type)}
-        if caption:
-            content["caption"] = caption
-        msg = self._new_user_message(user, chat, content)
-        self._deliver_user_message(chat, msg)
-        return msg
-
-    def user_location(self, user: VirtualUser, chat: Chat, latitude: float, longitude: float,
-                      title: str | None = None, address: str | None = None) -> StoredMessage:
-        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-            raise SandboxError("invalid coordinates")
-        loc = {"latitude": float(latitude), "longitude": float(longitude)}
-        content: dict[str, Any] = {"location": loc}
-        if title:
-            content["venue"] = {"location": loc, "title": title, "address": address or ""}
-        msg = self._new_user_message(user, chat, content)
-        self._deliver_user_message(chat, msg)
-        return msg
-
-    def user_contact(self, user: VirtualUser, chat: Chat) -> StoredMessage:
-        content = {"contact": {"phone_number": user.phone_number or "", "first_name": user.first_name,
-                               "user_id": user.id}}
-        msg = self._new_user_message(user, chat, content)
-        self._deliver_user_message(chat, msg)
-        return msg
-
-    def user_callback(self, user: VirtualUser, chat: Chat, message_id: int, data: str) -> PendingCallback:
-        target = chat.messages.get(message_id)
-        if target is None or target.deleted:
-            raise SandboxError("message not found")
-        if chat.is_group and user.id not in chat.members:
-            raise SandboxError("not a member of this chat")
-        buttons = [b for row in (target.data.get("reply_markup") or {}).get("inline_keyboard", [])
-                   for b in row]
-        if not any(b.get("callback_data") == data for b in buttons):
-            raise SandboxError("no inline button with this callback_data on the message")
-        if chat.type == "private":
-            user.started = True
-        qid = str(secrets.randbits(62))
-        cb = PendingCallback(qid, user.id, chat.id, message_id, data)
-        self.callbacks[qid] = cb
-        update = self.push_update("callback_query", {
-            "id": qid, "from": user.to_api(), "message": target.data,
-            "chat_instance": str(abs(chat.id) * 7919 % 10**18), "data": data})
-        cb.update_id = update["update_id"]
-        return cb
-
-    def user_inline_query(self, user: VirtualUser, query: str, chat: Chat | None = None) -> str:
-        qid = str(secrets.randbits(62))
-        self.inline_queries[qid] = {"user_id": user.id, "query": query, "results": None}
-        payload: dict[str, Any] = {"id": qid, "from": user.to_api(), "query": query, "offset": ""}
-        if chat is not None:
-            payload["chat_type"] = "sender" if chat.type == "private" else chat.type
-        self.push_update("inline_query", payload)
-        return qid
-
-    def history(self, chat_id: int) -> list[StoredMessage]:
-        chat = self.chats.get(chat_id)
-        if chat is None:
-            return []
-        return [m for m in chat.messages.values() if not m.deleted]
-
-
-def _now() -> int:
-    return int(time.time())

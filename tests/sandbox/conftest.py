@@ -58,6 +58,14 @@ def echo_router() -> Router:
                       [KeyboardButton(text="Cancel")]],
             resize_keyboard=True, one_time_keyboard=True))
 
+    @router.message(Command("where"))
+    async def where(message: Message) -> None:
+        # labels that already carry their icon, as Wufei's do
+        await message.answer("Where is it?", reply_markup=ReplyKeyboardMarkup(
+            keyboard=[[KeyboardButton(text="📍 Send my location", request_location=True)],
+                      [KeyboardButton(text="Share contact", request_contact=True)]],
+            resize_keyboard=True))
+
     @router.message(F.text == "Cancel")
     async def cancel(message: Message) -> None:
         await message.answer("Cancelled", reply_markup=ReplyKeyboardRemove())
@@ -115,7 +123,8 @@ def echo_router() -> Router:
     async def inline(query: InlineQuery) -> None:
         await query.answer([InlineQueryResultArticle(
             id="1", title=f"Bin for {query.query}", description="recyclable",
-            input_message_content=InputTextMessageContent(message_text=f"{query.query}: recyclable"))])
+            input_message_content=InputTextMessageContent(
+                message_text=f"<b>{query.query}</b>: recyclable", parse_mode="HTML"))])
 
     @router.my_chat_member()
     async def member(update) -> None:  # noqa: ANN001

@@ -139,3 +139,44 @@ async def test_browser_inline_buttons_toast_photo_and_location(sandbox, tmp_path
         assert not errors, errors
     texts = [m.content for m in alice.messages()]
     assert any(t.startswith("photo 800x600") for t in texts)
+
+
+async def test_group_creator_error_codes_and_inline_choice(sandbox):
+    server = sandbox.server
+    base = f"{server.base_url}/webchat/api"
+    alice, bob = sandbox.user("Alice", lang="en"), sandbox.user("Bob", lang="en")
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{base}/groups", json={"title": " ", "creator_id": alice.id}) as r:
+            assert r.status == 400 and (await r.json())["code"] == "err_title_required"
+        async with http.post(f"{base}/groups", json={"title": "Staff", "member_ids": []}) as r:
+            assert r.status == 400 and (await r.json())["code"] == "err_no_members"
+        # the creator is a member (and the owner) even when not ticked
+        async with http.post(f"{base}/groups", json={"title": "Staff", "creator_id": alice.id,
+                                                     "member_ids": [bob.id]}) as r:
+            chat_id = (await r.json())["chat"]["id"]
+        group = server.world.chats[chat_id]
+        assert group.members == [alice.id, bob.id]
+        assert server.world.chat_member(group, alice.id)["status"] == "creator"
+
+        results = await alice.inline_query("glass")
+        qid = next(q for q, v in server.world.inline_queries.items() if v["results"] is results)
+        async with http.post(f"{base}/inline/choose", json={
+                "user_id": bob.id, "inline_query_id": qid, "result_id": "1"}) as r:
+            assert r.status == 400  # not Bob's query
+        async with http.post(f"{base}/inline/choose", json={
+                "user_id": alice.id, "inline_query_id": qid, "result_id": "1"}) as r:
+            message = (await r.json())["message"]
+    assert message["text"] == "glass: recyclable" and message["via_bot"]["id"] == server.world.bot["id"]
+    assert message["entities"] == [{"type": "bold", "offset": 0, "length": 5}]
+
+
+async def test_answer_inline_query_checks_the_results_html(server, bot):
+    from aiogram.exceptions import TelegramBadRequest
+    from aiogram.types import InlineQueryResultArticle, InputTextMessageContent
+
+    user = server.create_user("Alice", language_code="en")
+    qid = server.world.user_inline_query(user, "x")
+    broken = InlineQueryResultArticle(id="1", title="x", input_message_content=InputTextMessageContent(
+        message_text="<b>unclosed", parse_mode="HTML"))
+    with pytest.raises(TelegramBadRequest, match="can't parse entities"):
+        await bot.answer_inline_query(qid, [broken])

@@ -56,3 +56,13 @@ async def open_page(width: int = 1100, height: int = 760) -> AsyncIterator[tuple
             yield page, errors
         finally:
             await browser.close()
+
+
+async def another_page(page: Page, errors: list[str]) -> Page:
+    """A second page in the browser of ``page`` (another person at another screen), same viewport;
+    its uncaught JavaScript errors go to the same ``errors``. Closed with the browser."""
+    assert page.context.browser is not None
+    other = await page.context.browser.new_page(viewport=page.viewport_size)
+    other.set_default_timeout(TIMEOUT_MS)
+    other.on("pageerror", lambda error: errors.append(str(error)))
+    return other
