@@ -104,8 +104,9 @@ class WufeiApp:
     inbox: Inbox
     # With Redis: other instances' user caches forget a changed user at once (bot/cache_relay.py).
     cache_relay: CacheRelay | None = None
-    # Long-lived objects of features (scheduler, sender, media store ...), by name.
-    services: dict[str, Any] = field(default_factory=dict)
+    # The features' long-lived parts, set by their start() and cleared by their stop().
+    reports: reports_feature.ReportsRuntime | None = None
+    campaigns: campaigns_feature.CampaignRuntime | None = None
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
     _polling: asyncio.Task | None = None
 

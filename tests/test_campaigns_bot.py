@@ -78,7 +78,7 @@ async def app(settings, kb, clock):
 
 @pytest.fixture
 def runtime(app) -> feature.CampaignRuntime:
-    return app.services[feature.SERVICE]
+    return app.campaigns
 
 
 async def make_cell(app, name="澄江实验小学", kind=CellKind.SCHOOL, unit=CHENGJIANG):
@@ -418,7 +418,7 @@ async def test_one_instance_sends_and_another_takes_over(postgres_url, tmp_path,
         app.jobs.retry_s = 0.1
         await app.prepare()
         apps.append(app)
-    first, second = (a.services[feature.SERVICE] for a in apps)
+    first, second = (a.campaigns for a in apps)
     try:
         assert first.leader and not second.leader
         # The report reminders run on the leader only, like the campaign jobs.

@@ -50,7 +50,7 @@ async def test_a_photo_saved_by_instance_a_is_posted_and_served_by_instance_b(ap
     settings_a = make_settings(tmp_path / "a", "sqlite+aiosqlite:///unused.db", media_dir=tmp_path / "a" / "media",
                                **s3.settings())
     store_a = media_store(settings_a, app.clock.tz)
-    assert isinstance(store_a.storage, S3Storage) and isinstance(app.services["reports"].media.storage, S3Storage)
+    assert isinstance(store_a.storage, S3Storage) and isinstance(app.reports.media.storage, S3Storage)
     photos = [await store_a.save_async(jpeg(2000, 1500, gps=CHENGJIANG, taken=datetime(2026, 5, 1, 8, 30),
                                             color=(40 * n, 90, 120))) for n in range(2)]
 
@@ -89,6 +89,6 @@ async def test_a_photo_saved_by_instance_a_is_posted_and_served_by_instance_b(ap
 async def test_a_photo_missing_from_the_store_fails_the_upload_with_an_oserror(app):
     """Not (yet) in the bucket: the upload fails with an OSError, which the outbox retries, as it
     did for a missing file; the post is never sent without its photo."""
-    upload = StoredPhoto(app.services["reports"].media, f"public/{'5' * 64}.jpg", "x.jpg")
+    upload = StoredPhoto(app.reports.media, f"public/{'5' * 64}.jpg", "x.jpg")
     with pytest.raises(FileNotFoundError):
         await _read(app.bot, upload)

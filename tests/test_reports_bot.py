@@ -372,7 +372,7 @@ def test_plates_are_validated_loosely(text, plate):
 async def test_open311_is_mounted_under_open311_v2(app):
     from sandbox.driver import make_image
 
-    runtime = app.services["reports"]
+    runtime = app.reports
     stored = runtime.media.save(make_image())
     async with app.sessions() as session:
         created = await svc.create_report(session, 1, svc.NewReport(*CHENGJIANG, "telegram", "bulky", amount="car"),

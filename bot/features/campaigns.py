@@ -53,7 +53,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SERVICE = "campaigns"
 
 # aiohttp errors raised before the request could reach Telegram: safe to send again.
 _NOT_SENT = ("ClientConnectorError", "ClientConnectorDNSError", "ClientConnectorCertificateError",
@@ -191,14 +190,14 @@ async def start(app: WufeiApp) -> None:
     runtime = CampaignRuntime(app)
     app.outbox.register(RUN_DONE, run_done)  # the authors' statistics and missed runs
     app.outbox.register(RUN_MISSED, run_missed)
-    app.services[SERVICE] = runtime
+    app.campaigns = runtime
     app.dp["campaign_runtime"] = runtime
     await runtime.start()
 
 
 async def stop(app: WufeiApp) -> None:
     """Called on shutdown, before the database engine is disposed."""
-    runtime: CampaignRuntime | None = app.services.get(SERVICE)
+    runtime, app.campaigns = app.campaigns, None
     if runtime is not None:
         await runtime.stop()
 

@@ -1,7 +1,8 @@
 """Start-up and shutdown of the reports feature's long-lived parts.
 
-``ReportsRuntime`` (``app.services["reports"]``, and ``reports`` in handler data) holds the media
-store, the geocoder, the unit router, per-user locks and the album collector. The reminders are a
+``ReportsRuntime`` (``app.reports``, and ``reports`` in handler data) holds the media
+store, the geocoder, the unit router and the parts in ``bot/features/report_parts.py`` (per-user
+locks, the album collector, lost drafts), each built with what it needs. The reminders are a
 job on the app's scheduler (``bot/jobs.py``: on the app's clock, on the leading instance only) that
 puts what is due in the outbox; the outbox's senders of the feature are in
 ``bot/notifications/reports.py``.
@@ -10,15 +11,14 @@ puts what is due in the outbox; the outbox's senders of the feature are in
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from aiogram.fsm.storage.memory import MemoryStorage
 
+from bot.features.report_parts import AlbumCollector, LostDrafts, UserLocks
 from bot.notifications.reports import SENDERS
 from reports import geo, open311
 from reports import service as svc
@@ -65,45 +65,33 @@ class ReportsRuntime:
         self.geocoder = Geocoder(settings.geocoder_url, user_agent=settings.geocoder_user_agent,
                                  enabled=settings.geocoder_enabled, timeout=3.0, retries=1)
         self.router = geo.Router(settings.boundaries_file)
-        # Drafts saved by another process (before a restart) are resumed; ours are not hijacked.
-        # Only with in-memory conversation state: Redis keeps the state across restarts, and with
-        # several instances a draft written by another one is no sign of a lost state.
-        self.instance = uuid.uuid4().hex[:12]
-        self.resume_lost_drafts = isinstance(app.dp.storage, MemoryStorage)
-        # Users whose draft was left by an earlier run: only they cost a lookup per message.
-        self.lost_draft_users: set[int] = set()
-        self.album_wait_s = ALBUM_WAIT_S
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._pending: dict[Any, asyncio.Task] = {}
-        self.album_notes: dict[Any, list[str]] = {}
-        self._tasks: set[asyncio.Task] = set()
+        self.lost_drafts = LostDrafts(enabled=isinstance(app.dp.storage, MemoryStorage))
+        self.locks = UserLocks()
+        self.albums = AlbumCollector(ALBUM_WAIT_S)
         self._reminder_runs: set[asyncio.Task | None] = set()  # a run under way finishes before close
 
-    def lock(self, user_id: int) -> asyncio.Lock:
-        return self._locks.setdefault(user_id, asyncio.Lock())
+    # The handlers' names for the parts (kept while the report wizard moves to scenes).
+    @property
+    def instance(self) -> str:
+        return self.lost_drafts.instance
 
-    def spawn(self, coro: Awaitable) -> asyncio.Task:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+    @property
+    def resume_lost_drafts(self) -> bool:
+        return self.lost_drafts.enabled
+
+    @property
+    def lost_draft_users(self) -> set[int]:
+        return self.lost_drafts.users
+
+    @property
+    def album_notes(self) -> dict[Any, list[str]]:
+        return self.albums.notes
+
+    def lock(self, user_id: int) -> asyncio.Lock:
+        return self.locks.of(user_id)
 
     def debounce(self, key: Any, factory: Callable[[], Awaitable]) -> None:
-        """Run ``factory()`` once, ``album_wait_s`` after the last call with this key."""
-        old = self._pending.pop(key, None)
-        if old is not None:
-            old.cancel()
-
-        async def later() -> None:
-            await asyncio.sleep(self.album_wait_s)
-            if self._pending.get(key) is asyncio.current_task():
-                del self._pending[key]
-            try:
-                await factory()
-            except Exception:
-                log.exception("album answer failed")
-
-        self._pending[key] = self.spawn(later())
+        self.albums.debounce(key, factory)
 
     async def reminders(self) -> None:
         """The reminder job's body: reminders, escalations and follow-up questions that are due."""
@@ -133,11 +121,7 @@ class ReportsRuntime:
         runs = [t for t in self._reminder_runs if t is not None]
         if runs:
             await asyncio.gather(*runs, return_exceptions=True)
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(BaseException):
-                await task
+        await self.albums.close()
 
 
 async def _discard_draft(session, user, chat) -> bool:
@@ -152,7 +136,7 @@ async def _discard_draft(session, user, chat) -> bool:
 async def start(app: WufeiApp) -> None:
     """Called once the database is migrated and before updates are processed."""
     runtime = ReportsRuntime(app)
-    app.services["reports"] = runtime
+    app.reports = runtime
     app.dp["reports"] = runtime
     hooks = app.dp.workflow_data.setdefault("cancel_hooks", [])
     if _discard_draft not in hooks:
@@ -163,7 +147,7 @@ async def start(app: WufeiApp) -> None:
         from reports.models import ReportDraft
 
         async with app.sessions() as session:
-            runtime.lost_draft_users = set((await session.exec(select(ReportDraft.user_id))).all())
+            runtime.lost_drafts.users = set((await session.exec(select(ReportDraft.user_id))).all())
     app.jobs.on_lead(runtime.start_reminders)
     app.outbox.context["media"] = runtime.media
     for kind, sender in SENDERS.items():
@@ -172,7 +156,7 @@ async def start(app: WufeiApp) -> None:
 
 async def stop(app: WufeiApp) -> None:
     """Called on shutdown, before the database engine is disposed."""
-    runtime = app.services.pop("reports", None)
+    runtime, app.reports = app.reports, None
     if runtime is not None:
         await runtime.close()
 
@@ -181,7 +165,7 @@ def web_routes(app: WufeiApp) -> list:
     """(prefix, aiohttp.web.Application) pairs mounted on the bot's web server: Open311 GeoReport v2
     at ``/open311/v2/...`` and the public (EXIF-free) photos at ``/open311/media/public/...``."""
     settings = app.settings
-    runtime = app.services.get("reports")
+    runtime = app.reports
     media = runtime.media if runtime is not None else media_store(settings, app.clock.tz)
     router = runtime.router if runtime is not None else geo.Router(settings.boundaries_file)
     # Reports filed by the city's systems reach the unit's staff chat through the outbox, like the

@@ -12,7 +12,6 @@ handled again after a restart, from the inbox): that is logged, not an error for
 from __future__ import annotations
 
 import logging
-
 from collections.abc import Awaitable, Callable
 from typing import Any
 

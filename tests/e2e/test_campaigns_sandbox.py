@@ -60,7 +60,7 @@ class Harness:
 
     @property
     def runtime(self) -> feature.CampaignRuntime:
-        return self.app.services[feature.SERVICE]
+        return self.app.campaigns
 
     async def stop_app(self) -> None:
         await self.app.stop()

@@ -167,7 +167,7 @@ async def test_image_file_with_exif_gps_proposes_the_photo_location(sandbox):
     assert report.location_source == "exif" and report.unit_code == "320281103"
     assert report.lat == pytest.approx(QINGYANG[0], abs=1e-4)
     # the public copy is EXIF-free
-    public = sandbox.app.services["reports"].media.read(report.photos[0].public_path)
+    public = sandbox.app.reports.media.read(report.photos[0].public_path)
     assert not Image.open(io.BytesIO(public)).getexif().get(0x8825)
 
 

@@ -52,7 +52,7 @@ async def test_an_album_goes_through_the_bucket_to_the_unit_chat(sandbox, s3, tm
 
 
 async def test_a_photo_sent_while_the_store_is_down_gets_an_apology_and_can_be_sent_again(sandbox, s3):
-    media = sandbox.app.services["reports"].media
+    media = sandbox.app.reports.media
     working = media.storage
     media.storage = S3Bucket(unreachable_endpoint(), s3.bucket).storage(attempts=1)
     alice = sandbox.user("Alice", lang="en")
