@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from importlib import resources
 
 from opencc import OpenCC
 
@@ -14,24 +15,17 @@ _T2S = OpenCC("t2s")
 
 
 def _traditional_chars() -> frozenset[str]:
-    """Characters that t2s may change; lets us skip OpenCC for most queries."""
+    """Characters that t2s may change, from the converter's own dictionaries (package data of
+    ``opencc``): lets us skip OpenCC for most queries. Empty (always convert) if a later version
+    ships them elsewhere."""
     chars: set[str] = set()
-    try:
-        import os
-
-        import opencc as _oc
-
-        base = os.path.join(os.path.dirname(_oc.__file__), "dictionary")
-        for fn in ("TSCharacters.txt", "TSPhrases.txt"):
-            path = os.path.join(base, fn)
-            if not os.path.exists(path):
-                continue
-            with open(path, encoding="utf-8") as fh:
-                for line in fh:
-                    key = line.split("\t", 1)[0]
-                    chars.update(key)
-    except Exception:  # pragma: no cover - fall back to always converting
-        return frozenset()
+    folder = resources.files("opencc") / "dictionary"
+    for name in ("TSCharacters.txt", "TSPhrases.txt"):
+        table = folder / name
+        if not table.is_file():
+            return frozenset()
+        for line in table.read_text(encoding="utf-8").splitlines():
+            chars.update(line.split("\t", 1)[0])
     return frozenset(chars)
 
 
