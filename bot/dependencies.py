@@ -1,10 +1,15 @@
-"""The services the bot depends on, the database and Redis: is one of them down, and which?
+"""The services the bot depends on, the database, Redis and the photos' object store: is one of
+them down, and which?
 
 Rules of this module:
 - ``down(error)`` says whether an exception means a dependency is unreachable ("database",
-  "redis") rather than a bug: connection refused or reset, a timeout, a broken pool connection,
-  SQLite unable to open its file. Such an update is retried later by the inbox (``bot/inbox.py``),
-  never answered with the apology for bugs (``bot/middlewares/errors.py``).
+  "redis", "media") rather than a bug: connection refused or reset, a timeout, a broken pool
+  connection, SQLite unable to open its file, the media storage failing (``MediaUnavailable``).
+  An update that met the database or Redis down (``RETRIED``) is retried later by the inbox
+  (``bot/inbox.py``), never answered with the apology for bugs (``bot/middlewares/errors.py``).
+  One that met the media storage down is not retried: the resident is told at once that the photo
+  could not be kept and to send it again later (what they gave before is kept), rather than
+  waiting with no answer for a store that may stay down for hours.
 - ``probe_*`` answer within ``timeout`` seconds with None (reachable) or a one-line reason: the
   health probe (``GET /healthz``) never hangs on a dead server.
 - ``check_at_start`` refuses to start on an unreachable dependency with ``Unreachable``, whose text
@@ -24,11 +29,15 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from reports.media_storage import MediaUnavailable
+
 PROBE_TIMEOUT_S = 2.0
 START_TIMEOUT_S = 5.0
-DATABASE, REDIS = "database", "redis"
+DATABASE, REDIS, MEDIA = "database", "redis", "media"
+RETRIED = frozenset({DATABASE, REDIS})  # the inbox keeps the update and tries it again
 _SEP = os.sep
 SETTINGS = {DATABASE: "WUFEI_DATABASE_URL", REDIS: "WUFEI_REDIS_URL"}
+PROBE_KEY = "public/healthz-probe.jpg"  # never written: asking for it says whether the store answers
 # SQLite's own words for a file it cannot use (anything else, "no such table" say, is a bug).
 _SQLITE_DOWN = ("unable to open database", "disk i/o error", "database is locked", "readonly database",
                 "database disk image is malformed")
@@ -56,11 +65,14 @@ def _redis_errors() -> tuple[type[BaseException], ...]:
 
 
 def down(error: BaseException) -> str | None:
-    """``"redis"`` or ``"database"`` when ``error`` means that service is unreachable, else None."""
+    """``"redis"``, ``"database"`` or ``"media"`` when ``error`` means that service is unreachable,
+    else None."""
     chain = _chain(error)
     redis_errors = _redis_errors()
     if redis_errors and any(isinstance(e, redis_errors) for e in chain):
         return REDIS
+    if any(isinstance(e, MediaUnavailable) for e in chain):
+        return MEDIA
     for e in chain:
         if isinstance(e, sa_exc.DBAPIError) and e.connection_invalidated:
             return DATABASE
@@ -75,6 +87,12 @@ def down(error: BaseException) -> str | None:
     if any(isinstance(e, OSError) and _raised_in_database_driver(e) for e in chain):
         return DATABASE  # asyncpg lets the socket's own errors (refused, reset, DNS, timeout) through
     return None
+
+
+def retried(error: BaseException) -> str | None:
+    """``down(error)`` when the inbox should keep the update and try again (database, Redis)."""
+    which = down(error)
+    return which if which in RETRIED else None
 
 
 def _raised_in_database_driver(error: BaseException) -> bool:
@@ -140,6 +158,16 @@ async def probe_database(engine: AsyncEngine, timeout: float = PROBE_TIMEOUT_S) 
 
     try:
         await asyncio.wait_for(select_one(), timeout)
+    except Exception as error:  # noqa: BLE001 - any failure is the answer
+        return reason(error)
+    return None
+
+
+async def probe_media(storage: Any, timeout: float = PROBE_TIMEOUT_S) -> str | None:
+    """Whether the photos' storage answers (a folder, or an S3-compatible store): asks whether a key
+    that is never written exists."""
+    try:
+        await asyncio.wait_for(asyncio.to_thread(storage.exists, PROBE_KEY), timeout)
     except Exception as error:  # noqa: BLE001 - any failure is the answer
         return reason(error)
     return None

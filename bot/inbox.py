@@ -211,7 +211,7 @@ class Inbox:
                         log.info("update %s handled after %d attempts", entry.update_id, backoff.counter + 1)
                     return store.DONE
                 except Exception as error:
-                    which, why = dependencies.down(error), dependencies.reason(error)
+                    which, why = dependencies.retried(error), dependencies.reason(error)
                     if which is None:
                         log.exception("update %s failed: %s", entry.update_id, error)
                         return store.FAILED

@@ -4,8 +4,9 @@ A leaf of ``bot/`` (it imports only ``bot/dependencies.py`` at run time), so the
 (``bot/runner.py``, ``bot/sandbox_mode.py``) and ``bot/app.py`` can all use it without a cycle.
 
 ``GET /healthz``: 200 ``{"status": "ok", "mode": ...}``, or 503 ``{"status": "error", "database":
-reason, "redis": reason}`` naming what is unreachable (Redis only when configured); each probe
-gives up after two seconds, so the probe never hangs.
+reason, "redis": reason, "media": reason}`` naming what is unreachable (Redis only when
+configured; media is the photos' folder or object store); each probe gives up after two seconds,
+so the probe never hangs.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.dependencies import DATABASE, REDIS, probe_database, probe_redis
+from bot.dependencies import DATABASE, MEDIA, REDIS, probe_database, probe_media, probe_redis
 
 if TYPE_CHECKING:
     from bot.app import WufeiApp
@@ -36,6 +37,9 @@ def health_routes(app: WufeiApp) -> web.RouteTableDef:
         redis = getattr(app.dp.storage, "redis", None)  # RedisStorage's client, when configured
         if redis is not None:
             probes[REDIS] = probe_redis(redis)
+        media = getattr(app.services.get("reports"), "media", None)  # the reports feature's MediaStore
+        if media is not None:
+            probes[MEDIA] = probe_media(media.storage)
         answers = dict(zip(probes, await asyncio.gather(*probes.values())))
         problems = {name: problem for name, problem in answers.items() if problem}
         if problems:

@@ -39,9 +39,16 @@ class Pseudonymizer:
 
     def __init__(self, key: bytes) -> None:
         self._key = key
+        self._known: dict[int, str] = {}  # the hash is asked for on every question: keep recent ones
 
     def __call__(self, user_id: int) -> str:
-        return hmac.new(self._key, str(user_id).encode(), hashlib.sha256).hexdigest()[:24]
+        known = self._known.get(user_id)
+        if known is None:
+            known = hmac.new(self._key, str(user_id).encode(), hashlib.sha256).hexdigest()[:24]
+            if len(self._known) >= 10_000:
+                self._known.clear()
+            self._known[user_id] = known
+        return known
 
     @classmethod
     async def load(cls, session: AsyncSession) -> Pseudonymizer:

@@ -68,6 +68,8 @@ _CARD_SUFFIX_RE = re.compile(
     r"指的是什么|是指什么|怎么处理|怎么扔|怎么投放|怎么办|如何处理|如何投放|放哪里|扔哪里|扔到哪|去哪扔|"
     r"投放点在哪|投放点在哪里|在哪里投放|在哪投放|在哪|的定义|的标准|呢|吗|啊|bin)$")
 
+VERDICT_CACHE_SIZE = 4096
+
 
 class KnowledgeBase:
     """Items, cards and indexes. Build it with `load_kb()`."""
@@ -82,6 +84,10 @@ class KnowledgeBase:
         self.files: list[Path] = []
         self._owner: dict[str, int] = {}  # normalised zh name/alias -> item id (uniqueness)
         self._en_owner: dict[str, int] = {}
+        # Answers to questions already asked, until the items change (a city asks the same few
+        # hundred things all day). Verdicts are shared: callers read them, never change them.
+        self._verdicts: dict[str, Verdict] = {}
+        self._card_index: tuple[dict[str, dict[str, Any]], dict[str, str]] | None = None
 
     # -- read access --
     @property
@@ -97,7 +103,17 @@ class KnowledgeBase:
         return self.matcher.items[ids[0]] if ids else None
 
     def classify(self, query: str) -> Verdict:
-        return self.matcher.classify(query)
+        verdict = self._verdicts.get(query)
+        if verdict is None:
+            verdict = self.matcher.classify(query)
+            if len(self._verdicts) >= VERDICT_CACHE_SIZE:
+                del self._verdicts[next(iter(self._verdicts))]  # the oldest question
+            self._verdicts[query] = verdict
+        return verdict
+
+    def _changed(self) -> None:
+        """Items or forms changed: answers given before may be wrong now."""
+        self._verdicts.clear()
 
     def search(self, query: str, limit: int = 10) -> list[SearchHit]:
         return self.matcher.search(query, limit)
@@ -113,11 +129,19 @@ class KnowledgeBase:
             key = stripped
         if not key:
             return None
-        for card_key, card in self.cards.items():
-            names = [*(card.get("name") or {}).values(), *(card.get("aliases") or [])]
-            if any(normalize(str(n)) == key for n in names if n):
-                return card_key
-        return None
+        return self._card_names().get(key)
+
+    def _card_names(self) -> dict[str, str]:
+        """Normalised card name or alias -> card key (the first card claiming it), built once per
+        ``cards`` dict."""
+        if self._card_index is None or self._card_index[0] is not self.cards:
+            index: dict[str, str] = {}
+            for card_key, card in self.cards.items():
+                for name in [*(card.get("name") or {}).values(), *(card.get("aliases") or [])]:
+                    if name:
+                        index.setdefault(normalize(str(name)), card_key)
+            self._card_index = (self.cards, index)
+        return self._card_index[1]
 
     # -- building --
     def _claims(self, item: Item) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -174,6 +198,7 @@ class KnowledgeBase:
             item = item.model_copy(update={"aliases": aliases})
         _, en = self._claims(item)
         iid = self.matcher.add(item)
+        self._changed()
         zh, _ = self._claims(item)
         for k, _f in zh:
             self._owner.setdefault(k, iid)
@@ -216,6 +241,7 @@ class KnowledgeBase:
             if is_latin_text(key):
                 self._owner.setdefault(en_key(alias), iid)
         self.matcher.add_form(iid, alias, english=english)
+        self._changed()
         return item
 
     def add_item(self, item: dict[str, Any] | Item) -> Item:

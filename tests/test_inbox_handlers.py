@@ -22,6 +22,7 @@ from bot.keyboards.reports import FlowCb
 from bot.middlewares import ErrorMiddleware
 from core import db
 from reports import service as svc
+from reports.media_storage import MediaUnavailable
 from tests.support.fakebot import FakeSession, texts
 from tests.test_reports_bot import confirm_step_draft, with_media
 
@@ -149,6 +150,7 @@ def _raised(error: BaseException) -> BaseException:
     (sa_exc.InterfaceError("SELECT", {}, Exception("another operation is in progress")), None),
     (RedisConnectionError("Connection reset by peer"), "redis"),
     (ConnectionRefusedError(111, "Connect call failed"), None),  # the geocoder's or Telegram's, not ours
+    (MediaUnavailable("object store http://127.0.0.1:9 bucket 'b', public/x.jpg: refused"), "media"),
 ])
 def test_what_counts_as_a_service_down(error, which):
     assert dependencies.down(_raised(error)) == which

@@ -33,6 +33,16 @@ def test_add_alias_effective_at_once(kb):
     assert kb.classify("dianxin").item == "电池"  # pinyin index updated too
 
 
+def test_a_question_asked_before_a_change_gets_the_new_answer(kb):
+    # Answers are remembered per question (issue 16); a curator's change must not be hidden by that.
+    assert kb.classify("电芯").category is None
+    assert kb.classify("蛋糕底托").category is None
+    kb.add_alias("电池", "电芯")
+    kb.add_item(NEW_ITEM)
+    assert (kb.classify("电芯").item, kb.classify("电芯").category) == ("电池", "hazardous")
+    assert kb.classify("蛋糕底托").item == "蛋糕托"
+
+
 def test_add_english_alias(kb):
     kb.add_alias("快递纸箱", "carton")
     assert kb.classify("cartons").item == "快递纸箱"

@@ -14,9 +14,12 @@ from bot.handlers import admin, campaigns, common, curation, fallback, membershi
 def build_router() -> Router:
     root = Router(name="wufei")
     root.include_routers(
+        # Plain text outside any flow is a sorting question: met first, by async filters only (no
+        # magic filter, which aiogram runs in a thread). Its filters match only /sort, its button,
+        # its callbacks and plain text that is no command or button, so nothing below is shadowed.
+        sorting.build(),
         campaigns.build_deep_links(),  # /start cell-<id> subscribes before the plain /start
         common.build(),  # /start, /help, /language, /cancel at any step
-        sorting.build(),  # plain text outside any flow is a sorting question: met early, cheaply
         membership.build(),
         admin.build(),
         curation.build(),

@@ -68,3 +68,39 @@ def s3(s3_server) -> S3Bucket:
     bucket = S3Bucket(s3_server, f"wufei-{uuid.uuid4().hex[:12]}")
     bucket.storage().client.create_bucket(Bucket=bucket.bucket)
     return bucket
+
+
+class StoppableS3(S3Bucket):
+    """A bucket on a moto server of its own, which a test stops (the object store is down) and
+    starts again on the same address (moto keeps its buckets in the process, so nothing is lost)."""
+
+    def __init__(self, host: str, port: int, bucket: str) -> None:
+        super().__init__(f"http://{host}:{port}", bucket)
+        object.__setattr__(self, "_address", (host, port))
+        object.__setattr__(self, "_server", None)
+
+    def start(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        server = ThreadedMotoServer(ip_address=self._address[0], port=self._address[1], verbose=False)
+        server.start()
+        object.__setattr__(self, "_server", server)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            object.__setattr__(self, "_server", None)
+
+
+@pytest.fixture
+def stoppable_s3():
+    with socket.socket() as sock:  # a free port, kept for the restart
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    store = StoppableS3("127.0.0.1", port, f"wufei-{uuid.uuid4().hex[:12]}")
+    store.start()
+    try:
+        store.storage().client.create_bucket(Bucket=store.bucket)
+        yield store
+    finally:
+        store.stop()
