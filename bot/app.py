@@ -25,6 +25,7 @@ from bot.config import Settings
 from bot.features import campaigns as campaigns_feature
 from bot.features import reports as reports_feature
 from bot.handlers import build_router
+from bot.handlers import dashboard as dashboard_command
 from bot.i18n import N_, UserI18nMiddleware, gettext_for, make_i18n
 from bot.inbox import Inbox, schedule_purge
 from bot.intake import poll_into, webhook_handler
@@ -260,6 +261,7 @@ def create_app(
     dp["directory"] = directory
     dp.update.outer_middleware(UserMiddleware(settings.default_locale, directory))
     dp.update.outer_middleware(UserI18nMiddleware(i18n))
+    dp.include_router(dashboard_command.build())  # before the fallback of build_router()
     dp.include_router(build_router())
     # One instance (no Redis): rows a dead process left in flight are due again at start.
     outbox = Worker(sessions, clock, reclaim_at_start=not settings.redis_url,

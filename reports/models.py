@@ -155,6 +155,7 @@ class ReportPhoto(SQLModel, table=True):
 
 class ReportEvent(SQLModel, table=True):
     __tablename__ = "report_events"
+    __table_args__ = (Index("ix_report_events_kind_at", "kind", "at"),)  # the bulletin (migration 0010)
 
     id: int | None = Field(default=None, primary_key=True)
     report_id: int = Field(
