@@ -20,6 +20,7 @@ from aiogram.utils.i18n import I18n
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from bot import dashboard
 from bot.cache_relay import CacheRelay
 from bot.config import Settings
 from bot.features import campaigns as campaigns_feature
@@ -149,6 +150,7 @@ class WufeiApp:
         for feature in FEATURES:
             for prefix, sub_app in feature.web_routes(self):
                 web_app.add_subapp(prefix, sub_app)
+        web_app.add_subapp("/dashboard/", dashboard.make_app(self))
         if webhook:
             async def start_inbox(_web_app: web.Application) -> None:
                 await self.inbox.start(take_over_all=False)  # other instances may be alive
