@@ -69,7 +69,7 @@ async def sign_in(http: TestClient, link: str):
     path = link.split("/", 3)[3]
     token = re.search(r"t=([\w-]+)", link).group(1)
     page = await http.get("/" + path)
-    assert page.status == 200 and "Sign in" in await page.text()
+    assert page.status == 200 and 'data-testid="sign-in"' in await page.text()
     return await http.post("/dashboard/login", data={"t": token}, allow_redirects=False)
 
 
@@ -178,3 +178,15 @@ async def test_admin_figures_and_exports(app, client, http):
     geo = json.loads(await (await http.get("/dashboard/export/reports.geojson?status=accepted")).read())
     assert [f["properties"]["ticket"] for f in geo["features"]] == [mine.ticket]
     assert geo["features"][0]["geometry"]["coordinates"] == pytest.approx([CHENGJIANG[1], CHENGJIANG[0]], abs=1e-4)
+
+
+async def test_pages_in_chinese_by_default_and_english_on_request(app, client, http):
+    handler = await handler_of(app, client, CHENGJIANG_CODE)
+    async with app.sessions() as session:
+        await accounts.set_language(session, handler.tg.id, "zh")
+    await sign_in(http, await link_for(handler))
+    chinese = await (await http.get("/dashboard/")).text()
+    assert "无废管理平台" in chinese and "仅看超时" in chinese
+    english = await (await http.get("/dashboard/?lang=en")).text()
+    assert "Wufei dashboard" in english and "Overdue only" in english
+    assert "Wufei dashboard" in await (await http.get("/dashboard/figures")).text()  # the choice is remembered
