@@ -5,7 +5,8 @@ and percentiles by window functions, the same on SQLite and PostgreSQL.
 are 7 × 86,400 s from a local Monday midnight the caller computes with its clock (the city's zone
 has no daylight saving; in a zone that has, a week boundary is off by the shift's hour).
 
-``durations_s(end, begin)`` is ``end - begin`` in seconds. ``percentile_rows`` picks, per group,
+``durations_s(end, begin)`` is ``end - begin`` in seconds. On PostgreSQL a caller may rather use
+``percentile_cont`` in its ``GROUP BY`` (one pass); ``percentile_rows`` picks, per group,
 only the rows a linear-interpolated percentile needs (``rank = p·(n-1)``: its floor and the next),
 with ``row_number()``/``count()`` windows; ``interpolate`` finishes in Python over those few rows.
 """
@@ -23,15 +24,15 @@ from sqlalchemy.sql.elements import ColumnElement
 def bucket(dialect: str, column: Any, start: datetime, seconds: int) -> ColumnElement:
     start_param = bindparam(None, start, type_=column.type)
     if dialect == "postgresql":
-        elapsed = func.extract("epoch", column - start_param)
-        return cast(func.floor(elapsed / seconds), Integer)
+        elapsed = func.date_part("epoch", column - start_param)  # double precision (EXTRACT: numeric, slower)
+        return cast(func.floor(elapsed / float(seconds)), Integer)
     elapsed = (func.julianday(column) - func.julianday(start_param)) * 86400.0
     return cast(elapsed / seconds, Integer)  # SQLite truncates toward zero: only used for column >= start
 
 
 def duration_s(dialect: str, end: Any, begin: Any) -> ColumnElement:
     if dialect == "postgresql":
-        return cast(func.extract("epoch", end - begin), Float)
+        return cast(func.date_part("epoch", end - begin), Float)
     return (func.julianday(end) - func.julianday(begin)) * 86400.0
 
 

@@ -4,11 +4,12 @@ A week's row counts the reports *received* that week (``created_at`` in the week
 with now): how many of them were accepted (ever), are resolved, are rejected, were reopened after
 the 3-day check (the reporter answered "not clean": a ``follow`` event from resolved back to
 accepted), and the median and 90th percentile of created -> first accepted and created -> resolved
-(resolved ones). ``overdue_now`` counts each unit's open reports older than the escalation delay.
+(resolved ones; linear interpolation, as ``percentile_cont``). ``overdue_now`` counts each unit's open reports older than the escalation delay.
 
 Weeks start on the Monday 00:00 of the caller's clock (``week_start``). Counts are one
-``GROUP BY`` along ``ix_reports_created``; percentiles keep only the rows they need
-(``core.periods.percentile_rows``); nothing loops over all rows in Python.
+``GROUP BY`` read from the covering index ``ix_reports_bulletin`` alone (migration 0010); on
+PostgreSQL the percentiles are ``percentile_cont`` in the same pass, on SQLite window functions keep
+only the rows they need (``core.periods.percentile_rows``); nothing loops over all rows in Python.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy.dialects import postgresql
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -64,20 +66,24 @@ async def weekly(session: AsyncSession, *, start: datetime, weeks: int,
     where = [Report.created_at >= start, Report.created_at < end, *_unit_terms(units)]
     week = bucket(dialect, Report.created_at, start, WEEK_S).label("week")
     unit = Report.unit_code.label("unit_code")
-    counts = (await session.exec(
-        select(unit, week, func.count(), func.count(Report.accepted_at),
-               func.count().filter(Report.status == ReportStatus.RESOLVED.value),
-               func.count().filter(Report.status == ReportStatus.REJECTED.value))
-        .where(*where).group_by(unit, week)
-    )).all()
+    is_resolved = Report.status == ReportStatus.RESOLVED.value
+    to_accept = duration_s(dialect, Report.accepted_at, Report.created_at)
+    to_resolve = duration_s(dialect, Report.resolved_at, Report.created_at)
+    columns = [unit, week, func.count(), func.count(Report.accepted_at), func.count().filter(is_resolved),
+               func.count().filter(Report.status == ReportStatus.REJECTED.value)]
+    if dialect == "postgresql":  # the percentiles in the same pass
+        columns += [func.percentile_cont(postgresql.array([0.5, 0.9])).within_group(to_accept),
+                    func.percentile_cont(postgresql.array([0.5, 0.9])).within_group(to_resolve).filter(is_resolved)]
+    counts = (await session.exec(select(*columns).where(*where).group_by(unit, week))).all()
     reopened = await _reopened(session, dialect, start, where)
-    accept = await _percentiles(session, [unit, week], duration_s(dialect, Report.accepted_at, Report.created_at),
-                                where)
-    resolved_only = [*where, Report.status == ReportStatus.RESOLVED.value]
-    resolve = await _percentiles(session, [unit, week], duration_s(dialect, Report.resolved_at, Report.created_at),
-                                 resolved_only)
+    if dialect == "postgresql":
+        accept = {(r[0], int(r[1])): tuple(r[6] or (None, None)) for r in counts}
+        resolve = {(r[0], int(r[1])): tuple(r[7] or (None, None)) for r in counts}
+    else:
+        accept = await _percentiles(session, [unit, week], to_accept, where)
+        resolve = await _percentiles(session, [unit, week], to_resolve, [*where, is_resolved])
     rows = []
-    for unit_code, index, received, n_accepted, n_resolved, n_rejected in counts:
+    for unit_code, index, received, n_accepted, n_resolved, n_rejected, *_pct in counts:
         key = (unit_code, int(index))
         a50, a90 = accept.get(key, (None, None))
         r50, r90 = resolve.get(key, (None, None))

@@ -98,6 +98,8 @@ class Report(SQLModel, table=True):
         Index("ix_reports_unit_status_created", "unit_code", "status", "created_at", "id"),
         Index("ix_reports_type_status_created", "waste_type", "status", "created_at", "id"),
         Index("ix_reports_stats", "unit_code", "waste_type", "status", "accepted_at", "resolved_at"),
+        # The dashboard's weekly bulletin, read from the index alone (migration 0010).
+        Index("ix_reports_bulletin", "created_at", "unit_code", "status", "accepted_at", "resolved_at"),
         # and MIGRATION_ONLY_INDEXES
     )
 

@@ -99,8 +99,9 @@ async def bulletin_csv(request: web.Request) -> web.Response:
 
 async def bulletin_xlsx(request: web.Request) -> web.Response:
     rows, overdue, _weeks_n = await _bulletin(request)
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("bulletin")
+    book = Workbook()  # a few hundred rows: the ordinary mode is faster than write_only here
+    sheet = book.active
+    sheet.title = "bulletin"
     sheet.append(HEADER)
     for line in _table(request, rows, overdue):
         sheet.append(line)

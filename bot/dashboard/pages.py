@@ -66,7 +66,7 @@ async def reports_page(request: web.Request) -> web.Response:
         "query": query, "rows": rows, "total": total, "page_size": PAGE_SIZE,
         "pages": max(1, -(-total // PAGE_SIZE)), "units": units, "wastes": list(WasteType),
         "statuses": list(ReportStatus), "frame": frame, "outline": outline, "seats": unit_seats(),
-        "points": [(r, *frame.xy(r.lat, r.lon)) for r in points], "colours": STATUS_COLOURS,
+        "points": [(p.id, p.ticket, p.status, *frame.xy(p.lat, p.lon)) for p in points], "colours": STATUS_COLOURS,
         "map_limit": board.MAP_POINTS, "now": now,
     })
 
