@@ -4,7 +4,8 @@ A week's row counts the reports *received* that week (``created_at`` in the week
 with now): how many of them were accepted (ever), are resolved, are rejected, were reopened after
 the 3-day check (the reporter answered "not clean": a ``follow`` event from resolved back to
 accepted), and the median and 90th percentile of created -> first accepted and created -> resolved
-(resolved ones; linear interpolation, as ``percentile_cont``). ``overdue_now`` counts each unit's open reports older than the escalation delay.
+(resolved ones; linear interpolation, as ``percentile_cont``). ``overdue_now`` counts each unit's
+open reports older than the escalation delay.
 
 Weeks start on the Monday 00:00 of the caller's clock (``week_start``). Counts are one
 ``GROUP BY`` read from the covering index ``ix_reports_bulletin`` alone (migration 0010); on

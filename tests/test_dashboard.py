@@ -105,7 +105,7 @@ async def test_handler_accepts_on_the_page_and_the_resident_is_told(app, client,
     resident = client.person("Resident", "en")
     await resident.send("/start")
     mine = await seed(app, resident.tg.id)
-    other = await seed(app, resident.tg.id, lat=31.8480, lon=120.3090)  # Qingyang
+    other = await seed(app, resident.tg.id, lat=31.76525, lon=120.25188)  # Qingyang
     assert other.unit_code != mine.unit_code
     handler = await handler_of(app, client, CHENGJIANG_CODE)
     response = await sign_in(http, await link_for(handler))
@@ -190,3 +190,43 @@ async def test_pages_in_chinese_by_default_and_english_on_request(app, client, h
     english = await (await http.get("/dashboard/?lang=en")).text()
     assert "Wufei dashboard" in english and "Overdue only" in english
     assert "Wufei dashboard" in await (await http.get("/dashboard/figures")).text()  # the choice is remembered
+
+
+async def test_a_handlers_figures_are_their_units_only(app, client, http):
+    await seed(app, 4245)  # Chengjiang
+    await seed(app, 4246, lat=31.76525, lon=120.25188)  # Qingyang
+    handler = await handler_of(app, client, QINGYANG_CODE)
+    await sign_in(http, await link_for(handler))
+    figures = await (await http.get("/dashboard/figures?lang=en")).text()
+    assert "Qingyang Town" in figures and "Chengjiang Subdistrict" not in figures
+    assert "Campaign runs" not in figures  # the programme office's figures
+    rows = list(csv.reader(io.StringIO((await (await http.get("/dashboard/export/bulletin.csv")).read())
+                                       .decode("utf-8-sig"))))
+    assert [r[1] for r in rows[1:]] == [QINGYANG_CODE]
+    geo = json.loads(await (await http.get("/dashboard/export/reports.geojson")).read())
+    assert {f["properties"]["unit_code"] for f in geo["features"]} == {QINGYANG_CODE}
+    assert (await http.get(f"/dashboard/export/reports.csv?unit={CHENGJIANG_CODE}")).status == 403
+
+
+async def test_admin_rejects_reopens_and_hands_over_and_the_history_shows_it(app, client, http):
+    mine = await seed(app, 4247)
+    admin = client.person("Admin", "en", user_id=ADMIN_ID)
+    await admin.send("/start")
+    await sign_in(http, await link_for(admin))
+    path = f"/dashboard/reports/{mine.id}"
+
+    async def act(**form):
+        csrf = await csrf_of(http, path)
+        return await (await http.post(f"{path}/act", data={"csrf": csrf, **form})).text()
+
+    assert "Choose a reason" in await act(action="reject", expected="submitted")
+    assert "Done: ❌ Rejected." in await act(action="reject", expected="submitted", reason="duplicate")
+    assert "Done: 🆕 Submitted." in await act(action="reopen", expected="rejected")
+    report = await (await http.get(path)).text()
+    version = re.search(r'name="version" value="(\d+)"', report).group(1)
+    assert "Done: 🆕 Submitted." in await act(action="reassign", expected="submitted", unit=QINGYANG_CODE,
+                                              version=version)
+    history = await (await http.get(path + "?lang=en")).text()
+    assert "Duplicate of another report" in history and "Chengjiang Subdistrict → Qingyang Town" in history
+    async with app.sessions() as session:
+        assert (await svc.get(session, mine.id)).unit_code == QINGYANG_CODE

@@ -194,6 +194,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         opened = await web_sessions.redeem(session, str(form.get("t", "")), context.clock())
         if opened is not None:
             await accounts.audit(session, opened.user_id, "dashboard.signin")
+            await web_sessions.purge(session, context.clock())  # expired links and sessions go
     if opened is None:
         return refuse(request, 403, context.i18n.gettext(
             "This link has expired or was already used. Send /dashboard to the bot for a new one.",

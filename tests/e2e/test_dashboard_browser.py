@@ -42,7 +42,7 @@ async def test_handler_signs_in_filters_opens_and_accepts_a_report(sandbox):
     ticket = await finish(alice, placed=True)
     report = await report_of(sandbox, ticket)
     runner = await serve_web(sandbox.app.web_app(), "127.0.0.1", 0)
-    base = "http://127.0.0.1:%d" % runner.addresses[0][1]
+    base = f"http://127.0.0.1:{runner.addresses[0][1]}"
     ARTIFACTS.mkdir(exist_ok=True)
     try:
         async with open_page(width=420, height=900) as (page, errors):  # a phone

@@ -44,7 +44,7 @@ async def test_week_of_reports_counted_with_percentiles(sessions):
     clock = FakeClock(monday + timedelta(hours=10))
     created = [await new_report(sessions, clock, i) for i in range(5)]
     # accepted after 1, 2, 3, 4 hours; one never accepted; two resolved (after 5 h and 9 h); one rejected
-    for hours, report in zip((1, 2, 3, 4), created):
+    for hours, report in zip((1, 2, 3, 4), created[:4], strict=True):
         clock.now = report.created_at + timedelta(hours=hours)
         await move(sessions, report.id, "accepted", clock)
     clock.now = created[0].created_at + timedelta(hours=5)
