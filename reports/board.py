@@ -49,7 +49,9 @@ class Row:
     resolved_at: datetime | None
 
 
-def _where(f: BoardFilter, now: datetime, escalate_after: timedelta) -> tuple[list[Any], list[list[Any]]]:
+def _where(f: BoardFilter, now: datetime, escalate_after: timedelta) -> tuple[list[Any], list[list[Any]], list[Any]]:
+    """The common terms, the index branches (unit × status × waste type), and the same filter as
+    flat ``IN`` terms (for the count: one index scan instead of one per branch)."""
     where: list[Any] = []
     if f.since is not None:
         where.append(Report.created_at >= f.since)
@@ -60,27 +62,25 @@ def _where(f: BoardFilter, now: datetime, escalate_after: timedelta) -> tuple[li
         statuses = [s for s in statuses if ReportStatus(s) in OPEN_STATUSES]
         where.append(Report.created_at <= now - escalate_after)
     split = queries.branches(statuses, f.waste_types or None) if statuses else []
+    flat = [col(Report.status).in_(statuses)]
+    if f.waste_types:
+        flat.append(col(Report.waste_type).in_(list(f.waste_types)))
     if f.units is not None:
         split = [[Report.unit_code == u, *terms] for u in dict.fromkeys(f.units) for terms in split]
-    return where, split
+        flat.append(col(Report.unit_code).in_(list(f.units)))
+    return where, split, [*where, *flat]
 
 
 async def page(session: AsyncSession, f: BoardFilter, now: datetime, escalate_after: timedelta, *,
                limit: int, offset: int = 0) -> tuple[list[Row], int]:
     """One page of the view, oldest first, and how many reports the view holds."""
-    where, split = _where(f, now, escalate_after)
+    where, split, flat = _where(f, now, escalate_after)
     try:
         ids = await queries.page_ids(session, where, split, limit=limit, offset=offset)
-        return await _rows(session, ids), await _count(session, where, split)
+        total = (await session.exec(select(func.count()).select_from(Report).where(*flat))).one() if split else 0
+        return await _rows(session, ids), total
     finally:
         await session.rollback()
-
-
-async def _count(session: AsyncSession, where: list[Any], split: list[list[Any]]) -> int:
-    total = 0
-    for terms in split:  # each branch counts along its index
-        total += (await session.exec(select(func.count()).select_from(Report).where(*where, *terms))).one()
-    return total
 
 
 async def _rows(session: AsyncSession, ids: Sequence[int]) -> list[Row]:
@@ -106,7 +106,7 @@ async def points(session: AsyncSession, f: BoardFilter, now: datetime, escalate_
                  limit: int = MAP_POINTS) -> list[Point]:
     """The newest ``limit`` reports of the view (for the map): each branch read newest first along
     its index and cut at ``limit``, merged, cut again; only the columns a point needs."""
-    where, split = _where(f, now, escalate_after)
+    where, split, _flat = _where(f, now, escalate_after)
     if not split:
         return []
     columns = (Report.id, Report.ticket, Report.status, Report.lat, Report.lon, Report.created_at)
@@ -125,7 +125,7 @@ async def points(session: AsyncSession, f: BoardFilter, now: datetime, escalate_
 async def export_rows(session: AsyncSession, f: BoardFilter, now: datetime, escalate_after: timedelta,
                       limit: int = EXPORT_MAX) -> list[Row]:
     """The view's reports for an export, oldest first, at most ``limit``."""
-    where, split = _where(f, now, escalate_after)
+    where, split, _flat = _where(f, now, escalate_after)
     try:
         ids = await queries.page_ids(session, where, split, limit=limit)
         rows: list[Row] = []

@@ -100,6 +100,8 @@ class Report(SQLModel, table=True):
         Index("ix_reports_stats", "unit_code", "waste_type", "status", "accepted_at", "resolved_at"),
         # The dashboard's weekly bulletin, read from the index alone (migration 0010).
         Index("ix_reports_bulletin", "created_at", "unit_code", "status", "accepted_at", "resolved_at"),
+        # Open reports by age with their unit, from the index alone: the dashboard's "overdue now".
+        Index("ix_reports_open_age", "status", "created_at", "unit_code"),
         # and MIGRATION_ONLY_INDEXES
     )
 

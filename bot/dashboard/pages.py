@@ -16,7 +16,7 @@ from aiohttp import web
 
 from bot.dashboard import filters
 from bot.dashboard.auth import ctx, language, page, redirect, refuse, staff
-from bot.dashboard.svgmap import frame_and_outline, unit_seats
+from bot.dashboard.svgmap import frame_and_outline, point_marks, unit_seats
 from core import accounts
 from core.units import all_units
 from reports import board
@@ -66,7 +66,7 @@ async def reports_page(request: web.Request) -> web.Response:
         "query": query, "rows": rows, "total": total, "page_size": PAGE_SIZE,
         "pages": max(1, -(-total // PAGE_SIZE)), "units": units, "wastes": list(WasteType),
         "statuses": list(ReportStatus), "frame": frame, "outline": outline, "seats": unit_seats(),
-        "points": [(p.id, p.ticket, p.status, *frame.xy(p.lat, p.lon)) for p in points], "colours": STATUS_COLOURS,
+        "points": point_marks(points, frame, STATUS_COLOURS), "colours": STATUS_COLOURS,
         "map_limit": board.MAP_POINTS, "now": now,
     })
 

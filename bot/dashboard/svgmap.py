@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from markupsafe import Markup, escape
+
 from core.units import all_units
 
 WIDTH = 1000.0
@@ -65,3 +67,15 @@ def unit_seats() -> tuple[tuple[str, float, float], ...]:
     """(unit code, x, y) of every unit's seat."""
     frame, _ = frame_and_outline()
     return tuple((u.code, *frame.xy(u.lat, u.lon)) for u in all_units() if u.lat is not None and u.lon is not None)
+
+
+def point_marks(points, frame: Frame, colours: dict[str, str]) -> Markup:
+    """The map's points as SVG (one link each to the report's page), built in one pass: a thousand
+    points through the template engine cost more than the database reads of the page."""
+    marks = []
+    for p in points:
+        x, y = frame.xy(p.lat, p.lon)
+        marks.append(f'<a href="/dashboard/reports/{int(p.id)}"><circle cx="{x}" cy="{y}" r="9" '
+                     f'fill="{colours[p.status]}" data-testid="map-point"><title>{escape(p.ticket)}</title>'
+                     f'</circle></a>')
+    return Markup("".join(marks))
