@@ -26,7 +26,9 @@ after each load stands for autovacuum. Sizes grow in one database.
 
     python bench/dashboard.py [--quick] [--sizes 1000,10000,100000] [--db sqlite,postgres] [--reps N]
 
-Target (issue 15): every page under 300 ms at 100k reports on PostgreSQL.
+Target (issue 15): every page under 300 ms at 100k reports on PostgreSQL. ``load1`` (the load
+average when the line was printed) says how busy the machine was: client and server share one
+process, so a busy machine slows every page alike, the small ones too.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import sys
 import tempfile
@@ -166,6 +169,7 @@ async def bench_db(kind: str, url: str, sizes: list[int], reps: int) -> None:
                     print(json.dumps({
                         "db": kind, "rows": size, "page": name, "p50_ms": round(_pct(samples, 0.5), 2),
                         "p95_ms": round(_pct(samples, 0.95), 2), "reps": len(samples), "bytes": body,
+                        "load1": round(os.getloadavg()[0], 2),  # the machine's business while it ran
                     }), flush=True)
     finally:
         if runner is not None:
