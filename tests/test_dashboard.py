@@ -230,3 +230,17 @@ async def test_admin_rejects_reopens_and_hands_over_and_the_history_shows_it(app
     assert "Duplicate of another report" in history and "Chengjiang Subdistrict → Qingyang Town" in history
     async with app.sessions() as session:
         assert (await svc.get(session, mine.id)).unit_code == QINGYANG_CODE
+
+
+async def test_a_handler_who_hands_a_report_over_returns_to_the_list(app, client, http):
+    mine = await seed(app, 4248)
+    handler = await handler_of(app, client, CHENGJIANG_CODE)
+    await sign_in(http, await link_for(handler))
+    path = f"/dashboard/reports/{mine.id}"
+    csrf = await csrf_of(http, path)
+    moved = await http.post(f"{path}/act", data={"csrf": csrf, "action": "reassign", "expected": "submitted",
+                                                 "unit": QINGYANG_CODE}, allow_redirects=False)
+    assert (moved.status, moved.headers["Location"]) == (303, "/dashboard/")
+    assert (await http.get(path)).status == 403  # no longer theirs
+    async with app.sessions() as session:
+        assert (await svc.get(session, mine.id)).unit_code == QINGYANG_CODE

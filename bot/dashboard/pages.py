@@ -139,6 +139,8 @@ async def act(request: web.Request) -> web.Response:
             await accounts.audit(session, staff(request).user.id, f"reports.{event.kind.value}",
                                  outcome.report.ticket, {"from": event.old_status, "to": event.new_status,
                                                          **(event.details or {}), "via": "dashboard"})
+        if not staff(request).may_handle(outcome.report.unit_code):  # handed over to a unit not theirs
+            return redirect("/dashboard/")
         return redirect(f"/dashboard/reports/{report.id}?done={outcome.report.status.value}")
     if isinstance(outcome, svc.Conflict):
         return redirect(f"/dashboard/reports/{report.id}?conflict={outcome.current_status.value}")
