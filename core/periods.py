@@ -42,13 +42,22 @@ P90 = (9, 10)
 
 
 def percentile_rows(groups: Sequence[Any], value: Any, where: Iterable[Any],
-                    percentiles: Sequence[tuple[int, int]] = (P50, P90)):
-    """SELECT group columns…, rn, n, value for the rows the percentiles of ``value`` need."""
+                    percentiles: Sequence[tuple[int, int]] = (P50, P90), *, materialize: bool = False):
+    """SELECT group columns…, rn, n, v for the rows the percentiles of ``value`` need.
+
+    The groups and the value are computed once per row in an inner query, the windows run over
+    its columns; ``materialize`` (SQLite: ``LIMIT -1``) keeps the planner from flattening it into
+    one query that computes each expression three times."""
+    inner = select(*groups, value.label("v")).where(*where, value.is_not(None))
+    if materialize:
+        inner = inner.limit(-1)
+    rows = inner.subquery()
+    keys = [rows.c[g.name] for g in groups]
     ranked = select(
-        *groups, value.label("v"),
-        (func.row_number().over(partition_by=groups, order_by=value) - 1).label("rn"),
-        func.count().over(partition_by=groups).label("n"),
-    ).where(*where, value.is_not(None)).subquery()
+        *keys, rows.c.v,
+        (func.row_number().over(partition_by=keys, order_by=rows.c.v) - 1).label("rn"),
+        func.count().over(partition_by=keys).label("n"),
+    ).subquery()
     keep = []
     for num, den in percentiles:
         low = (num * (ranked.c.n - 1)) // den  # integer division on both databases
