@@ -20,11 +20,13 @@ from aiogram.utils.i18n import I18n
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from bot import dashboard
 from bot.cache_relay import CacheRelay
 from bot.config import Settings
 from bot.features import campaigns as campaigns_feature
 from bot.features import reports as reports_feature
 from bot.handlers import build_router
+from bot.handlers import dashboard as dashboard_command
 from bot.i18n import N_, UserI18nMiddleware, gettext_for, make_i18n
 from bot.inbox import Inbox, schedule_purge
 from bot.intake import poll_into, webhook_handler
@@ -149,6 +151,7 @@ class WufeiApp:
         for feature in FEATURES:
             for prefix, sub_app in feature.web_routes(self):
                 web_app.add_subapp(prefix, sub_app)
+        web_app.add_subapp("/dashboard/", dashboard.make_app(self))
         if webhook:
             async def start_inbox(_web_app: web.Application) -> None:
                 await self.inbox.start(take_over_all=False)  # other instances may be alive
@@ -262,6 +265,7 @@ def create_app(
     dp.update.outer_middleware(UserMiddleware(settings.default_locale, directory))
     dp.update.outer_middleware(UserI18nMiddleware(i18n))
     dp.callback_query.middleware(CallbackAnswers())
+    dp.include_router(dashboard_command.build())  # before the fallback of build_router()
     dp.include_router(build_router())
     # One instance (no Redis): rows a dead process left in flight are due again at start.
     outbox = Worker(sessions, clock, reclaim_at_start=not settings.redis_url,

@@ -96,3 +96,4 @@ class Notification(SQLModel, table=True):
 # The update inbox's table lives beside its functions (core/inbox.py); imported here so that every
 # reader of the shared tables (Alembic, the migration test) knows it.
 from core.inbox import UpdateInbox  # noqa: E402,F401
+from core.web_sessions import WebLogin, WebSession  # noqa: E402,F401

@@ -98,6 +98,10 @@ class Report(SQLModel, table=True):
         Index("ix_reports_unit_status_created", "unit_code", "status", "created_at", "id"),
         Index("ix_reports_type_status_created", "waste_type", "status", "created_at", "id"),
         Index("ix_reports_stats", "unit_code", "waste_type", "status", "accepted_at", "resolved_at"),
+        # The dashboard's weekly bulletin, read from the index alone (migration 0010).
+        Index("ix_reports_bulletin", "created_at", "unit_code", "status", "accepted_at", "resolved_at"),
+        # Open reports by age with their unit, from the index alone: the dashboard's "overdue now".
+        Index("ix_reports_open_age", "status", "created_at", "unit_code"),
         # and MIGRATION_ONLY_INDEXES
     )
 
@@ -155,6 +159,7 @@ class ReportPhoto(SQLModel, table=True):
 
 class ReportEvent(SQLModel, table=True):
     __tablename__ = "report_events"
+    __table_args__ = (Index("ix_report_events_kind_at", "kind", "at"),)  # the bulletin (migration 0010)
 
     id: int | None = Field(default=None, primary_key=True)
     report_id: int = Field(

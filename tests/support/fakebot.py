@@ -203,6 +203,6 @@ def inline_data(call: SendMessage) -> dict[str, str]:
 
 def add_router_before_fallback(dp: Dispatcher, router) -> None:
     """Test-only handlers go just before the fallback router (which would take everything)."""
-    root = dp.sub_routers[0]
+    root = next(r for r in dp.sub_routers if r.name == "wufei")
     root.include_router(router)
     root.sub_routers.insert(len(root.sub_routers) - 2, root.sub_routers.pop())

@@ -1,0 +1,55 @@
+"""The staff dashboard (issue 15): server-rendered pages on the bot's own web server at
+``/dashboard/``, in zh and en, for the programme office (admins: every unit) and the units'
+handlers (their units only).
+
+    GET  /dashboard/login?t=…          the sign-in page of a link from /dashboard in the bot
+    POST /dashboard/login              spends the link, opens a session (cookie)
+    POST /dashboard/logout
+    GET  /dashboard/                   reports by age, filters, the map
+    GET  /dashboard/reports/{id}       one report: photos, place, timeline, actions
+    POST /dashboard/reports/{id}/act   an action (compare-and-set, audited, outbox)
+    GET  /dashboard/figures            the bulletin; campaigns and sorting (admins)
+    GET  /dashboard/export/bulletin.csv | bulletin.xlsx | reports.csv | reports.geojson
+    GET  /dashboard/static/…           the stylesheet
+
+Rules of access and CSRF are in ``auth.py``; Jinja2 templates in ``templates/`` (texts through
+the bot's gettext catalogs, extracted by ``make i18n``); no script or style from the internet.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from bot.dashboard import auth, figures, pages
+from bot.dashboard.auth import CONTEXT, Context
+
+if TYPE_CHECKING:
+    from bot.app import WufeiApp
+
+HERE = Path(__file__).resolve().parent
+
+
+def make_app(app: WufeiApp) -> web.Application:
+    """The dashboard as a sub-application, mounted by ``WufeiApp.web_app`` at ``/dashboard/``."""
+    sub = web.Application(middlewares=[auth.security])
+    sub[CONTEXT] = Context(app.sessions, app.clock, app.settings, app.i18n)
+    aiohttp_jinja2.setup(sub, loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
+                         undefined=jinja2.StrictUndefined)
+    sub.router.add_get("/login", auth.login_page)
+    sub.router.add_post("/login", auth.login)
+    sub.router.add_post("/logout", auth.logout)
+    sub.router.add_get("/", pages.reports_page)
+    sub.router.add_get("/reports/{rid}", pages.report_page)
+    sub.router.add_post("/reports/{rid}/act", pages.act)
+    sub.router.add_get("/figures", figures.figures_page)
+    sub.router.add_get("/export/bulletin.csv", figures.bulletin_csv)
+    sub.router.add_get("/export/bulletin.xlsx", figures.bulletin_xlsx)
+    sub.router.add_get("/export/reports.csv", figures.reports_csv)
+    sub.router.add_get("/export/reports.geojson", figures.reports_geojson)
+    sub.router.add_static("/static/", HERE / "static", append_version=True)
+    return sub

@@ -1,0 +1,214 @@
+"""Who is using the dashboard: the session cookie, the roles, the language, the CSRF check.
+
+Rules:
+- Every page but the sign-in page and the static files needs a live session (``core.web_sessions``);
+  without one the answer is a page that says how to get a link (401).
+- Roles are read on every request: an admin sees every unit; a unit handler only their units (a
+  page about another unit answers 403); anyone else is turned away (403).
+- Every POST must carry the session's CSRF token in its form (``csrf``), compared in constant time;
+  without it the answer is 403 and nothing changes.
+- The cookie is HttpOnly, SameSite=Lax, Secure when the public address is https; pages are not
+  cached and not framed; the sign-in link's token never leaves in a Referer.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp_jinja2
+from aiogram.utils.i18n import I18n
+from aiohttp import web
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from bot.config import Settings
+from bot.i18n import unit_label
+from bot.views.reports import local_time, reject_label, status_label, waste_label
+from core import accounts, web_sessions
+from core.accounts import Roles, UserInfo
+from core.clock import Clock
+from core.models import Role
+
+COOKIE = "wufei_dashboard"
+LANG_COOKIE = "wufei_lang"
+PUBLIC = ("/dashboard/login", "/dashboard/static/")
+
+
+@dataclass
+class Context:
+    sessions: async_sessionmaker
+    clock: Clock
+    settings: Settings
+    i18n: I18n
+
+
+CONTEXT = web.AppKey("dashboard", Context)
+LANG = web.RequestKey("dashboard_lang", str)
+SET_LANG = web.RequestKey("dashboard_set_lang", str)
+
+
+@dataclass(frozen=True)
+class Staff:
+    user: UserInfo
+    roles: Roles
+    csrf: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.roles.has(Role.ADMIN)
+
+    @property
+    def units(self) -> tuple[str, ...] | None:
+        """The units this person may see; None: every unit."""
+        return None if self.is_admin else tuple(sorted(self.roles.units()))
+
+    def may_handle(self, unit_code: str) -> bool:
+        return self.is_admin or unit_code in self.roles.units()
+
+
+STAFF = web.RequestKey("dashboard_staff", Staff)
+
+
+def ctx(request: web.Request) -> Context:
+    return request.app[CONTEXT]
+
+
+def staff(request: web.Request) -> Staff:
+    return request[STAFF]
+
+
+def language(request: web.Request) -> str:
+    return request.get(LANG) or ctx(request).settings.default_locale
+
+
+def _helpers(request: web.Request) -> dict:
+    """What every template may use: the request's language and its translations."""
+    lang = language(request)
+    context = ctx(request)
+    tz = context.settings.timezone
+    found = request.get(STAFF)
+    return {
+        "lang": lang, "staff": found, "csrf": found.csrf if found else "",
+        "_": lambda msgid: context.i18n.gettext(msgid, locale=lang),
+        "unit_name": lambda code: unit_label(code, lang),
+        "status_name": lambda value: status_label(lang, value),
+        "waste_name": lambda value: waste_label(lang, value),
+        "reason_name": lambda value: reject_label(lang, value),
+        "when": lambda value: local_time(value, tz),
+        "path": request.path, "query_string": request.query_string,
+    }
+
+
+def page(request: web.Request, template: str, context: dict[str, Any], status: int = 200) -> web.Response:
+    response = aiohttp_jinja2.render_template(template, request, {**_helpers(request), **context}, status=status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def redirect(location: str) -> web.Response:
+    return web.Response(status=303, headers={"Location": location})
+
+
+def refuse(request: web.Request, status: int, message: str) -> web.Response:
+    return page(request, "message.html", {"message": message}, status=status)
+
+
+def _choose_language(request: web.Request, user: UserInfo | None) -> str:
+    asked = request.query.get("lang")
+    if asked in accounts.LOCALES:
+        request[SET_LANG] = asked
+        return asked
+    cookie = request.cookies.get(LANG_COOKIE)
+    if cookie in accounts.LOCALES:
+        return cookie
+    return user.language if user is not None else ctx(request).settings.default_locale
+
+
+@web.middleware
+async def security(request: web.Request, handler):
+    """The session, roles, language and CSRF check of every request; safe headers on every answer."""
+    request[LANG] = _choose_language(request, None)
+    if not request.path.startswith(PUBLIC):
+        refused = await _authenticate(request)
+        if refused is not None:
+            return _headers(request, refused)
+    response = await handler(request)
+    return _headers(request, response)
+
+
+async def _authenticate(request: web.Request) -> web.Response | None:
+    context = ctx(request)
+    _ = context.i18n.gettext
+    async with context.sessions() as session:
+        info = await web_sessions.current(session, request.cookies.get(COOKIE), context.clock())
+        user = await accounts.get_user(session, info.user_id) if info else None
+        roles = await accounts.roles_of(session, info.user_id) if info else Roles()
+        await session.rollback()
+    if info is None or user is None:
+        return refuse(request, 401, _("Please sign in: send /dashboard to the bot in a private chat for a link.",
+                                      locale=request[LANG]))
+    request[LANG] = _choose_language(request, user)
+    if not (roles.has(Role.ADMIN) or roles.units()):
+        return refuse(request, 403, _("The dashboard is for the programme office and the units' handlers.",
+                                      locale=request[LANG]))
+    request[STAFF] = Staff(user, roles, info.csrf)
+    if request.method == "POST":
+        form = await request.post()
+        given = str(form.get("csrf", ""))
+        if not hmac.compare_digest(given.encode(), info.csrf.encode()):
+            return refuse(request, 403, _("This page has expired. Reload it and try again.",
+                                          locale=request[LANG]))
+    return None
+
+
+def _headers(request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'")
+    if request.get(SET_LANG):
+        response.set_cookie(LANG_COOKIE, request[SET_LANG], max_age=365 * 86400, httponly=True,
+                            samesite="Lax", path="/dashboard")
+    return response
+
+
+def set_session_cookie(request: web.Request, response: web.StreamResponse, opened: web_sessions.Opened) -> None:
+    secure = ctx(request).settings.public_url.startswith("https://")
+    max_age = int((opened.expires_at - ctx(request).clock()).total_seconds())
+    response.set_cookie(COOKIE, opened.cookie, max_age=max_age, httponly=True, samesite="Lax", secure=secure,
+                        path="/dashboard")
+
+
+async def login_page(request: web.Request) -> web.Response:
+    """GET: a button that spends the link (a link preview or a prefetch never signs anyone in)."""
+    return page(request, "login.html", {"token": request.query.get("t", "")})
+
+
+async def login(request: web.Request) -> web.StreamResponse:
+    context = ctx(request)
+    form = await request.post()
+    async with context.sessions() as session:
+        opened = await web_sessions.redeem(session, str(form.get("t", "")), context.clock())
+        if opened is not None:
+            await accounts.audit(session, opened.user_id, "dashboard.signin")
+            await web_sessions.purge(session, context.clock())  # expired links and sessions go
+    if opened is None:
+        return refuse(request, 403, context.i18n.gettext(
+            "This link has expired or was already used. Send /dashboard to the bot for a new one.",
+            locale=request[LANG]))
+    response = redirect("/dashboard/")
+    set_session_cookie(request, response, opened)
+    return response
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    context = ctx(request)
+    async with context.sessions() as session:
+        await web_sessions.close(session, request.cookies.get(COOKIE))
+        await accounts.audit(session, staff(request).user.id, "dashboard.signout")
+    response = redirect("/dashboard/login")
+    response.del_cookie(COOKIE, path="/dashboard")
+    return response
