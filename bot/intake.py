@@ -19,11 +19,10 @@ import logging
 
 from aiogram import Bot, Dispatcher
 from aiogram.methods import GetUpdates
+from aiogram.types import Update
 from aiogram.utils.backoff import Backoff
 from aiohttp import web
 from pydantic import ValidationError
-
-from aiogram.types import Update
 
 from bot import dependencies
 from bot.inbox import Inbox

@@ -24,9 +24,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.clock import utcnow
 from knowledge.kb import KnowledgeBase
-from knowledge.verdicts import Verdict
 from knowledge.models import KbChange, KbMeta, SortFeedback, SortQuery
 from knowledge.normalize import normalize
+from knowledge.verdicts import Verdict
 
 _KEY_NAME = "pseudonym_key"
 _NEXT_QUERY_ID = "sort_query_next_id"
@@ -50,7 +50,7 @@ class Pseudonymizer:
             session.add(KbMeta(key=_KEY_NAME, value=secrets.token_hex(32)))
             try:
                 await session.commit()
-            except Exception:  # another instance created it first
+            except Exception:  # noqa: BLE001 - another instance created it first
                 await session.rollback()
             row = await session.get(KbMeta, _KEY_NAME)
         return cls(bytes.fromhex(row.value))
@@ -259,7 +259,7 @@ async def replay(session: AsyncSession, kb: KnowledgeBase) -> list[str]:
                 kb.add_alias(row.item_name, row.payload["alias"])
             else:
                 kb.add_item(row.payload)
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - a bad stored change is reported, not fatal
             problems.append(f"change {row.id} ({row.kind} {row.item_name}): {error}")
     return problems
 

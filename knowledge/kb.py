@@ -11,9 +11,9 @@ import yaml
 from pydantic import ValidationError
 
 from .matcher import Matcher
-from .verdicts import SearchHit, Verdict
 from .normalize import en_key, has_cjk, is_latin_text, normalize
 from .schema import Item, KbError, RawGroup, RawItem
+from .verdicts import SearchHit, Verdict
 
 try:  # libyaml is much faster on 3,000 items
     _Loader: Any = yaml.CSafeLoader

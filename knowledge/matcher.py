@@ -36,7 +36,16 @@ from .containers import match_container
 from .containment import ContainmentTiers
 from .index import FormIndex
 from .modifiers import _SENTENCE_STARTS
-from .normalize import QueryPart, find_states, has_cjk, is_chitchat, is_latin_text, looks_like_url, normalize, parse_query
+from .normalize import (
+    QueryPart,
+    find_states,
+    has_cjk,
+    is_chitchat,
+    is_latin_text,
+    looks_like_url,
+    normalize,
+    parse_query,
+)
 from .pinyin import PINYIN_QUERY_RE as _PINYIN_QUERY_RE, cjk_only as _cjk_only
 from .search import Search
 from .sounds import SoundTiers

@@ -8,7 +8,7 @@ n/l, in/ing, en/eng, an/ang) for the fuzzy-pinyin index; `segment_pinyin()` spli
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from pypinyin import lazy_pinyin
 from pypinyin.constants import PHRASES_DICT as _PHRASES_DICT
@@ -25,7 +25,7 @@ def cjk_only(text: str) -> bool:
 
 # --- pinyin helpers --------------------------------------------------------------
 
-@lru_cache(maxsize=None)
+@cache
 def _char_pinyin(ch: str) -> str | None:
     """Default reading of a character (what lazy_pinyin gives it alone)."""
     if ord(ch) not in _PINYIN_DICT:

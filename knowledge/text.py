@@ -30,7 +30,7 @@ def _traditional_chars() -> frozenset[str]:
                 for line in fh:
                     key = line.split("\t", 1)[0]
                     chars.update(key)
-    except Exception:  # pragma: no cover - fall back to always converting
+    except Exception:  # noqa: BLE001  # pragma: no cover - fall back to always converting
         return frozenset()
     return frozenset(chars)
 

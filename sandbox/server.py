@@ -10,11 +10,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 import json
 import logging
 import secrets
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +62,7 @@ class SandboxServer:
         self.app = self._build_app()
 
     # ------------------------------------------------------------ lifecycle
-    async def start(self) -> "SandboxServer":
+    async def start(self) -> SandboxServer:
         self.api.closing = False
         self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=1.0,
                                      handle_signals=False)
@@ -83,7 +83,7 @@ class SandboxServer:
             await self._runner.cleanup()
             self._runner = None
 
-    async def __aenter__(self) -> "SandboxServer":
+    async def __aenter__(self) -> SandboxServer:
         return await self.start()
 
     async def __aexit__(self, *exc: Any) -> None:
@@ -190,7 +190,7 @@ class SandboxServer:
             return self._json(ApiError(413, "Request Entity Too Large").to_json(), 413, method)
         except SandboxError as err:
             return self._json(ApiError(400, f"Bad Request: {err}").to_json(), 400, method)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("sandbox: %s failed", method)
             return self._json({"ok": False, "error_code": 500,
                                "description": "Internal Server Error"}, 500, method)
@@ -296,7 +296,7 @@ class SandboxServer:
             while not self.api.closing:
                 try:
                     event = await asyncio.wait_for(q.get(), 15)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     await resp.write(b": ping\n\n")
                     continue
                 if event is None:

@@ -12,8 +12,9 @@ import itertools
 import mimetypes
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from PIL import Image, ImageOps
 
@@ -65,7 +66,7 @@ class Chat:
     bot_is_admin: bool = True
     bot_is_member: bool = True
     next_message_id: int = 1
-    messages: dict[int, "StoredMessage"] = field(default_factory=dict)
+    messages: dict[int, StoredMessage] = field(default_factory=dict)
     reply_keyboard: dict[str, Any] | None = None
     pinned: int | None = None
 
@@ -211,7 +212,7 @@ class World:
             event = self._update_event = asyncio.Event()
         try:
             await asyncio.wait_for(event.wait(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
     # ---------------------------------------------------------------- people
@@ -336,7 +337,7 @@ class World:
         try:
             img = Image.open(io.BytesIO(data))
             img.load()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise SandboxError("IMAGE_PROCESS_FAILED") from exc
         img = ImageOps.exif_transpose(img).convert("RGB")
         sizes: list[dict[str, Any]] = []

@@ -8,8 +8,7 @@ from aiogram import Router
 from aiogram.filters import Command, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import I18n
-from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import I18n, gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.filters import MenuButton

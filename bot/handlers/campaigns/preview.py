@@ -100,7 +100,7 @@ async def confirm(
     except CampaignError:
         await query.answer(
             _("It cannot be scheduled: a place was retired meanwhile, or the timing has no run left. "
-              "Please start again with /newcampaign."),  # fmt: skip
+              "Please start again with /newcampaign."),
             show_alert=True,
         )
         return
@@ -110,7 +110,7 @@ async def confirm(
     await edit(query, None, None)
     await query.message.answer(
         _("✅ Campaign #{id} is scheduled. Next run: {when}.\nYou will get its statistics after each run. "
-          "/campaigns to pause, edit or cancel it.").format(  # fmt: skip
+          "/campaigns to pause, edit or cancel it.").format(
             id=info.id, when=views.when(info.next_run_at, user.language, runtime.tz)
         )
     )
