@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Integer, String, cast, func, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.clock import utcnow
@@ -126,7 +126,7 @@ class QueryLog:
                 connection = await session.connection()
                 bumped = (
                     await connection.execute(
-                        update(KbMeta).where(KbMeta.key == _NEXT_QUERY_ID)
+                        update(KbMeta).where(col(KbMeta.key) == _NEXT_QUERY_ID)
                         .values(value=cast(cast(KbMeta.value, Integer) + count, String))
                         .returning(KbMeta.value)
                     )
@@ -167,7 +167,7 @@ async def top_unanswered(session: AsyncSession, days: int = 30, limit: int = 10)
                 func.count(),
                 func.count(func.distinct(SortQuery.user_hash)),
             )
-            .where(SortQuery.answered.is_(False), SortQuery.at >= since, SortQuery.key != "")
+            .where(col(SortQuery.answered).is_(False), col(SortQuery.at) >= since, col(SortQuery.key) != "")
             .group_by(SortQuery.key)
             .order_by(func.count().desc(), SortQuery.key)
             .limit(limit)
@@ -205,7 +205,7 @@ async def open_feedback(session: AsyncSession, limit: int = 10) -> list[Feedback
                 func.min(SortFeedback.id), SortFeedback.query, SortFeedback.item,
                 SortFeedback.category, func.max(SortFeedback.suggested), func.count(),
             )
-            .where(SortFeedback.handled_at.is_(None))
+            .where(col(SortFeedback.handled_at).is_(None))
             .group_by(SortFeedback.query, SortFeedback.item, SortFeedback.category)
             .order_by(func.count().desc(), func.min(SortFeedback.id))
             .limit(limit)
@@ -217,7 +217,7 @@ async def open_feedback(session: AsyncSession, limit: int = 10) -> list[Feedback
 async def close_feedback(session: AsyncSession, query: str, actor_id: int) -> int:
     rows = (
         await session.exec(
-            select(SortFeedback).where(SortFeedback.query == query, SortFeedback.handled_at.is_(None))
+            select(SortFeedback).where(col(SortFeedback.query) == query, col(SortFeedback.handled_at).is_(None))
         )
     ).all()
     for row in rows:
@@ -251,7 +251,7 @@ async def replay(session: AsyncSession, kb: KnowledgeBase) -> list[str]:
     with data edited since is skipped and reported, not fatal)."""
     problems = []
     rows = (
-        await session.exec(select(KbChange).where(KbChange.exported_at.is_(None)).order_by(KbChange.id))
+        await session.exec(select(KbChange).where(col(KbChange.exported_at).is_(None)).order_by(col(KbChange.id)))
     ).all()
     for row in rows:
         try:
@@ -266,7 +266,7 @@ async def replay(session: AsyncSession, kb: KnowledgeBase) -> list[str]:
 
 async def pending_changes(session: AsyncSession) -> tuple[dict[str, list[str]], list[dict]]:
     rows = (
-        await session.exec(select(KbChange).where(KbChange.exported_at.is_(None)).order_by(KbChange.id))
+        await session.exec(select(KbChange).where(col(KbChange.exported_at).is_(None)).order_by(col(KbChange.id)))
     ).all()
     aliases: dict[str, list[str]] = {}
     items: list[dict] = []
@@ -279,7 +279,7 @@ async def pending_changes(session: AsyncSession) -> tuple[dict[str, list[str]], 
 
 
 async def mark_exported(session: AsyncSession) -> int:
-    rows = (await session.exec(select(KbChange).where(KbChange.exported_at.is_(None)))).all()
+    rows = (await session.exec(select(KbChange).where(col(KbChange.exported_at).is_(None)))).all()
     now = utcnow()
     for row in rows:
         row.exported_at = now

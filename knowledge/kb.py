@@ -302,6 +302,7 @@ def parse_groups(data: Any, source: str) -> tuple[list[Item], list[Problem]]:
         for ii, idata in enumerate(group.items, 1):
             label = idata.get("name") if isinstance(idata, dict) else None
             label = str(label) if label is not None else f"group #{gi} item #{ii}"
+            raw: RawItem | None
             try:
                 raw = RawItem.model_validate(idata)
             except ValidationError as e:

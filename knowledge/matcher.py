@@ -170,7 +170,7 @@ class Matcher(FormIndex, ContainmentTiers, SoundTiers, CloseItems, VerdictCompos
         # question is a phrase ("吃饭", "你是机器人", "我的…"): those get no guessed bin.
         key = normalize(core or text)
         guess = key[:1] not in _SENTENCE_STARTS
-        ids: list[int] = []
+        ids = []
         if pending:
             for p in pending:
                 for i in p.ids:

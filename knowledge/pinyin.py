@@ -53,7 +53,8 @@ def syllables(text: str) -> tuple[str, ...]:
         if None not in fast:
             return tuple(fast)  # type: ignore[arg-type]
     out: list[str] = []
-    for tok in lazy_pinyin(text, errors=lambda s: [s]):
+    # pypinyin takes a list from errors= (kept as one token); its hints only allow a str
+    for tok in lazy_pinyin(text, errors=lambda s: [s]):  # type: ignore[arg-type,return-value]
         tok = tok.strip()
         if not tok:
             continue

@@ -272,12 +272,14 @@ async def query_requests(session: AsyncSession, params: Mapping[str, str], *,
     ``page_size`` + 1 rows are read so the caller knows whether a next page exists."""
     page, size = args.page(params)
     tickets = args.tickets(params)
+    where: list[Any]
+    split: list[list[Any]]
     if tickets is not None:
         where, split = [col(Report.ticket).in_(tickets)], [[]]  # none well-formed: an empty list
     else:
         codes = args.service_codes(params)
         start, end = args.window(params, now or utcnow())
-        where = [Report.created_at >= start, Report.created_at <= end]
+        where = [col(Report.created_at) >= start, col(Report.created_at) <= end]
         split = queries.branches(args.statuses(params), codes)
     ids = await queries.page_ids(session, where, split, limit=size + 1, offset=(page - 1) * size,
                                  newest_first=True)

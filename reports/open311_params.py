@@ -107,10 +107,8 @@ def tickets(params: Mapping[str, str]) -> list[str] | None:
 
 def window(params: Mapping[str, str], now: datetime) -> tuple[datetime, datetime]:
     start, end = date(params, "start_date"), date(params, "end_date")
-    if start is None and end is None:
-        end = now
-        start = end - DEFAULT_WINDOW
-    elif start is None:
+    if start is None:
+        end = now if end is None else end
         start = end - DEFAULT_WINDOW
     elif end is None:
         end = start + DEFAULT_WINDOW
