@@ -7,16 +7,23 @@ STAMP := $(VENV)/.installed
 PO := $(wildcard bot/locales/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: run test i18n bench clean
+.PHONY: run test lint i18n bench clean
 
 run: $(STAMP) $(MO)
 	$(BIN)/python main.py run
 
+# Static checks first: lint errors fail `make test` (and CI) before any test runs.
 # With no PYTEST_ARGS, the date-sensitive tests first run on a clock 400 days ahead in another zone.
-test: $(STAMP) $(MO)
+test: $(STAMP) $(MO) lint
 	@bash scripts/test-bootstrap.sh
 	@if [ -z "$(PYTEST_ARGS)" ]; then bash scripts/test-shifted-clock.sh; fi
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# ruff (lint rules and formatting) over the repo, mypy over the packages; settings in pyproject.toml.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Wufei needs Python 3.11 or newer"; exit 1; }

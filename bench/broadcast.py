@@ -66,8 +66,7 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from datetime import time as dtime
+from datetime import UTC, datetime, time as dtime
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +75,8 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 # aiogram is imported only by the worker (it takes seconds); the fork server preloads it.
+from sqlmodel import select  # noqa: E402
+
 from campaigns import service  # noqa: E402
 from campaigns.delivery import DeliveryConfig, DeliveryEngine, OutgoingMessage, unfinished_runs  # noqa: E402
 from campaigns.models import CampaignRun, OutboxRow, ScheduleKind, Subscription  # noqa: E402
@@ -85,7 +86,6 @@ from core import db  # noqa: E402
 from core.models import User  # noqa: E402
 from sandbox.limits import Limits  # noqa: E402
 from sandbox.server import SandboxServer  # noqa: E402
-from sqlmodel import select  # noqa: E402
 
 FIRST_USER_ID = 1_000_001
 WARMUP_CHAT = FIRST_USER_ID - 1  # not a recipient: the worker's first message goes there (cold caches)
@@ -273,7 +273,7 @@ async def seed(sessions, ids: list[int]) -> int:
                         dict(
                             id=i, username=None, display_name=f"u{i}", language="en" if i % 5 == 0 else "zh",
                             language_chosen=True, home_unit=None, created_at=now, last_seen_at=now, blocked_bot=False,
-                        )  # fmt: skip
+                        )
                         for i in chunk
                     ]
                 )

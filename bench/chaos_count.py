@@ -33,7 +33,8 @@ async def read_database(url: str) -> Stored:
             reports = [tuple(r) for r in await conn.execute(text("SELECT id, ticket, reporter_id FROM reports"))]
             events = [tuple(r) for r in await conn.execute(text(
                 "SELECT report_id, actor_id, new_status FROM report_events "
-                "WHERE kind = :kind AND new_status IS NOT NULL AND (old_status IS NULL OR old_status <> new_status)"),
+                "WHERE kind = :kind AND new_status IS NOT NULL "
+                "AND (old_status IS NULL OR old_status <> new_status)"),
                 {"kind": EventKind.STATUS.value})]
             followers: dict[int, set[int]] = {}
             for report_id, user_id in await conn.execute(text("SELECT report_id, user_id FROM report_followers")):

@@ -22,8 +22,9 @@ import asyncio
 import random
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from sandbox.world import Chat, PendingCallback, SandboxError, StoredMessage, VirtualUser, World
 
@@ -110,7 +111,7 @@ class Observer:
                 return None
             try:
                 await asyncio.wait_for(event.wait(), remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
 
@@ -297,7 +298,7 @@ class Handler:
             mark = len(self.observer.messages(self.group.id))
             if not self._press(seen, resolve):
                 continue
-            prompt = await self.observer.wait(self.group.id, lambda: self._prompt(mark), self.pace.stall_s)
+            prompt = await self.observer.wait(self.group.id, lambda: self._prompt(mark), self.pace.stall_s)  # noqa: B023 - awaited here
             if prompt is None:
                 continue
             self.world.user_photos(self.user, self.group, [self.after_photo], f"Cleared ({card.ticket})")

@@ -27,7 +27,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from reports.media import MediaStore  # noqa: E402
+from reports.media import MediaStore
 
 
 def photo(n: int) -> bytes:

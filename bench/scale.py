@@ -60,8 +60,7 @@ from core import db  # noqa: E402
 from core.clock import Clock  # noqa: E402
 from core.models import User  # noqa: E402
 from core.units import all_units  # noqa: E402
-from reports import open311  # noqa: E402
-from reports import service as svc  # noqa: E402
+from reports import open311, service as svc  # noqa: E402
 from reports.models import OPEN_STATUSES, Report, ReportPhoto, ReportStatus, WasteType  # noqa: E402
 from scratch_db import scratch_postgres  # noqa: E402  (bench/ is the script's folder)
 

@@ -23,8 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from bot import dashboard
 from bot.cache_relay import CacheRelay
 from bot.config import Settings
-from bot.features import campaigns as campaigns_feature
-from bot.features import reports as reports_feature
+from bot.features import campaigns as campaigns_feature, reports as reports_feature
 from bot.handlers import build_router
 from bot.handlers import dashboard as dashboard_command
 from bot.i18n import N_, UserI18nMiddleware, gettext_for, make_i18n
@@ -129,7 +128,7 @@ class WufeiApp:
                     [BotCommand(command=c, description=gettext_for(locale, d)) for c, d in COMMANDS.items()],
                     language_code=None if locale == self.settings.default_locale else locale,
                 )
-        except Exception as error:  # the menu is cosmetic: never block start-up on it
+        except Exception as error:  # noqa: BLE001 - the menu is cosmetic: never block start-up on it
             log.warning("could not set the command menu: %s", error)
 
         for feature in FEATURES:

@@ -42,7 +42,7 @@ class CacheRelay:
     async def _send(self, user_id: int) -> None:
         try:
             await self.redis.publish(self.channel, f"{self.instance}:{user_id}")
-        except Exception as error:  # the others fall back on their TTL
+        except Exception as error:  # noqa: BLE001 - the others fall back on their TTL
             log.warning("could not relay a change of user %s: %s", user_id, error)
 
     async def _listen(self) -> None:
@@ -61,7 +61,7 @@ class CacheRelay:
                             self.directory.forget(int(user_id), relay=False)
             except asyncio.CancelledError:
                 raise
-            except Exception as error:
+            except Exception as error:  # noqa: BLE001 - a lost Redis connection: listen again later
                 self.listening.clear()
                 log.warning("user cache relay: %s; listening again in %.1f s", error, wait)
                 await asyncio.sleep(wait)

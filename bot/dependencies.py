@@ -24,8 +24,7 @@ import sqlite3
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import exc as sa_exc
-from sqlalchemy import text
+from sqlalchemy import exc as sa_exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 

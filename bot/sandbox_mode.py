@@ -122,7 +122,7 @@ async def _run_bot(server: SandboxServer, settings: Settings, app_factory: AppFa
         return 0
     except _Abort as abort:
         return abort.code
-    except Exception as exc:  # noqa: BLE001 - report start-up and polling errors as an exit code
+    except Exception as exc:  # report start-up and polling errors as an exit code
         log.exception("the bot failed in sandbox mode: %s", exc)
         return 1
     finally:

@@ -15,8 +15,8 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Coroutine, Iterator
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -76,7 +76,7 @@ def stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
             loop.remove_signal_handler(sig)
 
 
-async def run_until_stopped(app: WufeiApp, stop: asyncio.Event, main: Callable[[], Awaitable[None]]) -> None:
+async def run_until_stopped(app: WufeiApp, stop: asyncio.Event, main: Callable[[], Coroutine[Any, Any, None]]) -> None:
     """Run ``main`` until it ends or ``stop`` is set, then stop the app; re-raise what ``main`` raised."""
     task = asyncio.create_task(main())
     stopper = asyncio.create_task(stop.wait())
@@ -86,5 +86,5 @@ async def run_until_stopped(app: WufeiApp, stop: asyncio.Event, main: Callable[[
     await app.stop()
     with contextlib.suppress(asyncio.CancelledError):
         await asyncio.wait_for(task, timeout=10)
-    if task in done and task.exception() is not None:
-        raise task.exception()
+    if task in done and (error := task.exception()) is not None:
+        raise error

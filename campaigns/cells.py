@@ -6,7 +6,7 @@ import io
 import re
 from dataclasses import dataclass
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from campaigns.models import Cell, CellKind
@@ -135,7 +135,7 @@ async def list_cells(
         stmt = stmt.where(Cell.unit_code == unit_code)
     if not include_retired:
         stmt = stmt.where(Cell.retired == False)  # noqa: E712
-    rows = (await session.exec(stmt.order_by(Cell.unit_code, Cell.kind, Cell.name, Cell.id))).all()
+    rows = (await session.exec(stmt.order_by(col(Cell.unit_code), col(Cell.kind), col(Cell.name), col(Cell.id)))).all()
     return [CellInfo.of(r) for r in rows]
 
 
@@ -163,11 +163,12 @@ def qr_png(data: str, *, box_size: int = 10, border: int = 4) -> bytes:
     """A PNG of a QR code for ``data`` (medium error correction)."""
     import qrcode
     from qrcode.constants import ERROR_CORRECT_M
+    from qrcode.image.pil import PilImage  # what make_image() picks anyway when Pillow is there
 
     code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=box_size, border=border)
     code.add_data(data)
     code.make(fit=True)
-    image = code.make_image(fill_color="black", back_color="white")
+    image = code.make_image(image_factory=PilImage, fill_color="black", back_color="white")
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()

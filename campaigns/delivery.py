@@ -37,7 +37,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, func, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from campaigns.models import Campaign, CampaignRun, CampaignStatus, OutboxRow, OutboxStatus, RunStatus
@@ -98,7 +98,7 @@ class _RunState:
     tasks: dict[asyncio.Task, int] = field(default_factory=dict)  # in flight -> chat id
 
 
-_T = OutboxRow.__table__
+_T = OutboxRow.__table__  # type: ignore[attr-defined]  # set by SQLModel at class creation, not in its hints
 _SENT = (
     update(_T)
     .where(_T.c.id == bindparam("b_id"))
@@ -172,14 +172,14 @@ class DeliveryEngine:
                 raise LookupError(f"no run {run_id}")
             if run.outbox_ready:
                 return run.targeted
-            campaign = await session.get(Campaign, run.campaign_id)
+            campaign = await session.get_one(Campaign, run.campaign_id)
             audience, has_en = Audience.from_json(campaign.audience), bool(campaign.text_en)
         await write_outbox(self.sessions, run_id, audience, has_en=has_en, batch=self.config.insert_batch)
         async with self.sessions() as session:
             targeted = (
                 await session.exec(select(func.count()).select_from(OutboxRow).where(OutboxRow.run_id == run_id))
             ).one()
-            run = await session.get(CampaignRun, run_id)
+            run = await session.get_one(CampaignRun, run_id)
             run.outbox_ready = True
             run.targeted = targeted
             await session.commit()
@@ -192,8 +192,8 @@ class DeliveryEngine:
     # -- internals ------------------------------------------------------------------------------
 
     async def _stats(self, session: AsyncSession, run_id: int) -> RunStats:
-        run = await session.get(CampaignRun, run_id)
-        campaign = await session.get(Campaign, run.campaign_id)
+        run = await session.get_one(CampaignRun, run_id)
+        campaign = await session.get_one(Campaign, run.campaign_id)
         counts = dict(
             (
                 await session.exec(
@@ -230,7 +230,7 @@ class DeliveryEngine:
             # Rows a crash left in flight may have been delivered: never send them again.
             await session.exec(
                 update(OutboxRow)
-                .where(OutboxRow.run_id == run_id, OutboxRow.status == OutboxStatus.SENDING.value)
+                .where(col(OutboxRow.run_id) == run_id, col(OutboxRow.status) == OutboxStatus.SENDING.value)
                 .values(status=OutboxStatus.UNCERTAIN.value, last_error="interrupted while sending")
             )
             await session.commit()
@@ -240,14 +240,14 @@ class DeliveryEngine:
         finished = await self._drain(run_id)
         async with self.sessions() as session:
             stats = await self._stats(session, run_id)
-            run = await session.get(CampaignRun, run_id)
+            run = await session.get_one(CampaignRun, run_id)
             run.sent, run.blocked, run.failed, run.uncertain = stats.sent, stats.blocked, stats.failed, stats.uncertain
             run.targeted = stats.targeted
             if finished and stats.pending == 0 and stats.sending == 0:
                 run.status = RunStatus.DONE.value
                 run.finished_at = self.clock()
                 # The author's statistics: owed once, written with the run's end (the bot sends it).
-                campaign = await session.get(Campaign, run.campaign_id)
+                campaign = await session.get_one(Campaign, run.campaign_id)
                 notifications.enqueue(session, RUN_DONE, lane=notifications.user_lane(campaign.author_id),
                                       chat_id=campaign.author_id, payload={"run": run_id}, now=self.clock())
             await session.commit()
@@ -255,7 +255,7 @@ class DeliveryEngine:
 
     async def _load_campaign(self, session: AsyncSession, state: _RunState) -> bool:
         """Refresh the texts (edits reach the rest of a run); False if the campaign was cancelled."""
-        campaign = await session.get(Campaign, state.campaign_id)
+        campaign = await session.get_one(Campaign, state.campaign_id)
         await session.refresh(campaign)
         state.text_zh, state.text_en, state.photo = campaign.text_zh, campaign.text_en, campaign.photo
         return campaign.status != CampaignStatus.CANCELLED.value
@@ -264,7 +264,7 @@ class DeliveryEngine:
         """Send every pending row of the run; False if stopped before the end."""
         cfg = self.config
         async with self.sessions() as session:
-            run = await session.get(CampaignRun, run_id)
+            run = await session.get_one(CampaignRun, run_id)
             state = _RunState(run_id=run_id, campaign_id=run.campaign_id)
             ready: deque[_Item] = deque()
             delayed: list[tuple[float, int, _Item]] = []
@@ -290,9 +290,9 @@ class DeliveryEngine:
                                     .where(
                                         OutboxRow.run_id == run_id,
                                         OutboxRow.status == OutboxStatus.PENDING.value,
-                                        OutboxRow.id > last_id,
+                                        col(OutboxRow.id) > last_id,
                                     )
-                                    .order_by(OutboxRow.id)
+                                    .order_by(col(OutboxRow.id))
                                     .limit(cfg.page_size)
                                 )
                             ).all()
@@ -410,7 +410,8 @@ class DeliveryEngine:
             await conn.execute(_OTHER, other)
         blocked = sorted({o.item.user_id for o in outcomes if o.status is OutboxStatus.BLOCKED})
         if blocked:
-            await conn.execute(update(User.__table__).where(User.__table__.c.id.in_(blocked)).values(blocked_bot=True))
+            users = User.__table__  # type: ignore[attr-defined]  # as _T above
+            await conn.execute(update(users).where(users.c.id.in_(blocked)).values(blocked_bot=True))
         if claims:
             await conn.execute(
                 update(_T)
@@ -464,7 +465,7 @@ async def unfinished_runs(session: AsyncSession) -> list[int]:
     """Runs a previous process left pending or running (to hand to ``deliver_run`` again)."""
     rows = await session.exec(
         select(CampaignRun.id)
-        .where(CampaignRun.status.in_([RunStatus.PENDING.value, RunStatus.RUNNING.value]))
-        .order_by(CampaignRun.id)
+        .where(col(CampaignRun.status).in_([RunStatus.PENDING.value, RunStatus.RUNNING.value]))
+        .order_by(col(CampaignRun.id))
     )
     return list(rows.all())

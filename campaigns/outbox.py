@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from sqlalchemy import Select, case, literal
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from campaigns.models import OutboxRow, OutboxStatus
@@ -30,13 +30,13 @@ async def _chunk(session: AsyncSession, run_id: int, recipients: Select, has_en:
                  size: int) -> int | None:
     """Write the recipients with ``after < id <= boundary``; returns the boundary (None: the last chunk)."""
     if after is not None:
-        recipients = recipients.where(User.id > after)
+        recipients = recipients.where(col(User.id) > after)
     boundary = (
         await session.exec(select(recipients.subquery().c.id).order_by("id").offset(size - 1).limit(1))
     ).first()
     if boundary is not None:
         recipients = recipients.where(User.id <= boundary)
-    language = case((User.language == "en", "en"), else_="zh") if has_en else literal("zh")
+    language = case((col(User.language) == "en", "en"), else_="zh") if has_en else literal("zh")
     rows = recipients.with_only_columns(
         literal(run_id), User.id, language, literal(OutboxStatus.PENDING.value), literal(0)
     )

@@ -29,6 +29,7 @@ from campaigns.models import ScheduleKind
 
 DEFAULT_TZ = "Asia/Shanghai"
 DEFAULT_QUIET = (time(21, 0), time(8, 0))
+TimeOfDay = time  # in Schedule's body, `time` names its field
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +41,7 @@ class Schedule:
     month_day: int | None = None  # MONTHLY: 1..31
     end: date | None = None  # inclusive local date
     tz: str = DEFAULT_TZ
-    quiet: tuple[time, time] | None = DEFAULT_QUIET
+    quiet: tuple[TimeOfDay, TimeOfDay] | None = DEFAULT_QUIET
 
     def __post_init__(self) -> None:
         kind = ScheduleKind(self.kind)

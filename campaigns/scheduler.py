@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from campaigns import service
@@ -105,7 +105,7 @@ class CampaignScheduler:
                 due = (
                     await session.exec(
                         select(Campaign.id).where(
-                            Campaign.status == CampaignStatus.ACTIVE.value, Campaign.next_run_at <= now
+                            Campaign.status == CampaignStatus.ACTIVE.value, col(Campaign.next_run_at) <= now
                         )
                     )
                 ).all()
@@ -120,7 +120,7 @@ class CampaignScheduler:
                 active = (
                     await session.exec(
                         select(Campaign.id, Campaign.next_run_at).where(
-                            Campaign.status == CampaignStatus.ACTIVE.value, Campaign.next_run_at.is_not(None)
+                            col(Campaign.status) == CampaignStatus.ACTIVE.value, col(Campaign.next_run_at).is_not(None)
                         )
                     )
                 ).all()
@@ -130,8 +130,8 @@ class CampaignScheduler:
             for campaign_id, next_run_at in active:
                 self._add_job(campaign_id, next_run_at)
             report.jobs = len(active)
-        for missed in report.missed:
-            await self._report_missed(missed)
+        for missed_run in report.missed:
+            await self._report_missed(missed_run)
         for run_id in report.resumed + report.late:
             self._spawn(run_id)
         return report

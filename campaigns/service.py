@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from campaigns.models import Campaign, CampaignRun, CampaignStatus, Cell, RunStatus, ScheduleKind
@@ -133,7 +133,7 @@ async def _check_audience(session: AsyncSession, audience: Audience) -> None:
     if audience.cells:
         rows = (
             await session.exec(
-                select(Cell.id).where(Cell.id.in_(sorted(audience.cells)), Cell.retired == False)  # noqa: E712
+                select(col(Cell.id)).where(col(Cell.id).in_(sorted(audience.cells)), col(Cell.retired) == False)  # noqa: E712
             )
         ).all()
         missing = audience.cells - set(rows)
@@ -195,8 +195,8 @@ async def list_campaigns(
     if author_id is not None:
         stmt = stmt.where(Campaign.author_id == author_id)
     if statuses:
-        stmt = stmt.where(Campaign.status.in_(sorted(s.value for s in statuses)))
-    return [info_of(r) for r in (await session.exec(stmt.order_by(Campaign.id))).all()]
+        stmt = stmt.where(col(Campaign.status).in_(sorted(s.value for s in statuses)))
+    return [info_of(r) for r in (await session.exec(stmt.order_by(col(Campaign.id)))).all()]
 
 
 async def pause_campaign(session: AsyncSession, campaign_id: int, now: datetime) -> CampaignInfo:
@@ -285,7 +285,7 @@ async def get_run(session: AsyncSession, run_id: int) -> RunInfo | None:
 async def list_runs(session: AsyncSession, campaign_id: int) -> list[RunInfo]:
     rows = (
         await session.exec(
-            select(CampaignRun).where(CampaignRun.campaign_id == campaign_id).order_by(CampaignRun.scheduled_for)
+            select(CampaignRun).where(col(CampaignRun.campaign_id) == campaign_id).order_by(col(CampaignRun.scheduled_for))
         )
     ).all()
     return [RunInfo.of(r) for r in rows]

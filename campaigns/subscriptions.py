@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Select, and_, delete, exists, false, func, or_
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from campaigns.models import Cell, CellKind, Subscription, Target
@@ -137,8 +137,8 @@ async def unsubscribe(session: AsyncSession, user_id: int, target: Target | str,
     target, value = await _normalise_target(session, target, value)
     result = await session.exec(
         delete(Subscription).where(
-            Subscription.user_id == user_id,
-            Subscription.target == target.value,
+            col(Subscription.user_id) == user_id,
+            col(Subscription.target) == target.value,
             Subscription.value == value,
         )
     )
@@ -147,7 +147,7 @@ async def unsubscribe(session: AsyncSession, user_id: int, target: Target | str,
 
 
 async def unsubscribe_all(session: AsyncSession, user_id: int) -> int:
-    result = await session.exec(delete(Subscription).where(Subscription.user_id == user_id))
+    result = await session.exec(delete(Subscription).where(col(Subscription.user_id) == user_id))
     await session.commit()
     return result.rowcount
 
@@ -155,7 +155,7 @@ async def unsubscribe_all(session: AsyncSession, user_id: int) -> int:
 async def list_subscriptions(session: AsyncSession, user_id: int) -> list[SubscriptionInfo]:
     rows = (
         await session.exec(
-            select(Subscription).where(Subscription.user_id == user_id).order_by(Subscription.id)
+            select(Subscription).where(col(Subscription.user_id) == user_id).order_by(col(Subscription.id))
         )
     ).all()
     return [SubscriptionInfo(Target(r.target), r.value) for r in rows]
@@ -179,7 +179,7 @@ async def _scope(session: AsyncSession, audience: Audience) -> _Scope:
         rows = (
             await session.exec(
                 select(Cell.id, Cell.kind, Cell.unit_code).where(
-                    Cell.id.in_(sorted(audience.cells)), Cell.retired == False  # noqa: E712
+                    col(Cell.id).in_(sorted(audience.cells)), col(Cell.retired) == False  # noqa: E712
                 )
             )
         ).all()
@@ -190,9 +190,9 @@ async def _scope(session: AsyncSession, audience: Audience) -> _Scope:
     if audience.kinds or audience.units:
         stmt = select(Cell.id, Cell.kind, Cell.unit_code).where(Cell.retired == False)  # noqa: E712
         if audience.kinds:
-            stmt = stmt.where(Cell.kind.in_(sorted(k.value for k in audience.kinds)))
+            stmt = stmt.where(col(Cell.kind).in_(sorted(k.value for k in audience.kinds)))
         if audience.units:
-            stmt = stmt.where(Cell.unit_code.in_(sorted(audience.units)))
+            stmt = stmt.where(col(Cell.unit_code).in_(sorted(audience.units)))
         for cell_id, kind, unit in (await session.exec(stmt)).all():
             cell_ids.add(cell_id)
             kinds.add(kind)
@@ -201,15 +201,15 @@ async def _scope(session: AsyncSession, audience: Audience) -> _Scope:
 
 
 def _matching(scope: _Scope):
-    clauses = [Subscription.target == Target.ALL.value]
+    clauses = [col(Subscription.target) == Target.ALL.value]
     if scope.cell_ids:
         clauses.append(
-            and_(Subscription.target == Target.CELL.value, Subscription.value.in_(sorted(str(c) for c in scope.cell_ids)))
+            and_(col(Subscription.target) == Target.CELL.value, col(Subscription.value).in_(sorted(str(c) for c in scope.cell_ids)))
         )
     if scope.kinds:
-        clauses.append(and_(Subscription.target == Target.KIND.value, Subscription.value.in_(sorted(scope.kinds))))
+        clauses.append(and_(col(Subscription.target) == Target.KIND.value, col(Subscription.value).in_(sorted(scope.kinds))))
     if scope.units:
-        clauses.append(and_(Subscription.target == Target.UNIT.value, Subscription.value.in_(sorted(scope.units))))
+        clauses.append(and_(col(Subscription.target) == Target.UNIT.value, col(Subscription.value).in_(sorted(scope.units))))
     return or_(*clauses)
 
 
@@ -230,7 +230,7 @@ async def resolve_audience(session: AsyncSession, audience: Audience) -> list[Re
     stmt = await recipients_select(session, audience)
     if stmt is None:
         return []
-    return [Recipient(user_id, language) for user_id, language in (await session.exec(stmt.order_by(User.id))).all()]
+    return [Recipient(user_id, language) for user_id, language in (await session.exec(stmt.order_by(col(User.id)))).all()]
 
 
 async def preview_audience(session: AsyncSession, audience: Audience) -> AudiencePreview:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import delete, func, update
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core import notifications
@@ -122,7 +122,7 @@ async def touch_user(
             "blocked_bot": False,
         }, key=["id"])
         await session.commit()
-        row = await session.get(User, user_id)
+        row = await session.get_one(User, user_id)
     seen = row.last_seen_at
     stale = seen is None or (seen if seen.tzinfo else seen.replace(tzinfo=now.tzinfo)) <= now - LAST_SEEN_EVERY
     info = UserInfo.of(row)
@@ -130,7 +130,7 @@ async def touch_user(
         # Someone who writes to the bot has not blocked it (any more).
         await session.exec(
             update(User)
-            .where(User.id == user_id)
+            .where(col(User.id) == user_id)
             .values(display_name=display_name, username=username, last_seen_at=now, blocked_bot=False)
             .execution_options(synchronize_session=False)
         )
@@ -162,7 +162,7 @@ async def find_user(session: AsyncSession, ref: str) -> UserInfo | None:
 async def set_language(session: AsyncSession, user_id: int, language: str) -> None:
     if language not in LOCALES:
         raise ValueError(language)
-    row = await session.get(User, user_id)
+    row = await session.get_one(User, user_id)
     row.language = language
     row.language_chosen = True
     await session.commit()
@@ -229,9 +229,9 @@ async def revoke(
     session: AsyncSession, actor_id: int | None, user_id: int, role: Role, unit_code: str | None = None
 ) -> int:
     """Take ``role`` (for one unit, or all) from ``user_id``; returns how many grants went. Audited."""
-    stmt = delete(RoleGrant).where(RoleGrant.user_id == user_id, RoleGrant.role == role.value)
+    stmt = delete(RoleGrant).where(col(RoleGrant.user_id) == user_id, col(RoleGrant.role) == role.value)
     if unit_code is not None:
-        stmt = stmt.where(RoleGrant.unit_code == unit_code)
+        stmt = stmt.where(col(RoleGrant.unit_code) == unit_code)
     result = await session.exec(stmt)
     if result.rowcount:
         await audit(
@@ -251,7 +251,7 @@ async def sync_config_admins(session: AsyncSession, admin_ids: list[int]) -> Non
     wanted = set(admin_ids)
     rows = (
         await session.exec(
-            select(RoleGrant).where(RoleGrant.role == Role.ADMIN.value, RoleGrant.granted_by.is_(None))
+            select(RoleGrant).where(col(RoleGrant.role) == Role.ADMIN.value, col(RoleGrant.granted_by).is_(None))
         )
     ).all()
     have = {r.user_id for r in rows}
@@ -261,9 +261,9 @@ async def sync_config_admins(session: AsyncSession, admin_ids: list[int]) -> Non
     for user_id in have - wanted:
         await session.exec(
             delete(RoleGrant).where(
-                RoleGrant.user_id == user_id,
-                RoleGrant.role == Role.ADMIN.value,
-                RoleGrant.granted_by.is_(None),
+                col(RoleGrant.user_id) == user_id,
+                col(RoleGrant.role) == Role.ADMIN.value,
+                col(RoleGrant.granted_by).is_(None),
             )
         )
         await audit(session, None, "role.revoke", str(user_id), {"role": "admin", "source": "config"}, commit=False)
@@ -283,8 +283,8 @@ async def list_staff(session: AsyncSession) -> list[StaffMember]:
     rows = (
         await session.exec(
             select(RoleGrant, User)
-            .join(User, User.id == RoleGrant.user_id, isouter=True)
-            .order_by(RoleGrant.user_id, RoleGrant.role, RoleGrant.unit_code)
+            .join(User, col(User.id) == col(RoleGrant.user_id), isouter=True)
+            .order_by(col(RoleGrant.user_id), col(RoleGrant.role), col(RoleGrant.unit_code))
         )
     ).all()
     staff: dict[int, StaffMember] = {}
@@ -316,7 +316,7 @@ class AuditView:
 
 async def recent_audit(session: AsyncSession, limit: int = 20) -> list[AuditView]:
     rows = (
-        await session.exec(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit))
+        await session.exec(select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(limit))
     ).all()
     return [AuditView(r.at, r.actor_id, r.action, r.target, r.details) for r in rows]
 
@@ -324,5 +324,5 @@ async def recent_audit(session: AsyncSession, limit: int = 20) -> list[AuditView
 async def holders(session: AsyncSession, role: Role) -> list[int]:
     """Everyone who has ``role`` (any unit), in grant order."""
     rows = (await session.exec(select(RoleGrant.user_id).where(RoleGrant.role == role.value)
-                               .order_by(RoleGrant.id))).all()
+                               .order_by(col(RoleGrant.id)))).all()
     return list(dict.fromkeys(rows))

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import BigInteger, Column, Index, PrimaryKeyConstraint, Text, delete, func, select, update
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.upsert import insert_many_or_ignore
@@ -95,7 +95,7 @@ async def take_over(session: AsyncSession, bot_id: int, owner: str, *, now: date
 async def owned(session: AsyncSession, bot_id: int, owner: str) -> list[Stored]:
     """The pending rows of ``owner``, oldest update first."""
     rows = await session.exec(
-        select(UpdateInbox.update_id, UpdateInbox.payload, UpdateInbox.attempts)
+        select(col(UpdateInbox.update_id), col(UpdateInbox.payload), col(UpdateInbox.attempts))
         .where(_pending(bot_id) & (UpdateInbox.owner == owner)).order_by(UpdateInbox.update_id)
     )
     result = [Stored(*row) for row in rows.all()]
@@ -119,7 +119,7 @@ async def finish(session: AsyncSession, bot_id: int, marks: Mapping[int, str], *
         for start in range(0, len(ids), _CHUNK):
             await session.exec(
                 update(UpdateInbox)
-                .where((UpdateInbox.bot_id == bot_id) & UpdateInbox.update_id.in_(ids[start:start + _CHUNK]))
+                .where((col(UpdateInbox.bot_id) == bot_id) & col(UpdateInbox.update_id).in_(ids[start:start + _CHUNK]))
                 .values(status=status, done_at=now)
             )
     await session.commit()
@@ -128,7 +128,7 @@ async def finish(session: AsyncSession, bot_id: int, marks: Mapping[int, str], *
 async def purge(session: AsyncSession, *, before: datetime) -> int:
     """Delete the rows finished before ``before``; returns how many."""
     result = await session.exec(
-        delete(UpdateInbox).where(UpdateInbox.status.in_(FINISHED) & (UpdateInbox.done_at < before))
+        delete(UpdateInbox).where(col(UpdateInbox.status).in_(FINISHED) & (col(UpdateInbox.done_at) < before))
     )
     await session.commit()
     return result.rowcount
@@ -137,14 +137,14 @@ async def purge(session: AsyncSession, *, before: datetime) -> int:
 async def forget(session: AsyncSession, bot_id: int) -> int:
     """Delete every row of ``bot_id``: for a Bot API server that forgot them too (the sandbox starts
     afresh each run, and counts its update ids from 1 again)."""
-    result = await session.exec(delete(UpdateInbox).where(UpdateInbox.bot_id == bot_id))
+    result = await session.exec(delete(UpdateInbox).where(col(UpdateInbox.bot_id) == bot_id))
     await session.commit()
     return result.rowcount
 
 
 async def counts(session: AsyncSession, bot_id: int) -> dict[str, int]:
     """How many rows of each status (for tests and diagnostics)."""
-    rows = await session.exec(select(UpdateInbox.status, func.count()).where(UpdateInbox.bot_id == bot_id)
+    rows = await session.exec(select(col(UpdateInbox.status), func.count()).where(col(UpdateInbox.bot_id) == bot_id)
                               .group_by(UpdateInbox.status))
     result = dict(rows.all())
     await session.commit()

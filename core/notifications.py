@@ -117,27 +117,27 @@ def _forget(session: Session) -> None:
 def _due(now: datetime) -> Any:
     """Pending and due, or left sending by a worker whose lease ran out."""
     return or_(
-        and_(Notification.status == NoteStatus.PENDING.value, Notification.next_at <= now),
-        and_(Notification.status == NoteStatus.SENDING.value, Notification.lease_until < now),
+        and_(col(Notification.status) == NoteStatus.PENDING.value, col(Notification.next_at) <= now),
+        and_(col(Notification.status) == NoteStatus.SENDING.value, col(Notification.lease_until) < now),
     )
 
 
 def _head_of_lane() -> Any:
     """No earlier unfinished row in the same lane."""
     earlier = aliased(Notification)
-    return ~exists().where(earlier.lane == Notification.lane, earlier.id < Notification.id,
+    return ~exists().where(col(earlier.lane) == col(Notification.lane), col(earlier.id) < col(Notification.id),
                            col(earlier.status).in_(UNFINISHED))
 
 
 async def claim(session: AsyncSession, now: datetime, *, limit: int, lease: timedelta) -> list[Note]:
     """Claim up to ``limit`` due rows, each the oldest unfinished one of its lane."""
     due = _due(now)
-    ids = (await session.exec(select(Notification.id).where(due, _head_of_lane()).order_by(Notification.id)
+    ids = (await session.exec(select(col(Notification.id)).where(due, _head_of_lane()).order_by(col(Notification.id))
                               .limit(limit))).all()
     claimed: list[Note] = []
     for note_id in ids:
         result = await session.exec(
-            update(Notification).where(Notification.id == note_id, due)
+            update(Notification).where(col(Notification.id) == note_id, due)
             .values(status=NoteStatus.SENDING.value, lease_until=now + lease,
                     attempts=Notification.attempts + 1))
         if result.rowcount == 1:
@@ -151,14 +151,14 @@ async def claim(session: AsyncSession, now: datetime, *, limit: int, lease: time
 async def extend(session: AsyncSession, ids: Sequence[int], until: datetime) -> None:
     if ids:
         await session.exec(update(Notification).where(col(Notification.id).in_(list(ids)),
-                                                      Notification.status == NoteStatus.SENDING.value)
+                                                      col(Notification.status) == NoteStatus.SENDING.value)
                            .values(lease_until=until))
         await session.commit()
 
 
 async def save_progress(session: AsyncSession, note_id: int, progress: dict) -> None:
     """Record the steps done so far (committed at once: a restart resumes after them)."""
-    await session.exec(update(Notification).where(Notification.id == note_id).values(progress=dict(progress)))
+    await session.exec(update(Notification).where(col(Notification.id) == note_id).values(progress=dict(progress)))
     await session.commit()
 
 
@@ -174,7 +174,7 @@ def finish(note_id: int, status: NoteStatus, now: datetime, *,
         values["next_at"] = retry_at
     if progress is not None:
         values["progress"] = dict(progress)
-    return update(Notification).where(Notification.id == note_id).values(**values)
+    return update(Notification).where(col(Notification.id) == note_id).values(**values)
 
 
 async def next_due(session: AsyncSession, now: datetime) -> datetime | None:
@@ -185,20 +185,20 @@ async def next_due(session: AsyncSession, now: datetime) -> datetime | None:
     return (await session.exec(
         select(Notification.next_at)
         .where(Notification.status == NoteStatus.PENDING.value, Notification.next_at > now)
-        .order_by(Notification.next_at).limit(1))).first()
+        .order_by(col(Notification.next_at)).limit(1))).first()
 
 
 async def busy(session: AsyncSession, now: datetime) -> bool:
     """Is anything in flight, or due and free to go (one read, so no commit falls between two)?"""
-    free_to_go = and_(Notification.status == NoteStatus.PENDING.value, Notification.next_at <= now,
+    free_to_go = and_(col(Notification.status) == NoteStatus.PENDING.value, col(Notification.next_at) <= now,
                       _head_of_lane())
     return (await session.exec(select(Notification.id).where(
-        or_(Notification.status == NoteStatus.SENDING.value, free_to_go)).limit(1))).first() is not None
+        or_(col(Notification.status) == NoteStatus.SENDING.value, free_to_go)).limit(1))).first() is not None
 
 
 async def reclaim(session: AsyncSession, now: datetime) -> int:
     """At start-up of the only instance: rows a dead process left ``sending`` are due again now."""
-    result = await session.exec(update(Notification).where(Notification.status == NoteStatus.SENDING.value)
+    result = await session.exec(update(Notification).where(col(Notification.status) == NoteStatus.SENDING.value)
                                 .values(status=NoteStatus.PENDING.value, lease_until=None, next_at=now))
     await session.commit()
     return result.rowcount
@@ -208,7 +208,7 @@ async def release_unit(session: AsyncSession, unit_code: str, now: datetime) -> 
     """A chat was bound to the unit: its waiting posts are due (in the caller's transaction)."""
     result = await session.exec(
         update(Notification)
-        .where(Notification.unit_code == unit_code, Notification.status == NoteStatus.WAITING.value)
+        .where(col(Notification.unit_code) == unit_code, col(Notification.status) == NoteStatus.WAITING.value)
         .values(status=NoteStatus.PENDING.value, next_at=now, lease_until=None))
     session.info["notifications"] = True
     return result.rowcount
@@ -218,6 +218,6 @@ async def purge(session: AsyncSession, before: datetime) -> int:
     """Forget rows that ended (sent or failed) before ``before``; unfinished ones stay."""
     result = await session.exec(delete(Notification).where(
         col(Notification.status).in_([NoteStatus.SENT.value, NoteStatus.FAILED.value]),
-        Notification.created_at < before))
+        col(Notification.created_at) < before))
     await session.commit()
     return result.rowcount

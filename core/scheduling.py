@@ -44,7 +44,7 @@ class _ClockedDatetime(datetime):
 
 
 if getattr(_aps_base, "datetime", None) is datetime:
-    _aps_base.datetime = _ClockedDatetime  # type: ignore[misc]
+    _aps_base.datetime = _ClockedDatetime
 
 
 class ClockedScheduler(AsyncIOScheduler):

@@ -6,8 +6,8 @@
 """
 
 from .kb import KnowledgeBase, Problem, load_kb
-from .verdicts import SearchHit, Verdict
 from .schema import Category, Item, KbError, Stream
+from .verdicts import SearchHit, Verdict
 
 __all__ = [
     "Category",

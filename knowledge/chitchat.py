@@ -9,7 +9,6 @@ from .grammar import lexicon
 from .questions import strip_question
 from .text import has_cjk, normalize
 
-
 _CHITCHAT = frozenset(str(w) for w in lexicon("chitchat")["words"])
 _CHITCHAT_N = {normalize(w) for w in _CHITCHAT} | {strip_question(normalize(w)) for w in _CHITCHAT}
 _CHITCHAT_N.discard("")

@@ -105,8 +105,8 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
         except KbError as e:
             print(str(e), file=err)
             return 1
-        for p in paths:
-            print(f"wrote {p}", file=out)
+        for path in paths:
+            print(f"wrote {path}", file=out)
         return 0
     return 2  # pragma: no cover
 

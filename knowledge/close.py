@@ -25,7 +25,8 @@ _MARKED_TAGS = frozenset({"empty", "greasy", "dirty", "wet", "full", "clean"})
 def _word_at_edit(form: str, key: str) -> bool:
     """Whether the character key has in place of one of form's makes a word with a neighbour:
     防水地垫 is not a typo of 防滑地垫 (防水 is a word), 塑科袋 is one of 塑料袋."""
-    for op, _i, j in Levenshtein.editops(form, key):
+    for edit in Levenshtein.editops(form, key):
+        op, j = edit.tag, edit.dest_pos
         if op == "replace" and any(is_word(key[a:a + 2]) for a in (j - 1, j) if 0 <= a and a + 2 <= len(key)):
             return True
     return False

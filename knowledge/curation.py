@@ -19,14 +19,14 @@ from typing import Any
 from sqlalchemy import Integer, String, cast, func, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.clock import utcnow
 from knowledge.kb import KnowledgeBase
-from knowledge.verdicts import Verdict
 from knowledge.models import KbChange, KbMeta, SortFeedback, SortQuery
 from knowledge.normalize import normalize
+from knowledge.verdicts import Verdict
 
 _KEY_NAME = "pseudonym_key"
 _NEXT_QUERY_ID = "sort_query_next_id"
@@ -57,7 +57,7 @@ class Pseudonymizer:
             session.add(KbMeta(key=_KEY_NAME, value=secrets.token_hex(32)))
             try:
                 await session.commit()
-            except Exception:  # another instance created it first
+            except Exception:  # noqa: BLE001 - another instance created it first
                 await session.rollback()
             row = await session.get(KbMeta, _KEY_NAME)
         return cls(bytes.fromhex(row.value))
@@ -133,7 +133,7 @@ class QueryLog:
                 connection = await session.connection()
                 bumped = (
                     await connection.execute(
-                        update(KbMeta).where(KbMeta.key == _NEXT_QUERY_ID)
+                        update(KbMeta).where(col(KbMeta.key) == _NEXT_QUERY_ID)
                         .values(value=cast(cast(KbMeta.value, Integer) + count, String))
                         .returning(KbMeta.value)
                     )
@@ -174,7 +174,7 @@ async def top_unanswered(session: AsyncSession, days: int = 30, limit: int = 10)
                 func.count(),
                 func.count(func.distinct(SortQuery.user_hash)),
             )
-            .where(SortQuery.answered.is_(False), SortQuery.at >= since, SortQuery.key != "")
+            .where(col(SortQuery.answered).is_(False), col(SortQuery.at) >= since, col(SortQuery.key) != "")
             .group_by(SortQuery.key)
             .order_by(func.count().desc(), SortQuery.key)
             .limit(limit)
@@ -212,7 +212,7 @@ async def open_feedback(session: AsyncSession, limit: int = 10) -> list[Feedback
                 func.min(SortFeedback.id), SortFeedback.query, SortFeedback.item,
                 SortFeedback.category, func.max(SortFeedback.suggested), func.count(),
             )
-            .where(SortFeedback.handled_at.is_(None))
+            .where(col(SortFeedback.handled_at).is_(None))
             .group_by(SortFeedback.query, SortFeedback.item, SortFeedback.category)
             .order_by(func.count().desc(), func.min(SortFeedback.id))
             .limit(limit)
@@ -224,7 +224,7 @@ async def open_feedback(session: AsyncSession, limit: int = 10) -> list[Feedback
 async def close_feedback(session: AsyncSession, query: str, actor_id: int) -> int:
     rows = (
         await session.exec(
-            select(SortFeedback).where(SortFeedback.query == query, SortFeedback.handled_at.is_(None))
+            select(SortFeedback).where(col(SortFeedback.query) == query, col(SortFeedback.handled_at).is_(None))
         )
     ).all()
     for row in rows:
@@ -258,7 +258,7 @@ async def replay(session: AsyncSession, kb: KnowledgeBase) -> list[str]:
     with data edited since is skipped and reported, not fatal)."""
     problems = []
     rows = (
-        await session.exec(select(KbChange).where(KbChange.exported_at.is_(None)).order_by(KbChange.id))
+        await session.exec(select(KbChange).where(col(KbChange.exported_at).is_(None)).order_by(col(KbChange.id)))
     ).all()
     for row in rows:
         try:
@@ -266,14 +266,14 @@ async def replay(session: AsyncSession, kb: KnowledgeBase) -> list[str]:
                 kb.add_alias(row.item_name, row.payload["alias"])
             else:
                 kb.add_item(row.payload)
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - a bad stored change is reported, not fatal
             problems.append(f"change {row.id} ({row.kind} {row.item_name}): {error}")
     return problems
 
 
 async def pending_changes(session: AsyncSession) -> tuple[dict[str, list[str]], list[dict]]:
     rows = (
-        await session.exec(select(KbChange).where(KbChange.exported_at.is_(None)).order_by(KbChange.id))
+        await session.exec(select(KbChange).where(col(KbChange.exported_at).is_(None)).order_by(col(KbChange.id)))
     ).all()
     aliases: dict[str, list[str]] = {}
     items: list[dict] = []
@@ -286,7 +286,7 @@ async def pending_changes(session: AsyncSession) -> tuple[dict[str, list[str]], 
 
 
 async def mark_exported(session: AsyncSession) -> int:
-    rows = (await session.exec(select(KbChange).where(KbChange.exported_at.is_(None)))).all()
+    rows = (await session.exec(select(KbChange).where(col(KbChange.exported_at).is_(None)))).all()
     now = utcnow()
     for row in rows:
         row.exported_at = now

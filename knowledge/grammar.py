@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ import yaml
 LEXICON_DIR = Path(__file__).resolve().parent / "lexicon"
 
 
-@lru_cache(maxsize=None)
+@cache
 def lexicon(name: str) -> Any:
     """A word list file of knowledge/lexicon (loaded once)."""
     with open(LEXICON_DIR / f"{name}.yaml", encoding="utf-8") as fh:

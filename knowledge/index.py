@@ -183,7 +183,7 @@ class FormIndex:
             grams = [key[i : i + 3] for i in range(len(key) - 2)]
         else:
             return []
-        postings = [self.grams.get(g) for g in grams]
+        postings = [self.grams.get(g) or [] for g in grams]
         if not postings or any(not p for p in postings):
             return []
         shortest = min(postings, key=len)

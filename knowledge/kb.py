@@ -11,9 +11,9 @@ import yaml
 from pydantic import ValidationError
 
 from .matcher import Matcher
-from .verdicts import SearchHit, Verdict
 from .normalize import en_key, has_cjk, is_latin_text, normalize
 from .schema import Item, KbError, RawGroup, RawItem
+from .verdicts import SearchHit, Verdict
 
 try:  # libyaml is much faster on 3,000 items
     _Loader: Any = yaml.CSafeLoader
@@ -328,6 +328,7 @@ def parse_groups(data: Any, source: str) -> tuple[list[Item], list[Problem]]:
         for ii, idata in enumerate(group.items, 1):
             label = idata.get("name") if isinstance(idata, dict) else None
             label = str(label) if label is not None else f"group #{gi} item #{ii}"
+            raw: RawItem | None
             try:
                 raw = RawItem.model_validate(idata)
             except ValidationError as e:

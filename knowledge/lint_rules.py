@@ -7,7 +7,6 @@ must not name items of different bins."""
 from __future__ import annotations
 
 import re
-
 from pathlib import Path
 from typing import TYPE_CHECKING
 

@@ -36,7 +36,16 @@ from .containers import match_container
 from .containment import ContainmentTiers
 from .index import FormIndex
 from .modifiers import _SENTENCE_STARTS
-from .normalize import QueryPart, find_states, has_cjk, is_chitchat, is_latin_text, looks_like_url, normalize, parse_query
+from .normalize import (
+    QueryPart,
+    find_states,
+    has_cjk,
+    is_chitchat,
+    is_latin_text,
+    looks_like_url,
+    normalize,
+    parse_query,
+)
 from .pinyin import PINYIN_QUERY_RE as _PINYIN_QUERY_RE, cjk_only as _cjk_only
 from .search import Search
 from .sounds import SoundTiers
@@ -161,7 +170,7 @@ class Matcher(FormIndex, ContainmentTiers, SoundTiers, CloseItems, VerdictCompos
         # question is a phrase ("吃饭", "你是机器人", "我的…"): those get no guessed bin.
         key = normalize(core or text)
         guess = key[:1] not in _SENTENCE_STARTS
-        ids: list[int] = []
+        ids = []
         if pending:
             for p in pending:
                 for i in p.ids:

@@ -8,7 +8,7 @@ n/l, in/ing, en/eng, an/ang) for the fuzzy-pinyin index; `segment_pinyin()` spli
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from pypinyin import lazy_pinyin
 from pypinyin.constants import PHRASES_DICT as _PHRASES_DICT
@@ -25,7 +25,7 @@ def cjk_only(text: str) -> bool:
 
 # --- pinyin helpers --------------------------------------------------------------
 
-@lru_cache(maxsize=None)
+@cache
 def _char_pinyin(ch: str) -> str | None:
     """Default reading of a character (what lazy_pinyin gives it alone)."""
     if ord(ch) not in _PINYIN_DICT:
@@ -53,7 +53,8 @@ def syllables(text: str) -> tuple[str, ...]:
         if None not in fast:
             return tuple(fast)  # type: ignore[arg-type]
     out: list[str] = []
-    for tok in lazy_pinyin(text, errors=lambda s: [s]):
+    # pypinyin takes a list from errors= (kept as one token); its hints only allow a str
+    for tok in lazy_pinyin(text, errors=lambda s: [s]):  # type: ignore[arg-type,return-value]
         tok = tok.strip()
         if not tok:
             continue

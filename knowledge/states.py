@@ -13,7 +13,6 @@ import re
 from .grammar import lexicon, state_lexicon
 from .text import has_cjk, normalize
 
-
 # tag -> surface phrases (zh and en), from knowledge/lexicon/states.yaml. Longer phrases are
 # matched first.
 STATE_LEXICON: dict[str, list[str]] = state_lexicon()

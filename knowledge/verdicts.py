@@ -21,7 +21,7 @@ class Verdict:
     stream: str | None = None
     confidence: str = UNKNOWN
     alternatives: list[dict[str, Any]] = field(default_factory=list)
-    items: list["Verdict"] = field(default_factory=list)
+    items: list[Verdict] = field(default_factory=list)
     condition: dict[str, str | None] | None = None
     tip: dict[str, str | None] | None = None
     note: dict[str, str | None] | None = None
@@ -62,7 +62,7 @@ class Verdict:
 
 @dataclass
 class SearchHit:
-    item: "Item"
+    item: Item
     score: float
     matched: str  # the surface form that matched
 

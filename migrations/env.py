@@ -8,6 +8,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
+import campaigns.models  # noqa: F401
+
 # Every module whose tables Alembic manages, so SQLModel.metadata knows them all. Each domain keeps
 # its migrations on its own branch (branch label = package name) starting from core's first
 # revision; ``heads`` applies them all. The list lives here, above the domains, because core must
@@ -15,9 +17,8 @@ from sqlmodel import SQLModel
 # Core first, then the domains in the order of their first migrations (0002, 0003, 0004), the
 # order core.db imported them in before.
 import core.models  # noqa: F401
-import reports.models  # noqa: F401
-import campaigns.models  # noqa: F401
 import knowledge.models  # noqa: F401
+import reports.models  # noqa: F401
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, update
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core import notifications as outbox
@@ -60,7 +60,7 @@ async def _compare_and_set(
     try:
         result = await session.exec(
             update(Report)
-            .where(Report.id == report_id, Report.version == read_version, Report.status == read_status)
+            .where(col(Report.id) == report_id, col(Report.version) == read_version, col(Report.status) == read_status)
             .values(**values)
         )
         if result.rowcount != 1:
@@ -245,7 +245,7 @@ async def add_comment(
 def staff_message(report_id: int, chat_id: int, message_id: int) -> Any:
     """The statement that remembers the post in the unit's staff chat (bookkeeping: no version
     bump); the caller runs it in its transaction."""
-    return update(Report).where(Report.id == report_id).values(staff_chat_id=chat_id, staff_message_id=message_id)
+    return update(Report).where(col(Report.id) == report_id).values(staff_chat_id=chat_id, staff_message_id=message_id)
 
 
 async def set_staff_message(session: AsyncSession, report_id: int, chat_id: int, message_id: int) -> bool:

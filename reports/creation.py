@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core import notifications as outbox
@@ -167,8 +167,8 @@ async def create_report(
         if draft_updated_at is not None and reporter_id is not None:
             # First statement of the write: the loser of a double tap waits here, then finds nothing.
             taken = await session.exec(
-                delete(ReportDraft).where(ReportDraft.user_id == reporter_id,
-                                          ReportDraft.updated_at == draft_updated_at)
+                delete(ReportDraft).where(col(ReportDraft.user_id) == reporter_id,
+                                          col(ReportDraft.updated_at) == draft_updated_at)
             )
             if taken.rowcount != 1:
                 raise ReportError(ReportErrorCode.NO_DRAFT)
@@ -187,7 +187,7 @@ async def create_report(
                             details={"unit": unit_code, "channel": channel.value})
         session.add(event)
         if clear_draft and reporter_id is not None:
-            await session.exec(delete(ReportDraft).where(ReportDraft.user_id == reporter_id))
+            await session.exec(delete(ReportDraft).where(col(ReportDraft.user_id) == reporter_id))
         outbox.enqueue(session, Kind.POST, lane=report_lane(row.id), report_id=row.id, unit_code=unit_code,
                        now=now)
         if reporter_id is not None and channel == Channel.TELEGRAM:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.clock import SYSTEM, Clock, utcnow
@@ -96,6 +96,6 @@ async def submit_draft(
 
 
 async def clear_draft(session: AsyncSession, user_id: int) -> bool:
-    result = await session.exec(delete(ReportDraft).where(ReportDraft.user_id == user_id))
+    result = await session.exec(delete(ReportDraft).where(col(ReportDraft.user_id) == user_id))
     await session.commit()
     return bool(result.rowcount)

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -48,9 +48,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core.clock import SYSTEM, Clock, utcnow
 from core.text import xml_safe
 from core.units import unit_name
-from reports import geo, queries
-from reports import open311_params as args
-from reports import service as svc
+from reports import geo, open311_params as args, queries, service as svc
 from reports.media import SHA_RE, MediaStore, MediaUnavailable
 from reports.models import (
     OPEN_STATUSES,
@@ -274,12 +272,14 @@ async def query_requests(session: AsyncSession, params: Mapping[str, str], *,
     ``page_size`` + 1 rows are read so the caller knows whether a next page exists."""
     page, size = args.page(params)
     tickets = args.tickets(params)
+    where: list[Any]
+    split: list[list[Any]]
     if tickets is not None:
         where, split = [col(Report.ticket).in_(tickets)], [[]]  # none well-formed: an empty list
     else:
         codes = args.service_codes(params)
         start, end = args.window(params, now or utcnow())
-        where = [Report.created_at >= start, Report.created_at <= end]
+        where = [col(Report.created_at) >= start, col(Report.created_at) <= end]
         split = queries.branches(args.statuses(params), codes)
     ids = await queries.page_ids(session, where, split, limit=size + 1, offset=(page - 1) * size,
                                  newest_first=True)
@@ -418,7 +418,7 @@ def make_app(
         "router": router,
         "contact": contact,
         "key_service": key_service,
-        "changeset": w3c(changeset or datetime(2026, 11, 28, tzinfo=timezone.utc), clock.tz),
+        "changeset": w3c(changeset or datetime(2026, 11, 28, tzinfo=UTC), clock.tz),
         "clock": clock,
     }
     fmt = "{fmt:json|xml}"

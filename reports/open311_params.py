@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
@@ -23,8 +23,8 @@ from reports.models import CLOSED_STATUSES, OPEN_STATUSES, WasteType
 MAX_PAGE_SIZE = 200
 MAX_PAGE = 100_000  # 20 million requests deep: far past any real list, well inside the database's integers
 DEFAULT_WINDOW = timedelta(days=90)
-EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)  # start_date/end_date outside these are a 400
-LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # start_date/end_date outside these are a 400
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 TICKET_RE = re.compile(r"JY-[0-9]{4}-[0-9]{6,12}")
 # The longest value a POST parameter may have (in characters, after dropping what XML forbids);
 # a longer one is a 400. Only description and address_string are stored; the others are checked
@@ -57,7 +57,7 @@ def date(params: Mapping[str, str], name: str) -> datetime | None:
         value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
     except ValueError as error:
         raise ApiError(400, f"{name} must be a W3C datetime such as 2026-01-01T00:00:00Z") from error
-    value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    value = value if value.tzinfo else value.replace(tzinfo=UTC)
     if not EARLIEST <= value < LATEST:
         raise ApiError(400, f"{name} must lie between {EARLIEST.year} and {LATEST.year}")
     return value
@@ -107,10 +107,8 @@ def tickets(params: Mapping[str, str]) -> list[str] | None:
 
 def window(params: Mapping[str, str], now: datetime) -> tuple[datetime, datetime]:
     start, end = date(params, "start_date"), date(params, "end_date")
-    if start is None and end is None:
-        end = now
-        start = end - DEFAULT_WINDOW
-    elif start is None:
+    if start is None:
+        end = now if end is None else end
         start = end - DEFAULT_WINDOW
     elif end is None:
         end = start + DEFAULT_WINDOW

@@ -60,7 +60,7 @@ def _filters(since: datetime | None, until: datetime | None, unit_code: str | No
     return where
 
 
-_RESOLVED = and_(Report.status == ReportStatus.RESOLVED.value, col(Report.resolved_at).is_not(None))
+_RESOLVED = and_(col(Report.status) == ReportStatus.RESOLVED.value, col(Report.resolved_at).is_not(None))
 
 
 async def stats(
@@ -82,11 +82,11 @@ async def stats(
 
 
 async def _stats(session: AsyncSession, where: list[Any], dialect: str) -> Stats:
-    resolved_count = func.count(Report.resolved_at).filter(Report.status == ReportStatus.RESOLVED.value)
+    resolved_count = func.count(col(Report.resolved_at)).filter(col(Report.status) == ReportStatus.RESOLVED.value)
     rows = (
         await session.exec(
-            select(Report.unit_code, Report.waste_type, Report.status, func.count(),
-                   func.count(Report.accepted_at), resolved_count)
+            select(col(Report.unit_code), col(Report.waste_type), col(Report.status), func.count(),
+                   func.count(col(Report.accepted_at)), resolved_count)
             .where(*where).group_by(Report.unit_code, Report.waste_type, Report.status)
         )
     ).all()
@@ -162,7 +162,7 @@ def _resolve_duration(dialect: str):
     else:
         duration = func.julianday(Report.resolved_at) - func.julianday(Report.created_at)
     # A literal, not a bound parameter: the expression must be the index's (migration 0006).
-    return case((Report.status == literal_column("'resolved'"), duration), else_=null())
+    return case((col(Report.status) == literal_column("'resolved'"), duration), else_=null())
 
 
 async def _middle(session: AsyncSession, where: list[Any], duration, end, count: int) -> float | None:
@@ -174,7 +174,7 @@ async def _middle(session: AsyncSession, where: list[Any], duration, end, count:
         return None
     order = duration + 0 if where else duration
     middle = (
-        select(Report.id).where(*where, duration.is_not(None)).order_by(order, Report.id)
+        select(col(Report.id)).where(*where, duration.is_not(None)).order_by(order, col(Report.id))
         .offset((count - 1) // 2).limit(2 - count % 2)
     )
     rows = (await session.exec(select(Report.created_at, end).where(col(Report.id).in_(middle)))).all()

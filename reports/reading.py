@@ -108,7 +108,7 @@ async def event(session: AsyncSession, event_id: int) -> EventInfo | None:
 async def events(session: AsyncSession, report_id: int) -> list[EventInfo]:
     rows = (
         await session.exec(
-            select(ReportEvent).where(ReportEvent.report_id == report_id).order_by(ReportEvent.at, ReportEvent.id)
+            select(ReportEvent).where(col(ReportEvent.report_id) == report_id).order_by(col(ReportEvent.at), col(ReportEvent.id))
         )
     ).all()
     return [EventInfo.of(r) for r in rows]
@@ -119,7 +119,7 @@ async def my_reports(
     session: AsyncSession, user_id: int, *, limit: int = 20, offset: int = 0, include_followed: bool = False
 ) -> list[ReportInfo]:
     """The user's reports (and, optionally, the ones they follow), newest first."""
-    condition = Report.reporter_id == user_id
+    condition = col(Report.reporter_id) == user_id
     if include_followed:
         followed = select(ReportFollower.report_id).where(ReportFollower.user_id == user_id)
         condition = or_(condition, col(Report.id).in_(followed))
@@ -181,8 +181,8 @@ async def nearby_open_reports(
             select(Report).where(
                 col(Report.status).in_([s.value for s in OPEN_STATUSES]),
                 Report.created_at >= now - timedelta(days=days),
-                Report.lat.between(lat - dlat, lat + dlat),
-                Report.lon.between(lon - dlon, lon + dlon),
+                col(Report.lat).between(lat - dlat, lat + dlat),
+                col(Report.lon).between(lon - dlon, lon + dlon),
             )
         )
     ).all()
@@ -219,7 +219,7 @@ async def follow(session: AsyncSession, report_id: int, user_id: int, now: datet
 
 async def unfollow(session: AsyncSession, report_id: int, user_id: int) -> bool:
     result = await session.exec(
-        delete(ReportFollower).where(ReportFollower.report_id == report_id, ReportFollower.user_id == user_id)
+        delete(ReportFollower).where(col(ReportFollower.report_id) == report_id, col(ReportFollower.user_id) == user_id)
     )
     await session.commit()
     return bool(result.rowcount)
@@ -228,7 +228,7 @@ async def unfollow(session: AsyncSession, report_id: int, user_id: int) -> bool:
 async def _followers(session: AsyncSession, report_id: int) -> list[int]:
     rows = (
         await session.exec(
-            select(ReportFollower.user_id).where(ReportFollower.report_id == report_id).order_by(ReportFollower.id)
+            select(col(ReportFollower.user_id)).where(col(ReportFollower.report_id) == report_id).order_by(col(ReportFollower.id))
         )
     ).all()
     return list(rows)
@@ -239,8 +239,7 @@ async def _recipients(session: AsyncSession, row: Report, actor_id: int | None) 
     if row.reporter_id is not None:
         people.append(row.reporter_id)
     people.extend(await _followers(session, row.id))
-    seen: set[int] = set()
-    return tuple(p for p in people if p != actor_id and not (p in seen or seen.add(p)))
+    return tuple(p for p in dict.fromkeys(people) if p != actor_id)  # in order, each once
 
 
 followers = snapshot(_followers)

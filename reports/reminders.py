@@ -42,11 +42,11 @@ class DueReminders:
 
 async def _claim(session: AsyncSession, stamp: str, conditions: list, now: datetime) -> list[int]:
     column = getattr(Report, stamp)
-    ids = (await session.exec(select(Report.id).where(column.is_(None), *conditions).order_by(Report.id))).all()
+    ids = (await session.exec(select(col(Report.id)).where(column.is_(None), *conditions).order_by(col(Report.id)))).all()
     claimed = []
     for report_id in ids:
         result = await session.exec(
-            update(Report).where(Report.id == report_id, column.is_(None), *conditions).values({stamp: now})
+            update(Report).where(col(Report.id) == report_id, column.is_(None), *conditions).values({stamp: now})
         )
         if result.rowcount == 1:
             claimed.append(report_id)
@@ -71,7 +71,7 @@ async def claim_due_reminders(
         escalate = await _claim(session, "escalated_at", [
             col(Report.status).in_(open_values), Report.created_at <= now - escalate_after], now)
         followup = await _claim(session, "followup_asked_at", [
-            Report.status == ReportStatus.RESOLVED.value, Report.resolved_at <= now - followup_after,
+            Report.status == ReportStatus.RESOLVED.value, col(Report.resolved_at) <= now - followup_after,
             col(Report.reporter_id).is_not(None), col(Report.followup_answer).is_(None)], now)
         for report_id in remind:
             outbox.enqueue(session, Kind.REMIND, lane=report_lane(report_id), report_id=report_id, now=now)
@@ -93,7 +93,7 @@ async def claim_due_reminders(
             return ()
         rows = (
             await session.exec(
-                select(Report).where(col(Report.id).in_(ids)).order_by(Report.id)
+                select(Report).where(col(Report.id).in_(ids)).order_by(col(Report.id))
                 .execution_options(populate_existing=True)
             )
         ).all()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core import notifications as outbox
@@ -52,9 +52,9 @@ async def units_of_chat(session: AsyncSession, chat_id: int) -> list[str]:
 
 
 async def unbind_chat(session: AsyncSession, chat_id: int, unit_code: str | None = None) -> int:
-    stmt = delete(UnitChat).where(UnitChat.chat_id == chat_id)
+    stmt = delete(UnitChat).where(col(UnitChat.chat_id) == chat_id)
     if unit_code is not None:
-        stmt = stmt.where(UnitChat.unit_code == unit_code)
+        stmt = stmt.where(col(UnitChat.unit_code) == unit_code)
     result = await session.exec(stmt)
     await session.commit()
     return result.rowcount

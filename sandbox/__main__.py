@@ -53,7 +53,7 @@ def _control(args: argparse.Namespace) -> int:
         data=json.dumps(body).encode() if body else None,
         headers={"Content-Type": "application/json"}, method="POST" if body else "GET")
     try:
-        with urllib.request.urlopen(req, timeout=5) as resp:  # noqa: S310 - local sandbox URL
+        with urllib.request.urlopen(req, timeout=5) as resp:
             print(json.dumps(json.load(resp), indent=2, ensure_ascii=False))
     except OSError as exc:
         print(f"cannot reach the sandbox at {args.url}: {exc}", file=sys.stderr)

@@ -14,9 +14,10 @@ from __future__ import annotations
 import asyncio
 import io
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from .places import place as preset_place
 from .server import SandboxServer
@@ -142,7 +143,7 @@ class Click:
     callback_query_id: str
     data: str
     message: BotMessage
-    _driver: "Sandbox" = field(repr=False)
+    _driver: Sandbox = field(repr=False)
 
     async def answer(self, timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
         """Wait for the bot's answerCallbackQuery (toast/alert text, show_alert)."""
@@ -151,7 +152,7 @@ class Click:
 
 
 class UserHandle:
-    def __init__(self, driver: "Sandbox", user: VirtualUser) -> None:
+    def __init__(self, driver: Sandbox, user: VirtualUser) -> None:
         self.driver = driver
         self.user = user
         self._cursor: dict[int, int] = {}
@@ -166,7 +167,7 @@ class UserHandle:
     def chat(self) -> Chat:
         return self.driver.world.chats[self.user.id]
 
-    def _chat(self, chat: "Chat | GroupHandle | None") -> Chat:
+    def _chat(self, chat: Chat | GroupHandle | None) -> Chat:
         if chat is None:
             return self.chat
         return chat.chat if isinstance(chat, GroupHandle) else chat
@@ -175,47 +176,47 @@ class UserHandle:
         return f"<UserHandle {self.user.full_name} id={self.id}>"
 
     # ---------------------------------------------------------------- sending
-    async def send(self, text: str, *, chat: "Chat | GroupHandle | None" = None,
+    async def send(self, text: str, *, chat: Chat | GroupHandle | None = None,
                    reply_to: int | BotMessage | None = None) -> StoredMessage:
         if isinstance(reply_to, BotMessage):
             reply_to = reply_to.message_id
         return self.driver.world.user_text(self.user, self._chat(chat), text, reply_to=reply_to)
 
     async def send_photo(self, photo: str | Path | bytes, caption: str | None = None, *,
-                         chat: "Chat | GroupHandle | None" = None) -> StoredMessage:
+                         chat: Chat | GroupHandle | None = None) -> StoredMessage:
         return self.driver.world.user_photos(self.user, self._chat(chat), [_read(photo)], caption)[0]
 
     async def send_album(self, photos: list[str | Path | bytes], caption: str | None = None, *,
-                         chat: "Chat | GroupHandle | None" = None) -> list[StoredMessage]:
+                         chat: Chat | GroupHandle | None = None) -> list[StoredMessage]:
         return self.driver.world.user_photos(self.user, self._chat(chat), [_read(p) for p in photos],
                                              caption)
 
     async def send_document(self, document: str | Path | bytes, file_name: str | None = None,
                             caption: str | None = None, mime_type: str | None = None, *,
-                            chat: "Chat | GroupHandle | None" = None) -> StoredMessage:
+                            chat: Chat | GroupHandle | None = None) -> StoredMessage:
         name = file_name or (Path(document).name if isinstance(document, (str, Path)) else "file.bin")
         return self.driver.world.user_document(self.user, self._chat(chat), _read(document), name,
                                                mime_type, caption)
 
     async def send_location(self, latitude: float, longitude: float, *,
-                            chat: "Chat | GroupHandle | None" = None) -> StoredMessage:
+                            chat: Chat | GroupHandle | None = None) -> StoredMessage:
         return self.driver.world.user_location(self.user, self._chat(chat), latitude, longitude)
 
     async def send_venue(self, latitude: float, longitude: float, title: str, address: str = "", *,
-                         chat: "Chat | GroupHandle | None" = None) -> StoredMessage:
+                         chat: Chat | GroupHandle | None = None) -> StoredMessage:
         return self.driver.world.user_location(self.user, self._chat(chat), latitude, longitude,
                                                title, address)
 
-    async def send_place(self, name: str, *, chat: "Chat | GroupHandle | None" = None) -> StoredMessage:
+    async def send_place(self, name: str, *, chat: Chat | GroupHandle | None = None) -> StoredMessage:
         """Share the location of a preset Jiangyin town seat, e.g. "澄江街道" or "Nanzha"."""
         p = preset_place(name)
         return await self.send_location(p.latitude, p.longitude, chat=chat)
 
-    async def send_contact(self, *, chat: "Chat | GroupHandle | None" = None) -> StoredMessage:
+    async def send_contact(self, *, chat: Chat | GroupHandle | None = None) -> StoredMessage:
         return self.driver.world.user_contact(self.user, self._chat(chat))
 
     async def click(self, label: str, *, message: BotMessage | None = None,
-                    chat: "Chat | GroupHandle | None" = None,
+                    chat: Chat | GroupHandle | None = None,
                     location: tuple[float, float] | None = None) -> Click | StoredMessage:
         """Press a button by its text (exact, then stripped, then substring; case-insensitive).
 
@@ -262,12 +263,12 @@ class UserHandle:
                                        timeout, f"answerInlineQuery for {query!r}")
 
     # ---------------------------------------------------------------- receiving
-    def reply_buttons(self, chat: "Chat | GroupHandle | None" = None) -> list[str]:
+    def reply_buttons(self, chat: Chat | GroupHandle | None = None) -> list[str]:
         kb = self._chat(chat).reply_keyboard or {}
         return [b if isinstance(b, str) else b.get("text", "") for row in kb.get("keyboard", [])
                 for b in row]
 
-    def messages(self, chat: "Chat | GroupHandle | None" = None) -> list[BotMessage]:
+    def messages(self, chat: Chat | GroupHandle | None = None) -> list[BotMessage]:
         """All bot messages in the chat (oldest first), including already seen ones."""
         return [m for m in self.driver.bot_messages(self._chat(chat).id) if not m.deleted]
 
@@ -276,12 +277,12 @@ class UserHandle:
         msgs = self.messages()
         return msgs[-1] if msgs else None
 
-    def skip_messages(self, chat: "Chat | GroupHandle | None" = None) -> None:
+    def skip_messages(self, chat: Chat | GroupHandle | None = None) -> None:
         c = self._chat(chat)
         self._cursor[c.id] = len(self.driver.bot_messages(c.id))
 
     async def expect_message(self, contains: str | None = None, *, timeout: float = DEFAULT_TIMEOUT,
-                             chat: "Chat | GroupHandle | None" = None) -> BotMessage:
+                             chat: Chat | GroupHandle | None = None) -> BotMessage:
         """Return the next bot message in the chat not yet returned to this user."""
         c = self._chat(chat)
 
@@ -299,13 +300,13 @@ class UserHandle:
         return msg
 
     async def expect_messages(self, count: int, *, timeout: float = DEFAULT_TIMEOUT,
-                              chat: "Chat | GroupHandle | None" = None) -> list[BotMessage]:
+                              chat: Chat | GroupHandle | None = None) -> list[BotMessage]:
         deadline = time.monotonic() + timeout
         return [await self.expect_message(timeout=max(0.01, deadline - time.monotonic()), chat=chat)
                 for _ in range(count)]
 
     async def expect_no_message(self, within: float = 0.3, *,
-                                chat: "Chat | GroupHandle | None" = None) -> None:
+                                chat: Chat | GroupHandle | None = None) -> None:
         c = self._chat(chat)
         await asyncio.sleep(within)
         pos = self._cursor.get(c.id, 0)
@@ -314,7 +315,7 @@ class UserHandle:
             raise AssertionError(f"unexpected bot messages: {extra}")
 
     async def expect_edit(self, *, timeout: float = DEFAULT_TIMEOUT,
-                          chat: "Chat | GroupHandle | None" = None) -> BotMessage:
+                          chat: Chat | GroupHandle | None = None) -> BotMessage:
         """Return the next message edit (text, caption or keyboard) in the chat."""
         c = self._chat(chat)
 
@@ -343,7 +344,7 @@ class UserHandle:
 
 
 class GroupHandle:
-    def __init__(self, driver: "Sandbox", chat: Chat) -> None:
+    def __init__(self, driver: Sandbox, chat: Chat) -> None:
         self.driver, self.chat = driver, chat
 
     @property
@@ -429,7 +430,7 @@ class Sandbox:
                                      + self._diagnostics())
             try:
                 await asyncio.wait_for(self._changed.wait(), min(remaining, 0.25))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     def _diagnostics(self) -> str:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import random
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 KINDS = ("500", "502", "slow", "drop", "drop_after", "429", "ok")
 
@@ -24,7 +24,7 @@ class Fault:
     arg: float = 0.0  # seconds for slow, retry_after for 429
 
     @classmethod
-    def parse(cls, text: str) -> "Fault":
+    def parse(cls, text: str) -> Fault:
         kind, _, arg = text.strip().partition(":")
         kind = kind.strip().lower()
         if kind not in KINDS:
@@ -48,7 +48,7 @@ class Faults:
         self._script: deque[Fault] = deque()
         self.injected: list[tuple[str, str]] = []  # (method, kind) log, for tests
 
-    def script(self, *faults: str | Fault, methods: Iterable[str] | None = None) -> "Faults":
+    def script(self, *faults: str | Fault, methods: Iterable[str] | None = None) -> Faults:
         """Queue faults, consumed in order by the next matching requests."""
         if methods is not None:
             self.methods = {m.lower() for m in methods}
@@ -83,7 +83,7 @@ class Faults:
         return fault
 
     @classmethod
-    def parse(cls, spec: str) -> "Faults":
+    def parse(cls, spec: str) -> Faults:
         faults = cls()
         for part in _split_top(spec):
             key, _, value = part.partition("=")

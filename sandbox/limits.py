@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 
 @dataclass
@@ -22,17 +22,17 @@ class Limits:
     max_download_bytes: int = 20 * 1024 * 1024
 
     @classmethod
-    def off(cls) -> "Limits":
+    def off(cls) -> Limits:
         return cls(enabled=False)
 
     @classmethod
-    def relaxed(cls) -> "Limits":
+    def relaxed(cls) -> Limits:
         """Generous limits for functional tests: only a runaway loop hits them."""
         return cls(per_bot_per_second=1000, per_bot_burst=1000, per_chat_per_second=50,
                    per_chat_burst=50, per_group_per_minute=600)
 
     @classmethod
-    def parse(cls, spec: str) -> "Limits":
+    def parse(cls, spec: str) -> Limits:
         """Parse ``"off"`` or ``"bot=30,chat=1,burst=4,group=20"`` (CLI form)."""
         spec = spec.strip()
         if spec in ("off", "none", "0"):

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 import json
 import logging
 import secrets
@@ -58,7 +57,7 @@ class SandboxServer:
         self.app = self._build_app()
 
     # ------------------------------------------------------------ lifecycle
-    async def start(self) -> "SandboxServer":
+    async def start(self) -> SandboxServer:
         self.api.closing = False
         self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=1.0,
                                      handle_signals=False)
@@ -78,7 +77,7 @@ class SandboxServer:
             await self._runner.cleanup()
             self._runner = None
 
-    async def __aenter__(self) -> "SandboxServer":
+    async def __aenter__(self) -> SandboxServer:
         return await self.start()
 
     async def __aexit__(self, *exc: Any) -> None:
@@ -167,7 +166,7 @@ class SandboxServer:
             return self._json(ApiError(413, "Request Entity Too Large").to_json(), 413, method)
         except SandboxError as err:
             return self._json(ApiError(400, f"Bad Request: {err}").to_json(), 400, method)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("sandbox: %s failed", method)
             return self._json({"ok": False, "error_code": 500,
                                "description": "Internal Server Error"}, 500, method)
@@ -259,7 +258,7 @@ def validate_result(method: str, payload: dict[str, Any]) -> str | None:
     from pydantic import ValidationError
 
     try:
-        Response[returning].model_validate(payload)  # type: ignore[index]
+        Response[returning].model_validate(payload)  # type: ignore[valid-type]  # a runtime generic parameter
     except ValidationError as exc:
         return f"{method} answer does not validate as {returning}: {exc.errors()[:3]}"
     return None

@@ -12,7 +12,8 @@ import contextlib
 import inspect
 import logging
 import time
-from typing import Any, AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from .driver import Sandbox
 from .faults import Faults
@@ -119,9 +120,9 @@ async def running_sandbox(app_factory: AppFactory | None = None, *, limits: Limi
             if not task.done():
                 try:
                     await asyncio.wait_for(task, 5)
-                except (asyncio.TimeoutError, asyncio.CancelledError):
+                except (TimeoutError, asyncio.CancelledError):
                     pass
-                except Exception:  # noqa: BLE001 - the test outcome matters more
+                except Exception:  # the test outcome matters more
                     logging.getLogger("sandbox").exception("bot polling ended with an error")
             if not task.done():
                 task.cancel()

@@ -107,7 +107,7 @@ class World(UserActions):
             event = self._update_event = asyncio.Event()
         try:
             await asyncio.wait_for(event.wait(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
     # ---------------------------------------------------------------- people
@@ -232,7 +232,7 @@ class World(UserActions):
         try:
             img = Image.open(io.BytesIO(data))
             img.load()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise SandboxError("IMAGE_PROCESS_FAILED") from exc
         img = ImageOps.exif_transpose(img).convert("RGB")
         sizes: list[dict[str, Any]] = []

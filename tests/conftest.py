@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from pathlib import Path
@@ -8,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from bot.app import create_app
-from bot.outgoing.pacing import PaceLimits
 from bot.config import Settings
+from bot.outgoing.pacing import PaceLimits
 from tests.support.fakebot import Client, FakeSession
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -44,7 +43,7 @@ async def redis_client():
     client = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
     try:
         await client.ping()
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - any failure to reach Redis
         await client.aclose()
         service_missing("Redis on 127.0.0.1:6379", error)
     yield client
@@ -57,9 +56,9 @@ async def postgres_url():
     name = f"wufei_test_{uuid.uuid4().hex[:12]}"
     try:
         await _pg_admin(f'CREATE DATABASE "{name}"')
-    except (OSError, asyncio.TimeoutError, ImportError) as error:
+    except (TimeoutError, OSError, ImportError) as error:
         service_missing("PostgreSQL on 127.0.0.1:5432", error)
-    except Exception as error:  # asyncpg's own errors (auth, ...)
+    except Exception as error:  # noqa: BLE001 - asyncpg's own errors (auth, ...)
         service_missing("PostgreSQL on 127.0.0.1:5432", error)
     base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
     yield f"{base}/{name}"

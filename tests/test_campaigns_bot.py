@@ -19,19 +19,17 @@ from aiogram.methods import SendDocument, SendMessage, SendPhoto
 from aiogram.types import Chat, Message, PhotoSize
 
 from bot.app import create_app
-from bot.features.reports import REMINDER_JOB
 from bot.features import campaigns as feature
 from bot.features.campaigns import map_send_error, parse_quiet
-from campaigns import cells as cells_service
-from campaigns import service
-from campaigns import subscriptions as subs
+from bot.features.reports import REMINDER_JOB
+from campaigns import cells as cells_service, service, subscriptions as subs
 from campaigns.delivery import BadRequest, Blocked, RetryAfter, Transient, Uncertain
 from campaigns.models import CampaignStatus, CellKind, Target
 from campaigns.schedule import Schedule
 from core import accounts
 from core.models import Role
-from tests.support.clock import FakeClock
 from tests.conftest import ADMIN_ID, make_settings
+from tests.support.clock import FakeClock
 from tests.support.fakebot import BOT_USER, FakeSession, inline_data, last_message, texts
 
 pytestmark = pytest.mark.dates

@@ -7,10 +7,18 @@ from __future__ import annotations
 import pytest
 
 from bot.keyboards.campaign_callbacks import (
-    AudAction, AudCb, CampAction, CampCb, CellAction, CellCb, SubAction, SubCb, TimeAction, TimeCb,
-)  # fmt: skip
-from campaigns import cells as cells_service
-from campaigns import subscriptions as subs
+    AudAction,
+    AudCb,
+    CampAction,
+    CampCb,
+    CellAction,
+    CellCb,
+    SubAction,
+    SubCb,
+    TimeAction,
+    TimeCb,
+)
+from campaigns import cells as cells_service, subscriptions as subs
 from campaigns.models import CellKind, Target
 from tests.conftest import ADMIN_ID
 from tests.support.fakebot import texts, toast

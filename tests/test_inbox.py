@@ -17,8 +17,7 @@ from sqlalchemy import event, select
 
 from bot.inbox import Inbox, schedule_purge
 from bot.jobs import Jobs
-from core import db
-from core import inbox as table
+from core import db, inbox as table
 from tests.support.clock import FakeClock
 from tests.support.fakebot import FakeSession
 

@@ -13,8 +13,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.methods import AnswerCallbackQuery, SendMessage
 from aiogram.types import CallbackQuery, Chat, Message, Update, User
 from redis.exceptions import ConnectionError as RedisConnectionError
-from sqlalchemy import exc as sa_exc
-from sqlalchemy import text
+from sqlalchemy import exc as sa_exc, text
 
 from bot import dependencies
 from bot.i18n import make_i18n

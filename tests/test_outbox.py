@@ -14,8 +14,8 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from bot.outgoing.worker import Worker
-from core.models import Notification
 from core import notifications as outbox
+from core.models import Notification
 from core.notifications import NoteStatus
 from reports import service as svc
 from tests.test_reports_bot import GROUP, bind, photo, seed, with_media

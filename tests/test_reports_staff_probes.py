@@ -50,9 +50,9 @@ def garbage(report_id: int) -> list[str]:
         f"rs:rjr:{r}:submitted:not_a_reason", "rs:acc:99999999999999999999:submitted:",
         f"rs:rjr:{r}:submitted:", f"rs:rau:{r}:submitted:", f"rs:rau:{r}:submitted:999999999",
         "rs:", "rs", "rs:::::", "rs:acc", f"rs:acc:{r}", f"rs:acc:{r}:submitted", f"rs:acc:{r}:submitted::",
-        f"rs:acc:0:submitted:", f"rs:acc:-{r}:submitted:", f"rs:acc:{r}.5:submitted:", f"rs:acc:1e3:submitted:",
+        "rs:acc:0:submitted:", f"rs:acc:-{r}:submitted:", f"rs:acc:{r}.5:submitted:", "rs:acc:1e3:submitted:",
         f"rs:acc:{r}:SUBMITTED:", f"rs:ACC:{r}:submitted:", f"rs:zap:{r}:submitted:", f"rs:acc:{r}:nonsense:",
-        f"rs:acc:abc:submitted:", f"rs:接受:{r}:submitted:", "rs:" + "9" * 60,
+        "rs:acc:abc:submitted:", f"rs:接受:{r}:submitted:", "rs:" + "9" * 60,
         "rf:abc:1", f"rf:{r}:maybe", "rf:99999999999999999999999:1", f"rf:{r}", "rp:nope",
         "zz:whatever", "",
     ]

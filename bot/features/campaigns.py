@@ -4,10 +4,11 @@ adapter. Handlers reach them as the ``campaign_runtime`` workflow data. What the
 (statistics of a run, a missed run) goes through the outbox (``bot/notifications/campaigns.py``).
 
 Several instances (webhook mode on PostgreSQL): only the instance holding the jobs' PostgreSQL
-advisory lock (``bot/jobs.py``) runs the scheduler and the delivery engine (one sender per run: nobody gets a run twice). It
-picks up campaigns created or changed through the other instances by re-reading the recently
-updated rows every few seconds; the others keep trying to take the lock, so one of them takes over
-(resuming unfinished runs) when the leader stops or dies. SQLite means one process: it always leads.
+advisory lock (``bot/jobs.py``) runs the scheduler and the delivery engine (one sender per run:
+nobody gets a run twice). It picks up campaigns created or changed through the other instances by
+re-reading the recently updated rows every few seconds; the others keep trying to take the lock, so
+one of them takes over (resuming unfinished runs) when the leader stops or dies. SQLite means one
+process: it always leads.
 """
 
 from __future__ import annotations

@@ -20,8 +20,7 @@ from aiogram.fsm.storage.memory import MemoryStorage
 
 from bot.features.report_parts import AlbumCollector, LostDrafts, UserLocks
 from bot.notifications.reports import SENDERS
-from reports import geo, open311
-from reports import service as svc
+from reports import geo, open311, service as svc
 from reports.geocode import Geocoder
 from reports.media import MediaStore
 

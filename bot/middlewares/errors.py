@@ -61,5 +61,5 @@ class ErrorMiddleware(BaseMiddleware):
             chat = data.get("event_chat")
             if bot is not None and chat is not None:
                 await bot.send_message(chat.id, text)
-        except Exception:  # the apology itself must never raise
+        except Exception:  # noqa: BLE001 - the apology itself must never raise
             log.warning("could not send the apology for update %s", getattr(event, "update_id", None))

@@ -4,8 +4,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject
-from aiogram.types import User as TgUser
+from aiogram.types import TelegramObject, User as TgUser
 
 from core.accounts import Roles
 from core.directory import UserDirectory

@@ -25,8 +25,7 @@ from bot.keyboards import reports as kb
 from bot.keyboards.menu import main_menu
 from bot.outgoing.worker import Done, Worker, unreachable
 from bot.views import reports as view
-from core import accounts
-from core import notifications as outbox
+from core import accounts, notifications as outbox
 from core.models import Role
 from core.notifications import Note, NoteStatus, admins_lane, user_lane
 from core.units import unit_name
@@ -393,5 +392,5 @@ async def refresh_pressed(reports, report: svc.ReportInfo, chat_id: int, message
     try:
         await edit_card(reports.bot, chat_id, message_id,
                         view.staff_card(locale, report, reporter, note, reports.settings.timezone), markup)
-    except Exception as error:  # the press is answered already; the card is cosmetic here
+    except Exception as error:  # noqa: BLE001 - the press is answered already; the card is cosmetic here
         log.info("could not refresh the pressed card of %s: %s", report.ticket, error)

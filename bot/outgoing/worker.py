@@ -183,7 +183,7 @@ class Worker:
                             if due is not None:
                                 wait = min(wait, (due - now).total_seconds())
                 failures = 0
-            except Exception as error:  # the database is away: try again, slower each time
+            except Exception as error:  # noqa: BLE001 - the database is away: try again, slower each time
                 failures += 1
                 wait = min(30.0, 0.5 * 2 ** failures)
                 log.warning("outbox: cannot claim (%s); again in %.1f s", error, wait)
@@ -248,7 +248,7 @@ class Worker:
                         await done.also(session)
                     await session.commit()
                 return
-            except Exception as db_error:
+            except Exception as db_error:  # noqa: BLE001 - the database is away: try again
                 log.warning("outbox: cannot record %s #%d (%s)", note.kind, note.id, db_error)
                 await asyncio.sleep(0.5 * 2 ** attempt)
 

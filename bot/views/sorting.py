@@ -185,7 +185,8 @@ def did_you_mean(verdict: Verdict, kb: KnowledgeBase | None = None) -> tuple[str
 
 def unknown(query: str) -> str:
     if is_chitchat(query):  # small talk is not an item: a hint, not "I don't know this item"
-        return _("👋 Hello! Send me the name of an item, e.g. <i>battery</i> or <i>外卖盒</i>, and I tell you which bin it goes in.")
+        return _("👋 Hello! Send me the name of an item, e.g. <i>battery</i> or <i>外卖盒</i>, "
+                 "and I tell you which bin it goes in.")
     return _(
         "🙇 I don't know “{query}” yet, so I won't guess. I have noted it for our curators.\n"
         "Try a simpler name (e.g. <i>plastic bottle</i> instead of a brand), or see /help."
@@ -196,8 +197,9 @@ def feedback_keyboard(log_id: int, kb: KnowledgeBase, locale: str) -> InlineKeyb
     builder = InlineKeyboardBuilder()
     for index, category in enumerate(CATEGORIES):
         card_ = kb.cards.get(category, {})
+        emoji = card_.get("emoji", "").split()[0] if card_.get("emoji") else ""
         builder.button(
-            text=f"{card_.get('emoji', '').split()[0] if card_.get('emoji') else ''} {category_name(kb, category, locale)}",
+            text=f"{emoji} {category_name(kb, category, locale)}",
             callback_data=SortCb(action="c", ref=f"{log_id}.{index}"),
         )
     builder.button(text=_("Not sure"), callback_data=SortCb(action="c", ref=f"{log_id}.x"))

@@ -1,7 +1,7 @@
 """users, roles and audit log
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-28
 """
 
@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel  # noqa: F401
+import sqlmodel
 from alembic import op
-
 
 revision: str = '0001'
 down_revision: str | Sequence[str] | None = None

@@ -13,9 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel  # noqa: F401
+import sqlmodel
 from alembic import op
-
 
 revision: str = '0002_reports'
 down_revision: str | Sequence[str] | None = '0001'

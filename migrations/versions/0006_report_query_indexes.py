@@ -41,13 +41,16 @@ INDEXES = {
 DURATIONS = {
     "sqlite": {
         "ix_reports_accept_duration": "(julianday(accepted_at) - julianday(created_at))",
-        "ix_reports_resolve_duration":
-            "(CASE WHEN (status = 'resolved') THEN julianday(resolved_at) - julianday(created_at) ELSE NULL END)",
+        "ix_reports_resolve_duration": (
+            "(CASE WHEN (status = 'resolved') THEN julianday(resolved_at) - julianday(created_at) "
+            "ELSE NULL END)"
+        ),
     },
     "postgresql": {
         "ix_reports_accept_duration": "(accepted_at - created_at), id",
-        "ix_reports_resolve_duration":
-            "(CASE WHEN (status = 'resolved') THEN resolved_at - created_at ELSE NULL END), id",
+        "ix_reports_resolve_duration": (
+            "(CASE WHEN (status = 'resolved') THEN resolved_at - created_at ELSE NULL END), id"
+        ),
     },
 }
 

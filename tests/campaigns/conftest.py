@@ -77,7 +77,7 @@ async def add_users(sessions, ids, *, language: str = "zh", blocked: bool = Fals
                             id=i, username=None, display_name=f"u{i}", language=language,
                             language_chosen=True, home_unit=None, created_at=now, last_seen_at=now,
                             blocked_bot=blocked,
-                        )  # fmt: skip
+                        )
                         for i in ids[start : start + 2000]
                     ]
                 )

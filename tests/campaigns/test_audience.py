@@ -133,7 +133,7 @@ async def test_audience_matching_rules(sessions):
     await add_users(sessions, range(1, 13))
     async with sessions() as session:
         cj_school = await cells.create_cell(session, name="澄江中学", kind="school", unit_code=CHENGJIANG)
-        cj_market = await cells.create_cell(session, name="澄江菜场", kind="market", unit_code=CHENGJIANG)
+        await cells.create_cell(session, name="澄江菜场", kind="market", unit_code=CHENGJIANG)
         nz_market = await cells.create_cell(session, name="南闸菜场", kind="market", unit_code=NANZHA)
         hs_factory = await cells.create_cell(session, name="华士工厂", kind="factory", unit_code=HUASHI)
         old = await cells.create_cell(session, name="旧小区", kind="community", unit_code=HUASHI)

@@ -18,9 +18,7 @@ from sqlmodel import select
 from bot.app import create_app
 from bot.features import campaigns as feature
 from bot.outgoing.pacing import PaceLimits
-from campaigns import cells as cells_service
-from campaigns import service
-from campaigns import subscriptions as subs
+from campaigns import cells as cells_service, service, subscriptions as subs
 from campaigns.models import CampaignRun, CellKind, OutboxRow, RunStatus, Target
 from campaigns.schedule import Schedule
 from campaigns.subscriptions import Audience
@@ -28,8 +26,8 @@ from core import accounts
 from core.models import User
 from sandbox import Limits
 from sandbox.testing import running_sandbox
-from tests.support.clock import FakeClock
 from tests.conftest import ADMIN_ID, make_settings
+from tests.support.clock import FakeClock
 
 pytestmark = [pytest.mark.e2e, pytest.mark.dates]
 
@@ -274,7 +272,7 @@ async def test_quiet_hours_and_recurring_runs_are_computed_and_shown(tmp_path):
         assert h.runtime.scheduler.job_time(info.id) == info.next_run_at
 
         # Weekly on Monday and Wednesday at 21:30: quiet hours move each run to 08:00 the next day.
-        when = await staff_campaign(admin, ["🏫 无废校园"], "每周提醒", None, timing="🔁 每周")
+        await staff_campaign(admin, ["🏫 无废校园"], "每周提醒", None, timing="🔁 每周")
         days = await admin.expect_message("每周哪几天")
         await click(admin, "周一", days)
         await wait_button(admin, days, "✅ 周一")

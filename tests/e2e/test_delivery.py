@@ -94,7 +94,7 @@ async def test_one_failed_call_loses_nothing(sandbox, sandbox_faults, fault, met
     ticket = await finish(alice)
     await alice.expect_message("has your report", timeout=20)  # a 429 is waited out: seconds
     assert sandbox_faults.pending == 0 and sandbox_faults.injected == [(method, fault.split(":")[0])]
-    card = await card_of(hank, group, ticket)
+    await card_of(hank, group, ticket)  # the card is posted
     # One album and one pin: a retry goes on after the last step done instead of repeating it.
     assert album_photos(group) == (photos if photos > 1 else 0)
     assert sum(1 for m in group.messages() if m.location) == 1

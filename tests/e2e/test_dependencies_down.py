@@ -16,8 +16,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import pytest
 
-from core import db
-from core import inbox as inbox_table
+from core import db, inbox as inbox_table
 from sandbox import Limits
 from sandbox.driver import Sandbox
 from sandbox.server import SandboxServer

@@ -22,8 +22,7 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from core import db
-from core import inbox as inbox_table
+from core import db, inbox as inbox_table
 from reports.models import Report
 from sandbox import Faults, Limits
 from sandbox.driver import Sandbox, make_image

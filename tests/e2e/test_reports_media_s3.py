@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 
 from reports.media import MediaStore, exif_info
+from sandbox.driver import make_image
 from tests.conftest import make_settings
 from tests.e2e.test_reports_flow import finish, report_of, staff_group, start_report, to_type_step
-from sandbox.driver import make_image
 from tests.support.s3 import S3Bucket, s3, s3_server, unreachable_endpoint  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.e2e

@@ -10,12 +10,14 @@ import pytest
 
 from sandbox import Limits
 from sandbox.server import SandboxServer
-from tests.e2e.processes import bot_env as _env
-from tests.e2e.processes import free_port as _free_port
-from tests.e2e.processes import health as _health
-from tests.e2e.processes import kill_if_running as _kill_if_running
-from tests.e2e.processes import start_bot as _start
-from tests.e2e.processes import stop_cleanly as _stop_cleanly
+from tests.e2e.processes import (
+    bot_env as _env,
+    free_port as _free_port,
+    health as _health,
+    kill_if_running as _kill_if_running,
+    start_bot as _start,
+    stop_cleanly as _stop_cleanly,
+)
 
 pytestmark = pytest.mark.e2e
 

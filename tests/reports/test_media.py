@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from PIL import Image
@@ -19,7 +19,7 @@ def test_exif_gps_and_time_are_read_in_wgs84_decimal():
     info = exif_info(data)
     assert info.has_gps
     assert info.lat == pytest.approx(31.76525, abs=1e-6) and info.lon == pytest.approx(120.25188, abs=1e-6)
-    assert info.taken_at == datetime(2026, 5, 1, 0, 30, 15, tzinfo=timezone.utc)
+    assert info.taken_at == datetime(2026, 5, 1, 0, 30, 15, tzinfo=UTC)
     south_west = exif_info(jpeg(gps=(-33.5, -70.25), taken=datetime(2026, 5, 1, 8, 30), offset="-04:00"))
     assert (south_west.lat, south_west.lon) == (pytest.approx(-33.5), pytest.approx(-70.25))
     assert south_west.taken_at.utcoffset() == timedelta(hours=-4)

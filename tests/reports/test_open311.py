@@ -15,8 +15,7 @@ from sqlalchemy import insert
 
 from core import db
 from core.clock import utcnow
-from reports import open311
-from reports import service as svc
+from reports import open311, service as svc
 from reports.media import MediaStore, exif_info
 from reports.models import OPEN_STATUSES, Amount, LocationSource, Report, WasteType
 from tests.reports.conftest import jpeg, synthetic_reports

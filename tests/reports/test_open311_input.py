@@ -18,8 +18,7 @@ from sqlalchemy import insert
 
 from core import db
 from core.clock import utcnow
-from reports import open311
-from reports import service as svc
+from reports import open311, service as svc
 from reports.models import Report
 from tests.reports.conftest import synthetic_reports
 

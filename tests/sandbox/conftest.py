@@ -7,10 +7,20 @@ from aiogram import Bot, Dispatcher, F, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.filters import Command, CommandStart
-from aiogram.types import (BufferedInputFile, CallbackQuery, InlineKeyboardButton,
-                           InlineKeyboardMarkup, InlineQuery, InlineQueryResultArticle,
-                           InputMediaPhoto, InputTextMessageContent, KeyboardButton, Message,
-                           ReplyKeyboardMarkup, ReplyKeyboardRemove)
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQuery,
+    InlineQueryResultArticle,
+    InputMediaPhoto,
+    InputTextMessageContent,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 
 from sandbox import Limits, SandboxServer
 from sandbox.driver import make_image
@@ -127,7 +137,7 @@ def echo_router() -> Router:
                 message_text=f"<b>{query.query}</b>: recyclable", parse_mode="HTML"))])
 
     @router.my_chat_member()
-    async def member(update) -> None:  # noqa: ANN001
+    async def member(update) -> None:
         member_updates.append(update.new_chat_member.status)
 
     return router

@@ -7,16 +7,30 @@ import time
 
 import aiohttp
 import pytest
+from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram import Bot
-from aiogram.exceptions import (TelegramBadRequest, TelegramConflictError, TelegramForbiddenError,
-                                TelegramNotFound, TelegramUnauthorizedError)
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramConflictError,
+    TelegramForbiddenError,
+    TelegramNotFound,
+    TelegramUnauthorizedError,
+)
 from aiogram.methods import GetUpdates, SendMessage
 from aiogram.methods.base import Response
-from aiogram.types import (BotCommand, BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup,
-                           InlineQueryResultArticle, InputMediaPhoto, InputTextMessageContent,
-                           Message, ReplyParameters, Update)
+from aiogram.types import (
+    BotCommand,
+    BufferedInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputMediaPhoto,
+    InputTextMessageContent,
+    Message,
+    ReplyParameters,
+    Update,
+)
 
 from sandbox.driver import Sandbox, make_image
 

@@ -34,8 +34,8 @@ from aiogram.types import (
     Message,
     ReplyKeyboardMarkup,
     Update,
+    User as TgUser,
 )
-from aiogram.types import User as TgUser
 
 BOT_USER = TgUser(id=123456789, is_bot=True, first_name="Wufei", username="wufei_bot")
 

@@ -42,7 +42,7 @@ async def _audience_view(session: AsyncSession, data: dict) -> tuple[str, Inline
     lines = [
         _("<b>New campaign</b> · step 1 of 4: who should get it?"),
         _("Tick kinds of places, towns/streets, single places, or every subscriber. A kind and a town "
-          "together mean, e.g., the markets of 澄江街道."),  # fmt: skip
+          "together mean, e.g., the markets of 澄江街道."),
         "",
         _("Selected: {audience}").format(audience=views.audience_summary(audience, cells)),
     ]
@@ -123,7 +123,7 @@ async def to_texts(query: CallbackQuery, callback_answer: CallbackAnswer, state:
     await edit(query, None, None)
     await query.message.answer(
         _("Step 2 of 4: send the announcement <b>in Chinese</b>. Formatting is kept. To add a "
-          "photo, send the photo with the text as its caption (up to 1024 characters).")  # fmt: skip
+          "photo, send the photo with the text as its caption (up to 1024 characters).")
     )
 
 

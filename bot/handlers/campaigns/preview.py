@@ -109,7 +109,7 @@ async def confirm(
     await edit(query, None, None)
     await query.message.answer(
         _("✅ Campaign #{id} is scheduled. Next run: {when}.\nYou will get its statistics after each run. "
-          "/campaigns to pause, edit or cancel it.").format(  # fmt: skip
+          "/campaigns to pause, edit or cancel it.").format(
             id=info.id, when=views.when(info.next_run_at, user.language, runtime.tz)
         )
     )

@@ -27,8 +27,7 @@ from bot.keyboards import campaigns as kb
 from bot.keyboards.campaign_callbacks import SubAction, SubCb
 from bot.keyboards.menu import BTN_SUBSCRIPTIONS, main_menu
 from bot.views import campaigns as views
-from campaigns import cells as cells_service
-from campaigns import subscriptions as subs
+from campaigns import cells as cells_service, subscriptions as subs
 from campaigns.models import Target
 from campaigns.subscriptions import SubscriptionError
 from core.accounts import UserInfo

@@ -35,8 +35,7 @@ from bot.handlers.reports.place import duplicate_choice
 from bot.handlers.reports.resume import STEP_HANDLERS, LostDraft, resume_lost
 from bot.handlers.reports.start import continue_or_restart, start_report
 from bot.keyboards.menu import BTN_REPORT
-from bot.keyboards.reports import FlowAction as A
-from bot.keyboards.reports import FlowCb, FollowupCb
+from bot.keyboards.reports import FlowAction as A, FlowCb, FollowupCb
 
 
 def build() -> Router:

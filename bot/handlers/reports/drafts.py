@@ -21,8 +21,7 @@ from bot.keyboards import reports as kb
 from bot.keyboards.menu import main_menu
 from bot.views import reports as view
 from core.accounts import UserInfo
-from reports import geo
-from reports import service as svc
+from reports import geo, service as svc
 
 DRAFT_MAX_AGE = timedelta(days=3)
 

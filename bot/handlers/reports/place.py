@@ -37,8 +37,7 @@ from bot.keyboards.menu import main_menu
 from bot.keyboards.reports import BTN_EXIF_LOCATION, FlowAction, FlowCb
 from bot.views import reports as view
 from core.accounts import UserInfo
-from reports import geo
-from reports import service as svc
+from reports import geo, service as svc
 from reports.geocode import GeocodeStatus, gazetteer
 
 log = logging.getLogger(__name__)
@@ -77,7 +76,7 @@ async def _geocode(message: Message, state: FSMContext, session: AsyncSession, u
         return
     try:
         result = await asyncio.wait_for(reports.geocoder.geocode(query), GEOCODE_DEADLINE_S)
-    except (asyncio.TimeoutError, Exception) as error:  # never hang on the network
+    except (TimeoutError, Exception) as error:  # noqa: BLE001 - never hang on the network
         log.warning("geocoding failed: %r", error)
         reports.geocoder.failed()  # the next addresses go to the gazetteer at once for a while
         result = gazetteer(query)

@@ -34,8 +34,7 @@ from bot.views import reports as view
 from core import accounts
 from core.accounts import Roles, UserInfo
 from core.models import Role
-from reports import geo
-from reports import service as svc
+from reports import geo, service as svc
 from reports.media import MAX_BYTES, MediaError
 from reports.models import RejectReason, ReportStatus
 from reports.service import Changed, Conflict, NotAllowed
