@@ -37,9 +37,8 @@ def health_routes(app: WufeiApp) -> web.RouteTableDef:
         redis = getattr(app.dp.storage, "redis", None)  # RedisStorage's client, when configured
         if redis is not None:
             probes[REDIS] = probe_redis(redis)
-        media = getattr(app.services.get("reports"), "media", None)  # the reports feature's MediaStore
-        if media is not None:
-            probes[MEDIA] = probe_media(media.storage)
+        if app.reports is not None:  # the reports feature's photos
+            probes[MEDIA] = probe_media(app.reports.media.storage)
         answers = dict(zip(probes, await asyncio.gather(*probes.values())))
         problems = {name: problem for name, problem in answers.items() if problem}
         if problems:
