@@ -26,7 +26,7 @@ from core.clock import utcnow
 from knowledge.kb import KnowledgeBase
 from knowledge.verdicts import Verdict
 from knowledge.models import KbChange, KbMeta, SortFeedback, SortQuery
-from knowledge.normalize import normalize
+from knowledge.normalize import is_chitchat, normalize
 
 _KEY_NAME = "pseudonym_key"
 _NEXT_QUERY_ID = "sort_query_next_id"
@@ -106,7 +106,8 @@ class QueryLog:
             if not rows:
                 return
             for row in rows:
-                row["key"] = (normalize(row["query"]) or row["query"])[:200]
+                # greetings, thanks and emoji are no gap in the base: no key, so no curator's list
+                row["key"] = "" if is_chitchat(row["query"]) else (normalize(row["query"]) or row["query"])[:200]
             try:
                 async with self.sessions() as session:
                     await (await session.connection()).execute(insert(SortQuery), rows)
