@@ -172,7 +172,7 @@ async def test_a_typo_is_answered_as_the_word_and_says_so(client):
 
 async def test_an_either_or_question_is_told_which_of_the_two(client):
     card = (await client.person("Qian", "zh").send("废电池属于可回收还是其他垃圾"))[0].text
-    assert "你问的两类里，是其他垃圾" in card
+    assert "您问的两类里，是其他垃圾" in card
     card = (await client.person("Qian", "zh").send("电池是蓝桶吗"))[0].text
     assert "不是，它属于其他垃圾" in card
 

@@ -90,8 +90,12 @@ def short_time(value: datetime, tz: str = "Asia/Shanghai") -> str:
 
 
 def place_text(locale: str, lat: float, lon: float, address: str | None, unit_code: str | None) -> str:
+    """The address (or coordinates) and its unit, the unit left out when the address names it
+    already in the reader's language ("青阳镇", "江阴市青阳镇"): no name is printed twice."""
     where = escape(address) if address else f"{lat:.5f}, {lon:.5f}"
     unit = unit_label(unit_code, locale) if unit_code else None
+    if unit and address and unit in address:
+        return where
     return gettext_for(locale, "{where} ({unit})", where=where, unit=escape(unit)) if unit else where
 
 
