@@ -171,10 +171,12 @@ async def top_unanswered(session: AsyncSession, days: int = 30, limit: int = 10)
             .where(SortQuery.answered.is_(False), SortQuery.at >= since, SortQuery.key != "")
             .group_by(SortQuery.key)
             .order_by(func.count().desc(), SortQuery.key)
-            .limit(limit)
+            .limit(limit + 20)
         )
     ).all()
-    return [Unanswered(key, example, count, people) for key, example, count, people in rows]
+    # rows logged before chit-chat was left without a key ("你好", emoji) are no gap either
+    return [Unanswered(key, example, count, people) for key, example, count, people in rows
+            if not is_chitchat(example)][:limit]
 
 
 async def add_feedback(
