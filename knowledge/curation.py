@@ -25,7 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core.clock import utcnow
 from knowledge.kb import KnowledgeBase
 from knowledge.models import KbChange, KbMeta, SortFeedback, SortQuery
-from knowledge.normalize import normalize
+from knowledge.normalize import is_chitchat, normalize
 from knowledge.verdicts import Verdict
 
 _KEY_NAME = "pseudonym_key"
@@ -113,7 +113,8 @@ class QueryLog:
             if not rows:
                 return
             for row in rows:
-                row["key"] = (normalize(row["query"]) or row["query"])[:200]
+                # greetings, thanks and emoji are no gap in the base: no key, so no curator's list
+                row["key"] = "" if is_chitchat(row["query"]) else (normalize(row["query"]) or row["query"])[:200]
             try:
                 async with self.sessions() as session:
                     await (await session.connection()).execute(insert(SortQuery), rows)
@@ -177,10 +178,12 @@ async def top_unanswered(session: AsyncSession, days: int = 30, limit: int = 10)
             .where(col(SortQuery.answered).is_(False), col(SortQuery.at) >= since, col(SortQuery.key) != "")
             .group_by(SortQuery.key)
             .order_by(func.count().desc(), SortQuery.key)
-            .limit(limit)
+            .limit(limit + 20)
         )
     ).all()
-    return [Unanswered(key, example, count, people) for key, example, count, people in rows]
+    # rows logged before chit-chat was left without a key ("你好", emoji) are no gap either
+    return [Unanswered(key, example, count, people) for key, example, count, people in rows
+            if not is_chitchat(example)][:limit]
 
 
 async def add_feedback(

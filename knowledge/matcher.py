@@ -1,7 +1,11 @@
 """The classification of a question: the tiers, in order, over the index (index.py).
 
-Matching tiers (the first "sure" answer wins; otherwise the first "likely" one;
-otherwise the did-you-mean candidates gathered on the way, never a category):
+The policy: the tiers run in the order of `TIERS` (at the end of this file), and the first tier
+that returns a match wins. A tier may only return a match when it answers: a sure one, or a likely
+one that no later tier may overrule (the tier's docstring says why). Anything less (ambiguous, or
+likely but open to a later correction) it leaves in `pending`; the `first_likely` tier then answers
+with the first likely candidate, and the last tier (`no_item_named`) gives a bin of close names or
+the did-you-mean candidates gathered on the way, never a guessed category. In order:
 
 1. exact name/alias (normalised: width, Traditional, case, punctuation; variant characters
    桔/橘) and English (articles, plural) on the question text, then on its core (state words
@@ -30,6 +34,9 @@ category for text that matched no item.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
 from .close import CloseItems
 from .compose import VerdictComposer
 from .containers import match_container
@@ -57,6 +64,19 @@ MAX_FUZZY_CHARS = 30  # longer parts skip homophone/typo/reverse matching
 MAX_QUERY_CHARS = 500  # longer messages are not sorting questions
 
 
+@dataclass
+class _Attempt:
+    """One part of a question on its way through the tiers, and what they left for later ones."""
+
+    part: QueryPart
+    text: str
+    core: str
+    long_text: bool  # pasted paragraphs: cheap paths only
+    pending: list[_Match] = field(default_factory=list)  # candidates, best first
+    contained: _Match | None = None  # the containment tier's result, read by the next tiers
+    fuzzy: _Match | None = None  # the fuzzy tier's result, read by reverse containment
+
+
 class Matcher(FormIndex, ContainmentTiers, SoundTiers, CloseItems, VerdictComposer, Search):
     """The index (index.py) and the tiers over it; `classify` answers a question."""
 
@@ -65,17 +85,31 @@ class Matcher(FormIndex, ContainmentTiers, SoundTiers, CloseItems, VerdictCompos
         self.typos = TypoIndex(self)
 
     def match_part(self, part: QueryPart) -> _Match | None:
+        """Run TIERS in order over one part of a question: the first tier that returns a match wins.
+
+        A tier returns a match only when it answers (sure, or likely with nothing better known
+        so far); candidates it cannot stand behind (ambiguous, or likely but maybe beaten by a later
+        tier) go to `pending`, which the `first_likely` and `no_item_named` tiers read.
+        """
         text, core = part.text, part.core
         if not text or is_chitchat(text) or (core and is_chitchat(core)):
             return None
         if text.replace(" ", "").isdigit():
             return None
-        pending: list[_Match] = []
+        attempt = _Attempt(part, text, core, long_text=len(text) > MAX_FUZZY_CHARS)
+        for tier in TIERS:
+            m = tier(self, attempt)
+            if m is not None:
+                return m
+        return None
 
-        # 1. exact / alias / English (the message as typed first: 请柬 is not 请 + 柬)
-        typed = normalize(part.raw)
-        firsts = [(typed, "")] if typed != text and _cjk_only(typed) else []
-        for cand, rem in (*firsts, (text, ""), (core, self._remainder(text, core))):
+    # The tiers, in the order of TIERS below.
+
+    def _tier_exact(self, a: _Attempt) -> _Match | None:
+        """Exact / alias / English, the message as typed first (请柬 is not 请 + 柬)."""
+        typed = normalize(a.part.raw)
+        firsts = [(typed, "")] if typed != a.text and _cjk_only(typed) else []
+        for cand, rem in (*firsts, (a.text, ""), (a.core, self._remainder(a.text, a.core))):
             ids = self.lookup(cand)
             if ids:
                 method = "english" if is_latin_text(cand) else (
@@ -85,94 +119,111 @@ class Matcher(FormIndex, ContainmentTiers, SoundTiers, CloseItems, VerdictCompos
                     rem = " ".join(find_states(cand)[0])
                 if len(ids) == 1:
                     return _Match(SURE, ids, method, rem)
-                pending.append(_Match(AMBIGUOUS, ids, method, rem))
+                a.pending.append(_Match(AMBIGUOUS, ids, method, rem))
                 break
+        return None
 
-        # 1b. possessive phrasing: "奶茶中的珍珠" is 奶茶珍珠; "自热火锅的发热包" is the 发热包 when
-        # the whole (自热火锅) is of the same category
-        if has_cjk(text) and "的" in text:
-            m = self._match_possessive(text)
-            if m:
-                return m
+    def _tier_possessive(self, a: _Attempt) -> _Match | None:
+        """"奶茶中的珍珠" is 奶茶珍珠; "自热火锅的发热包" is the 发热包 when the whole is of the same category."""
+        if has_cjk(a.text) and "的" in a.text:
+            return self._match_possessive(a.text)
+        return None
 
-        # 2. typed pinyin / initials
-        if part.latin and _PINYIN_QUERY_RE.match(text):
-            m = self._match_typed_pinyin(text)
+    def _tier_typed_pinyin(self, a: _Attempt) -> _Match | None:
+        """Typed pinyin and initials."""
+        if a.part.latin and _PINYIN_QUERY_RE.match(a.text):
+            m = self._match_typed_pinyin(a.text)
             if m:
                 if m.confidence in (SURE, LIKELY):
                     return m
-                pending.append(m)
+                a.pending.append(m)
+        return None
 
-        # 2b. a soft part or the bottle/can of a food or drink: 洋葱皮, 葡萄籽, 啤酒罐
-        m = self._food_part(core or text)
-        if m:
-            return m
+    def _tier_food_part(self, a: _Attempt) -> _Match | None:
+        """A soft part or the bottle/can of a food or drink: 洋葱皮, 葡萄籽, 啤酒罐."""
+        return self._food_part(a.core or a.text)
 
-        # 3. containment: a known name with only state or filler words around it is sure
-        # ("奶粉罐子": 奶粉罐 + 子), before reading contents and a container
-        contained = self._match_containment(text)
-        if contained and contained.confidence == SURE:
-            return contained
+    def _tier_containment(self, a: _Attempt) -> _Match | None:
+        """A known name with only state or filler words around it is sure ("奶粉罐子": 奶粉罐 + 子);
+        a likely or ambiguous containment waits for contents + container."""
+        a.contained = self._match_containment(a.text)
+        if a.contained and a.contained.confidence == SURE:
+            return a.contained
+        return None
 
-        # 3a. contents + container: 六个核桃的罐子 is a can, 卫龙辣条包装袋 a snack bag
-        if has_cjk(core or text):
-            c = match_container(self, core or text)
+    def _tier_container(self, a: _Attempt) -> _Match | None:
+        """Contents + container: 六个核桃的罐子 is a can, 卫龙辣条包装袋 a snack bag."""
+        if has_cjk(a.core or a.text):
+            c = match_container(self, a.core or a.text)
             if c:
-                return _Match(LIKELY, c.ids, "container", self._remainder(text, core))
-        m = contained
-        if m and m.confidence == LIKELY and has_cjk(text):
-            # the question's own kinds outweigh a name inside it: 铅蓄电池, 汽车蓄电池 (hazardous) say
-            # what a 蓄电池 is, not 电池 with 蓄 before it
-            _decided, kinds = self._kinds(normalize(core or text))
+                return _Match(LIKELY, c.ids, "container", self._remainder(a.text, a.core))
+        return None
+
+    def _tier_kinds(self, a: _Attempt) -> _Match | None:
+        """The question's own kinds outweigh a name inside it: 铅蓄电池, 汽车蓄电池 (hazardous) say what
+        a 蓄电池 is, not 电池 with 蓄 before it. Otherwise the name inside is a candidate."""
+        m = a.contained
+        if m and m.confidence == LIKELY and has_cjk(a.text):
+            _decided, kinds = self._kinds(normalize(a.core or a.text))
             if kinds and self.items[kinds[0]].category != self.items[m.ids[0]].category:
                 return _Match(LIKELY, kinds, "containment", "", category_only=True)
         if m:
-            pending.append(m)
+            a.pending.append(m)
+        return None
 
-        # 3b. typos: no word itself, one input error away from known forms ("玻离瓶" -> 玻璃瓶).
-        # A name found inside a typo ("机手电池": 电池) loses to a correction of the whole
-        # question, unless that is only a key away and the words around the name are a word.
-        t = self._match_typo(core or text, text)
+    def _tier_typo(self, a: _Attempt) -> _Match | None:
+        """No word itself, one input error away from known forms ("玻离瓶" -> 玻璃瓶). A name found
+        inside a typo ("机手电池": 电池) loses to a correction of the whole question, unless that is
+        only a key away and the words around the name are a word."""
+        t = self._match_typo(a.core or a.text, a.text)
+        m = a.contained
         if t and t.confidence == LIKELY and not (m and m.confidence == LIKELY and t.method == "typo_key"
                                                  and is_word(m.remainder)):
             return t
         if t:
-            pending.append(t)
+            a.pending.append(t)
+        return None
 
-        long_text = len(text) > MAX_FUZZY_CHARS  # pasted paragraphs: cheap paths only
-
-        # 4. homophones (Chinese questions only)
-        if has_cjk(text) and not long_text:
-            for cand in dict.fromkeys((text, core)):
-                m = self._match_homophone(cand, text)
+    def _tier_homophone(self, a: _Attempt) -> _Match | None:
+        """Homophones (Chinese questions only): a likely one goes first among the candidates."""
+        if has_cjk(a.text) and not a.long_text:
+            for cand in dict.fromkeys((a.text, a.core)):
+                m = self._match_homophone(cand, a.text)
                 if m:
-                    if m.confidence == LIKELY and not any(p.confidence == LIKELY for p in pending):
-                        pending.insert(0, m)
+                    if m.confidence == LIKELY and not any(p.confidence == LIKELY for p in a.pending):
+                        a.pending.insert(0, m)
                     else:
-                        pending.append(m)
+                        a.pending.append(m)
                     break
+        return None
 
-        likely = [p for p in pending if p.confidence == LIKELY]
-        if likely:
-            return likely[0]
+    def _tier_first_likely(self, a: _Attempt) -> _Match | None:
+        """The first likely candidate of the tiers above."""
+        return next((p for p in a.pending if p.confidence == LIKELY), None)
 
-        # 5. typos
-        m = None if long_text else self._match_fuzzy(core or text)
-        if m and m.confidence == LIKELY:
-            return m
+    def _tier_fuzzy(self, a: _Attempt) -> _Match | None:
+        """rapidfuzz over n-gram candidates; likely only for English."""
+        a.fuzzy = None if a.long_text else self._match_fuzzy(a.core or a.text)
+        if a.fuzzy and a.fuzzy.confidence == LIKELY:
+            return a.fuzzy
+        return None
 
-        # 6. reverse containment: question is a part of longer names (did-you-mean only);
-        # for English, whole words ("phone" in "mobile phone") beat letter similarity
-        r = None if long_text else self._match_reverse(core or text)
-        pending.extend(x for x in ((r, m) if part.latin else (m, r)) if x)
+    def _tier_reverse(self, a: _Attempt) -> _Match | None:
+        """The question is a part of longer names (did-you-mean only); for English, whole words
+        ("phone" in "mobile phone") beat letter similarity."""
+        r = None if a.long_text else self._match_reverse(a.core or a.text)
+        m = a.fuzzy
+        a.pending.extend(x for x in ((r, m) if a.part.latin else (m, r)) if x)
+        return None
 
-        # Below: no item named. A bin may still be clear from close names, unless the
-        # question is a phrase ("吃饭", "你是机器人", "我的…"): those get no guessed bin.
-        key = normalize(core or text)
+    def _tier_no_item_named(self, a: _Attempt) -> _Match | None:
+        """No item named. A bin may still be clear from close names, unless the question is a phrase
+        ("吃饭", "你是机器人", "我的…"): those get no guessed bin. Else did-you-mean, or nothing."""
+        key = normalize(a.core or a.text)
         guess = key[:1] not in _SENTENCE_STARTS
-        ids = []
-        if pending:
-            for p in pending:
+        ids: list[int] = []
+        if a.pending:
+            for p in a.pending:
                 for i in p.ids:
                     if i not in ids:
                         ids.append(i)
@@ -183,11 +234,11 @@ class Matcher(FormIndex, ContainmentTiers, SoundTiers, CloseItems, VerdictCompos
             close = self._close_bin(key, ids) if ids and guess else None
             if close:
                 # not this item itself, but every close one goes in the same bin
-                return _Match(LIKELY, close, pending[0].method, "", category_only=True)
+                return _Match(LIKELY, close, a.pending[0].method, "", category_only=True)
         head = self._head_bin(key) if guess else None
         if head or not ids:
             return head
-        return _Match(AMBIGUOUS, ids, pending[0].method, "")
+        return _Match(AMBIGUOUS, ids, a.pending[0].method, "")
 
     def classify(self, query: str) -> Verdict:
         if (not query or not query.strip() or len(query) > MAX_QUERY_CHARS or looks_like_url(query)
@@ -222,3 +273,20 @@ class Matcher(FormIndex, ContainmentTiers, SoundTiers, CloseItems, VerdictCompos
         if verdict.answered:
             verdict.asked = list(whole.asked)
         return verdict
+
+
+TIERS: tuple[Callable[[Matcher, _Attempt], _Match | None], ...] = (
+    Matcher._tier_exact,
+    Matcher._tier_possessive,
+    Matcher._tier_typed_pinyin,
+    Matcher._tier_food_part,
+    Matcher._tier_containment,
+    Matcher._tier_container,
+    Matcher._tier_kinds,
+    Matcher._tier_typo,
+    Matcher._tier_homophone,
+    Matcher._tier_first_likely,
+    Matcher._tier_fuzzy,
+    Matcher._tier_reverse,
+    Matcher._tier_no_item_named,
+)

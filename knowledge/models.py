@@ -21,7 +21,7 @@ class SortQuery(SQLModel, table=True):
     user_hash: str = Field(max_length=32)
     query: str = Field(max_length=200)
     key: str = Field(max_length=200, index=True)  # normalised, for grouping
-    source: str = Field(default="message", max_length=16)  # message | inline
+    source: str = Field(default="message", max_length=16)  # message | inline | choice (a did-you-mean tap)
     category: str | None = Field(default=None, max_length=16)
     item: str | None = Field(default=None, max_length=100)
     confidence: str = Field(max_length=16)

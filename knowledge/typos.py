@@ -152,7 +152,7 @@ class TypoIndex:
         out = []
         for i, s in enumerate(syl):
             variants = {s} if level == 0 else fuzzy_variants(s) if level == 2 else key_variants(s, True)
-            for v in variants:
+            for v in sorted(variants):  # a set: sorted, so the same question gets the same answer in every process
                 key = "".join(syl[:i] + [v] + syl[i + 1:])
                 for f in self.by_pinyin.get(key, ()):
                     diff = [j for j in range(len(q)) if f[j] != q[j]]

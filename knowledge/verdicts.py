@@ -12,6 +12,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 SURE, LIKELY, AMBIGUOUS, UNKNOWN = "sure", "likely", "ambiguous", "unknown"
 MAX_ALTERNATIVES = 3  # did-you-mean buttons and alternatives shown with an answer
+# Tiers that read the question as something else than what was typed (a guess at an input error):
+# only their answers are "the closest match"; exact, alias, pinyin, question and containment
+# answers name what was asked.
+CORRECTIONS = frozenset({"homophone", "fuzzy", "typo", "typo_key", "typo_edit"})
 
 @dataclass
 class Verdict:
@@ -33,6 +37,11 @@ class Verdict:
     @property
     def answered(self) -> bool:
         return self.confidence in (SURE, LIKELY)
+
+    @property
+    def is_correction(self) -> bool:
+        """Answered by reading the question as another, known form (a typo, a homophone)."""
+        return self.answered and self.method in CORRECTIONS
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

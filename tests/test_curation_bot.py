@@ -119,3 +119,12 @@ async def test_export_writes_curated_files(tmp_path, client, app, settings):
         env=env, capture_output=True, text=True, timeout=120,
     )
     assert "no curated changes" in again.stdout
+
+
+async def test_small_talk_and_emoji_stay_out_of_the_unanswered_list(client, app):
+    resident = client.person("Res", "zh")
+    for text in ("你好", "😀", "👍👍", "谢谢", "hello", "火星土壤样本"):
+        await resident.send(text)
+    calls = await client.person("Cur", "zh", user_id=ADMIN_ID).send("/unanswered")
+    listed = list(inline_data(calls[0]))
+    assert listed == ["➕ 火星土壤样本"], listed

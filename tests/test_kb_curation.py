@@ -109,3 +109,14 @@ def test_curated_alias_clash_reported_by_loader(tmp_path):
     write_curated(data, {"矿泉水瓶": ["饮料瓶"]}, [])
     kb = load_kb(data)
     assert any("饮料瓶" in str(p) and "aliases.yaml" in str(p) for p in kb.problems)
+
+
+async def test_greetings_logged_with_a_key_earlier_stay_out_of_the_unanswered_list(sessions):
+    from knowledge.curation import top_unanswered
+    from knowledge.models import SortQuery
+
+    async with sessions() as session:
+        for query in ("你好", "你好", "😀", "火星土壤样本"):  # rows written before chit-chat lost its key
+            session.add(SortQuery(user_hash="h", query=query, key=query, confidence="unknown", answered=False))
+        await session.commit()
+        assert [row.example for row in await top_unanswered(session)] == ["火星土壤样本"]

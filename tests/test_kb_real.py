@@ -121,3 +121,23 @@ def test_a_soft_part_or_a_bottle_of_a_known_food(shared_kb, query, category):
 
 def test_a_wrapper_of_a_snack_is_not_a_peel(shared_kb):
     assert shared_kb.classify("辣条皮").category != "food"  # only fruit and vegetables have peels
+
+
+@pytest.mark.parametrize(
+    "query, first, then",
+    [
+        ("吃剩的外卖盒", "厨余垃圾", "其他垃圾"),  # the food out first, then the box
+        ("奶茶杯", "下水道", "其他垃圾"),  # the drink, the pearls, then the cup, lid and straw
+        ("喝完的咖啡杯", "下水道", "其他垃圾"),
+        ("吃完的泡面桶", "厨余垃圾", "其他垃圾"),
+        ("粽子", "厨余垃圾", "其他垃圾"),  # leaves with the food, the string residual
+    ],
+)
+def test_a_composite_item_says_how_to_split_it(shared_kb, query, first, then):
+    tip = shared_kb.classify(query).tip["zh"]
+    assert first in tip and then in tip and tip.index(first) < tip.index(then), tip
+
+
+def test_a_bubble_tea_cup_says_where_the_pearls_go(shared_kb):
+    tip = shared_kb.classify("奶茶杯").tip
+    assert "珍珠" in tip["zh"] and "厨余垃圾" in tip["zh"] and "pearls" in tip["en"]

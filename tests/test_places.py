@@ -92,6 +92,17 @@ async def test_a_chinese_reporter_still_sees_chinese_names(client, app):
     assert "📍 收到：Chengjiang Renmin Road（澄江街道）。" in texts(calls)
 
 
+async def test_a_place_that_is_its_unit_is_not_named_twice(client, app):
+    wang = client.person("王芳", "zh")
+    await wang.send("/start")
+    await at_location_step(app, wang.tg.id)
+    assert "📍 收到：青阳镇。" in texts(await wang.send("青阳镇"))
+    tom = client.person("Tom", "en")
+    await tom.send("/start")
+    await at_location_step(app, tom.tg.id)
+    assert "📍 Got it: 青阳镇 (Qingyang Town)." in texts(await tom.send("青阳镇"))  # another name, helpful
+
+
 async def test_a_zone_without_a_seat_asks_for_a_pin_in_english(client, app):
     tom = client.person("Tom", "en")
     await tom.send("/start")

@@ -33,7 +33,7 @@ from core.models import Role
 from reports import service as svc
 from tests.conftest import ADMIN_ID, make_settings
 from tests.support.clock import FakeClock
-from tests.support.fakebot import BOT_USER, Client, FakeSession, texts
+from tests.support.fakebot import BOT_USER, Client, FakeSession, texts, toast
 
 pytestmark = pytest.mark.dates
 
@@ -147,7 +147,16 @@ async def test_accept_reject_and_reopen_notify_the_reporter_and_refresh_the_card
 
     calls = await hank.press(press(report, "reo", "rejected"), card)
     assert await status_of(app, report.id) == "submitted"
-    assert sent_to(calls, alice.tg.id)
+    assert "reopened" in sent_to(calls, alice.tg.id)[0].text and "reopened" in toast(calls)
+    # The card keeps the whole history, in local time, the reopening named as such.
+    edited = [c for c in calls if isinstance(c, EditMessageText)][-1].text
+    history = edited.split("\n\n", 1)[1].splitlines()
+    assert [line.split("：", 1)[1] for line in history] == ["👷 已受理", "❌ 已驳回", "🔁 重新打开，🆕 已提交"], edited
+    async with app.sessions() as session:
+        events = (await svc.events(session, report.id))[1:]
+    zone = ZoneInfo(app.settings.timezone)  # local times, in WUFEI_TIMEZONE
+    assert [line.split(" · ")[0] for line in history] == [
+        "🕒 " + e.at.astimezone(zone).strftime("%m-%d %H:%M") for e in events]
 
 
 async def test_a_stale_button_is_refused_and_the_card_refreshed(client, app):
@@ -187,7 +196,7 @@ async def test_staff_actions_are_audited(client, app):
     report = await seed(app, 4242)
     card = _bot_message(GROUP)
     await hank.press(press(report, "acc"), card)
-    await hank.press(press(report, "rau", "accepted", QINGYANG_CODE), card)
+    await hank.press(press(report, "rauok", "accepted", QINGYANG_CODE), card)
     async with app.sessions() as session:
         entries = await accounts.recent_audit(session, limit=10)
     mine = [(e.action, e.target, e.details.get("to")) for e in entries if e.actor_id == hank.tg.id]
@@ -220,6 +229,13 @@ async def test_reassign_posts_to_the_new_unit_and_tells_the_reporter(client, app
     markup = [c for c in calls if isinstance(c, EditMessageReplyMarkup)][0].reply_markup
     assert len([b for row in markup.inline_keyboard for b in row]) == 18  # 17 other units + back
     calls = await hank.press(press(report, "rau", x=QINGYANG_CODE), _bot_message(GROUP))
+    assert await status_of(app, report.id) == "submitted" and toast(calls) == f"Move {report.ticket} to Qingyang Town?"
+    async with app.sessions() as session:
+        assert (await svc.get(session, report.id)).unit_code == CHENGJIANG_CODE  # not before the ✅
+    confirm = [c for c in calls if isinstance(c, EditMessageReplyMarkup)][0].reply_markup
+    buttons = {b.text: b.callback_data for row in confirm.inline_keyboard for b in row}
+    assert list(buttons) == [f"✅ 确认把 {report.ticket} 转给青阳镇", "✖ 不转，留在本单位"]  # the card's language
+    calls = await hank.press(buttons[f"✅ 确认把 {report.ticket} 转给青阳镇"], _bot_message(GROUP))
     async with app.sessions() as session:
         moved = await svc.get(session, report.id)
     assert moved.unit_code == QINGYANG_CODE and moved.staff_chat_id == qingyang_group.id

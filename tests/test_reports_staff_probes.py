@@ -124,7 +124,7 @@ async def test_every_staff_action_on_a_report_is_audited_with_its_actor(client, 
         (lambda: hank.press(press(one, "rjr", "accepted", "duplicate"), card),
          (H, "reports.status", "accepted", "rejected")),
         (lambda: wang.press(press(one, "reo", "rejected"), card), (W, "reports.status", "rejected", "submitted")),
-        (lambda: hank.press(press(two, "rau", "submitted", QINGYANG_CODE), card),
+        (lambda: hank.press(press(two, "rauok", "submitted", QINGYANG_CODE), card),
          (H, "reports.reassign", "submitted", "submitted")),
     ]
     expected = []

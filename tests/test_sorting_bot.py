@@ -7,7 +7,7 @@ from aiogram.types import InlineQuery, Message, Update
 from sqlmodel import select
 
 from knowledge.models import SortFeedback, SortQuery
-from tests.support.fakebot import inline_data, texts
+from tests.support.fakebot import inline_data, last_message, texts
 
 
 async def test_battery_question_gets_a_card_with_the_wuxi_rule(client):
@@ -172,6 +172,50 @@ async def test_a_typo_is_answered_as_the_word_and_says_so(client):
 
 async def test_an_either_or_question_is_told_which_of_the_two(client):
     card = (await client.person("Qian", "zh").send("废电池属于可回收还是其他垃圾"))[0].text
-    assert "你问的两类里，是其他垃圾" in card
+    assert "您问的两类里，是其他垃圾" in card
     card = (await client.person("Qian", "zh").send("电池是蓝桶吗"))[0].text
     assert "不是，它属于其他垃圾" in card
+
+
+async def test_a_card_reached_through_did_you_mean_takes_feedback_about_the_item(client, app):
+    zhou = client.person("Zhou", "zh")
+    options = inline_data((await zhou.send("盘子"))[0])
+    name, data = next(iter(options.items()))
+    card = last_message(await zhou.press(data))
+    assert card.text.startswith(f"<b>{name}</b>")
+    calls = await zhou.press(inline_data(card)["❓ 答案不对？"])
+    question = last_message(calls)
+    assert f"“{name}”" in question.text  # the question names the item
+    bot_message = Message.model_validate({"message_id": 9, "date": 0, "chat": zhou.chat.model_dump(), "text": "x"})
+    thanks = last_message(await zhou.press(inline_data(question)["☣️ 有害垃圾"], bot_message)).text
+    assert f"“{name}”" in thanks and "盘子" not in thanks
+    async with app.sessions() as session:
+        feedback = (await session.exec(select(SortFeedback))).one()
+    assert (feedback.item, feedback.suggested) == (name, "hazardous")
+
+
+async def test_the_thank_you_quotes_the_item_not_the_typing(client):
+    li = client.person("Li", "zh")
+    card = (await li.send("电池是什么垃圾呀"))[0]
+    question = last_message(await li.press(inline_data(card)["❓ 答案不对？"]))
+    assert "“电池”" in question.text
+    bot_message = Message.model_validate({"message_id": 9, "date": 0, "chat": li.chat.model_dump(), "text": "x"})
+    thanks = last_message(await li.press(inline_data(question)["不确定"], bot_message)).text
+    assert "“电池”" in thanks and "什么垃圾" not in thanks
+
+
+async def test_only_a_correction_is_called_the_closest_match(client):
+    person = client.person("Pin", "zh")
+    for query in ("dianchi", "塑料矿泉水瓶子"):  # pinyin, a name inside the question: what was asked
+        card = (await person.send(query))[0].text
+        assert "最接近" not in card, (query, card)
+    card = (await client.person("Ann", "en").send("batery"))[0].text  # a spelling guess
+    assert "<b>battery (电池)</b>" in card and "Closest match for “batery”" in card
+
+
+async def test_an_inline_result_sent_into_the_bots_own_chat_gets_no_reply(client):
+    user = client.person("Inl", "zh")
+    me = await client.bot.me()
+    message = user._message("<b>电池</b>\n🗑️ 其他垃圾 · 灰色桶\n" + "💡 说明很长。" * 60)
+    message = message.model_copy(update={"via_bot": me})
+    assert await client.feed(Update(update_id=client.next_update_id(), message=message)) == []

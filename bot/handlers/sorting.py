@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject
 from aiogram.types import (
@@ -83,7 +83,10 @@ async def prompt(message: Message) -> None:
     )
 
 
-async def show_item(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: SortCb, kb: KnowledgeBase, user: UserInfo, item_refs) -> None:
+async def show_item(
+    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: SortCb, kb: KnowledgeBase, user: UserInfo,
+    item_refs, query_log: curation.QueryLog, pseudonym,
+) -> None:
     name = item_refs.resolve(callback_data.ref)
     if name is None:
         callback_answer.text = _("This item is no longer in the list.")
@@ -92,7 +95,9 @@ async def show_item(query: CallbackQuery, callback_answer: CallbackAnswer, callb
     verdict = kb.classify(name)
     if not verdict.answered or verdict.item != name:
         verdict = _verdict_for(kb, name)
-    await query.message.answer(view.card(kb, verdict, user.language), reply_markup=view.card_keyboard(verdict, None))
+    # logged like a question, so the card carries the same "wrong answer?" button as any card
+    log_id = await query_log.add(pseudonym(user.id), name, verdict, source="choice")
+    await query.message.answer(view.card(kb, verdict, user.language), reply_markup=view.card_keyboard(verdict, log_id))
 
 
 def _verdict_for(kb: KnowledgeBase, name: str) -> Verdict:
@@ -104,24 +109,36 @@ def _verdict_for(kb: KnowledgeBase, name: str) -> Verdict:
     )
 
 
-async def wrong_answer(query: CallbackQuery, callback_data: SortCb, kb: KnowledgeBase, user: UserInfo) -> None:
-    if not callback_data.ref.isdigit():
+async def wrong_answer(
+    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: SortCb, session: AsyncSession,
+    kb: KnowledgeBase, user: UserInfo, query_log: curation.QueryLog, pseudonym,
+) -> None:
+    row = await _own_question(session, query_log, callback_data.ref, user, pseudonym)
+    if row is None:
+        callback_answer.text = _("This button has expired. Send /start to begin again.")
+        callback_answer.show_alert = True
         return
     await query.message.answer(
-        _("Thanks for telling us. Which bin did you expect?"),
-        reply_markup=view.feedback_keyboard(int(callback_data.ref), kb, user.language),
+        _("Thanks for telling us. Which bin did you expect for “{item}”?").format(
+            item=view.display_name(kb, row.item or row.query, user.language)),
+        reply_markup=view.feedback_keyboard(row.id, kb, user.language),
     )
+
+
+async def _own_question(session: AsyncSession, query_log: curation.QueryLog, log_id: str, user: UserInfo, pseudonym):
+    """The logged question behind a feedback button, if it is this user's own (data can be forged)."""
+    await query_log.flush()  # the question may still be waiting to be written
+    row = await curation.get_query(session, int(log_id)) if log_id.isdigit() else None
+    return row if row is not None and row.user_hash == pseudonym(user.id) else None
 
 
 async def expected_category(
     query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: SortCb, session: AsyncSession, user: UserInfo, pseudonym,
-    query_log: curation.QueryLog,
+    query_log: curation.QueryLog, kb: KnowledgeBase,
 ) -> None:
     log_id, _sep, choice = callback_data.ref.partition(".")
-    await query_log.flush()  # the question may still be waiting to be written
-    row = await curation.get_query(session, int(log_id)) if log_id.isdigit() else None
-    # Callback data can be forged: the logged question must be this user's own.
-    if row is None or row.user_hash != pseudonym(user.id):
+    row = await _own_question(session, query_log, log_id, user, pseudonym)
+    if row is None:
         callback_answer.text = _("This button has expired. Send /start to begin again.")
         callback_answer.show_alert = True
         return
@@ -129,7 +146,8 @@ async def expected_category(
     await curation.add_feedback(session, row.user_hash, row.query, row.item, row.category, suggested)
     if query.message is not None:
         await query.message.edit_text(
-            _("🙏 Thank you! A curator will check the answer for “{query}”.").format(query=escape(row.query))
+            _("🙏 Thank you! A curator will check the answer for “{query}”.").format(
+                query=view.display_name(kb, row.item, user.language) if row.item else escape(row.query))
         )
 
 
@@ -160,8 +178,17 @@ async def inline_search(inline_query: InlineQuery, kb: KnowledgeBase, user: User
     await inline_query.answer(results, cache_time=60, is_personal=False)
 
 
+async def _via_this_bot(message: Message, bot: Bot) -> bool:
+    return message.via_bot is not None and message.via_bot.id == bot.id
+
+
+async def own_inline_result(message: Message) -> None:
+    """A card the person picked in inline mode and sent here: already an answer, not a question."""
+
+
 def build() -> Router:
     router = Router(name=__name__)
+    router.message.register(own_inline_result, _via_this_bot)
     router.message.register(sort_command, Command("sort"), F.chat.type == ChatType.PRIVATE)
     router.message.register(prompt, MenuButton(BTN_SORT))
     router.message.register(plain_text, PlainQuestion(*MENU_BUTTONS))

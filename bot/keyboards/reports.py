@@ -9,7 +9,7 @@ from aiogram.types import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMar
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import Field
 
-from bot.i18n import N_, gettext_for
+from bot.i18n import N_, gettext_for, unit_label
 from bot.views.reports import AMOUNT_LABELS, REJECT_LABELS, WASTE_LABELS
 from core.units import all_units
 from reports.models import Amount, RejectReason, ReportStatus, WasteType
@@ -52,7 +52,8 @@ class StaffAction(StrEnum):
     REJECT = "rej"  # shows the reasons
     REJECT_BECAUSE = "rjr"  # x: the RejectReason
     REASSIGN = "ras"  # shows the units
-    REASSIGN_TO = "rau"  # x: the unit code
+    REASSIGN_TO = "rau"  # x: the unit code; asks to confirm
+    REASSIGN_CONFIRMED = "rauok"  # x: the unit code; moves the report
     REOPEN = "reo"
     BACK = "back"  # back to the card's buttons
     OPEN = "open"  # /reports: show the card (with its buttons) here
@@ -196,6 +197,17 @@ def units(locale: str, report_id: int, status: ReportStatus, current: str) -> In
         b.button(text=unit.label(locale), callback_data=StaffCb(a=StaffAction.REASSIGN_TO, r=report_id, s=status, x=unit.code))
     b.button(text=gettext_for(locale, "⬅️ Back"), callback_data=StaffCb(a=StaffAction.BACK, r=report_id, s=status))
     b.adjust(2)
+    return b.as_markup()
+
+
+def confirm_unit(locale: str, report_id: int, status: ReportStatus, ticket: str, unit_code: str) -> InlineKeyboardMarkup:
+    """"Move JY-… to 青阳镇?" ✅ / ✖ (back to the units)."""
+    b = InlineKeyboardBuilder()
+    b.button(text=gettext_for(locale, "✅ Move {ticket} to {unit}", ticket=ticket, unit=unit_label(unit_code, locale)),
+             callback_data=StaffCb(a=StaffAction.REASSIGN_CONFIRMED, r=report_id, s=status, x=unit_code))
+    b.button(text=gettext_for(locale, "✖ No, keep it here"),
+             callback_data=StaffCb(a=StaffAction.REASSIGN, r=report_id, s=status))
+    b.adjust(1)
     return b.as_markup()
 
 

@@ -77,21 +77,46 @@ async def _admins(w: Worker, session: AsyncSession) -> list[int]:
     return list(dict.fromkeys([*w["settings"].admin_ids, *await accounts.holders(session, Role.ADMIN)]))
 
 
+HISTORY_LINES = 12  # the card's history shows the latest changes; older ones are counted
+HISTORY_COMMENT = 120  # a comment in the history is cut to this many characters
+
+
 def event_note(locale: str, event: svc.EventInfo | None, actor: accounts.UserInfo | None, tz: str) -> str | None:
-    """The line under a staff card that says what happened last."""
+    """One change of a report, as a line of the staff card's history (None for its creation)."""
     if event is None or event.kind == EventKind.CREATED:
         return None
     details = event.details or {}
-    if event.kind == EventKind.REASSIGN:
-        return gettext_for(locale, "↪️ Handed over from {unit}.", unit=escape(unit_name(details.get("old_unit"), locale) or ""))
     who = escape(actor.display_name) if actor else gettext_for(locale, "system")
-    line = gettext_for(locale, "🕒 {when} · {who}: {status}", when=view.local_time(event.at, tz), who=who,
-                       status=view.status_label(locale, event.new_status or ""))
+    when = view.short_time(event.at, tz)
+    if event.kind == EventKind.REASSIGN:
+        line = gettext_for(locale, "🕒 {when} · {who}: ↪️ {old} → {new}", when=when, who=who,
+                           old=escape(unit_name(details.get("old_unit"), locale) or ""),
+                           new=escape(unit_name(details.get("new_unit"), locale) or ""))
+    elif details.get("reopened"):
+        line = gettext_for(locale, "🕒 {when} · {who}: 🔁 reopened, {status}", when=when, who=who,
+                           status=view.status_label(locale, event.new_status or ""))
+    else:
+        line = gettext_for(locale, "🕒 {when} · {who}: {status}", when=when, who=who,
+                           status=view.status_label(locale, event.new_status or ""))
     if event.comment:
-        line += "\n" + gettext_for(locale, "💬 “{comment}”", comment=escape(event.comment))
+        comment = event.comment if len(event.comment) <= HISTORY_COMMENT else event.comment[:HISTORY_COMMENT] + "…"
+        line += "\n" + gettext_for(locale, "💬 “{comment}”", comment=escape(comment))
     if event.kind == EventKind.FOLLOW and details.get("answer") == FollowupAnswer.NOT_CLEAN:
         line = gettext_for(locale, "🔁 The reporter says it is not clean yet: reopened.") + "\n" + line
     return line
+
+
+async def history(session: AsyncSession, report_id: int, locale: str, tz: str) -> str | None:
+    """The staff card's history: every change of the report, oldest first, in local time."""
+    events = [e for e in await svc.events(session, report_id) if e.kind != EventKind.CREATED]
+    if not events:
+        return None
+    shown = events[-HISTORY_LINES:]
+    actors = {i: await accounts.get_user(session, i) for i in {e.actor_id for e in shown if e.actor_id}}
+    lines = [event_note(locale, e, actors.get(e.actor_id) if e.actor_id else None, tz) for e in shown]
+    if len(events) > len(shown):
+        lines.insert(0, gettext_for(locale, "… {n} earlier changes", n=len(events) - len(shown)))
+    return "\n".join(line for line in lines if line)
 
 
 @dataclasses.dataclass
@@ -108,9 +133,8 @@ async def _load(w: Worker, note: Note, locale: str) -> Loaded | None:
         if report is None:
             return None
         event = await svc.event(session, note.payload["event"]) if note.payload.get("event") else None
-        actor = await accounts.get_user(session, event.actor_id) if event and event.actor_id else None
         return Loaded(report, event, await reporter_name(session, report),
-                      event_note(locale, event, actor, w["settings"].timezone))
+                      await history(session, report.id, locale, w["settings"].timezone))
 
 
 async def _with_unit_chat(w: Worker, note: Note, locale: str) -> tuple[Loaded | None, int | None]:
@@ -354,7 +378,7 @@ async def notice(w: Worker, note: Note) -> Done:
     at_change = dataclasses.replace(report, status=event.new_status or report.status)
     reassigned_to = (event.details or {}).get("new_unit") if event.kind == EventKind.REASSIGN else None
     text = view.change_notice(lang, at_change, event.comment, own=note.chat_id == report.reporter_id,
-                              reassigned_to=reassigned_to)
+                              reassigned_to=reassigned_to, reopened=bool((event.details or {}).get("reopened")))
     after = [p for p in report.photos if p.kind == PhotoKind.AFTER]
     if (event.new_status == ReportStatus.RESOLVED and event.old_status != event.new_status and after):
         await w["bot"].send_photo(note.chat_id, _photo_file(w, after[-1]), caption=text)
@@ -388,6 +412,8 @@ async def refresh_pressed(reports, report: svc.ReportInfo, chat_id: int, message
     locale = reports.settings.default_locale
     async with reports.sessions() as session:
         reporter = await reporter_name(session, report)
+        note = "\n".join(x for x in (note, await history(session, report.id, locale, reports.settings.timezone))
+                         if x) or None
     markup = kb.staff_actions(locale, report.id, report.status)
     try:
         await edit_card(reports.bot, chat_id, message_id,

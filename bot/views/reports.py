@@ -84,9 +84,18 @@ def local_time(value: datetime | None, tz: str = "Asia/Shanghai") -> str:
     return value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
 
 
+def short_time(value: datetime, tz: str = "Asia/Shanghai") -> str:
+    """A time in a card's history: month, day and minute, local."""
+    return value.astimezone(ZoneInfo(tz)).strftime("%m-%d %H:%M")
+
+
 def place_text(locale: str, lat: float, lon: float, address: str | None, unit_code: str | None) -> str:
+    """The address (or coordinates) and its unit, the unit left out when the address names it
+    already in the reader's language ("青阳镇", "江阴市青阳镇"): no name is printed twice."""
     where = escape(address) if address else f"{lat:.5f}, {lon:.5f}"
     unit = unit_label(unit_code, locale) if unit_code else None
+    if unit and address and unit in address:
+        return where
     return gettext_for(locale, "{where} ({unit})", where=where, unit=escape(unit)) if unit else where
 
 
@@ -143,13 +152,15 @@ def staff_card(locale: str, report: ReportInfo, reporter: str | None = None, not
 
 
 def change_notice(locale: str, report: ReportInfo, comment: str | None, *, own: bool,
-                  reassigned_to: str | None = None) -> str:
+                  reassigned_to: str | None = None, reopened: bool = False) -> str:
     """What the reporter (``own``) and followers hear of a change."""
     head = (gettext_for(locale, "🔔 Your report <b>{ticket}</b>", ticket=report.ticket) if own
             else gettext_for(locale, "🔔 A report you follow, <b>{ticket}</b>", ticket=report.ticket))
     lines = [head]
     if reassigned_to:
         lines.append(gettext_for(locale, "It was handed over to {unit}.", unit=escape(unit_label(reassigned_to, locale))))
+    elif reopened:
+        lines.append(gettext_for(locale, "🔁 It was reopened. Status: {status}", status=status_label(locale, report.status)))
     else:
         lines.append(gettext_for(locale, "Status: {status}", status=status_label(locale, report.status)))
     if report.status == ReportStatus.REJECTED and report.reject_reason and not reassigned_to:

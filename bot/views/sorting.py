@@ -118,7 +118,7 @@ def card(kb: KnowledgeBase, verdict: Verdict, locale: str) -> str:
         lines.insert(2, asked)
     if verdict.corrected:  # a typo read as a known word: say which, so a wrong reading is obvious
         lines.append(_("<i>Answered as “{name}”.</i>").format(name=escape(verdict.corrected)))
-    elif verdict.confidence == "likely":
+    elif verdict.is_correction:  # a guess at what was meant; other answers name what was asked
         lines.append(_("<i>Closest match for “{query}”.</i>").format(query=escape(verdict.query)))
     return "\n".join(lines)
 

@@ -154,13 +154,30 @@ async def reject_because(query: CallbackQuery, callback_answer: CallbackAnswer, 
     await _outcome(query, callback_answer, reports, session, outcome, user, report.id)
 
 
-async def reassign_to(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: StaffCb, session: AsyncSession, user: UserInfo,
-                      roles: Roles, reports, **_kw: Any) -> None:
-    if not geo.is_valid_unit(callback_data.x):
+async def _unit_checked(query: CallbackQuery, callback_answer: CallbackAnswer, cb: StaffCb, session: AsyncSession,
+                        user: UserInfo, roles: Roles, reports) -> svc.ReportInfo | None:
+    if not geo.is_valid_unit(cb.x):
         callback_answer.text = _("This button has expired. Send /start to begin again.")
         callback_answer.show_alert = True
+        return None
+    return await _checked(query, callback_answer, cb, session, user, roles, reports)
+
+
+async def confirm_unit(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: StaffCb, session: AsyncSession,
+                       user: UserInfo, roles: Roles, reports, **_kw: Any) -> None:
+    """A unit picked from the list: ask before moving the report there."""
+    report = await _unit_checked(query, callback_answer, callback_data, session, user, roles, reports)
+    if report is None:
         return
-    report = await _checked(query, callback_answer, callback_data, session, user, roles, reports)
+    callback_answer.text = _("Move {ticket} to {unit}?").format(
+        ticket=report.ticket, unit=unit_label(callback_data.x, user.language))
+    await _swap_buttons(query, kb.confirm_unit(reports.settings.default_locale, report.id, report.status,
+                                               report.ticket, callback_data.x))
+
+
+async def reassign_to(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: StaffCb, session: AsyncSession, user: UserInfo,
+                      roles: Roles, reports, **_kw: Any) -> None:
+    report = await _unit_checked(query, callback_answer, callback_data, session, user, roles, reports)
     if report is None:
         return
     outcome = await svc.reassign(session, report.id, user.id, callback_data.x, expected_version=report.version,
@@ -186,7 +203,9 @@ async def _outcome(query: CallbackQuery | None, callback_answer: CallbackAnswer 
         event = outcome.event
         await accounts.audit(session, user.id, f"reports.{event.kind.value}", outcome.report.ticket,
                              {"from": event.old_status, "to": event.new_status, **(event.details or {})})
-        await say(_("Done: {status}.").format(status=view.status_label(user.language, outcome.report.status)))
+        status = view.status_label(user.language, outcome.report.status)
+        await say(_("Done: reopened, {status}.").format(status=status) if (event.details or {}).get("reopened")
+                  else _("Done: {status}.").format(status=status))
         # The recorded card and the people are updated by the outbox; a card pressed elsewhere (an
         # admin's copy) is this answer's business.
         report = outcome.report
@@ -253,7 +272,8 @@ def build() -> Router:
     press(show_reasons, StaffCb.filter(F.a == StaffAction.REJECT))
     press(reject_because, StaffCb.filter(F.a == StaffAction.REJECT_BECAUSE))
     press(show_units, StaffCb.filter(F.a == StaffAction.REASSIGN))
-    press(reassign_to, StaffCb.filter(F.a == StaffAction.REASSIGN_TO))
+    press(confirm_unit, StaffCb.filter(F.a == StaffAction.REASSIGN_TO))
+    press(reassign_to, StaffCb.filter(F.a == StaffAction.REASSIGN_CONFIRMED))
     press(back_to_card, StaffCb.filter(F.a == StaffAction.BACK))
     router.message.register(resolve_reply, StateFilter(StaffFlow.resolve))
     return router
