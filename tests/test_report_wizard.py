@@ -149,3 +149,26 @@ async def test_an_edit_button_of_a_spent_summary_is_out_of_date(client, app):
     calls = await tom.press(FlowCb(a="ed", v="amount").pack())
     assert any("out of date" in t for t in texts(calls))
     assert (await draft_of(app, tom.tg.id)).step == "ReportFlow:amount"
+
+
+async def test_a_pin_sent_at_the_photos_step_is_taken_as_the_place(client, app):
+    tom = client.person("Tom", "en")
+    await tom.send("/start")
+    await at_step(app, tom.tg.id, "ReportFlow:photos")
+    pin = Message(message_id=901, date=datetime.now(UTC), chat=tom.chat, from_user=tom.tg,
+                  location=Location(latitude=CHENGJIANG[0], longitude=CHENGJIANG[1]))
+    calls = await client.feed(Update(update_id=client.next_update_id(), message=pin))
+    assert "📍 Got it" in texts(calls)[0] and "What kind of waste" in texts(calls)[-1]
+    assert (await draft_of(app, tom.tg.id)).step == "ReportFlow:waste_type"
+
+
+async def test_continue_a_draft_keeps_the_choice_and_asks_the_saved_step(client, app):
+    tom = client.person("Tom", "en")
+    await tom.send("/start")
+    await at_step(app, tom.tg.id, "ReportFlow:amount", summary_data())
+    offer = sent(await tom.send("/report"))[-1]
+    assert "unfinished report" in offer.text
+    calls = await tom.press(inline_data(offer)["▶️ Continue my draft"], question(offer.text))
+    edit = next(c for c in calls if isinstance(c, EditMessageText))
+    assert edit.text.endswith("» <b>▶️ Continue my draft</b>") and "unfinished report" in edit.text
+    assert "How much is there?" in texts(calls)[-1]

@@ -90,9 +90,12 @@ async def go(scenes: ScenesManager, session: AsyncSession, reports, user: UserIn
     await scenes.enter(step.state, draft_data=data)
 
 
-async def show_choice(query: CallbackQuery, question: str, choice: str) -> None:
-    """The answered question keeps the chosen option in the chat, in place of its spent buttons.
-    Cosmetic: a failure here must not cost the answer."""
+async def show_choice(query: CallbackQuery, question: str | None, choice: str) -> None:
+    """The answered question keeps the chosen option in the chat, in place of its spent buttons
+    (``question``: its text; None: the message's own). Cosmetic: a failure must not cost the answer."""
+    if not isinstance(query.message, Message):  # too old to be edited
+        return
+    question = query.message.html_text if question is None else question
     with contextlib.suppress(TelegramAPIError):
         await query.message.edit_text(f"{question}\n» <b>{escape(choice)}</b>", reply_markup=None)
 

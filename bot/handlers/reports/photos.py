@@ -80,7 +80,7 @@ class PhotosStep(ReportStep, state=ReportFlow.photos.state):
             callback_answer.text = _("Send at least one photo first.")
             callback_answer.show_alert = True
             return
-        await show_choice(query, query.message.html_text, _(kb.BTN_PHOTOS_DONE))
+        await show_choice(query, None, _(kb.BTN_PHOTOS_DONE))
         await go(scenes, session, reports, user, draft.data, after_answer(draft.data, ReportFlow.location))
 
 

@@ -169,7 +169,7 @@ class DuplicatesStep(ReportStep, state=ReportFlow.duplicates.state):
         draft = await flow_draft(query, callback_answer, state, session, user, reports, ReportFlow.duplicates)
         if draft is None:
             return
-        await show_choice(query, query.message.html_text, _(kb.BTN_NOT_A_DUPLICATE))
+        await show_choice(query, None, _(kb.BTN_NOT_A_DUPLICATE))
         await go(scenes, session, reports, user, draft.data, after_answer(draft.data, ReportFlow.waste_type))
 
     @on.callback_query(FlowCb.filter(F.a == FlowAction.FOLLOW_DUPLICATE))

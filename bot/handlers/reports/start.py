@@ -56,7 +56,7 @@ async def continue_or_restart(query: CallbackQuery, callback_data: FlowCb, state
                               scenes: ScenesManager, session: AsyncSession, user: UserInfo, reports, settings,
                               **_kw: Any) -> None:
     label = kb.BTN_START_OVER if callback_data.a == FlowAction.START_OVER else kb.BTN_CONTINUE
-    await show_choice(query, query.message.html_text, _(label))
+    await show_choice(query, None, _(label))
     draft = await load(session, reports, user.id)
     if callback_data.a == FlowAction.START_OVER or draft is None:
         await svc.clear_draft(session, user.id)
