@@ -172,3 +172,14 @@ async def test_continue_a_draft_keeps_the_choice_and_asks_the_saved_step(client,
     edit = next(c for c in calls if isinstance(c, EditMessageText))
     assert edit.text.endswith("» <b>▶️ Continue my draft</b>") and "unfinished report" in edit.text
     assert "How much is there?" in texts(calls)[-1]
+
+
+async def test_more_photos_from_the_summary_keep_the_ones_given(client, app):
+    tom = client.person("Tom", "en")
+    await tom.send("/start")
+    await at_step(app, tom.tg.id, "ReportFlow:confirm", summary_data())
+    calls = await tom.press(FlowCb(a="ed", v="photos").pack())
+    assert "2 of 5 photos so far" in texts(calls)[-1]
+    calls = await tom.press(FlowCb(a="done").pack())
+    summary = sent(calls)[-1].text
+    assert "Please check your report" in summary and "📷 Photos: 2" in summary and "人民路 1 号" in summary

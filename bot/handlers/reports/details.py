@@ -35,11 +35,11 @@ from core.accounts import UserInfo
 from reports import service as svc
 from reports.models import Amount, WasteType
 
-Update = Callable[[dict], "tuple[State, str] | None"]
+Answer = Callable[[dict], "tuple[State, str] | None"]
 
 
 async def _answer(query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext, scenes: ScenesManager,
-                  session: AsyncSession, user: UserInfo, reports, step: State, question: str, update: Update,
+                  session: AsyncSession, user: UserInfo, reports, step: State, question: str, update: Answer,
                   **_kw: Any) -> None:
     """A reporter's answer to ``step`` by button: ``update`` writes it into the draft and names the
     next step and the chosen option's label (None: the value is not one of ours, an old or forged
@@ -122,10 +122,6 @@ def clean_plate(text: str) -> str | None:
     return None
 
 
-def _skipped(data: dict) -> tuple[State, str]:
-    return after_answer(data, ReportFlow.description), _(kb.BTN_SKIP)
-
-
 class PlateStep(ReportStep, state=ReportFlow.plate.state):
     @staticmethod
     def question() -> str:
@@ -138,7 +134,7 @@ class PlateStep(ReportStep, state=ReportFlow.plate.state):
     async def skipped(self, query: CallbackQuery, **kw: Any) -> None:
         def update(data: dict) -> tuple[State, str]:
             data["plate"] = None
-            return _skipped(data)
+            return after_answer(data, ReportFlow.description), _(kb.BTN_SKIP)
 
         await _answer(query, step=ReportFlow.plate, question=self.question(), update=update, **kw)
 
