@@ -17,6 +17,15 @@ from reports.service import Nearby
 
 BTN_SEND_LOCATION = N_("📍 Send my current location")
 BTN_EXIF_LOCATION = N_("🖼 Use the photo's location")
+BTN_SAW_IT = N_("👀 Yes, I saw it")
+BTN_DID_NOT_SEE = N_("No")
+BTN_SKIP = N_("⏭ Skip")
+BTN_ANONYMOUS = N_("🙈 Stay anonymous (recommended)")
+BTN_NAMED = N_("👤 Show my name to staff")
+BTN_NOT_A_DUPLICATE = N_("➕ It's different: continue my report")
+BTN_PHOTOS_DONE = N_("✅ Done, next: the place")
+BTN_CONTINUE = N_("▶️ Continue my draft")
+BTN_START_OVER = N_("🆕 Start over")
 
 
 class FlowAction(StrEnum):
@@ -34,6 +43,32 @@ class FlowAction(StrEnum):
     DISCARD = "no"
     CONTINUE = "cont"
     START_OVER = "over"
+    EDIT_MENU = "edit"  # the summary: which field to change
+    EDIT = "ed"  # v: the EditField to change
+    SUMMARY = "sum"  # back to the summary's buttons
+
+
+class EditField(StrEnum):
+    """What the summary lets the resident change: the value is the step that asks it."""
+
+    PHOTOS = "photos"
+    PLACE = "location"
+    WASTE_TYPE = "waste_type"
+    AMOUNT = "amount"
+    WITNESSED = "witnessed"
+    DESCRIPTION = "description"
+    ANONYMOUS = "anonymous"
+
+
+EDIT_LABELS = {
+    EditField.PHOTOS: N_("📷 Add photos"),
+    EditField.PLACE: N_("📍 Place"),
+    EditField.WASTE_TYPE: N_("🗑 Type"),
+    EditField.AMOUNT: N_("⚖️ Amount"),
+    EditField.WITNESSED: N_("👀 Seen it happen / plate"),
+    EditField.DESCRIPTION: N_("📝 Description"),
+    EditField.ANONYMOUS: N_("🙈 Anonymity"),
+}
 
 
 class FlowCb(CallbackData, prefix="rp"):
@@ -80,7 +115,7 @@ class FollowupCb(CallbackData, prefix="rf"):
 
 def photos_done(locale: str) -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
-    b.button(text=gettext_for(locale, "✅ Done, next: the place"), callback_data=FlowCb(a=FlowAction.PHOTOS_DONE))
+    b.button(text=gettext_for(locale, BTN_PHOTOS_DONE), callback_data=FlowCb(a=FlowAction.PHOTOS_DONE))
     return b.as_markup()
 
 
@@ -112,21 +147,21 @@ def amounts(locale: str) -> InlineKeyboardMarkup:
 
 def yes_no_witnessed(locale: str) -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
-    b.button(text=gettext_for(locale, "👀 Yes, I saw it"), callback_data=FlowCb(a=FlowAction.WITNESSED, v="1"))
-    b.button(text=gettext_for(locale, "No"), callback_data=FlowCb(a=FlowAction.WITNESSED, v="0"))
+    b.button(text=gettext_for(locale, BTN_SAW_IT), callback_data=FlowCb(a=FlowAction.WITNESSED, v="1"))
+    b.button(text=gettext_for(locale, BTN_DID_NOT_SEE), callback_data=FlowCb(a=FlowAction.WITNESSED, v="0"))
     return b.as_markup()
 
 
 def skip(locale: str, step: str) -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
-    b.button(text=gettext_for(locale, "⏭ Skip"), callback_data=FlowCb(a=FlowAction.SKIP, v=step))
+    b.button(text=gettext_for(locale, BTN_SKIP), callback_data=FlowCb(a=FlowAction.SKIP, v=step))
     return b.as_markup()
 
 
 def anonymity(locale: str) -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
-    b.button(text=gettext_for(locale, "🙈 Stay anonymous (recommended)"), callback_data=FlowCb(a=FlowAction.ANONYMOUS, v="1"))
-    b.button(text=gettext_for(locale, "👤 Show my name to staff"), callback_data=FlowCb(a=FlowAction.ANONYMOUS, v="0"))
+    b.button(text=gettext_for(locale, BTN_ANONYMOUS), callback_data=FlowCb(a=FlowAction.ANONYMOUS, v="1"))
+    b.button(text=gettext_for(locale, BTN_NAMED), callback_data=FlowCb(a=FlowAction.ANONYMOUS, v="0"))
     b.adjust(1)
     return b.as_markup()
 
@@ -136,7 +171,7 @@ def duplicates(locale: str, nearby: list[Nearby]) -> InlineKeyboardMarkup:
     for item in nearby:
         b.button(text=gettext_for(locale, "👀 Follow {ticket}", ticket=item.report.ticket),
                  callback_data=FlowCb(a=FlowAction.FOLLOW_DUPLICATE, v=str(item.report.id)))
-    b.button(text=gettext_for(locale, "➕ It's different: continue my report"), callback_data=FlowCb(a=FlowAction.NOT_A_DUPLICATE))
+    b.button(text=gettext_for(locale, BTN_NOT_A_DUPLICATE), callback_data=FlowCb(a=FlowAction.NOT_A_DUPLICATE))
     b.adjust(1)
     return b.as_markup()
 
@@ -144,15 +179,26 @@ def duplicates(locale: str, nearby: list[Nearby]) -> InlineKeyboardMarkup:
 def confirm(locale: str) -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
     b.button(text=gettext_for(locale, "✅ Send the report"), callback_data=FlowCb(a=FlowAction.SEND))
+    b.button(text=gettext_for(locale, "✏️ Change something"), callback_data=FlowCb(a=FlowAction.EDIT_MENU))
     b.button(text=gettext_for(locale, "✖️ Discard"), callback_data=FlowCb(a=FlowAction.DISCARD))
     b.adjust(1)
     return b.as_markup()
 
 
+def edit_fields(locale: str) -> InlineKeyboardMarkup:
+    """The summary's "change something" menu: one button per field, and back."""
+    b = InlineKeyboardBuilder()
+    for field, label in EDIT_LABELS.items():
+        b.button(text=gettext_for(locale, label), callback_data=FlowCb(a=FlowAction.EDIT, v=field.value))
+    b.button(text=gettext_for(locale, "⬅️ Back"), callback_data=FlowCb(a=FlowAction.SUMMARY))
+    b.adjust(2)
+    return b.as_markup()
+
+
 def resume_or_restart(locale: str) -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
-    b.button(text=gettext_for(locale, "▶️ Continue my draft"), callback_data=FlowCb(a=FlowAction.CONTINUE))
-    b.button(text=gettext_for(locale, "🆕 Start over"), callback_data=FlowCb(a=FlowAction.START_OVER))
+    b.button(text=gettext_for(locale, BTN_CONTINUE), callback_data=FlowCb(a=FlowAction.CONTINUE))
+    b.button(text=gettext_for(locale, BTN_START_OVER), callback_data=FlowCb(a=FlowAction.START_OVER))
     b.adjust(1)
     return b.as_markup()
 

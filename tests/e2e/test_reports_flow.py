@@ -387,3 +387,44 @@ async def test_chinese_menu_button_big_album_and_oversized_file(sandbox):
     assert len((await draft_of(sandbox, wang)).data["photos"]) == 5
     await wang.click("好了")
     assert "在哪里" in (await wang.expect_message()).content
+
+
+async def test_answers_stay_in_the_chat_and_the_summary_changes_a_field(sandbox):
+    """Issue #14: the answered question shows the choice; "Change something" → Amount → back to
+    the summary with the new amount and the photo and place kept."""
+    alice = sandbox.user("Alice", lang="en")
+    await start_report(alice)
+    await alice.click("Done")
+    await alice.expect_message("Where is it")
+    await alice.send_location(*CHENGJIANG)
+    await alice.expect_message("Got it")
+    kind = await alice.expect_message("What kind of waste")
+    await alice.click("Construction")
+    await alice.expect_message("How much")
+    assert "🧱 Construction debris" in kind.content and not kind.buttons
+    await alice.click("A few bags")
+    await alice.expect_message("Did you see")
+    await alice.click("No")
+    await alice.expect_message("Anything the staff")
+    await alice.click("Skip")
+    await alice.expect_message("anonymous")
+    await alice.click("Stay anonymous")
+    summary = await alice.expect_message("Please check your report")
+    assert "A few bags" in summary.content
+
+    await alice.click("Change something", message=summary)
+    while "⚖️ Amount" not in summary.buttons:  # the summary's buttons become the field menu
+        await alice.expect_edit()
+    await alice.click("Amount", message=summary)
+    await alice.expect_message("How much")
+    await alice.click("A truckload")
+    again = await alice.expect_message("Please check your report")
+    assert "A truckload or more" in again.content and "Photos: 1" in again.content
+    assert "Chengjiang Subdistrict" in again.content
+    await alice.click("Send the report", message=again)
+    done = await alice.expect_message("Thank you")
+    ticket = next(w for w in done.content.replace(".", " ").split() if w.startswith("JY-"))
+    report = await report_of(sandbox, ticket)
+    assert report.amount == "truck" and report.waste_type == "construction" and len(report.photos) == 1
+    await sandbox.settle()
+    assert not sandbox.bot_errors, sandbox.bot_errors

@@ -2,10 +2,11 @@
 
 Residents (private chat): ``/report`` (or the menu button) walks through photos -> place ->
 similar reports nearby -> type -> amount -> witnessed (plate) -> description -> anonymity ->
-confirm (``start``, ``photos``, ``place``, ``details``, ``confirm``). The draft is saved in the
-database at every step (``drafts``); the FSM state only says which step we are at. When the state
-is lost (a restart with in-memory storage), the next message or button press resumes from the
-database draft (``resume``). ``mine``: /myreports and the follow-up question.
+confirm (``start``, ``photos``, ``place``, ``details``, ``confirm``), one aiogram ``Scene`` per
+step (``SCENES``, registered by ``bot/handlers/__init__.py``). The draft is saved in the database at
+every step (``drafts``) and is the source of truth; the FSM state only says which scene we are in.
+When the state is lost (a restart with in-memory storage), the next message or button press
+resumes from the database draft (``resume``). ``mine``: /myreports and the follow-up question.
 
 Staff: the buttons on a report card in the unit's chat (``staff``); /bindunit, /reports (any
 report's card can be opened from it), /stats (``queue``).
@@ -19,23 +20,14 @@ from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 
 from bot.filters import MenuButton
-from bot.handlers.reports import queue, staff
-from bot.handlers.reports.confirm import confirm
-from bot.handlers.reports.details import (
-    choose_amount,
-    choose_anonymity,
-    choose_waste_type,
-    choose_witnessed,
-    skip_step,
-)
-from bot.handlers.reports.drafts import STEPS
+from bot.handlers.reports import confirm, details, photos, place, queue, staff
 from bot.handlers.reports.mine import followup_answer, group_report_hint, my_reports
-from bot.handlers.reports.photos import photos_done
-from bot.handlers.reports.place import duplicate_choice
-from bot.handlers.reports.resume import STEP_HANDLERS, LostDraft, resume_lost
+from bot.handlers.reports.resume import LostDraft, resume_lost
 from bot.handlers.reports.start import continue_or_restart, start_report
 from bot.keyboards.menu import BTN_REPORT
 from bot.keyboards.reports import FlowAction as A, FlowCb, FollowupCb
+
+SCENES = (*photos.SCENES, *place.SCENES, *details.SCENES, *confirm.SCENES)
 
 
 def build() -> Router:
@@ -48,17 +40,7 @@ def build() -> Router:
     private.message.register(my_reports, Command("myreports"))
     press = private.callback_query.register
     press(continue_or_restart, FlowCb.filter(F.a.in_({A.CONTINUE, A.START_OVER})))
-    press(photos_done, FlowCb.filter(F.a == A.PHOTOS_DONE))
-    press(duplicate_choice, FlowCb.filter(F.a.in_({A.FOLLOW_DUPLICATE, A.NOT_A_DUPLICATE})))
-    press(skip_step, FlowCb.filter(F.a == A.SKIP))
-    press(choose_waste_type, FlowCb.filter(F.a == A.WASTE_TYPE))
-    press(choose_amount, FlowCb.filter(F.a == A.AMOUNT))
-    press(choose_witnessed, FlowCb.filter(F.a == A.WITNESSED))
-    press(choose_anonymity, FlowCb.filter(F.a == A.ANONYMOUS))
-    press(confirm, FlowCb.filter(F.a.in_({A.SEND, A.DISCARD})))
     press(followup_answer, FollowupCb.filter())
-    for state_name, handler in STEP_HANDLERS.items():
-        private.message.register(handler, StateFilter(STEPS[state_name]))
     private.message.register(resume_lost, StateFilter(None), LostDraft())
 
     group = Router(name=__name__ + ".groups")

@@ -1,114 +1,117 @@
-"""Steps 4-8: type, amount, witnessed and plate, description, anonymity."""
+"""Steps 4-8: type, amount, witnessed and plate, description, anonymity. Each answered question
+keeps the chosen option in the chat (``show_choice``)."""
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Callable
 from typing import Any
 
-from aiogram.exceptions import TelegramAPIError
+from aiogram import F
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.scene import ScenesManager, on
 from aiogram.fsm.state import State
-from aiogram.types import (
-    CallbackQuery,
-    Message,
-)
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.handlers.reports.drafts import (
     PLATE_RE,
-    STEPS,
     ReportFlow,
-    ask,
+    ReportStep,
+    after_answer,
     draft_gone,
     flow_draft,
     go,
     load,
+    show_choice,
 )
 from bot.keyboards import reports as kb
+from bot.keyboards.reports import FlowAction as A
 from bot.keyboards.reports import FlowCb
+from bot.views import reports as view
 from core.accounts import UserInfo
 from reports import service as svc
 from reports.models import Amount, WasteType
 
+Answer = Callable[[dict], "tuple[State, str] | None"]
 
-async def _answer(query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext, session: AsyncSession, user: UserInfo, reports,
-                  step: State, update: Callable[[dict], State | None]) -> None:
+
+async def _answer(query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext, scenes: ScenesManager,
+                  session: AsyncSession, user: UserInfo, reports, step: State, question: str, update: Answer,
+                  **_kw: Any) -> None:
     """A reporter's answer to ``step`` by button: ``update`` writes it into the draft and names the
-    next step (None: the value is not one of ours, an old or forged button)."""
+    next step and the chosen option's label (None: the value is not one of ours, an old or forged
+    button)."""
     draft = await flow_draft(query, callback_answer, state, session, user, reports, step)
     if draft is None:
         return
-    nxt = update(draft.data)
-    if nxt is None:
+    answered = update(draft.data)
+    if answered is None:
         return
-    with contextlib.suppress(TelegramAPIError):
-        await query.message.edit_reply_markup(reply_markup=None)
-    await go(query.message, state, session, reports, user, draft.data, nxt)
+    nxt, label = answered
+    await show_choice(query, question, label)
+    await go(scenes, session, reports, user, draft.data, nxt)
 
 
-async def choose_waste_type(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: FlowCb, state: FSMContext,
-                            session: AsyncSession, user: UserInfo, reports, **_kw: Any) -> None:
-    def update(data: dict) -> State | None:
-        if callback_data.v not in {w.value for w in WasteType}:
-            return None
-        data["waste_type"] = callback_data.v
-        return ReportFlow.amount
+class WasteTypeStep(ReportStep, state=ReportFlow.waste_type.state):
+    @staticmethod
+    def question() -> str:
+        return _("🗑 What kind of waste is it?")
 
-    await _answer(query, callback_answer, state, session, user, reports, ReportFlow.waste_type, update)
+    async def ask(self, message: Message, session: AsyncSession, user: UserInfo, data: dict, **kw: Any) -> None:
+        await message.answer(self.question(), reply_markup=kb.waste_types(user.language))
 
+    @on.callback_query(FlowCb.filter(F.a == A.WASTE_TYPE))
+    async def chosen(self, query: CallbackQuery, callback_data: FlowCb, user: UserInfo, **kw: Any) -> None:
+        def update(data: dict) -> tuple[State, str] | None:
+            if callback_data.v not in {w.value for w in WasteType}:
+                return None
+            data["waste_type"] = callback_data.v
+            return after_answer(data, ReportFlow.amount), view.waste_label(user.language, callback_data.v)
 
-async def choose_amount(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: FlowCb, state: FSMContext, session: AsyncSession,
-                        user: UserInfo, reports, **_kw: Any) -> None:
-    def update(data: dict) -> State | None:
-        if callback_data.v not in {x.value for x in Amount}:
-            return None
-        data["amount"] = callback_data.v
-        return ReportFlow.witnessed
-
-    await _answer(query, callback_answer, state, session, user, reports, ReportFlow.amount, update)
+        await _answer(query, user=user, step=ReportFlow.waste_type, question=self.question(), update=update, **kw)
 
 
-async def choose_witnessed(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: FlowCb, state: FSMContext,
-                           session: AsyncSession, user: UserInfo, reports, **_kw: Any) -> None:
-    def update(data: dict) -> State:
-        saw = callback_data.v == "1"
-        data["witnessed"] = saw
-        if not saw:
-            data["plate"] = None
-        return ReportFlow.plate if saw else ReportFlow.description
+class AmountStep(ReportStep, state=ReportFlow.amount.state):
+    @staticmethod
+    def question() -> str:
+        return _("⚖️ How much is there?")
 
-    await _answer(query, callback_answer, state, session, user, reports, ReportFlow.witnessed, update)
+    async def ask(self, message: Message, session: AsyncSession, user: UserInfo, data: dict, **kw: Any) -> None:
+        await message.answer(self.question(), reply_markup=kb.amounts(user.language))
 
+    @on.callback_query(FlowCb.filter(F.a == A.AMOUNT))
+    async def chosen(self, query: CallbackQuery, callback_data: FlowCb, user: UserInfo, **kw: Any) -> None:
+        def update(data: dict) -> tuple[State, str] | None:
+            if callback_data.v not in {x.value for x in Amount}:
+                return None
+            data["amount"] = callback_data.v
+            return after_answer(data, ReportFlow.witnessed), view.amount_label(user.language, callback_data.v)
 
-async def choose_anonymity(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: FlowCb, state: FSMContext,
-                           session: AsyncSession, user: UserInfo, reports, **_kw: Any) -> None:
-    def update(data: dict) -> State:
-        data["anonymous"] = callback_data.v != "0"
-        return ReportFlow.confirm
-
-    await _answer(query, callback_answer, state, session, user, reports, ReportFlow.anonymous, update)
+        await _answer(query, user=user, step=ReportFlow.amount, question=self.question(), update=update, **kw)
 
 
-async def skip_step(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: FlowCb, state: FSMContext, session: AsyncSession,
-                    user: UserInfo, reports, **_kw: Any) -> None:
-    expected = ReportFlow.plate if callback_data.v == "plate" else ReportFlow.description
-    draft = await flow_draft(query, callback_answer, state, session, user, reports, expected)
-    if draft is None:
-        return
-    data = draft.data
-    if expected == ReportFlow.plate:
-        data["plate"] = None
-        nxt = ReportFlow.description
-    else:
-        data["description"] = None
-        nxt = ReportFlow.anonymous
-    with contextlib.suppress(TelegramAPIError):
-        await query.message.edit_reply_markup(reply_markup=None)
-    await go(query.message, state, session, reports, user, data, nxt)
+class WitnessedStep(ReportStep, state=ReportFlow.witnessed.state):
+    @staticmethod
+    def question() -> str:
+        return _("👀 Did you see it being dumped?")
+
+    async def ask(self, message: Message, session: AsyncSession, user: UserInfo, data: dict, **kw: Any) -> None:
+        await message.answer(self.question(), reply_markup=kb.yes_no_witnessed(user.language))
+
+    @on.callback_query(FlowCb.filter(F.a == A.WITNESSED))
+    async def chosen(self, query: CallbackQuery, callback_data: FlowCb, user: UserInfo, **kw: Any) -> None:
+        def update(data: dict) -> tuple[State, str]:
+            saw = callback_data.v == "1"
+            data["witnessed"] = saw
+            if not saw:
+                data["plate"] = None
+            label = _(kb.BTN_SAW_IT) if saw else _(kb.BTN_DID_NOT_SEE)
+            return (ReportFlow.plate if saw else after_answer(data, ReportFlow.description)), label
+
+        await _answer(query, user=user, step=ReportFlow.witnessed, question=self.question(), update=update, **kw)
 
 
 def clean_plate(text: str) -> str | None:
@@ -119,50 +122,93 @@ def clean_plate(text: str) -> str | None:
     return None
 
 
-async def step_plate(message: Message, state: FSMContext, session: AsyncSession, user: UserInfo,
-                     reports, **_kw: Any) -> None:
-    draft = await load(session, reports, user.id)
-    if draft is None:
-        await draft_gone(message, state)
-        return
-    plate = clean_plate(message.text or "") if message.text and not message.text.startswith("/") else None
-    if plate is None:
-        await message.answer(
-            _("That doesn't look like a plate number (e.g. 苏B12345). Type it again, or press Skip."),
-            reply_markup=kb.skip(user.language, "plate"),
-        )
-        return
-    draft.data["plate"] = plate
-    await go(message, state, session, reports, user, draft.data, ReportFlow.description)
+class PlateStep(ReportStep, state=ReportFlow.plate.state):
+    @staticmethod
+    def question() -> str:
+        return _("🚗 If you saw a vehicle, type its plate number (e.g. 苏B12345). Otherwise press Skip.")
+
+    async def ask(self, message: Message, session: AsyncSession, user: UserInfo, data: dict, **kw: Any) -> None:
+        await message.answer(self.question(), reply_markup=kb.skip(user.language, "plate"))
+
+    @on.callback_query(FlowCb.filter((F.a == A.SKIP) & (F.v == "plate")))
+    async def skipped(self, query: CallbackQuery, **kw: Any) -> None:
+        def update(data: dict) -> tuple[State, str]:
+            data["plate"] = None
+            return after_answer(data, ReportFlow.description), _(kb.BTN_SKIP)
+
+        await _answer(query, step=ReportFlow.plate, question=self.question(), update=update, **kw)
+
+    @on.message()
+    async def typed(self, message: Message, state: FSMContext, scenes: ScenesManager, session: AsyncSession,
+                    user: UserInfo, reports, **_kw: Any) -> None:
+        draft = await load(session, reports, user.id)
+        if draft is None:
+            await draft_gone(message, state)
+            return
+        plate = clean_plate(message.text or "") if message.text and not message.text.startswith("/") else None
+        if plate is None:
+            await message.answer(
+                _("That doesn't look like a plate number (e.g. 苏B12345). Type it again, or press Skip."),
+                reply_markup=kb.skip(user.language, "plate"),
+            )
+            return
+        draft.data["plate"] = plate
+        await go(scenes, session, reports, user, draft.data, after_answer(draft.data, ReportFlow.description))
 
 
-async def step_description(message: Message, state: FSMContext, session: AsyncSession, user: UserInfo,
-                           reports, **_kw: Any) -> None:
-    draft = await load(session, reports, user.id)
-    if draft is None:
-        await draft_gone(message, state)
-        return
-    text = (message.text or "").strip()
-    if not text or text.startswith("/"):
-        await ask(message, session, user, draft.data, ReportFlow.description)
-        return
-    if len(text) > svc.MAX_DESCRIPTION:
-        await message.answer(
-            _("That is {n} characters; please keep it under {max}.").format(n=len(text), max=svc.MAX_DESCRIPTION),
-            reply_markup=kb.skip(user.language, "desc"),
-        )
-        return
-    draft.data["description"] = text
-    await go(message, state, session, reports, user, draft.data, ReportFlow.anonymous)
+class DescriptionStep(ReportStep, state=ReportFlow.description.state):
+    @staticmethod
+    def question() -> str:
+        return _("📝 Anything the staff should know? Type a short description (up to 500 characters), "
+                 "or press Skip.")
+
+    async def ask(self, message: Message, session: AsyncSession, user: UserInfo, data: dict, **kw: Any) -> None:
+        await message.answer(self.question(), reply_markup=kb.skip(user.language, "desc"))
+
+    @on.callback_query(FlowCb.filter((F.a == A.SKIP) & (F.v == "desc")))
+    async def skipped(self, query: CallbackQuery, **kw: Any) -> None:
+        def update(data: dict) -> tuple[State, str]:
+            data["description"] = None
+            return after_answer(data, ReportFlow.anonymous), _(kb.BTN_SKIP)
+
+        await _answer(query, step=ReportFlow.description, question=self.question(), update=update, **kw)
+
+    @on.message()
+    async def typed(self, message: Message, state: FSMContext, scenes: ScenesManager, session: AsyncSession,
+                    user: UserInfo, reports, **_kw: Any) -> None:
+        draft = await load(session, reports, user.id)
+        if draft is None:
+            await draft_gone(message, state)
+            return
+        text = (message.text or "").strip()
+        if not text or text.startswith("/"):
+            await self.ask(message, session, user, draft.data)
+            return
+        if len(text) > svc.MAX_DESCRIPTION:
+            await message.answer(
+                _("That is {n} characters; please keep it under {max}.").format(n=len(text), max=svc.MAX_DESCRIPTION),
+                reply_markup=kb.skip(user.language, "desc"),
+            )
+            return
+        draft.data["description"] = text
+        await go(scenes, session, reports, user, draft.data, after_answer(draft.data, ReportFlow.anonymous))
 
 
-async def step_buttons(message: Message, state: FSMContext, session: AsyncSession, user: UserInfo,
-                       reports, **_kw: Any) -> None:
-    """A message where a button is expected: ask again."""
-    draft = await load(session, reports, user.id)
-    if draft is None:
-        await draft_gone(message, state)
-        return
-    step = STEPS.get(draft.step, ReportFlow.photos)
-    await message.answer(_("Please choose one of the buttons (or /cancel)."))
-    await ask(message, session, user, draft.data, step)
+class AnonymousStep(ReportStep, state=ReportFlow.anonymous.state):
+    @staticmethod
+    def question() -> str:
+        return _("🙈 Should the unit's staff see your name? By default your report is anonymous to them.")
+
+    async def ask(self, message: Message, session: AsyncSession, user: UserInfo, data: dict, **kw: Any) -> None:
+        await message.answer(self.question(), reply_markup=kb.anonymity(user.language))
+
+    @on.callback_query(FlowCb.filter(F.a == A.ANONYMOUS))
+    async def chosen(self, query: CallbackQuery, callback_data: FlowCb, **kw: Any) -> None:
+        def update(data: dict) -> tuple[State, str]:
+            data["anonymous"] = callback_data.v != "0"
+            return ReportFlow.confirm, _(kb.BTN_ANONYMOUS if data["anonymous"] else kb.BTN_NAMED)
+
+        await _answer(query, step=ReportFlow.anonymous, question=self.question(), update=update, **kw)
+
+
+SCENES = (WasteTypeStep, AmountStep, WitnessedStep, PlateStep, DescriptionStep, AnonymousStep)

@@ -1,27 +1,33 @@
-"""The report wizard's states and its draft: saved in the database at every step (the source of
-truth), the question each step asks, and the checks a button press makes against the draft."""
+"""The report wizard's steps and its draft.
+
+Each step is an aiogram ``Scene`` (``ReportStep``): entering it asks its question, its buttons and
+messages answer it. The draft is saved in the database at every step and is the source of truth;
+the FSM state (the scene) only says which step we are at. So a button press is checked against
+the draft (``flow_draft``), and a lost state is taken back from the draft (``resume``).
+
+From the summary the resident can change one field: the draft is marked ``editing`` and the step
+answered next returns to the summary (``after_answer``) instead of going on through the wizard."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import timedelta
+from html import escape
+from typing import Any
 
+from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.scene import Scene, ScenesManager, SceneWizard, on
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import (
-    CallbackQuery,
-    Message,
-    ReplyKeyboardRemove,
-)
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.keyboards import reports as kb
 from bot.keyboards.menu import main_menu
-from bot.views import reports as view
 from core.accounts import UserInfo
-from reports import geo, service as svc
+from reports import service as svc
 
 DRAFT_MAX_AGE = timedelta(days=3)
 
@@ -39,6 +45,8 @@ PLATE_RE = re.compile(r"^[\u4e00-\u9fffA-Z][A-Z0-9\u4e00-\u9fff]{4,9}$")
 
 
 class ReportFlow(StatesGroup):
+    """The steps' names, as saved in drafts (``ReportFlow:photos``): each is a scene's state."""
+
     photos = State()
     location = State()
     duplicates = State()
@@ -67,86 +75,76 @@ def route_unit(reports, lat: float, lon: float) -> str:
     return reports.router.route(lat, lon).unit_code
 
 
-async def go(message: Message, state: FSMContext, session: AsyncSession, reports, user: UserInfo,
-              data: dict, step: State) -> None:
-    """Save the draft at ``step``, switch the state and ask the step's question."""
+def after_answer(data: dict, step: State) -> State:
+    """The step after an answer: ``step``, or back to the summary when the resident is changing
+    one field from it."""
+    return ReportFlow.confirm if data.get("editing") else step
+
+
+async def go(scenes: ScenesManager, session: AsyncSession, reports, user: UserInfo, data: dict,
+             step: State) -> None:
+    """Save the draft at ``step``, then enter the step's scene, which asks its question."""
+    if step == ReportFlow.confirm:
+        data.pop("editing", None)
     await save(session, reports, user.id, data, step)
-    await state.set_state(step)
-    await ask(message, session, user, data, step)
+    await scenes.enter(step.state, draft_data=data)
 
 
-async def ask(message: Message, session: AsyncSession, user: UserInfo, data: dict, step: State) -> None:
-    locale = user.language
-    n = len(data.get("photos") or [])
-    if step == ReportFlow.photos:
-        if n:
-            await message.answer(
-                _("📷 {n} of 5 photos so far. Send more, or press Done.").format(n=n),
-                reply_markup=kb.photos_done(locale),
-            )
-        else:
-            await message.answer(
-                _("📸 <b>Report illegal dumping</b>\n"
-                  "Send 1 to 5 photos of the dumped waste (an album is fine). Tip: send them as "
-                  "<i>files</i> and I can use the position and time the photo was taken.\n"
-                  "/cancel stops at any step."),
-                reply_markup=ReplyKeyboardRemove(),
-            )
-    elif step == ReportFlow.location:
-        exif = data.get("exif") or {}
-        has_exif = exif.get("lat") is not None and geo.inside_jiangyin(exif["lat"], exif["lon"])
-        text = _("📍 <b>Where is it?</b>\n"
-                 "Press the button to send where you are now, share a pin (📎 → Location), or type "
-                 "an address, e.g. “青阳镇 镇中路”.")
-        if has_exif:
-            text += "\n" + _("🖼 Your photo knows where it was taken: press “Use the photo's location”.")
-        elif exif.get("lat") is not None:
-            text += "\n" + _("🖼 Your photo's position is outside Jiangyin, so I can't use it.")
-        await message.answer(text, reply_markup=kb.location_keyboard(locale, has_exif))
-    elif step == ReportFlow.duplicates:
-        nearby = await svc.nearby_open_reports(session, data["lat"], data["lon"], DUPLICATE_RADIUS_M,
-                                               DUPLICATE_DAYS)
-        nearby = nearby[:3]
-        lines = [_("👀 <b>Someone already reported dumping near here</b> in the last 7 days:")]
-        for item in nearby:
-            lines.append(_("• {ticket} · {status} · {type} · {distance} m away").format(
-                ticket=item.report.ticket, status=view.status_label(locale, item.report.status),
-                type=view.waste_label(locale, item.report.waste_type), distance=round(item.distance_m)))
-        lines.append(_("If it is the same, follow it: you'll hear of every change. If not, continue your report."))
-        await message.answer("\n".join(lines), reply_markup=kb.duplicates(locale, nearby))
-    elif step == ReportFlow.waste_type:
-        await message.answer(_("🗑 What kind of waste is it?"), reply_markup=kb.waste_types(locale))
-    elif step == ReportFlow.amount:
-        await message.answer(_("⚖️ How much is there?"), reply_markup=kb.amounts(locale))
-    elif step == ReportFlow.witnessed:
-        await message.answer(_("👀 Did you see it being dumped?"), reply_markup=kb.yes_no_witnessed(locale))
-    elif step == ReportFlow.plate:
-        await message.answer(
-            _("🚗 If you saw a vehicle, type its plate number (e.g. 苏B12345). Otherwise press Skip."),
-            reply_markup=kb.skip(locale, "plate"),
-        )
-    elif step == ReportFlow.description:
-        await message.answer(
-            _("📝 Anything the staff should know? Type a short description (up to 500 characters), "
-              "or press Skip."),
-            reply_markup=kb.skip(locale, "desc"),
-        )
-    elif step == ReportFlow.anonymous:
-        await message.answer(
-            _("🙈 Should the unit's staff see your name? By default your report is anonymous to them."),
-            reply_markup=kb.anonymity(locale),
-        )
-    elif step == ReportFlow.confirm:
-        unit = route_unit_from(data)
-        await message.answer(view.draft_summary(locale, data, unit), reply_markup=kb.confirm(locale))
+async def show_choice(query: CallbackQuery, question: str | None, choice: str) -> None:
+    """The answered question keeps the chosen option in the chat, in place of its spent buttons
+    (``question``: its text; None: the message's own). Cosmetic: a failure must not cost the answer."""
+    if not isinstance(query.message, Message):  # too old to be edited
+        return
+    question = query.message.html_text if question is None else question
+    with contextlib.suppress(TelegramAPIError):
+        await query.message.edit_text(f"{question}\n» <b>{escape(choice)}</b>", reply_markup=None)
 
 
-def route_unit_from(data: dict) -> str | None:
-    return data.get("route_unit")
+async def drop_buttons(query: CallbackQuery) -> None:
+    with contextlib.suppress(TelegramAPIError):
+        await query.message.edit_reply_markup(reply_markup=None)
 
 
-async def flow_draft(query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext, session: AsyncSession, user: UserInfo,
-                      reports, *steps: State) -> svc.Draft | None:
+class ReportStep(Scene, callback_query_without_state=True):
+    """One step of the wizard. Buttons are handled whatever the FSM state (the draft decides,
+    ``flow_draft``); messages only in the step's own state. Subclasses write ``ask`` and, for a
+    step that takes typed answers, an ``@on.message()`` handler named ``typed``."""
+
+    async def ask(self, message: Message, session: AsyncSession, user: UserInfo, data: dict, **kw: Any) -> None:
+        raise NotImplementedError
+
+    @on.message.enter()
+    async def asked_by_message(self, message: Message, session: AsyncSession, user: UserInfo,
+                               draft_data: dict, **kw: Any) -> None:
+        await self.ask(message, session, user, draft_data, **kw)
+
+    @on.callback_query.enter()
+    async def asked_by_press(self, query: CallbackQuery, session: AsyncSession, user: UserInfo,
+                             draft_data: dict, **kw: Any) -> None:
+        await self.ask(query.message, session, user, draft_data, **kw)
+
+    @on.message()
+    async def typed(self, message: Message, state: FSMContext, session: AsyncSession, user: UserInfo,
+                    reports, **kw: Any) -> None:
+        """A message where a button is expected: ask again."""
+        draft = await load(session, reports, user.id)
+        if draft is None:
+            await draft_gone(message, state)
+            return
+        await message.answer(_("Please choose one of the buttons (or /cancel)."))
+        await self.ask(message, session, user, draft.data, reports=reports, **kw)
+
+    @classmethod
+    async def resume(cls, message: Message, scenes: ScenesManager, state: FSMContext, **data: Any) -> None:
+        """Handle ``message`` as this step's answer when the state was lost (``resume.py``)."""
+        await state.set_state(cls.__scene_config__.state)
+        wizard = SceneWizard(scene_config=cls.__scene_config__, manager=scenes, state=state,
+                             update_type="message", event=message, data=data)
+        await cls(wizard).typed(message, scenes=scenes, state=state, **data)
+
+
+async def flow_draft(query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext, session: AsyncSession,
+                     user: UserInfo, reports, *steps: State) -> svc.Draft | None:
     """The draft a reporter's button belongs to, or None (and the press is answered)."""
     draft = await load(session, reports, user.id)
     if draft is None:

@@ -2,44 +2,89 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 from typing import Any
 
-from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram import Bot, F
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.scene import ScenesManager, on
 from aiogram.types import (
     CallbackQuery,
     Message,
+    ReplyKeyboardRemove,
 )
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.handlers.reports.drafts import ReportFlow, flow_draft, go, load, save
-from bot.handlers.reports.place import step_location
+from bot.handlers.reports.drafts import (
+    ReportFlow,
+    ReportStep,
+    after_answer,
+    flow_draft,
+    go,
+    load,
+    save,
+    show_choice,
+)
+from bot.handlers.reports.place import LocationStep
 from bot.i18n import gettext_for
 from bot.keyboards import reports as kb
+from bot.keyboards.reports import FlowAction, FlowCb
 from bot.views import reports as view
 from core.accounts import UserInfo
 from reports import service as svc
 from reports.media import MAX_BYTES, MediaError, MediaErrorCode
 
 
-async def step_photos(message: Message, state: FSMContext, session: AsyncSession, user: UserInfo,
-                      reports, bot: Bot, **kw: Any) -> None:
-    if message.photo or message.document:
-        await _add_photo(message, session, user, reports, bot)
-        return
-    if message.location or message.venue:
-        draft = await load(session, reports, user.id)
-        if draft and draft.data.get("photos"):  # the place, without pressing Done: fine too
-            await save(session, reports, user.id, draft.data, ReportFlow.location)
-            await state.set_state(ReportFlow.location)
-            await step_location(message, state=state, session=session, user=user, reports=reports, bot=bot, **kw)
+class PhotosStep(ReportStep, state=ReportFlow.photos.state):
+    async def ask(self, message: Message, session: AsyncSession, user: UserInfo, data: dict, **kw: Any) -> None:
+        n = len(data.get("photos") or [])
+        if n:
+            await message.answer(
+                _("📷 {n} of 5 photos so far. Send more, or press Done.").format(n=n),
+                reply_markup=kb.photos_done(user.language),
+            )
+        else:
+            await message.answer(
+                _("📸 <b>Report illegal dumping</b>\n"
+                  "Send 1 to 5 photos of the dumped waste (an album is fine). Tip: send them as "
+                  "<i>files</i> and I can use the position and time the photo was taken.\n"
+                  "/cancel stops at any step."),
+                reply_markup=ReplyKeyboardRemove(),
+            )
+
+    @on.message()
+    async def typed(self, message: Message, state: FSMContext, session: AsyncSession, user: UserInfo,
+                    reports, bot: Bot, **kw: Any) -> None:
+        if message.photo or message.document:
+            await _add_photo(message, session, user, reports, bot)
             return
-    await message.answer(_("📸 Please send a photo of the dumping first (or /cancel)."))
+        if message.location or message.venue:
+            draft = await load(session, reports, user.id)
+            if draft and draft.data.get("photos"):  # the place, without pressing Done: fine too
+                await save(session, reports, user.id, draft.data, ReportFlow.location)
+                await LocationStep.resume(message, state=state, session=session, user=user, reports=reports,
+                                          bot=bot, **kw)
+                return
+        await message.answer(_("📸 Please send a photo of the dumping first (or /cancel)."))
+
+    @on.callback_query(FlowCb.filter(F.a == FlowAction.PHOTOS_DONE))
+    async def done(self, query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext,
+                   scenes: ScenesManager, session: AsyncSession, user: UserInfo, reports, **_kw: Any) -> None:
+        draft = await flow_draft(query, callback_answer, state, session, user, reports, ReportFlow.photos)
+        if draft is None:
+            return
+        if not draft.data.get("photos"):
+            callback_answer.text = _("Send at least one photo first.")
+            callback_answer.show_alert = True
+            return
+        await show_choice(query, None, _(kb.BTN_PHOTOS_DONE))
+        await go(scenes, session, reports, user, draft.data, after_answer(draft.data, ReportFlow.location))
+
+
+SCENES = (PhotosStep,)
 
 
 async def _add_photo(message: Message, session: AsyncSession, user: UserInfo, reports, bot: Bot) -> None:
@@ -114,17 +159,3 @@ async def _photos_ack(reports, chat_id: int, user_id: int, locale: str, notes: l
         return
     await reports.bot.send_message(chat_id, "\n".join(lines),
                                    reply_markup=kb.photos_done(locale) if n else None)
-
-
-async def photos_done(query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext, session: AsyncSession, user: UserInfo,
-                      reports, **_kw: Any) -> None:
-    draft = await flow_draft(query, callback_answer, state, session, user, reports, ReportFlow.photos)
-    if draft is None:
-        return
-    if not draft.data.get("photos"):
-        callback_answer.text = _("Send at least one photo first.")
-        callback_answer.show_alert = True
-        return
-    with contextlib.suppress(TelegramAPIError):
-        await query.message.edit_reply_markup(reply_markup=None)
-    await go(query.message, state, session, reports, user, draft.data, ReportFlow.location)

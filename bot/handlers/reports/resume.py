@@ -1,4 +1,5 @@
-"""Drafts a restart left behind: the next message resumes at the saved step."""
+"""Drafts a restart left behind: the next message is taken as the answer to the saved step, by that
+step's scene."""
 
 from __future__ import annotations
 
@@ -6,32 +7,15 @@ from typing import Any
 
 from aiogram.filters import Filter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import (
-    Message,
-)
+from aiogram.fsm.scene import ScenesManager
+from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.handlers.reports.details import step_buttons, step_description, step_plate
-from bot.handlers.reports.drafts import STEPS, ReportFlow, load
-from bot.handlers.reports.photos import step_photos
-from bot.handlers.reports.place import step_location
+from bot.handlers.reports.drafts import STEPS, load
 from bot.views import reports as view
 from core.accounts import UserInfo
 from reports import service as svc
-
-STEP_HANDLERS = {
-    ReportFlow.photos.state: step_photos,
-    ReportFlow.location.state: step_location,
-    ReportFlow.duplicates.state: step_buttons,
-    ReportFlow.waste_type.state: step_buttons,
-    ReportFlow.amount.state: step_buttons,
-    ReportFlow.witnessed.state: step_buttons,
-    ReportFlow.plate.state: step_plate,
-    ReportFlow.description.state: step_description,
-    ReportFlow.anonymous.state: step_buttons,
-    ReportFlow.confirm.state: step_buttons,
-}
 
 
 class LostDraft(Filter):
@@ -51,13 +35,11 @@ class LostDraft(Filter):
         return {"lost_draft": draft}
 
 
-async def resume_lost(message: Message, lost_draft: svc.Draft, **data: Any) -> None:
-    state: FSMContext = data["state"]
-    user: UserInfo = data["user"]
-    step = STEPS[lost_draft.step]
-    await state.set_state(step)
+async def resume_lost(message: Message, lost_draft: svc.Draft, scenes: ScenesManager, state: FSMContext,
+                      user: UserInfo, **data: Any) -> None:
     await message.answer(
         _("🔄 I was restarted, but your report is safe. We were at: {step}.").format(
             step=view.step_label(user.language, lost_draft.step))
     )
-    await STEP_HANDLERS[step.state](message, **data)
+    step = scenes.registry.get(lost_draft.step)
+    await step.resume(message, scenes=scenes, state=state, user=user, **data)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
-from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.scene import ScenesManager
 from aiogram.types import (
     CallbackQuery,
     Message,
@@ -17,11 +16,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.handlers.reports.drafts import (
     STEPS,
     ReportFlow,
-    ask,
     go,
     limit_text,
     load,
-    save,
+    show_choice,
 )
 from bot.keyboards import reports as kb
 from bot.keyboards.menu import main_menu
@@ -31,8 +29,8 @@ from core.accounts import UserInfo
 from reports import service as svc
 
 
-async def start_report(message: Message, state: FSMContext, session: AsyncSession, user: UserInfo,
-                       reports, settings, **_kw: Any) -> None:
+async def start_report(message: Message, state: FSMContext, scenes: ScenesManager, session: AsyncSession,
+                       user: UserInfo, reports, settings, **_kw: Any) -> None:
     draft = await load(session, reports, user.id)
     if draft is not None:
         await message.answer(
@@ -41,30 +39,27 @@ async def start_report(message: Message, state: FSMContext, session: AsyncSessio
             reply_markup=kb.resume_or_restart(user.language),
         )
         return
-    await begin(message, state, session, user, reports, settings)
+    await begin(message, state, scenes, session, user, reports, settings)
 
 
-async def begin(message: Message, state: FSMContext, session: AsyncSession, user: UserInfo, reports,
-                 settings) -> None:
+async def begin(message: Message, state: FSMContext, scenes: ScenesManager, session: AsyncSession,
+                user: UserInfo, reports, settings) -> None:
     quota = await svc.daily_quota(session, user.id, settings.report_daily_limit, clock=reports.clock)
     if not quota.allowed:
         await state.clear()
         await message.answer(limit_text(settings.report_daily_limit), reply_markup=main_menu())
         return
-    await go(message, state, session, reports, user, {"photos": []}, ReportFlow.photos)
+    await go(scenes, session, reports, user, {"photos": []}, ReportFlow.photos)
 
 
 async def continue_or_restart(query: CallbackQuery, callback_data: FlowCb, state: FSMContext,
-                              session: AsyncSession, user: UserInfo, reports, settings, **_kw: Any) -> None:
-    with contextlib.suppress(TelegramAPIError):
-        await query.message.edit_reply_markup(reply_markup=None)
+                              scenes: ScenesManager, session: AsyncSession, user: UserInfo, reports, settings,
+                              **_kw: Any) -> None:
+    label = kb.BTN_START_OVER if callback_data.a == FlowAction.START_OVER else kb.BTN_CONTINUE
+    await show_choice(query, None, _(label))
     draft = await load(session, reports, user.id)
     if callback_data.a == FlowAction.START_OVER or draft is None:
         await svc.clear_draft(session, user.id)
-        await begin(query.message, state, session, user, reports, settings)
+        await begin(query.message, state, scenes, session, user, reports, settings)
         return
-    step = STEPS.get(draft.step, ReportFlow.photos)
-    data = draft.data
-    await save(session, reports, user.id, data, step)
-    await state.set_state(step)
-    await ask(query.message, session, user, data, step)
+    await go(scenes, session, reports, user, draft.data, STEPS.get(draft.step, ReportFlow.photos))
