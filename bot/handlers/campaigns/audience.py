@@ -41,7 +41,7 @@ async def _audience_view(session: AsyncSession, data: dict) -> tuple[str, Inline
     cells = await cells_by_id(session)
     lines = [
         _("<b>New campaign</b> · step 1 of 4: who should get it?"),
-        _("Tick kinds of places, towns/streets, single places, or every subscriber. A kind and a town "
+        _("Tick kinds of waste-free cells, towns/streets, single cells, or every subscriber. A kind and a town "
           "together mean, e.g., the markets of 澄江街道."),  # fmt: skip
         "",
         _("Selected: {audience}").format(audience=views.audience_summary(audience, cells)),
@@ -95,12 +95,12 @@ async def toggle_unit(query: CallbackQuery, callback_answer: CallbackAnswer, cal
 
 
 async def show_places_units(query: CallbackQuery, session: AsyncSession) -> None:
-    await PICKER.show_places_units(query, session, _("📌 Choose the town or street of the places."))
+    await PICKER.show_places_units(query, session, _("📌 Choose the town or street of the waste-free cells."))
 
 
 async def show_places(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: AudCb, state: FSMContext, session: AsyncSession) -> None:
     aud = await _draft_audience(state)
-    await PICKER.show_places(query, callback_answer, session, callback_data.value, _("📌 Tick places in {unit}."), aud["cells"])
+    await PICKER.show_places(query, callback_answer, session, callback_data.value, _("📌 Tick waste-free cells in {unit}."), aud["cells"])
 
 
 async def toggle_cell(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: AudCb, state: FSMContext, session: AsyncSession) -> None:
