@@ -15,7 +15,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.methods import SendDocument, SendMessage, SendPhoto
+from aiogram.methods import EditMessageText, SendDocument, SendMessage, SendPhoto
 from aiogram.types import Chat, Message, PhotoSize
 
 from bot.app import create_app
@@ -32,7 +32,7 @@ from core import accounts
 from core.models import Role
 from tests.support.clock import FakeClock
 from tests.conftest import ADMIN_ID, make_settings
-from tests.support.fakebot import BOT_USER, FakeSession, inline_data, last_message, texts
+from tests.support.fakebot import BOT_USER, FakeSession, inline_data, last_message, texts, toast
 
 pytestmark = pytest.mark.dates
 
@@ -168,7 +168,14 @@ async def test_granted_campaign_staff_may(client, app):
     await app.outbox.drained()  # the welcome: what campaign staff can do
     assert any("/newcampaign" in getattr(c, "text", "") for c in client.session.calls)
     staff = client.person("Staff", "en", user_id=4321)
-    assert "step 1 of 4" in texts(await staff.send("/newcampaign"))[0]
+    step1 = (await staff.send("/newcampaign"))[0]
+    assert "step 1 of 4" in step1.text
+    # Step 1 is an aiogram Scene: its buttons still check the role on every press.
+    async with app.sessions() as session:
+        await accounts.revoke(session, ADMIN_ID, 4321, Role.CAMPAIGN_STAFF)
+    calls = await staff.press(inline_data(step1)["🌐 Every subscriber"])
+    assert toast(calls) == "⛔ This command is for staff only."
+    assert not any(isinstance(c, EditMessageText) for c in calls)  # the audience did not change
 
 
 # --- staff: cells --------------------------------------------------------------------------------

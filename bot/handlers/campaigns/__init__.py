@@ -38,6 +38,8 @@ from bot.handlers.campaigns import (
 from bot.keyboards.campaign_callbacks import AudCb, CampCb, CellCb, TimeCb
 from core.models import Role
 
+SCENES = audience.SCENES  # the wizard steps that are aiogram Scenes (registered by bot/handlers)
+
 STAFF_COMMANDS = ("cells", "newcell", "newcampaign", "campaigns")
 STAFF_BUTTONS = (CellCb, AudCb, TimeCb, CampCb)
 
