@@ -98,6 +98,19 @@ class _RunState:
     tasks: dict[asyncio.Task, int] = field(default_factory=dict)  # in flight -> chat id
 
 
+@dataclass(slots=True)
+class _Drain:
+    """Where one drain of a run stands."""
+
+    ready: deque[_Item] = field(default_factory=deque)
+    delayed: list[tuple[float, int, _Item]] = field(default_factory=list)  # (due, seq, item) heap
+    last_id: int = 0  # rows up to this id have been loaded
+    exhausted: bool = False  # no pending row left to load
+    cancelled: bool = False
+    held: int = 0  # rows claimed ("sending" in the database) whose outcome is not committed yet
+    claims: list[_Item] = field(default_factory=list)  # this turn's claims
+
+
 _T = OutboxRow.__table__  # type: ignore[attr-defined]  # set by SQLModel at class creation, not in its hints
 _SENT = (
     update(_T)
@@ -261,104 +274,29 @@ class DeliveryEngine:
         return campaign.status != CampaignStatus.CANCELLED.value
 
     async def _drain(self, run_id: int) -> bool:
-        """Send every pending row of the run; False if stopped before the end."""
-        cfg = self.config
+        """Send every pending row of the run; False if stopped before the end. Each turn loads
+        (``_load``), claims (``_claim``), commits and starts sends (``_commit``), then waits."""
         async with self.sessions() as session:
             run = await session.get_one(CampaignRun, run_id)
             state = _RunState(run_id=run_id, campaign_id=run.campaign_id)
-            ready: deque[_Item] = deque()
-            delayed: list[tuple[float, int, _Item]] = []
-            last_id = 0
-            exhausted = False
-            cancelled = False
-            held = 0  # rows claimed ("sending" in the database) whose outcome is not committed yet
-            claims: list[_Item] = []
+            drain = _Drain()
             try:
                 while True:
                     state.wake.clear()
                     outcomes, state.results = state.results, []
                     now = self._monotonic()
-                    while delayed and delayed[0][0] <= now:
-                        ready.appendleft(heapq.heappop(delayed)[2])
-                    if not ready and not exhausted and not cancelled and not self._stopping:
-                        if not await self._load_campaign(session, state):
-                            cancelled = True
-                        else:
-                            rows = (
-                                await session.exec(
-                                    select(OutboxRow.id, OutboxRow.user_id, OutboxRow.language, OutboxRow.attempts)
-                                    .where(
-                                        OutboxRow.run_id == run_id,
-                                        OutboxRow.status == OutboxStatus.PENDING.value,
-                                        col(OutboxRow.id) > last_id,
-                                    )
-                                    .order_by(col(OutboxRow.id))
-                                    .limit(cfg.page_size)
-                                )
-                            ).all()
-                            ready.extend(_Item(*row) for row in rows)
-                            if rows:
-                                last_id = rows[-1][0]
-                            if len(rows) < cfg.page_size:
-                                exhausted = True
-                    claims = []
-                    if not self._stopping and not cancelled:
-                        free = cfg.window - (held - len(outcomes))
-                        while len(claims) < free and ready:
-                            item = ready.popleft()
-                            wait = self._chat_wait(item.user_id, now)
-                            if wait > 0:
-                                heapq.heappush(delayed, (now + wait, next(self._seq), item))
-                                continue
-                            # The token is taken before the row is marked "sending", so that a
-                            # row is "sending" only for the commit and the call itself (not while
-                            # waiting for the rate or a 429 pause).
-                            if not self.bucket.try_acquire():
-                                ready.appendleft(item)
-                                break
-                            self._chat_busy.add(item.user_id)
-                            claims.append(item)
-                    if cancelled:
-                        # Nothing more goes out; what is left of the run fails as "campaign cancelled".
-                        ready.clear()
-                        delayed.clear()
-                        for outcome in outcomes:
-                            if outcome.status is OutboxStatus.PENDING:
-                                outcome.status, outcome.error = OutboxStatus.FAILED, "campaign cancelled"
-                        await self._cancel_pending(await session.connection(), run_id)
-                    if outcomes or claims:
-                        await self._write(await session.connection(), outcomes, claims)
-                        await session.commit()
-                        held += len(claims) - len(outcomes)
-                        for outcome in outcomes:
-                            if outcome.status is OutboxStatus.PENDING:
-                                heapq.heappush(
-                                    delayed, (self._monotonic() + outcome.retry_in, next(self._seq), outcome.item)
-                                )
-                        for item in claims:
-                            task = asyncio.create_task(self._send_one(state, item))
-                            state.tasks[task] = item.user_id
-                            task.add_done_callback(lambda t, tasks=state.tasks: tasks.pop(t, None))
-                    elif session.in_transaction():
-                        await session.commit()  # end the read transaction of the page load
-                    if held == 0 and not state.results:
+                    await self._load(session, state, drain, now)
+                    drain.claims = self._claim(drain, outcomes, now)
+                    await self._commit(session, state, drain, outcomes)
+                    if drain.held == 0 and not state.results:
                         if self._stopping:
                             return False
-                        if not ready and not delayed and (exhausted or cancelled):
+                        if not drain.ready and not drain.delayed and (drain.exhausted or drain.cancelled):
                             return True
-                    if state.results or (claims and ready):
+                    if state.results or (drain.claims and drain.ready):
                         continue
-                    timeout = None
-                    if not self._stopping and not cancelled:
-                        waits = []
-                        if delayed:
-                            waits.append(delayed[0][0] - self._monotonic())
-                        if ready and held < cfg.window:
-                            waits.append(self.bucket.wait_time())
-                        if waits:
-                            timeout = max(0.0, min(waits))
                     try:
-                        await asyncio.wait_for(state.wake.wait(), timeout)
+                        await asyncio.wait_for(state.wake.wait(), self._idle_timeout(drain))
                     except TimeoutError:
                         pass
             except BaseException:
@@ -367,9 +305,98 @@ class DeliveryEngine:
                 for task, chat in list(state.tasks.items()):
                     task.cancel()
                     self._chat_busy.discard(chat)  # a task cancelled before it started frees nothing
-                for item in claims:  # claimed in a transaction that may not have been committed
+                for item in drain.claims:  # claimed in a transaction that may not have been committed
                     self._chat_busy.discard(item.user_id)
                 raise
+
+    async def _load(self, session: AsyncSession, state: _RunState, drain: _Drain, now: float) -> None:
+        """Retries that are due go first; with nothing ready, load the next page of pending rows
+        (or notice that the campaign was cancelled)."""
+        while drain.delayed and drain.delayed[0][0] <= now:
+            drain.ready.appendleft(heapq.heappop(drain.delayed)[2])
+        if drain.ready or drain.exhausted or drain.cancelled or self._stopping:
+            return
+        if not await self._load_campaign(session, state):
+            drain.cancelled = True
+            return
+        page_size = self.config.page_size
+        rows = (
+            await session.exec(
+                select(OutboxRow.id, OutboxRow.user_id, OutboxRow.language, OutboxRow.attempts)
+                .where(
+                    OutboxRow.run_id == state.run_id,
+                    OutboxRow.status == OutboxStatus.PENDING.value,
+                    OutboxRow.id > drain.last_id,
+                )
+                .order_by(OutboxRow.id)
+                .limit(page_size)
+            )
+        ).all()
+        drain.ready.extend(_Item(*row) for row in rows)
+        if rows:
+            drain.last_id = rows[-1][0]
+        if len(rows) < page_size:
+            drain.exhausted = True
+
+    def _claim(self, drain: _Drain, outcomes: list[_Outcome], now: float) -> list[_Item]:
+        """The ready rows to mark "sending" now: as many as the window has free slots once
+        ``outcomes`` are committed, skipping chats that must wait, while the rate allows."""
+        claims: list[_Item] = []
+        if self._stopping or drain.cancelled:
+            return claims
+        free = self.config.window - (drain.held - len(outcomes))
+        while len(claims) < free and drain.ready:
+            item = drain.ready.popleft()
+            wait = self._chat_wait(item.user_id, now)
+            if wait > 0:
+                heapq.heappush(drain.delayed, (now + wait, next(self._seq), item))
+                continue
+            # The token is taken before the row is marked "sending", so that a row is "sending"
+            # only for the commit and the call itself (not while waiting for the rate or a 429 pause).
+            if not self.bucket.try_acquire():
+                drain.ready.appendleft(item)
+                break
+            self._chat_busy.add(item.user_id)
+            claims.append(item)
+        return claims
+
+    async def _commit(self, session: AsyncSession, state: _RunState, drain: _Drain, outcomes: list[_Outcome]) -> None:
+        """Commit the outcomes and the new claims in one transaction, then start the claimed sends
+        and schedule the retries. A cancelled campaign fails what is left of the run."""
+        claims = drain.claims
+        if drain.cancelled:
+            # Nothing more goes out; what is left of the run fails as "campaign cancelled".
+            drain.ready.clear()
+            drain.delayed.clear()
+            for outcome in outcomes:
+                if outcome.status is OutboxStatus.PENDING:
+                    outcome.status, outcome.error = OutboxStatus.FAILED, "campaign cancelled"
+            await self._cancel_pending(await session.connection(), state.run_id)
+        if not (outcomes or claims):
+            if session.in_transaction():
+                await session.commit()  # end the read transaction of the page load
+            return
+        await self._write(await session.connection(), outcomes, claims)
+        await session.commit()
+        drain.held += len(claims) - len(outcomes)
+        for outcome in outcomes:
+            if outcome.status is OutboxStatus.PENDING:
+                heapq.heappush(drain.delayed, (self._monotonic() + outcome.retry_in, next(self._seq), outcome.item))
+        for item in claims:
+            task = asyncio.create_task(self._send_one(state, item))
+            state.tasks[task] = item.user_id
+            task.add_done_callback(lambda t, tasks=state.tasks: tasks.pop(t, None))
+
+    def _idle_timeout(self, drain: _Drain) -> float | None:
+        """How long to wait for a result before the next due retry or token (None: until one)."""
+        if self._stopping or drain.cancelled:
+            return None
+        waits = []
+        if drain.delayed:
+            waits.append(drain.delayed[0][0] - self._monotonic())
+        if drain.ready and drain.held < self.config.window:
+            waits.append(self.bucket.wait_time())
+        return max(0.0, min(waits)) if waits else None
 
     def _chat_wait(self, chat_id: int, now: float) -> float:
         if chat_id in self._chat_busy:

@@ -200,6 +200,11 @@ async def _scope(session: AsyncSession, audience: Audience) -> _Scope:
     return _Scope(frozenset(cell_ids), frozenset(kinds), frozenset(units))
 
 
+async def concerned_scope(session: AsyncSession, audience: Audience) -> _Scope:
+    """The cells (not retired), kinds and towns/streets a campaign of ``audience`` concerns."""
+    return await _scope(session, audience)
+
+
 def _matching(scope: _Scope):
     clauses = [col(Subscription.target) == Target.ALL.value]
     if scope.cell_ids:

@@ -15,7 +15,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.methods import SendDocument, SendMessage, SendPhoto
+from aiogram.methods import EditMessageText, SendDocument, SendMessage, SendPhoto
 from aiogram.types import Chat, Message, PhotoSize
 
 from bot.app import create_app
@@ -30,7 +30,7 @@ from core import accounts
 from core.models import Role
 from tests.conftest import ADMIN_ID, make_settings
 from tests.support.clock import FakeClock
-from tests.support.fakebot import BOT_USER, FakeSession, inline_data, last_message, texts
+from tests.support.fakebot import BOT_USER, FakeSession, inline_data, last_message, texts, toast
 
 pytestmark = pytest.mark.dates
 
@@ -107,7 +107,7 @@ async def test_subscribe_by_kind_unit_place_and_everything(client, app):
 
     units = await alice.press(buttons["📍 按街道/镇"])
     await alice.press(inline_data(_last_markup_call(units))["南闸街道"])
-    places = await alice.press(buttons["📌 某个具体地点"])
+    places = await alice.press(buttons["📌 某个无废细胞"])
     in_unit = await alice.press(inline_data(_last_markup_call(places))["澄江街道 (1)"])
     await alice.press(inline_data(_last_markup_call(in_unit))["澄江实验小学"])
     await alice.press(buttons["🌐 全部"])
@@ -166,7 +166,14 @@ async def test_granted_campaign_staff_may(client, app):
     await app.outbox.drained()  # the welcome: what campaign staff can do
     assert any("/newcampaign" in getattr(c, "text", "") for c in client.session.calls)
     staff = client.person("Staff", "en", user_id=4321)
-    assert "step 1 of 4" in texts(await staff.send("/newcampaign"))[0]
+    step1 = (await staff.send("/newcampaign"))[0]
+    assert "step 1 of 4" in step1.text
+    # Step 1 is an aiogram Scene: its buttons still check the role on every press.
+    async with app.sessions() as session:
+        await accounts.revoke(session, ADMIN_ID, 4321, Role.CAMPAIGN_STAFF)
+    calls = await staff.press(inline_data(step1)["🌐 Every subscriber"])
+    assert toast(calls) == "⛔ This command is for staff only."
+    assert not any(isinstance(c, EditMessageText) for c in calls)  # the audience did not change
 
 
 # --- staff: cells --------------------------------------------------------------------------------
@@ -175,13 +182,13 @@ async def test_granted_campaign_staff_may(client, app):
 async def test_create_edit_retire_a_cell_with_link_and_qr(client, app):
     staff = client.person("Staff", "en", user_id=ADMIN_ID)
     listing = (await staff.send("/cells"))[0]
-    calls = await staff.press(inline_data(listing)["➕ New place"])
+    calls = await staff.press(inline_data(listing)["➕ New waste-free cell"])
     assert "name" in texts(calls)[0]
     calls = await staff.send("南闸菜场")
     calls = await staff.press(inline_data(calls[0])["🥬 Waste-free markets"])
     calls = await staff.press(inline_data(_last_markup_call(calls))["Nanzha Subdistrict"])
     calls = await staff.send("南闸街道观山路 1 号")
-    assert texts(calls)[0].startswith("✅ Place #")
+    assert texts(calls)[0].startswith("✅ Waste-free cell #")
     card = last_message(calls)
     assert "南闸菜场" in card.text and "https://t.me/wufei_bot?start=cell-" in card.text
     async with app.sessions() as session:
@@ -232,8 +239,10 @@ async def test_new_campaign_preview_and_confirm(client, app, runtime, clock):
     await staff.press(timing["📅 At a date and time"])
     calls = await staff.send("2027-03-05 09:30")
     sent = [c for c in calls if isinstance(c, SendMessage)]
-    # The preview: exactly the texts recipients get, then the summary with the reach.
-    assert sent[1].text == "周六旧物交换 &lt;免费&gt;" and sent[3].text == "Swap day on Saturday"
+    # The preview: exactly the texts recipients get (under the sender's line, in the readers'
+    # language), then the summary with the reach.
+    assert sent[1].text == "📣 来自无废细胞：澄江实验小学\n\n周六旧物交换 &lt;免费&gt;"
+    assert sent[3].text == "📣 From the waste-free cell: 澄江实验小学\n\nSwap day on Saturday"
     summary = sent[-1].text
     assert "Reaches <b>2</b> subscribers now (1 中文, 1 English)" in summary
     assert "Fri, Mar 5, 2027 09:30" in summary
@@ -254,7 +263,8 @@ async def test_quiet_hours_move_a_now_campaign_to_8am(client, app, clock):
     calls = await staff.press(inline_data(_last_markup_call(calls))["下一步 ▶"])
     calls = await staff.send("通知")
     calls = await staff.press(inline_data(last_message(calls))["跳过 ▶"])
-    assert "21:00–08:00" in last_message(calls).text
+    # Quiet hours are explained before the time is chosen.
+    assert "免打扰时段：21:00 至 08:00 之间不发送通知；落在这段时间内的发送将在 08:00 发出" in last_message(calls).text
     calls = await staff.press(inline_data(last_message(calls))["⚡ 立即"])
     summary = texts(calls)[-1]
     assert "2027年3月3日周三 08:00" in summary and "免打扰" in summary
@@ -351,7 +361,10 @@ async def test_delivery_language_photo_blocked_and_statistics(client, app, runti
     await runtime.scheduler.wait_deliveries()
     await app.outbox.drained()  # the author's statistics
     photos = {int(c.chat_id): c.caption for c in session.calls if isinstance(c, SendPhoto)}
-    assert photos == {li.tg.id: "中文通知", tom.tg.id: "English notice", gone.tg.id: "中文通知"}
+    zh, en = "📣 来自无废细胞：澄江实验小学\n\n中文通知", "📣 From the waste-free cell: 澄江实验小学\n\nEnglish notice"
+    assert photos == {li.tg.id: zh, tom.tg.id: en, gone.tg.id: zh}
+    to_tom = next(c for c in session.calls if isinstance(c, SendPhoto) and int(c.chat_id) == tom.tg.id)
+    assert list(inline_data(to_tom)) == ["🔕 Unsubscribe from 澄江实验小学", "🔕 Stop all announcements"]
     report = next(c.text for c in session.calls if isinstance(c, SendMessage) and int(c.chat_id) == ADMIN_ID)
     assert "Targeted: 3" in report and "Sent: 2" in report and "Blocked the bot: 1" in report
 

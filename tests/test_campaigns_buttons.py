@@ -74,7 +74,7 @@ async def test_staff_pressing_malformed_data_is_told_it_expired(client, data):
     ("cp:pause:0", "This step is over."),
     ("ce:nk:0:school", "This step is over: start again with /newcell."),
     ("ce:skip:0:", "This step is over: start again with /newcell."),
-    ("ce:qr:424242:", "That place no longer exists. Send /cells."),
+    ("ce:qr:424242:", "That waste-free cell no longer exists. Send /cells."),
     ("cp:pause:424242", "No such campaign."),
 ])  # fmt: skip
 async def test_staff_pressing_a_button_whose_step_is_over_are_told_so(client, data, answer):

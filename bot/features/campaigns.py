@@ -28,11 +28,15 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import Message
+from aiogram.types import InlineKeyboardMarkup, Message
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import select
 
+from bot.keyboards.campaigns import announcement_keyboard
 from bot.notifications.campaigns import run_done, run_missed
 from bot.outgoing.pacing import Priority, priority
+from bot.views.announcements import announcement_text, in_locale, subscription_name
+from campaigns import cells as cells_service
 from campaigns.delivery import (
     RUN_DONE,
     BadRequest,
@@ -45,7 +49,8 @@ from campaigns.delivery import (
     Transient,
     Uncertain,
 )
-from campaigns.models import Campaign
+from campaigns.models import Campaign, Target
+from campaigns.origin import Origin, campaign_origin, matched_subscription
 from campaigns.schedule import parse_time
 from campaigns.scheduler import RUN_MISSED, CampaignScheduler
 
@@ -70,11 +75,13 @@ def parse_quiet(text: str) -> tuple[time, time] | None:
     return None if quiet[0] == quiet[1] else quiet
 
 
-async def send_campaign_message(bot: Bot, chat_id: int, text: str, photo: str | None) -> Message:
+async def send_campaign_message(
+    bot: Bot, chat_id: int, text: str, photo: str | None, markup: InlineKeyboardMarkup | None = None
+) -> Message:
     """What a recipient gets (also the staff's preview): the HTML text, or a photo with it as caption."""
     if photo:
-        return await bot.send_photo(chat_id, photo, caption=text)
-    return await bot.send_message(chat_id, text)
+        return await bot.send_photo(chat_id, photo, caption=text, reply_markup=markup)
+    return await bot.send_message(chat_id, text, reply_markup=markup)
 
 
 def map_send_error(error: TelegramAPIError) -> Exception:
@@ -126,6 +133,7 @@ class CampaignRuntime:
         self.leader = False
         self._username: str | None = None
         self._synced_at: datetime | None = None
+        self._origins: dict[int, Origin | None] = {}  # run id -> who sent it
 
     async def start(self) -> None:
         """Jobs run on the leader only (``bot/jobs.py``): there the scheduler starts and follows
@@ -172,12 +180,40 @@ class CampaignRuntime:
     # -- the send adapter ---------------------------------------------------------------------
 
     async def send(self, message: OutgoingMessage) -> int | None:
+        text, markup = await self.render(message)
         try:
             with priority(Priority.BULK):  # people's own answers and report messages go first
-                sent = await send_campaign_message(self.bot, message.chat_id, message.text, message.photo)
+                sent = await send_campaign_message(self.bot, message.chat_id, text, message.photo, markup)
         except TelegramAPIError as error:
             raise map_send_error(error) from error
         return sent.message_id
+
+    async def render(self, message: OutgoingMessage) -> tuple[str, InlineKeyboardMarkup]:
+        """The reader's announcement: the sender's line above the text, and the buttons to stop
+        what brought it, in the reader's language. Nothing has been sent yet, so a database error
+        here leaves the row to be tried again."""
+        try:
+            async with self.sessions() as session:
+                origin = await self._origin(session, message.run_id, message.campaign_id)
+                sub = await matched_subscription(session, message.chat_id, origin) if origin else None
+                cells = {c.id: c for c in origin.cells} if origin else {}
+                if sub is not None and sub.target is Target.CELL and int(sub.value) not in cells:
+                    cell = await cells_service.get_cell(session, int(sub.value))  # everyone: any cell
+                    cells.update({cell.id: cell} if cell else {})
+        except SQLAlchemyError as error:
+            raise Transient(f"reading the announcement's origin: {error}") from error
+        with in_locale(message.language):
+            text = announcement_text(message.text, origin, photo=bool(message.photo))
+            name = subscription_name(sub, cells) if sub is not None else ""
+            return text, announcement_keyboard(sub, name)
+
+    async def _origin(self, session, run_id: int, campaign_id: int) -> Origin | None:
+        """A run's origin, read once (its audience is frozen with its outbox)."""
+        if run_id not in self._origins:
+            if len(self._origins) > 64:
+                self._origins.clear()
+            self._origins[run_id] = await campaign_origin(session, campaign_id)
+        return self._origins[run_id]
 
     # -- runs -----------------------------------------------------------------------------------
 

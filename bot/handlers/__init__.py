@@ -42,6 +42,6 @@ def build_router() -> Router:
         campaigns.build(),
         fallback.build(),  # must stay last
     )
-    registry = SceneRegistry(root, register_on_add=False)
-    registry.add(*reports.SCENES, router=scenes)
+    registry = SceneRegistry(root, register_on_add=False)  # gives every handler the ``scenes`` manager
+    registry.add(*reports.SCENES, *campaigns.SCENES, router=scenes)
     return root

@@ -203,3 +203,33 @@ class CampAction(StrEnum):
 class CampCb(CallbackData, prefix="cp"):
     action: CampAction
     id: int = Field(default=0, ge=0, le=MAX_ID)
+
+
+class AnnAction(StrEnum):
+    """A resident's button under an announcement."""
+
+    UNSUBSCRIBE = "off"  # target/value: the subscription that brought it
+    UNDO = "undo"  # target/value: the subscription to restore
+    STOP_ALL = "stop"
+
+
+_TARGET_CHECKS = {
+    Target.KIND: (is_kind, "a kind"),
+    Target.UNIT: (is_unit, "a unit"),
+    Target.CELL: (is_cell, "a place"),
+    Target.ALL: (lambda value: value == "", "empty"),
+}
+
+
+class AnnCb(CallbackData, prefix="an"):
+    """Under an announcement: stop (or restore) the subscription ``target``/``value``, or all."""
+
+    action: AnnAction
+    target: Target = Target.ALL
+    value: str = ""
+
+    @model_validator(mode="after")
+    def _check_value(self) -> Self:
+        check = _TARGET_CHECKS[self.target]
+        _require(check[0](self.value), check[1])
+        return self

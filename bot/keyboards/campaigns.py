@@ -12,6 +12,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import current
 from bot.keyboards.campaign_callbacks import (
+    AnnAction,
+    AnnCb,
     AudAction,
     AudCb,
     CampAction,
@@ -26,6 +28,7 @@ from bot.keyboards.campaign_callbacks import (
 from bot.views.campaigns import EVERYTHING, kind_name, weekday_names
 from campaigns.cells import CellInfo
 from campaigns.models import CampaignStatus, CellKind
+from campaigns.subscriptions import SubscriptionInfo
 from core.units import all_units
 
 CELLS_PER_PAGE = 20
@@ -47,7 +50,7 @@ def subscribe_menu(kinds: set[str], everything: bool) -> InlineKeyboardMarkup:
     for kind in CellKind:
         builder.button(text=_mark(kind.value in kinds, kind_name(kind)), callback_data=SubCb(action=SubAction.KIND, value=kind.value))
     builder.button(text=_("📍 A town or street"), callback_data=SubCb(action=SubAction.UNITS))
-    builder.button(text=_("📌 A specific place"), callback_data=SubCb(action=SubAction.PLACES))
+    builder.button(text=_("📌 A specific waste-free cell"), callback_data=SubCb(action=SubAction.PLACES))
     builder.button(text=_mark(everything, _(EVERYTHING)), callback_data=SubCb(action=SubAction.ALL))
     builder.button(text=_("📋 My subscriptions"), callback_data=SubCb(action=SubAction.LIST))
     builder.adjust(2, 2, 1, 1, 1, 1)
@@ -93,7 +96,7 @@ def removal_keyboard(items: list[tuple[str, str]]) -> InlineKeyboardMarkup:
 
 def cells_list_keyboard(cells: list[CellInfo], page: int, pages: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("➕ New place"), callback_data=CellCb(action=CellAction.NEW))
+    builder.button(text=_("➕ New waste-free cell"), callback_data=CellCb(action=CellAction.NEW))
     for cell in cells:
         builder.button(text=("🗄 " if cell.retired else "") + f"#{cell.id} {cell.name}", callback_data=CellCb(action=CellAction.SHOW, id=cell.id))
     nav = []
@@ -119,7 +122,7 @@ def cell_card_keyboard(cell: CellInfo) -> InlineKeyboardMarkup:
         builder.button(text=_("♻️ Bring back"), callback_data=CellCb(action=CellAction.RESTORE, id=cell.id))
     else:
         builder.button(text=_("🗄 Retire"), callback_data=CellCb(action=CellAction.RETIRE, id=cell.id))
-    builder.button(text=_("◀ All places"), callback_data=CellCb(action=CellAction.PAGE, id=0))
+    builder.button(text=_("◀ All waste-free cells"), callback_data=CellCb(action=CellAction.PAGE, id=0))
     builder.adjust(2, 2, 2, 1, 1)
     return builder.as_markup()
 
@@ -139,6 +142,21 @@ def single_button(text: str, data: CallbackData) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
+def announcement_keyboard(sub: SubscriptionInfo | None, name: str) -> InlineKeyboardMarkup:
+    """Under an announcement: stop the subscription that brought it (``name``), or everything."""
+    builder = InlineKeyboardBuilder()
+    if sub is not None:
+        builder.button(text=_("🔕 Unsubscribe from {what}").format(what=name),
+                       callback_data=AnnCb(action=AnnAction.UNSUBSCRIBE, target=sub.target, value=sub.value))
+    builder.button(text=_("🔕 Stop all announcements"), callback_data=AnnCb(action=AnnAction.STOP_ALL))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def undo_keyboard(sub: SubscriptionInfo) -> InlineKeyboardMarkup:
+    return single_button(_("↩️ Undo"), AnnCb(action=AnnAction.UNDO, target=sub.target, value=sub.value))
+
+
 # --- staff: campaigns --------------------------------------------------------------------------
 
 
@@ -151,7 +169,7 @@ def audience_keyboard(data: dict) -> InlineKeyboardMarkup:
     units = len(data.get("units") or ())
     cells = len(data.get("cells") or ())
     builder.button(text=_("📍 Towns/streets ({n}) ▸").format(n=units), callback_data=AudCb(action=AudAction.UNITS))
-    builder.button(text=_("📌 Places ({n}) ▸").format(n=cells), callback_data=AudCb(action=AudAction.PLACES))
+    builder.button(text=_("📌 Waste-free cells ({n}) ▸").format(n=cells), callback_data=AudCb(action=AudAction.PLACES))
     builder.button(text=_("Next ▶"), callback_data=AudCb(action=AudAction.NEXT))
     builder.adjust(1, 2, 2, 2, 1)
     return builder.as_markup()

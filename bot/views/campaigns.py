@@ -85,7 +85,7 @@ def subscription_label(sub: SubscriptionInfo, cells: dict[int, CellInfo]) -> str
         return "📍 " + escape(unit_label(sub.value))
     cell = cells.get(int(sub.value))
     if cell is None:
-        return "📌 " + _("a place that no longer exists")
+        return "📌 " + _("a waste-free cell that no longer exists")
     return f"📌 {escape(cell.name)} ({escape(unit_label(cell.unit_code))})"
 
 
@@ -150,9 +150,10 @@ def schedule_text(schedule: Schedule, locale: str, *, now_label: bool = False) -
 def quiet_text(quiet: tuple[time, time] | None) -> str:
     if not quiet or quiet[0] == quiet[1]:
         return _("No quiet hours.")
-    return _("Quiet hours {start}–{end}: nothing is sent then; a run due in them goes out when they end.").format(
-        start=format_time_of_day(quiet[0]), end=format_time_of_day(quiet[1])
-    )
+    return _(
+        "🌙 Quiet hours: announcements are not sent between {start} and {end}; a run due in that "
+        "window goes out at {end}."
+    ).format(start=format_time_of_day(quiet[0]), end=format_time_of_day(quiet[1]))
 
 
 def status_name(status: CampaignStatus) -> str:

@@ -98,6 +98,11 @@ async def campaign_sandbox(tmp_path: Path, clock=None, limits: Limits | None = N
         assert not sb.server.validation_errors, sb.server.validation_errors
 
 
+# The first line of an announcement names its sender (issue #14).
+PROGRAMME_ZH, PROGRAMME_EN = "📣 来自江阴“无废城市”建设\n\n", "📣 From Jiangyin's waste-free city programme\n\n"
+SCHOOL_ZH, SCHOOL_EN = "📣 来自无废细胞：澄江实验小学\n\n", "📣 From the waste-free cell: 澄江实验小学\n\n"
+
+
 async def make_cell(h: Harness, name: str, kind: CellKind, unit: str) -> cells_service.CellInfo:
     async with h.app.sessions() as session:
         return await cells_service.create_cell(session, name=name, kind=kind, unit_code=unit)
@@ -172,7 +177,9 @@ async def test_a_bilingual_campaign_is_previewed_and_confirmed_under_telegrams_l
         admin = h.sb.user("Admin", lang="zh", user_id=ADMIN_ID)
         await staff_campaign(admin, ["🏫 无废校园"], "周六上午旧物交换", "Swap day on Saturday morning")
         # Paced at about one message a second to this chat: seconds, not the default 5 s each.
-        summary = await expect_preview(admin, "周六上午旧物交换", "Swap day on Saturday morning", timeout=20)
+        summary = await expect_preview(
+            admin, SCHOOL_ZH + "周六上午旧物交换", SCHOOL_EN + "Swap day on Saturday morning", timeout=20
+        )
         await click(admin, "✅ 确认发布", summary)
         await admin.expect_message("已安排", timeout=20)
         assert h.sb.server.answers(429) == 0
@@ -230,21 +237,22 @@ async def test_push_for_a_kind_and_a_unit_reaches_the_right_people_in_their_lang
 
         admin = h.sb.user("Admin", lang="zh", user_id=ADMIN_ID)
         await staff_campaign(admin, ["🏫 无废校园"], "周六上午旧物交换", "Swap day on Saturday morning")
-        summary = await expect_preview(admin, "周六上午旧物交换", "Swap day on Saturday morning")
+        summary = await expect_preview(admin, SCHOOL_ZH + "周六上午旧物交换", SCHOOL_EN + "Swap day on Saturday morning")
         assert "<b>3</b>" in summary.text or "3 位" in summary.content
         await click(admin, "✅ 确认发布", summary)
         await admin.expect_message("已安排")
-        assert (await li.expect_message()).content == "周六上午旧物交换"
-        assert (await qian.expect_message()).content == "周六上午旧物交换"
-        assert (await tom.expect_message()).content == "Swap day on Saturday morning"
+        assert (await li.expect_message()).content == SCHOOL_ZH + "周六上午旧物交换"
+        assert (await qian.expect_message()).content == SCHOOL_ZH + "周六上午旧物交换"
+        assert (await tom.expect_message()).content == SCHOOL_EN + "Swap day on Saturday morning"
         stats = await admin.expect_message("发送已完成")
         assert "目标：3" in stats.content and "已送达：3" in stats.content
 
         # A second campaign to a town: the people of the market's street only.
         await staff_campaign(admin, ["@南闸街道"], "南闸街道垃圾分类宣传日", None)
-        summary = await expect_preview(admin, "南闸街道垃圾分类宣传日")
+        market = "📣 来自无废细胞：南闸菜场\n\n南闸街道垃圾分类宣传日"
+        summary = await expect_preview(admin, market)
         await click(admin, "✅ 确认发布", summary)
-        assert (await wang.expect_message()).content == "南闸街道垃圾分类宣传日"
+        assert (await wang.expect_message()).content == market
         await admin.expect_message("已安排")
         await admin.expect_message("发送已完成")
         for person in (li, tom, zhao, qian):
@@ -261,7 +269,7 @@ async def test_quiet_hours_and_recurring_runs_are_computed_and_shown(tmp_path):
         await residents(h, 2)
         admin = h.sb.user("Admin", lang="zh", user_id=ADMIN_ID)
         await staff_campaign(admin, ["🌐 所有订阅者"], "今晚的通知", None)
-        summary = await expect_preview(admin, "今晚的通知")
+        summary = await expect_preview(admin, PROGRAMME_ZH + "今晚的通知")
         assert "首次发送：2027年3月3日周三 08:00" in summary.content
         assert "免打扰" in summary.content
         await click(admin, "✅ 确认发布", summary)
@@ -283,7 +291,7 @@ async def test_quiet_hours_and_recurring_runs_are_computed_and_shown(tmp_path):
         await admin.send("21:30")
         await admin.expect_message("截止")
         await admin.send("2027-03-31")
-        summary = await expect_preview(admin, "每周提醒")
+        summary = await expect_preview(admin, PROGRAMME_ZH + "每周提醒")  # no cell in this sandbox
         assert "每周周一, 周三 21:30 至 2027年3月31日" in summary.content
         assert "首次发送：2027年3月4日周四 08:00" in summary.content
         assert "之后：2027年3月9日周二 08:00; 2027年3月11日周四 08:00; 2027年3月16日周二 08:00" in summary.content
@@ -313,7 +321,7 @@ async def test_blocked_users_are_not_sent_and_are_marked(tmp_path):
             author_id=ADMIN_ID, audience=Audience(everyone=True), text_zh="通知", schedule=_soon(),
         )
         await _wait_run_done(h, info.id)
-        assert [m.content for m in ok.messages()] == ["通知"]
+        assert [m.content for m in ok.messages()] == [PROGRAMME_ZH + "通知"]
         assert left.messages() == [] and silent.messages() == []
         async with h.app.sessions() as session:
             run = (await session.exec(select(CampaignRun).where(CampaignRun.campaign_id == info.id))).one()
@@ -328,7 +336,7 @@ async def test_blocked_users_are_not_sent_and_are_marked(tmp_path):
             author_id=ADMIN_ID, audience=Audience(everyone=True), text_zh="欢迎回来", schedule=_soon(),
         )
         await _wait_run_done(h, info.id)
-        assert [m.content for m in left.messages()] == ["欢迎回来"]
+        assert [m.content for m in left.messages()] == [PROGRAMME_ZH + "欢迎回来"]
 
 
 async def test_non_staff_cannot_use_the_staff_flow(tmp_path):
@@ -353,7 +361,7 @@ async def test_restart_with_a_pending_schedule(tmp_path):
         assert alice.messages() == []
         await h.start_app()
         assert h.runtime.scheduler.job_time(info.id) == info.next_run_at
-        assert (await alice.expect_message(timeout=10)).content == "重启后照常发送"
+        assert (await alice.expect_message(timeout=10)).content == PROGRAMME_ZH + "重启后照常发送"
         await _wait_run_done(h, info.id)
         await alice.expect_no_message(within=0.3)
 
@@ -435,14 +443,16 @@ async def test_photo_campaign_with_english_text(tmp_path):
         await click(admin, "⚡ Now", when)
         await admin.expect_message("Preview")
         zh_preview = await admin.expect_message()
-        assert zh_preview.photo and zh_preview.caption == "旧物交换"
+        assert zh_preview.photo and zh_preview.caption == PROGRAMME_ZH + "旧物交换"
         await admin.expect_message("English")
-        assert (await admin.expect_message()).caption == "Swap day"
+        assert (await admin.expect_message()).caption == PROGRAMME_EN + "Swap day"
         summary = await admin.expect_message("Summary")
         await click(admin, "✅ Schedule it", summary)
         got_zh, got_en = await li.expect_message(), await tom.expect_message()
-        assert got_zh.photo and got_zh.caption == "旧物交换"
-        assert got_en.photo and got_en.caption == "Swap day"
+        assert got_zh.photo and got_zh.caption == PROGRAMME_ZH + "旧物交换"
+        assert got_en.photo and got_en.caption == PROGRAMME_EN + "Swap day"
+        # Under it, the button to stop what brought it (their only subscription), then "stop all".
+        assert got_en.buttons == ["🔕 Unsubscribe from 🌐 Everything", "🔕 Stop all announcements"]
         assert not h.sb.bot_errors, h.sb.bot_errors
 
 

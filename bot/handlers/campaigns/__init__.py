@@ -1,8 +1,9 @@
 """Telegram handlers of the campaigns feature, one router per file.
 
-Residents (``subscriptions``): /subscribe (and the menu button) by kind, town/street, single place
-or everything; /subscriptions with remove buttons; ``/start cell-<id>`` (the QR code of a place)
-subscribes in one tap. Campaign staff: /cells and /newcell (``cells``, ``cell_card``), /newcampaign
+Residents (``subscriptions``): /subscribe (and the menu button) by kind, town/street, single cell
+or everything; /subscriptions with remove buttons; ``/start cell-<id>`` (the QR code of a cell)
+subscribes in one tap; the buttons under an announcement (``announcements``) unsubscribe at once.
+Campaign staff: /cells and /newcell (``cells``, ``cell_card``), /newcampaign
 (``audience`` → ``texts`` → ``timing`` → ``preview``), /campaigns (``manage``, which reuses the
 timing steps to change a campaign's timing).
 
@@ -23,9 +24,21 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.filters import HasRole
 from bot.handlers.admin import not_allowed
-from bot.handlers.campaigns import audience, cell_card, cells, manage, preview, subscriptions, texts, timing
+from bot.handlers.campaigns import (
+    announcements,
+    audience,
+    cell_card,
+    cells,
+    manage,
+    preview,
+    subscriptions,
+    texts,
+    timing,
+)
 from bot.keyboards.campaign_callbacks import AudCb, CampCb, CellCb, TimeCb
 from core.models import Role
+
+SCENES = audience.SCENES  # the wizard steps that are aiogram Scenes (registered by bot/handlers)
 
 STAFF_COMMANDS = ("cells", "newcell", "newcampaign", "campaigns")
 STAFF_BUTTONS = (CellCb, AudCb, TimeCb, CampCb)
@@ -66,5 +79,5 @@ def build() -> Router:
     for factory in STAFF_BUTTONS:
         denied.callback_query.register(_denied_button, factory.filter())
 
-    router.include_routers(subscriptions.build(), staff, denied)
+    router.include_routers(subscriptions.build(), announcements.build(), staff, denied)
     return router

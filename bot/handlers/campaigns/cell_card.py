@@ -29,7 +29,7 @@ from core.accounts import UserInfo
 async def _cell(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CellCb, session: AsyncSession) -> CellInfo | None:
     cell = await cells_service.get_cell(session, callback_data.id)
     if cell is None:
-        callback_answer.text = _("That place no longer exists. Send /cells.")
+        callback_answer.text = _("That waste-free cell no longer exists. Send /cells.")
         callback_answer.show_alert = True
     return cell
 
@@ -55,7 +55,7 @@ async def send_link(
         return
     link = cells_service.deep_link(await campaign_runtime.bot_username(), cell.id)
     await query.message.answer(
-        _("Link for <b>{name}</b>: opening it subscribes to the place in one tap.\n{link}").format(
+        _("Link for <b>{name}</b>: opening it subscribes to this waste-free cell in one tap.\n{link}").format(
             name=escape(cell.name), link=escape(link)
         )
     )
@@ -156,7 +156,7 @@ async def retire_or_restore(
     retire = callback_data.action is CellAction.RETIRE
     cell = await cells_service.retire_cell(session, cell.id, retire)
     await accounts.audit(session, user.id, f"cell.{callback_data.action.value}", str(cell.id))
-    callback_answer.text = _("Retired.") if retire else _("The place takes part again.")
+    callback_answer.text = _("Retired.") if retire else _("The waste-free cell takes part again.")
     await show_card(query.message, cell, campaign_runtime, in_place=True)
 
 
@@ -181,7 +181,7 @@ async def _apply_edit(message: Message, state: FSMContext, session: AsyncSession
     try:
         cell = await cells_service.edit_cell(session, int(cell_id), **changes)
     except (CellError, TypeError, ValueError):
-        await message.answer(_("That place no longer exists. Send /cells."))
+        await message.answer(_("That waste-free cell no longer exists. Send /cells."))
         return
     await accounts.audit(session, user.id, "cell.edit", str(cell.id), {k: str(v) for k, v in changes.items()})
     await message.answer(_("✅ Saved."))

@@ -45,7 +45,7 @@ async def _cells_page(session: AsyncSession, page: int) -> tuple[str, InlineKeyb
     pages = max(1, -(-len(cells) // kb.CELLS_PER_PAGE))
     page = min(max(page, 0), pages - 1)
     shown = cells[page * kb.CELLS_PER_PAGE : (page + 1) * kb.CELLS_PER_PAGE]
-    lines = [_("<b>Waste-free places</b> ({n})").format(n=len(cells))]
+    lines = [_("<b>Waste-free cells</b> ({n})").format(n=len(cells))]
     if not cells:
         lines.append(_("None yet: add the first one."))
     lines += [f"#{c.id} {views.cell_line(c)}" for c in shown]
@@ -73,7 +73,7 @@ async def text_field(message: Message, limit: int) -> str | None:
 
 
 def _ask_name_text() -> str:
-    return _("New place. What is its name? (e.g. 澄江实验小学)")
+    return _("New waste-free cell. What is its name? (e.g. 澄江实验小学)")
 
 
 # --- the list and a new place -------------------------------------------------------------------
@@ -105,7 +105,7 @@ async def cell_name(message: Message, state: FSMContext) -> None:
     await state.update_data(name=name)
     await state.set_state(CellForm.kind)
     markup = kb.kinds_keyboard(lambda k: CellCb(action=CellAction.NEW_KIND, value=k))
-    await message.answer(_("What kind of place is it?"), reply_markup=markup)
+    await message.answer(_("What kind of waste-free cell is it?"), reply_markup=markup)
 
 
 async def new_cell_kind(query: CallbackQuery, callback_data: CellCb, state: FSMContext) -> None:
@@ -156,7 +156,7 @@ async def _create_cell(message: Message, state: FSMContext, session: AsyncSessio
         return
     await accounts.audit(session, user.id, "cell.create", str(cell.id), {"name": cell.name})
     await message.answer(
-        _("✅ Place #{id} created. Print its QR code: scanning it subscribes residents.").format(id=cell.id)
+        _("✅ Waste-free cell #{id} created. Print its QR code: scanning it subscribes residents.").format(id=cell.id)
     )
     await show_card(message, cell, runtime, in_place=False)
 

@@ -75,7 +75,7 @@ class Picker:
         """``template`` names the town/street as ``{unit}``."""
         markup = await self.places_markup(session, unit_code, selected)
         if markup is None:
-            callback_answer.text = _("No waste-free places are registered there yet.")
+            callback_answer.text = _("No waste-free cells are registered there yet.")
             callback_answer.show_alert = True
             return
         await edit(query, template.format(unit=escape(unit_label(unit_code))), markup)
@@ -92,7 +92,7 @@ async def live_cell(query: CallbackQuery, callback_answer: CallbackAnswer, sessi
     """The place a tick is about, if it still takes part (the caller is told otherwise)."""
     cell = await cells_service.get_cell(session, cell_id)
     if cell is None or cell.retired:
-        callback_answer.text = _("This place no longer takes part.")
+        callback_answer.text = _("This waste-free cell no longer takes part.")
         callback_answer.show_alert = True
         return None
     return cell

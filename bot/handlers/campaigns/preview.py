@@ -24,7 +24,9 @@ from bot.handlers.campaigns.states import NewCampaign
 from bot.keyboards import campaigns as kb
 from bot.keyboards.campaign_callbacks import CampAction, CampCb
 from bot.views import campaigns as views
+from bot.views.announcements import announcement_text, in_locale
 from campaigns import subscriptions as subs
+from campaigns.origin import Origin, audience_origin
 from campaigns.schedule import Schedule, next_occurrence
 from campaigns.service import CampaignError
 from core import accounts
@@ -46,12 +48,13 @@ async def timing_done(
         await _save_timing(message, state, session, user, runtime, schedule, first, now)
         return
     await state.set_state(NewCampaign.preview)
+    audience = audience_of(data)
+    origin = await audience_origin(session, audience)
     await message.answer(_("👀 <b>Preview</b>: this is exactly what recipients get:"))
-    await send_campaign_message(bot, message.chat.id, data["text_zh"], data.get("photo"))
+    await send_campaign_message(bot, message.chat.id, _in("zh", data["text_zh"], origin, data), data.get("photo"))
     if data.get("text_en"):
         await message.answer(_("Residents who use English get:"))
-        await send_campaign_message(bot, message.chat.id, data["text_en"], data.get("photo"))
-    audience = audience_of(data)
+        await send_campaign_message(bot, message.chat.id, _in("en", data["text_en"], origin, data), data.get("photo"))
     lines = [
         _("<b>Summary</b>"),
         _("To: {audience}").format(audience=views.audience_summary(audience, await cells_by_id(session))),
@@ -62,6 +65,12 @@ async def timing_done(
         lines.append(_("No English text: everyone gets the Chinese one."))
     lines.append(_("Schedule it?"))
     await message.answer("\n".join(lines), reply_markup=kb.confirm_keyboard())
+
+
+def _in(locale: str, text: str, origin: Origin, data: dict) -> str:
+    """The text as readers of ``locale`` get it, under the sender's line."""
+    with in_locale(locale):
+        return announcement_text(text, origin, photo=bool(data.get("photo")))
 
 
 async def _save_timing(
@@ -100,7 +109,7 @@ async def confirm(
             photo=data.get("photo"), schedule=schedule,
         )  # fmt: skip
     except CampaignError:
-        callback_answer.text = _("It cannot be scheduled: a place was retired meanwhile, or the timing has no run left. "
+        callback_answer.text = _("It cannot be scheduled: a waste-free cell was retired meanwhile, or the timing has no run left. "
               "Please start again with /newcampaign.")
         callback_answer.show_alert = True
         return

@@ -38,8 +38,8 @@ PICKER = Picker.of(SubCb, SubAction, back=SubAction.MENU)
 def _menu_text() -> str:
     return _(
         "🔔 <b>Waste-free news</b>\n"
-        "Choose what you want to hear about: a kind of place, everything in your town or street, "
-        "a single place, or everything. Tap again to unsubscribe."
+        "Choose what you want to hear about: a kind of waste-free cell, everything in your town or street, "
+        "a single waste-free cell, or everything. Tap again to unsubscribe."
     )
 
 
@@ -97,7 +97,7 @@ async def start_cell(
     cell = await cells_service.get_cell(session, cell_id) if cell_id else None
     if cell is None or cell.retired:
         await message.answer(
-            _("This link or QR code is no longer valid: the place does not take part any more. "
+            _("This link or QR code is no longer valid: the waste-free cell does not take part any more. "
               "Send /subscribe to choose other news."),
             reply_markup=main_menu(),
         )  # fmt: skip
@@ -139,7 +139,7 @@ async def toggle_everything(query: CallbackQuery, callback_answer: CallbackAnswe
 async def show_units(query: CallbackQuery, callback_answer: CallbackAnswer, session: AsyncSession, user: UserInfo) -> None:
     await PICKER.show_units(
         query, callback_answer,
-        _("📍 Tap a town or street to get news of every waste-free place in it."),
+        _("📍 Tap a town or street to get news of every waste-free cell in it."),
         await _selected(session, user.id, Target.UNIT),
     )
 
@@ -153,13 +153,13 @@ async def toggle_unit(query: CallbackQuery, callback_answer: CallbackAnswer, cal
 
 async def show_places_units(query: CallbackQuery, session: AsyncSession) -> None:
     await PICKER.show_places_units(
-        query, session, _("📌 Where is the place? Choose its town or street (the number of places is in brackets).")
+        query, session, _("📌 Where is the waste-free cell? Choose its town or street (the number of cells is in brackets).")
     )
 
 
 async def show_places(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: SubCb, session: AsyncSession, user: UserInfo) -> None:
     chosen = {int(v) for v in await _selected(session, user.id, Target.CELL)}
-    template = _("📌 Places in {unit}: tap one to follow it.")
+    template = _("📌 Waste-free cells in {unit}: tap one to follow it.")
     await PICKER.show_places(query, callback_answer, session, callback_data.value, template, chosen)
 
 
