@@ -24,7 +24,8 @@ from sqlalchemy.sql.elements import ColumnElement
 def bucket(dialect: str, column: Any, start: datetime, seconds: int) -> ColumnElement:
     start_param = bindparam(None, start, type_=column.type)
     if dialect == "postgresql":
-        elapsed = func.date_part("epoch", column - start_param)  # double precision (EXTRACT: numeric, slower)
+        # double precision (EXTRACT: numeric, slower)
+        elapsed: ColumnElement[Any] = func.date_part("epoch", column - start_param)
         return cast(func.floor(elapsed / float(seconds)), Integer)
     elapsed = (func.julianday(column) - func.julianday(start_param)) * 86400.0
     return cast(elapsed / seconds, Integer)  # SQLite truncates toward zero: only used for column >= start

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import BigInteger, Column, delete, update
-from sqlmodel import Field, SQLModel, select
+from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 LINK_TTL = timedelta(minutes=10)
@@ -81,7 +81,7 @@ async def redeem(session: AsyncSession, token: str, now: datetime, ttl: timedelt
     token_hash = _hash(token)
     spent = await session.exec(
         update(WebLogin)
-        .where(WebLogin.token_hash == token_hash, WebLogin.used_at.is_(None), WebLogin.expires_at > now)
+        .where(col(WebLogin.token_hash) == token_hash, col(WebLogin.used_at).is_(None), col(WebLogin.expires_at) > now)
         .values(used_at=now)
     )
     if spent.rowcount != 1:
@@ -112,12 +112,12 @@ async def current(session: AsyncSession, cookie: str | None, now: datetime) -> S
 async def close(session: AsyncSession, cookie: str | None) -> None:
     """Sign out: the session row goes."""
     if cookie:
-        await session.exec(delete(WebSession).where(WebSession.id_hash == _hash(cookie)))
+        await session.exec(delete(WebSession).where(col(WebSession.id_hash) == _hash(cookie)))
         await session.commit()
 
 
 async def purge(session: AsyncSession, now: datetime) -> None:
     """Expired links and sessions go."""
-    await session.exec(delete(WebLogin).where(WebLogin.expires_at <= now))
-    await session.exec(delete(WebSession).where(WebSession.expires_at <= now))
+    await session.exec(delete(WebLogin).where(col(WebLogin.expires_at) <= now))
+    await session.exec(delete(WebSession).where(col(WebSession.expires_at) <= now))
     await session.commit()

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, func
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.periods import bucket
@@ -37,9 +37,9 @@ class Unanswered:
 
 async def per_day(session: AsyncSession, *, start: datetime, days: int) -> list[Day]:
     """One entry per day from ``start`` (a local midnight), days without questions included."""
-    index = bucket(session.bind.dialect.name, SortQuery.at, start, DAY_S)
+    index = bucket(session.get_bind().dialect.name, SortQuery.at, start, DAY_S)
     rows = (await session.exec(
-        select(index, func.count(), func.sum(case((SortQuery.answered.is_(True), 1), else_=0)))
+        select(index, func.count(), func.sum(case((col(SortQuery.answered).is_(True), 1), else_=0)))
         .where(SortQuery.at >= start, SortQuery.at < start + timedelta(days=days)).group_by(index)
     )).all()
     await session.rollback()
@@ -50,7 +50,7 @@ async def per_day(session: AsyncSession, *, start: datetime, days: int) -> list[
 async def top_unanswered(session: AsyncSession, *, since: datetime, limit: int = 10) -> list[Unanswered]:
     rows = (await session.exec(
         select(SortQuery.key, func.min(SortQuery.query), func.count().label("n"))
-        .where(SortQuery.answered.is_(False), SortQuery.at >= since)
+        .where(col(SortQuery.answered).is_(False), SortQuery.at >= since)
         .group_by(SortQuery.key).order_by(func.count().desc(), SortQuery.key).limit(limit)
     )).all()
     await session.rollback()

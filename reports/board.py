@@ -86,9 +86,10 @@ async def page(session: AsyncSession, f: BoardFilter, now: datetime, escalate_af
 async def _rows(session: AsyncSession, ids: Sequence[int]) -> list[Row]:
     if not ids:
         return []
-    stmt = select(Report.id, Report.ticket, Report.unit_code, Report.waste_type, Report.status, Report.lat,
-                  Report.lon, Report.address, Report.created_at, Report.accepted_at, Report.resolved_at
-                  ).where(col(Report.id).in_(list(ids)))
+    stmt = select(  # type: ignore[call-overload]  # sqlmodel's select() is typed for at most 4 columns
+        Report.id, Report.ticket, Report.unit_code, Report.waste_type, Report.status, Report.lat,
+        Report.lon, Report.address, Report.created_at, Report.accepted_at, Report.resolved_at,
+    ).where(col(Report.id).in_(list(ids)))
     by_id = {r[0]: Row(*r) for r in (await session.exec(stmt)).all()}
     return [by_id[i] for i in ids if i in by_id]
 
@@ -110,11 +111,13 @@ async def points(session: AsyncSession, f: BoardFilter, now: datetime, escalate_
     if not split:
         return []
     columns = (Report.id, Report.ticket, Report.status, Report.lat, Report.lon, Report.created_at)
-    parts = [select(*columns).where(*where, *terms)
+    parts = [select(*columns)  # type: ignore[call-overload]  # as in _rows: at most 4 columns typed
+             .where(*where, *terms)
              .order_by(col(Report.created_at).desc(), col(Report.id).desc()).limit(limit).subquery()
              for terms in split]
     merged = union_all(*[select(p) for p in parts]).subquery()
-    stmt = (select(merged.c.id, merged.c.ticket, merged.c.status, merged.c.lat, merged.c.lon)
+    stmt = (select(merged.c.id, merged.c.ticket, merged.c.status,  # type: ignore[call-overload]  # as in _rows
+                   merged.c.lat, merged.c.lon)
             .order_by(merged.c.created_at.desc(), merged.c.id.desc()).limit(limit))
     try:
         return [Point(*r) for r in (await session.exec(stmt)).all()]

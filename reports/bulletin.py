@@ -62,18 +62,18 @@ async def weekly(session: AsyncSession, *, start: datetime, weeks: int,
                  units: Sequence[str] | None = None) -> list[BulletinRow]:
     """Rows for ``weeks`` weeks from ``start`` (a ``week_start``), of ``units`` (None: all), by
     unit then week; a unit-week without reports has no row."""
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     end = start + timedelta(weeks=weeks)
     where = [Report.created_at >= start, Report.created_at < end, *_unit_terms(units)]
     week = bucket(dialect, Report.created_at, start, WEEK_S).label("week")
     # SQLite: grouping by an expression of the unit (not the bare column) keeps its planner on the
     # covering index ix_reports_bulletin instead of a skip-scan of ix_reports_unit_created (10x).
-    unit = (Report.unit_code.concat("") if dialect == "sqlite" else Report.unit_code).label("unit_code")
-    is_resolved = Report.status == ReportStatus.RESOLVED.value
+    unit = (col(Report.unit_code).concat("") if dialect == "sqlite" else col(Report.unit_code)).label("unit_code")
+    is_resolved = col(Report.status) == ReportStatus.RESOLVED.value
     to_accept = duration_s(dialect, Report.accepted_at, Report.created_at)
     to_resolve = duration_s(dialect, Report.resolved_at, Report.created_at)
-    columns = [unit, week, func.count(), func.count(Report.accepted_at), func.count().filter(is_resolved),
-               func.count().filter(Report.status == ReportStatus.REJECTED.value)]
+    columns = [unit, week, func.count(), func.count(col(Report.accepted_at)), func.count().filter(is_resolved),
+               func.count().filter(col(Report.status) == ReportStatus.REJECTED.value)]
     if dialect == "postgresql":  # the percentiles in the same pass
         columns += [func.percentile_cont(postgresql.array([0.5, 0.9])).within_group(to_accept),
                     func.percentile_cont(postgresql.array([0.5, 0.9])).within_group(to_resolve).filter(is_resolved)]
@@ -102,7 +102,7 @@ async def _reopened(session: AsyncSession, dialect: str, start: datetime, where:
     week = bucket(dialect, Report.created_at, start, WEEK_S)
     rows = (await session.exec(
         select(Report.unit_code, week, func.count(func.distinct(Report.id)))
-        .join(ReportEvent, ReportEvent.report_id == Report.id)
+        .join(ReportEvent, col(ReportEvent.report_id) == Report.id)
         .where(*where, ReportEvent.kind == EventKind.FOLLOW.value, ReportEvent.at >= start,
                ReportEvent.old_status == ReportStatus.RESOLVED.value,
                ReportEvent.new_status == ReportStatus.ACCEPTED.value)

@@ -5,7 +5,7 @@ buttons, ask and pick inline results. Each action is checked as Telegram would c
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .formatting import command_entities
 from .model import Chat, PendingCallback, SandboxError, StoredMessage, VirtualUser, now
@@ -13,6 +13,20 @@ from .model import Chat, PendingCallback, SandboxError, StoredMessage, VirtualUs
 
 class UserActions:
     """Mixed into World: the people's side of the conversation."""
+
+    # World's state and methods used here (declared for the type checker; World defines them)
+    bot: dict[str, Any]
+    chats: dict[int, Chat]
+    callbacks: dict[str, PendingCallback]
+    inline_queries: dict[str, dict[str, Any]]
+
+    if TYPE_CHECKING:
+        def emit(self, event: dict[str, Any]) -> None: ...
+        def push_update(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]: ...
+        def next_media_group_id(self) -> str: ...
+        def store_photo(self, data: bytes) -> list[dict[str, Any]]: ...
+        def store_document(self, data: bytes, file_name: str | None,
+                           mime_type: str | None = None) -> dict[str, Any]: ...
 
     def new_message(self, chat: Chat, sender: dict[str, Any], content: dict[str, Any],
                     from_bot: bool, reply_keyboard: dict[str, Any] | None = None) -> StoredMessage:

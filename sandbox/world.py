@@ -5,18 +5,19 @@ live web chat, test driver) is done with asyncio events signalled from here.
 """
 
 from __future__ import annotations
+
 import asyncio
 import io
 import itertools
 import mimetypes
 import secrets
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PIL import Image, ImageOps
 
 from .actions import UserActions
-from .model import (Chat, PendingCallback, SandboxError, StoredFile, StoredMessage, VirtualUser,
-                    now)
+from .model import Chat, PendingCallback, SandboxError, StoredFile, StoredMessage, VirtualUser, now
 
 PHOTO_SIDES = (90, 320, 800, 1280)
 # Telegram's default allowed_updates excludes these.
@@ -230,7 +231,7 @@ class World(UserActions):
     def store_photo(self, data: bytes) -> list[dict[str, Any]]:
         """Re-encode an uploaded image as Telegram does (JPEG, EXIF dropped, several sizes)."""
         try:
-            img = Image.open(io.BytesIO(data))
+            img: Image.Image = Image.open(io.BytesIO(data))
             img.load()
         except Exception as exc:
             raise SandboxError("IMAGE_PROCESS_FAILED") from exc

@@ -112,7 +112,7 @@ async def bulletin_csv(request: web.Request) -> web.Response:
 async def bulletin_xlsx(request: web.Request) -> web.Response:
     rows, overdue, _weeks_n = await _bulletin(request)
     book = Workbook()  # a few hundred rows: the ordinary mode is faster than write_only here
-    sheet = book.active
+    sheet = book.worksheets[0]  # a new book's one sheet (``active``: typed Optional, maybe a chartsheet)
     sheet.title = "bulletin"
     sheet.append(HEADER)
     for line in _table(request, rows, overdue):

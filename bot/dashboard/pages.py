@@ -19,8 +19,7 @@ from bot.dashboard.auth import ctx, language, page, redirect, refuse, staff
 from bot.dashboard.svgmap import frame_and_outline, point_marks, unit_seats
 from core import accounts
 from core.units import all_units
-from reports import board
-from reports import service as svc
+from reports import board, service as svc
 from reports.models import RejectReason, ReportStatus, WasteType
 
 PAGE_SIZE = 50
@@ -113,7 +112,7 @@ def _flash(request: web.Request) -> tuple[str, str] | None:
     """(kind, status) of the last action's outcome, from the redirect's query."""
     for kind in ("done", "conflict"):
         value = request.query.get(kind)
-        if value in ReportStatus.__members__.values():
+        if value is not None and value in ReportStatus.__members__.values():
             return kind, value
     if request.query.get("error") in ("not_possible", "reason", "comment"):
         return "error", request.query["error"]
@@ -163,9 +162,9 @@ async def _apply(request: web.Request, report: svc.ReportInfo, action: str, expe
                 return svc.Conflict(report.status, report.version)
             return await svc.reassign(session, report.id, actor, unit, comment, now=now,
                                       expected_version=int(str(form.get("version") or 0)) or None)
-        target = ACTIONS[action]
-        if action == "reopen":
-            target = ReportStatus.ACCEPTED if expected == ReportStatus.RESOLVED else ReportStatus.SUBMITTED
+        # None only for "reopen" (reassign returned above): back to work, or to be accepted anew
+        target = ACTIONS[action] or (
+            ReportStatus.ACCEPTED if expected == ReportStatus.RESOLVED else ReportStatus.SUBMITTED)
         reason = None
         if target == ReportStatus.REJECTED:
             reason = str(form.get("reason", ""))

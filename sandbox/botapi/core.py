@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from ..formatting import EntityParseError, parse_text, utf16_len
 from ..limits import FloodControl
@@ -54,7 +55,7 @@ class BotApi:
             raise bad("chat_id is empty")
         if isinstance(raw, str) and raw.startswith("@"):
             raise bad("chat not found")
-        chat = self.world.chats.get(params.int(name))
+        chat = self.world.chats.get(params.int(name, True))  # (not empty: checked above)
         if chat is None:
             raise bad("chat not found")
         if chat.is_group and not chat.bot_is_member:
@@ -114,7 +115,8 @@ class BotApi:
             for row in rows:
                 for b in row:
                     if not isinstance(b, dict) or not b.get("text"):
-                        raise bad("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
+                        raise bad("can't parse inline keyboard button: "
+                                  "Text buttons are unallowed in the inline keyboard")
                     data = b.get("callback_data")
                     if data is not None and not (1 <= len(str(data).encode()) <= 64):
                         raise bad("BUTTON_DATA_INVALID")
@@ -122,7 +124,8 @@ class BotApi:
                                                  "switch_inline_query_current_chat", "web_app",
                                                  "login_url", "pay", "callback_game", "copy_text",
                                                  "switch_inline_query_chosen_chat")):
-                        raise bad("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
+                        raise bad("can't parse inline keyboard button: "
+                                  "Text buttons are unallowed in the inline keyboard")
             rows = [[b for b in row] for row in rows if row]
             return {"inline_keyboard": rows}, None, False
         if inline_only:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import builtins
 import json
-from typing import Any
+from typing import Any, Literal, overload
 
 from aiohttp.web import FileField
+
 
 class ApiError(Exception):
     def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
@@ -35,6 +37,7 @@ class Params:
     def has(self, name: str) -> bool:
         return self.fields.get(name) not in (None, "")
 
+    # (the methods below are named after builtins: after this one, annotations say builtins.str)
     def str(self, name: str, required: bool = False) -> str | None:
         v = self.fields.get(name)
         if v is None:
@@ -43,7 +46,14 @@ class Params:
             return None
         return v if isinstance(v, str) else json.dumps(v) if not isinstance(v, (int, float)) else str(v)
 
-    def int(self, name: str, required: bool = False, default: int | None = None) -> int | None:
+    @overload
+    def int(self, name: builtins.str, required: Literal[True], default: None = None) -> builtins.int: ...
+    @overload
+    def int(self, name: builtins.str, required: bool = False,
+            default: builtins.int | None = None) -> builtins.int | None: ...
+
+    def int(self, name: builtins.str, required: bool = False,
+            default: builtins.int | None = None) -> builtins.int | None:
         v = self.fields.get(name)
         if v in (None, ""):
             if required:
@@ -56,7 +66,12 @@ class Params:
                 raise bad("chat not found") from None
             raise bad(f"invalid {name} specified") from None
 
-    def float(self, name: str, required: bool = False) -> float | None:
+    @overload
+    def float(self, name: builtins.str, required: Literal[True]) -> builtins.float: ...
+    @overload
+    def float(self, name: builtins.str, required: bool = False) -> builtins.float | None: ...
+
+    def float(self, name: builtins.str, required: bool = False) -> builtins.float | None:
         v = self.fields.get(name)
         if v in (None, ""):
             if required:
@@ -67,13 +82,13 @@ class Params:
         except (TypeError, ValueError):
             raise bad(f"invalid {name} specified") from None
 
-    def bool(self, name: str) -> bool:
+    def bool(self, name: builtins.str) -> bool:
         v = self.fields.get(name)
         if isinstance(v, bool):
             return v
         return str(v).lower() in ("true", "1") if v is not None else False
 
-    def json(self, name: str) -> Any:
+    def json(self, name: builtins.str) -> Any:
         v = self.fields.get(name)
         if v is None or v == "":
             return None
@@ -84,7 +99,7 @@ class Params:
         except (TypeError, ValueError):
             raise bad(f"can't parse {name} JSON object") from None
 
-    def file(self, value: Any) -> tuple[str, Any]:
+    def file(self, value: Any) -> tuple[builtins.str, Any]:
         """Resolve an InputFile field: ("upload", (bytes, filename, content_type)) or ("file_id", str)."""
         if isinstance(value, FileField):
             return "upload", (value.file.read(), value.filename, value.content_type)

@@ -66,7 +66,8 @@ async def send_media_group(api: BotApi, p: Params) -> Any:
         if kind not in ("photo", "document"):
             raise bad(f"unsupported media type {kind!r} in the sandbox")
         cap_raw = item.get("caption")
-        caption, ents = None, []
+        caption: str | None = None
+        ents: list[dict[str, Any]] = []
         if cap_raw:
             try:
                 caption, ents = parse_text(cap_raw, item.get("parse_mode") or p.str("parse_mode"),
