@@ -34,6 +34,7 @@ from campaigns.models import CampaignRun, RunStatus, Target
 from core import accounts
 from core.inbox import UpdateInbox
 from sandbox import Limits
+from sandbox.server import SandboxServer
 from sandbox.testing import running_sandbox
 from tests.conftest import ADMIN_ID, REDIS_URL, make_settings
 from tests.e2e.processes import free_port, wait_until
@@ -85,8 +86,12 @@ class Balancer:
         async with aiohttp.ClientSession() as http:
             while True:
                 params = {"offset": offset, "timeout": 1, "allowed_updates": self.allowed}
-                async with http.post(self.api, data=params) as answer:
-                    updates = (await answer.json())["result"]
+                try:
+                    async with http.post(self.api, data=params) as answer:
+                        updates = (await answer.json())["result"]
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.1)
+                    continue
                 for update in updates:  # one at a time, in order, as Telegram's webhook
                     await self._deliver(http, update)
                     offset = update["update_id"] + 1
@@ -146,8 +151,6 @@ async def _forget_redis_keys(bot_id: int) -> None:
 async def two_instances(tmp_path, postgres_url, s3, kb):
     bot_id = 7_300_000_000 + secrets.randbelow(1_000_000)  # Redis keys of this test only
     token = f"{bot_id}:SANDBOX-{secrets.token_urlsafe(24)}"
-    from sandbox.server import SandboxServer
-
     server = SandboxServer(host="127.0.0.1", port=0, limits=Limits.relaxed(), token=token, validate_responses=True)
     instances: list[Instance] = []
     balancer = None
@@ -158,7 +161,7 @@ async def two_instances(tmp_path, postgres_url, s3, kb):
                     tmp_path / name, postgres_url, media_dir=tmp_path / name / "media", bot_token=token,
                     api_base=server.base_url, redis_url=REDIS_URL, webhook_base_url="https://wufei.example.org",
                     webhook_secret=SECRET, admin_ids=[ADMIN_ID, CAMPAIGNER], default_locale="en", flood_limit=1000,
-                    quiet_hours="", campaign_rate_per_s=10, campaign_inflight=2, **s3.settings(),
+                    quiet_hours="", campaign_rate_per_s=8, campaign_inflight=2, **s3.settings(),
                 )  # fmt: skip
                 instance = Instance(create_app(settings, kb=kb, pace=PaceLimits.relaxed()))
                 instances.append(instance)
@@ -221,8 +224,14 @@ async def _subscribers(app, sb, n: int) -> list:
     people = [sb.user(f"R{i}", lang="zh", started=True) for i in range(n)]
     async with app.sessions() as session:
         for person in people:
-            await accounts.touch_user(session, person.id, display_name=person.user.full_name, username=None,
-                                      language_code="zh", default_locale="zh")
+            await accounts.touch_user(
+                session,
+                person.id,
+                display_name=person.user.full_name,
+                username=None,
+                language_code="zh",
+                default_locale="zh",
+            )
             await subs.subscribe(session, person.id, Target.ALL, "")
     return people
 
