@@ -212,7 +212,7 @@ async def _one_report(sb, instances: list[Instance], balancer: Balancer, s3, tmp
     await sb.settle()
     assert "Accepted" in card.content
     # Once each: the card in the group, the receipt, "the unit has it", the acceptance.
-    assert [m.content.count(ticket) > 0 for m in group.messages()].count(True) == 1
+    assert sum(ticket in m.content for m in group.messages()) == 1
     to_alice = [m.content for m in alice.messages()]
     assert sum("Thank you" in t for t in to_alice) == 1
     assert sum("has your report" in t for t in to_alice) == 1
