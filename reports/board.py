@@ -126,11 +126,11 @@ async def points(session: AsyncSession, f: BoardFilter, now: datetime, escalate_
 
 
 async def export_rows(session: AsyncSession, f: BoardFilter, now: datetime, escalate_after: timedelta,
-                      limit: int = EXPORT_MAX) -> list[Row]:
-    """The view's reports for an export, oldest first, at most ``limit``."""
+                      limit: int | None = None) -> list[Row]:
+    """The view's reports for an export, oldest first, at most ``limit`` (``EXPORT_MAX``)."""
     where, split, _flat = _where(f, now, escalate_after)
     try:
-        ids = await queries.page_ids(session, where, split, limit=limit)
+        ids = await queries.page_ids(session, where, split, limit=limit or EXPORT_MAX)
         rows: list[Row] = []
         for begin in range(0, len(ids), 5000):
             rows += await _rows(session, ids[begin:begin + 5000])

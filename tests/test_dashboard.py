@@ -180,6 +180,23 @@ async def test_admin_figures_and_exports(app, client, http):
     assert geo["features"][0]["geometry"]["coordinates"] == pytest.approx([CHENGJIANG[1], CHENGJIANG[0]], abs=1e-4)
 
 
+async def test_an_export_cut_at_its_limit_says_so(app, client, http, monkeypatch):
+    from reports import board
+
+    monkeypatch.setattr(board, "EXPORT_MAX", 2)
+    tickets = [(await seed(app, 4244 + n)).ticket for n in range(3)]
+    admin = client.person("Admin", "en", user_id=ADMIN_ID)
+    await admin.send("/start")
+    await sign_in(http, await link_for(admin))
+    page = await (await http.get("/dashboard/?lang=en")).text()
+    assert "An export holds the oldest 2 reports of this view" in page
+    rows = list(csv.reader(io.StringIO((await (await http.get("/dashboard/export/reports.csv")).read())
+                                       .decode("utf-8-sig"))))
+    assert [row[0] for row in rows[1:]] == tickets[:2]
+    monkeypatch.setattr(board, "EXPORT_MAX", 3)
+    assert "An export holds" not in await (await http.get("/dashboard/?lang=en")).text()
+
+
 async def test_pages_in_chinese_by_default_and_english_on_request(app, client, http):
     handler = await handler_of(app, client, CHENGJIANG_CODE)
     async with app.sessions() as session:

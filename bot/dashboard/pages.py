@@ -66,7 +66,7 @@ async def reports_page(request: web.Request) -> web.Response:
         "pages": max(1, -(-total // PAGE_SIZE)), "units": units, "wastes": list(WasteType),
         "statuses": list(ReportStatus), "frame": frame, "outline": outline, "seats": unit_seats(),
         "points": point_marks(points, frame, STATUS_COLOURS), "colours": STATUS_COLOURS,
-        "map_limit": board.MAP_POINTS, "now": now,
+        "map_limit": board.MAP_POINTS, "export_limit": board.EXPORT_MAX, "now": now,
     })
 
 
