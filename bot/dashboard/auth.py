@@ -144,7 +144,6 @@ async def _authenticate(request: web.Request) -> web.Response | None:
         info = await web_sessions.current(session, request.cookies.get(COOKIE), context.clock())
         user = await accounts.get_user(session, info.user_id) if info else None
         roles = await accounts.roles_of(session, info.user_id) if info else Roles()
-        await session.rollback()
     if info is None or user is None:
         return refuse(request, 401, _("Please sign in: send /dashboard to the bot in a private chat for a link.",
                                       locale=request[LANG]))
