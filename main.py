@@ -1,8 +1,8 @@
 """Wufei command line.
 
-    python main.py [run]                 run the bot (local sandbox when no token is configured)
-    python main.py db upgrade|current|downgrade REV
-    python main.py kb lint|stats|classify|export
+python main.py [run]                 run the bot (local sandbox when no token is configured)
+python main.py db upgrade|current|downgrade REV
+python main.py kb lint|stats|classify|export
 """
 
 from __future__ import annotations

@@ -271,8 +271,15 @@ async def seed(sessions, ids: list[int]) -> int:
                 User.__table__.insert().values(
                     [
                         dict(
-                            id=i, username=None, display_name=f"u{i}", language="en" if i % 5 == 0 else "zh",
-                            language_chosen=True, home_unit=None, created_at=now, last_seen_at=now, blocked_bot=False,
+                            id=i,
+                            username=None,
+                            display_name=f"u{i}",
+                            language="en" if i % 5 == 0 else "zh",
+                            language_chosen=True,
+                            home_unit=None,
+                            created_at=now,
+                            last_seen_at=now,
+                            blocked_bot=False,
                         )
                         for i in chunk
                     ]

@@ -98,8 +98,15 @@ from sandbox import Faults, Limits, SandboxServer  # noqa: E402
 
 SCENARIOS = ("clean", "faults", "kill", "full")
 ADMIN_ID = 900_001
-FAULT_METHODS = ("sendMessage", "sendPhoto", "sendMediaGroup", "sendLocation", "editMessageText",
-                 "editMessageReplyMarkup", "answerCallbackQuery")
+FAULT_METHODS = (
+    "sendMessage",
+    "sendPhoto",
+    "sendMediaGroup",
+    "sendLocation",
+    "editMessageText",
+    "editMessageReplyMarkup",
+    "answerCallbackQuery",
+)
 
 
 @dataclass
@@ -160,8 +167,9 @@ async def wait_polling(server: SandboxServer, bot: BotProcess, before: int, time
         await asyncio.sleep(0.05)
 
 
-async def kill_and_restart(server: SandboxServer, bot: BotProcess, residents: list[Resident],
-                           tasks: list[asyncio.Task], rng: random.Random) -> int:
+async def kill_and_restart(
+    server: SandboxServer, bot: BotProcess, residents: list[Resident], tasks: list[asyncio.Task], rng: random.Random
+) -> int:
     """SIGKILL once half of the residents' first "Send" presses reached the bot (or when all are
     done, if fewer get there), then start it again on the same database. Returns how many first
     presses had reached the bot when it was killed."""
@@ -202,8 +210,9 @@ async def settle(server: SandboxServer, observer: Observer, handlers: list[Handl
         await asyncio.sleep(0.25)
 
 
-async def run_scenario(cfg: Config, scenario: str,
-                       inspect: Callable[[Observed], Awaitable[None]] | None = None) -> dict[str, Any]:
+async def run_scenario(
+    cfg: Config, scenario: str, inspect: Callable[[Observed], Awaitable[None]] | None = None
+) -> dict[str, Any]:
     """One scenario on a fresh sandbox, database and bot process; its JSON object."""
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="wufei-chaos-") as tmp:
@@ -230,8 +239,15 @@ async def run_scenario(cfg: Config, scenario: str,
                 await server.stop()
 
 
-async def _load_and_count(cfg: Config, scenario: str, server: SandboxServer, observer: Observer, bot: BotProcess,
-                          url: str, tasks: list[asyncio.Task]) -> tuple[dict[str, Any], Observed]:
+async def _load_and_count(
+    cfg: Config,
+    scenario: str,
+    server: SandboxServer,
+    observer: Observer,
+    bot: BotProcess,
+    url: str,
+    tasks: list[asyncio.Task],
+) -> tuple[dict[str, Any], Observed]:
     """Setup, load, settle, stop the bot, count. Started tasks go to ``tasks`` (the caller ends them)."""
     rng = random.Random(f"{cfg.seed}-{scenario}")
     world = server.world
@@ -241,8 +257,13 @@ async def _load_and_count(cfg: Config, scenario: str, server: SandboxServer, obs
     residents = make_residents(world, observer, units, cfg, rng)
     server.set_limits(cfg.sandbox_limits())
     if scenario in ("faults", "full"):
-        server.faults = Faults.parse(cfg.faults) if cfg.faults else Faults(
-            rate=cfg.fault_rate, kinds=cfg.fault_kinds, methods=cfg.fault_methods, seed=rng.randrange(2**31))
+        server.faults = (
+            Faults.parse(cfg.faults)
+            if cfg.faults
+            else Faults(
+                rate=cfg.fault_rate, kinds=cfg.fault_kinds, methods=cfg.fault_methods, seed=rng.randrange(2**31)
+            )
+        )
     tasks += [asyncio.create_task(h.run()) for h in handlers]
     people = [asyncio.create_task(_arrive(r, rng.uniform(0, cfg.ramp_s))) for r in residents]
     tasks += people
@@ -258,10 +279,20 @@ async def _load_and_count(cfg: Config, scenario: str, server: SandboxServer, obs
     await bot.stop()
     numbers = count(residents, observer, world.handed_out, await read_database(url), labels_by_status())
     numbers["cards_given_up"] = sum(h.gave_up for h in handlers)
-    result = {"scenario": scenario, "residents": len(residents), **numbers, "http_429": server.answers(429),
-              "elapsed_s": None, "settle_s": round(settle_s, 1), "faults_injected": len(server.faults.injected),
-              "restarts": bot.starts - 1, "killed_after_presses": killed_after, "bot_errors": bot.errors(),
-              "db": cfg.db, "limits": cfg.limits}
+    result = {
+        "scenario": scenario,
+        "residents": len(residents),
+        **numbers,
+        "http_429": server.answers(429),
+        "elapsed_s": None,
+        "settle_s": round(settle_s, 1),
+        "faults_injected": len(server.faults.injected),
+        "restarts": bot.starts - 1,
+        "killed_after_presses": killed_after,
+        "bot_errors": bot.errors(),
+        "db": cfg.db,
+        "limits": cfg.limits,
+    }
     return result, Observed(server, observer, url, residents, handlers, result)
 
 
@@ -271,8 +302,18 @@ def make_residents(world, observer: Observer, units, cfg: Config, rng: random.Ra
     for i in range(cfg.residents):
         lang = "en" if rng.random() < 0.3 else "zh"
         user = world.create_user(f"Resident{i}", language_code=lang)
-        residents.append(Resident(world, observer, user, rng.sample(pool, rng.randint(1, 5)), places[i],
-                                  random.Random(rng.random()), cfg.pace, double_tap=rng.random() < cfg.double_tap))
+        residents.append(
+            Resident(
+                world,
+                observer,
+                user,
+                rng.sample(pool, rng.randint(1, 5)),
+                places[i],
+                random.Random(rng.random()),
+                cfg.pace,
+                double_tap=rng.random() < cfg.double_tap,
+            )
+        )
     return residents
 
 
@@ -291,8 +332,11 @@ def parse_args(argv: list[str] | None) -> tuple[Config, list[str], int]:
     p.add_argument("--fault-rate", type=float, default=0.1)
     p.add_argument("--fault-kinds", default="500,502,drop,slow,429")
     p.add_argument("--fault-methods", default=",".join(FAULT_METHODS))
-    p.add_argument("--faults", help="a sandbox fault spec instead of the three above, e.g. "
-                   "'script=500,methods=sendLocation' (see sandbox/README.md)")
+    p.add_argument(
+        "--faults",
+        help="a sandbox fault spec instead of the three above, e.g. "
+        "'script=500,methods=sendLocation' (see sandbox/README.md)",
+    )
     p.add_argument("--limits", default="telegram", help="telegram, relaxed, off, or bot=30,chat=1,burst=4,group=20")
     p.add_argument("--seed", type=int, default=11)
     p.add_argument("--ramp-s", type=float, help="residents arrive over this many seconds")
@@ -301,8 +345,11 @@ def parse_args(argv: list[str] | None) -> tuple[Config, list[str], int]:
     p.add_argument("--quiet-s", type=float, help="settled after this long without activity")
     p.add_argument("--settle-max-s", type=float)
     p.add_argument("--keep-logs", type=Path, help="copy each scenario's bot log into this folder")
-    p.add_argument("--jobs", type=int, help="scenarios run at once, each with its own sandbox and bot "
-                   "(default: all with --quick, else 1)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        help="scenarios run at once, each with its own sandbox and bot (default: all with --quick, else 1)",
+    )
     args = p.parse_args(argv)
     scenarios = [s.strip() for s in args.scenario.split(",") if s.strip()]
     unknown = set(scenarios) - set(SCENARIOS)
@@ -311,9 +358,15 @@ def parse_args(argv: list[str] | None) -> tuple[Config, list[str], int]:
     low, high = (float(x) for x in args.think.split(","))
     quick = args.quick
     cfg = Config(
-        residents=args.residents or (6 if quick else 200), units=max(1, min(18, args.units or (3 if quick else 18))),
-        db=args.db, fault_rate=args.fault_rate, fault_kinds=tuple(args.fault_kinds.split(",")),
-        fault_methods=tuple(args.fault_methods.split(",")), faults=args.faults, limits=args.limits, seed=args.seed,
+        residents=args.residents or (6 if quick else 200),
+        units=max(1, min(18, args.units or (3 if quick else 18))),
+        db=args.db,
+        fault_rate=args.fault_rate,
+        fault_kinds=tuple(args.fault_kinds.split(",")),
+        fault_methods=tuple(args.fault_methods.split(",")),
+        faults=args.faults,
+        limits=args.limits,
+        seed=args.seed,
         ramp_s=args.ramp_s if args.ramp_s is not None else (2.0 if quick else 120.0),
         pace=Pace(think=(low, high), stall_s=args.stall_s or (4.0 if quick else 6.0)),
         quiet_s=args.quiet_s if args.quiet_s is not None else (3.0 if quick else 10.0),

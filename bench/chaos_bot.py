@@ -20,9 +20,14 @@ class BotProcess:
         self.log_path = workdir / "bot.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("WUFEI_")}
         env.update(
-            WUFEI_BOT_TOKEN=token, WUFEI_API_BASE=api_base, WUFEI_DATABASE_URL=database_url,
-            WUFEI_MEDIA_DIR=str(workdir / "media"), WUFEI_ADMIN_IDS=str(admin_id), WUFEI_WEB_PORT="0",
-            WUFEI_GEOCODER_ENABLED="false", WUFEI_LOG_LEVEL="WARNING",
+            WUFEI_BOT_TOKEN=token,
+            WUFEI_API_BASE=api_base,
+            WUFEI_DATABASE_URL=database_url,
+            WUFEI_MEDIA_DIR=str(workdir / "media"),
+            WUFEI_ADMIN_IDS=str(admin_id),
+            WUFEI_WEB_PORT="0",
+            WUFEI_GEOCODER_ENABLED="false",
+            WUFEI_LOG_LEVEL="WARNING",
             # Residents never flood; the per-user throttle would only blur what the bench measures.
             WUFEI_FLOOD_LIMIT="1000",
         )
@@ -37,8 +42,14 @@ class BotProcess:
         log.flush()
         # cwd: the work folder, so that no .env of the checkout is read.
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, str(ROOT / "main.py"), "run", cwd=self.workdir, env=self.env,
-            stdout=log, stderr=asyncio.subprocess.STDOUT, start_new_session=True,
+            sys.executable,
+            str(ROOT / "main.py"),
+            "run",
+            cwd=self.workdir,
+            env=self.env,
+            stdout=log,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
         )
         log.close()
 

@@ -31,11 +31,17 @@ async def read_database(url: str) -> Stored:
     try:
         async with engine.connect() as conn:
             reports = [tuple(r) for r in await conn.execute(text("SELECT id, ticket, reporter_id FROM reports"))]
-            events = [tuple(r) for r in await conn.execute(text(
-                "SELECT report_id, actor_id, new_status FROM report_events "
-                "WHERE kind = :kind AND new_status IS NOT NULL "
-                "AND (old_status IS NULL OR old_status <> new_status)"),
-                {"kind": EventKind.STATUS.value})]
+            events = [
+                tuple(r)
+                for r in await conn.execute(
+                    text(
+                        "SELECT report_id, actor_id, new_status FROM report_events "
+                        "WHERE kind = :kind AND new_status IS NOT NULL "
+                        "AND (old_status IS NULL OR old_status <> new_status)"
+                    ),
+                    {"kind": EventKind.STATUS.value},
+                )
+            ]
             followers: dict[int, set[int]] = {}
             for report_id, user_id in await conn.execute(text("SELECT report_id, user_id FROM report_followers")):
                 followers.setdefault(report_id, set()).add(user_id)
@@ -52,8 +58,13 @@ def p95(values: list[float]) -> float | None:
     return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
 
 
-def count(residents: list[Resident], observer: Observer, handed_out: dict[int, int], stored: Stored,
-          labels: dict[str, set[str]]) -> dict:
+def count(
+    residents: list[Resident],
+    observer: Observer,
+    handed_out: dict[int, int],
+    stored: Stored,
+    labels: dict[str, set[str]],
+) -> dict:
     """``labels``: every translation of each status label ("accepted" -> {"👷 Accepted", ...}), how a
     status message to a reporter names the change."""
     by_id = {r.user.id: r for r in residents}
@@ -83,9 +94,11 @@ def count(residents: list[Resident], observer: Observer, handed_out: dict[int, i
     sent = sum(min(n, delivered[key]) for key, n in expected.items())
     lost_presses = sum(1 for uid in confirmed if per_reporter[uid] == 0)
     lost_cards = sum(1 for _, ticket, _ in stored.reports if copies[ticket] == 0)
-    waits = [first_card[ticket] - by_id[reporter].first_press_at
-             for _, ticket, reporter in stored.reports
-             if ticket in first_card and reporter in by_id and by_id[reporter].first_press_at is not None]
+    waits = [
+        first_card[ticket] - by_id[reporter].first_press_at
+        for _, ticket, reporter in stored.reports
+        if ticket in first_card and reporter in by_id and by_id[reporter].first_press_at is not None
+    ]
     card_p95 = p95(waits)
     return {
         "reports_confirmed": len(confirmed),
@@ -93,14 +106,19 @@ def count(residents: list[Resident], observer: Observer, handed_out: dict[int, i
         "cards_posted": sum(1 for _, ticket, _ in stored.reports if copies[ticket]),
         "status_messages_expected": sum(expected.values()),
         "status_messages_sent": sent,
-        "duplicates": (sum(n - 1 for n in copies.values() if n > 1)
-                       + sum(max(0, delivered[key] - n) for key, n in expected.items())
-                       + sum(n - 1 for uid, n in per_reporter.items() if uid is not None and n > 1)),
+        "duplicates": (
+            sum(n - 1 for n in copies.values() if n > 1)
+            + sum(max(0, delivered[key] - n) for key, n in expected.items())
+            + sum(n - 1 for uid, n in per_reporter.items() if uid is not None and n > 1)
+        ),
         "lost": lost_presses + lost_cards + (sum(expected.values()) - sent),
         "p95_card_s": None if card_p95 is None else round(card_p95, 2),
         "status_messages_unexpected": sum(n for key, n in delivered.items() if key not in expected),
-        "confirm_replies_missing": sum(1 for _, ticket, reporter in stored.reports
-                                       if reporter in by_id and not _thanked(observer, reporter, ticket)),
+        "confirm_replies_missing": sum(
+            1
+            for _, ticket, reporter in stored.reports
+            if reporter in by_id and not _thanked(observer, reporter, ticket)
+        ),
         "residents_abandoned": sum(1 for r in residents if r.abandoned),
         "resident_nudges": sum(r.nudges for r in residents),
     }

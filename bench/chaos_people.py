@@ -169,7 +169,7 @@ class Resident:
     # ------------------------------------------------------------------ what the bot asks
     def _next_question(self) -> tuple[str, Seen] | None:
         """The newest message since our last action that asks something, and what it asks."""
-        fresh = self.observer.messages(self.user.id)[self._cursor:]
+        fresh = self.observer.messages(self.user.id)[self._cursor :]
         for seen in reversed(fresh):
             kind = question_kind(seen)
             if kind is not None:
@@ -212,7 +212,7 @@ class Resident:
         return True
 
     def _thank_you(self) -> Seen | None:
-        fresh = self.observer.messages(self.user.id)[self._cursor:]
+        fresh = self.observer.messages(self.user.id)[self._cursor :]
         return next((s for s in fresh if s.content.startswith(THANKS) and TICKET_RE.search(s.content)), None)
 
     # ------------------------------------------------------------------ acting
@@ -234,9 +234,16 @@ class Resident:
 
 
 QUESTIONS = (  # callback-data prefix -> what the resident is asked (first match wins)
-    ("rp:cont", "continue"), ("rp:ok", "confirm"), ("rp:anon", "anon"), ("rp:skip:desc", "description"),
-    ("rp:skip:plate", "plate"), ("rp:wit", "wit"), ("rp:amt", "amt"), ("rp:type", "type"),
-    ("rp:new", "duplicate"), ("rp:done", "photos_done"),
+    ("rp:cont", "continue"),
+    ("rp:ok", "confirm"),
+    ("rp:anon", "anon"),
+    ("rp:skip:desc", "description"),
+    ("rp:skip:plate", "plate"),
+    ("rp:wit", "wit"),
+    ("rp:amt", "amt"),
+    ("rp:type", "type"),
+    ("rp:new", "duplicate"),
+    ("rp:done", "photos_done"),
 )
 
 
@@ -269,8 +276,9 @@ class Handler:
     busy: bool = False
 
     def pending(self) -> list[Card]:
-        return [c for c in self.observer.cards
-                if c.chat_id == self.group.id and c.seen.stored.message_id not in self.done]
+        return [
+            c for c in self.observer.cards if c.chat_id == self.group.id and c.seen.stored.message_id not in self.done
+        ]
 
     async def run(self) -> None:
         while True:
@@ -306,8 +314,14 @@ class Handler:
         return seen.button("rs:acc") is None and seen.button("rs:res") is None
 
     def _prompt(self, mark: int) -> Seen | None:
-        return next((s for s in self.observer.messages(self.group.id)[mark:]
-                     if s.content.startswith(RESOLVE_PROMPT) and self.user.first_name in s.content), None)
+        return next(
+            (
+                s
+                for s in self.observer.messages(self.group.id)[mark:]
+                if s.content.startswith(RESOLVE_PROMPT) and self.user.first_name in s.content
+            ),
+            None,
+        )
 
     def _press(self, seen: Seen, data: str) -> bool:
         try:

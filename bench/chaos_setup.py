@@ -16,8 +16,9 @@ SPACING_M = 300  # more than the bot's 250 m "already reported near here" radius
 SETUP_TIMEOUT_S = 60.0
 
 
-async def bind_units(world: World, observer: Observer, admin_id: int, count: int, rng: random.Random,
-                     pace: Pace) -> tuple[list[Unit], list[Handler]]:
+async def bind_units(
+    world: World, observer: Observer, admin_id: int, count: int, rng: random.Random, pace: Pace
+) -> tuple[list[Unit], list[Handler]]:
     """The first ``count`` units (seated ones first) each get a handler, granted by the configured
     admin in the chat, and a staff group the handler binds with /bindunit. Returns the units
     residents can be routed to (those with a seat) and the handlers."""
@@ -36,8 +37,17 @@ async def bind_units(world: World, observer: Observer, admin_id: int, count: int
     for person, unit in zip(staff, units):
         group = world.create_group(f"{unit.name} staff", [person])
         world.user_text(person, group, f"/bindunit {unit.code}")
-        handlers.append(Handler(world, observer, person, group, make_image(320, 240, "#dddddd", "clean"),
-                                random.Random(rng.random()), pace))
+        handlers.append(
+            Handler(
+                world,
+                observer,
+                person,
+                group,
+                make_image(320, 240, "#dddddd", "clean"),
+                random.Random(rng.random()),
+                pace,
+            )
+        )
     for h in handlers:
         reply = await _answered(observer, h.group.id, 0, "/bindunit")
         if not reply.content.startswith("✅"):
@@ -46,7 +56,7 @@ async def bind_units(world: World, observer: Observer, admin_id: int, count: int
 
 
 async def _answered(observer: Observer, chat_id: int, index: int, what: str):
-    seen = await observer.wait(chat_id, lambda: observer.messages(chat_id)[index:index + 1], SETUP_TIMEOUT_S)
+    seen = await observer.wait(chat_id, lambda: observer.messages(chat_id)[index : index + 1], SETUP_TIMEOUT_S)
     if not seen:
         raise RuntimeError(f"setup: no answer to {what} in chat {chat_id}")
     return seen[0]
@@ -83,12 +93,13 @@ def spots(units: list[Unit], count: int) -> list[tuple[float, float]]:
 
 def photo_pool(size: int = 12) -> list[bytes]:
     """Distinct small photos (a draft refuses the same photo twice)."""
-    return [make_image(320, 240, f"#{(37 * i) % 200 + 30:02x}{(91 * i) % 200 + 30:02x}50", f"dump {i}")
-            for i in range(size)]
+    return [
+        make_image(320, 240, f"#{(37 * i) % 200 + 30:02x}{(91 * i) % 200 + 30:02x}50", f"dump {i}") for i in range(size)
+    ]
 
 
 def labels_by_status() -> dict[str, set[str]]:
-    """"accepted" -> {"👷 Accepted", its zh translation}: how a status message names the change."""
+    """ "accepted" -> {"👷 Accepted", its zh translation}: how a status message names the change."""
     from bot.i18n import make_i18n
     from bot.views.reports import status_label
 

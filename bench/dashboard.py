@@ -71,16 +71,29 @@ CLOCK = Clock()
 async def add_events(sessions, have: int, want: int, rng: random.Random) -> None:
     """A "created" event per new report; a reopening after the check for one resolved in 50."""
     async with sessions() as session:
-        rows = (await session.exec(
-            select(Report.id, Report.created_at, Report.status, Report.resolved_at)
-            .where(Report.id > have, Report.id <= want))).all()
+        rows = (
+            await session.exec(
+                select(Report.id, Report.created_at, Report.status, Report.resolved_at).where(
+                    Report.id > have, Report.id <= want
+                )
+            )
+        ).all()
     events = []
     for rid, created, status, resolved in rows:
-        events.append(dict(report_id=rid, at=created, kind="created", old_status=None, new_status="submitted",
-                           details=None))
+        events.append(
+            dict(report_id=rid, at=created, kind="created", old_status=None, new_status="submitted", details=None)
+        )
         if status == "resolved" and rng.random() < 0.02:
-            events.append(dict(report_id=rid, at=resolved + timedelta(days=3), kind="follow",
-                               old_status="resolved", new_status="accepted", details={"answer": "not_clean"}))
+            events.append(
+                dict(
+                    report_id=rid,
+                    at=resolved + timedelta(days=3),
+                    kind="follow",
+                    old_status="resolved",
+                    new_status="accepted",
+                    details={"answer": "not_clean"},
+                )
+            )
     await _insert_chunks(sessions, ReportEvent, events)
 
 
@@ -112,8 +125,10 @@ def pages(unit: str, report_id: int) -> dict[str, tuple[str, str]]:
     return {
         "reports_admin": ("admin", "/dashboard/"),
         "reports_unit": ("handler", "/dashboard/"),
-        "reports_filtered": ("admin", f"/dashboard/?unit={unit}&status=accepted&status=resolved"
-                                      f"&waste=household&since={since}"),
+        "reports_filtered": (
+            "admin",
+            f"/dashboard/?unit={unit}&status=accepted&status=resolved&waste=household&since={since}",
+        ),
         "reports_overdue": ("admin", "/dashboard/?overdue=1"),
         "report": ("admin", f"/dashboard/reports/{report_id}"),
         "figures": ("admin", "/dashboard/figures?weeks=8"),
@@ -155,8 +170,10 @@ async def bench_db(kind: str, url: str, sizes: list[int], reps: int) -> None:
         now = datetime.now(UTC).replace(microsecond=0)
         rng = random.Random(15)
         unit = UNITS[0]
-        cookies = {"admin": await cookie_for(sessions, ADMIN, Role.ADMIN),
-                   "handler": await cookie_for(sessions, HANDLER, Role.UNIT_HANDLER, unit)}
+        cookies = {
+            "admin": await cookie_for(sessions, ADMIN, Role.ADMIN),
+            "handler": await cookie_for(sessions, HANDLER, Role.UNIT_HANDLER, unit),
+        }
         have = 0
         async with aiohttp.ClientSession() as http:
             for size in sizes:
@@ -166,11 +183,21 @@ async def bench_db(kind: str, url: str, sizes: list[int], reps: int) -> None:
                 have = size
                 for name, (who, path) in pages(unit, rng.randint(1, size)).items():
                     samples, body = await time_page(http, f"http://127.0.0.1:{port}{path}", cookies[who], reps)
-                    print(json.dumps({
-                        "db": kind, "rows": size, "page": name, "p50_ms": round(_pct(samples, 0.5), 2),
-                        "p95_ms": round(_pct(samples, 0.95), 2), "reps": len(samples), "bytes": body,
-                        "load1": round(os.getloadavg()[0], 2),  # the machine's business while it ran
-                    }), flush=True)
+                    print(
+                        json.dumps(
+                            {
+                                "db": kind,
+                                "rows": size,
+                                "page": name,
+                                "p50_ms": round(_pct(samples, 0.5), 2),
+                                "p95_ms": round(_pct(samples, 0.95), 2),
+                                "reps": len(samples),
+                                "bytes": body,
+                                "load1": round(os.getloadavg()[0], 2),  # the machine's business while it ran
+                            }
+                        ),
+                        flush=True,
+                    )
     finally:
         if runner is not None:
             await runner.cleanup()
@@ -184,8 +211,11 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", default="sqlite,postgres", help="sqlite, postgres or both")
     parser.add_argument("--reps", type=int, default=20, help="timed requests per page")
     args = parser.parse_args(argv)
-    sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else (
-        [1000, 10_000] if args.quick else [1000, 10_000, 100_000])
+    sizes = (
+        [int(s) for s in args.sizes.split(",")]
+        if args.sizes
+        else ([1000, 10_000] if args.quick else [1000, 10_000, 100_000])
+    )
     if sizes != sorted(sizes):
         parser.error("--sizes must grow")
     for kind in [k.strip() for k in args.db.split(",") if k.strip()]:

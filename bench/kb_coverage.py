@@ -40,12 +40,19 @@ def main(argv: list[str] | None = None) -> int:
         v = kb.classify(q)
         counts[v.confidence] += 1
         if args.gaps and not v.answered:
-            print(json.dumps({"gap": q, "confidence": v.confidence,
-                              "alternatives": [a["item"] for a in v.alternatives]}, ensure_ascii=False))
+            print(
+                json.dumps(
+                    {"gap": q, "confidence": v.confidence, "alternatives": [a["item"] for a in v.alternatives]},
+                    ensure_ascii=False,
+                )
+            )
     n = len(queries)
-    line = {"dataset": args.queries.stem, "queries": n,
-            **{c: counts[c] for c in ("sure", "likely", "ambiguous", "unknown")},
-            "answered_share": round((counts["sure"] + counts["likely"]) / n, 4) if n else 0.0}
+    line = {
+        "dataset": args.queries.stem,
+        "queries": n,
+        **{c: counts[c] for c in ("sure", "likely", "ambiguous", "unknown")},
+        "answered_share": round((counts["sure"] + counts["likely"]) / n, 4) if n else 0.0,
+    }
     print(json.dumps(line, ensure_ascii=False))
     return 0
 

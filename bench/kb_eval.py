@@ -115,15 +115,22 @@ def count(kb: KnowledgeBase, rows: list[tuple[str, str]], tally: Tally | None = 
             ok = v.category == expected
             t.correct += ok
             # right, or a did-you-mean button of the right bin: one tap away
-            t.one_tap += ok or (v.confidence == "ambiguous"
-                                and any(a["category"] == expected for a in v.alternatives))
+            t.one_tap += ok or (v.confidence == "ambiguous" and any(a["category"] == expected for a in v.alternatives))
             if v.answered:
                 t.answered += 1
                 t.answered_correct += ok
             if not ok:
-                t.wrong.append({"query": q, "expected": expected, "got": v.category, "item": v.item,
-                                "confidence": v.confidence, "method": v.method,
-                                "alternatives": [a["item"] for a in v.alternatives]})
+                t.wrong.append(
+                    {
+                        "query": q,
+                        "expected": expected,
+                        "got": v.category,
+                        "item": v.item,
+                        "confidence": v.confidence,
+                        "method": v.method,
+                        "alternatives": [a["item"] for a in v.alternatives],
+                    }
+                )
     finally:
         gc.enable()
     return t
@@ -155,13 +162,16 @@ def measure_typos(kb: KnowledgeBase, path: Path, misses: bool) -> dict:
         k[0] += ok
         k[1] += 1
     n = len(rows)
-    line.update(wrong_share=round(wrong / n, 4) if n else 0.0,
-                corrected_share=round(corrected / n, 4) if n else 0.0,
-                by_kind={k: round(a / b, 4) for k, (a, b) in sorted(kinds.items())})
+    line.update(
+        wrong_share=round(wrong / n, 4) if n else 0.0,
+        corrected_share=round(corrected / n, 4) if n else 0.0,
+        by_kind={k: round(a / b, 4) for k, (a, b) in sorted(kinds.items())},
+    )
     return line
 
 
 # --- held-out phrasings ----------------------------------------------------------------
+
 
 def strip_forms(item: Item, keys: set[str], en: set[str]) -> tuple[Item | None, int]:
     """The item without the names/aliases whose normalised form is in keys and the English names
@@ -177,8 +187,9 @@ def strip_forms(item: Item, keys: set[str], en: set[str]) -> tuple[Item | None, 
     return item.model_copy(update={"name": forms[0], "aliases": forms[1:], "en": ens}), removed
 
 
-def holdout_kb(base: KnowledgeBase, queries: list[str],
-               items: list[Item] | None = None) -> tuple[KnowledgeBase, int, int]:
+def holdout_kb(
+    base: KnowledgeBase, queries: list[str], items: list[Item] | None = None
+) -> tuple[KnowledgeBase, int, int]:
     """A fresh base built from `items` (default: base.items) without the surface forms equal to
     one of `queries`. Returns (kb, forms removed, items dropped)."""
     keys = {k for k in map(normalize, queries) if k}
@@ -200,8 +211,14 @@ def holdout_kb(base: KnowledgeBase, queries: list[str],
     return kb, removed_forms, removed_items
 
 
-def measure_holdout(base: KnowledgeBase, rows: list[tuple[str, str]], dataset: str, folds: int,
-                    misses: bool, items: list[Item] | None = None) -> dict:
+def measure_holdout(
+    base: KnowledgeBase,
+    rows: list[tuple[str, str]],
+    dataset: str,
+    folds: int,
+    misses: bool,
+    items: list[Item] | None = None,
+) -> dict:
     """K-fold leave-the-phrasing-out: each fold's queries against a base without those phrasings."""
     t = Tally()
     sizes: list[int] = []
@@ -219,8 +236,12 @@ def measure_holdout(base: KnowledgeBase, rows: list[tuple[str, str]], dataset: s
     if misses:
         t.print_misses(dataset)
     line = t.line(dataset, round(sum(sizes) / len(sizes)) if sizes else 0)
-    line.update(folds=folds, removed_forms=removed_forms, removed_items=removed_items,
-                nearest_string_accuracy=round(nearest_right / len(rows), 4) if rows else 0.0)
+    line.update(
+        folds=folds,
+        removed_forms=removed_forms,
+        removed_items=removed_items,
+        nearest_string_accuracy=round(nearest_right / len(rows), 4) if rows else 0.0,
+    )
     return line
 
 
@@ -244,25 +265,226 @@ def nearest_string_correct(kb: KnowledgeBase, rows: list[tuple[str, str]]) -> in
 
 # --- synthetic scaling ---------------------------------------------------------------
 
-_PLACES = ["厨房", "卫生间", "客厅", "卧室", "阳台", "办公室", "车载", "户外", "儿童", "宠物", "学生", "老人",
-           "婴儿", "浴室", "庭院", "车间", "宿舍", "教室", "仓库", "工地"]
-_MATERIALS = ["塑料", "玻璃", "金属", "不锈钢", "铝制", "铁皮", "纸质", "木质", "竹制", "陶瓷", "橡胶", "硅胶",
-              "布艺", "皮革", "亚克力", "尼龙", "树脂", "搪瓷", "藤编", "泡沫", "棉麻", "羊毛", "碳纤维", "铜制"]
-_ADJS = ["迷你", "折叠", "便携", "加厚", "一次性", "多功能", "大号", "小号", "圆形", "方形", "长柄", "透明",
-         "彩色", "防水", "带盖", "双层", "手持", "电动", "充气", "复古", "简易", "加长", "镂空", "卡通"]
-_OBJECTS = ["瓶", "盒", "袋", "杯", "碗", "盘", "罐", "桶", "刷", "夹", "架", "垫", "罩", "套", "盆", "壶",
-            "勺", "铲", "筐", "篮", "箱", "柜", "灯", "扇", "钟", "镜", "梳", "伞", "鞋", "帽", "包", "绳",
-            "管", "网", "板", "条", "片", "球", "棒", "托", "座", "钩", "扣", "环", "链", "牌", "卡", "贴"]
+_PLACES = [
+    "厨房",
+    "卫生间",
+    "客厅",
+    "卧室",
+    "阳台",
+    "办公室",
+    "车载",
+    "户外",
+    "儿童",
+    "宠物",
+    "学生",
+    "老人",
+    "婴儿",
+    "浴室",
+    "庭院",
+    "车间",
+    "宿舍",
+    "教室",
+    "仓库",
+    "工地",
+]
+_MATERIALS = [
+    "塑料",
+    "玻璃",
+    "金属",
+    "不锈钢",
+    "铝制",
+    "铁皮",
+    "纸质",
+    "木质",
+    "竹制",
+    "陶瓷",
+    "橡胶",
+    "硅胶",
+    "布艺",
+    "皮革",
+    "亚克力",
+    "尼龙",
+    "树脂",
+    "搪瓷",
+    "藤编",
+    "泡沫",
+    "棉麻",
+    "羊毛",
+    "碳纤维",
+    "铜制",
+]
+_ADJS = [
+    "迷你",
+    "折叠",
+    "便携",
+    "加厚",
+    "一次性",
+    "多功能",
+    "大号",
+    "小号",
+    "圆形",
+    "方形",
+    "长柄",
+    "透明",
+    "彩色",
+    "防水",
+    "带盖",
+    "双层",
+    "手持",
+    "电动",
+    "充气",
+    "复古",
+    "简易",
+    "加长",
+    "镂空",
+    "卡通",
+]
+_OBJECTS = [
+    "瓶",
+    "盒",
+    "袋",
+    "杯",
+    "碗",
+    "盘",
+    "罐",
+    "桶",
+    "刷",
+    "夹",
+    "架",
+    "垫",
+    "罩",
+    "套",
+    "盆",
+    "壶",
+    "勺",
+    "铲",
+    "筐",
+    "篮",
+    "箱",
+    "柜",
+    "灯",
+    "扇",
+    "钟",
+    "镜",
+    "梳",
+    "伞",
+    "鞋",
+    "帽",
+    "包",
+    "绳",
+    "管",
+    "网",
+    "板",
+    "条",
+    "片",
+    "球",
+    "棒",
+    "托",
+    "座",
+    "钩",
+    "扣",
+    "环",
+    "链",
+    "牌",
+    "卡",
+    "贴",
+]
 _SUFFIXES = ["", "子", "儿", "套装", "配件", "替换装", "收纳", "组合"]
-_EN_MAT = ["plastic", "glass", "metal", "steel", "aluminium", "paper", "wooden", "bamboo", "ceramic", "rubber",
-           "silicone", "fabric", "leather", "acrylic", "nylon", "resin", "enamel", "rattan", "foam", "cotton"]
-_EN_OBJ = ["bottle", "box", "bag", "cup", "bowl", "plate", "jar", "bucket", "brush", "clip", "rack", "mat",
-           "cover", "case", "basin", "kettle", "spoon", "spatula", "basket", "crate", "lamp", "fan", "clock",
-           "mirror", "comb", "umbrella", "shoe", "hat", "pouch", "rope", "tube", "net", "board", "strip",
-           "ball", "stick", "tray", "stand", "hook", "buckle", "ring", "chain", "tag", "card", "sticker"]
-_EN_ADJ = ["mini", "folding", "portable", "thick", "disposable", "multi-purpose", "large", "small", "round",
-           "square", "long", "clear", "colourful", "waterproof", "lidded", "double", "handheld", "electric",
-           "inflatable", "vintage", "simple", "extended", "hollow", "cartoon"]
+_EN_MAT = [
+    "plastic",
+    "glass",
+    "metal",
+    "steel",
+    "aluminium",
+    "paper",
+    "wooden",
+    "bamboo",
+    "ceramic",
+    "rubber",
+    "silicone",
+    "fabric",
+    "leather",
+    "acrylic",
+    "nylon",
+    "resin",
+    "enamel",
+    "rattan",
+    "foam",
+    "cotton",
+]
+_EN_OBJ = [
+    "bottle",
+    "box",
+    "bag",
+    "cup",
+    "bowl",
+    "plate",
+    "jar",
+    "bucket",
+    "brush",
+    "clip",
+    "rack",
+    "mat",
+    "cover",
+    "case",
+    "basin",
+    "kettle",
+    "spoon",
+    "spatula",
+    "basket",
+    "crate",
+    "lamp",
+    "fan",
+    "clock",
+    "mirror",
+    "comb",
+    "umbrella",
+    "shoe",
+    "hat",
+    "pouch",
+    "rope",
+    "tube",
+    "net",
+    "board",
+    "strip",
+    "ball",
+    "stick",
+    "tray",
+    "stand",
+    "hook",
+    "buckle",
+    "ring",
+    "chain",
+    "tag",
+    "card",
+    "sticker",
+]
+_EN_ADJ = [
+    "mini",
+    "folding",
+    "portable",
+    "thick",
+    "disposable",
+    "multi-purpose",
+    "large",
+    "small",
+    "round",
+    "square",
+    "long",
+    "clear",
+    "colourful",
+    "waterproof",
+    "lidded",
+    "double",
+    "handheld",
+    "electric",
+    "inflatable",
+    "vintage",
+    "simple",
+    "extended",
+    "hollow",
+    "cartoon",
+]
 
 
 def add_synthetic(kb: KnowledgeBase, target: int, seed: int = 20261128) -> int:
@@ -284,8 +506,13 @@ def _fill(kb: KnowledgeBase, target: int, rng: random.Random, cats: list, tip: T
     added = attempts = 0
     while len(kb) < target and attempts < target * 20:
         attempts += 1
-        place, mat, adj, obj, suf = (rng.choice(_PLACES), rng.choice(_MATERIALS), rng.choice(_ADJS),
-                                     rng.choice(_OBJECTS), rng.choice(_SUFFIXES))
+        place, mat, adj, obj, suf = (
+            rng.choice(_PLACES),
+            rng.choice(_MATERIALS),
+            rng.choice(_ADJS),
+            rng.choice(_OBJECTS),
+            rng.choice(_SUFFIXES),
+        )
         shape = rng.random()
         if shape < 0.35:
             name = f"{mat}{adj}{obj}{suf}"
@@ -317,8 +544,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--misses", action="store_true", help="also print the rows answered wrongly")
     ap.add_argument("--no-synthetic", action="store_true", help="skip the 50k synthetic run")
     ap.add_argument("--synthetic-size", type=int, default=50_000)
-    ap.add_argument("--holdout", type=int, default=0, metavar="K",
-                    help="also measure K-fold leave-the-phrasing-out accuracy (0: off)")
+    ap.add_argument(
+        "--holdout",
+        type=int,
+        default=0,
+        metavar="K",
+        help="also measure K-fold leave-the-phrasing-out accuracy (0: off)",
+    )
     ap.add_argument("--typos", type=Path, default=DEFAULT_TYPOS, help="CSV with query,intended,category,kind")
     ap.add_argument("--no-typos", action="store_true", help="skip the typo line")
     args = ap.parse_args(argv)
@@ -341,8 +573,9 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         add_synthetic(kb, args.synthetic_size)
         build_s = time.perf_counter() - t0
-        line = measure(kb, rows, "synthetic_50k" if args.synthetic_size == 50_000 else
-                       f"synthetic_{args.synthetic_size}", False)
+        line = measure(
+            kb, rows, "synthetic_50k" if args.synthetic_size == 50_000 else f"synthetic_{args.synthetic_size}", False
+        )
         line["build_s"] = round(build_s, 2)
         print(json.dumps(line, ensure_ascii=False), flush=True)
 

@@ -65,7 +65,7 @@ def typo(name: str, kind: str, rng: random.Random, chars: dict[str, list[str]]) 
     i = rng.randrange(len(name))
     if kind == "swap":
         i = rng.randrange(len(name) - 1)
-        return name[:i] + name[i + 1] + name[i] + name[i + 2:]
+        return name[:i] + name[i + 1] + name[i] + name[i + 2 :]
     if kind == "homophone":
         options = [c for c in chars.get(syl[i], []) if c != name[i]][:3]
     else:
@@ -73,7 +73,7 @@ def typo(name: str, kind: str, rng: random.Random, chars: dict[str, list[str]]) 
         options = [chars[v][0] for v in variants]
     if not options:
         return None
-    return name[:i] + rng.choice(options) + name[i + 1:]
+    return name[:i] + rng.choice(options) + name[i + 1 :]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -49,8 +49,18 @@ def timed(fn, items) -> list[float]:
 
 def report(storage: str, operation: str, times: list[float]) -> None:
     p95 = statistics.quantiles(times, n=20)[-1] if len(times) >= 2 else times[0]
-    print(json.dumps({"storage": storage, "operation": operation, "n": len(times),
-                      "p50_ms": round(statistics.median(times), 1), "p95_ms": round(p95, 1)}), flush=True)
+    print(
+        json.dumps(
+            {
+                "storage": storage,
+                "operation": operation,
+                "n": len(times),
+                "p50_ms": round(statistics.median(times), 1),
+                "p95_ms": round(p95, 1),
+            }
+        ),
+        flush=True,
+    )
 
 
 def run(name: str, store: MediaStore, photos: list[bytes]) -> None:
@@ -76,8 +86,13 @@ def main() -> None:
     server.start()
     try:
         host, port = server.get_host_and_port()
-        storage = S3Storage(f"bench-{uuid.uuid4().hex[:8]}", endpoint_url=f"http://{host}:{port}", region="us-east-1",
-                            access_key_id="bench", secret_access_key="bench")
+        storage = S3Storage(
+            f"bench-{uuid.uuid4().hex[:8]}",
+            endpoint_url=f"http://{host}:{port}",
+            region="us-east-1",
+            access_key_id="bench",
+            secret_access_key="bench",
+        )
         storage.client.create_bucket(Bucket=storage.bucket)
         run("s3", MediaStore(storage), photos)
     finally:

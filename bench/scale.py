@@ -66,8 +66,13 @@ from scratch_db import scratch_postgres  # noqa: E402  (bench/ is the script's f
 
 UNITS = [u.code for u in all_units()]
 WASTES = [w.value for w in WasteType]
-STATUS_WEIGHTS = {ReportStatus.SUBMITTED: 6, ReportStatus.ACCEPTED: 7, ReportStatus.IN_PROGRESS: 7,
-                  ReportStatus.RESOLVED: 70, ReportStatus.REJECTED: 10}
+STATUS_WEIGHTS = {
+    ReportStatus.SUBMITTED: 6,
+    ReportStatus.ACCEPTED: 7,
+    ReportStatus.IN_PROGRESS: 7,
+    ReportStatus.RESOLVED: 70,
+    ReportStatus.REJECTED: 10,
+}
 USER_BASE = 10_000_000
 RUNS = itertools.count(1)  # one campaign run per outbox build
 CLOCK = Clock()  # the bench reads the real clock in the default zone
@@ -84,19 +89,43 @@ def _report_rows(start: int, count: int, now: datetime, rng: random.Random) -> t
             accepted = created + timedelta(seconds=rng.uniform(600, 3 * 86400))
         if status == ReportStatus.RESOLVED:
             resolved = accepted + timedelta(seconds=rng.uniform(3600, 10 * 86400))
-        reports.append(dict(
-            id=i + 1, ticket=f"JY-B-{i + 1:08d}", channel="telegram", reporter_id=USER_BASE + i % 50_000,
-            anonymous=True, lat=rng.uniform(31.65, 31.98), lon=rng.uniform(120.05, 120.60),
-            location_source="telegram", unit_code=rng.choice(UNITS), waste_type=rng.choice(WASTES),
-            witnessed=False, status=status.value,
-            reject_reason="not_dumping" if status == ReportStatus.REJECTED else None,
-            created_at=created, updated_at=resolved or accepted or created, assigned_at=created,
-            accepted_at=accepted, resolved_at=resolved, version=1,
-        ))
+        reports.append(
+            dict(
+                id=i + 1,
+                ticket=f"JY-B-{i + 1:08d}",
+                channel="telegram",
+                reporter_id=USER_BASE + i % 50_000,
+                anonymous=True,
+                lat=rng.uniform(31.65, 31.98),
+                lon=rng.uniform(120.05, 120.60),
+                location_source="telegram",
+                unit_code=rng.choice(UNITS),
+                waste_type=rng.choice(WASTES),
+                witnessed=False,
+                status=status.value,
+                reject_reason="not_dumping" if status == ReportStatus.REJECTED else None,
+                created_at=created,
+                updated_at=resolved or accepted or created,
+                assigned_at=created,
+                accepted_at=accepted,
+                resolved_at=resolved,
+                version=1,
+            )
+        )
         sha = f"{i + 1:064x}"
-        photos.append(dict(report_id=i + 1, sha256=sha, original_path=f"originals/{sha}.jpg",
-                           public_path=f"public/{sha}.jpg", width=800, height=600, kind="before",
-                           position=0, added_at=created))
+        photos.append(
+            dict(
+                report_id=i + 1,
+                sha256=sha,
+                original_path=f"originals/{sha}.jpg",
+                public_path=f"public/{sha}.jpg",
+                width=800,
+                height=600,
+                kind="before",
+                position=0,
+                added_at=created,
+            )
+        )
     return reports, photos
 
 
@@ -104,8 +133,17 @@ def _people_rows(start: int, count: int, now: datetime, rng: random.Random) -> t
     users, subscriptions = [], []
     for i in range(start, start + count):
         uid = USER_BASE + i
-        users.append(dict(id=uid, display_name=f"r{i}", language="en" if i % 5 == 0 else "zh",
-                          language_chosen=True, created_at=now, last_seen_at=now, blocked_bot=False))
+        users.append(
+            dict(
+                id=uid,
+                display_name=f"r{i}",
+                language="en" if i % 5 == 0 else "zh",
+                language_chosen=True,
+                created_at=now,
+                last_seen_at=now,
+                blocked_bot=False,
+            )
+        )
         if rng.random() < 0.6:
             subscriptions.append(dict(user_id=uid, target="all", value="", created_at=now))
         else:
@@ -117,7 +155,7 @@ async def _insert_chunks(sessions, model, rows: list[dict], chunk: int = 5000) -
     async with sessions() as session:
         connection = await session.connection()
         for begin in range(0, len(rows), chunk):
-            await connection.execute(insert(model), rows[begin:begin + chunk])
+            await connection.execute(insert(model), rows[begin : begin + chunk])
         await session.commit()
 
 
@@ -129,8 +167,11 @@ async def grow(sessions, engine, have: int, want: int, now: datetime, rng: rando
     where the new open reports of the last 7 days are (the places a duplicate hint is asked about)."""
     reports, photos = _report_rows(have, want - have, now, rng)
     open_values = {s.value for s in OPEN_STATUSES}
-    hot = [(r["lat"], r["lon"]) for r in reports
-           if r["status"] in open_values and r["created_at"] >= now - timedelta(days=7)]
+    hot = [
+        (r["lat"], r["lon"])
+        for r in reports
+        if r["status"] in open_values and r["created_at"] >= now - timedelta(days=7)
+    ]
     await _insert_chunks(sessions, Report, reports)
     await _insert_chunks(sessions, ReportPhoto, photos)
     users, subscriptions = _people_rows(have, want - have, now, rng)
@@ -152,9 +193,16 @@ async def grow(sessions, engine, have: int, want: int, now: datetime, rng: rando
 
 async def _campaign(sessions, now: datetime) -> int:
     async with sessions() as session:
-        campaign = Campaign(author_id=1, audience={"everyone": False, "kinds": [], "units": UNITS, "cells": []},
-                            text_zh="垃圾分类，从我做起", text_en="Sort your waste", schedule_kind="once",
-                            run_at=now, created_at=now, updated_at=now)
+        campaign = Campaign(
+            author_id=1,
+            audience={"everyone": False, "kinds": [], "units": UNITS, "cells": []},
+            text_zh="垃圾分类，从我做起",
+            text_en="Sort your waste",
+            schedule_kind="once",
+            run_at=now,
+            created_at=now,
+            updated_at=now,
+        )
         session.add(campaign)
         await session.commit()
         return campaign.id
@@ -221,8 +269,11 @@ def _operations(sessions, now: datetime, rng: random.Random, campaign_id: int, h
         return targeted, elapsed
 
     return {
-        "nearby": nearby, "stats_all": stats_all, "stats_unit_30d": stats_unit_30d,
-        "reports_unit_open": reports_unit_open, "reports_admin_open": reports_admin_open,
+        "nearby": nearby,
+        "stats_all": stats_all,
+        "stats_unit_30d": stats_unit_30d,
+        "reports_unit_open": reports_unit_open,
+        "reports_admin_open": reports_admin_open,
         "open311_list": lambda: open311_list({}),
         "open311_filtered": lambda: open311_list({"status": "open", "service_code": "household"}),
         "outbox_build": outbox_build,
@@ -243,8 +294,9 @@ async def _time_outbox(op, reps: int) -> tuple[list[float], int]:
     return samples, result
 
 
-async def bench_db(kind: str, url: str, sizes: list[int], reps: int, outbox_reps: int,
-                   ops: set[str] | None = None) -> None:
+async def bench_db(
+    kind: str, url: str, sizes: list[int], reps: int, outbox_reps: int, ops: set[str] | None = None
+) -> None:
     engine = db.make_engine(url)
     try:
         await db.upgrade(engine)
@@ -263,13 +315,22 @@ async def bench_db(kind: str, url: str, sizes: list[int], reps: int, outbox_reps
                     samples, result = await _time_outbox(op, outbox_reps)
                 else:
                     samples, result = await _time(op, reps)
-                print(json.dumps({
-                    "db": kind, "rows": size, "operation": name, "p50_ms": round(_pct(samples, 0.5), 2),
-                    "p95_ms": round(_pct(samples, 0.95), 2), "reps": len(samples), "result": result,
-                }), flush=True)
+                print(
+                    json.dumps(
+                        {
+                            "db": kind,
+                            "rows": size,
+                            "operation": name,
+                            "p50_ms": round(_pct(samples, 0.5), 2),
+                            "p95_ms": round(_pct(samples, 0.95), 2),
+                            "reps": len(samples),
+                            "result": result,
+                        }
+                    ),
+                    flush=True,
+                )
     finally:
         await engine.dispose()
-
 
 
 async def main(argv: list[str] | None = None) -> int:
@@ -280,14 +341,18 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=30, help="timed calls per read operation")
     parser.add_argument("--outbox-reps", type=int, default=5, help="timed outbox builds per size")
     parser.add_argument("--ops", help="comma list of operations to time (default: all)")
-    parser.add_argument("--no-vacuum", action="store_true",
-                        help="PostgreSQL: time right after each bulk load, before any VACUUM")
+    parser.add_argument(
+        "--no-vacuum", action="store_true", help="PostgreSQL: time right after each bulk load, before any VACUUM"
+    )
     args = parser.parse_args(argv)
     global VACUUM
     VACUUM = not args.no_vacuum
     ops = {o.strip() for o in args.ops.split(",") if o.strip()} if args.ops else None
-    sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else (
-        [1000, 10_000] if args.quick else [1000, 10_000, 100_000])
+    sizes = (
+        [int(s) for s in args.sizes.split(",")]
+        if args.sizes
+        else ([1000, 10_000] if args.quick else [1000, 10_000, 100_000])
+    )
     if sizes != sorted(sizes):
         parser.error("--sizes must grow")
     for kind in [k.strip() for k in args.db.split(",") if k.strip()]:

@@ -74,9 +74,13 @@ class MemorySession(BaseSession):
     async def make_request(self, bot: Bot, method: TelegramMethod, timeout: int | None = None):
         self.calls += 1
         if isinstance(method, SendMessage):
-            return Message(message_id=next(self._ids), date=datetime.now(UTC),
-                           chat=Chat(id=int(method.chat_id), type="private"), from_user=BOT_USER,
-                           text=method.text)
+            return Message(
+                message_id=next(self._ids),
+                date=datetime.now(UTC),
+                chat=Chat(id=int(method.chat_id), type="private"),
+                from_user=BOT_USER,
+                text=method.text,
+            )
         return True
 
     async def stream_content(self, *args, **kwargs):  # pragma: no cover - not used
@@ -92,9 +96,13 @@ def _updates(count: int, ids: itertools.count) -> list[Update]:
     for i in range(count):
         uid = 10_000 + i % USERS
         user = User(id=uid, is_bot=False, first_name=f"R{uid}", language_code="zh-hans")
-        message = Message(message_id=next(ids), date=datetime.now(UTC),
-                          chat=Chat(id=uid, type="private", first_name=user.first_name),
-                          from_user=user, text=QUESTIONS[i % len(QUESTIONS)])
+        message = Message(
+            message_id=next(ids),
+            date=datetime.now(UTC),
+            chat=Chat(id=uid, type="private", first_name=user.first_name),
+            from_user=user,
+            text=QUESTIONS[i % len(QUESTIONS)],
+        )
         out.append(Update(update_id=next(ids), message=message))
     return out
 
@@ -121,14 +129,22 @@ async def _rate(dp: Dispatcher, bot: Bot, updates: list[Update]) -> float:
 async def _rate_inbox(inbox, updates: list[Update], batch: int = 100) -> float:
     start = time.perf_counter()
     for i in range(0, len(updates), batch):
-        await inbox.accept(updates[i:i + batch])
+        await inbox.accept(updates[i : i + batch])
     await inbox.drained()
     return len(updates) / (time.perf_counter() - start)
 
 
 async def run_one(kind: str, url: str, media: Path, rounds: int, per_round: int, via: str = "inbox") -> dict:
-    settings = Settings(_env_file=None, bot_token=None, database_url=url, media_dir=media,
-                        admin_ids=[1], flood_limit=1_000_000, web_port=0, geocoder_enabled=False)
+    settings = Settings(
+        _env_file=None,
+        bot_token=None,
+        database_url=url,
+        media_dir=media,
+        admin_ids=[1],
+        flood_limit=1_000_000,
+        web_port=0,
+        geocoder_enabled=False,
+    )
     # The pacing layer runs (its bookkeeping is part of the cost) with relaxed limits: Telegram's own
     # 30 messages/s would otherwise be what this measures.
     app = create_app(settings, bot_session=MemorySession(), pace=PaceLimits.relaxed())
@@ -158,10 +174,17 @@ async def run_one(kind: str, url: str, media: Path, rounds: int, per_round: int,
     finally:
         await app.stop()
     w, e = statistics.median(wufei), statistics.median(echo)
-    return {"db": kind, "via": via, "wufei_per_s": round(w, 1), "echo_per_s": round(e, 1), "ratio": round(w / e, 3),
-            "sql_per_update": round(statements / (rounds * per_round), 3), "ms_per_update": round(1000 / w, 2),
-            "rounds": rounds, "updates": per_round}
-
+    return {
+        "db": kind,
+        "via": via,
+        "wufei_per_s": round(w, 1),
+        "echo_per_s": round(e, 1),
+        "ratio": round(w / e, 3),
+        "sql_per_update": round(statements / (rounds * per_round), 3),
+        "ms_per_update": round(1000 / w, 2),
+        "rounds": rounds,
+        "updates": per_round,
+    }
 
 
 async def main(argv: list[str] | None = None) -> int:
@@ -176,8 +199,9 @@ async def main(argv: list[str] | None = None) -> int:
     for kind in args.db.split(","):
         with tempfile.TemporaryDirectory() as tmp:
             if kind == "sqlite":
-                result = await run_one(kind, f"sqlite+aiosqlite:///{tmp}/bench.db", Path(tmp) / "media",
-                                       rounds, per_round, args.via)
+                result = await run_one(
+                    kind, f"sqlite+aiosqlite:///{tmp}/bench.db", Path(tmp) / "media", rounds, per_round, args.via
+                )
             else:
                 async with scratch_postgres("wufei_bench") as url:
                     result = await run_one(kind, url, Path(tmp) / "media", rounds, per_round, args.via)

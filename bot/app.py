@@ -24,8 +24,7 @@ from bot import dashboard
 from bot.cache_relay import CacheRelay
 from bot.config import Settings
 from bot.features import campaigns as campaigns_feature, reports as reports_feature
-from bot.handlers import build_router
-from bot.handlers import dashboard as dashboard_command
+from bot.handlers import build_router, dashboard as dashboard_command
 from bot.i18n import N_, UserI18nMiddleware, gettext_for, make_i18n
 from bot.inbox import Inbox, schedule_purge
 from bot.intake import poll_into, webhook_handler
@@ -73,10 +72,14 @@ def make_storage(settings: Settings, prefix: str = "wufei") -> BaseStorage:
 
         # Fail fast when Redis is down (one quick retry for a dropped idle connection): the inbox
         # keeps the update and tries again later, with its own backoff.
-        connection = {"socket_connect_timeout": 2, "socket_timeout": 5,
-                      "retry": Retry(ExponentialBackoff(cap=0.2, base=0.05), 1)}
+        connection = {
+            "socket_connect_timeout": 2,
+            "socket_timeout": 5,
+            "retry": Retry(ExponentialBackoff(cap=0.2, base=0.05), 1),
+        }
         return RedisStorage.from_url(
-            settings.redis_url, connection_kwargs=connection,
+            settings.redis_url,
+            connection_kwargs=connection,
             key_builder=DefaultKeyBuilder(prefix=prefix, with_bot_id=True),
         )
     return MemoryStorage()
@@ -140,8 +143,16 @@ class WufeiApp:
 
     async def _schedule_outbox_purge(self) -> None:
         self.jobs.scheduler.add_job(
-            self.outbox.purge, trigger="interval", hours=24, start_date=self.clock() + timedelta(minutes=5),
-            id=OUTBOX_PURGE_JOB, replace_existing=True, coalesce=True, max_instances=1, misfire_grace_time=None)
+            self.outbox.purge,
+            trigger="interval",
+            hours=24,
+            start_date=self.clock() + timedelta(minutes=5),
+            id=OUTBOX_PURGE_JOB,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
 
     def web_app(self, *, webhook: bool = False) -> web.Application:
         """The bot's web server: /healthz, the features' HTTP APIs, and the webhook when asked."""
@@ -152,6 +163,7 @@ class WufeiApp:
                 web_app.add_subapp(prefix, sub_app)
         web_app.add_subapp("/dashboard/", dashboard.make_app(self))
         if webhook:
+
             async def start_inbox(_web_app: web.Application) -> None:
                 await self.inbox.start(take_over_all=False)  # other instances may be alive
 
@@ -217,9 +229,7 @@ def create_app(
     """Everything wired, nothing started. ``api_base`` points aiogram at another Bot API server."""
     api_base = api_base or settings.api_base
     if bot_session is None:
-        bot_session = (
-            AiohttpSession(api=TelegramAPIServer.from_base(api_base)) if api_base else AiohttpSession()
-        )
+        bot_session = AiohttpSession(api=TelegramAPIServer.from_base(api_base)) if api_base else AiohttpSession()
     token = token or (settings.bot_token.get_secret_value() if settings.bot_token else SANDBOX_TOKEN)
     bot = Bot(token, session=bot_session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
     pacer = make_pacer(settings, bot.id, pace)
@@ -245,6 +255,42 @@ def create_app(
     query_log = curation.QueryLog(sessions)
     dp["query_log"] = query_log
 
+    directory = UserDirectory(ttl=settings.user_cache_ttl_s)
+    dp["directory"] = directory
+    add_middlewares(dp, settings, sessions, directory, i18n)
+    dp.include_router(dashboard_command.build())  # before the fallback of build_router()
+    dp.include_router(build_router())
+    # One instance (no Redis): rows a dead process left in flight are due again at start.
+    outbox = Worker(
+        sessions, clock, reclaim_at_start=not settings.redis_url, context={"bot": bot, "settings": settings}
+    )
+    outbox.register(accounts.WELCOME, welcome)
+    inbox = Inbox(dp, bot, sessions, clock, concurrency=settings.inbox_concurrency, retry_max_s=settings.retry_max_s)
+    relay = CacheRelay(settings.redis_url, directory, f"wufei:users:{bot.id}") if settings.redis_url else None
+    return WufeiApp(
+        settings,
+        bot,
+        dp,
+        engine,
+        sessions,
+        i18n,
+        kb,
+        clock,
+        Jobs(engine, clock),
+        query_log,
+        pacer,
+        outbox,
+        inbox,
+        relay,
+    )
+
+
+def add_middlewares(
+    dp: Dispatcher, settings: Settings, sessions: async_sessionmaker, directory: UserDirectory, i18n: I18n
+) -> None:
+    """Update middlewares, outermost first: errors, flood limit, DB session, user, locale; and the answer
+    to every button press."""
+
     async def slow_down(event: TelegramObject, data: dict[str, Any]) -> None:
         chat = data.get("event_chat")
         user = data.get("event_from_user")
@@ -255,26 +301,11 @@ def create_app(
             await data["bot"].send_message(chat.id, gettext_for(locale, SLOW_DOWN))
 
     dp.update.outer_middleware(ErrorMiddleware(settings.default_locale))
-    dp.update.outer_middleware(
-        FloodLimitMiddleware(settings.flood_limit, settings.flood_window_s, slow_down)
-    )
+    dp.update.outer_middleware(FloodLimitMiddleware(settings.flood_limit, settings.flood_window_s, slow_down))
     dp.update.outer_middleware(DbSessionMiddleware(sessions))
-    directory = UserDirectory(ttl=settings.user_cache_ttl_s)
-    dp["directory"] = directory
     dp.update.outer_middleware(UserMiddleware(settings.default_locale, directory))
     dp.update.outer_middleware(UserI18nMiddleware(i18n))
     dp.callback_query.middleware(CallbackAnswers())
-    dp.include_router(dashboard_command.build())  # before the fallback of build_router()
-    dp.include_router(build_router())
-    # One instance (no Redis): rows a dead process left in flight are due again at start.
-    outbox = Worker(sessions, clock, reclaim_at_start=not settings.redis_url,
-                    context={"bot": bot, "settings": settings})
-    outbox.register(accounts.WELCOME, welcome)
-    inbox = Inbox(dp, bot, sessions, clock, concurrency=settings.inbox_concurrency,
-                  retry_max_s=settings.retry_max_s)
-    relay = CacheRelay(settings.redis_url, directory, f"wufei:users:{bot.id}") if settings.redis_url else None
-    return WufeiApp(settings, bot, dp, engine, sessions, i18n, kb, clock, Jobs(engine, clock), query_log,
-                    pacer, outbox, inbox, relay)
 
 
 def make_pacer(settings: Settings, bot_id: int, limits: PaceLimits | None = None) -> Pacer:

@@ -23,9 +23,7 @@ class RunMode(StrEnum):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore"
-    )
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     bot_token: SecretStr | None = None
     # A self-hosted Telegram Bot API server (https://github.com/tdlib/telegram-bot-api); empty = Telegram.
@@ -87,9 +85,19 @@ class Settings(BaseSettings):
     quiet_hours: str = "21:00-08:00"
 
     @field_validator(
-        "bot_token", "webhook_secret", "redis_url", "webhook_base_url", "api_base", "public_base_url",
-        "boundaries_file", "media_s3_bucket", "media_s3_endpoint_url", "media_s3_region",
-        "media_s3_access_key_id", "media_s3_secret_access_key", mode="before",
+        "bot_token",
+        "webhook_secret",
+        "redis_url",
+        "webhook_base_url",
+        "api_base",
+        "public_base_url",
+        "boundaries_file",
+        "media_s3_bucket",
+        "media_s3_endpoint_url",
+        "media_s3_region",
+        "media_s3_access_key_id",
+        "media_s3_secret_access_key",
+        mode="before",
     )
     @classmethod
     def _empty_is_none(cls, value):

@@ -38,8 +38,13 @@ _SEP = os.sep
 SETTINGS = {DATABASE: "WUFEI_DATABASE_URL", REDIS: "WUFEI_REDIS_URL"}
 PROBE_KEY = "public/healthz-probe.jpg"  # never written: asking for it says whether the store answers
 # SQLite's own words for a file it cannot use (anything else, "no such table" say, is a bug).
-_SQLITE_DOWN = ("unable to open database", "disk i/o error", "database is locked", "readonly database",
-                "database disk image is malformed")
+_SQLITE_DOWN = (
+    "unable to open database",
+    "disk i/o error",
+    "database is locked",
+    "readonly database",
+    "database disk image is malformed",
+)
 
 
 def _chain(error: BaseException) -> list[BaseException]:
@@ -116,15 +121,22 @@ def _asyncpg():
 
 def _is_asyncpg_connection_error(error: BaseException) -> bool:
     exceptions = _asyncpg()
-    return exceptions is not None and isinstance(error, (
-        exceptions.PostgresConnectionError, exceptions.CannotConnectNowError, exceptions.TooManyConnectionsError,
-        exceptions.AdminShutdownError))
+    return exceptions is not None and isinstance(
+        error,
+        (
+            exceptions.PostgresConnectionError,
+            exceptions.CannotConnectNowError,
+            exceptions.TooManyConnectionsError,
+            exceptions.AdminShutdownError,
+        ),
+    )
 
 
 def _is_interface_error(error: BaseException) -> bool:
     exceptions = _asyncpg()
-    return isinstance(error, sa_exc.InterfaceError) or (exceptions is not None
-                                                          and isinstance(error, exceptions.InterfaceError))
+    return isinstance(error, sa_exc.InterfaceError) or (
+        exceptions is not None and isinstance(error, exceptions.InterfaceError)
+    )
 
 
 def reason(error: BaseException) -> str:
@@ -207,8 +219,9 @@ async def check_at_start(database_url: str, redis_url: str | None, timeout: floa
         from redis.asyncio.retry import Retry
         from redis.backoff import NoBackoff
 
-        client = Redis.from_url(redis_url, socket_connect_timeout=timeout, socket_timeout=timeout,
-                                retry=Retry(NoBackoff(), 0))
+        client = Redis.from_url(
+            redis_url, socket_connect_timeout=timeout, socket_timeout=timeout, retry=Retry(NoBackoff(), 0)
+        )
         try:
             problem = await probe_redis(client, timeout)
         finally:

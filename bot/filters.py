@@ -43,8 +43,9 @@ class PlainQuestion(Filter):
     def __init__(self, *buttons: str) -> None:
         self.buttons = buttons
 
-    async def __call__(self, message: Message, raw_state: str | None = None, user: Any = None,
-                       reports: Any = None) -> bool:
+    async def __call__(
+        self, message: Message, raw_state: str | None = None, user: Any = None, reports: Any = None
+    ) -> bool:
         text = message.text
         if not text or text.startswith("/") or raw_state is not None or message.chat.type != ChatType.PRIVATE:
             return False

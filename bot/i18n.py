@@ -29,9 +29,7 @@ def make_i18n(default_locale: str = "zh") -> I18n:
     except RuntimeError as error:
         raise CatalogsNotCompiled(f"{error} Run `make` (pybabel compile) first.") from None
     if default_locale not in i18n.available_locales:
-        raise CatalogsNotCompiled(
-            f"no compiled catalog for {default_locale!r} in {LOCALES_DIR}; run `make` first"
-        )
+        raise CatalogsNotCompiled(f"no compiled catalog for {default_locale!r} in {LOCALES_DIR}; run `make` first")
     _i18n_holder.clear()
     _i18n_holder.append(i18n)
     return i18n

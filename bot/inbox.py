@@ -77,8 +77,16 @@ def chat_key(update: Update) -> Hashable:
 
 
 class Inbox:
-    def __init__(self, dp: Dispatcher, bot: Bot, sessions: async_sessionmaker, clock: Clock, *,
-                 concurrency: int = 16, retry_max_s: float = 15.0) -> None:
+    def __init__(
+        self,
+        dp: Dispatcher,
+        bot: Bot,
+        sessions: async_sessionmaker,
+        clock: Clock,
+        *,
+        concurrency: int = 16,
+        retry_max_s: float = 15.0,
+    ) -> None:
         self.dp, self.bot, self.sessions, self.clock = dp, bot, sessions, clock
         self.owner = uuid.uuid4().hex
         self.backoff = retry_backoff(retry_max_s)
@@ -107,8 +115,10 @@ class Inbox:
         self._started = True
         self._take_over_all = take_over_all
         await self._take_over(expired_only=not take_over_all)
-        self._background = [asyncio.create_task(self._write_marks(), name="inbox-marks"),
-                            asyncio.create_task(self._keep_leases(), name="inbox-leases")]
+        self._background = [
+            asyncio.create_task(self._write_marks(), name="inbox-marks"),
+            asyncio.create_task(self._keep_leases(), name="inbox-leases"),
+        ]
 
     async def stop(self) -> None:
         """Let handlers under way finish (``STOP_GRACE_S``), then write the last marks. What is not
@@ -128,8 +138,11 @@ class Inbox:
             try:
                 await self._flush()
             except Exception as error:  # noqa: BLE001 - the rows stay pending and run again
-                log.warning("%d finished updates could not be marked (%s); they will run again",
-                            len(self._marks), dependencies.reason(error))
+                log.warning(
+                    "%d finished updates could not be marked (%s); they will run again",
+                    len(self._marks),
+                    dependencies.reason(error),
+                )
 
     async def drained(self) -> None:
         """Wait until every accepted update is handled and marked (benchmarks, tests)."""
@@ -145,8 +158,14 @@ class Inbox:
             payloads = [u.model_dump_json(exclude_unset=True, by_alias=True) for u in updates]
         async with self._accepting:  # batches are queued in the order they were stored
             async with self.sessions() as session:
-                inserted = await store.store(session, self.bot.id, list(zip((u.update_id for u in updates), payloads)),
-                                             owner=self.owner, now=self.clock(), lease=LEASE)
+                inserted = await store.store(
+                    session,
+                    self.bot.id,
+                    list(zip((u.update_id for u in updates), payloads)),
+                    owner=self.owner,
+                    now=self.clock(),
+                    lease=LEASE,
+                )
             # Updates stored before (Telegram sent them twice) are queued already, or were handled.
             for update, payload in sorted(zip(updates, payloads), key=lambda pair: pair[0].update_id):
                 if update.update_id in inserted:
@@ -218,8 +237,14 @@ class Inbox:
             backoff = backoff or Backoff(self.backoff)
             delay = max(0.0, next(backoff))
             entry.redelivered = True  # it may have got part of the way
-            log.warning("update %s waits: the %s is unreachable (%s); retry %d in %.1f s", entry.update_id,
-                        which, why, backoff.counter, delay)
+            log.warning(
+                "update %s waits: the %s is unreachable (%s); retry %d in %.1f s",
+                entry.update_id,
+                which,
+                why,
+                backoff.counter,
+                delay,
+            )
             if await self._sleep(delay):
                 return None
 
@@ -254,8 +279,12 @@ class Inbox:
                     backoff.reset()
                 except Exception as error:  # noqa: BLE001 - kept and written at the next attempt
                     delay = max(0.0, next(backoff))
-                    log.warning("could not mark %d finished updates (%s); retry in %.1f s", len(self._marks),
-                                dependencies.reason(error), delay)
+                    log.warning(
+                        "could not mark %d finished updates (%s); retry in %.1f s",
+                        len(self._marks),
+                        dependencies.reason(error),
+                        delay,
+                    )
                     await asyncio.sleep(delay)
             self._check_idle()
 
@@ -271,8 +300,15 @@ class Inbox:
     async def _take_over(self, *, expired_only: bool) -> None:
         async with self._accepting:
             async with self.sessions() as session:
-                taken = await store.take_over(session, self.bot.id, self.owner, now=self.clock(), lease=LEASE,
-                                              expired_only=expired_only, max_attempts=MAX_ATTEMPTS)
+                taken = await store.take_over(
+                    session,
+                    self.bot.id,
+                    self.owner,
+                    now=self.clock(),
+                    lease=LEASE,
+                    expired_only=expired_only,
+                    max_attempts=MAX_ATTEMPTS,
+                )
             if taken:
                 log.info("taking over %d unfinished updates", taken)
             await self._queue_owned()
@@ -310,8 +346,16 @@ def schedule_purge(jobs: Jobs, sessions: async_sessionmaker, clock: Clock, keep_
             log.info("purged %d updates finished more than %g days ago", purged, keep_days)
 
     async def on_lead() -> None:
-        jobs.scheduler.add_job(purge, trigger="interval", seconds=PURGE_EVERY.total_seconds(),
-                               start_date=clock() + PURGE_EVERY, id=PURGE_JOB, replace_existing=True,
-                               coalesce=True, max_instances=1, misfire_grace_time=None)
+        jobs.scheduler.add_job(
+            purge,
+            trigger="interval",
+            seconds=PURGE_EVERY.total_seconds(),
+            start_date=clock() + PURGE_EVERY,
+            id=PURGE_JOB,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
 
     jobs.on_lead(on_lead)

@@ -85,8 +85,11 @@ def webhook_handler(inbox: Inbox, bot: Bot, secret: str):
         try:
             await inbox.accept([update], [body])
         except Exception as error:  # noqa: BLE001 - Telegram retries a non-200 answer
-            log.warning("webhook: update %s not stored, answered 503 (Telegram sends it again): %s",
-                        update.update_id, dependencies.reason(error))
+            log.warning(
+                "webhook: update %s not stored, answered 503 (Telegram sends it again): %s",
+                update.update_id,
+                dependencies.reason(error),
+            )
             return web.Response(status=503, text="try again")
         return web.Response(status=200)
 

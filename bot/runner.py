@@ -52,8 +52,7 @@ async def run_webhook(settings: Settings) -> int:
             secret_token=settings.webhook_secret.get_secret_value(),
             allowed_updates=app.dp.resolve_used_update_types(),
         )
-        log.info("webhook at %s; listening on %s:%s", settings.webhook_url, settings.web_host,
-                 settings.web_port)
+        log.info("webhook at %s; listening on %s:%s", settings.webhook_url, settings.web_host, settings.web_port)
         try:
             await app.dp.emit_startup(bot=app.bot)
             await stop.wait()

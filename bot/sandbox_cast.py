@@ -48,9 +48,9 @@ class Cast:
 
 async def create_cast(server: SandboxServer, sessions, admin_id: int, default_locale: str) -> Cast:
     """The cast in the sandbox's world and in the bot's database (``sessions``: the app's factory)."""
+
     def person(first: str, last: str, username: str, lang: str, user_id: int) -> VirtualUser:
-        return server.create_user(first, last, username=username, language_code=lang, user_id=user_id,
-                                  started=True)
+        return server.create_user(first, last, username=username, language_code=lang, user_id=user_id, started=True)
 
     resident_zh = person("王芳", "(居民 resident)", "wangfang", "zh", 7_000_011)
     resident_en = person("Tom", "Baker (resident)", "tom", "en", 7_000_012)
@@ -62,8 +62,14 @@ async def create_cast(server: SandboxServer, sessions, admin_id: int, default_lo
     cast = Cast(resident_zh, resident_en, admin, handler, campaign, newcomer, group)
     async with sessions() as session:
         for user in cast.people:
-            await accounts.touch_user(session, user.id, display_name=user.full_name, username=user.username,
-                                      language_code=user.language_code, default_locale=default_locale)
+            await accounts.touch_user(
+                session,
+                user.id,
+                display_name=user.full_name,
+                username=user.username,
+                language_code=user.language_code,
+                default_locale=default_locale,
+            )
         await accounts.grant(session, admin.id, handler.id, Role.UNIT_HANDLER, CHENGJIANG)
         await accounts.grant(session, admin.id, campaign.id, Role.CAMPAIGN_STAFF)
         await bind_unit_chat(session, CHENGJIANG, group.id, admin.id)

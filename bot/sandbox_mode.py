@@ -47,14 +47,20 @@ class _Abort(Exception):
         self.code = code
 
 
-async def run_sandbox(settings: Settings, *, app_factory: AppFactory | None = None,
-                      ready: asyncio.Event | None = None, stop: asyncio.Event | None = None) -> int:
+async def run_sandbox(
+    settings: Settings,
+    *,
+    app_factory: AppFactory | None = None,
+    ready: asyncio.Event | None = None,
+    stop: asyncio.Event | None = None,
+) -> int:
     """Serve the sandbox and the bot connected to it until ``stop`` is set or a signal arrives.
 
     ``ready`` is set once the web chat is open and the bot polls. ``app_factory(settings, api_base,
     token)`` builds the app from the settings as sandbox mode changed them (default: ``create_app``)."""
     settings = sandbox_settings(settings)
     if app_factory is None:
+
         def app_factory(settings: Settings, api_base: str, token: str) -> WufeiApp:
             return create_app(settings, api_base=api_base, token=token)
 
@@ -86,8 +92,7 @@ def _sandbox_server(settings: Settings) -> SandboxServer:
     except ValueError as exc:
         print(f"Configuration error: sandbox limits/faults: {exc}", file=sys.stderr)
         raise _Abort(2) from None
-    return SandboxServer(host=settings.sandbox_host, port=settings.sandbox_port, limits=limits,
-                         faults=faults)
+    return SandboxServer(host=settings.sandbox_host, port=settings.sandbox_port, limits=limits, faults=faults)
 
 
 def _from_env(name: str, parse: Callable[[str], Any]) -> Any:
@@ -99,13 +104,17 @@ async def _start(server: SandboxServer, settings: Settings) -> None:
     try:
         await server.start()
     except OSError as exc:
-        print(f"Cannot start the sandbox on {settings.sandbox_host}:{settings.sandbox_port}: "
-              f"{exc.strerror or exc}. Set WUFEI_SANDBOX_PORT to a free port.", file=sys.stderr)
+        print(
+            f"Cannot start the sandbox on {settings.sandbox_host}:{settings.sandbox_port}: "
+            f"{exc.strerror or exc}. Set WUFEI_SANDBOX_PORT to a free port.",
+            file=sys.stderr,
+        )
         raise _Abort(2) from None
 
 
-async def _run_bot(server: SandboxServer, settings: Settings, app_factory: AppFactory,
-                   ready: asyncio.Event | None, stop: asyncio.Event) -> int:
+async def _run_bot(
+    server: SandboxServer, settings: Settings, app_factory: AppFactory, ready: asyncio.Event | None, stop: asyncio.Event
+) -> int:
     app: WufeiApp | None = None
     web_runner: web.AppRunner | None = None
     try:
@@ -114,8 +123,11 @@ async def _run_bot(server: SandboxServer, settings: Settings, app_factory: AppFa
         await _forget_earlier_sandboxes(app)
         web_runner = await _serve_health(app, settings)
         await create_cast(server, app.sessions, settings.admin_ids[0], settings.default_locale)
-        print(f"\n  Wufei sandbox (no Telegram token): open the web chat at {server.webchat_url}\n"
-              f"  无废 沙盒：在浏览器打开 {server.webchat_url}\n  Press Ctrl+C to stop.\n", flush=True)
+        print(
+            f"\n  Wufei sandbox (no Telegram token): open the web chat at {server.webchat_url}\n"
+            f"  无废 沙盒：在浏览器打开 {server.webchat_url}\n  Press Ctrl+C to stop.\n",
+            flush=True,
+        )
         if ready is not None:
             ready.set()
         await run_until_stopped(app, stop, app.poll)
@@ -147,6 +159,9 @@ async def _serve_health(app: WufeiApp, settings: Settings) -> web.AppRunner:
     try:
         return await serve_web(app.web_app(), settings.web_host, settings.web_port)
     except OSError as exc:
-        print(f"Cannot start the web server on {settings.web_host}:{settings.web_port}: "
-              f"{exc.strerror or exc}. Set WUFEI_WEB_PORT to a free port.", file=sys.stderr)
+        print(
+            f"Cannot start the web server on {settings.web_host}:{settings.web_port}: "
+            f"{exc.strerror or exc}. Set WUFEI_WEB_PORT to a free port.",
+            file=sys.stderr,
+        )
         raise _Abort(2) from None

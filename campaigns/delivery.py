@@ -30,9 +30,7 @@ import heapq
 import itertools
 import logging
 import time
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, update
@@ -40,6 +38,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from campaigns.drain_state import Drain, Item, Outcome, RunState
 from campaigns.models import Campaign, CampaignRun, CampaignStatus, OutboxRow, OutboxStatus, RunStatus
 from campaigns.outbox import write_outbox
 from campaigns.sending import (  # noqa: F401  (part of this module's API)
@@ -68,56 +67,15 @@ RUN_DONE = "campaign.run_done"  # the outbox's kind for a finished run's statist
 # --- the engine ----------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class _Item:
-    row_id: int
-    user_id: int
-    language: str
-    attempts: int
-
-
-@dataclass(slots=True)
-class _Outcome:
-    item: _Item
-    status: OutboxStatus  # PENDING = retry later
-    error: str | None = None
-    message_id: int | None = None
-    sent_at: datetime | None = None
-    retry_in: float = 0.0
-
-
-@dataclass(slots=True)
-class _RunState:
-    run_id: int
-    campaign_id: int
-    text_zh: str = ""
-    text_en: str | None = None
-    photo: str | None = None
-    results: list[_Outcome] = field(default_factory=list)
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
-    tasks: dict[asyncio.Task, int] = field(default_factory=dict)  # in flight -> chat id
-
-
-@dataclass(slots=True)
-class _Drain:
-    """Where one drain of a run stands."""
-
-    ready: deque[_Item] = field(default_factory=deque)
-    delayed: list[tuple[float, int, _Item]] = field(default_factory=list)  # (due, seq, item) heap
-    last_id: int = 0  # rows up to this id have been loaded
-    exhausted: bool = False  # no pending row left to load
-    cancelled: bool = False
-    held: int = 0  # rows claimed ("sending" in the database) whose outcome is not committed yet
-    claims: list[_Item] = field(default_factory=list)  # this turn's claims
-
-
 _T = OutboxRow.__table__  # type: ignore[attr-defined]  # set by SQLModel at class creation, not in its hints
 _SENT = (
     update(_T)
     .where(_T.c.id == bindparam("b_id"))
     .values(status=OutboxStatus.SENT.value, sent_at=bindparam("b_at"), message_id=bindparam("b_mid"), last_error=None)
 )
-_OTHER = update(_T).where(_T.c.id == bindparam("b_id")).values(status=bindparam("b_status"), last_error=bindparam("b_err"))
+_OTHER = (
+    update(_T).where(_T.c.id == bindparam("b_id")).values(status=bindparam("b_status"), last_error=bindparam("b_err"))
+)
 
 
 class DeliveryEngine:
@@ -261,12 +219,18 @@ class DeliveryEngine:
                 run.finished_at = self.clock()
                 # The author's statistics: owed once, written with the run's end (the bot sends it).
                 campaign = await session.get_one(Campaign, run.campaign_id)
-                notifications.enqueue(session, RUN_DONE, lane=notifications.user_lane(campaign.author_id),
-                                      chat_id=campaign.author_id, payload={"run": run_id}, now=self.clock())
+                notifications.enqueue(
+                    session,
+                    RUN_DONE,
+                    lane=notifications.user_lane(campaign.author_id),
+                    chat_id=campaign.author_id,
+                    payload={"run": run_id},
+                    now=self.clock(),
+                )
             await session.commit()
             return await self._stats(session, run_id)
 
-    async def _load_campaign(self, session: AsyncSession, state: _RunState) -> bool:
+    async def _load_campaign(self, session: AsyncSession, state: RunState) -> bool:
         """Refresh the texts (edits reach the rest of a run); False if the campaign was cancelled."""
         campaign = await session.get_one(Campaign, state.campaign_id)
         await session.refresh(campaign)
@@ -278,8 +242,8 @@ class DeliveryEngine:
         (``_load``), claims (``_claim``), commits and starts sends (``_commit``), then waits."""
         async with self.sessions() as session:
             run = await session.get_one(CampaignRun, run_id)
-            state = _RunState(run_id=run_id, campaign_id=run.campaign_id)
-            drain = _Drain()
+            state = RunState(run_id=run_id, campaign_id=run.campaign_id)
+            drain = Drain()
             try:
                 while True:
                     state.wake.clear()
@@ -309,7 +273,7 @@ class DeliveryEngine:
                     self._chat_busy.discard(item.user_id)
                 raise
 
-    async def _load(self, session: AsyncSession, state: _RunState, drain: _Drain, now: float) -> None:
+    async def _load(self, session: AsyncSession, state: RunState, drain: Drain, now: float) -> None:
         """Retries that are due go first; with nothing ready, load the next page of pending rows
         (or notice that the campaign was cancelled)."""
         while drain.delayed and drain.delayed[0][0] <= now:
@@ -326,22 +290,22 @@ class DeliveryEngine:
                 .where(
                     OutboxRow.run_id == state.run_id,
                     OutboxRow.status == OutboxStatus.PENDING.value,
-                    OutboxRow.id > drain.last_id,
+                    col(OutboxRow.id) > drain.last_id,
                 )
-                .order_by(OutboxRow.id)
+                .order_by(col(OutboxRow.id))
                 .limit(page_size)
             )
         ).all()
-        drain.ready.extend(_Item(*row) for row in rows)
+        drain.ready.extend(Item(*row) for row in rows)
         if rows:
             drain.last_id = rows[-1][0]
         if len(rows) < page_size:
             drain.exhausted = True
 
-    def _claim(self, drain: _Drain, outcomes: list[_Outcome], now: float) -> list[_Item]:
+    def _claim(self, drain: Drain, outcomes: list[Outcome], now: float) -> list[Item]:
         """The ready rows to mark "sending" now: as many as the window has free slots once
         ``outcomes`` are committed, skipping chats that must wait, while the rate allows."""
-        claims: list[_Item] = []
+        claims: list[Item] = []
         if self._stopping or drain.cancelled:
             return claims
         free = self.config.window - (drain.held - len(outcomes))
@@ -360,7 +324,7 @@ class DeliveryEngine:
             claims.append(item)
         return claims
 
-    async def _commit(self, session: AsyncSession, state: _RunState, drain: _Drain, outcomes: list[_Outcome]) -> None:
+    async def _commit(self, session: AsyncSession, state: RunState, drain: Drain, outcomes: list[Outcome]) -> None:
         """Commit the outcomes and the new claims in one transaction, then start the claimed sends
         and schedule the retries. A cancelled campaign fails what is left of the run."""
         claims = drain.claims
@@ -387,7 +351,7 @@ class DeliveryEngine:
             state.tasks[task] = item.user_id
             task.add_done_callback(lambda t, tasks=state.tasks: tasks.pop(t, None))
 
-    def _idle_timeout(self, drain: _Drain) -> float | None:
+    def _idle_timeout(self, drain: Drain) -> float | None:
         """How long to wait for a result before the next due retry or token (None: until one)."""
         if self._stopping or drain.cancelled:
             return None
@@ -420,7 +384,7 @@ class DeliveryEngine:
             .values(status=OutboxStatus.FAILED.value, last_error="campaign cancelled")
         )
 
-    async def _write(self, conn, outcomes: list[_Outcome], claims: list[_Item]) -> None:
+    async def _write(self, conn, outcomes: list[Outcome], claims: list[Item]) -> None:
         sent = [
             {"b_id": o.item.row_id, "b_at": o.sent_at, "b_mid": o.message_id}
             for o in outcomes
@@ -448,7 +412,7 @@ class DeliveryEngine:
             for item in claims:
                 item.attempts += 1
 
-    async def _send_one(self, state: _RunState, item: _Item) -> None:
+    async def _send_one(self, state: RunState, item: Item) -> None:
         cfg = self.config
         chat = item.user_id
         try:
@@ -460,28 +424,28 @@ class DeliveryEngine:
             message = OutgoingMessage(chat, text, state.photo, item.language, state.campaign_id, state.run_id)
             try:
                 message_id = await self.send(message)
-                outcome = _Outcome(item, OutboxStatus.SENT, message_id=message_id, sent_at=self.clock())
+                outcome = Outcome(item, OutboxStatus.SENT, message_id=message_id, sent_at=self.clock())
             except RetryAfter as error:
                 self.bucket.pause(error.seconds)
                 if item.attempts >= cfg.max_attempts:
-                    outcome = _Outcome(item, OutboxStatus.FAILED, f"429: {error}")
+                    outcome = Outcome(item, OutboxStatus.FAILED, f"429: {error}")
                 else:
-                    outcome = _Outcome(item, OutboxStatus.PENDING, f"429: {error}", retry_in=error.seconds)
+                    outcome = Outcome(item, OutboxStatus.PENDING, f"429: {error}", retry_in=error.seconds)
             except Blocked as error:
-                outcome = _Outcome(item, OutboxStatus.BLOCKED, f"403: {error}" if str(error) else "403")
+                outcome = Outcome(item, OutboxStatus.BLOCKED, f"403: {error}" if str(error) else "403")
             except BadRequest as error:
-                outcome = _Outcome(item, OutboxStatus.FAILED, f"400: {error.reason}")
+                outcome = Outcome(item, OutboxStatus.FAILED, f"400: {error.reason}")
             except Transient as error:
                 if item.attempts >= cfg.max_attempts:
-                    outcome = _Outcome(item, OutboxStatus.FAILED, f"transient, gave up: {error}")
+                    outcome = Outcome(item, OutboxStatus.FAILED, f"transient, gave up: {error}")
                 else:
                     backoff = min(cfg.backoff_max, cfg.backoff_base * 2 ** (item.attempts - 1))
-                    outcome = _Outcome(item, OutboxStatus.PENDING, f"transient: {error}", retry_in=backoff)
+                    outcome = Outcome(item, OutboxStatus.PENDING, f"transient: {error}", retry_in=backoff)
             except Uncertain as error:
-                outcome = _Outcome(item, OutboxStatus.UNCERTAIN, f"uncertain: {error}")
+                outcome = Outcome(item, OutboxStatus.UNCERTAIN, f"uncertain: {error}")
             except Exception as error:  # an adapter bug: do not retry what may have gone out
                 log.exception("campaign send to %s failed unexpectedly", chat)
-                outcome = _Outcome(item, OutboxStatus.FAILED, f"{type(error).__name__}: {error}")
+                outcome = Outcome(item, OutboxStatus.FAILED, f"{type(error).__name__}: {error}")
         finally:
             self._chat_busy.discard(chat)
         state.results.append(outcome)

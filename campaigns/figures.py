@@ -41,20 +41,32 @@ class CellFigures:
 
 
 async def runs(session: AsyncSession, limit: int = 30) -> list[RunFigures]:
-    rows = (await session.exec(
-        select(  # type: ignore[call-overload]  # sqlmodel's select() is typed for at most 4 columns
-            CampaignRun.id, CampaignRun.campaign_id, func.substr(Campaign.text_zh, 1, 40),
-            CampaignRun.scheduled_for, CampaignRun.status, CampaignRun.targeted, CampaignRun.sent,
-            CampaignRun.blocked, CampaignRun.failed, CampaignRun.uncertain)
-        .join(Campaign, Campaign.id == CampaignRun.campaign_id)
-        .order_by(col(CampaignRun.scheduled_for).desc(), col(CampaignRun.id).desc()).limit(limit)
-    )).all()
+    rows = (
+        await session.exec(
+            select(  # type: ignore[call-overload]  # sqlmodel's select() is typed for at most 4 columns
+                CampaignRun.id,
+                CampaignRun.campaign_id,
+                func.substr(Campaign.text_zh, 1, 40),
+                CampaignRun.scheduled_for,
+                CampaignRun.status,
+                CampaignRun.targeted,
+                CampaignRun.sent,
+                CampaignRun.blocked,
+                CampaignRun.failed,
+                CampaignRun.uncertain,
+            )
+            .join(Campaign, Campaign.id == CampaignRun.campaign_id)
+            .order_by(col(CampaignRun.scheduled_for).desc(), col(CampaignRun.id).desc())
+            .limit(limit)
+        )
+    ).all()
     await session.rollback()
     return [RunFigures(*r) for r in rows]
 
 
-async def cells(session: AsyncSession, *, start: datetime, weeks: int,
-                units: Sequence[str] | None = None) -> list[CellFigures]:
+async def cells(
+    session: AsyncSession, *, start: datetime, weeks: int, units: Sequence[str] | None = None
+) -> list[CellFigures]:
     """Cells (of ``units``) with their subscribers: in all, and new in each of ``weeks`` weeks."""
     stmt = select(Cell.id, Cell.name, Cell.unit_code).where(col(Cell.retired).is_(False))
     if units is not None:
@@ -63,18 +75,29 @@ async def cells(session: AsyncSession, *, start: datetime, weeks: int,
     dialect = session.get_bind().dialect.name
     week = bucket(dialect, Subscription.created_at, start, WEEK_S)
     on_cells = [Subscription.target == Target.CELL.value]
-    totals = dict((await session.exec(
-        select(Subscription.value, func.count()).where(*on_cells).group_by(Subscription.value))).all())
-    weekly = (await session.exec(
-        select(Subscription.value, week, func.count())
-        .where(*on_cells, Subscription.created_at >= start, Subscription.created_at < start + timedelta(weeks=weeks))
-        .group_by(Subscription.value, week))).all()
+    totals = dict(
+        (
+            await session.exec(select(Subscription.value, func.count()).where(*on_cells).group_by(Subscription.value))
+        ).all()
+    )
+    weekly = (
+        await session.exec(
+            select(Subscription.value, week, func.count())
+            .where(
+                *on_cells, Subscription.created_at >= start, Subscription.created_at < start + timedelta(weeks=weeks)
+            )
+            .group_by(Subscription.value, week)
+        )
+    ).all()
     await session.rollback()
     by_cell: dict[str, list[int]] = {}
     for value, index, count in weekly:
         by_cell.setdefault(value, [0] * weeks)[int(index)] = count
-    return [CellFigures(cid, name, unit, totals.get(str(cid), 0), tuple(by_cell.get(str(cid), [0] * weeks)))
-            for cid, name, unit in known if cid is not None]  # (a row read back has its id)
+    return [
+        CellFigures(cid, name, unit, totals.get(str(cid), 0), tuple(by_cell.get(str(cid), [0] * weeks)))
+        for cid, name, unit in known
+        if cid is not None
+    ]  # (a row read back has its id)
 
 
 def week_dates(start: datetime, weeks: int) -> list[date]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from campaigns.cells import CellInfo
@@ -58,14 +58,18 @@ async def audience_origin(session: AsyncSession, audience: Audience) -> Origin:
     if audience.everyone:
         return Origin(audience, (), frozenset(), frozenset())
     scope = await concerned_scope(session, audience)
-    rows = (await session.exec(select(Cell).where(Cell.id.in_(sorted(scope.cell_ids))).order_by(Cell.id))).all()
+    rows = (
+        await session.exec(select(Cell).where(col(Cell.id).in_(sorted(scope.cell_ids))).order_by(col(Cell.id)))
+    ).all()
     return Origin(audience, tuple(CellInfo.of(r) for r in rows), scope.kinds, scope.units)
 
 
 async def matched_subscription(session: AsyncSession, user_id: int, origin: Origin) -> SubscriptionInfo | None:
     """The subscription that brought the campaign to this reader (most specific first); None when
     only "stop all" makes sense (every subscriber, and the reader follows several things)."""
-    rows = (await session.exec(select(Subscription.target, Subscription.value).where(Subscription.user_id == user_id))).all()
+    rows = (
+        await session.exec(select(Subscription.target, Subscription.value).where(Subscription.user_id == user_id))
+    ).all()
     mine = [SubscriptionInfo(Target(target), value) for target, value in rows]
     if origin.audience.everyone:
         return mine[0] if len(mine) == 1 else None

@@ -26,14 +26,13 @@ from core.upsert import insert_select_or_ignore
 COLUMNS = ["run_id", "user_id", "language", "status", "attempts"]
 
 
-async def _chunk(session: AsyncSession, run_id: int, recipients: Select, has_en: bool, after: int | None,
-                 size: int) -> int | None:
+async def _chunk(
+    session: AsyncSession, run_id: int, recipients: Select, has_en: bool, after: int | None, size: int
+) -> int | None:
     """Write the recipients with ``after < id <= boundary``; returns the boundary (None: the last chunk)."""
     if after is not None:
         recipients = recipients.where(col(User.id) > after)
-    boundary = (
-        await session.exec(select(recipients.subquery().c.id).order_by("id").offset(size - 1).limit(1))
-    ).first()
+    boundary = (await session.exec(select(recipients.subquery().c.id).order_by("id").offset(size - 1).limit(1))).first()
     if boundary is not None:
         recipients = recipients.where(User.id <= boundary)
     language = case((col(User.language) == "en", "en"), else_="zh") if has_en else literal("zh")
@@ -45,8 +44,9 @@ async def _chunk(session: AsyncSession, run_id: int, recipients: Select, has_en:
     return boundary
 
 
-async def write_outbox(sessions: async_sessionmaker[AsyncSession], run_id: int, audience: Audience, *,
-                       has_en: bool, batch: int) -> None:
+async def write_outbox(
+    sessions: async_sessionmaker[AsyncSession], run_id: int, audience: Audience, *, has_en: bool, batch: int
+) -> None:
     """One outbox row per recipient of ``audience`` for ``run_id`` (idempotent), ``batch`` per commit."""
     async with sessions() as session:
         recipients = await recipients_select(session, audience)  # resolves the cells once

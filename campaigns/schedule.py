@@ -54,9 +54,7 @@ class Schedule:
         else:
             if self.time is None:
                 raise ValueError("a recurring schedule needs a time of day")
-        if kind is ScheduleKind.WEEKLY and (
-            not self.weekdays or not all(0 <= d <= 6 for d in self.weekdays)
-        ):
+        if kind is ScheduleKind.WEEKLY and (not self.weekdays or not all(0 <= d <= 6 for d in self.weekdays)):
             raise ValueError("a weekly schedule needs weekdays in 0..6")
         if kind is ScheduleKind.MONTHLY and not (self.month_day and 1 <= self.month_day <= 31):
             raise ValueError("a monthly schedule needs a day of month in 1..31")
@@ -202,7 +200,7 @@ def parse_weekday(token: str) -> int:
         return int(token) - 1  # 1 = Monday .. 7 = Sunday
     for prefix in _ZH_PREFIXES:
         if token.startswith(prefix):
-            rest = token[len(prefix):]
+            rest = token[len(prefix) :]
             if rest in _ZH_DIGITS:
                 return _ZH_DIGITS[rest]
             if rest.isdigit() and 1 <= int(rest) <= 7:
@@ -220,8 +218,8 @@ def parse_weekdays(text: str) -> frozenset[int]:
     for token in tokens:
         lowered = token.lower()
         prefix = next((p for p in _ZH_PREFIXES if lowered.startswith(p)), None)
-        if prefix and len(lowered) > len(prefix) + 1 and all(c in _ZH_DIGITS for c in lowered[len(prefix):]):
-            days.update(_ZH_DIGITS[c] for c in lowered[len(prefix):])  # 周一三五
+        if prefix and len(lowered) > len(prefix) + 1 and all(c in _ZH_DIGITS for c in lowered[len(prefix) :]):
+            days.update(_ZH_DIGITS[c] for c in lowered[len(prefix) :])  # 周一三五
             continue
         days.add(parse_weekday(token))
     if not days:

@@ -198,8 +198,14 @@ class CampaignScheduler:
                     )
                     if created:
                         missed.append((run_id, scheduled_for))
-                        notifications.enqueue(session, RUN_MISSED, lane=notifications.user_lane(row.author_id),
-                                              chat_id=row.author_id, payload={"run": run_id}, now=now)
+                        notifications.enqueue(
+                            session,
+                            RUN_MISSED,
+                            lane=notifications.user_lane(row.author_id),
+                            chat_id=row.author_id,
+                            payload={"run": run_id},
+                            now=now,
+                        )
             row.next_run_at = t
             if t is None:
                 row.status = CampaignStatus.FINISHED.value

@@ -285,7 +285,9 @@ async def get_run(session: AsyncSession, run_id: int) -> RunInfo | None:
 async def list_runs(session: AsyncSession, campaign_id: int) -> list[RunInfo]:
     rows = (
         await session.exec(
-            select(CampaignRun).where(col(CampaignRun.campaign_id) == campaign_id).order_by(col(CampaignRun.scheduled_for))
+            select(CampaignRun)
+            .where(col(CampaignRun.campaign_id) == campaign_id)
+            .order_by(col(CampaignRun.scheduled_for))
         )
     ).all()
     return [RunInfo.of(r) for r in rows]
@@ -305,14 +307,25 @@ async def ensure_run(
 
     The unique key (campaign_id, scheduled_for) makes this idempotent. Does not commit.
     """
-    created = bool(await insert_or_ignore(session, CampaignRun, {
-        "campaign_id": campaign_id,
-        "scheduled_for": scheduled_for,
-        "status": status.value,
-        "outbox_ready": False,
-        "targeted": 0, "sent": 0, "blocked": 0, "failed": 0, "uncertain": 0,
-        "created_at": utcnow(),
-    }, key=["campaign_id", "scheduled_for"]))
+    created = bool(
+        await insert_or_ignore(
+            session,
+            CampaignRun,
+            {
+                "campaign_id": campaign_id,
+                "scheduled_for": scheduled_for,
+                "status": status.value,
+                "outbox_ready": False,
+                "targeted": 0,
+                "sent": 0,
+                "blocked": 0,
+                "failed": 0,
+                "uncertain": 0,
+                "created_at": utcnow(),
+            },
+            key=["campaign_id", "scheduled_for"],
+        )
+    )
     run_id = (
         await session.exec(
             select(CampaignRun.id).where(
@@ -321,4 +334,3 @@ async def ensure_run(
         )
     ).one()
     return run_id, created
-

@@ -125,9 +125,12 @@ async def subscribe(session: AsyncSession, user_id: int, target: Target | str, v
         cell = await session.get(Cell, int(value))
         if cell is None or cell.retired:
             raise SubscriptionError(f"no active cell {value}")
-    inserted = await insert_or_ignore(session, Subscription,
-                                      {"user_id": user_id, "target": target.value, "value": value},
-                                      key=["user_id", "target", "value"])
+    inserted = await insert_or_ignore(
+        session,
+        Subscription,
+        {"user_id": user_id, "target": target.value, "value": value},
+        key=["user_id", "target", "value"],
+    )
     await session.commit()
     return bool(inserted)
 
@@ -179,7 +182,8 @@ async def _scope(session: AsyncSession, audience: Audience) -> _Scope:
         rows = (
             await session.exec(
                 select(Cell.id, Cell.kind, Cell.unit_code).where(
-                    col(Cell.id).in_(sorted(audience.cells)), col(Cell.retired) == False  # noqa: E712
+                    col(Cell.id).in_(sorted(audience.cells)),
+                    col(Cell.retired) == False,  # noqa: E712
                 )
             )
         ).all()
@@ -209,12 +213,19 @@ def _matching(scope: _Scope):
     clauses = [col(Subscription.target) == Target.ALL.value]
     if scope.cell_ids:
         clauses.append(
-            and_(col(Subscription.target) == Target.CELL.value, col(Subscription.value).in_(sorted(str(c) for c in scope.cell_ids)))
+            and_(
+                col(Subscription.target) == Target.CELL.value,
+                col(Subscription.value).in_(sorted(str(c) for c in scope.cell_ids)),
+            )
         )
     if scope.kinds:
-        clauses.append(and_(col(Subscription.target) == Target.KIND.value, col(Subscription.value).in_(sorted(scope.kinds))))
+        clauses.append(
+            and_(col(Subscription.target) == Target.KIND.value, col(Subscription.value).in_(sorted(scope.kinds)))
+        )
     if scope.units:
-        clauses.append(and_(col(Subscription.target) == Target.UNIT.value, col(Subscription.value).in_(sorted(scope.units))))
+        clauses.append(
+            and_(col(Subscription.target) == Target.UNIT.value, col(Subscription.value).in_(sorted(scope.units)))
+        )
     return or_(*clauses)
 
 
@@ -235,7 +246,9 @@ async def resolve_audience(session: AsyncSession, audience: Audience) -> list[Re
     stmt = await recipients_select(session, audience)
     if stmt is None:
         return []
-    return [Recipient(user_id, language) for user_id, language in (await session.exec(stmt.order_by(col(User.id)))).all()]
+    return [
+        Recipient(user_id, language) for user_id, language in (await session.exec(stmt.order_by(col(User.id)))).all()
+    ]
 
 
 async def preview_audience(session: AsyncSession, audience: Audience) -> AudiencePreview:
@@ -244,9 +257,7 @@ async def preview_audience(session: AsyncSession, audience: Audience) -> Audienc
     by_language: dict[str, int] = {}
     if stmt is not None:
         recipients = stmt.subquery()
-        rows = await session.exec(
-            select(recipients.c.language, func.count()).group_by(recipients.c.language)
-        )
+        rows = await session.exec(select(recipients.c.language, func.count()).group_by(recipients.c.language))
         by_language = {language: count for language, count in rows.all()}
     cells = 0 if audience.everyone else len((await _scope(session, audience)).cell_ids)
     return AudiencePreview(count=sum(by_language.values()), by_language=by_language, cells=cells)

@@ -74,9 +74,7 @@ class Roles(frozenset):
     """The grants of one user, with the questions handlers ask."""
 
     def has(self, role: Role) -> bool:
-        return any(g.role == role for g in self) or (
-            role != Role.ADMIN and any(g.role == Role.ADMIN for g in self)
-        )
+        return any(g.role == role for g in self) or (role != Role.ADMIN and any(g.role == Role.ADMIN for g in self))
 
     def units(self) -> frozenset[str]:
         return frozenset(g.unit_code for g in self if g.role == Role.UNIT_HANDLER)
@@ -111,16 +109,21 @@ async def touch_user(
     display_name = display_name[:256]
     row = await session.get(User, user_id)
     if row is None:
-        await insert_or_ignore(session, User, {
-            "id": user_id,
-            "display_name": display_name,
-            "username": username,
-            "language": locale_for(language_code, default_locale),
-            "language_chosen": False,
-            "created_at": now,
-            "last_seen_at": now,
-            "blocked_bot": False,
-        }, key=["id"])
+        await insert_or_ignore(
+            session,
+            User,
+            {
+                "id": user_id,
+                "display_name": display_name,
+                "username": username,
+                "language": locale_for(language_code, default_locale),
+                "language_chosen": False,
+                "created_at": now,
+                "last_seen_at": now,
+                "blocked_bot": False,
+            },
+            key=["id"],
+        )
         await session.commit()
         row = await session.get_one(User, user_id)
     seen = row.last_seen_at
@@ -135,8 +138,7 @@ async def touch_user(
             .execution_options(synchronize_session=False)
         )
         await session.commit()
-        info = UserInfo(user_id, display_name, username, info.language, info.language_chosen,
-                        info.home_unit, False)
+        info = UserInfo(user_id, display_name, username, info.language, info.language_chosen, info.home_unit, False)
     return info
 
 
@@ -153,9 +155,7 @@ async def find_user(session: AsyncSession, ref: str) -> UserInfo | None:
     name = ref.removeprefix("@")
     if not name:
         return None
-    row = (
-        await session.exec(select(User).where(func.lower(User.username) == name.lower()))
-    ).first()
+    row = (await session.exec(select(User).where(func.lower(User.username) == name.lower()))).first()
     return UserInfo.of(row) if row else None
 
 
@@ -199,9 +199,7 @@ async def audit(
 WELCOME = "role.welcome"  # the outbox's kind for the message to someone granted a role
 
 
-async def grant(
-    session: AsyncSession, actor_id: int | None, user_id: int, role: Role, unit_code: str = ""
-) -> bool:
+async def grant(session: AsyncSession, actor_id: int | None, user_id: int, role: Role, unit_code: str = "") -> bool:
     """Give ``role`` to ``user_id``; False if they had it already. Audited."""
     existing = (
         await session.exec(
@@ -216,11 +214,15 @@ async def grant(
         return False
     session.add(RoleGrant(user_id=user_id, role=role.value, unit_code=unit_code, granted_by=actor_id))
     # The new staff member hears what they can do now (sent by the bot's outbox after the commit).
-    notifications.enqueue(session, WELCOME, lane=notifications.user_lane(user_id), chat_id=user_id,
-                          unit_code=unit_code or None, payload={"role": role.value})
-    await audit(
-        session, actor_id, "role.grant", str(user_id), {"role": role.value, "unit": unit_code or None}
+    notifications.enqueue(
+        session,
+        WELCOME,
+        lane=notifications.user_lane(user_id),
+        chat_id=user_id,
+        unit_code=unit_code or None,
+        payload={"role": role.value},
     )
+    await audit(session, actor_id, "role.grant", str(user_id), {"role": role.value, "unit": unit_code or None})
     _changed(user_id)
     return True
 
@@ -234,9 +236,7 @@ async def revoke(
         stmt = stmt.where(col(RoleGrant.unit_code) == unit_code)
     result = await session.exec(stmt)
     if result.rowcount:
-        await audit(
-            session, actor_id, "role.revoke", str(user_id), {"role": role.value, "unit": unit_code}
-        )
+        await audit(session, actor_id, "role.revoke", str(user_id), {"role": role.value, "unit": unit_code})
         _changed(user_id)
     else:
         await session.rollback()
@@ -315,14 +315,13 @@ class AuditView:
 
 
 async def recent_audit(session: AsyncSession, limit: int = 20) -> list[AuditView]:
-    rows = (
-        await session.exec(select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(limit))
-    ).all()
+    rows = (await session.exec(select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(limit))).all()
     return [AuditView(r.at, r.actor_id, r.action, r.target, r.details) for r in rows]
 
 
 async def holders(session: AsyncSession, role: Role) -> list[int]:
     """Everyone who has ``role`` (any unit), in grant order."""
-    rows = (await session.exec(select(RoleGrant.user_id).where(RoleGrant.role == role.value)
-                               .order_by(col(RoleGrant.id)))).all()
+    rows = (
+        await session.exec(select(RoleGrant.user_id).where(RoleGrant.role == role.value).order_by(col(RoleGrant.id)))
+    ).all()
     return list(dict.fromkeys(rows))

@@ -75,6 +75,9 @@ async def current_revision(engine: AsyncEngine) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
     async with engine.connect() as connection:
-        return await connection.run_sync(
-            lambda sync: ",".join(sorted(MigrationContext.configure(sync).get_current_heads()))
-        ) or None
+        return (
+            await connection.run_sync(
+                lambda sync: ",".join(sorted(MigrationContext.configure(sync).get_current_heads()))
+            )
+            or None
+        )

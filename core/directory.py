@@ -74,8 +74,12 @@ class UserDirectory:
             return hit
         generation, started = self._generation, self.clock()
         info = await accounts.touch_user(
-            session, user_id, display_name=display_name, username=username,
-            language_code=language_code, default_locale=default_locale,
+            session,
+            user_id,
+            display_name=display_name,
+            username=username,
+            language_code=language_code,
+            default_locale=default_locale,
         )
         roles = await accounts.roles_of(session, user_id)
         if generation == self._generation:  # no change landed while we read

@@ -59,15 +59,33 @@ class Stored:
     attempts: int
 
 
-async def store(session: AsyncSession, bot_id: int, updates: Sequence[tuple[int, str]], *, owner: str,
-                now: datetime, lease: timedelta) -> set[int]:
+async def store(
+    session: AsyncSession,
+    bot_id: int,
+    updates: Sequence[tuple[int, str]],
+    *,
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+) -> set[int]:
     """Store ``(update_id, payload)`` pairs in one transaction, owned by ``owner``; returns the ids
     that were new (the others were stored before and are left as they are)."""
-    rows = [dict(bot_id=bot_id, update_id=update_id, payload=payload, status=PENDING, owner=owner,
-                 lease_until=now + lease, attempts=0, received_at=now)
-            for update_id, payload in updates]
-    inserted = await insert_many_or_ignore(session, UpdateInbox, rows, key=["bot_id", "update_id"],
-                                           returning=UpdateInbox.update_id)
+    rows = [
+        dict(
+            bot_id=bot_id,
+            update_id=update_id,
+            payload=payload,
+            status=PENDING,
+            owner=owner,
+            lease_until=now + lease,
+            attempts=0,
+            received_at=now,
+        )
+        for update_id, payload in updates
+    ]
+    inserted = await insert_many_or_ignore(
+        session, UpdateInbox, rows, key=["bot_id", "update_id"], returning=UpdateInbox.update_id
+    )
     await session.commit()
     return set(inserted)
 
@@ -76,18 +94,30 @@ def _pending(bot_id: int):
     return (UpdateInbox.bot_id == bot_id) & (UpdateInbox.status == PENDING)
 
 
-async def take_over(session: AsyncSession, bot_id: int, owner: str, *, now: datetime, lease: timedelta,
-                    expired_only: bool, max_attempts: int) -> int:
+async def take_over(
+    session: AsyncSession,
+    bot_id: int,
+    owner: str,
+    *,
+    now: datetime,
+    lease: timedelta,
+    expired_only: bool,
+    max_attempts: int,
+) -> int:
     """Make ``owner`` the owner of the pending rows of other instances (all of them, or those whose
     lease ran out); rows already tried ``max_attempts`` times are marked failed instead. Returns
     how many rows were taken."""
     others = _pending(bot_id) & (UpdateInbox.owner != owner)
     if expired_only:
         others &= UpdateInbox.lease_until < now
-    await session.exec(update(UpdateInbox).where(others & (UpdateInbox.attempts >= max_attempts))
-                       .values(status=FAILED, done_at=now))
-    taken = await session.exec(update(UpdateInbox).where(others)
-                               .values(owner=owner, lease_until=now + lease, attempts=UpdateInbox.attempts + 1))
+    await session.exec(
+        update(UpdateInbox).where(others & (UpdateInbox.attempts >= max_attempts)).values(status=FAILED, done_at=now)
+    )
+    taken = await session.exec(
+        update(UpdateInbox)
+        .where(others)
+        .values(owner=owner, lease_until=now + lease, attempts=UpdateInbox.attempts + 1)
+    )
     await session.commit()
     return taken.rowcount
 
@@ -96,7 +126,8 @@ async def owned(session: AsyncSession, bot_id: int, owner: str) -> list[Stored]:
     """The pending rows of ``owner``, oldest update first."""
     rows = await session.exec(
         select(col(UpdateInbox.update_id), col(UpdateInbox.payload), col(UpdateInbox.attempts))
-        .where(_pending(bot_id) & (UpdateInbox.owner == owner)).order_by(UpdateInbox.update_id)
+        .where(_pending(bot_id) & (UpdateInbox.owner == owner))
+        .order_by(UpdateInbox.update_id)
     )
     result = [Stored(*row) for row in rows.all()]
     await session.commit()
@@ -105,8 +136,9 @@ async def owned(session: AsyncSession, bot_id: int, owner: str) -> list[Stored]:
 
 async def renew(session: AsyncSession, bot_id: int, owner: str, *, now: datetime, lease: timedelta) -> None:
     """Extend the lease of every pending row of ``owner``."""
-    await session.exec(update(UpdateInbox).where(_pending(bot_id) & (UpdateInbox.owner == owner))
-                       .values(lease_until=now + lease))
+    await session.exec(
+        update(UpdateInbox).where(_pending(bot_id) & (UpdateInbox.owner == owner)).values(lease_until=now + lease)
+    )
     await session.commit()
 
 
@@ -119,7 +151,9 @@ async def finish(session: AsyncSession, bot_id: int, marks: Mapping[int, str], *
         for start in range(0, len(ids), _CHUNK):
             await session.exec(
                 update(UpdateInbox)
-                .where((col(UpdateInbox.bot_id) == bot_id) & col(UpdateInbox.update_id).in_(ids[start:start + _CHUNK]))
+                .where(
+                    (col(UpdateInbox.bot_id) == bot_id) & col(UpdateInbox.update_id).in_(ids[start : start + _CHUNK])
+                )
                 .values(status=status, done_at=now)
             )
     await session.commit()
@@ -144,8 +178,11 @@ async def forget(session: AsyncSession, bot_id: int) -> int:
 
 async def counts(session: AsyncSession, bot_id: int) -> dict[str, int]:
     """How many rows of each status (for tests and diagnostics)."""
-    rows = await session.exec(select(col(UpdateInbox.status), func.count()).where(col(UpdateInbox.bot_id) == bot_id)
-                              .group_by(UpdateInbox.status))
+    rows = await session.exec(
+        select(col(UpdateInbox.status), func.count())
+        .where(col(UpdateInbox.bot_id) == bot_id)
+        .group_by(UpdateInbox.status)
+    )
     result = dict(rows.all())
     await session.commit()
     return result

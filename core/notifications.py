@@ -55,8 +55,17 @@ class Note:
 
     @classmethod
     def of(cls, row: Notification) -> Note:
-        return cls(row.id, row.kind, row.lane, row.chat_id, row.report_id, row.unit_code,
-                   dict(row.payload or {}), dict(row.progress or {}), row.attempts)
+        return cls(
+            row.id,
+            row.kind,
+            row.lane,
+            row.chat_id,
+            row.report_id,
+            row.unit_code,
+            dict(row.payload or {}),
+            dict(row.progress or {}),
+            row.attempts,
+        )
 
 
 # A new row is due at once, whatever the worker's clock says (a test's or another instance's may
@@ -77,12 +86,28 @@ def admins_lane(report_id: int) -> str:
     return f"admins:{report_id}"
 
 
-def enqueue(session: AsyncSession, kind: str, *, lane: str, chat_id: int | None = None,
-            report_id: int | None = None, unit_code: str | None = None, payload: dict | None = None,
-            now: datetime | None = None) -> Notification:
+def enqueue(
+    session: AsyncSession,
+    kind: str,
+    *,
+    lane: str,
+    chat_id: int | None = None,
+    report_id: int | None = None,
+    unit_code: str | None = None,
+    payload: dict | None = None,
+    now: datetime | None = None,
+) -> Notification:
     """Add a row to the caller's transaction (nothing is flushed or committed here)."""
-    row = Notification(kind=kind, lane=lane, chat_id=chat_id, report_id=report_id, unit_code=unit_code,
-                       payload=payload or None, created_at=now or utcnow(), next_at=AT_ONCE)
+    row = Notification(
+        kind=kind,
+        lane=lane,
+        chat_id=chat_id,
+        report_id=report_id,
+        unit_code=unit_code,
+        payload=payload or None,
+        created_at=now or utcnow(),
+        next_at=AT_ONCE,
+    )
     session.add(row)
     session.info["notifications"] = True
     return row
@@ -125,24 +150,34 @@ def _due(now: datetime) -> Any:
 def _head_of_lane() -> Any:
     """No earlier unfinished row in the same lane."""
     earlier = aliased(Notification)
-    return ~exists().where(col(earlier.lane) == col(Notification.lane), col(earlier.id) < col(Notification.id),
-                           col(earlier.status).in_(UNFINISHED))
+    return ~exists().where(
+        col(earlier.lane) == col(Notification.lane),
+        col(earlier.id) < col(Notification.id),
+        col(earlier.status).in_(UNFINISHED),
+    )
 
 
 async def claim(session: AsyncSession, now: datetime, *, limit: int, lease: timedelta) -> list[Note]:
     """Claim up to ``limit`` due rows, each the oldest unfinished one of its lane."""
     due = _due(now)
-    ids = (await session.exec(select(col(Notification.id)).where(due, _head_of_lane()).order_by(col(Notification.id))
-                              .limit(limit))).all()
+    ids = (
+        await session.exec(
+            select(col(Notification.id)).where(due, _head_of_lane()).order_by(col(Notification.id)).limit(limit)
+        )
+    ).all()
     claimed: list[Note] = []
     for note_id in ids:
         result = await session.exec(
-            update(Notification).where(col(Notification.id) == note_id, due)
-            .values(status=NoteStatus.SENDING.value, lease_until=now + lease,
-                    attempts=Notification.attempts + 1))
+            update(Notification)
+            .where(col(Notification.id) == note_id, due)
+            .values(status=NoteStatus.SENDING.value, lease_until=now + lease, attempts=Notification.attempts + 1)
+        )
         if result.rowcount == 1:
-            row = (await session.exec(select(Notification).where(Notification.id == note_id)
-                                      .execution_options(populate_existing=True))).one()
+            row = (
+                await session.exec(
+                    select(Notification).where(Notification.id == note_id).execution_options(populate_existing=True)
+                )
+            ).one()
             claimed.append(Note.of(row))
     await session.commit()
     return claimed
@@ -150,9 +185,11 @@ async def claim(session: AsyncSession, now: datetime, *, limit: int, lease: time
 
 async def extend(session: AsyncSession, ids: Sequence[int], until: datetime) -> None:
     if ids:
-        await session.exec(update(Notification).where(col(Notification.id).in_(list(ids)),
-                                                      col(Notification.status) == NoteStatus.SENDING.value)
-                           .values(lease_until=until))
+        await session.exec(
+            update(Notification)
+            .where(col(Notification.id).in_(list(ids)), col(Notification.status) == NoteStatus.SENDING.value)
+            .values(lease_until=until)
+        )
         await session.commit()
 
 
@@ -162,12 +199,18 @@ async def save_progress(session: AsyncSession, note_id: int, progress: dict) -> 
     await session.commit()
 
 
-def finish(note_id: int, status: NoteStatus, now: datetime, *,
-           error: str | None = None, retry_at: datetime | None = None, progress: dict | None = None) -> Any:
+def finish(
+    note_id: int,
+    status: NoteStatus,
+    now: datetime,
+    *,
+    error: str | None = None,
+    retry_at: datetime | None = None,
+    progress: dict | None = None,
+) -> Any:
     """The statement that records an outcome; the caller executes it in its transaction (so a
     staff post's card id and the reporter's next message commit together with it)."""
-    values: dict[str, Any] = {"status": status.value, "lease_until": None,
-                              "last_error": error[:500] if error else None}
+    values: dict[str, Any] = {"status": status.value, "lease_until": None, "last_error": error[:500] if error else None}
     if status == NoteStatus.SENT:
         values["sent_at"] = now
     if retry_at is not None:
@@ -182,24 +225,37 @@ async def next_due(session: AsyncSession, now: datetime) -> datetime | None:
 
     Rows already due but not claimed wait behind an unfinished row of their lane: they are woken
     when that row ends, not by a timer (a timer of zero would spin the worker)."""
-    return (await session.exec(
-        select(Notification.next_at)
-        .where(Notification.status == NoteStatus.PENDING.value, Notification.next_at > now)
-        .order_by(col(Notification.next_at)).limit(1))).first()
+    return (
+        await session.exec(
+            select(Notification.next_at)
+            .where(Notification.status == NoteStatus.PENDING.value, Notification.next_at > now)
+            .order_by(col(Notification.next_at))
+            .limit(1)
+        )
+    ).first()
 
 
 async def busy(session: AsyncSession, now: datetime) -> bool:
     """Is anything in flight, or due and free to go (one read, so no commit falls between two)?"""
-    free_to_go = and_(col(Notification.status) == NoteStatus.PENDING.value, col(Notification.next_at) <= now,
-                      _head_of_lane())
-    return (await session.exec(select(Notification.id).where(
-        or_(col(Notification.status) == NoteStatus.SENDING.value, free_to_go)).limit(1))).first() is not None
+    free_to_go = and_(
+        col(Notification.status) == NoteStatus.PENDING.value, col(Notification.next_at) <= now, _head_of_lane()
+    )
+    return (
+        await session.exec(
+            select(Notification.id)
+            .where(or_(col(Notification.status) == NoteStatus.SENDING.value, free_to_go))
+            .limit(1)
+        )
+    ).first() is not None
 
 
 async def reclaim(session: AsyncSession, now: datetime) -> int:
     """At start-up of the only instance: rows a dead process left ``sending`` are due again now."""
-    result = await session.exec(update(Notification).where(col(Notification.status) == NoteStatus.SENDING.value)
-                                .values(status=NoteStatus.PENDING.value, lease_until=None, next_at=now))
+    result = await session.exec(
+        update(Notification)
+        .where(col(Notification.status) == NoteStatus.SENDING.value)
+        .values(status=NoteStatus.PENDING.value, lease_until=None, next_at=now)
+    )
     await session.commit()
     return result.rowcount
 
@@ -209,15 +265,19 @@ async def release_unit(session: AsyncSession, unit_code: str, now: datetime) -> 
     result = await session.exec(
         update(Notification)
         .where(col(Notification.unit_code) == unit_code, col(Notification.status) == NoteStatus.WAITING.value)
-        .values(status=NoteStatus.PENDING.value, next_at=now, lease_until=None))
+        .values(status=NoteStatus.PENDING.value, next_at=now, lease_until=None)
+    )
     session.info["notifications"] = True
     return result.rowcount
 
 
 async def purge(session: AsyncSession, before: datetime) -> int:
     """Forget rows that ended (sent or failed) before ``before``; unfinished ones stay."""
-    result = await session.exec(delete(Notification).where(
-        col(Notification.status).in_([NoteStatus.SENT.value, NoteStatus.FAILED.value]),
-        col(Notification.created_at) < before))
+    result = await session.exec(
+        delete(Notification).where(
+            col(Notification.status).in_([NoteStatus.SENT.value, NoteStatus.FAILED.value]),
+            col(Notification.created_at) < before,
+        )
+    )
     await session.commit()
     return result.rowcount

@@ -42,8 +42,14 @@ P50 = (1, 2)
 P90 = (9, 10)
 
 
-def percentile_rows(groups: Sequence[Any], value: Any, where: Iterable[Any],
-                    percentiles: Sequence[tuple[int, int]] = (P50, P90), *, materialize: bool = False):
+def percentile_rows(
+    groups: Sequence[Any],
+    value: Any,
+    where: Iterable[Any],
+    percentiles: Sequence[tuple[int, int]] = (P50, P90),
+    *,
+    materialize: bool = False,
+):
     """SELECT group columns…, rn, n, v for the rows the percentiles of ``value`` need.
 
     The groups and the value are computed once per row in an inner query, the windows run over
@@ -55,7 +61,8 @@ def percentile_rows(groups: Sequence[Any], value: Any, where: Iterable[Any],
     rows = inner.subquery()
     keys = [rows.c[g.name] for g in groups]
     ranked = select(
-        *keys, rows.c.v,
+        *keys,
+        rows.c.v,
         (func.row_number().over(partition_by=keys, order_by=rows.c.v) - 1).label("rn"),
         func.count().over(partition_by=keys).label("n"),
     ).subquery()
@@ -79,5 +86,3 @@ def interpolate(ranked: dict[int, float], n: int, p: tuple[int, int]) -> float |
     below = ranked[low]
     above = ranked.get(low + 1, below)
     return below + (above - below) * frac
-
-

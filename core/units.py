@@ -48,8 +48,10 @@ def all_units() -> tuple[Unit, ...]:
 # Latin words that name a kind of unit; "Qingyang", "qingyang zhen" and "Qingyang Town" are one place.
 _KIND_WORDS = ("town", "subdistrict", "street", "district", "zone", "zhen", "jiedao", "qu")
 # Short forms people type for the two zones that the name rule does not derive.
-_EXTRA_LATIN = {"320281400": ("gaoxin", "hi tech zone", "high tech zone", "jiangyin hi tech zone"),
-                "320281404": ("lingang", "lingang zone", "lingang development zone")}
+_EXTRA_LATIN = {
+    "320281400": ("gaoxin", "hi tech zone", "high tech zone", "jiangyin hi tech zone"),
+    "320281404": ("lingang", "lingang zone", "lingang development zone"),
+}
 
 
 def latin_key(text: str) -> str:
@@ -84,8 +86,10 @@ def find_latin(text: str) -> Unit | None:
 
 @cache
 def _latin_patterns() -> tuple[tuple[re.Pattern[str], Unit], ...]:
-    return tuple((re.compile(r"(?<![a-z])" + r"\s?".join(re.escape(word) for word in alias.split())), unit)
-                 for alias, unit in latin_aliases())
+    return tuple(
+        (re.compile(r"(?<![a-z])" + r"\s?".join(re.escape(word) for word in alias.split())), unit)
+        for alias, unit in latin_aliases()
+    )
 
 
 def find_unit(text: str) -> Unit | None:

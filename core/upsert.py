@@ -35,8 +35,7 @@ def _insert(session: AsyncSession, model: Any) -> Any:
         raise NotImplementedError(f"insert-on-conflict supports {sorted(_INSERTS)}, not {dialect}") from None
 
 
-async def insert_or_ignore(session: AsyncSession, model: Any, rows: Row | Sequence[Row], *,
-                           key: Sequence[str]) -> int:
+async def insert_or_ignore(session: AsyncSession, model: Any, rows: Row | Sequence[Row], *, key: Sequence[str]) -> int:
     """Insert ``rows`` (one mapping or several) unless a row with the same ``key`` exists.
 
     Returns the number of rows inserted."""
@@ -47,8 +46,9 @@ async def insert_or_ignore(session: AsyncSession, model: Any, rows: Row | Sequen
     return result.rowcount
 
 
-async def insert_many_or_ignore(session: AsyncSession, model: Any, rows: Sequence[Row], *, key: Sequence[str],
-                                returning: Any) -> list[Any]:
+async def insert_many_or_ignore(
+    session: AsyncSession, model: Any, rows: Sequence[Row], *, key: Sequence[str], returning: Any
+) -> list[Any]:
     """Insert ``rows`` (mappings with the same keys) skipping those whose ``key`` exists; returns
     the ``returning`` column of the rows inserted."""
     if not rows:
@@ -58,8 +58,9 @@ async def insert_many_or_ignore(session: AsyncSession, model: Any, rows: Sequenc
     return list(result.scalars().all())
 
 
-async def insert_select_or_ignore(session: AsyncSession, model: Any, columns: Sequence[str], rows: Select, *,
-                                  key: Sequence[str]) -> int:
+async def insert_select_or_ignore(
+    session: AsyncSession, model: Any, columns: Sequence[str], rows: Select, *, key: Sequence[str]
+) -> int:
     """``INSERT INTO model (columns) SELECT ...`` skipping rows whose ``key`` exists; returns how many
     rows it inserted. (SQLite needs a WHERE in the SELECT to parse ON CONFLICT after it.)"""
     stmt = _insert(session, model).from_select(list(columns), rows)

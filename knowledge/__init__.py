@@ -1,8 +1,8 @@
 """Wufei sorting knowledge base: data loader, normaliser and matcher (no aiogram here).
 
-    from knowledge import load_kb
-    kb = load_kb()
-    v = kb.classify("电池是什么垃圾?")   # Verdict(category="hazardous", item="电池", confidence="sure", ...)
+from knowledge import load_kb
+kb = load_kb()
+v = kb.classify("电池是什么垃圾?")   # Verdict(category="hazardous", item="电池", confidence="sure", ...)
 """
 
 from .kb import KnowledgeBase, Problem, load_kb

@@ -1,9 +1,9 @@
 """`kb` command line: lint, stats, classify, export.
 
-    python -m knowledge.cli lint
-    python -m knowledge.cli stats --json
-    echo 电池 | python -m knowledge.cli classify
-    python -m knowledge.cli export changes.json     # {"aliases": {name: [alias]}, "items": [item]}
+python -m knowledge.cli lint
+python -m knowledge.cli stats --json
+echo 电池 | python -m knowledge.cli classify
+python -m knowledge.cli export changes.json     # {"aliases": {name: [alias]}, "items": [item]}
 """
 
 from __future__ import annotations
@@ -41,8 +41,12 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None,
-         stderr: TextIO | None = None) -> int:
+def main(
+    argv: list[str] | None = None,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
     stdin = stdin or sys.stdin
     out = stdout or sys.stdout
     err = stderr or sys.stderr
@@ -82,8 +86,13 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
             v = kb.classify(q)
             obj = v.to_json_obj()
             if args.full:
-                obj.update(condition=v.condition, tip=v.tip, note=v.note,
-                           conditions_available=v.conditions_available, method=v.method)
+                obj.update(
+                    condition=v.condition,
+                    tip=v.tip,
+                    note=v.note,
+                    conditions_available=v.conditions_available,
+                    method=v.method,
+                )
             out.write(json.dumps(obj, ensure_ascii=False) + "\n")
             out.flush()
         return 0
@@ -100,8 +109,9 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
             print("changes must be a JSON object with 'aliases' and/or 'items'", file=err)
             return 2
         try:
-            paths = write_curated(args.data or DEFAULT_DATA_DIR, changes.get("aliases") or {},
-                                  changes.get("items") or [])
+            paths = write_curated(
+                args.data or DEFAULT_DATA_DIR, changes.get("aliases") or {}, changes.get("items") or []
+            )
         except KbError as e:
             print(str(e), file=err)
             return 1

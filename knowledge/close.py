@@ -27,7 +27,7 @@ def _word_at_edit(form: str, key: str) -> bool:
     防水地垫 is not a typo of 防滑地垫 (防水 is a word), 塑科袋 is one of 塑料袋."""
     for edit in Levenshtein.editops(form, key):
         op, j = edit.tag, edit.dest_pos
-        if op == "replace" and any(is_word(key[a:a + 2]) for a in (j - 1, j) if 0 <= a and a + 2 <= len(key)):
+        if op == "replace" and any(is_word(key[a : a + 2]) for a in (j - 1, j) if 0 <= a and a + 2 <= len(key)):
             return True
     return False
 
@@ -54,8 +54,9 @@ class CloseItems:
             if n / len(ids) >= (1.0 if listed else HEAD_PURITY) and listed in (None, cat.value):
                 if self._conflicting_forms(key, len(key) - len(h), len(h), ids[0], cat):
                     return None  # 碘酒瓶: 碘酒 is hazardous, whatever most 酒瓶 are
-                examples = sorted((i for i in ids if self.items[i].category == cat),
-                                  key=lambda i: len(self.items[i].name))[:MAX_ALTERNATIVES]
+                examples = sorted(
+                    (i for i in ids if self.items[i].category == cat), key=lambda i: len(self.items[i].name)
+                )[:MAX_ALTERNATIVES]
                 return _Match(LIKELY, examples, "head", "", category_only=True)
             return None  # a mixed head: the shorter one says no more
         return None
@@ -66,8 +67,7 @@ class CloseItems:
         chars = {c for c in key if has_cjk(c)}
         if not chars:
             return ids
-        return [i for i in ids
-                if any(c in f for f in (self.items[i].name, *self.items[i].aliases) for c in chars)]
+        return [i for i in ids if any(c in f for f in (self.items[i].name, *self.items[i].aliases) for c in chars)]
 
     def _close_bin(self, key: str, ids: list[int]) -> list[int] | None:
         """The close items to answer with when they all go in one bin, else None.
@@ -99,10 +99,17 @@ class CloseItems:
                 headed.append(iid)
         # the question's own thing with a state word before it (过期黄油, 旧报纸), never one whose
         # state makes it another thing (油污报纸, 空罐头: the can, not 罐头)
-        plain = [i for i in headed if any(
-            f.endswith(key) and len(f) > len(key) and self._is_filler(f[: -len(key)])
-            and not state_tags_of(f[: -len(key)]) & _MARKED_TAGS
-            for f in map(normalize, (self.items[i].name, *self.items[i].aliases)))]
+        plain = [
+            i
+            for i in headed
+            if any(
+                f.endswith(key)
+                and len(f) > len(key)
+                and self._is_filler(f[: -len(key)])
+                and not state_tags_of(f[: -len(key)]) & _MARKED_TAGS
+                for f in map(normalize, (self.items[i].name, *self.items[i].aliases))
+            )
+        ]
         if len(plain) == 1:
             return True, plain  # 过期黄油, 旧帐篷: the question's own thing with a state word before it
         if len(headed) == 1 and len(cats) > 1:
@@ -158,21 +165,20 @@ class CloseItems:
         if has_cjk(key):
             grams = {key[i : i + 2] for i in range(len(key) - 1)}
             grams = {g for g in grams if has_cjk(g) and len(g) == 2}
-            if len(ids) >= 2 and any(normalize(f).endswith(key[-1:]) for i in ids
-                                     for f in (self.items[i].name, *self.items[i].aliases)):
+            if len(ids) >= 2 and any(
+                normalize(f).endswith(key[-1:]) for i in ids for f in (self.items[i].name, *self.items[i].aliases)
+            ):
                 return True  # 香槟瓶: 香水瓶, 香油瓶, 醋瓶 (all recyclable) share its head 瓶
             # with one: the question's head noun must head it ("江阴" only modifies 江阴河豚, 江阴马蹄酥)
-            if not any(normalize(f).endswith(key[-2:]) for i in ids
-                       for f in (self.items[i].name, *self.items[i].aliases)):
+            if not any(
+                normalize(f).endswith(key[-2:]) for i in ids for f in (self.items[i].name, *self.items[i].aliases)
+            ):
                 return False
             return bool(grams) and all(
-                any(g in normalize(f) for f in (self.items[i].name, *self.items[i].aliases) for g in grams)
-                for i in ids
+                any(g in normalize(f) for f in (self.items[i].name, *self.items[i].aliases) for g in grams) for i in ids
             )
         words = {w for w in en_key(key).split() if len(w) >= 3}
-        return bool(words) and all(
-            any(words & set(en_key(f).split()) for f in self.items[i].en) for i in ids
-        )
+        return bool(words) and all(any(words & set(en_key(f).split()) for f in self.items[i].en) for i in ids)
 
     def _speaks_for(self, key: str, iid: int) -> bool:
         """Whether a close item says something of the question's thing: one that is electric,

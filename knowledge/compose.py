@@ -12,7 +12,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from .schema import Condition, Item
 
 
-
 class VerdictComposer:
     """Mixin of Matcher (needs `items`)."""
 
@@ -47,15 +46,19 @@ class VerdictComposer:
     def verdict_for(self, query: str, m: _Match | None) -> Verdict:
         if m is None:
             return Verdict(query=query)
-        alts = [
-            {"item": self.items[i].name, "category": self.items[i].category.value} for i in m.ids
-        ]
+        alts = [{"item": self.items[i].name, "category": self.items[i].category.value} for i in m.ids]
         if m.confidence == AMBIGUOUS:
-            return Verdict(query=query, category=None, confidence=AMBIGUOUS,
-                           alternatives=alts[:MAX_ALTERNATIVES], method=m.method)
+            return Verdict(
+                query=query, category=None, confidence=AMBIGUOUS, alternatives=alts[:MAX_ALTERNATIVES], method=m.method
+            )
         if m.category_only:
-            return Verdict(query=query, category=alts[0]["category"], confidence=LIKELY,
-                           alternatives=alts[:MAX_ALTERNATIVES], method=m.method)
+            return Verdict(
+                query=query,
+                category=alts[0]["category"],
+                confidence=LIKELY,
+                alternatives=alts[:MAX_ALTERNATIVES],
+                method=m.method,
+            )
         item = self.items[m.ids[0]]
         cond = self.pick_condition(item, m.remainder)
         category = (cond.category if cond else item.category).value

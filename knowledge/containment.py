@@ -67,9 +67,19 @@ class ContainmentTiers:
             # a short modifier, or a longer one naming nothing known (a brand or shop: 德克士炸鸡)
             short = len(bare) <= length or (length >= 2 and not self.contains_known(bare))
             cond_hit = self.pick_condition(self.items[ids[0]], modifier) is not None
-            if ((is_suffix or self._is_filler(head)) and length >= 2 and not self._other_material(s, ids[0])
-                    and (cond_hit or (short and not _modifier_changes(modifier, self.items[ids[0]])
-                                      and not self._conflicting_forms(s, start, length, ids[0])))):
+            if (
+                (is_suffix or self._is_filler(head))
+                and length >= 2
+                and not self._other_material(s, ids[0])
+                and (
+                    cond_hit
+                    or (
+                        short
+                        and not _modifier_changes(modifier, self.items[ids[0]])
+                        and not self._conflicting_forms(s, start, length, ids[0])
+                    )
+                )
+            ):
                 # head noun kept ("塑料矿泉水瓶子" -> 矿泉水瓶): a short modifier before it
                 # that names nothing of another category, or one of the item's own
                 # condition words ("还有饮料的塑料瓶"), does not change the item
@@ -111,7 +121,8 @@ class ContainmentTiers:
             if self._other_material(s, ids[0]):
                 return None
             if _modifier_changes(modifier, item) or (
-                    item.category.value != "hazardous" and self._names_hazard(modifier)):
+                item.category.value != "hazardous" and self._names_hazard(modifier)
+            ):
                 return None
             return _Match(LIKELY, list(ids), "compound", modifier)
         return None
@@ -125,7 +136,7 @@ class ContainmentTiers:
         if material is None or material in s or material in _UNMARKED_MATERIALS:
             return False  # plastic is what most things are made of: 塑料玩具 speaks for 毛绒玩具
         # a material only when the rest is the item's own name for it (陶瓷 + 香炉), not a word (纸尿裤)
-        return name[len(material):] in {normalize(a) for a in item.aliases}
+        return name[len(material) :] in {normalize(a) for a in item.aliases}
 
     def _names_hazard(self, text: str) -> bool:
         """A known name of a hazardous item (two or more characters) inside text."""
@@ -146,8 +157,10 @@ class ContainmentTiers:
         whole, _sep, head = text.rpartition("的")
         whole = _POSSESSIVE_RE.sub("", whole)
         head_ids, whole_ids = self.lookup(head), self.lookup(whole)
-        if len(head_ids) == 1 and whole_ids and all(
-            self.items[i].category == self.items[head_ids[0]].category for i in whole_ids
+        if (
+            len(head_ids) == 1
+            and whole_ids
+            and all(self.items[i].category == self.items[head_ids[0]].category for i in whole_ids)
         ):
             return _Match(LIKELY, head_ids, "containment", "")
         return None
@@ -169,9 +182,12 @@ class ContainmentTiers:
         def from_files(files: tuple[str, ...]) -> bool:
             return all(any(f in self.items[i].source for f in files) for i in ids)
 
-        if ((part in _FOOD_SOFT_PARTS and from_files(_PRODUCE_FILES))  # 冰棒皮 is a wrapper, not a peel
-                or (part in _DOUGH_PARTS and from_files(_DOUGH_FILES))
-                or part in _FOOD_FORMS or part in _FOOD_ANY_PARTS):  # 毛豆结, 土豆丝, 鱼刺
+        if (
+            (part in _FOOD_SOFT_PARTS and from_files(_PRODUCE_FILES))  # 冰棒皮 is a wrapper, not a peel
+            or (part in _DOUGH_PARTS and from_files(_DOUGH_FILES))
+            or part in _FOOD_FORMS
+            or part in _FOOD_ANY_PARTS
+        ):  # 毛豆结, 土豆丝, 鱼刺
             return _Match(LIKELY, list(ids)[:1], "part", "", category_only=True)
         if part in _FOOD_CONTAINERS and len(key) >= 3:  # the plain containers: 玻璃瓶, 塑料瓶 / 易拉罐, 玻璃罐
             examples = [self.exact[k][0] for k in _FOOD_CONTAINERS[part] if k in self.exact]
@@ -187,7 +203,7 @@ class ContainmentTiers:
         if i < 0:
             return text
         sep = "" if has_cjk(text) else " "
-        return (text[:i] + sep + text[i + len(inner):]).strip()
+        return (text[:i] + sep + text[i + len(inner) :]).strip()
 
     @staticmethod
     def _strip_fillers(text: str) -> str:
@@ -199,7 +215,7 @@ class ContainmentTiers:
             changed = False
             for t in toks:
                 if text.startswith(t):
-                    text = text[len(t):]
+                    text = text[len(t) :]
                     changed = True
                     break
                 if text.endswith(t):

@@ -90,12 +90,20 @@ class QueryLog:
                 if row_id is None:
                     self._ids = iter(await self._reserve(self.block))
                     row_id = next(self._ids)
-        self._pending.append(dict(
-            id=row_id, at=utcnow(), user_hash=user_hash, query=query[:200], source=source,
-            category=verdict.category, item=verdict.item, confidence=verdict.confidence,
-            # a bin without an item ("the close ones all go in ...") is still a gap for curators
-            answered=verdict.answered and verdict.item is not None,
-        ))
+        self._pending.append(
+            dict(
+                id=row_id,
+                at=utcnow(),
+                user_hash=user_hash,
+                query=query[:200],
+                source=source,
+                category=verdict.category,
+                item=verdict.item,
+                confidence=verdict.confidence,
+                # a bin without an item ("the close ones all go in ...") is still a gap for curators
+                answered=verdict.answered and verdict.item is not None,
+            )
+        )
         if len(self._pending) >= self.batch or self._timer is None or self._timer.done():
             self._timer = asyncio.create_task(self._flush_after(0 if len(self._pending) >= self.batch else self.delay))
         return row_id
@@ -134,7 +142,8 @@ class QueryLog:
                 connection = await session.connection()
                 bumped = (
                     await connection.execute(
-                        update(KbMeta).where(col(KbMeta.key) == _NEXT_QUERY_ID)
+                        update(KbMeta)
+                        .where(col(KbMeta.key) == _NEXT_QUERY_ID)
                         .values(value=cast(cast(KbMeta.value, Integer) + count, String))
                         .returning(KbMeta.value)
                     )
@@ -182,17 +191,20 @@ async def top_unanswered(session: AsyncSession, days: int = 30, limit: int = 10)
         )
     ).all()
     # rows logged before chit-chat was left without a key ("你好", emoji) are no gap either
-    return [Unanswered(key, example, count, people) for key, example, count, people in rows
-            if not is_chitchat(example)][:limit]
+    return [
+        Unanswered(key, example, count, people) for key, example, count, people in rows if not is_chitchat(example)
+    ][:limit]
 
 
 async def add_feedback(
-    session: AsyncSession, user_hash: str, query: str, item: str | None, category: str | None,
+    session: AsyncSession,
+    user_hash: str,
+    query: str,
+    item: str | None,
+    category: str | None,
     suggested: str | None = None,
 ) -> int:
-    row = SortFeedback(
-        user_hash=user_hash, query=query[:200], item=item, category=category, suggested=suggested
-    )
+    row = SortFeedback(user_hash=user_hash, query=query[:200], item=item, category=category, suggested=suggested)
     session.add(row)
     await session.commit()
     return row.id
@@ -212,8 +224,12 @@ async def open_feedback(session: AsyncSession, limit: int = 10) -> list[Feedback
     rows = (
         await session.exec(
             select(
-                func.min(SortFeedback.id), SortFeedback.query, SortFeedback.item,
-                SortFeedback.category, func.max(SortFeedback.suggested), func.count(),
+                func.min(SortFeedback.id),
+                SortFeedback.query,
+                SortFeedback.item,
+                SortFeedback.category,
+                func.max(SortFeedback.suggested),
+                func.count(),
             )
             .where(col(SortFeedback.handled_at).is_(None))
             .group_by(SortFeedback.query, SortFeedback.item, SortFeedback.category)
@@ -237,9 +253,7 @@ async def close_feedback(session: AsyncSession, query: str, actor_id: int) -> in
     return len(rows)
 
 
-async def add_alias(
-    session: AsyncSession, kb: KnowledgeBase, actor_id: int, item_name: str, alias: str
-) -> str:
+async def add_alias(session: AsyncSession, kb: KnowledgeBase, actor_id: int, item_name: str, alias: str) -> str:
     """Adds ``alias`` to an item (raises ``KbError`` on a clash); returns the canonical name."""
     item = kb.add_alias(item_name, alias)
     session.add(KbChange(actor_id=actor_id, kind="alias", item_name=item.name, payload={"alias": alias}))

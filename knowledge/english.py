@@ -14,6 +14,7 @@ _NO_SINGULAR = frozenset(_EN["no_singular"])
 _DRINKING_GLASS_WORDS = frozenset(_EN["drinking_glass_words"])
 _IRREGULAR: dict[str, str] = dict(_EN["irregular"])
 
+
 @lru_cache(maxsize=65536)
 def singular(word: str) -> str:
     if word in _IRREGULAR:

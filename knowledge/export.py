@@ -31,8 +31,9 @@ def _load(path: Path) -> Any:
         return yaml.safe_load(fh)
 
 
-def write_curated(data_dir: str | Path, aliases: dict[str, list[str]] | None = None,
-                  items: list[dict[str, Any]] | None = None) -> list[Path]:
+def write_curated(
+    data_dir: str | Path, aliases: dict[str, list[str]] | None = None, items: list[dict[str, Any]] | None = None
+) -> list[Path]:
     """Merge new aliases and items into data_dir/curated/{aliases,items}.yaml.
 
     Aliases are appended to the item's list (duplicates after normalisation skipped);

@@ -73,11 +73,15 @@ class _Grammar:
         tail = rf"(?:{part})*$"
         self.patterns = [
             # 属于可回收还是其他垃圾 / 是蓝桶还是灰桶呢
-            re.compile(rf"(?:{adv})*(?:{cop})?(?P<a>{bins})(?:的)?(?:垃圾桶|垃圾|桶)?{orr}"
-                       rf"(?:{cop})?(?P<b>{bins})(?:的)?(?:垃圾桶|垃圾|桶)?{tail}"),
+            re.compile(
+                rf"(?:{adv})*(?:{cop})?(?P<a>{bins})(?:的)?(?:垃圾桶|垃圾|桶)?{orr}"
+                rf"(?:{cop})?(?P<b>{bins})(?:的)?(?:垃圾桶|垃圾|桶)?{tail}"
+            ),
             # 是蓝桶吗 / 是不是有害垃圾 / 算其他垃圾吧 / 可以放厨余吗 / 能扔蓝色桶吗 / 放灰色垃圾桶对吗
-            re.compile(rf"(?:{adv})*(?:{mod})*(?:{cop})(?:不是)?(?:{to})?(?P<a>{bins})(?:的)?(?:垃圾桶|垃圾|桶)?"
-                       rf"(?:里|里面)?(?:{judge})?{tail}"),
+            re.compile(
+                rf"(?:{adv})*(?:{mod})*(?:{cop})(?:不是)?(?:{to})?(?P<a>{bins})(?:的)?(?:垃圾桶|垃圾|桶)?"
+                rf"(?:里|里面)?(?:{judge})?{tail}"
+            ),
             # 有毒吗 / 可回收吗 / 有害伐: a bin named, then the question
             re.compile(rf"(?:{adv})*(?P<a>{bins})(?:的)?(?:吗|么|嘛|伐|不)(?:{part})*$"),
             # 是啥个垃圾 / 是属于哪一类的 / 属于什么分类呢

@@ -62,11 +62,13 @@ def _fmt_validation(e: ValidationError) -> str:
 # "有害垃圾有哪些", "什么是可回收物", "大件垃圾怎么处理", "what goes in the food waste bin"
 _CARD_PREFIX_RE = re.compile(
     r"^(?:请问|问一下|问下|什么是|啥是|什么叫|哪些是|哪些属于|哪些东西是|哪些东西属于|什么东西是|什么属于|"
-    r"what is|what are|what goes in|what goes into|what belongs in|what is in|explain|tell me about)\s*(?:the |a )?")
+    r"what is|what are|what goes in|what goes into|what belongs in|what is in|explain|tell me about)\s*(?:the |a )?"
+)
 _CARD_SUFFIX_RE = re.compile(
     r"\s*(?:是什么|是啥|有哪些|有什么|包括哪些|包括什么|包含哪些|包含什么|都有什么|都有哪些|都包括什么|指什么|"
     r"指的是什么|是指什么|怎么处理|怎么扔|怎么投放|怎么办|如何处理|如何投放|放哪里|扔哪里|扔到哪|去哪扔|"
-    r"投放点在哪|投放点在哪里|在哪里投放|在哪投放|在哪|的定义|的标准|呢|吗|啊|bin)$")
+    r"投放点在哪|投放点在哪里|在哪里投放|在哪投放|在哪|的定义|的标准|呢|吗|啊|bin)$"
+)
 
 VERDICT_CACHE_SIZE = 4096
 
@@ -174,8 +176,13 @@ class KnowledgeBase:
         name_key = normalize(item.name)
         if name_key in self._owner:
             other = self.items[self._owner[name_key]]
-            self.problems.append(Problem(item.source, item.name,
-                                         f"duplicate name: already an item or alias of '{other.name}' ({other.source})"))
+            self.problems.append(
+                Problem(
+                    item.source,
+                    item.name,
+                    f"duplicate name: already an item or alias of '{other.name}' ({other.source})",
+                )
+            )
             return None
         if clashes:
             for c in clashes:
@@ -205,8 +212,9 @@ class KnowledgeBase:
         for k, f in en:
             if k in self._en_owner and self._en_owner[k] != iid:
                 other = self.items[self._en_owner[k]]
-                self.warnings.append(Problem(item.source, item.name,
-                                             f"English name '{f}' shared with '{other.name}'", "warning"))
+                self.warnings.append(
+                    Problem(item.source, item.name, f"English name '{f}' shared with '{other.name}'", "warning")
+                )
             else:
                 self._en_owner.setdefault(k, iid)
         return iid
@@ -267,6 +275,7 @@ class KnowledgeBase:
 
 
 # --- loading -----------------------------------------------------------------------------
+
 
 def _rel(path: Path, base: Path) -> str:
     try:
@@ -340,18 +349,20 @@ def parse_groups(data: Any, source: str) -> tuple[list[Item], list[Problem]]:
             if category is None:
                 problems.append(Problem(source, raw.name, "no category (item or group)"))
                 continue
-            items.append(Item(
-                name=raw.name,
-                aliases=list(raw.aliases),
-                en=[e.lower() for e in raw.en],
-                category=category,
-                stream=raw.stream or group.stream,
-                tip=raw.tip or group.tip,
-                note=raw.note or group.note,
-                note_source=raw.note_source or group.note_source,
-                conditions=[*raw.conditions, *(c for c in group.conditions if c.category != category)],
-                source=source,
-            ))
+            items.append(
+                Item(
+                    name=raw.name,
+                    aliases=list(raw.aliases),
+                    en=[e.lower() for e in raw.en],
+                    category=category,
+                    stream=raw.stream or group.stream,
+                    tip=raw.tip or group.tip,
+                    note=raw.note or group.note,
+                    note_source=raw.note_source or group.note_source,
+                    conditions=[*raw.conditions, *(c for c in group.conditions if c.category != category)],
+                    source=source,
+                )
+            )
     return items, problems
 
 
@@ -385,8 +396,9 @@ def _parse_cards(data: Any, source: str, problems: list[Problem]) -> dict[str, d
     return cards
 
 
-def load_kb(data_dir: str | Path | None = None, cards_path: str | Path | None = None,
-            *, strict: bool = False) -> KnowledgeBase:
+def load_kb(
+    data_dir: str | Path | None = None, cards_path: str | Path | None = None, *, strict: bool = False
+) -> KnowledgeBase:
     """Load every YAML file under data_dir (default: the package's data/) and cards.yaml.
 
     Invalid files/items are skipped and recorded in `kb.problems` (lint reports them);

@@ -32,8 +32,12 @@ def _text_missing(t) -> list[str]:
     return [lang for lang in ("zh", "en") if not getattr(t, lang)]
 
 
-def run_lint(kb: KnowledgeBase | None = None, data_dir: str | Path | None = None,
-             conflicts_path: str | Path | None = None, cards_path: str | Path | None = None) -> LintResult:
+def run_lint(
+    kb: KnowledgeBase | None = None,
+    data_dir: str | Path | None = None,
+    conflicts_path: str | Path | None = None,
+    cards_path: str | Path | None = None,
+) -> LintResult:
     if kb is None:
         kb = load_kb(data_dir, cards_path)
     res = LintResult(problems=list(kb.problems), warnings=list(kb.warnings))
@@ -92,7 +96,13 @@ def run_lint(kb: KnowledgeBase | None = None, data_dir: str | Path | None = None
                     continue
                 ids = kb.matcher.exact.get(normalize(q), [])
                 if not ids:
-                    P(Problem(path.name, q, "conflict item is not a name/alias of any item (needs a Wuxi decision and a note)"))
+                    P(
+                        Problem(
+                            path.name,
+                            q,
+                            "conflict item is not a name/alias of any item (needs a Wuxi decision and a note)",
+                        )
+                    )
                 elif len(ids) > 1:
                     names = ", ".join(kb.items[i].name for i in ids)
                     P(Problem(path.name, q, f"conflict item matches several items: {names}"))
@@ -103,7 +113,11 @@ def run_lint(kb: KnowledgeBase | None = None, data_dir: str | Path | None = None
     return res
 
 
-def lint(kb: KnowledgeBase | None = None, data_dir: str | Path | None = None,
-         conflicts_path: str | Path | None = None, cards_path: str | Path | None = None) -> list[Problem]:
+def lint(
+    kb: KnowledgeBase | None = None,
+    data_dir: str | Path | None = None,
+    conflicts_path: str | Path | None = None,
+    cards_path: str | Path | None = None,
+) -> list[Problem]:
     """Problems found (load errors included); an empty list means the data is clean."""
     return run_lint(kb, data_dir, conflicts_path, cards_path).problems

@@ -26,9 +26,17 @@ WUXI_CLAIM_EN = re.compile(r"\bwuxi(?:'s)?\s+(?:rules?|regulations?)\b", re.IGNO
 
 # bins as tips name them; longest first so that 不可回收 is not read as 可回收
 _BIN_WORDS = (
-    ("不可回收", None), ("可回收物", "recyclable"), ("可回收", "recyclable"), ("蓝色桶", "recyclable"),
-    ("有害垃圾", "hazardous"), ("红色桶", "hazardous"), ("厨余", "food"), ("绿色桶", "food"),
-    ("其他垃圾", "residual"), ("其它垃圾", "residual"), ("灰色桶", "residual"),
+    ("不可回收", None),
+    ("可回收物", "recyclable"),
+    ("可回收", "recyclable"),
+    ("蓝色桶", "recyclable"),
+    ("有害垃圾", "hazardous"),
+    ("红色桶", "hazardous"),
+    ("厨余", "food"),
+    ("绿色桶", "food"),
+    ("其他垃圾", "residual"),
+    ("其它垃圾", "residual"),
+    ("灰色桶", "residual"),
 )
 _BIN_RE = re.compile("|".join(w for w, _ in _BIN_WORDS))
 _BIN_OF = dict(_BIN_WORDS)
@@ -44,13 +52,24 @@ def tip_problems(item: Item) -> list[Problem]:
     out = []
     named = bins_named(item.tip.zh if item.tip else None)
     if named and item.category.value not in named:
-        out.append(Problem(item.source, item.name,
-                           f"category {item.category.value} disagrees with its own tip ({', '.join(sorted(named))})"))
+        out.append(
+            Problem(
+                item.source,
+                item.name,
+                f"category {item.category.value} disagrees with its own tip ({', '.join(sorted(named))})",
+            )
+        )
     for i, c in enumerate(item.conditions, 1):
         named = bins_named(c.tip.zh if c.tip else None)
         if named and c.category.value not in named:
-            out.append(Problem(item.source, item.name, f"condition #{i} ({', '.join(c.when[:3])}): category "
-                               f"{c.category.value} disagrees with its tip ({', '.join(sorted(named))})"))
+            out.append(
+                Problem(
+                    item.source,
+                    item.name,
+                    f"condition #{i} ({', '.join(c.when[:3])}): category "
+                    f"{c.category.value} disagrees with its tip ({', '.join(sorted(named))})",
+                )
+            )
     return out
 
 
@@ -79,8 +98,14 @@ def twin_problems(kb: KnowledgeBase) -> list[Problem]:
         if len(key) >= 3 and key[-1] in "子儿" and key[:-1] in m.exact:
             a, b = m.items[ids[0]], m.items[m.exact[key[:-1]][0]]
             if a.category != b.category:
-                out.append(Problem(a.source, a.name, f"'{key}' ({a.category.value}) and '{key[:-1]}' of "
-                                   f"'{b.name}' ({b.category.value}) are one thing in two bins"))
+                out.append(
+                    Problem(
+                        a.source,
+                        a.name,
+                        f"'{key}' ({a.category.value}) and '{key[:-1]}' of "
+                        f"'{b.name}' ({b.category.value}) are one thing in two bins",
+                    )
+                )
     return out
 
 
@@ -89,13 +114,15 @@ def wuxi_problems(item: Item) -> list[Problem]:
     out = []
     texts = [("note", item.note, item.note_source), ("tip", item.tip, item.note_source)]
     for i, c in enumerate(item.conditions, 1):
-        texts += [(f"condition #{i} note", c.note, c.note_source or item.note_source),
-                  (f"condition #{i} tip", c.tip, c.note_source or item.note_source)]
+        texts += [
+            (f"condition #{i} note", c.note, c.note_source or item.note_source),
+            (f"condition #{i} tip", c.tip, c.note_source or item.note_source),
+        ]
     for what, text, source in texts:
         if text is None or source:
             continue
-        if (m := WUXI_CLAIM_ZH.search(text.zh or "")):
+        if m := WUXI_CLAIM_ZH.search(text.zh or ""):
             out.append(Problem(item.source, item.name, f"{what} says {m.group(0)} without a note_source"))
-        elif (m := WUXI_CLAIM_EN.search(text.en or "")):
-            out.append(Problem(item.source, item.name, f"{what} says \"{m.group(0)}\" without a note_source"))
+        elif m := WUXI_CLAIM_EN.search(text.en or ""):
+            out.append(Problem(item.source, item.name, f'{what} says "{m.group(0)}" without a note_source'))
     return out

@@ -112,8 +112,9 @@ class Matcher(FormIndex, ContainmentTiers, SoundTiers, CloseItems, VerdictCompos
         for cand, rem in (*firsts, (a.text, ""), (a.core, self._remainder(a.text, a.core))):
             ids = self.lookup(cand)
             if ids:
-                method = "english" if is_latin_text(cand) else (
-                    "exact" if self.name_key.get(cand) == ids[0] else "alias")
+                method = (
+                    "english" if is_latin_text(cand) else ("exact" if self.name_key.get(cand) == ids[0] else "alias")
+                )
                 if method == "alias" and not rem:
                     # an alias that states a state ("吃剩的外卖盒") selects the condition
                     rem = " ".join(find_states(cand)[0])
@@ -124,7 +125,7 @@ class Matcher(FormIndex, ContainmentTiers, SoundTiers, CloseItems, VerdictCompos
         return None
 
     def _tier_possessive(self, a: _Attempt) -> _Match | None:
-        """"奶茶中的珍珠" is 奶茶珍珠; "自热火锅的发热包" is the 发热包 when the whole is of the same category."""
+        """ "奶茶中的珍珠" is 奶茶珍珠; "自热火锅的发热包" is the 发热包 when the whole is of the same category."""
         if has_cjk(a.text) and "的" in a.text:
             return self._match_possessive(a.text)
         return None
@@ -177,8 +178,11 @@ class Matcher(FormIndex, ContainmentTiers, SoundTiers, CloseItems, VerdictCompos
         only a key away and the words around the name are a word."""
         t = self._match_typo(a.core or a.text, a.text)
         m = a.contained
-        if t and t.confidence == LIKELY and not (m and m.confidence == LIKELY and t.method == "typo_key"
-                                                 and is_word(m.remainder)):
+        if (
+            t
+            and t.confidence == LIKELY
+            and not (m and m.confidence == LIKELY and t.method == "typo_key" and is_word(m.remainder))
+        ):
             return t
         if t:
             a.pending.append(t)
@@ -241,8 +245,13 @@ class Matcher(FormIndex, ContainmentTiers, SoundTiers, CloseItems, VerdictCompos
         return _Match(AMBIGUOUS, ids, a.pending[0].method, "")
 
     def classify(self, query: str) -> Verdict:
-        if (not query or not query.strip() or len(query) > MAX_QUERY_CHARS or looks_like_url(query)
-                or query.lstrip()[:1] in ("/", "@")):
+        if (
+            not query
+            or not query.strip()
+            or len(query) > MAX_QUERY_CHARS
+            or looks_like_url(query)
+            or query.lstrip()[:1] in ("/", "@")
+        ):
             return Verdict(query=query)  # empty, links, bot commands and mentions
         whole, parts = parse_query(query)
         if whole is None:

@@ -20,9 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
 _MODS = lexicon("modifiers")
 _SENTENCE_STARTS = frozenset(str(c) for c in _MODS["sentence_starts"])
 
-_EDGE_TOKENS = sorted(
-    {p for p in STATE_PHRASES_ZH} | set(FILLERS) | set("废旧脏破坏空"), key=len, reverse=True
-)
+_EDGE_TOKENS = sorted({p for p in STATE_PHRASES_ZH} | set(FILLERS) | set("废旧脏破坏空"), key=len, reverse=True)
 
 _ELECTRIC_MODIFIERS = tuple(_MODS["electric"])
 _DISPOSABLE_MODIFIERS = tuple(_MODS["disposable"])

@@ -87,8 +87,7 @@ def _make_part(raw: str) -> QueryPart | None:
         states.append(text[0])
     if has_cjk(core):
         core = _ZH_SUFFIX_RE.sub("", core) or core
-    return QueryPart(raw=raw, text=text, core=core, states=states, tags=tags, latin=is_latin_text(text),
-                     asked=asked)
+    return QueryPart(raw=raw, text=text, core=core, states=states, tags=tags, latin=is_latin_text(text), asked=asked)
 
 
 def _strip_tails(text: str) -> tuple[str, tuple[str, ...]]:

@@ -25,6 +25,7 @@ def cjk_only(text: str) -> bool:
 
 # --- pinyin helpers --------------------------------------------------------------
 
+
 @cache
 def _char_pinyin(ch: str) -> str | None:
     """Default reading of a character (what lazy_pinyin gives it alone)."""
@@ -73,7 +74,7 @@ _FUZZY_FINAL = (("ing", "in"), ("eng", "en"), ("ang", "an"))
 def fuzzy_syllable(s: str) -> str:
     for a, b in _FUZZY_INITIAL:
         if s.startswith(a):
-            s = b + s[len(a):]
+            s = b + s[len(a) :]
             break
     for a, b in _FUZZY_FINAL:
         if s.endswith(a):
@@ -89,11 +90,68 @@ INITIAL_LETTERS = set("bpmfdtnlgkhjqxzcsrywaoe")
 
 # --- typed pinyin segmentation ---------------------------------------------------------
 
-_INITIALS = ["zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q", "x",
-             "r", "z", "c", "s", "y", "w", ""]
-_FINALS = ["iang", "iong", "uang", "ang", "eng", "ing", "ong", "uan", "ian", "iao", "uai", "ai", "ei",
-           "ao", "ou", "an", "en", "in", "un", "ia", "ie", "iu", "ua", "uo", "ui", "ve", "ue", "er",
-           "a", "o", "e", "i", "u", "v"]
+_INITIALS = [
+    "zh",
+    "ch",
+    "sh",
+    "b",
+    "p",
+    "m",
+    "f",
+    "d",
+    "t",
+    "n",
+    "l",
+    "g",
+    "k",
+    "h",
+    "j",
+    "q",
+    "x",
+    "r",
+    "z",
+    "c",
+    "s",
+    "y",
+    "w",
+    "",
+]
+_FINALS = [
+    "iang",
+    "iong",
+    "uang",
+    "ang",
+    "eng",
+    "ing",
+    "ong",
+    "uan",
+    "ian",
+    "iao",
+    "uai",
+    "ai",
+    "ei",
+    "ao",
+    "ou",
+    "an",
+    "en",
+    "in",
+    "un",
+    "ia",
+    "ie",
+    "iu",
+    "ua",
+    "uo",
+    "ui",
+    "ve",
+    "ue",
+    "er",
+    "a",
+    "o",
+    "e",
+    "i",
+    "u",
+    "v",
+]
 _SYLLABLES = sorted({i + f for i in _INITIALS for f in _FINALS}, key=len, reverse=True)
 _SYL_SET = set(_SYLLABLES)
 

@@ -38,20 +38,27 @@ class Unanswered:
 async def per_day(session: AsyncSession, *, start: datetime, days: int) -> list[Day]:
     """One entry per day from ``start`` (a local midnight), days without questions included."""
     index = bucket(session.get_bind().dialect.name, SortQuery.at, start, DAY_S)
-    rows = (await session.exec(
-        select(index, func.count(), func.sum(case((col(SortQuery.answered).is_(True), 1), else_=0)))
-        .where(SortQuery.at >= start, SortQuery.at < start + timedelta(days=days)).group_by(index)
-    )).all()
+    rows = (
+        await session.exec(
+            select(index, func.count(), func.sum(case((col(SortQuery.answered).is_(True), 1), else_=0)))
+            .where(SortQuery.at >= start, SortQuery.at < start + timedelta(days=days))
+            .group_by(index)
+        )
+    ).all()
     await session.rollback()
     counts = {int(i): (n, int(a or 0)) for i, n, a in rows}
     return [Day((start + timedelta(days=i)).date(), *counts.get(i, (0, 0))) for i in range(days)]
 
 
 async def top_unanswered(session: AsyncSession, *, since: datetime, limit: int = 10) -> list[Unanswered]:
-    rows = (await session.exec(
-        select(SortQuery.key, func.min(SortQuery.query), func.count().label("n"))
-        .where(col(SortQuery.answered).is_(False), SortQuery.at >= since)
-        .group_by(SortQuery.key).order_by(func.count().desc(), SortQuery.key).limit(limit)
-    )).all()
+    rows = (
+        await session.exec(
+            select(SortQuery.key, func.min(SortQuery.query), func.count().label("n"))
+            .where(col(SortQuery.answered).is_(False), SortQuery.at >= since)
+            .group_by(SortQuery.key)
+            .order_by(func.count().desc(), SortQuery.key)
+            .limit(limit)
+        )
+    ).all()
     await session.rollback()
     return [Unanswered(k, q, n) for k, q, n in rows]

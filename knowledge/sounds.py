@@ -48,8 +48,13 @@ class SoundTiers:
                     return _Match(LIKELY, ids_l, "pinyin")
                 return _Match(AMBIGUOUS, ids_l, "pinyin", "")
         # initials ("dc"): only for strings that are not pinyin themselves ("wo", "ni")
-        if (2 <= len(compact) <= 4 and " " not in text and set(compact) <= _INITIAL_LETTERS
-                and len(set(compact)) > 1 and _segment_pinyin(compact) is None):
+        if (
+            2 <= len(compact) <= 4
+            and " " not in text
+            and set(compact) <= _INITIAL_LETTERS
+            and len(set(compact)) > 1
+            and _segment_pinyin(compact) is None
+        ):
             ids = self.initials.get(compact)
             if ids and len(ids) == 1:
                 return _Match(LIKELY, sorted(ids), "initials")
@@ -86,8 +91,7 @@ class SoundTiers:
                 found = self.pinyin.get("".join(syl[start : start + length]))
                 if not found:
                     continue
-                if (length >= HOMOPHONE_MIN_SYLLABLES and len(found) == 1 and _cjk_only(cand)
-                        and len(cand) == len(syl)):
+                if length >= HOMOPHONE_MIN_SYLLABLES and len(found) == 1 and _cjk_only(cand) and len(cand) == len(syl):
                     rem = cand[:start] + cand[start + length :]
                     if self._is_filler(rem):
                         return _Match(LIKELY, sorted(found), "homophone", rem)
@@ -131,7 +135,7 @@ class SoundTiers:
         nested = any(f in key or key in f for f in top_forms)
         # Chinese: a one-character difference between real words is another item
         # (塑料饭盒/塑料鞋盒), and IME errors are homophones: suggest only.
-        if (latin and top >= likely_thr and top - second >= FUZZY_MARGIN and not nested):
+        if latin and top >= likely_thr and top - second >= FUZZY_MARGIN and not nested:
             return _Match(LIKELY, [top_id], "fuzzy")
         floor = FUZZY_SUGGEST_LATIN if latin else FUZZY_SUGGEST
         close = [iid for iid, s in ranked if s >= floor and s >= top - 15][:MAX_ALTERNATIVES]

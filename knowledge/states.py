@@ -122,7 +122,7 @@ def strip_states(text: str) -> str:
             ks = sorted({*_STRIP_FIRST.get(text[0], ()), *_STRIP_LAST.get(text[-1], ())})
             for p in (_STRIP_PREFIX_ZH[k] for k in ks):
                 if text.startswith(p) and len(text) > len(p):
-                    text = text[len(p):].lstrip("的")
+                    text = text[len(p) :].lstrip("的")
                     break
                 if text.endswith(p) and len(text) > len(p):
                     text = text[: -len(p)]
@@ -137,9 +137,9 @@ def strip_states(text: str) -> str:
             for p in _EN_PHRASES:
                 pw = p.split()
                 if len(words) > len(pw) and words[: len(pw)] == pw:
-                    words = words[len(pw):]
+                    words = words[len(pw) :]
                     break
-                if len(words) > len(pw) and words[-len(pw):] == pw:
+                if len(words) > len(pw) and words[-len(pw) :] == pw:
                     words = words[: -len(pw)]
                     break
             text = " ".join(words)

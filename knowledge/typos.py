@@ -56,9 +56,12 @@ def fuzzy_variants(s: str) -> set[str]:
     out = set()
     for a, b in _FUZZY_PAIRS:
         for x, y in ((a, b), (b, a)):
-            if s.startswith(x) and not (x == "z" and s.startswith("zh")) and not (
-                    x in ("c", "s") and s.startswith(x + "h")):
-                out.add(y + s[len(x):])
+            if (
+                s.startswith(x)
+                and not (x == "z" and s.startswith("zh"))
+                and not (x in ("c", "s") and s.startswith(x + "h"))
+            ):
+                out.add(y + s[len(x) :])
     for a, b in _FUZZY_FINALS:
         for x, y in ((a, b), (b, a)):
             if s.endswith(x) and not (x == "an" and s.endswith(("ang", "ian", "uan"))):
@@ -74,9 +77,9 @@ def key_variants(s: str, missing: bool = False) -> set[str]:
     out = set()
     for i, c in enumerate(s):
         for n in NEIGHBOURS.get(c, ""):
-            out.add(s[:i] + n + s[i + 1:])
+            out.add(s[:i] + n + s[i + 1 :])
         if len(s) > 1:
-            out.add(s[:i] + s[i + 1:])
+            out.add(s[:i] + s[i + 1 :])
         out.add(s[:i] + c + s[i:])
     if missing:
         for i in range(len(s) + 1):
@@ -145,7 +148,7 @@ class TypoIndex:
             for i in range(len(q) - 1):
                 if i == len(q) - 2 and self._named_head(q):
                     continue  # 奶茶盖 is a 奶茶 lid, no 奶盖茶
-                s = q[:i] + q[i + 1] + q[i] + q[i + 2:]
+                s = q[:i] + q[i + 1] + q[i] + q[i + 2 :]
                 if s != q and s in self.m.exact:
                     out.append(s)
             return out
@@ -153,7 +156,7 @@ class TypoIndex:
         for i, s in enumerate(syl):
             variants = {s} if level == 0 else fuzzy_variants(s) if level == 2 else key_variants(s, True)
             for v in sorted(variants):  # a set: sorted, so the same question gets the same answer in every process
-                key = "".join(syl[:i] + [v] + syl[i + 1:])
+                key = "".join(syl[:i] + [v] + syl[i + 1 :])
                 for f in self.by_pinyin.get(key, ()):
                     diff = [j for j in range(len(q)) if f[j] != q[j]]
                     if diff == [i] and f not in out:

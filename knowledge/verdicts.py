@@ -17,6 +17,7 @@ MAX_ALTERNATIVES = 3  # did-you-mean buttons and alternatives shown with an answ
 # answers name what was asked.
 CORRECTIONS = frozenset({"homophone", "fuzzy", "typo", "typo_key", "typo_edit"})
 
+
 @dataclass
 class Verdict:
     query: str
@@ -30,7 +31,9 @@ class Verdict:
     tip: dict[str, str | None] | None = None
     note: dict[str, str | None] | None = None
     conditions_available: list[dict[str, str | None]] = field(default_factory=list)
-    method: str | None = None  # exact | alias | english | pinyin | initials | containment | homophone | fuzzy | head | typo
+    method: str | None = (
+        None  # exact | alias | english | pinyin | initials | containment | homophone | fuzzy | head | typo
+    )
     corrected: str | None = None  # the known form a typo was read as ("玻离瓶" -> "玻璃瓶"): answered as it
     asked: list[str] = field(default_factory=list)  # bins the question named ("属于A还是B"): say which
 
@@ -63,9 +66,7 @@ class Verdict:
         if self.asked:
             d["asked"] = self.asked
         if self.items:
-            d["items"] = [
-                {k: v for k, v in x.to_json_obj().items() if k != "items"} for x in self.items
-            ]
+            d["items"] = [{k: v for k, v in x.to_json_obj().items() if k != "items"} for x in self.items]
         return d
 
 

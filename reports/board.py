@@ -71,8 +71,9 @@ def _where(f: BoardFilter, now: datetime, escalate_after: timedelta) -> tuple[li
     return where, split, [*where, *flat]
 
 
-async def page(session: AsyncSession, f: BoardFilter, now: datetime, escalate_after: timedelta, *,
-               limit: int, offset: int = 0) -> tuple[list[Row], int]:
+async def page(
+    session: AsyncSession, f: BoardFilter, now: datetime, escalate_after: timedelta, *, limit: int, offset: int = 0
+) -> tuple[list[Row], int]:
     """One page of the view, oldest first, and how many reports the view holds."""
     where, split, flat = _where(f, now, escalate_after)
     try:
@@ -87,8 +88,17 @@ async def _rows(session: AsyncSession, ids: Sequence[int]) -> list[Row]:
     if not ids:
         return []
     stmt = select(  # type: ignore[call-overload]  # sqlmodel's select() is typed for at most 4 columns
-        Report.id, Report.ticket, Report.unit_code, Report.waste_type, Report.status, Report.lat,
-        Report.lon, Report.address, Report.created_at, Report.accepted_at, Report.resolved_at,
+        Report.id,
+        Report.ticket,
+        Report.unit_code,
+        Report.waste_type,
+        Report.status,
+        Report.lat,
+        Report.lon,
+        Report.address,
+        Report.created_at,
+        Report.accepted_at,
+        Report.resolved_at,
     ).where(col(Report.id).in_(list(ids)))
     by_id = {r[0]: Row(*r) for r in (await session.exec(stmt)).all()}
     return [by_id[i] for i in ids if i in by_id]
@@ -103,37 +113,51 @@ class Point:
     lon: float
 
 
-async def points(session: AsyncSession, f: BoardFilter, now: datetime, escalate_after: timedelta,
-                 limit: int = MAP_POINTS) -> list[Point]:
+async def points(
+    session: AsyncSession, f: BoardFilter, now: datetime, escalate_after: timedelta, limit: int = MAP_POINTS
+) -> list[Point]:
     """The newest ``limit`` reports of the view (for the map): each branch read newest first along
     its index and cut at ``limit``, merged, cut again; only the columns a point needs."""
     where, split, _flat = _where(f, now, escalate_after)
     if not split:
         return []
     columns = (Report.id, Report.ticket, Report.status, Report.lat, Report.lon, Report.created_at)
-    parts = [select(*columns)  # type: ignore[call-overload]  # as in _rows: at most 4 columns typed
-             .where(*where, *terms)
-             .order_by(col(Report.created_at).desc(), col(Report.id).desc()).limit(limit).subquery()
-             for terms in split]
+    parts = [
+        select(*columns)  # type: ignore[call-overload]  # as in _rows: at most 4 columns typed
+        .where(*where, *terms)
+        .order_by(col(Report.created_at).desc(), col(Report.id).desc())
+        .limit(limit)
+        .subquery()
+        for terms in split
+    ]
     merged = union_all(*[select(p) for p in parts]).subquery()
-    stmt = (select(merged.c.id, merged.c.ticket, merged.c.status,  # type: ignore[call-overload]  # as in _rows
-                   merged.c.lat, merged.c.lon)
-            .order_by(merged.c.created_at.desc(), merged.c.id.desc()).limit(limit))
+    stmt = (
+        select(
+            merged.c.id,
+            merged.c.ticket,
+            merged.c.status,  # type: ignore[call-overload]  # as in _rows
+            merged.c.lat,
+            merged.c.lon,
+        )
+        .order_by(merged.c.created_at.desc(), merged.c.id.desc())
+        .limit(limit)
+    )
     try:
         return [Point(*r) for r in (await session.exec(stmt)).all()]
     finally:
         await session.rollback()
 
 
-async def export_rows(session: AsyncSession, f: BoardFilter, now: datetime, escalate_after: timedelta,
-                      limit: int | None = None) -> list[Row]:
+async def export_rows(
+    session: AsyncSession, f: BoardFilter, now: datetime, escalate_after: timedelta, limit: int | None = None
+) -> list[Row]:
     """The view's reports for an export, oldest first, at most ``limit`` (``EXPORT_MAX``)."""
     where, split, _flat = _where(f, now, escalate_after)
     try:
         ids = await queries.page_ids(session, where, split, limit=limit or EXPORT_MAX)
         rows: list[Row] = []
         for begin in range(0, len(ids), 5000):
-            rows += await _rows(session, ids[begin:begin + 5000])
+            rows += await _rows(session, ids[begin : begin + 5000])
         return rows
     finally:
         await session.rollback()

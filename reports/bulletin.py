@@ -58,8 +58,9 @@ def _unit_terms(units: Sequence[str] | None) -> list[Any]:
     return [] if units is None else [col(Report.unit_code).in_(list(units))]
 
 
-async def weekly(session: AsyncSession, *, start: datetime, weeks: int,
-                 units: Sequence[str] | None = None) -> list[BulletinRow]:
+async def weekly(
+    session: AsyncSession, *, start: datetime, weeks: int, units: Sequence[str] | None = None
+) -> list[BulletinRow]:
     """Rows for ``weeks`` weeks from ``start`` (a ``week_start``), of ``units`` (None: all), by
     unit then week; a unit-week without reports has no row."""
     dialect = session.get_bind().dialect.name
@@ -72,11 +73,19 @@ async def weekly(session: AsyncSession, *, start: datetime, weeks: int,
     is_resolved = col(Report.status) == ReportStatus.RESOLVED.value
     to_accept = duration_s(dialect, Report.accepted_at, Report.created_at)
     to_resolve = duration_s(dialect, Report.resolved_at, Report.created_at)
-    columns = [unit, week, func.count(), func.count(col(Report.accepted_at)), func.count().filter(is_resolved),
-               func.count().filter(col(Report.status) == ReportStatus.REJECTED.value)]
+    columns = [
+        unit,
+        week,
+        func.count(),
+        func.count(col(Report.accepted_at)),
+        func.count().filter(is_resolved),
+        func.count().filter(col(Report.status) == ReportStatus.REJECTED.value),
+    ]
     if dialect == "postgresql":  # the percentiles in the same pass
-        columns += [func.percentile_cont(postgresql.array([0.5, 0.9])).within_group(to_accept),
-                    func.percentile_cont(postgresql.array([0.5, 0.9])).within_group(to_resolve).filter(is_resolved)]
+        columns += [
+            func.percentile_cont(postgresql.array([0.5, 0.9])).within_group(to_accept),
+            func.percentile_cont(postgresql.array([0.5, 0.9])).within_group(to_resolve).filter(is_resolved),
+        ]
     counts = (await session.exec(select(*columns).where(*where).group_by(unit, week))).all()
     reopened = await _reopened(session, dialect, start, where)
     if dialect == "postgresql":
@@ -91,8 +100,21 @@ async def weekly(session: AsyncSession, *, start: datetime, weeks: int,
         key = (unit_code, int(index))
         a50, a90 = accept.get(key, (None, None))
         r50, r90 = resolve.get(key, (None, None))
-        rows.append(BulletinRow(unit_code, (start + timedelta(weeks=int(index))).date(), received, n_accepted,
-                                n_resolved, n_rejected, reopened.get(key, 0), a50, a90, r50, r90))
+        rows.append(
+            BulletinRow(
+                unit_code,
+                (start + timedelta(weeks=int(index))).date(),
+                received,
+                n_accepted,
+                n_resolved,
+                n_rejected,
+                reopened.get(key, 0),
+                a50,
+                a90,
+                r50,
+                r90,
+            )
+        )
     rows.sort(key=lambda r: (r.unit_code, r.week))
     await session.rollback()
     return rows
@@ -100,14 +122,20 @@ async def weekly(session: AsyncSession, *, start: datetime, weeks: int,
 
 async def _reopened(session: AsyncSession, dialect: str, start: datetime, where: list[Any]) -> dict:
     week = bucket(dialect, Report.created_at, start, WEEK_S)
-    rows = (await session.exec(
-        select(Report.unit_code, week, func.count(func.distinct(Report.id)))
-        .join(ReportEvent, col(ReportEvent.report_id) == Report.id)
-        .where(*where, ReportEvent.kind == EventKind.FOLLOW.value, ReportEvent.at >= start,
-               ReportEvent.old_status == ReportStatus.RESOLVED.value,
-               ReportEvent.new_status == ReportStatus.ACCEPTED.value)
-        .group_by(Report.unit_code, week)
-    )).all()
+    rows = (
+        await session.exec(
+            select(Report.unit_code, week, func.count(func.distinct(Report.id)))
+            .join(ReportEvent, col(ReportEvent.report_id) == Report.id)
+            .where(
+                *where,
+                ReportEvent.kind == EventKind.FOLLOW.value,
+                ReportEvent.at >= start,
+                ReportEvent.old_status == ReportStatus.RESOLVED.value,
+                ReportEvent.new_status == ReportStatus.ACCEPTED.value,
+            )
+            .group_by(Report.unit_code, week)
+        )
+    ).all()
     return {(u, int(w)): n for u, w, n in rows}
 
 
@@ -120,18 +148,25 @@ async def _percentiles(session: AsyncSession, groups: list[Any], value: Any, whe
         key = (key_parts[0], int(key_parts[1]))
         ranked[key][int(rn)] = float(v)
         sizes[key] = int(n)
-    return {key: (interpolate(ranked[key], sizes[key], P50), interpolate(ranked[key], sizes[key], P90))
-            for key in ranked}
+    return {
+        key: (interpolate(ranked[key], sizes[key], P50), interpolate(ranked[key], sizes[key], P90)) for key in ranked
+    }
 
 
-async def overdue_now(session: AsyncSession, now: datetime, escalate_after: timedelta,
-                      units: Sequence[str] | None = None) -> dict[str, int]:
+async def overdue_now(
+    session: AsyncSession, now: datetime, escalate_after: timedelta, units: Sequence[str] | None = None
+) -> dict[str, int]:
     """unit -> its open reports created more than ``escalate_after`` ago."""
-    rows = (await session.exec(
-        select(Report.unit_code, func.count())
-        .where(col(Report.status).in_([s.value for s in OPEN_STATUSES]),
-               Report.created_at <= now - escalate_after, *_unit_terms(units))
-        .group_by(Report.unit_code)
-    )).all()
+    rows = (
+        await session.exec(
+            select(Report.unit_code, func.count())
+            .where(
+                col(Report.status).in_([s.value for s in OPEN_STATUSES]),
+                Report.created_at <= now - escalate_after,
+                *_unit_terms(units),
+            )
+            .group_by(Report.unit_code)
+        )
+    ).all()
     await session.rollback()
     return dict(rows)

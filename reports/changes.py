@@ -73,16 +73,25 @@ async def _compare_and_set(
         if photos:
             start = (
                 await session.exec(
-                    select(func.count()).select_from(ReportPhoto).where(
-                        ReportPhoto.report_id == report_id, ReportPhoto.kind == photo_kind.value
-                    )
+                    select(func.count())
+                    .select_from(ReportPhoto)
+                    .where(ReportPhoto.report_id == report_id, ReportPhoto.kind == photo_kind.value)
                 )
             ).one()
             session.add_all(
-                ReportPhoto(report_id=report_id, sha256=p.sha256, original_path=p.original_path,
-                            public_path=p.public_path, file_id=p.file_id, file_unique_id=p.file_unique_id,
-                            width=p.width, height=p.height, kind=photo_kind.value, position=start + i,
-                            added_at=now or utcnow())
+                ReportPhoto(
+                    report_id=report_id,
+                    sha256=p.sha256,
+                    original_path=p.original_path,
+                    public_path=p.public_path,
+                    file_id=p.file_id,
+                    file_unique_id=p.file_unique_id,
+                    width=p.width,
+                    height=p.height,
+                    kind=photo_kind.value,
+                    position=start + i,
+                    added_at=now or utcnow(),
+                )
                 for i, p in enumerate(photos)
             )
         await session.flush()
@@ -98,25 +107,34 @@ async def _compare_and_set(
     return Changed(info, event_info, notify)
 
 
-def _owe(session: AsyncSession, row: Report, event: ReportEvent, notify: Sequence[int],
-         now: datetime | None) -> None:
+def _owe(session: AsyncSession, row: Report, event: ReportEvent, notify: Sequence[int], now: datetime | None) -> None:
     """The outbox rows of a change (in its transaction): the staff card(s), and the people."""
     lane, ref = report_lane(row.id), {"event": event.id}
     if event.kind == EventKind.REASSIGN.value:
         details = event.details or {}
         if details.get("old_staff_chat_id") and details.get("old_staff_message_id"):
-            outbox.enqueue(session, Kind.REFRESH, lane=lane, report_id=row.id, now=now, payload={
-                **ref, "chat": details["old_staff_chat_id"], "message": details["old_staff_message_id"],
-                "final": True})
-        outbox.enqueue(session, Kind.POST, lane=lane, report_id=row.id, unit_code=row.unit_code, payload=ref,
-                       now=now)
+            outbox.enqueue(
+                session,
+                Kind.REFRESH,
+                lane=lane,
+                report_id=row.id,
+                now=now,
+                payload={
+                    **ref,
+                    "chat": details["old_staff_chat_id"],
+                    "message": details["old_staff_message_id"],
+                    "final": True,
+                },
+            )
+        outbox.enqueue(session, Kind.POST, lane=lane, report_id=row.id, unit_code=row.unit_code, payload=ref, now=now)
     else:
         outbox.enqueue(session, Kind.REFRESH, lane=lane, report_id=row.id, payload=ref, now=now)
     if event.kind == EventKind.FOLLOW.value and (event.details or {}).get("answer") == FollowupAnswer.NOT_CLEAN:
         outbox.enqueue(session, Kind.ALERT, lane=lane, report_id=row.id, payload=ref, now=now)
     for person in notify:
-        outbox.enqueue(session, Kind.NOTICE, lane=user_lane(person), chat_id=person, report_id=row.id,
-                       payload=ref, now=now)
+        outbox.enqueue(
+            session, Kind.NOTICE, lane=user_lane(person), chat_id=person, report_id=row.id, payload=ref, now=now
+        )
 
 
 async def transition(
@@ -176,8 +194,14 @@ async def transition(
     if current in (ReportStatus.RESOLVED, ReportStatus.REJECTED):
         event_details["reopened"] = True
     event = ReportEvent(
-        report_id=report_id, actor_id=actor_id, at=now, kind=kind.value, old_status=current.value,
-        new_status=new_status.value, comment=_comment(comment), details=event_details or None,
+        report_id=report_id,
+        actor_id=actor_id,
+        at=now,
+        kind=kind.value,
+        old_status=current.value,
+        new_status=new_status.value,
+        comment=_comment(comment),
+        details=event_details or None,
     )
     return await _compare_and_set(session, row, values, event, photos, PhotoKind.AFTER, now)
 
@@ -210,13 +234,28 @@ async def reassign(
         return NotAllowed(current, "same_unit")
     if current not in OPEN_STATUSES:
         return NotAllowed(current, "closed")
-    values = {"unit_code": unit_code, "assigned_at": now, "unit_reminded_at": None, "updated_at": now,
-              "staff_chat_id": None, "staff_message_id": None}
+    values = {
+        "unit_code": unit_code,
+        "assigned_at": now,
+        "unit_reminded_at": None,
+        "updated_at": now,
+        "staff_chat_id": None,
+        "staff_message_id": None,
+    }
     event = ReportEvent(
-        report_id=report_id, actor_id=actor_id, at=now, kind=EventKind.REASSIGN.value,
-        old_status=current.value, new_status=current.value, comment=_comment(comment),
-        details={"old_unit": row.unit_code, "new_unit": unit_code,
-                 "old_staff_chat_id": row.staff_chat_id, "old_staff_message_id": row.staff_message_id},
+        report_id=report_id,
+        actor_id=actor_id,
+        at=now,
+        kind=EventKind.REASSIGN.value,
+        old_status=current.value,
+        new_status=current.value,
+        comment=_comment(comment),
+        details={
+            "old_unit": row.unit_code,
+            "new_unit": unit_code,
+            "old_staff_chat_id": row.staff_chat_id,
+            "old_staff_message_id": row.staff_message_id,
+        },
     )
     return await _compare_and_set(session, row, values, event, now=now)
 
@@ -230,8 +269,15 @@ async def add_comment(
     if row is None:
         await session.rollback()
         return NotFound()
-    event = ReportEvent(report_id=report_id, actor_id=actor_id, at=now, kind=EventKind.COMMENT.value,
-                        old_status=row.status, new_status=row.status, comment=_comment(comment))
+    event = ReportEvent(
+        report_id=report_id,
+        actor_id=actor_id,
+        at=now,
+        kind=EventKind.COMMENT.value,
+        old_status=row.status,
+        new_status=row.status,
+        comment=_comment(comment),
+    )
     session.add(event)
     await session.flush()
     notify = await _recipients(session, row, actor_id)

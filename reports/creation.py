@@ -66,16 +66,17 @@ class Quota:
         return None if self.limit is None else max(0, self.limit - self.used)
 
 
-async def _quota(session: AsyncSession, user_id: int, limit: int | None, now: datetime | None = None,
-                 *, clock: Clock = SYSTEM) -> Quota:
+async def _quota(
+    session: AsyncSession, user_id: int, limit: int | None, now: datetime | None = None, *, clock: Clock = SYSTEM
+) -> Quota:
     """Reports ``user_id`` made today (the calendar day of ``clock``'s zone, WUFEI_TIMEZONE) against
     ``limit`` (None = no limit)."""
     now = now or clock()
     used = (
         await session.exec(
-            select(func.count()).select_from(Report).where(
-                Report.reporter_id == user_id, Report.created_at >= clock.day_start(now)
-            )
+            select(func.count())
+            .select_from(Report)
+            .where(Report.reporter_id == user_id, Report.created_at >= clock.day_start(now))
         )
     ).one()
     return Quota(int(used), limit)
@@ -88,8 +89,9 @@ def _ticket(report_id: int, created_at: datetime, clock: Clock) -> str:
     return f"JY-{clock.year(created_at)}-{report_id:06d}"
 
 
-def _validated(new: NewReport, reporter_id: int | None, channel: Channel, router: geo.Router | None,
-               now: datetime) -> Report:
+def _validated(
+    new: NewReport, reporter_id: int | None, channel: Channel, router: geo.Router | None, now: datetime
+) -> Report:
     """The row of a new report, its text cleaned, checked and routed; ``ReportError`` otherwise."""
     source = _enum(LocationSource, new.location_source, ReportErrorCode.BAD_SOURCE)
     waste = _enum(WasteType, new.waste_type, ReportErrorCode.BAD_WASTE_TYPE)
@@ -118,12 +120,25 @@ def _validated(new: NewReport, reporter_id: int | None, channel: Channel, router
     else:
         unit_code = router.route(new.lat, new.lon).unit_code if router else geo.route(new.lat, new.lon)
     return Report(
-        ticket=f"tmp-{uuid.uuid4().hex[:24]}", channel=channel.value, reporter_id=reporter_id,
-        anonymous=new.anonymous, lat=new.lat, lon=new.lon, location_source=source.value,
-        address=address, unit_code=unit_code, waste_type=waste.value,
-        amount=amount.value if amount else None, witnessed=new.witnessed, plate=plate,
-        description=description, status=ReportStatus.SUBMITTED.value, created_at=now, updated_at=now,
-        assigned_at=now, version=1,
+        ticket=f"tmp-{uuid.uuid4().hex[:24]}",
+        channel=channel.value,
+        reporter_id=reporter_id,
+        anonymous=new.anonymous,
+        lat=new.lat,
+        lon=new.lon,
+        location_source=source.value,
+        address=address,
+        unit_code=unit_code,
+        waste_type=waste.value,
+        amount=amount.value if amount else None,
+        witnessed=new.witnessed,
+        plate=plate,
+        description=description,
+        status=ReportStatus.SUBMITTED.value,
+        created_at=now,
+        updated_at=now,
+        assigned_at=now,
+        version=1,
     )
 
 
@@ -167,32 +182,34 @@ async def create_report(
         if draft_updated_at is not None and reporter_id is not None:
             # First statement of the write: the loser of a double tap waits here, then finds nothing.
             taken = await session.exec(
-                delete(ReportDraft).where(col(ReportDraft.user_id) == reporter_id,
-                                          col(ReportDraft.updated_at) == draft_updated_at)
+                delete(ReportDraft).where(
+                    col(ReportDraft.user_id) == reporter_id, col(ReportDraft.updated_at) == draft_updated_at
+                )
             )
             if taken.rowcount != 1:
                 raise ReportError(ReportErrorCode.NO_DRAFT)
         session.add(row)
         await session.flush()
         row.ticket = _ticket(row.id, now, clock)
-        photo_rows = [
-            ReportPhoto(report_id=row.id, sha256=p.sha256, original_path=p.original_path,
-                        public_path=p.public_path, file_id=p.file_id, file_unique_id=p.file_unique_id,
-                        width=p.width, height=p.height, kind=PhotoKind.BEFORE.value, position=i, added_at=now)
-            for i, p in enumerate(photos)
-        ]
+        photo_rows = _photo_rows(row.id, photos, now)
         session.add_all(photo_rows)
-        event = ReportEvent(report_id=row.id, actor_id=reporter_id, at=now, kind=EventKind.CREATED.value,
-                            old_status=None, new_status=ReportStatus.SUBMITTED.value,
-                            details={"unit": unit_code, "channel": channel.value})
+        event = ReportEvent(
+            report_id=row.id,
+            actor_id=reporter_id,
+            at=now,
+            kind=EventKind.CREATED.value,
+            old_status=None,
+            new_status=ReportStatus.SUBMITTED.value,
+            details={"unit": unit_code, "channel": channel.value},
+        )
         session.add(event)
         if clear_draft and reporter_id is not None:
             await session.exec(delete(ReportDraft).where(col(ReportDraft.user_id) == reporter_id))
-        outbox.enqueue(session, Kind.POST, lane=report_lane(row.id), report_id=row.id, unit_code=unit_code,
-                       now=now)
+        outbox.enqueue(session, Kind.POST, lane=report_lane(row.id), report_id=row.id, unit_code=unit_code, now=now)
         if reporter_id is not None and channel == Channel.TELEGRAM:
-            outbox.enqueue(session, Kind.RECEIVED, lane=user_lane(reporter_id), chat_id=reporter_id,
-                           report_id=row.id, now=now)
+            outbox.enqueue(
+                session, Kind.RECEIVED, lane=user_lane(reporter_id), chat_id=reporter_id, report_id=row.id, now=now
+            )
         await session.flush()
         info = ReportInfo.of(row, photo_rows)
         event_info = EventInfo.of(event)
@@ -201,3 +218,23 @@ async def create_report(
         await session.rollback()
         raise
     return Created(info.ticket, info, event_info)
+
+
+def _photo_rows(report_id: int, photos: Sequence[PhotoIn], now: datetime) -> list[ReportPhoto]:
+    """The report's "before" photos, in the resident's order."""
+    return [
+        ReportPhoto(
+            report_id=report_id,
+            sha256=p.sha256,
+            original_path=p.original_path,
+            public_path=p.public_path,
+            file_id=p.file_id,
+            file_unique_id=p.file_unique_id,
+            width=p.width,
+            height=p.height,
+            kind=PhotoKind.BEFORE.value,
+            position=i,
+            added_at=now,
+        )
+        for i, p in enumerate(photos)
+    ]

@@ -35,20 +35,23 @@ class Draft:
     updated_at: datetime
 
 
-async def save_draft(session: AsyncSession, user_id: int, data: Mapping[str, Any], step: str,
-                     now: datetime | None = None) -> Draft:
+async def save_draft(
+    session: AsyncSession, user_id: int, data: Mapping[str, Any], step: str, now: datetime | None = None
+) -> Draft:
     """Create or replace the user's draft (``data`` must be JSON-serialisable; its strings are
     stored without the characters XML 1.0 forbids, like every free text)."""
     now = now or utcnow()
     payload = clean_tree(dict(data))
-    await upsert(session, ReportDraft, {"user_id": user_id, "data": payload, "step": step, "updated_at": now},
-                 key=["user_id"])
+    await upsert(
+        session, ReportDraft, {"user_id": user_id, "data": payload, "step": step, "updated_at": now}, key=["user_id"]
+    )
     await session.commit()
     return Draft(user_id, payload, step, now)
 
 
-async def load_draft(session: AsyncSession, user_id: int, *, max_age: timedelta | None = None,
-                     now: datetime | None = None) -> Draft | None:
+async def load_draft(
+    session: AsyncSession, user_id: int, *, max_age: timedelta | None = None, now: datetime | None = None
+) -> Draft | None:
     """The user's draft, or None (also when older than ``max_age``)."""
     row = (
         await session.exec(
@@ -91,8 +94,17 @@ async def submit_draft(
         raise ReportError(ReportErrorCode.NO_DRAFT)
     new = NewReport.from_draft(draft.data)
     photos = photos_from_draft(draft.data)
-    return await create_report(session, user_id, new, photos, daily_limit=daily_limit, router=router,
-                               draft_updated_at=draft.updated_at, now=now, clock=clock)
+    return await create_report(
+        session,
+        user_id,
+        new,
+        photos,
+        daily_limit=daily_limit,
+        router=router,
+        draft_updated_at=draft.updated_at,
+        now=now,
+        clock=clock,
+    )
 
 
 async def clear_draft(session: AsyncSession, user_id: int) -> bool:

@@ -145,9 +145,7 @@ def load_boundaries(path: Path | str) -> dict[str, Area]:
         if not polygons:
             continue
         props = feature.get("properties") or {}
-        key = next(
-            (str(props[k]) for k in ("unit_code", "code", "name", "unit", "NAME") if props.get(k)), ""
-        )
+        key = next((str(props[k]) for k in ("unit_code", "code", "name", "unit", "NAME") if props.get(k)), "")
         unit = find_unit(key)
         if unit is None:
             raise ValueError(f"boundary feature names no known unit: {key!r}")

@@ -175,8 +175,9 @@ class Geocoder:
             try:
                 hits = await self._search(query)
             except (httpx.HTTPError, ValueError) as error:
-                log.warning("geocoder unavailable (%s); using the gazetteer for %.0f s",
-                            error.__class__.__name__, self.cooldown)
+                log.warning(
+                    "geocoder unavailable (%s); using the gazetteer for %.0f s", error.__class__.__name__, self.cooldown
+                )
                 self.failed()
                 online_failed = True
                 hits = []
@@ -190,8 +191,15 @@ class Geocoder:
                 outside = True
         offline = gazetteer(query)
         if offline.status in (GeocodeStatus.OK, GeocodeStatus.NEEDS_PIN):
-            return GeocodeResult(offline.status, offline.lat, offline.lon, offline.source, offline.label,
-                                 offline.unit_code, online_failed)
+            return GeocodeResult(
+                offline.status,
+                offline.lat,
+                offline.lon,
+                offline.source,
+                offline.label,
+                offline.unit_code,
+                online_failed,
+            )
         if outside:
             return GeocodeResult(GeocodeStatus.OUTSIDE, online_failed=online_failed)
         return GeocodeResult(GeocodeStatus.NOT_FOUND, online_failed=online_failed)

@@ -28,8 +28,18 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from core.clock import zone
 from reports.media_storage import LocalStorage, MediaUnavailable, Storage
 
-__all__ = ["MAX_BYTES", "SHA_RE", "ExifInfo", "MediaError", "MediaErrorCode", "MediaStore", "MediaUnavailable",
-           "StoredMedia", "exif_info", "public_copy"]
+__all__ = [
+    "MAX_BYTES",
+    "SHA_RE",
+    "ExifInfo",
+    "MediaError",
+    "MediaErrorCode",
+    "MediaStore",
+    "MediaUnavailable",
+    "StoredMedia",
+    "exif_info",
+    "public_copy",
+]
 
 MAX_BYTES = 20 * 1024 * 1024  # what a Telegram bot can download at most
 MAX_SIDE = 1600
@@ -143,8 +153,14 @@ def _open(data: bytes) -> Image.Image:
             image.load()
     except MediaError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning) as error:
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ) as error:
         if isinstance(error, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
             raise MediaError(MediaErrorCode.TOO_LARGE) from error
         raise MediaError(MediaErrorCode.NOT_IMAGE) from error
@@ -180,8 +196,15 @@ class MediaStore:
     """Saves and reads photos through a ``Storage`` (a folder by default; see
     ``reports.media_storage``). Storage errors surface as ``MediaUnavailable`` (an ``OSError``)."""
 
-    def __init__(self, storage: Storage | Path | str, *, max_bytes: int = MAX_BYTES, max_side: int = MAX_SIDE,
-                 quality: int = JPEG_QUALITY, local_tz: tzinfo | None = None) -> None:
+    def __init__(
+        self,
+        storage: Storage | Path | str,
+        *,
+        max_bytes: int = MAX_BYTES,
+        max_side: int = MAX_SIDE,
+        quality: int = JPEG_QUALITY,
+        local_tz: tzinfo | None = None,
+    ) -> None:
         self.storage: Storage = LocalStorage(storage) if isinstance(storage, (Path, str)) else storage
         self.local_tz = local_tz or zone(None)
         self.max_bytes = max_bytes

@@ -21,26 +21,43 @@ ADDRESSING_STYLES = ("auto", "path", "virtual")
 
 
 class S3Storage:
-    def __init__(self, bucket: str, *, endpoint_url: str | None = None, region: str | None = None,
-                 access_key_id: str | None = None, secret_access_key: str | None = None, prefix: str = "",
-                 addressing_style: str = "auto", connect_timeout_s: float = 5, read_timeout_s: float = 30,
-                 attempts: int = 3) -> None:
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        access_key_id: str | None = None,
+        secret_access_key: str | None = None,
+        prefix: str = "",
+        addressing_style: str = "auto",
+        connect_timeout_s: float = 5,
+        read_timeout_s: float = 30,
+        attempts: int = 3,
+    ) -> None:
         """Without keys, boto3's usual chain applies (``AWS_ACCESS_KEY_ID``..., an instance role)."""
         if addressing_style not in ADDRESSING_STYLES:
             raise ValueError(f"addressing_style must be one of {ADDRESSING_STYLES}")
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         config = Config(
-            connect_timeout=connect_timeout_s, read_timeout=read_timeout_s,
+            connect_timeout=connect_timeout_s,
+            read_timeout=read_timeout_s,
             retries={"max_attempts": attempts, "mode": "standard"},
             s3={"addressing_style": addressing_style},
             # botocore >= 1.36 adds CRC checksums to every PUT by default, which several
             # S3-compatible stores reject; they are sent only where S3 requires them.
-            request_checksum_calculation="when_required", response_checksum_validation="when_required",
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
         )
         self.client = boto3.session.Session().client(
-            "s3", endpoint_url=endpoint_url or None, region_name=region or None,
-            aws_access_key_id=access_key_id or None, aws_secret_access_key=secret_access_key or None, config=config)
+            "s3",
+            endpoint_url=endpoint_url or None,
+            region_name=region or None,
+            aws_access_key_id=access_key_id or None,
+            aws_secret_access_key=secret_access_key or None,
+            config=config,
+        )
 
     def __repr__(self) -> str:
         return f"S3Storage({self.client.meta.endpoint_url}, bucket={self.bucket!r}, prefix={self.prefix!r})"

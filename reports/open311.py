@@ -126,11 +126,19 @@ def to_xml(root: str, item: str | None, payload: Any, item_tags: Mapping[str, st
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(element, encoding="utf-8")
 
 
-def respond(fmt: str, payload: Any, root: str, item: str | None, *, status: int = 200,
-            item_tags: Mapping[str, str] | None = None) -> web.Response:
+def respond(
+    fmt: str,
+    payload: Any,
+    root: str,
+    item: str | None,
+    *,
+    status: int = 200,
+    item_tags: Mapping[str, str] | None = None,
+) -> web.Response:
     if fmt == "xml":
-        return web.Response(body=to_xml(root, item, payload, item_tags), status=status,
-                            content_type="text/xml", charset="utf-8")
+        return web.Response(
+            body=to_xml(root, item, payload, item_tags), status=status, content_type="text/xml", charset="utf-8"
+        )
     return web.json_response(payload, status=status)
 
 
@@ -156,13 +164,23 @@ def service_definition(waste: WasteType) -> dict[str, Any]:
         "service_code": waste.value,
         "attributes": [
             {
-                "variable": True, "code": "amount", "datatype": "singlevaluelist", "required": False,
-                "datatype_description": None, "order": 1, "description": "How much was dumped",
+                "variable": True,
+                "code": "amount",
+                "datatype": "singlevaluelist",
+                "required": False,
+                "datatype_description": None,
+                "order": 1,
+                "description": "How much was dumped",
                 "values": [{"key": a.value, "name": AMOUNT_NAMES[a]} for a in Amount],
             },
             {
-                "variable": True, "code": "witnessed", "datatype": "singlevaluelist", "required": False,
-                "datatype_description": None, "order": 2, "description": "Was the dumping seen as it happened",
+                "variable": True,
+                "code": "witnessed",
+                "datatype": "singlevaluelist",
+                "required": False,
+                "datatype_description": None,
+                "order": 2,
+                "description": "Was the dumping seen as it happened",
                 "values": [{"key": "true", "name": "yes"}, {"key": "false", "name": "no"}],
             },
         ],
@@ -237,18 +255,22 @@ async def errors_middleware(request: web.Request, handler):
 
 async def discovery(request: web.Request) -> web.Response:
     config = request.app[CONFIG_KEY]
-    return web.json_response({
-        "changeset": config["changeset"],
-        "contact": config["contact"],
-        "key_service": config["key_service"],
-        "endpoints": [{
-            "specification": "http://wiki.open311.org/GeoReport_v2",
-            "url": config["base_url"] + PREFIX,
+    return web.json_response(
+        {
             "changeset": config["changeset"],
-            "type": "production",
-            "formats": ["application/json", "text/xml"],
-        }],
-    })
+            "contact": config["contact"],
+            "key_service": config["key_service"],
+            "endpoints": [
+                {
+                    "specification": "http://wiki.open311.org/GeoReport_v2",
+                    "url": config["base_url"] + PREFIX,
+                    "changeset": config["changeset"],
+                    "type": "production",
+                    "formats": ["application/json", "text/xml"],
+                }
+            ],
+        }
+    )
 
 
 async def services_list(request: web.Request) -> web.Response:
@@ -262,12 +284,18 @@ async def service_def(request: web.Request) -> web.Response:
         waste = WasteType(request.match_info["code"])
     except ValueError as error:
         raise ApiError(404, f"unknown service_code: {request.match_info['code']}") from error
-    return respond(_fmt(request), service_definition(waste), "service_definition", None,
-                   item_tags={"attributes": "attribute", "values": "value"})
+    return respond(
+        _fmt(request),
+        service_definition(waste),
+        "service_definition",
+        None,
+        item_tags={"attributes": "attribute", "values": "value"},
+    )
 
 
-async def query_requests(session: AsyncSession, params: Mapping[str, str], *,
-                         now: datetime | None = None) -> list[svc.ReportInfo]:
+async def query_requests(
+    session: AsyncSession, params: Mapping[str, str], *, now: datetime | None = None
+) -> list[svc.ReportInfo]:
     """One page of ``GET /requests`` (newest first), read along an index (``reports.queries``):
     ``page_size`` + 1 rows are read so the caller knows whether a next page exists."""
     page, size = args.page(params)
@@ -281,8 +309,7 @@ async def query_requests(session: AsyncSession, params: Mapping[str, str], *,
         start, end = args.window(params, now or utcnow())
         where = [col(Report.created_at) >= start, col(Report.created_at) <= end]
         split = queries.branches(args.statuses(params), codes)
-    ids = await queries.page_ids(session, where, split, limit=size + 1, offset=(page - 1) * size,
-                                 newest_first=True)
+    ids = await queries.page_ids(session, where, split, limit=size + 1, offset=(page - 1) * size, newest_first=True)
     return await svc.infos_of(session, await queries.rows_in_order(session, ids))
 
 
@@ -314,7 +341,12 @@ async def request_one(request: web.Request) -> web.Response:
         report = await svc.get(session, normalized)
     if report is None:
         raise ApiError(404, f"unknown service_request_id: {ticket}")
-    return respond(_fmt(request), [request_entry(report, config["base_url"] + config["mount"], config["clock"].tz)], "service_requests", "request")
+    return respond(
+        _fmt(request),
+        [request_entry(report, config["base_url"] + config["mount"], config["clock"].tz)],
+        "service_requests",
+        "request",
+    )
 
 
 async def create_request(request: web.Request) -> web.Response:
@@ -339,14 +371,26 @@ async def create_request(request: web.Request) -> web.Response:
     if amount is not None and amount not in Amount.__members__.values():
         raise ApiError(400, f"attribute[amount] must be one of {', '.join(a.value for a in Amount)}")
     new = svc.NewReport(
-        lat=lat, lon=lon, location_source=LocationSource.API, waste_type=waste, amount=amount,
-        witnessed=args.flag(params.get("attribute[witnessed]")), description=params.get("description"),
-        address=params.get("address_string"), anonymous=True,
+        lat=lat,
+        lon=lon,
+        location_source=LocationSource.API,
+        waste_type=waste,
+        amount=amount,
+        witnessed=args.flag(params.get("attribute[witnessed]")),
+        description=params.get("description"),
+        address=params.get("address_string"),
+        anonymous=True,
     )
     async with request.app[SESSIONS_KEY]() as session:
         try:
             created = await svc.create_report(
-                session, None, new, (), channel=Channel.OPEN311, router=config["router"], min_photos=0,
+                session,
+                None,
+                new,
+                (),
+                channel=Channel.OPEN311,
+                router=config["router"],
+                min_photos=0,
                 clock=config["clock"],
             )
         except svc.ReportError as error:
@@ -379,8 +423,11 @@ async def public_media(request: web.Request) -> web.StreamResponse:
         raise ApiError(503, "media storage unavailable, try again later") from error
     if data is None:
         raise web.HTTPNotFound()
-    return web.Response(body=data, content_type="image/jpeg",
-                        headers={"Cache-Control": "public, max-age=31536000, immutable", "ETag": etag})
+    return web.Response(
+        body=data,
+        content_type="image/jpeg",
+        headers={"Cache-Control": "public, max-age=31536000, immutable", "ETag": etag},
+    )
 
 
 def make_app(
@@ -406,7 +453,7 @@ def make_app(
     mount = mount.rstrip("/")
     if mount and not PREFIX.startswith(mount + "/"):
         raise ValueError(f"mount {mount!r} is not a leading part of {PREFIX}")
-    prefix = PREFIX[len(mount):]
+    prefix = PREFIX[len(mount) :]
     app = web.Application(middlewares=[errors_middleware])
     app[SESSIONS_KEY] = sessions
     app[CONFIG_KEY] = {

@@ -29,8 +29,7 @@ TICKET_RE = re.compile(r"JY-[0-9]{4}-[0-9]{6,12}")
 # The longest value a POST parameter may have (in characters, after dropping what XML forbids);
 # a longer one is a 400. Only description and address_string are stored; the others are checked
 # so that nothing unbounded is ever echoed or logged.
-MAX_LENGTHS = {"description": svc.MAX_DESCRIPTION, "address_string": svc.MAX_ADDRESS, "media_url": 2048,
-               "email": 254}
+MAX_LENGTHS = {"description": svc.MAX_DESCRIPTION, "address_string": svc.MAX_ADDRESS, "media_url": 2048, "email": 254}
 DEFAULT_MAX_LENGTH = 200
 
 
@@ -124,8 +123,9 @@ async def post_params(request: web.Request) -> dict[str, str]:
     try:
         form = await request.post()
     except ValueError as error:  # undecodable bytes, a broken multipart body
-        raise ApiError(400, "the body must be a well-formed application/x-www-form-urlencoded or "
-                            "multipart/form-data form in UTF-8") from error
+        raise ApiError(
+            400, "the body must be a well-formed application/x-www-form-urlencoded or multipart/form-data form in UTF-8"
+        ) from error
     params = {k: xml_safe(v) for k, v in request.query.items()}
     params.update({k: xml_safe(v) for k, v in form.items() if isinstance(v, str)})
     for name, value in params.items():

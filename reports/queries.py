@@ -85,9 +85,16 @@ async def _stats(session: AsyncSession, where: list[Any], dialect: str) -> Stats
     resolved_count = func.count(col(Report.resolved_at)).filter(col(Report.status) == ReportStatus.RESOLVED.value)
     rows = (
         await session.exec(
-            select(col(Report.unit_code), col(Report.waste_type), col(Report.status), func.count(),
-                   func.count(col(Report.accepted_at)), resolved_count)
-            .where(*where).group_by(Report.unit_code, Report.waste_type, Report.status)
+            select(
+                col(Report.unit_code),
+                col(Report.waste_type),
+                col(Report.status),
+                func.count(),
+                func.count(col(Report.accepted_at)),
+                resolved_count,
+            )
+            .where(*where)
+            .group_by(Report.unit_code, Report.waste_type, Report.status)
         )
     ).all()
     by_unit: dict[str, int] = {}
@@ -107,8 +114,12 @@ async def _stats(session: AsyncSession, where: list[Any], dialect: str) -> Stats
         resolve_s = await _middle(session, where, _resolve_duration(dialect), Report.resolved_at, resolved)
     open_values = {s.value for s in OPEN_STATUSES}
     return Stats(
-        total=sum(by_status.values()), by_unit=by_unit, by_type=by_type, by_status=by_status,
-        median_accept_s=accept_s, median_resolve_s=resolve_s,
+        total=sum(by_status.values()),
+        by_unit=by_unit,
+        by_type=by_type,
+        by_status=by_status,
+        median_accept_s=accept_s,
+        median_resolve_s=resolve_s,
         open=sum(n for s, n in by_status.items() if s in open_values),
     )
 
@@ -126,8 +137,9 @@ async def _planner(session: AsyncSession, settings: dict[str, str]) -> None:
         await session.exec(text(f"SET LOCAL {name} = {value}"))
 
 
-async def _pg_medians(session: AsyncSession, where: list[Any], accepted: int,
-                      resolved: int) -> tuple[float | None, float | None]:
+async def _pg_medians(
+    session: AsyncSession, where: list[Any], accepted: int, resolved: int
+) -> tuple[float | None, float | None]:
     if not accepted and not resolved:
         return None, None
 
@@ -137,8 +149,9 @@ async def _pg_medians(session: AsyncSession, where: list[Any], accepted: int,
 
     accept, resolve = (
         await session.exec(
-            select(median(Report.accepted_at, col(Report.accepted_at).is_not(None)),
-                   median(Report.resolved_at, _RESOLVED)).where(*where)
+            select(
+                median(Report.accepted_at, col(Report.accepted_at).is_not(None)), median(Report.resolved_at, _RESOLVED)
+            ).where(*where)
         )
     ).one()
     return _seconds(accept), _seconds(resolve)
@@ -174,8 +187,11 @@ async def _middle(session: AsyncSession, where: list[Any], duration, end, count:
         return None
     order = duration + 0 if where else duration
     middle = (
-        select(col(Report.id)).where(*where, duration.is_not(None)).order_by(order, col(Report.id))
-        .offset((count - 1) // 2).limit(2 - count % 2)
+        select(col(Report.id))
+        .where(*where, duration.is_not(None))
+        .order_by(order, col(Report.id))
+        .offset((count - 1) // 2)
+        .limit(2 - count % 2)
     )
     rows = (await session.exec(select(Report.created_at, end).where(col(Report.id).in_(middle)))).all()
     values = [(finish - start).total_seconds() for start, finish in rows]
@@ -221,8 +237,11 @@ async def page_ids(
     parts = []
     for terms in split:
         part = (
-            select(Report.id, Report.created_at).where(*where, *terms)
-            .order_by(*ordered(col(Report.created_at), col(Report.id))).limit(offset + limit).subquery()
+            select(Report.id, Report.created_at)
+            .where(*where, *terms)
+            .order_by(*ordered(col(Report.created_at), col(Report.id)))
+            .limit(offset + limit)
+            .subquery()
         )
         parts.append(select(part.c.id, part.c.created_at))
     merged = union_all(*parts).subquery()

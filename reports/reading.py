@@ -51,9 +51,7 @@ def snapshot(read: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
 
 async def _row(session: AsyncSession, report_id: int) -> Report | None:
     return (
-        await session.exec(
-            select(Report).where(Report.id == report_id).execution_options(populate_existing=True)
-        )
+        await session.exec(select(Report).where(Report.id == report_id).execution_options(populate_existing=True))
     ).first()
 
 
@@ -108,7 +106,9 @@ async def event(session: AsyncSession, event_id: int) -> EventInfo | None:
 async def events(session: AsyncSession, report_id: int) -> list[EventInfo]:
     rows = (
         await session.exec(
-            select(ReportEvent).where(col(ReportEvent.report_id) == report_id).order_by(col(ReportEvent.at), col(ReportEvent.id))
+            select(ReportEvent)
+            .where(col(ReportEvent.report_id) == report_id)
+            .order_by(col(ReportEvent.at), col(ReportEvent.id))
         )
     ).all()
     return [EventInfo.of(r) for r in rows]
@@ -125,8 +125,11 @@ async def my_reports(
         condition = or_(condition, col(Report.id).in_(followed))
     rows = (
         await session.exec(
-            select(Report).where(condition).order_by(col(Report.created_at).desc(), col(Report.id).desc())
-            .limit(limit).offset(offset)
+            select(Report)
+            .where(condition)
+            .order_by(col(Report.created_at).desc(), col(Report.id).desc())
+            .limit(limit)
+            .offset(offset)
         )
     ).all()
     return await infos_of(session, rows)
@@ -150,8 +153,9 @@ async def list_by(
         statuses = [status] if isinstance(status, str) else list(status)
     elif unit_code is not None:
         statuses = list(ReportStatus)  # one index range per status beats sorting the unit's rows
-    ids = await queries.page_ids(session, where, queries.branches(statuses), limit=limit, offset=offset,
-                                 newest_first=newest_first)
+    ids = await queries.page_ids(
+        session, where, queries.branches(statuses), limit=limit, offset=offset, newest_first=newest_first
+    )
     return await infos_of(session, await queries.rows_in_order(session, ids))
 
 
@@ -210,9 +214,12 @@ async def follow(session: AsyncSession, report_id: int, user_id: int, now: datet
         return FollowResult.NOT_FOUND
     if row.reporter_id == user_id:
         return FollowResult.OWN_REPORT
-    inserted = await insert_or_ignore(session, ReportFollower,
-                                      {"report_id": report_id, "user_id": user_id, "since": now or utcnow()},
-                                      key=["report_id", "user_id"])
+    inserted = await insert_or_ignore(
+        session,
+        ReportFollower,
+        {"report_id": report_id, "user_id": user_id, "since": now or utcnow()},
+        key=["report_id", "user_id"],
+    )
     await session.commit()
     return FollowResult.FOLLOWING if inserted == 1 else FollowResult.ALREADY
 
@@ -228,7 +235,9 @@ async def unfollow(session: AsyncSession, report_id: int, user_id: int) -> bool:
 async def _followers(session: AsyncSession, report_id: int) -> list[int]:
     rows = (
         await session.exec(
-            select(col(ReportFollower.user_id)).where(col(ReportFollower.report_id) == report_id).order_by(col(ReportFollower.id))
+            select(col(ReportFollower.user_id))
+            .where(col(ReportFollower.report_id) == report_id)
+            .order_by(col(ReportFollower.id))
         )
     ).all()
     return list(rows)

@@ -82,8 +82,15 @@ class PhotoIn:
     @classmethod
     def of(cls, stored: Any, file_id: str | None = None, file_unique_id: str | None = None) -> PhotoIn:
         """From a ``reports.media.StoredMedia``."""
-        return cls(stored.sha256, stored.original_path, stored.public_path, stored.width, stored.height,
-                   file_id, file_unique_id)
+        return cls(
+            stored.sha256,
+            stored.original_path,
+            stored.public_path,
+            stored.width,
+            stored.height,
+            file_id,
+            file_unique_id,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +108,18 @@ class PhotoInfo:
 
     @classmethod
     def of(cls, row: ReportPhoto) -> PhotoInfo:
-        return cls(row.id, row.sha256, row.original_path, row.public_path, row.file_id, row.file_unique_id,
-                   row.width, row.height, PhotoKind(row.kind), row.position)
+        return cls(
+            row.id,
+            row.sha256,
+            row.original_path,
+            row.public_path,
+            row.file_id,
+            row.file_unique_id,
+            row.width,
+            row.height,
+            PhotoKind(row.kind),
+            row.position,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,17 +166,32 @@ class ReportInfo:
     @classmethod
     def of(cls, row: Report, photos: Iterable[ReportPhoto] = ()) -> ReportInfo:
         return cls(
-            id=row.id, ticket=row.ticket, channel=Channel(row.channel), reporter_id=row.reporter_id,
-            anonymous=row.anonymous, lat=row.lat, lon=row.lon,
-            location_source=LocationSource(row.location_source), address=row.address,
-            unit_code=row.unit_code, waste_type=WasteType(row.waste_type),
-            amount=Amount(row.amount) if row.amount else None, witnessed=row.witnessed, plate=row.plate,
-            description=row.description, status=ReportStatus(row.status),
+            id=row.id,
+            ticket=row.ticket,
+            channel=Channel(row.channel),
+            reporter_id=row.reporter_id,
+            anonymous=row.anonymous,
+            lat=row.lat,
+            lon=row.lon,
+            location_source=LocationSource(row.location_source),
+            address=row.address,
+            unit_code=row.unit_code,
+            waste_type=WasteType(row.waste_type),
+            amount=Amount(row.amount) if row.amount else None,
+            witnessed=row.witnessed,
+            plate=row.plate,
+            description=row.description,
+            status=ReportStatus(row.status),
             reject_reason=RejectReason(row.reject_reason) if row.reject_reason else None,
-            staff_chat_id=row.staff_chat_id, staff_message_id=row.staff_message_id,
-            created_at=row.created_at, updated_at=row.updated_at, assigned_at=row.assigned_at,
-            accepted_at=row.accepted_at, resolved_at=row.resolved_at,
-            unit_reminded_at=row.unit_reminded_at, escalated_at=row.escalated_at,
+            staff_chat_id=row.staff_chat_id,
+            staff_message_id=row.staff_message_id,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            assigned_at=row.assigned_at,
+            accepted_at=row.accepted_at,
+            resolved_at=row.resolved_at,
+            unit_reminded_at=row.unit_reminded_at,
+            escalated_at=row.escalated_at,
             followup_asked_at=row.followup_asked_at,
             followup_answer=FollowupAnswer(row.followup_answer) if row.followup_answer else None,
             version=row.version,
@@ -181,9 +213,17 @@ class EventInfo:
 
     @classmethod
     def of(cls, row: ReportEvent) -> EventInfo:
-        return cls(row.id, row.report_id, row.actor_id, row.at, EventKind(row.kind),
-                   ReportStatus(row.old_status) if row.old_status else None,
-                   ReportStatus(row.new_status) if row.new_status else None, row.comment, row.details)
+        return cls(
+            row.id,
+            row.report_id,
+            row.actor_id,
+            row.at,
+            EventKind(row.kind),
+            ReportStatus(row.old_status) if row.old_status else None,
+            ReportStatus(row.new_status) if row.new_status else None,
+            row.comment,
+            row.details,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,11 +309,17 @@ class NewReport:
         if "waste_type" not in data:
             raise ReportError(ReportErrorCode.BAD_WASTE_TYPE)
         return cls(
-            lat=lat, lon=lon, location_source=data.get("location_source", LocationSource.TELEGRAM),
-            waste_type=data["waste_type"], amount=data.get("amount"),
-            witnessed=bool(data.get("witnessed", False)), plate=data.get("plate"),
-            description=data.get("description"), address=data.get("address"),
-            anonymous=bool(data.get("anonymous", True)), unit_code=data.get("unit_code"),
+            lat=lat,
+            lon=lon,
+            location_source=data.get("location_source", LocationSource.TELEGRAM),
+            waste_type=data["waste_type"],
+            amount=data.get("amount"),
+            witnessed=bool(data.get("witnessed", False)),
+            plate=data.get("plate"),
+            description=data.get("description"),
+            address=data.get("address"),
+            anonymous=bool(data.get("anonymous", True)),
+            unit_code=data.get("unit_code"),
         )
 
 
@@ -294,5 +340,5 @@ def _comment(value: str | None) -> str | None:
     rather than refusing the change it explains."""
     value = clean(value)
     if value is not None and len(value) > MAX_COMMENT:
-        value = value[:MAX_COMMENT - 1].rstrip() + "…"
+        value = value[: MAX_COMMENT - 1].rstrip() + "…"
     return value

@@ -42,7 +42,9 @@ class DueReminders:
 
 async def _claim(session: AsyncSession, stamp: str, conditions: list, now: datetime) -> list[int]:
     column = getattr(Report, stamp)
-    ids = (await session.exec(select(col(Report.id)).where(column.is_(None), *conditions).order_by(col(Report.id)))).all()
+    ids = (
+        await session.exec(select(col(Report.id)).where(column.is_(None), *conditions).order_by(col(Report.id)))
+    ).all()
     claimed = []
     for report_id in ids:
         result = await session.exec(
@@ -66,23 +68,46 @@ async def claim_due_reminders(
     now = now or utcnow()
     open_values = [s.value for s in OPEN_STATUSES]
     try:
-        remind = await _claim(session, "unit_reminded_at", [
-            Report.status == ReportStatus.SUBMITTED.value, Report.assigned_at <= now - remind_after], now)
-        escalate = await _claim(session, "escalated_at", [
-            col(Report.status).in_(open_values), Report.created_at <= now - escalate_after], now)
-        followup = await _claim(session, "followup_asked_at", [
-            Report.status == ReportStatus.RESOLVED.value, col(Report.resolved_at) <= now - followup_after,
-            col(Report.reporter_id).is_not(None), col(Report.followup_answer).is_(None)], now)
+        remind = await _claim(
+            session,
+            "unit_reminded_at",
+            [Report.status == ReportStatus.SUBMITTED.value, Report.assigned_at <= now - remind_after],
+            now,
+        )
+        escalate = await _claim(
+            session,
+            "escalated_at",
+            [col(Report.status).in_(open_values), Report.created_at <= now - escalate_after],
+            now,
+        )
+        followup = await _claim(
+            session,
+            "followup_asked_at",
+            [
+                Report.status == ReportStatus.RESOLVED.value,
+                col(Report.resolved_at) <= now - followup_after,
+                col(Report.reporter_id).is_not(None),
+                col(Report.followup_answer).is_(None),
+            ],
+            now,
+        )
         for report_id in remind:
             outbox.enqueue(session, Kind.REMIND, lane=report_lane(report_id), report_id=report_id, now=now)
         for report_id in escalate:  # not behind a post that waits for the unit's chat
             outbox.enqueue(session, Kind.ESCALATE, lane=admins_lane(report_id), report_id=report_id, now=now)
         if followup:
-            reporters = dict((await session.exec(select(Report.id, Report.reporter_id)
-                                                 .where(col(Report.id).in_(followup)))).all())
+            reporters = dict(
+                (await session.exec(select(Report.id, Report.reporter_id).where(col(Report.id).in_(followup)))).all()
+            )
             for report_id in followup:
-                outbox.enqueue(session, Kind.FOLLOWUP, lane=user_lane(reporters[report_id]),
-                               chat_id=reporters[report_id], report_id=report_id, now=now)
+                outbox.enqueue(
+                    session,
+                    Kind.FOLLOWUP,
+                    lane=user_lane(reporters[report_id]),
+                    chat_id=reporters[report_id],
+                    report_id=report_id,
+                    now=now,
+                )
         await session.commit()
     except BaseException:
         await session.rollback()
@@ -93,7 +118,9 @@ async def claim_due_reminders(
             return ()
         rows = (
             await session.exec(
-                select(Report).where(col(Report.id).in_(ids)).order_by(col(Report.id))
+                select(Report)
+                .where(col(Report.id).in_(ids))
+                .order_by(col(Report.id))
                 .execution_options(populate_existing=True)
             )
         ).all()
@@ -122,13 +149,25 @@ async def answer_followup(
     if clean:
         if row.followup_answer == FollowupAnswer.CLEAN:
             return NotAllowed(current, "already_answered")
-        event = ReportEvent(report_id=report_id, actor_id=user_id, at=now, kind=EventKind.FOLLOW.value,
-                            old_status=current.value, new_status=current.value,
-                            details={"answer": answer.value})
+        event = ReportEvent(
+            report_id=report_id,
+            actor_id=user_id,
+            at=now,
+            kind=EventKind.FOLLOW.value,
+            old_status=current.value,
+            new_status=current.value,
+            details={"answer": answer.value},
+        )
         values = {"followup_answer": answer.value, "updated_at": now}
         return await _compare_and_set(session, row, values, event, now=now)
     outcome = await transition(
-        session, report_id, user_id, ReportStatus.ACCEPTED, expected_version=row.version,
-        kind=EventKind.FOLLOW, details={"answer": answer.value}, now=now,
+        session,
+        report_id,
+        user_id,
+        ReportStatus.ACCEPTED,
+        expected_version=row.version,
+        kind=EventKind.FOLLOW,
+        details={"answer": answer.value},
+        now=now,
     )
     return outcome

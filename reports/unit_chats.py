@@ -23,8 +23,9 @@ from reports.records import ReportError, ReportErrorCode
 # --------------------------------------------------------------------------------------------
 
 
-async def bind_unit_chat(session: AsyncSession, unit_code: str, chat_id: int, actor_id: int | None,
-                         now: datetime | None = None) -> int | None:
+async def bind_unit_chat(
+    session: AsyncSession, unit_code: str, chat_id: int, actor_id: int | None, now: datetime | None = None
+) -> int | None:
     """Post ``unit_code``'s reports to ``chat_id`` from now on; returns the chat bound before (or None).
 
     The unit's reports that waited for a reachable chat are posted there (their outbox rows are
@@ -33,8 +34,12 @@ async def bind_unit_chat(session: AsyncSession, unit_code: str, chat_id: int, ac
         raise ReportError(ReportErrorCode.BAD_UNIT, unit_code)
     now = now or utcnow()
     previous = (await session.exec(select(UnitChat.chat_id).where(UnitChat.unit_code == unit_code))).first()
-    await upsert(session, UnitChat, {"unit_code": unit_code, "chat_id": chat_id, "bound_by": actor_id,
-                                     "bound_at": now}, key=["unit_code"])
+    await upsert(
+        session,
+        UnitChat,
+        {"unit_code": unit_code, "chat_id": chat_id, "bound_by": actor_id, "bound_at": now},
+        key=["unit_code"],
+    )
     await outbox.release_unit(session, unit_code, now)
     await session.commit()
     return previous
@@ -47,7 +52,9 @@ async def unit_chat(session: AsyncSession, unit_code: str) -> int | None:
 
 @snapshot
 async def units_of_chat(session: AsyncSession, chat_id: int) -> list[str]:
-    rows = await session.exec(select(UnitChat.unit_code).where(UnitChat.chat_id == chat_id).order_by(UnitChat.unit_code))
+    rows = await session.exec(
+        select(UnitChat.unit_code).where(UnitChat.chat_id == chat_id).order_by(UnitChat.unit_code)
+    )
     return list(rows.all())
 
 

@@ -8,5 +8,4 @@ from .limits import Limits
 from .server import SandboxServer
 from .world import Chat, SandboxError, StoredMessage, VirtualUser
 
-__all__ = ["SandboxServer", "Limits", "Faults", "Fault", "VirtualUser", "Chat", "StoredMessage",
-           "SandboxError"]
+__all__ = ["SandboxServer", "Limits", "Faults", "Fault", "VirtualUser", "Chat", "StoredMessage", "SandboxError"]

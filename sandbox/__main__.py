@@ -29,8 +29,9 @@ from .server import SandboxServer
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m sandbox", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8081)
     p.add_argument("--token", help="bot token to accept (default: a generated SANDBOX token)")
@@ -51,7 +52,9 @@ def _control(args: argparse.Namespace) -> int:
     req = urllib.request.Request(
         args.url.rstrip("/") + "/sandbox/api/control",
         data=json.dumps(body).encode() if body else None,
-        headers={"Content-Type": "application/json"}, method="POST" if body else "GET")
+        headers={"Content-Type": "application/json"},
+        method="POST" if body else "GET",
+    )
     try:
         with urllib.request.urlopen(req, timeout=5) as resp:
             print(json.dumps(json.load(resp), indent=2, ensure_ascii=False))
@@ -62,20 +65,27 @@ def _control(args: argparse.Namespace) -> int:
 
 
 async def _serve_alone(args: argparse.Namespace) -> int:
-    server = SandboxServer(host=args.host, port=args.port, token=args.token,
-                           limits=Limits.parse(args.limits) if args.limits else Limits(),
-                           faults=Faults.parse(args.faults) if args.faults else Faults(),
-                           accept_any_token=args.any_token)
+    server = SandboxServer(
+        host=args.host,
+        port=args.port,
+        token=args.token,
+        limits=Limits.parse(args.limits) if args.limits else Limits(),
+        faults=Faults.parse(args.faults) if args.faults else Faults(),
+        accept_any_token=args.any_token,
+    )
     try:
         await server.start()
     except OSError as exc:
         print(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    print(f"Sandbox Bot API: {server.base_url}  (TelegramAPIServer.from_base({server.base_url!r}))\n"
-          f"Bot token:       {server.token}\n"
-          f"Web chat:        {server.webchat_url}\n"
-          f"Run Wufei against it: WUFEI_API_BASE={server.base_url} WUFEI_BOT_TOKEN={server.token} "
-          "python main.py run", flush=True)
+    print(
+        f"Sandbox Bot API: {server.base_url}  (TelegramAPIServer.from_base({server.base_url!r}))\n"
+        f"Bot token:       {server.token}\n"
+        f"Web chat:        {server.webchat_url}\n"
+        f"Run Wufei against it: WUFEI_API_BASE={server.base_url} WUFEI_BOT_TOKEN={server.token} "
+        "python main.py run",
+        flush=True,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -90,8 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "control":
         return _control(args)
-    logging.basicConfig(level=args.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         Limits.parse(args.limits) if args.limits else None
         Faults.parse(args.faults) if args.faults else None

@@ -21,24 +21,30 @@ class UserActions:
     inline_queries: dict[str, dict[str, Any]]
 
     if TYPE_CHECKING:
+
         def emit(self, event: dict[str, Any]) -> None: ...
         def push_update(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]: ...
         def next_media_group_id(self) -> str: ...
         def store_photo(self, data: bytes) -> list[dict[str, Any]]: ...
-        def store_document(self, data: bytes, file_name: str | None,
-                           mime_type: str | None = None) -> dict[str, Any]: ...
+        def store_document(
+            self, data: bytes, file_name: str | None, mime_type: str | None = None
+        ) -> dict[str, Any]: ...
 
-    def new_message(self, chat: Chat, sender: dict[str, Any], content: dict[str, Any],
-                    from_bot: bool, reply_keyboard: dict[str, Any] | None = None) -> StoredMessage:
-        data = {"message_id": chat.next_message_id, "from": sender, "chat": chat.to_api(),
-                "date": now(), **content}
+    def new_message(
+        self,
+        chat: Chat,
+        sender: dict[str, Any],
+        content: dict[str, Any],
+        from_bot: bool,
+        reply_keyboard: dict[str, Any] | None = None,
+    ) -> StoredMessage:
+        data = {"message_id": chat.next_message_id, "from": sender, "chat": chat.to_api(), "date": now(), **content}
         chat.next_message_id += 1
         stored = StoredMessage(data=data, from_bot=from_bot, reply_keyboard=reply_keyboard)
         chat.messages[data["message_id"]] = stored
         return stored
 
-    def _new_user_message(self, user: VirtualUser, chat: Chat,
-                          content: dict[str, Any]) -> StoredMessage:
+    def _new_user_message(self, user: VirtualUser, chat: Chat, content: dict[str, Any]) -> StoredMessage:
         if chat.type == "private" and chat.id != user.id:
             raise SandboxError("a user can only write in their own private chat with the bot")
         if chat.is_group and user.id not in chat.members:
@@ -61,8 +67,12 @@ class UserActions:
             return True
         text = data.get("text") or ""
         reply = data.get("reply_to_message") or {}
-        return (text.startswith("/") or (reply.get("from") or {}).get("id") == self.bot["id"]
-                or "new_chat_members" in data or "left_chat_member" in data)
+        return (
+            text.startswith("/")
+            or (reply.get("from") or {}).get("id") == self.bot["id"]
+            or "new_chat_members" in data
+            or "left_chat_member" in data
+        )
 
     def _reply_part(self, chat: Chat, reply_to: int | None) -> dict[str, Any]:
         if reply_to is None:
@@ -73,8 +83,7 @@ class UserActions:
         inner = {k: v for k, v in target.data.items() if k != "reply_to_message"}
         return {"reply_to_message": inner}
 
-    def user_text(self, user: VirtualUser, chat: Chat, text: str,
-                  reply_to: int | None = None) -> StoredMessage:
+    def user_text(self, user: VirtualUser, chat: Chat, text: str, reply_to: int | None = None) -> StoredMessage:
         if not text.strip():
             raise SandboxError("message text is empty")
         content: dict[str, Any] = {**self._reply_part(chat, reply_to), "text": text}
@@ -85,8 +94,9 @@ class UserActions:
         self._deliver_user_message(chat, msg)
         return msg
 
-    def user_photos(self, user: VirtualUser, chat: Chat, images: list[bytes],
-                    caption: str | None = None) -> list[StoredMessage]:
+    def user_photos(
+        self, user: VirtualUser, chat: Chat, images: list[bytes], caption: str | None = None
+    ) -> list[StoredMessage]:
         """One photo, or an album (several messages sharing a media_group_id)."""
         if not images:
             raise SandboxError("no photo")
@@ -106,8 +116,15 @@ class UserActions:
             self._deliver_user_message(chat, msg)
         return out
 
-    def user_document(self, user: VirtualUser, chat: Chat, data: bytes, file_name: str,
-                      mime_type: str | None = None, caption: str | None = None) -> StoredMessage:
+    def user_document(
+        self,
+        user: VirtualUser,
+        chat: Chat,
+        data: bytes,
+        file_name: str,
+        mime_type: str | None = None,
+        caption: str | None = None,
+    ) -> StoredMessage:
         content: dict[str, Any] = {"document": self.store_document(data, file_name, mime_type)}
         if caption:
             content["caption"] = caption
@@ -115,8 +132,15 @@ class UserActions:
         self._deliver_user_message(chat, msg)
         return msg
 
-    def user_location(self, user: VirtualUser, chat: Chat, latitude: float, longitude: float,
-                      title: str | None = None, address: str | None = None) -> StoredMessage:
+    def user_location(
+        self,
+        user: VirtualUser,
+        chat: Chat,
+        latitude: float,
+        longitude: float,
+        title: str | None = None,
+        address: str | None = None,
+    ) -> StoredMessage:
         if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
             raise SandboxError("invalid coordinates")
         loc = {"latitude": float(latitude), "longitude": float(longitude)}
@@ -128,8 +152,9 @@ class UserActions:
         return msg
 
     def user_contact(self, user: VirtualUser, chat: Chat) -> StoredMessage:
-        content = {"contact": {"phone_number": user.phone_number or "", "first_name": user.first_name,
-                               "user_id": user.id}}
+        content = {
+            "contact": {"phone_number": user.phone_number or "", "first_name": user.first_name, "user_id": user.id}
+        }
         msg = self._new_user_message(user, chat, content)
         self._deliver_user_message(chat, msg)
         return msg
@@ -140,8 +165,7 @@ class UserActions:
             raise SandboxError("message not found")
         if chat.is_group and user.id not in chat.members:
             raise SandboxError("not a member of this chat")
-        buttons = [b for row in (target.data.get("reply_markup") or {}).get("inline_keyboard", [])
-                   for b in row]
+        buttons = [b for row in (target.data.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
         if not any(b.get("callback_data") == data for b in buttons):
             raise SandboxError("no inline button with this callback_data on the message")
         if chat.type == "private":
@@ -149,9 +173,16 @@ class UserActions:
         qid = str(secrets.randbits(62))
         cb = PendingCallback(qid, user.id, chat.id, message_id, data)
         self.callbacks[qid] = cb
-        update = self.push_update("callback_query", {
-            "id": qid, "from": user.to_api(), "message": target.data,
-            "chat_instance": str(abs(chat.id) * 7919 % 10**18), "data": data})
+        update = self.push_update(
+            "callback_query",
+            {
+                "id": qid,
+                "from": user.to_api(),
+                "message": target.data,
+                "chat_instance": str(abs(chat.id) * 7919 % 10**18),
+                "data": data,
+            },
+        )
         cb.update_id = update["update_id"]
         return cb
 
@@ -164,8 +195,7 @@ class UserActions:
         self.push_update("inline_query", payload)
         return qid
 
-    def user_choose_inline(self, user: VirtualUser, chat: Chat, inline_query_id: str,
-                           result_id: str) -> StoredMessage:
+    def user_choose_inline(self, user: VirtualUser, chat: Chat, inline_query_id: str, result_id: str) -> StoredMessage:
         """The user picks one of the bot's inline results: the message goes into the chat from the
         user, marked ``via_bot``, with the text formatted as the bot asked."""
         q = self.inline_queries.get(inline_query_id)

@@ -1,12 +1,12 @@
 """Test driver: virtual residents and staff talking to a bot through the sandbox.
 
-    sandbox = Sandbox(server)
-    alice = sandbox.user("Alice", lang="zh")
-    await alice.send("/start")
-    msg = await alice.expect_message()
-    await alice.click("Report")
-    await alice.send_photo("tests/data/bin.jpg")
-    await alice.send_location(31.91, 120.26)
+sandbox = Sandbox(server)
+alice = sandbox.user("Alice", lang="zh")
+await alice.send("/start")
+msg = await alice.expect_message()
+await alice.click("Report")
+await alice.send_photo("tests/data/bin.jpg")
+await alice.send_location(31.91, 120.26)
 """
 
 from __future__ import annotations
@@ -14,141 +14,14 @@ from __future__ import annotations
 import asyncio
 import io
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from .places import place as preset_place
+from .seen import DEFAULT_TIMEOUT, BotMessage, Click, find_button
 from .server import SandboxServer
 from .world import Chat, StoredMessage, VirtualUser
-
-DEFAULT_TIMEOUT = 5.0
-
-
-class BotMessage:
-    """A message the bot sent, as the user sees it (live: edits and deletions show through)."""
-
-    def __init__(self, stored: StoredMessage) -> None:
-        self.stored = stored
-
-    @property
-    def data(self) -> dict[str, Any]:
-        return self.stored.data
-
-    @property
-    def message_id(self) -> int:
-        return self.data["message_id"]
-
-    @property
-    def chat_id(self) -> int:
-        return self.data["chat"]["id"]
-
-    @property
-    def text(self) -> str | None:
-        return self.data.get("text")
-
-    @property
-    def caption(self) -> str | None:
-        return self.data.get("caption")
-
-    @property
-    def content(self) -> str:
-        """Text or caption, '' when neither."""
-        return self.text or self.caption or ""
-
-    @property
-    def entities(self) -> list[dict[str, Any]]:
-        return self.data.get("entities") or self.data.get("caption_entities") or []
-
-    @property
-    def photo(self) -> list[dict[str, Any]] | None:
-        return self.data.get("photo")
-
-    @property
-    def document(self) -> dict[str, Any] | None:
-        return self.data.get("document")
-
-    @property
-    def location(self) -> dict[str, Any] | None:
-        return self.data.get("location")
-
-    @property
-    def media_group_id(self) -> str | None:
-        return self.data.get("media_group_id")
-
-    @property
-    def inline_keyboard(self) -> list[list[dict[str, Any]]]:
-        return (self.data.get("reply_markup") or {}).get("inline_keyboard", [])
-
-    @property
-    def buttons(self) -> list[str]:
-        """Texts of the inline buttons, row by row."""
-        return [b["text"] for row in self.inline_keyboard for b in row]
-
-    @property
-    def reply_keyboard(self) -> dict[str, Any] | None:
-        """The reply keyboard sent with this message (not part of the Bot API Message)."""
-        return self.stored.reply_keyboard
-
-    @property
-    def reply_buttons(self) -> list[str]:
-        kb = self.reply_keyboard or {}
-        return [b if isinstance(b, str) else b.get("text", "") for row in kb.get("keyboard", [])
-                for b in row]
-
-    @property
-    def has_keyboard(self) -> bool:
-        return bool(self.inline_keyboard or self.reply_buttons)
-
-    @property
-    def edited(self) -> bool:
-        return "edit_date" in self.data
-
-    @property
-    def deleted(self) -> bool:
-        return self.stored.deleted
-
-    def file_bytes(self, world_files: dict) -> bytes:
-        ref = self.photo[-1] if self.photo else self.document
-        if not ref:
-            raise ValueError("message has no file")
-        return world_files[ref["file_id"]].data
-
-    def as_aiogram(self) -> Any:
-        from aiogram.types import Message
-        return Message.model_validate(self.data)
-
-    def __repr__(self) -> str:
-        kind = next((k for k in ("photo", "document", "location", "venue") if k in self.data), "text")
-        extra = f" buttons={self.buttons}" if self.buttons else ""
-        extra += f" reply_buttons={self.reply_buttons}" if self.reply_buttons else ""
-        return f"<BotMessage #{self.message_id} {kind} {self.content[:60]!r}{extra}>"
-
-
-def _find_button(rows: Iterable[Iterable[Any]], label: str) -> Any | None:
-    flat = [b for row in rows for b in row]
-    text = lambda b: b if isinstance(b, str) else b.get("text", "")  # noqa: E731
-    for match in (lambda b: text(b) == label, lambda b: text(b).strip() == label.strip(),
-                  lambda b: label.lower() in text(b).lower()):
-        hits = [b for b in flat if match(b)]
-        if hits:
-            return hits[0]
-    return None
-
-
-@dataclass
-class Click:
-    """Result of pressing an inline button: the callback query sent to the bot."""
-    callback_query_id: str
-    data: str
-    message: BotMessage
-    _driver: Sandbox = field(repr=False)
-
-    async def answer(self, timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
-        """Wait for the bot's answerCallbackQuery (toast/alert text, show_alert)."""
-        return await self._driver._wait(lambda: self._driver.answers.get(self.callback_query_id),
-                                        timeout, f"answerCallbackQuery for {self.data!r}")
 
 
 class UserHandle:
@@ -176,36 +49,50 @@ class UserHandle:
         return f"<UserHandle {self.user.full_name} id={self.id}>"
 
     # ---------------------------------------------------------------- sending
-    async def send(self, text: str, *, chat: Chat | GroupHandle | None = None,
-                   reply_to: int | BotMessage | None = None) -> StoredMessage:
+    async def send(
+        self, text: str, *, chat: Chat | GroupHandle | None = None, reply_to: int | BotMessage | None = None
+    ) -> StoredMessage:
         if isinstance(reply_to, BotMessage):
             reply_to = reply_to.message_id
         return self.driver.world.user_text(self.user, self._chat(chat), text, reply_to=reply_to)
 
-    async def send_photo(self, photo: str | Path | bytes, caption: str | None = None, *,
-                         chat: Chat | GroupHandle | None = None) -> StoredMessage:
+    async def send_photo(
+        self, photo: str | Path | bytes, caption: str | None = None, *, chat: Chat | GroupHandle | None = None
+    ) -> StoredMessage:
         return self.driver.world.user_photos(self.user, self._chat(chat), [_read(photo)], caption)[0]
 
-    async def send_album(self, photos: list[str | Path | bytes], caption: str | None = None, *,
-                         chat: Chat | GroupHandle | None = None) -> list[StoredMessage]:
-        return self.driver.world.user_photos(self.user, self._chat(chat), [_read(p) for p in photos],
-                                             caption)
+    async def send_album(
+        self, photos: list[str | Path | bytes], caption: str | None = None, *, chat: Chat | GroupHandle | None = None
+    ) -> list[StoredMessage]:
+        return self.driver.world.user_photos(self.user, self._chat(chat), [_read(p) for p in photos], caption)
 
-    async def send_document(self, document: str | Path | bytes, file_name: str | None = None,
-                            caption: str | None = None, mime_type: str | None = None, *,
-                            chat: Chat | GroupHandle | None = None) -> StoredMessage:
+    async def send_document(
+        self,
+        document: str | Path | bytes,
+        file_name: str | None = None,
+        caption: str | None = None,
+        mime_type: str | None = None,
+        *,
+        chat: Chat | GroupHandle | None = None,
+    ) -> StoredMessage:
         name = file_name or (Path(document).name if isinstance(document, (str, Path)) else "file.bin")
-        return self.driver.world.user_document(self.user, self._chat(chat), _read(document), name,
-                                               mime_type, caption)
+        return self.driver.world.user_document(self.user, self._chat(chat), _read(document), name, mime_type, caption)
 
-    async def send_location(self, latitude: float, longitude: float, *,
-                            chat: Chat | GroupHandle | None = None) -> StoredMessage:
+    async def send_location(
+        self, latitude: float, longitude: float, *, chat: Chat | GroupHandle | None = None
+    ) -> StoredMessage:
         return self.driver.world.user_location(self.user, self._chat(chat), latitude, longitude)
 
-    async def send_venue(self, latitude: float, longitude: float, title: str, address: str = "", *,
-                         chat: Chat | GroupHandle | None = None) -> StoredMessage:
-        return self.driver.world.user_location(self.user, self._chat(chat), latitude, longitude,
-                                               title, address)
+    async def send_venue(
+        self,
+        latitude: float,
+        longitude: float,
+        title: str,
+        address: str = "",
+        *,
+        chat: Chat | GroupHandle | None = None,
+    ) -> StoredMessage:
+        return self.driver.world.user_location(self.user, self._chat(chat), latitude, longitude, title, address)
 
     async def send_place(self, name: str, *, chat: Chat | GroupHandle | None = None) -> StoredMessage:
         """Share the location of a preset Jiangyin town seat, e.g. "澄江街道" or "Nanzha"."""
@@ -215,9 +102,14 @@ class UserHandle:
     async def send_contact(self, *, chat: Chat | GroupHandle | None = None) -> StoredMessage:
         return self.driver.world.user_contact(self.user, self._chat(chat))
 
-    async def click(self, label: str, *, message: BotMessage | None = None,
-                    chat: Chat | GroupHandle | None = None,
-                    location: tuple[float, float] | None = None) -> Click | StoredMessage:
+    async def click(
+        self,
+        label: str,
+        *,
+        message: BotMessage | None = None,
+        chat: Chat | GroupHandle | None = None,
+        location: tuple[float, float] | None = None,
+    ) -> Click | StoredMessage:
         """Press a button by its text (exact, then stripped, then substring; case-insensitive).
 
         Inline buttons (newest bot message first, or ``message``) send a callback query and
@@ -228,16 +120,15 @@ class UserHandle:
         for msg in candidates:
             if msg.deleted:
                 continue
-            button = _find_button(msg.inline_keyboard, label)
+            button = find_button(msg.inline_keyboard, label)
             if button is not None:
                 if "callback_data" not in button:
                     raise AssertionError(f"button {button['text']!r} has no callback_data: {button}")
-                cb = self.driver.world.user_callback(self.user, c, msg.message_id,
-                                                     button["callback_data"])
+                cb = self.driver.world.user_callback(self.user, c, msg.message_id, button["callback_data"])
                 return Click(cb.id, cb.data, msg, self.driver)
         kb = c.reply_keyboard
         if message is None and kb:
-            button = _find_button(kb.get("keyboard", []), label)
+            button = find_button(kb.get("keyboard", []), label)
             if button is not None:
                 if kb.get("one_time_keyboard"):
                     c.reply_keyboard = None
@@ -248,8 +139,10 @@ class UserHandle:
                     return await self.send_contact(chat=c)
                 return await self.send(button if isinstance(button, str) else button["text"], chat=c)
         available = [m.buttons for m in candidates[:3] if m.buttons]
-        raise AssertionError(f"no button {label!r}; inline buttons of recent messages: {available}; "
-                             f"reply keyboard: {self.reply_buttons(c)}")
+        raise AssertionError(
+            f"no button {label!r}; inline buttons of recent messages: {available}; "
+            f"reply keyboard: {self.reply_buttons(c)}"
+        )
 
     async def block(self) -> None:
         self.driver.world.set_blocked(self.user, True)
@@ -259,14 +152,14 @@ class UserHandle:
 
     async def inline_query(self, query: str, timeout: float = DEFAULT_TIMEOUT) -> list[dict[str, Any]]:
         qid = self.driver.world.user_inline_query(self.user, query, self.chat)
-        return await self.driver._wait(lambda: self.driver.world.inline_queries[qid]["results"],
-                                       timeout, f"answerInlineQuery for {query!r}")
+        return await self.driver._wait(
+            lambda: self.driver.world.inline_queries[qid]["results"], timeout, f"answerInlineQuery for {query!r}"
+        )
 
     # ---------------------------------------------------------------- receiving
     def reply_buttons(self, chat: Chat | GroupHandle | None = None) -> list[str]:
         kb = self._chat(chat).reply_keyboard or {}
-        return [b if isinstance(b, str) else b.get("text", "") for row in kb.get("keyboard", [])
-                for b in row]
+        return [b if isinstance(b, str) else b.get("text", "") for row in kb.get("keyboard", []) for b in row]
 
     def messages(self, chat: Chat | GroupHandle | None = None) -> list[BotMessage]:
         """All bot messages in the chat (oldest first), including already seen ones."""
@@ -281,8 +174,9 @@ class UserHandle:
         c = self._chat(chat)
         self._cursor[c.id] = len(self.driver.bot_messages(c.id))
 
-    async def expect_message(self, contains: str | None = None, *, timeout: float = DEFAULT_TIMEOUT,
-                             chat: Chat | GroupHandle | None = None) -> BotMessage:
+    async def expect_message(
+        self, contains: str | None = None, *, timeout: float = DEFAULT_TIMEOUT, chat: Chat | GroupHandle | None = None
+    ) -> BotMessage:
         """Return the next bot message in the chat not yet returned to this user."""
         c = self._chat(chat)
 
@@ -299,14 +193,15 @@ class UserHandle:
             raise AssertionError(f"expected a message containing {contains!r}, got {msg!r}")
         return msg
 
-    async def expect_messages(self, count: int, *, timeout: float = DEFAULT_TIMEOUT,
-                              chat: Chat | GroupHandle | None = None) -> list[BotMessage]:
+    async def expect_messages(
+        self, count: int, *, timeout: float = DEFAULT_TIMEOUT, chat: Chat | GroupHandle | None = None
+    ) -> list[BotMessage]:
         deadline = time.monotonic() + timeout
-        return [await self.expect_message(timeout=max(0.01, deadline - time.monotonic()), chat=chat)
-                for _ in range(count)]
+        return [
+            await self.expect_message(timeout=max(0.01, deadline - time.monotonic()), chat=chat) for _ in range(count)
+        ]
 
-    async def expect_no_message(self, within: float = 0.3, *,
-                                chat: Chat | GroupHandle | None = None) -> None:
+    async def expect_no_message(self, within: float = 0.3, *, chat: Chat | GroupHandle | None = None) -> None:
         c = self._chat(chat)
         await asyncio.sleep(within)
         pos = self._cursor.get(c.id, 0)
@@ -314,8 +209,9 @@ class UserHandle:
         if extra:
             raise AssertionError(f"unexpected bot messages: {extra}")
 
-    async def expect_edit(self, *, timeout: float = DEFAULT_TIMEOUT,
-                          chat: Chat | GroupHandle | None = None) -> BotMessage:
+    async def expect_edit(
+        self, *, timeout: float = DEFAULT_TIMEOUT, chat: Chat | GroupHandle | None = None
+    ) -> BotMessage:
         """Return the next message edit (text, caption or keyboard) in the chat."""
         c = self._chat(chat)
 
@@ -368,8 +264,7 @@ class GroupHandle:
 class Sandbox:
     """Facade over a running SandboxServer (and optionally the bot app polling it)."""
 
-    def __init__(self, server: SandboxServer, app: Any = None,
-                 poll_task: asyncio.Task | None = None) -> None:
+    def __init__(self, server: SandboxServer, app: Any = None, poll_task: asyncio.Task | None = None) -> None:
         self.server = server
         self.world = server.world
         self.app = app
@@ -403,16 +298,23 @@ class Sandbox:
         return self._by_chat.get(chat_id, [])
 
     # ---------------------------------------------------------------- people
-    def user(self, name: str, lang: str | None = "zh", *, last_name: str | None = None,
-             username: str | None = None, user_id: int | None = None,
-             started: bool = False) -> UserHandle:
+    def user(
+        self,
+        name: str,
+        lang: str | None = "zh",
+        *,
+        last_name: str | None = None,
+        username: str | None = None,
+        user_id: int | None = None,
+        started: bool = False,
+    ) -> UserHandle:
         """A new virtual user. Like on Telegram, the bot cannot message them before they write
         to it (403) unless ``started=True``."""
-        return UserHandle(self, self.server.create_user(name, last_name, username, lang, user_id,
-                                                        started=started))
+        return UserHandle(self, self.server.create_user(name, last_name, username, lang, user_id, started=started))
 
-    def group(self, title: str, members: list[UserHandle] | None = None,
-              bot_is_admin: bool = True, chat_id: int | None = None) -> GroupHandle:
+    def group(
+        self, title: str, members: list[UserHandle] | None = None, bot_is_admin: bool = True, chat_id: int | None = None
+    ) -> GroupHandle:
         chat = self.server.create_group(title, [m.user for m in members or []], bot_is_admin, chat_id)
         return GroupHandle(self, chat)
 
@@ -426,8 +328,7 @@ class Sandbox:
                 return value
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise AssertionError(f"timed out after {timeout:g}s waiting for {what}"
-                                     + self._diagnostics())
+                raise AssertionError(f"timed out after {timeout:g}s waiting for {what}" + self._diagnostics())
             try:
                 await asyncio.wait_for(self._changed.wait(), min(remaining, 0.25))
             except TimeoutError:
@@ -445,8 +346,7 @@ class Sandbox:
         if self.bot_errors:
             notes.append("bot errors:\n  " + "\n  ".join(self.bot_errors[-5:]))
         if self.server.validation_errors:
-            notes.append("sandbox answers that failed validation: "
-                         + "; ".join(self.server.validation_errors[-3:]))
+            notes.append("sandbox answers that failed validation: " + "; ".join(self.server.validation_errors[-3:]))
         failed = [(m, s) for m, s in self.server.request_log[-50:] if s != 200]
         if failed:
             notes.append(f"failed Bot API calls: {failed[-10:]}")
@@ -477,10 +377,12 @@ def _read(src: str | Path | bytes | io.BytesIO) -> bytes:
     return Path(src).read_bytes()
 
 
-def make_image(width: int = 640, height: int = 480, color: str = "#3a7d44",
-               text: str | None = None, fmt: str = "JPEG") -> bytes:
+def make_image(
+    width: int = 640, height: int = 480, color: str = "#3a7d44", text: str | None = None, fmt: str = "JPEG"
+) -> bytes:
     """A real image (bytes) for photo uploads in tests."""
     from PIL import Image, ImageDraw
+
     img = Image.new("RGB", (width, height), color)
     draw = ImageDraw.Draw(img)
     draw.rectangle([width // 8, height // 8, width * 7 // 8, height * 7 // 8], outline="white", width=6)

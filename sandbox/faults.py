@@ -36,9 +36,15 @@ class Fault:
 class Faults:
     """Decides, per Bot API request, whether and how to fail it."""
 
-    def __init__(self, rate: float = 0.0, kinds: Iterable[str] = ("500", "502", "slow", "drop", "429"),
-                 methods: Iterable[str] | None = None, seed: int | None = None,
-                 slow_seconds: float = 2.0, retry_after: int = 3) -> None:
+    def __init__(
+        self,
+        rate: float = 0.0,
+        kinds: Iterable[str] = ("500", "502", "slow", "drop", "429"),
+        methods: Iterable[str] | None = None,
+        seed: int | None = None,
+        slow_seconds: float = 2.0,
+        retry_after: int = 3,
+    ) -> None:
         self.rate = rate
         self.kinds = [Fault.parse(k) for k in kinds]
         self.methods = {m.lower() for m in methods} if methods else None
@@ -105,10 +111,13 @@ class Faults:
         return faults
 
     def describe(self) -> dict:
-        return {"rate": self.rate, "kinds": [f.kind for f in self.kinds],
-                "methods": sorted(self.methods) if self.methods else None,
-                "script": [f"{f.kind}:{f.arg:g}" for f in self._script],
-                "injected": len(self.injected)}
+        return {
+            "rate": self.rate,
+            "kinds": [f.kind for f in self.kinds],
+            "methods": sorted(self.methods) if self.methods else None,
+            "script": [f"{f.kind}:{f.arg:g}" for f in self._script],
+            "injected": len(self.injected),
+        }
 
 
 def _split_top(spec: str) -> list[str]:

@@ -59,12 +59,13 @@ class _Parser(HTMLParser):
         if tag == "a":
             href = (a.get("href") or "").strip()
             if not href:
-                self._fail("Can't find end of the entity starting at byte offset "
-                           f"{self._byte_offset()}")
+                self._fail(f"Can't find end of the entity starting at byte offset {self._byte_offset()}")
             if href.startswith("tg://user?id="):
-                entity = {"type": "text_mention", "offset": self._pos16,
-                          "user": {"id": int(href.split("=", 1)[1] or 0), "is_bot": False,
-                                   "first_name": "User"}}
+                entity = {
+                    "type": "text_mention",
+                    "offset": self._pos16,
+                    "user": {"id": int(href.split("=", 1)[1] or 0), "is_bot": False, "first_name": "User"},
+                }
             else:
                 entity["url"] = href
         if tag == "blockquote" and "expandable" in a:
@@ -74,7 +75,7 @@ class _Parser(HTMLParser):
         if tag == "code" and self.stack and self.stack[-1][0] == "pre":
             cls = a.get("class") or ""
             if cls.startswith("language-"):
-                self.stack[-1][1]["language"] = cls[len("language-"):]
+                self.stack[-1][1]["language"] = cls[len("language-") :]
             entity["_merge_into_pre"] = True
         self.stack.append((tag, entity))
 
@@ -84,7 +85,7 @@ class _Parser(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         tag = tag.lower()
         if not self.stack:
-            self._fail(f'Unexpected end tag at byte offset {self._byte_offset()}')
+            self._fail(f"Unexpected end tag at byte offset {self._byte_offset()}")
         open_tag, entity = self.stack.pop()
         if open_tag != tag:
             self._fail(f'Can\'t find end tag corresponding to start tag "{open_tag}"')
@@ -114,8 +115,9 @@ def parse_html(source: str) -> tuple[str, list[dict[str, Any]]]:
     return "".join(parser.parts), entities
 
 
-def parse_text(text: str, parse_mode: str | None,
-               entities: list[dict[str, Any]] | None = None) -> tuple[str, list[dict[str, Any]]]:
+def parse_text(
+    text: str, parse_mode: str | None, entities: list[dict[str, Any]] | None = None
+) -> tuple[str, list[dict[str, Any]]]:
     """Apply a parse mode. Explicit entities win over parse_mode, as in the Bot API."""
     if entities:
         return text, entities

@@ -28,8 +28,13 @@ class Limits:
     @classmethod
     def relaxed(cls) -> Limits:
         """Generous limits for functional tests: only a runaway loop hits them."""
-        return cls(per_bot_per_second=1000, per_bot_burst=1000, per_chat_per_second=50,
-                   per_chat_burst=50, per_group_per_minute=600)
+        return cls(
+            per_bot_per_second=1000,
+            per_bot_burst=1000,
+            per_chat_per_second=50,
+            per_chat_burst=50,
+            per_group_per_minute=600,
+        )
 
     @classmethod
     def parse(cls, spec: str) -> Limits:
@@ -38,9 +43,13 @@ class Limits:
         if spec in ("off", "none", "0"):
             return cls.off()
         lim = cls()
-        names = {"bot": "per_bot_per_second", "bot_burst": "per_bot_burst",
-                 "chat": "per_chat_per_second", "burst": "per_chat_burst",
-                 "group": "per_group_per_minute"}
+        names = {
+            "bot": "per_bot_per_second",
+            "bot_burst": "per_bot_burst",
+            "chat": "per_chat_per_second",
+            "burst": "per_chat_burst",
+            "group": "per_group_per_minute",
+        }
         for part in filter(None, (p.strip() for p in spec.split(","))):
             key, _, value = part.partition("=")
             attr = names.get(key.strip())

@@ -49,7 +49,7 @@ class Chat:
     bot_is_admin: bool = True
     bot_is_member: bool = True
     next_message_id: int = 1
-    messages: dict[int, "StoredMessage"] = field(default_factory=dict)
+    messages: dict[int, StoredMessage] = field(default_factory=dict)
     reply_keyboard: dict[str, Any] | None = None
     pinned: int | None = None
 
@@ -96,8 +96,11 @@ class StoredFile:
     height: int | None = None
 
     def to_api(self, with_path: bool = False) -> dict[str, Any]:
-        d: dict[str, Any] = {"file_id": self.file_id, "file_unique_id": self.file_unique_id,
-                             "file_size": len(self.data)}
+        d: dict[str, Any] = {
+            "file_id": self.file_id,
+            "file_unique_id": self.file_unique_id,
+            "file_size": len(self.data),
+        }
         if with_path:
             d["file_path"] = self.file_path
         return d

@@ -26,16 +26,20 @@ class Place:
     longitude: float
 
     def to_json(self) -> dict:
-        return {"name": self.name, "name_en": self.name_en, "code": self.code,
-                "latitude": self.latitude, "longitude": self.longitude}
+        return {
+            "name": self.name,
+            "name_en": self.name_en,
+            "code": self.code,
+            "latitude": self.latitude,
+            "longitude": self.longitude,
+        }
 
 
 @lru_cache(maxsize=1)
 def places() -> tuple[Place, ...]:
     with DATA.open(encoding="utf-8") as fh:
         rows = [r for r in csv.DictReader(line for line in fh if not line.startswith("#"))]
-    return tuple(Place(r["name"], r["name_en"], r["code"], float(r["lat"]), float(r["lon"]))
-                 for r in rows)
+    return tuple(Place(r["name"], r["name_en"], r["code"], float(r["lat"]), float(r["lon"])) for r in rows)
 
 
 def place(name: str) -> Place:
@@ -47,11 +51,15 @@ def place(name: str) -> Place:
 
 def nearest(lat: float, lon: float) -> tuple[Place, float]:
     """Nearest preset place and its distance in metres (haversine)."""
+
     def dist(p: Place) -> float:
         r = 6371000.0
         dlat, dlon = math.radians(p.latitude - lat), math.radians(p.longitude - lon)
-        a = (math.sin(dlat / 2) ** 2 + math.cos(math.radians(lat))
-             * math.cos(math.radians(p.latitude)) * math.sin(dlon / 2) ** 2)
+        a = (
+            math.sin(dlat / 2) ** 2
+            + math.cos(math.radians(lat)) * math.cos(math.radians(p.latitude)) * math.sin(dlon / 2) ** 2
+        )
         return 2 * r * math.asin(math.sqrt(a))
+
     best = min(places(), key=dist)
     return best, dist(best)

@@ -1,10 +1,10 @@
 """SandboxServer: a local Telegram Bot API server plus a web chat, over real HTTP (aiohttp).
 
-    server = SandboxServer(port=0)
-    await server.start()
-    bot = Bot(server.token, session=AiohttpSession(api=TelegramAPIServer.from_base(server.base_url)))
-    alice = server.create_user("Alice", language_code="en")
-    server.world.user_text(alice, server.private_chat(alice), "/start")
+server = SandboxServer(port=0)
+await server.start()
+bot = Bot(server.token, session=AiohttpSession(api=TelegramAPIServer.from_base(server.base_url)))
+alice = server.create_user("Alice", language_code="en")
+server.world.user_text(alice, server.private_chat(alice), "/start")
 """
 
 from __future__ import annotations
@@ -31,11 +31,19 @@ MAX_REQUEST_BYTES = 50 * 1024 * 1024  # Telegram's upload cap for bots
 
 
 class SandboxServer:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, limits: Limits | None = None,
-                 faults: Faults | None = None, token: str | None = None,
-                 bot_name: str = "无废 Wufei", bot_username: str = "wufei_sandbox_bot",
-                 accept_any_token: bool = False, validate_responses: bool = False,
-                 require_start: bool = True) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        limits: Limits | None = None,
+        faults: Faults | None = None,
+        token: str | None = None,
+        bot_name: str = "无废 Wufei",
+        bot_username: str = "wufei_sandbox_bot",
+        accept_any_token: bool = False,
+        validate_responses: bool = False,
+        require_start: bool = True,
+    ) -> None:
         self.host, self.port = host, port
         self.limits = limits or Limits()
         self.faults = faults or Faults()
@@ -60,8 +68,7 @@ class SandboxServer:
     # ------------------------------------------------------------ lifecycle
     async def start(self) -> SandboxServer:
         self.api.closing = False
-        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=1.0,
-                                     handle_signals=False)
+        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=1.0, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
@@ -94,15 +101,25 @@ class SandboxServer:
         return f"{self.base_url}/webchat/"
 
     # ------------------------------------------------------------ in-process API
-    def create_user(self, first_name: str, last_name: str | None = None, username: str | None = None,
-                    language_code: str | None = "zh", user_id: int | None = None,
-                    started: bool = False) -> VirtualUser:
+    def create_user(
+        self,
+        first_name: str,
+        last_name: str | None = None,
+        username: str | None = None,
+        language_code: str | None = "zh",
+        user_id: int | None = None,
+        started: bool = False,
+    ) -> VirtualUser:
         """A virtual Telegram user. ``started=True``: as if they had already written to the bot."""
-        return self.world.create_user(first_name, last_name, username, language_code, user_id,
-                                      started=started)
+        return self.world.create_user(first_name, last_name, username, language_code, user_id, started=started)
 
-    def create_group(self, title: str, members: list[VirtualUser] | None = None,
-                     bot_is_admin: bool = True, chat_id: int | None = None) -> Chat:
+    def create_group(
+        self,
+        title: str,
+        members: list[VirtualUser] | None = None,
+        bot_is_admin: bool = True,
+        chat_id: int | None = None,
+    ) -> Chat:
         return self.world.create_group(title, members, bot_is_admin, chat_id)
 
     def private_chat(self, user: VirtualUser) -> Chat:
@@ -132,8 +149,7 @@ class SandboxServer:
             body = await request.json()
             if isinstance(body, dict):
                 fields.update(body)
-        elif request.method == "POST" and ctype in ("multipart/form-data",
-                                                     "application/x-www-form-urlencoded"):
+        elif request.method == "POST" and ctype in ("multipart/form-data", "application/x-www-form-urlencoded"):
             post = await request.post()
             for key, value in post.items():
                 fields[key] = value
@@ -155,8 +171,7 @@ class SandboxServer:
                 desc = "Internal Server Error" if code == 500 else "Bad Gateway"
                 return self._json({"ok": False, "error_code": code, "description": desc}, code, method)
             elif fault.kind == "429":
-                err = ApiError(429, f"Too Many Requests: retry after {int(fault.arg)}",
-                               retry_after=int(fault.arg))
+                err = ApiError(429, f"Too Many Requests: retry after {int(fault.arg)}", retry_after=int(fault.arg))
                 return self._json(err.to_json(), 429, method)
         try:
             params = await self._read_params(request)
@@ -169,8 +184,7 @@ class SandboxServer:
             return self._json(ApiError(400, f"Bad Request: {err}").to_json(), 400, method)
         except Exception:
             log.exception("sandbox: %s failed", method)
-            return self._json({"ok": False, "error_code": 500,
-                               "description": "Internal Server Error"}, 500, method)
+            return self._json({"ok": False, "error_code": 500, "description": "Internal Server Error"}, 500, method)
         if fault is not None and fault.kind == "drop_after":
             return await self._drop(request, method)  # done, but the answer is lost
         payload = {"ok": True, "result": result}
@@ -179,8 +193,9 @@ class SandboxServer:
             if problem:
                 self.validation_errors.append(problem)
                 log.error("sandbox: %s", problem)
-                return self._json({"ok": False, "error_code": 500,
-                                   "description": f"Internal Server Error: {problem}"}, 500, method)
+                return self._json(
+                    {"ok": False, "error_code": 500, "description": f"Internal Server Error: {problem}"}, 500, method
+                )
         return self._json(payload, 200, method)
 
     async def _drop(self, request: web.Request, method: str) -> web.StreamResponse:
@@ -202,8 +217,9 @@ class SandboxServer:
         self.request_log.append((method, status))
         if len(self.request_log) > 10000:
             del self.request_log[:5000]
-        return web.Response(text=json.dumps(payload, ensure_ascii=False), status=status,
-                            content_type="application/json")
+        return web.Response(
+            text=json.dumps(payload, ensure_ascii=False), status=status, content_type="application/json"
+        )
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != self.token and not self.accept_any_token:
@@ -216,9 +232,11 @@ class SandboxServer:
     # ------------------------------------------------------------ control (faults, limits)
     def control_json(self) -> dict[str, Any]:
         lim = self.limits
-        return {"faults": self.faults.describe(),
-                "limits": {k: getattr(lim, k) for k in lim.__dataclass_fields__},
-                "pending_updates": len(self.world.updates)}
+        return {
+            "faults": self.faults.describe(),
+            "limits": {k: getattr(lim, k) for k in lim.__dataclass_fields__},
+            "pending_updates": len(self.world.updates),
+        }
 
     async def _control_get(self, request: web.Request) -> web.Response:
         return web.json_response(self.control_json())

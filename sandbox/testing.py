@@ -60,8 +60,9 @@ class SimpleApp:
         await self.bot.delete_webhook(drop_pending_updates=False)
 
     async def poll(self) -> None:
-        await self.dp.start_polling(self.bot, handle_signals=False, close_bot_session=False,
-                                    polling_timeout=self.polling_timeout)
+        await self.dp.start_polling(
+            self.bot, handle_signals=False, close_bot_session=False, polling_timeout=self.polling_timeout
+        )
 
     async def stop(self) -> None:
         with contextlib.suppress(RuntimeError):  # not polling
@@ -83,12 +84,19 @@ async def wait_for_polling(server: SandboxServer, task: asyncio.Task | None, tim
 
 
 @contextlib.asynccontextmanager
-async def running_sandbox(app_factory: AppFactory | None = None, *, limits: Limits | None = None,
-                          faults: Faults | None = None, host: str = "127.0.0.1", port: int = 0,
-                          server: SandboxServer | None = None) -> AsyncIterator[Sandbox]:
+async def running_sandbox(
+    app_factory: AppFactory | None = None,
+    *,
+    limits: Limits | None = None,
+    faults: Faults | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    server: SandboxServer | None = None,
+) -> AsyncIterator[Sandbox]:
     """Start a sandbox server (free port) and, if given, the bot app polling it in the background."""
-    server = server or SandboxServer(host=host, port=port, limits=limits or Limits.relaxed(),
-                                     faults=faults, validate_responses=True)
+    server = server or SandboxServer(
+        host=host, port=port, limits=limits or Limits.relaxed(), faults=faults, validate_responses=True
+    )
     await server.start()
     errors: list[str] = []
     collector = _ErrorCollector(errors)

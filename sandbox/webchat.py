@@ -24,7 +24,7 @@ STATIC = Path(__file__).with_name("static")
 
 
 class WebChat:
-    def __init__(self, server: "SandboxServer") -> None:
+    def __init__(self, server: SandboxServer) -> None:
         self.server = server
         self._sse: set[asyncio.Queue] = set()
         server.world.add_listener(self.fan_out)
@@ -78,18 +78,18 @@ class WebChat:
         headers = {"Cache-Control": "max-age=3600"}
         if f.file_name:
             headers["Content-Disposition"] = f'inline; filename="{f.file_name}"'
-        return web.Response(body=f.data, content_type=f.mime_type or "application/octet-stream",
-                            headers=headers)
+        return web.Response(body=f.data, content_type=f.mime_type or "application/octet-stream", headers=headers)
 
     def state_json(self) -> dict[str, Any]:
         w = self.world
         return {
             "bot": w.bot,
-            "users": [{**u.to_api(), "blocked": u.blocked_bot, "full_name": u.full_name}
-                      for u in w.users.values()],
-            "groups": [{"id": c.id, "title": c.title, "members": c.members,
-                        "bot_is_member": c.bot_is_member}
-                       for c in w.chats.values() if c.is_group],
+            "users": [{**u.to_api(), "blocked": u.blocked_bot, "full_name": u.full_name} for u in w.users.values()],
+            "groups": [
+                {"id": c.id, "title": c.title, "members": c.members, "bot_is_member": c.bot_is_member}
+                for c in w.chats.values()
+                if c.is_group
+            ],
             "places": [p.to_json() for p in places()],
             "places_attribution": ATTRIBUTION,
             "commands": next(iter(w.commands.values()), []),
@@ -108,8 +108,9 @@ class WebChat:
         return web.json_response({"messages": msgs, "reply_keyboard": chat.reply_keyboard})
 
     async def events(self, request: web.Request) -> web.StreamResponse:
-        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream",
-                                           "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        resp = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        )
         await resp.prepare(request)
         q: asyncio.Queue = asyncio.Queue()
         self._sse.add(q)
@@ -118,7 +119,7 @@ class WebChat:
             while not self.server.api.closing:
                 try:
                     event = await asyncio.wait_for(q.get(), 15)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     await resp.write(b": ping\n\n")
                     continue
                 if event is None:
@@ -158,8 +159,9 @@ class WebChat:
         name = str(body.get("first_name") or "").strip()
         if not name:
             return self.fail(ValueError("a name is required"), "err_name_required")
-        user = self.server.create_user(name, body.get("last_name") or None, body.get("username") or None,
-                                       body.get("language_code") or "zh")
+        user = self.server.create_user(
+            name, body.get("last_name") or None, body.get("username") or None, body.get("language_code") or "zh"
+        )
         return web.json_response({"ok": True, "user": user.to_api()})
 
     async def create_group(self, request: web.Request) -> web.Response:
@@ -190,8 +192,7 @@ class WebChat:
         user = self.user(body.get("user_id"))
         try:
             chat = self.chat_for(user, body.get("chat_id"))
-            msg = self.world.user_text(user, chat, str(body.get("text") or ""),
-                                       reply_to=body.get("reply_to"))
+            msg = self.world.user_text(user, chat, str(body.get("text") or ""), reply_to=body.get("reply_to"))
         except SandboxError as exc:
             return self.fail(exc)
         return web.json_response({"ok": True, "message": msg.data})
@@ -215,10 +216,14 @@ class WebChat:
             return self.fail(ValueError("no file"))
         try:
             chat = self.chat_for(user, post.get("chat_id"))
-            msg = self.world.user_document(user, chat, f.file.read(), f.filename,
-                                           None if f.content_type == "application/octet-stream"
-                                           else f.content_type,
-                                           str(post.get("caption") or "") or None)
+            msg = self.world.user_document(
+                user,
+                chat,
+                f.file.read(),
+                f.filename,
+                None if f.content_type == "application/octet-stream" else f.content_type,
+                str(post.get("caption") or "") or None,
+            )
         except SandboxError as exc:
             return self.fail(exc)
         return web.json_response({"ok": True, "message": msg.data})
@@ -229,8 +234,7 @@ class WebChat:
         try:
             chat = self.chat_for(user, body.get("chat_id"))
             lat, lon = float(body["latitude"]), float(body["longitude"])
-            msg = self.world.user_location(user, chat, lat, lon, body.get("title") or None,
-                                           body.get("address") or None)
+            msg = self.world.user_location(user, chat, lat, lon, body.get("title") or None, body.get("address") or None)
         except (SandboxError, KeyError, TypeError, ValueError) as exc:
             return self.fail(exc)
         return web.json_response({"ok": True, "message": msg.data})
@@ -272,8 +276,9 @@ class WebChat:
         user = self.user(body.get("user_id"))
         try:
             chat = self.chat_for(user, body.get("chat_id"))
-            msg = self.world.user_choose_inline(user, chat, str(body.get("inline_query_id")),
-                                                str(body.get("result_id")))
+            msg = self.world.user_choose_inline(
+                user, chat, str(body.get("inline_query_id")), str(body.get("result_id"))
+            )
         except SandboxError as exc:
             return self.fail(exc)
         return web.json_response({"ok": True, "message": msg.data})

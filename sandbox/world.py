@@ -24,14 +24,12 @@ PHOTO_SIDES = (90, 320, 800, 1280)
 NOT_DEFAULT_UPDATES = {"chat_member", "message_reaction", "message_reaction_count"}
 
 
-__all__ = ["World", "Chat", "PendingCallback", "SandboxError", "StoredFile", "StoredMessage",
-           "VirtualUser"]
+__all__ = ["World", "Chat", "PendingCallback", "SandboxError", "StoredFile", "StoredMessage", "VirtualUser"]
 
 
 class World(UserActions):
     def __init__(self, bot_id: int, bot_first_name: str, bot_username: str) -> None:
-        self.bot = {"id": bot_id, "is_bot": True, "first_name": bot_first_name,
-                    "username": bot_username}
+        self.bot = {"id": bot_id, "is_bot": True, "first_name": bot_first_name, "username": bot_username}
         self.users: dict[int, VirtualUser] = {}
         self.chats: dict[int, Chat] = {}
         self.files: dict[str, StoredFile] = {}
@@ -77,8 +75,7 @@ class World(UserActions):
     def _wake_pollers(self) -> None:
         self._update_event.set()
 
-    def take_updates(self, offset: int | None, limit: int,
-                     allowed: list[str] | None) -> list[dict[str, Any]]:
+    def take_updates(self, offset: int | None, limit: int, allowed: list[str] | None) -> list[dict[str, Any]]:
         if allowed is not None:
             self.allowed_updates = allowed
         if offset is not None and offset != 0:
@@ -112,37 +109,61 @@ class World(UserActions):
             pass
 
     # ---------------------------------------------------------------- people
-    def create_user(self, first_name: str, last_name: str | None = None, username: str | None = None,
-                    language_code: str | None = "zh", user_id: int | None = None,
-                    phone_number: str | None = None, started: bool = False) -> VirtualUser:
+    def create_user(
+        self,
+        first_name: str,
+        last_name: str | None = None,
+        username: str | None = None,
+        language_code: str | None = "zh",
+        user_id: int | None = None,
+        phone_number: str | None = None,
+        started: bool = False,
+    ) -> VirtualUser:
         uid = user_id if user_id is not None else next(self._user_ids)
         while user_id is None and uid in self.users:
             uid = next(self._user_ids)
-        user = VirtualUser(uid, first_name, last_name, username, language_code,
-                           phone_number or f"+86138{uid % 100000000:08d}", started=started)
+        user = VirtualUser(
+            uid,
+            first_name,
+            last_name,
+            username,
+            language_code,
+            phone_number or f"+86138{uid % 100000000:08d}",
+            started=started,
+        )
         self.users[uid] = user
         self.chats[uid] = Chat(id=uid, type="private", user=user)
         self.emit({"event": "state"})
         return user
 
-    def create_group(self, title: str, members: list[VirtualUser] | None = None,
-                     bot_is_admin: bool = True, chat_id: int | None = None,
-                     notify_bot: bool = True) -> Chat:
+    def create_group(
+        self,
+        title: str,
+        members: list[VirtualUser] | None = None,
+        bot_is_admin: bool = True,
+        chat_id: int | None = None,
+        notify_bot: bool = True,
+    ) -> Chat:
         cid = chat_id if chat_id is not None else -(10**12) - next(self._group_ids) - 1000000000000
-        chat = Chat(id=cid, type="supergroup", title=title,
-                    members=[m.id for m in members or []], bot_is_admin=bot_is_admin)
+        chat = Chat(
+            id=cid, type="supergroup", title=title, members=[m.id for m in members or []], bot_is_admin=bot_is_admin
+        )
         if members:
             chat.admins.add(members[0].id)
         self.chats[cid] = chat
         if notify_bot:
             actor = members[0].to_api() if members else dict(self.bot)
-            new_status = (self._bot_admin_member() if bot_is_admin
-                          else {"status": "member", "user": dict(self.bot)})
-            self.push_update("my_chat_member", {
-                "chat": chat.to_api(), "from": actor, "date": now(),
-                "old_chat_member": {"status": "left", "user": dict(self.bot)},
-                "new_chat_member": new_status,
-            })
+            new_status = self._bot_admin_member() if bot_is_admin else {"status": "member", "user": dict(self.bot)}
+            self.push_update(
+                "my_chat_member",
+                {
+                    "chat": chat.to_api(),
+                    "from": actor,
+                    "date": now(),
+                    "old_chat_member": {"status": "left", "user": dict(self.bot)},
+                    "new_chat_member": new_status,
+                },
+            )
         self.emit({"event": "state"})
         return chat
 
@@ -158,19 +179,35 @@ class World(UserActions):
         if not chat.is_group or not chat.bot_is_member:
             return
         old = self._bot_admin_member() if chat.bot_is_admin else {"status": "member", "user": dict(self.bot)}
-        new = ({"status": "kicked", "user": dict(self.bot), "until_date": 0} if kicked
-               else {"status": "left", "user": dict(self.bot)})
+        new = (
+            {"status": "kicked", "user": dict(self.bot), "until_date": 0}
+            if kicked
+            else {"status": "left", "user": dict(self.bot)}
+        )
         chat.bot_is_member = False
         actor = by.to_api() if by else (self.users[chat.members[0]].to_api() if chat.members else dict(self.bot))
-        self.push_update("my_chat_member", {"chat": chat.to_api(), "from": actor, "date": now(),
-                                            "old_chat_member": old, "new_chat_member": new})
+        self.push_update(
+            "my_chat_member",
+            {"chat": chat.to_api(), "from": actor, "date": now(), "old_chat_member": old, "new_chat_member": new},
+        )
         self.emit({"event": "state"})
 
     def _bot_admin_member(self) -> dict[str, Any]:
-        flags = ("can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages",
-                 "can_manage_video_chats", "can_restrict_members", "can_promote_members",
-                 "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories",
-                 "can_delete_stories", "can_send_welcome_messages")
+        flags = (
+            "can_be_edited",
+            "is_anonymous",
+            "can_manage_chat",
+            "can_delete_messages",
+            "can_manage_video_chats",
+            "can_restrict_members",
+            "can_promote_members",
+            "can_change_info",
+            "can_invite_users",
+            "can_post_stories",
+            "can_edit_stories",
+            "can_delete_stories",
+            "can_send_welcome_messages",
+        )
         d: dict[str, Any] = {"status": "administrator", "user": dict(self.bot)}
         for f in flags:
             d[f] = f in ("can_manage_chat", "can_delete_messages", "can_invite_users")
@@ -179,8 +216,7 @@ class World(UserActions):
 
     def chat_member(self, chat: Chat, user_id: int) -> dict[str, Any]:
         if user_id == self.bot["id"]:
-            return self._bot_admin_member() if chat.bot_is_admin else {
-                "status": "member", "user": dict(self.bot)}
+            return self._bot_admin_member() if chat.bot_is_admin else {"status": "member", "user": dict(self.bot)}
         user = self.users.get(user_id)
         if user is None:
             raise KeyError(user_id)
@@ -200,18 +236,29 @@ class World(UserActions):
         member = {"status": "member", "user": dict(self.bot)}
         kicked = {"status": "kicked", "user": dict(self.bot), "until_date": 0}
         chat = self.chats[user.id]
-        self.push_update("my_chat_member", {
-            "chat": chat.to_api(), "from": user.to_api(), "date": now(),
-            "old_chat_member": member if blocked else kicked,
-            "new_chat_member": kicked if blocked else member,
-        })
+        self.push_update(
+            "my_chat_member",
+            {
+                "chat": chat.to_api(),
+                "from": user.to_api(),
+                "date": now(),
+                "old_chat_member": member if blocked else kicked,
+                "new_chat_member": kicked if blocked else member,
+            },
+        )
         self.emit({"event": "blocked", "user_id": user.id, "blocked": blocked})
         self.emit({"event": "state"})
 
     # ---------------------------------------------------------------- files
-    def store_file(self, data: bytes, kind: str, mime_type: str | None = None,
-                   file_name: str | None = None, width: int | None = None,
-                   height: int | None = None) -> StoredFile:
+    def store_file(
+        self,
+        data: bytes,
+        kind: str,
+        mime_type: str | None = None,
+        file_name: str | None = None,
+        width: int | None = None,
+        height: int | None = None,
+    ) -> StoredFile:
         n = next(self._file_seq)
         ext = (mimetypes.guess_extension(mime_type or "") or "") if mime_type else ""
         if file_name and "." in file_name:
@@ -222,8 +269,13 @@ class World(UserActions):
         f = StoredFile(
             file_id=f"{prefix}{n:05d}{secrets.token_urlsafe(24)}",
             file_unique_id=f"AQAD{n:04d}{secrets.token_urlsafe(6)}",
-            data=data, file_path=f"{kind}s/file_{n}{ext}", mime_type=mime_type,
-            file_name=file_name, width=width, height=height)
+            data=data,
+            file_path=f"{kind}s/file_{n}{ext}",
+            mime_type=mime_type,
+            file_name=file_name,
+            width=width,
+            height=height,
+        )
         self.files[f.file_id] = f
         self.files_by_path[f.file_path] = f
         return f
@@ -244,8 +296,7 @@ class World(UserActions):
             copy.thumbnail((side, side))
             buf = io.BytesIO()
             copy.save(buf, "JPEG", quality=85)
-            f = self.store_file(buf.getvalue(), "photo", "image/jpeg",
-                                width=copy.width, height=copy.height)
+            f = self.store_file(buf.getvalue(), "photo", "image/jpeg", width=copy.width, height=copy.height)
             d = f.to_api()
             d.update(width=copy.width, height=copy.height)
             sizes.append(d)
@@ -253,8 +304,7 @@ class World(UserActions):
             self.photo_sets[d["file_id"]] = sizes
         return sizes
 
-    def store_document(self, data: bytes, file_name: str | None,
-                       mime_type: str | None = None) -> dict[str, Any]:
+    def store_document(self, data: bytes, file_name: str | None, mime_type: str | None = None) -> dict[str, Any]:
         name = file_name or "file"
         mime = mime_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
         f = self.store_file(data, "document", mime, file_name=name)

@@ -46,28 +46,60 @@ async def recount(seen: chaos.Observed) -> dict:
     world, path = seen.server.world, seen.database_url.split("///", 1)[1]
     with sqlite3.connect(path) as db:
         stored = dict(db.execute("SELECT ticket, reporter_id FROM reports").fetchall())
-        changes = db.execute("SELECT COUNT(*) FROM report_events WHERE kind = 'status' "
-                             "AND new_status IN ('accepted', 'resolved')").fetchone()[0]
-    confirmed = {cb.user_id for cb in world.callbacks.values()
-                 if cb.data.startswith("rp:ok") and world.handed_out.get(cb.update_id)}
-    cards = {TICKET.search(m.data.get("text") or "").group(0)
-             for chat in world.chats.values() if chat.is_group for m in chat.messages.values()
-             if m.from_bot and TICKET.search(m.data.get("text") or "")}
-    notices = {(person, text) for person in {r.user.id for r in seen.residents} for m in world.history(person)
-               if m.from_bot and (text := m.data.get("text") or m.data.get("caption") or "").startswith("🔔")}
-    return {"reports_confirmed": len(confirmed), "reports_stored": len(stored),
-            "cards_posted": len(cards & set(stored)), "status_messages_expected": changes,
-            "status_messages_sent": len(notices), "http_429": sum(1 for _, s in seen.server.request_log if s == 429),
-            "lost": len(confirmed - set(stored.values())) + len(set(stored) - cards) + max(0, changes - len(notices))}
+        changes = db.execute(
+            "SELECT COUNT(*) FROM report_events WHERE kind = 'status' AND new_status IN ('accepted', 'resolved')"
+        ).fetchone()[0]
+    confirmed = {
+        cb.user_id
+        for cb in world.callbacks.values()
+        if cb.data.startswith("rp:ok") and world.handed_out.get(cb.update_id)
+    }
+    cards = {
+        TICKET.search(m.data.get("text") or "").group(0)
+        for chat in world.chats.values()
+        if chat.is_group
+        for m in chat.messages.values()
+        if m.from_bot and TICKET.search(m.data.get("text") or "")
+    }
+    notices = {
+        (person, text)
+        for person in {r.user.id for r in seen.residents}
+        for m in world.history(person)
+        if m.from_bot and (text := m.data.get("text") or m.data.get("caption") or "").startswith("🔔")
+    }
+    return {
+        "reports_confirmed": len(confirmed),
+        "reports_stored": len(stored),
+        "cards_posted": len(cards & set(stored)),
+        "status_messages_expected": changes,
+        "status_messages_sent": len(notices),
+        "http_429": sum(1 for _, s in seen.server.request_log if s == 429),
+        "lost": len(confirmed - set(stored.values())) + len(set(stored) - cards) + max(0, changes - len(notices)),
+    }
 
 
 async def test_tiny_run_reports_what_the_sandbox_and_database_hold_and_the_cli_prints_json():
     cli = await asyncio.create_subprocess_exec(
-        sys.executable, str(BENCH / "chaos.py"), "--scenario", "kill", *TINY,
-        cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    cfg = chaos.Config(residents=3, units=2, limits="relaxed", ramp_s=0.0, quiet_s=1.0, settle_max_s=40.0,
-                       pace=Pace(think=(0.05, 0.1), stall_s=3.0), double_tap=0.0,
-                       faults="script=500,methods=sendLocation")
+        sys.executable,
+        str(BENCH / "chaos.py"),
+        "--scenario",
+        "kill",
+        *TINY,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    cfg = chaos.Config(
+        residents=3,
+        units=2,
+        limits="relaxed",
+        ramp_s=0.0,
+        quiet_s=1.0,
+        settle_max_s=40.0,
+        pace=Pace(think=(0.05, 0.1), stall_s=3.0),
+        double_tap=0.0,
+        faults="script=500,methods=sendLocation",
+    )
     recounted: dict = {}
 
     async def inspect(seen: chaos.Observed) -> None:

@@ -14,8 +14,16 @@ import pytest
 from tests.conftest import PG_ADMIN_DSN, _pg_admin, service_missing
 
 ROOT = Path(__file__).resolve().parent.parent
-OPERATIONS = ["nearby", "stats_all", "stats_unit_30d", "reports_unit_open", "reports_admin_open",
-              "open311_list", "open311_filtered", "outbox_build"]
+OPERATIONS = [
+    "nearby",
+    "stats_all",
+    "stats_unit_30d",
+    "reports_unit_open",
+    "reports_admin_open",
+    "open311_list",
+    "open311_filtered",
+    "outbox_build",
+]
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
@@ -33,7 +41,8 @@ async def test_quick_benchmark_prints_the_keys_for_every_operation(kind, monkeyp
     assert done.returncode == 0, done.stderr[-3000:]
     results = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
     assert [(r["db"], r["rows"], r["operation"]) for r in results] == [
-        (kind, rows, op) for rows in (60, 150) for op in OPERATIONS]
+        (kind, rows, op) for rows in (60, 150) for op in OPERATIONS
+    ]
     for r in results:
         for key in ("p50_ms", "p95_ms"):
             assert isinstance(r[key], float | int) and 0 <= r[key], r

@@ -78,8 +78,15 @@ async def test_an_interval_job_counts_on_the_injected_clock():
 
     scheduler.start()
     try:
-        scheduler.add_job(job, trigger="interval", minutes=1, start_date=clock() + timedelta(minutes=1),
-                          id="tick", coalesce=True, misfire_grace_time=None)
+        scheduler.add_job(
+            job,
+            trigger="interval",
+            minutes=1,
+            start_date=clock() + timedelta(minutes=1),
+            id="tick",
+            coalesce=True,
+            misfire_grace_time=None,
+        )
         for _ in range(3):
             ran.clear()
             clock.advance(minutes=1)

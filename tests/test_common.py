@@ -40,9 +40,7 @@ async def test_user_is_stored_and_language_switch_persists(client, app):
     calls = await carol.send("/language")
     buttons = inline_data(calls[0])
     assert set(buttons) == {"✅ 简体中文", "English"}
-    message = Message.model_validate(
-        {"message_id": 5, "date": 0, "chat": carol.chat.model_dump(), "text": "x"}
-    )
+    message = Message.model_validate({"message_id": 5, "date": 0, "chat": carol.chat.model_dump(), "text": "x"})
     calls = await carol.press(buttons["English"], message)
     assert any(isinstance(c, EditMessageReplyMarkup) for c in calls)
     assert "Language set to English." in texts(calls)
@@ -143,8 +141,11 @@ async def test_blocking_the_bot_is_recorded_and_writing_again_clears_it(client, 
         return Update(
             update_id=client.next_update_id(),
             my_chat_member=ChatMemberUpdated(
-                chat=jo.chat, from_user=jo.tg, date=datetime.now(UTC),
-                old_chat_member=old, new_chat_member=new,
+                chat=jo.chat,
+                from_user=jo.tg,
+                date=datetime.now(UTC),
+                old_chat_member=old,
+                new_chat_member=new,
             ),
         )
 
@@ -165,7 +166,10 @@ async def test_an_album_outside_a_flow_gets_one_hint(client):
     replies = []
     for index in range(3):
         message = Message(
-            message_id=100 + index, date=datetime.now(UTC), chat=kim.chat, from_user=kim.tg,
+            message_id=100 + index,
+            date=datetime.now(UTC),
+            chat=kim.chat,
+            from_user=kim.tg,
             media_group_id="album-1",
             photo=[PhotoSize(file_id=f"p{index}", file_unique_id=f"u{index}", width=10, height=10)],
         )

@@ -30,8 +30,10 @@ TOKEN = "123456:ABCdefGhIJKlmNoPQRstuVWXyz0123456789"
             {"WUFEI_WEBHOOK_BASE_URL": "https://bot.example.org", "WUFEI_BOT_TOKEN": TOKEN},
             "needs WUFEI_WEBHOOK_SECRET",
         ),
-        ({"WUFEI_MEDIA_S3_BUCKET": "wufei-media", "WUFEI_MEDIA_S3_ACCESS_KEY_ID": "wufei"},
-         "WUFEI_MEDIA_S3_ACCESS_KEY_ID and WUFEI_MEDIA_S3_SECRET_ACCESS_KEY go together"),
+        (
+            {"WUFEI_MEDIA_S3_BUCKET": "wufei-media", "WUFEI_MEDIA_S3_ACCESS_KEY_ID": "wufei"},
+            "WUFEI_MEDIA_S3_ACCESS_KEY_ID and WUFEI_MEDIA_S3_SECRET_ACCESS_KEY go together",
+        ),
         ({"WUFEI_MEDIA_S3_ADDRESSING_STYLE": "dns"}, "WUFEI_MEDIA_S3_ADDRESSING_STYLE:"),
         ({"WUFEI_MEDIA_S3_ENDPOINT_URL": "minio:9000"}, "WUFEI_MEDIA_S3_ENDPOINT_URL:"),
     ],
@@ -88,7 +90,11 @@ def test_main_prints_one_line_and_no_traceback(tmp_path):
     env["WUFEI_TIMEZONE"] = "Nowhere/Land"
     result = subprocess.run(
         [sys.executable, str(ROOT / "main.py"), "run"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [

@@ -109,14 +109,20 @@ async def test_export_writes_curated_files(tmp_path, client, app, settings):
     data_dir = tmp_path / "kbdata"
     result = subprocess.run(
         [sys.executable, str(ROOT / "main.py"), "kb", "export", "--data-dir", str(data_dir)],
-        env=env, capture_output=True, text=True, timeout=120,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     written = yaml.safe_load((data_dir / "curated" / "aliases.yaml").read_text())
     assert written == {"电池": ["五号电池芯"]}
     again = subprocess.run(
         [sys.executable, str(ROOT / "main.py"), "kb", "export", "--data-dir", str(data_dir)],
-        env=env, capture_output=True, text=True, timeout=120,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert "no curated changes" in again.stdout
 

@@ -36,8 +36,9 @@ LINK = re.compile(r"(http://\S+/dashboard/login\?t=[\w-]+&lang=\w+)")
 @pytest.fixture
 async def app(settings, kb):
     clock = FakeClock(Clock()(), settings.timezone)
-    application = create_app(settings, bot_session=with_media(FakeSession()), kb=kb, pace=PaceLimits.relaxed(),
-                             clock=clock)
+    application = create_app(
+        settings, bot_session=with_media(FakeSession()), kb=kb, pace=PaceLimits.relaxed(), clock=clock
+    )
     await application.prepare()
     yield application
     await application.stop()
@@ -119,12 +120,14 @@ async def test_handler_accepts_on_the_page_and_the_resident_is_told(app, client,
 
     csrf = await csrf_of(http, f"/dashboard/reports/{mine.id}")
     before = len(client.session.calls)
-    done = await http.post(f"/dashboard/reports/{mine.id}/act",
-                           data={"csrf": csrf, "action": "accept", "expected": "submitted"})
+    done = await http.post(
+        f"/dashboard/reports/{mine.id}/act", data={"csrf": csrf, "action": "accept", "expected": "submitted"}
+    )
     assert done.status == 200 and "Done: 👷 Accepted." in await done.text()
     await app.outbox.drained()
-    to_resident = [c.text for c in client.session.calls[before:]
-                   if isinstance(c, SendMessage) and int(c.chat_id) == resident.tg.id]
+    to_resident = [
+        c.text for c in client.session.calls[before:] if isinstance(c, SendMessage) and int(c.chat_id) == resident.tg.id
+    ]
     assert any(mine.ticket in text for text in to_resident), to_resident
     async with app.sessions() as session:
         assert (await svc.get(session, mine.id)).status == "accepted"
@@ -138,8 +141,9 @@ async def test_post_without_csrf_changes_nothing(app, client, http):
     await sign_in(http, await link_for(handler))
     forged = await http.post(f"/dashboard/reports/{mine.id}/act", data={"action": "accept", "expected": "submitted"})
     assert forged.status == 403
-    wrong = await http.post(f"/dashboard/reports/{mine.id}/act",
-                            data={"csrf": "guess", "action": "accept", "expected": "submitted"})
+    wrong = await http.post(
+        f"/dashboard/reports/{mine.id}/act", data={"csrf": "guess", "action": "accept", "expected": "submitted"}
+    )
     assert wrong.status == 403
     async with app.sessions() as session:
         assert (await svc.get(session, mine.id)).status == "submitted"
@@ -151,10 +155,13 @@ async def test_a_chat_action_first_the_page_is_told(app, client, http):
     await sign_in(http, await link_for(handler))
     csrf = await csrf_of(http, f"/dashboard/reports/{mine.id}?lang=en")
     async with app.sessions() as session:  # a colleague presses "Accept" in the group meanwhile
-        assert isinstance(await svc.transition(session, mine.id, ADMIN_ID, "accepted", expected_status="submitted"),
-                          svc.Changed)
-    late = await http.post(f"/dashboard/reports/{mine.id}/act",
-                           data={"csrf": csrf, "action": "reject", "expected": "submitted", "reason": "duplicate"})
+        assert isinstance(
+            await svc.transition(session, mine.id, ADMIN_ID, "accepted", expected_status="submitted"), svc.Changed
+        )
+    late = await http.post(
+        f"/dashboard/reports/{mine.id}/act",
+        data={"csrf": csrf, "action": "reject", "expected": "submitted", "reason": "duplicate"},
+    )
     assert "Already handled by someone else: it is now 👷 Accepted." in await late.text()
     async with app.sessions() as session:
         assert (await svc.get(session, mine.id)).status == "accepted"
@@ -169,8 +176,9 @@ async def test_admin_figures_and_exports(app, client, http):
     await sign_in(http, await link_for(admin))
     figures = await (await http.get("/dashboard/figures?lang=en")).text()
     assert "Campaign runs" in figures and "Sorting questions per day" in figures
-    rows = list(csv.reader(io.StringIO((await (await http.get("/dashboard/export/bulletin.csv")).read())
-                                       .decode("utf-8-sig"))))
+    rows = list(
+        csv.reader(io.StringIO((await (await http.get("/dashboard/export/bulletin.csv")).read()).decode("utf-8-sig")))
+    )
     assert rows[0][:4] == ["unit", "unit_code", "week", "received"]
     assert rows[1][1] == CHENGJIANG_CODE and rows[1][3:5] == ["1", "1"] and rows[1][8] == "2.0"
     book = load_workbook(io.BytesIO(await (await http.get("/dashboard/export/bulletin.xlsx")).read()))
@@ -190,8 +198,9 @@ async def test_an_export_cut_at_its_limit_says_so(app, client, http, monkeypatch
     await sign_in(http, await link_for(admin))
     page = await (await http.get("/dashboard/?lang=en")).text()
     assert "An export holds the oldest 2 reports of this view" in page
-    rows = list(csv.reader(io.StringIO((await (await http.get("/dashboard/export/reports.csv")).read())
-                                       .decode("utf-8-sig"))))
+    rows = list(
+        csv.reader(io.StringIO((await (await http.get("/dashboard/export/reports.csv")).read()).decode("utf-8-sig")))
+    )
     assert [row[0] for row in rows[1:]] == tickets[:2]
     monkeypatch.setattr(board, "EXPORT_MAX", 3)
     assert "An export holds" not in await (await http.get("/dashboard/?lang=en")).text()
@@ -217,8 +226,9 @@ async def test_a_handlers_figures_are_their_units_only(app, client, http):
     figures = await (await http.get("/dashboard/figures?lang=en")).text()
     assert "Qingyang Town" in figures and "Chengjiang Subdistrict" not in figures
     assert "Campaign runs" not in figures  # the programme office's figures
-    rows = list(csv.reader(io.StringIO((await (await http.get("/dashboard/export/bulletin.csv")).read())
-                                       .decode("utf-8-sig"))))
+    rows = list(
+        csv.reader(io.StringIO((await (await http.get("/dashboard/export/bulletin.csv")).read()).decode("utf-8-sig")))
+    )
     assert [r[1] for r in rows[1:]] == [QINGYANG_CODE]
     geo = json.loads(await (await http.get("/dashboard/export/reports.geojson")).read())
     assert {f["properties"]["unit_code"] for f in geo["features"]} == {QINGYANG_CODE}
@@ -241,8 +251,9 @@ async def test_admin_rejects_reopens_and_hands_over_and_the_history_shows_it(app
     assert "Done: 🆕 Submitted." in await act(action="reopen", expected="rejected")
     report = await (await http.get(path)).text()
     version = re.search(r'name="version" value="(\d+)"', report).group(1)
-    assert "Done: 🆕 Submitted." in await act(action="reassign", expected="submitted", unit=QINGYANG_CODE,
-                                              version=version)
+    assert "Done: 🆕 Submitted." in await act(
+        action="reassign", expected="submitted", unit=QINGYANG_CODE, version=version
+    )
     history = await (await http.get(path + "?lang=en")).text()
     assert "Duplicate of another report" in history and "Chengjiang Subdistrict → Qingyang Town" in history
     async with app.sessions() as session:
@@ -255,8 +266,11 @@ async def test_a_handler_who_hands_a_report_over_returns_to_the_list(app, client
     await sign_in(http, await link_for(handler))
     path = f"/dashboard/reports/{mine.id}"
     csrf = await csrf_of(http, path)
-    moved = await http.post(f"{path}/act", data={"csrf": csrf, "action": "reassign", "expected": "submitted",
-                                                 "unit": QINGYANG_CODE}, allow_redirects=False)
+    moved = await http.post(
+        f"{path}/act",
+        data={"csrf": csrf, "action": "reassign", "expected": "submitted", "unit": QINGYANG_CODE},
+        allow_redirects=False,
+    )
     assert (moved.status, moved.headers["Location"]) == (303, "/dashboard/")
     assert (await http.get(path)).status == 403  # no longer theirs
     async with app.sessions() as session:

@@ -27,11 +27,21 @@ async def test_runs_and_subscribers_per_cell_by_week(sessions):
         campaign = Campaign(author_id=1, audience={}, text_zh="垃圾分类宣传周", schedule_kind="once", run_at=start)
         session.add_all([school, market, campaign])
         await session.commit()
-        session.add(CampaignRun(campaign_id=campaign.id, scheduled_for=start + timedelta(days=1), status="done",
-                                targeted=5, sent=3, blocked=1, failed=1))
+        session.add(
+            CampaignRun(
+                campaign_id=campaign.id,
+                scheduled_for=start + timedelta(days=1),
+                status="done",
+                targeted=5,
+                sent=3,
+                blocked=1,
+                failed=1,
+            )
+        )
         for user, days in ((1, 1), (2, 2), (3, 9), (4, 16)):
-            session.add(Subscription(user_id=user, target="cell", value=str(school.id),
-                                     created_at=start + timedelta(days=days)))
+            session.add(
+                Subscription(user_id=user, target="cell", value=str(school.id), created_at=start + timedelta(days=days))
+            )
         session.add(Subscription(user_id=5, target="cell", value=str(school.id), created_at=start - timedelta(days=30)))
         await session.commit()
         school_id, market_id = school.id, market.id
@@ -50,8 +60,16 @@ async def test_questions_per_day_and_top_unanswered(sessions):
     asked = [(0, "电池", True), (0, "飞机", False), (1, "飞机", False), (1, "飞机杯", False), (2, "纸箱", True)]
     async with sessions() as session:
         for day, text, answered in asked:
-            session.add(SortQuery(at=start + timedelta(days=day, hours=10), user_hash="u", query=text, key=text,
-                                  confidence="sure" if answered else "unknown", answered=answered))
+            session.add(
+                SortQuery(
+                    at=start + timedelta(days=day, hours=10),
+                    user_hash="u",
+                    query=text,
+                    key=text,
+                    confidence="sure" if answered else "unknown",
+                    answered=answered,
+                )
+            )
         await session.commit()
     async with sessions() as session:
         days = await query_figures.per_day(session, start=start, days=4)

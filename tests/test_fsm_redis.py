@@ -61,8 +61,9 @@ async def test_a_role_granted_through_one_instance_applies_at_once_on_the_other(
         directory = second.dp["directory"]
         accounts._listeners.discard(directory)  # as in another process: only the relay can tell it
         async with second.sessions() as session:
-            _info, roles = await directory.load(session, 4242, display_name="Hank", username="hank",
-                                                language_code="en", default_locale="zh")
+            _info, roles = await directory.load(
+                session, 4242, display_name="Hank", username="hank", language_code="en", default_locale="zh"
+            )
         assert not roles.units() and directory.cached(4242, "Hank", "hank") is not None
         async with first.sessions() as session:
             await accounts.grant(session, ADMIN_ID, 4242, Role.UNIT_HANDLER, "320281001")
@@ -71,8 +72,9 @@ async def test_a_role_granted_through_one_instance_applies_at_once_on_the_other(
                 break
             await asyncio.sleep(0.02)
         async with second.sessions() as session:
-            _info, roles = await directory.load(session, 4242, display_name="Hank", username="hank",
-                                                language_code="en", default_locale="zh")
+            _info, roles = await directory.load(
+                session, 4242, display_name="Hank", username="hank", language_code="en", default_locale="zh"
+            )
         assert roles.units() == {"320281001"}
     finally:
         await first.stop()

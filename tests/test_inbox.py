@@ -31,19 +31,24 @@ def now() -> datetime:
 
 async def statuses(sessions, bot_id: int = BOT) -> dict[int, str]:
     async with sessions() as session:
-        rows = await session.exec(select(table.UpdateInbox.update_id, table.UpdateInbox.status)
-                                  .where(table.UpdateInbox.bot_id == bot_id))
+        rows = await session.exec(
+            select(table.UpdateInbox.update_id, table.UpdateInbox.status).where(table.UpdateInbox.bot_id == bot_id)
+        )
         return dict(rows.all())
 
 
 # ---------------------------------------------------------------------------- the table (both databases)
 
+
 async def test_an_update_sent_twice_is_stored_once(sessions):
     async with sessions() as session:
-        assert await table.store(session, BOT, [(1, '{"a":1}'), (2, '{"b":1}')], owner="x", now=now(),
-                                 lease=LEASE) == {1, 2}
-        assert await table.store(session, BOT, [(2, '{"again":1}'), (3, '{"c":1}')], owner="x", now=now(),
-                                 lease=LEASE) == {3}
+        assert await table.store(session, BOT, [(1, '{"a":1}'), (2, '{"b":1}')], owner="x", now=now(), lease=LEASE) == {
+            1,
+            2,
+        }
+        assert await table.store(
+            session, BOT, [(2, '{"again":1}'), (3, '{"c":1}')], owner="x", now=now(), lease=LEASE
+        ) == {3}
         rows = await table.owned(session, BOT, "x")
     assert [(r.update_id, r.payload) for r in rows] == [(1, '{"a":1}'), (2, '{"b":1}'), (3, '{"c":1}')]
 
@@ -57,16 +62,13 @@ async def test_take_over_counts_attempts_respects_live_leases_and_gives_up(sessi
         # before the lease ran out: nothing to take
         assert await table.take_over(session, BOT, "me", now=t0, lease=LEASE, expired_only=True, max_attempts=5) == 0
         later = t0 + LEASE + timedelta(seconds=1)
-        assert await table.take_over(session, BOT, "me", now=later, lease=LEASE, expired_only=True,
-                                     max_attempts=5) == 1
+        assert await table.take_over(session, BOT, "me", now=later, lease=LEASE, expired_only=True, max_attempts=5) == 1
         assert [(r.update_id, r.attempts) for r in await table.owned(session, BOT, "me")] == [(1, 1)]
         # a single poller takes everything not its own, live lease or not
-        assert await table.take_over(session, BOT, "next", now=t0, lease=LEASE, expired_only=False,
-                                     max_attempts=5) == 2
+        assert await table.take_over(session, BOT, "next", now=t0, lease=LEASE, expired_only=False, max_attempts=5) == 2
         assert [(r.update_id, r.attempts) for r in await table.owned(session, BOT, "next")] == [(1, 2), (3, 1)]
         # an update that took its instance down too often is given up
-        assert await table.take_over(session, BOT, "last", now=t0, lease=LEASE, expired_only=False,
-                                     max_attempts=2) == 1
+        assert await table.take_over(session, BOT, "last", now=t0, lease=LEASE, expired_only=False, max_attempts=2) == 1
     assert await statuses(sessions) == {1: table.FAILED, 2: table.DONE, 3: table.PENDING}
 
 
@@ -82,6 +84,7 @@ async def test_purge_deletes_only_updates_finished_before_the_moment(sessions):
 
 # ---------------------------------------------------------------------------- the worker
 
+
 @pytest.fixture
 async def sqlite_sessions(tmp_path):
     engine = db.make_engine(f"sqlite+aiosqlite:///{tmp_path}/inbox.db")
@@ -92,8 +95,12 @@ async def sqlite_sessions(tmp_path):
 
 def message(update_id: int, chat_id: int, text: str) -> Update:
     user = User(id=chat_id, is_bot=False, first_name=f"U{chat_id}")
-    return Update(update_id=update_id, message=Message(
-        message_id=update_id, date=now(), chat=Chat(id=chat_id, type="private"), from_user=user, text=text))
+    return Update(
+        update_id=update_id,
+        message=Message(
+            message_id=update_id, date=now(), chat=Chat(id=chat_id, type="private"), from_user=user, text=text
+        ),
+    )
 
 
 class Harness:
@@ -152,8 +159,10 @@ async def test_a_service_down_is_retried_until_handled_and_a_bug_is_not(sqlite_s
 
 
 async def test_a_restart_handles_what_a_dead_process_left_once_as_redeliveries(sqlite_sessions):
-    payloads = [(u.update_id, u.model_dump_json(exclude_unset=True, by_alias=True))
-                for u in (message(7, 10, "left"), message(8, 20, "behind"))]
+    payloads = [
+        (u.update_id, u.model_dump_json(exclude_unset=True, by_alias=True))
+        for u in (message(7, 10, "left"), message(8, 20, "behind"))
+    ]
     async with sqlite_sessions() as session:
         await table.store(session, BOT, payloads, owner="killed", now=now(), lease=LEASE)
         await table.store(session, BOT, [(6, "{}")], owner="killed", now=now(), lease=LEASE)

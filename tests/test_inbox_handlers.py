@@ -30,8 +30,9 @@ CHAT = Chat(id=4242, type="private")
 
 def _update() -> Update:
     user = User(id=CHAT.id, is_bot=False, first_name="Ann", language_code="en")
-    return Update(update_id=1, message=Message(message_id=1, date=datetime.now(UTC), chat=CHAT, from_user=user,
-                                               text="battery"))
+    return Update(
+        update_id=1, message=Message(message_id=1, date=datetime.now(UTC), chat=CHAT, from_user=user, text="battery")
+    )
 
 
 async def _unreachable_postgres() -> None:
@@ -60,9 +61,15 @@ async def _bug() -> None:
     raise KeyError("draft")
 
 
-@pytest.mark.parametrize("failure, apologises", [
-    (_redis_down, False), (_unreachable_postgres, False), (_bug, True), (_missing_table, True),
-])
+@pytest.mark.parametrize(
+    "failure, apologises",
+    [
+        (_redis_down, False),
+        (_unreachable_postgres, False),
+        (_bug, True),
+        (_missing_table, True),
+    ],
+)
 async def test_a_dependency_down_goes_on_to_the_inbox_and_a_bug_gets_the_apology(tmp_path, failure, apologises):
     from aiogram import Bot
 
@@ -88,9 +95,13 @@ async def test_a_dependency_down_goes_on_to_the_inbox_and_a_bug_gets_the_apology
 
 
 def _press(person, data: str) -> Update:
-    query = CallbackQuery(id="press-1", from_user=person.tg, chat_instance="ci", data=data,
-                          message=Message(message_id=77, date=datetime.now(UTC), chat=person.chat,
-                                          from_user=person.tg, text="(summary)"))
+    query = CallbackQuery(
+        id="press-1",
+        from_user=person.tg,
+        chat_instance="ci",
+        data=data,
+        message=Message(message_id=77, date=datetime.now(UTC), chat=person.chat, from_user=person.tg, text="(summary)"),
+    )
     return Update(update_id=9001, callback_query=query)
 
 
@@ -125,7 +136,8 @@ async def test_send_the_report_run_again_before_it_was_stored_stores_it_once(cli
     # The first run answered the button and died: Telegram refuses a second answer to the same press.
     client.session.failures[AnswerCallbackQuery] = TelegramBadRequest(
         method=AnswerCallbackQuery(callback_query_id="press-1"),
-        message="Bad Request: query is too old and response timeout expired or query ID is invalid")
+        message="Bad Request: query is too old and response timeout expired or query ID is invalid",
+    )
     before = len(client.session.calls)
     await client.dp.feed_update(client.bot, _press(alice, FlowCb(a="ok").pack()), redelivered=True)
     await app.outbox.drained()  # the receipt goes through the outbox
@@ -142,14 +154,17 @@ def _raised(error: BaseException) -> BaseException:
         return caught
 
 
-@pytest.mark.parametrize("error, which", [
-    (sa_exc.OperationalError("BEGIN", {}, sqlite3.OperationalError("database is locked")), "database"),
-    (sa_exc.OperationalError("SELECT", {}, sqlite3.OperationalError("no such table: users")), None),
-    (sa_exc.InterfaceError("SELECT", {}, Exception("connection is closed")), "database"),
-    (sa_exc.InterfaceError("SELECT", {}, Exception("another operation is in progress")), None),
-    (RedisConnectionError("Connection reset by peer"), "redis"),
-    (ConnectionRefusedError(111, "Connect call failed"), None),  # the geocoder's or Telegram's, not ours
-    (MediaUnavailable("object store http://127.0.0.1:9 bucket 'b', public/x.jpg: refused"), "media"),
-])
+@pytest.mark.parametrize(
+    "error, which",
+    [
+        (sa_exc.OperationalError("BEGIN", {}, sqlite3.OperationalError("database is locked")), "database"),
+        (sa_exc.OperationalError("SELECT", {}, sqlite3.OperationalError("no such table: users")), None),
+        (sa_exc.InterfaceError("SELECT", {}, Exception("connection is closed")), "database"),
+        (sa_exc.InterfaceError("SELECT", {}, Exception("another operation is in progress")), None),
+        (RedisConnectionError("Connection reset by peer"), "redis"),
+        (ConnectionRefusedError(111, "Connect call failed"), None),  # the geocoder's or Telegram's, not ours
+        (MediaUnavailable("object store http://127.0.0.1:9 bucket 'b', public/x.jpg: refused"), "media"),
+    ],
+)
 def test_what_counts_as_a_service_down(error, which):
     assert dependencies.down(_raised(error)) == which

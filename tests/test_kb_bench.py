@@ -60,16 +60,24 @@ def test_holdout_removes_the_fold_phrasings_from_the_real_base(tmp_path, capsys,
     assert kb.get("手提电脑").name == "笔记本电脑"  # the loaded base is not modified
 
     csv_path = tmp_path / "tiny_eval.csv"
-    csv_path.write_text("query,category\n手提电脑,recyclable\n蚊帐,recyclable\n不是物品的一句话,residual\n",
-                        encoding="utf-8")
+    csv_path.write_text(
+        "query,category\n手提电脑,recyclable\n蚊帐,recyclable\n不是物品的一句话,residual\n", encoding="utf-8"
+    )
     monkeypatch.setattr(bench, "load_kb", lambda data_dir=None: kb)  # main() would load it again
     assert bench.main(["--eval", str(csv_path), "--no-synthetic", "--holdout", "2", "--misses"]) == 0
     lines = [json.loads(s) for s in capsys.readouterr().out.splitlines()]
     normal = next(x for x in lines if x.get("dataset") == "tiny_eval")
     held_line = next(x for x in lines if x.get("dataset", "").endswith("_holdout"))
     assert held_line["dataset"] == "tiny_eval_holdout"
-    assert {"items", "queries", "accuracy", "answered_share", "answered_precision",
-            "p50_ms", "p99_ms"} <= held_line.keys()
+    assert {
+        "items",
+        "queries",
+        "accuracy",
+        "answered_share",
+        "answered_precision",
+        "p50_ms",
+        "p99_ms",
+    } <= held_line.keys()
     assert (held_line["folds"], held_line["queries"]) == (2, 3)
     assert (held_line["removed_forms"], held_line["removed_items"]) == (2, 0)  # 手提电脑, 蚊帐
     assert held_line["answered_share"] <= normal["answered_share"]
@@ -84,8 +92,10 @@ def test_typo_line_scores_wrong_answers_apart_from_unanswered(tmp_path):
     kb = load_kb()
     typos = tmp_path / "t.csv"
     # 玻离瓶: a typo of 玻璃瓶 (recyclable); the second row expects a bin the answer is not
-    typos.write_text("query,intended,category,kind\n玻离瓶,玻璃瓶,recyclable,homophone\n"
-                     "璃玻瓶,玻璃瓶,hazardous,swap\n", encoding="utf-8")
+    typos.write_text(
+        "query,intended,category,kind\n玻离瓶,玻璃瓶,recyclable,homophone\n璃玻瓶,玻璃瓶,hazardous,swap\n",
+        encoding="utf-8",
+    )
     line = bench.measure_typos(kb, typos, False)
     assert (line["accuracy"], line["wrong_share"], line["corrected_share"]) == (0.5, 0.5, 1.0)
     assert line["by_kind"] == {"homophone": 1.0, "swap": 0.0}
@@ -97,5 +107,12 @@ def test_coverage_counts_each_kind_of_verdict(tmp_path, capsys):
     assert _bench("kb_coverage").main(["--queries", str(queries), "--data", str(FIX), "--gaps"]) == 0
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert lines[0] == {"gap": "火星土壤样本", "confidence": "unknown", "alternatives": []}
-    assert lines[-1] == {"dataset": "q", "queries": 3, "sure": 2, "likely": 0, "ambiguous": 0, "unknown": 1,
-                         "answered_share": 0.6667}
+    assert lines[-1] == {
+        "dataset": "q",
+        "queries": 3,
+        "sure": 2,
+        "likely": 0,
+        "ambiguous": 0,
+        "unknown": 1,
+        "answered_share": 0.6667,
+    }

@@ -37,7 +37,11 @@ def test_classify_json_lines_in_order():
 def test_classify_subprocess_answers_each_line_before_eof():
     proc = subprocess.Popen(
         [sys.executable, "-m", "knowledge.cli", "classify", "--data", str(GOOD)],
-        cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         encoding="utf-8",
     )
     try:
@@ -56,7 +60,9 @@ def test_classify_subprocess_answers_each_line_before_eof():
 def test_lint_exit_codes():
     code, out, _ = run(["lint", "--data", str(GOOD), "--conflicts", str(FIX / "good" / "conflicts.csv")])
     assert code == 0 and out == ""
-    code, out, err = run(["lint", "--data", str(FIX / "bad" / "data"), "--conflicts", str(FIX / "bad" / "conflicts.csv")])
+    code, out, err = run(
+        ["lint", "--data", str(FIX / "bad" / "data"), "--conflicts", str(FIX / "bad" / "conflicts.csv")]
+    )
     assert code == 1 and "饮料瓶" in out and "problem(s)" in err
 
 

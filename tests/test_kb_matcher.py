@@ -203,8 +203,34 @@ def test_single_item_has_no_items(kb):
 
 @pytest.mark.parametrize(
     "q",
-    ["你好", "hello", "Hi!", "在吗", "谢谢", "Thanks!", "哈哈哈", "讲个笑话", "https://example.com/a?b=1",
-     "www.baidu.com", "asdfgh", "qwerty", "zzzz", "zzz", "ni hao", "xie xie", "/start", "@wufei_bot", "🍕🍕", "👍", "12345", "3.14", "", "   ", "？？？", "ok"],
+    [
+        "你好",
+        "hello",
+        "Hi!",
+        "在吗",
+        "谢谢",
+        "Thanks!",
+        "哈哈哈",
+        "讲个笑话",
+        "https://example.com/a?b=1",
+        "www.baidu.com",
+        "asdfgh",
+        "qwerty",
+        "zzzz",
+        "zzz",
+        "ni hao",
+        "xie xie",
+        "/start",
+        "@wufei_bot",
+        "🍕🍕",
+        "👍",
+        "12345",
+        "3.14",
+        "",
+        "   ",
+        "？？？",
+        "ok",
+    ],
 )
 def test_non_items_get_no_category(kb, q):
     v = kb.classify(q)
@@ -252,4 +278,3 @@ def test_negated_state_is_not_the_state(kb):
 
 def test_search_pinyin_prefix(kb):
     assert kb.search("dianc", 3)[0].item.name == "电池"
-

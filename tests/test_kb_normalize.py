@@ -104,12 +104,15 @@ def test_wu_dialect_question_particle_and_stripped_chitchat():
     assert is_chitchat("你是机器人")  # "你是机器人吗" after its question particle is stripped
 
 
-@pytest.mark.parametrize("question, item", [
-    ("家里有一堆旧书怎么办", "旧书"),
-    ("牛奶盒要洗了再扔吗", "牛奶盒"),
-    ("阿姨问下啤酒瓶丢哪里哦", "啤酒瓶"),
-    ("glass jar which bin", "glass jar"),
-])
+@pytest.mark.parametrize(
+    "question, item",
+    [
+        ("家里有一堆旧书怎么办", "旧书"),
+        ("牛奶盒要洗了再扔吗", "牛奶盒"),
+        ("阿姨问下啤酒瓶丢哪里哦", "啤酒瓶"),
+        ("glass jar which bin", "glass jar"),
+    ],
+)
 def test_spoken_wrapping_is_stripped(question, item):
     whole, _ = parse_query(question)
     assert whole.text == item

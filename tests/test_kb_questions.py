@@ -18,10 +18,18 @@ def said(kb, q):
     return v.item, v.category, v.confidence
 
 
-@pytest.mark.parametrize("q, form", [
-    ("电尺", "电池"), ("玻离瓶", "玻璃瓶"), ("塑料代", "塑料袋"), ("璃玻瓶", "玻璃瓶"), ("易拉灌", "易拉罐"),
-    ("纸相子", "纸箱"), ("用过的电尺怎么扔", "电池"),
-])
+@pytest.mark.parametrize(
+    "q, form",
+    [
+        ("电尺", "电池"),
+        ("玻离瓶", "玻璃瓶"),
+        ("塑料代", "塑料袋"),
+        ("璃玻瓶", "玻璃瓶"),
+        ("易拉灌", "易拉罐"),
+        ("纸相子", "纸箱"),
+        ("用过的电尺怎么扔", "电池"),
+    ],
+)
 def test_typo_is_answered_as_the_word_it_misses(kb, q, form):
     v = kb.classify(q)
     assert v.confidence == "likely" and v.corrected == form
@@ -44,11 +52,20 @@ def test_typing_error_models():
     assert "xia" not in key_variants("xi")
 
 
-@pytest.mark.parametrize("q, item", [
-    ("旧衣服怎么处理比较好", "旧衣服"), ("易拉罐还能回收吗", "易拉罐"), ("矿泉水瓶是蓝桶吗", "矿泉水瓶"),
-    ("面包长毛了扔哪", "面包"), ("苹果烂了", "苹果"), ("鸡蛋打碎了", "鸡蛋"), ("剩饭吃不完", "剩饭"),
-    ("电池丢哪块", "电池"), ("易拉罐好回收伐", "易拉罐"),
-])
+@pytest.mark.parametrize(
+    "q, item",
+    [
+        ("旧衣服怎么处理比较好", "旧衣服"),
+        ("易拉罐还能回收吗", "易拉罐"),
+        ("矿泉水瓶是蓝桶吗", "矿泉水瓶"),
+        ("面包长毛了扔哪", "面包"),
+        ("苹果烂了", "苹果"),
+        ("鸡蛋打碎了", "鸡蛋"),
+        ("剩饭吃不完", "剩饭"),
+        ("电池丢哪块", "电池"),
+        ("易拉罐好回收伐", "易拉罐"),
+    ],
+)
 def test_question_tails_and_states_are_grammar(kb, q, item):
     v = kb.classify(q)
     assert v.item == item and v.confidence == "sure"
@@ -61,10 +78,15 @@ def test_either_or_question_says_which_of_the_two(kb):
     assert kb.classify("电池").asked == []
 
 
-@pytest.mark.parametrize("q, item, category", [
-    ("六个核桃的罐子", "易拉罐", "recyclable"), ("卫龙辣条包装袋", "零食包装袋", "residual"),
-    ("桃李面包袋子", "零食包装袋", "residual"), ("老乡鸡饭盒", "一次性快餐盒", "residual"),
-])
+@pytest.mark.parametrize(
+    "q, item, category",
+    [
+        ("六个核桃的罐子", "易拉罐", "recyclable"),
+        ("卫龙辣条包装袋", "零食包装袋", "residual"),
+        ("桃李面包袋子", "零食包装袋", "residual"),
+        ("老乡鸡饭盒", "一次性快餐盒", "residual"),
+    ],
+)
 def test_contents_and_container_are_answered_by_the_container(kb, q, item, category):
     assert said(kb, q) == (item, category, "likely")
 
@@ -90,27 +112,33 @@ def _write(tmp_path, body):
 
 
 def test_lint_wants_a_source_for_a_wuxi_rule(tmp_path):
-    d = _write(tmp_path, """
+    d = _write(
+        tmp_path,
+        """
 - category: residual
   tip: {zh: 投放其他垃圾。, en: Residual waste.}
   items:
     - {name: 甲, en: [a], note: {zh: 无锡规定：甲是其他垃圾。, en: Wuxi rule.}}
     - {name: 乙, en: [b], note: {zh: 无锡规定：乙是其他垃圾。, en: Wuxi rule.}, note_source: 某某文件}
-""")
+""",
+    )
     found = [str(p) for p in lint(data_dir=d, conflicts_path=tmp_path / "none.csv")]
     assert any("[甲]" in p and "note_source" in p for p in found)
     assert not any("[乙]" in p for p in found)
 
 
 def test_lint_wants_a_source_for_a_wuxi_rule_in_any_wording(tmp_path):
-    d = _write(tmp_path, """
+    d = _write(
+        tmp_path,
+        """
 - category: residual
   tip: {zh: 投放其他垃圾。, en: Residual waste.}
   items:
     - {name: 戊, en: [e], note: {zh: 按无锡规则，戊是其他垃圾。, en: Residual.}}
     - {name: 己, en: [f], note: {zh: 本项目的判断：己是其他垃圾。, en: "Under Wuxi's rules it is residual."}}
     - {name: 庚, en: [g], note: {zh: 本项目的判断：庚是其他垃圾。, en: "Our decision: residual, as most lists say."}}
-""")
+""",
+    )
     found = [str(p) for p in lint(data_dir=d, conflicts_path=tmp_path / "none.csv")]
     assert any("[戊]" in p and "无锡规则" in p for p in found)
     assert any("[己]" in p and "Wuxi's rules" in p for p in found)
@@ -118,12 +146,15 @@ def test_lint_wants_a_source_for_a_wuxi_rule_in_any_wording(tmp_path):
 
 
 def test_lint_wants_the_category_to_agree_with_its_tip(tmp_path):
-    d = _write(tmp_path, """
+    d = _write(
+        tmp_path,
+        """
 - category: food
   items:
     - {name: 丙, en: [c], tip: {zh: 整包投放其他垃圾。, en: Residual.}}
     - {name: 丁, en: [d], tip: {zh: 茶叶倒入厨余，袋子投放其他垃圾。, en: Split.}}
-""")
+""",
+    )
     found = [str(p) for p in lint(data_dir=d, conflicts_path=tmp_path / "none.csv")]
     assert any("[丙]" in p and "tip" in p for p in found)
     assert not any("[丁]" in p for p in found)
@@ -145,15 +176,20 @@ def test_a_name_with_a_state_word_before_it_answers_for_the_plain_name():
 
     kb = KnowledgeBase()
     tip = Text(zh="投放。", en="Put it out.")
-    for name, aliases, cat in (("过期黄油", [], "food"), ("黄油包装纸", [], "residual"),
-                               ("黄油润滑脂", [], "hazardous")):
+    for name, aliases, cat in (
+        ("过期黄油", [], "food"),
+        ("黄油包装纸", [], "residual"),
+        ("黄油润滑脂", [], "hazardous"),
+    ):
         kb._register(Item(name=name, aliases=aliases, en=[name], category=cat, tip=tip), strict=False)
     v = kb.classify("黄油")  # only 过期黄油 is 黄油 itself; the others are other things named after it
     assert (v.category, v.confidence) == ("food", "likely")
 
 
 def test_lint_wants_a_condition_to_agree_with_its_tip(tmp_path):
-    d = _write(tmp_path, """
+    d = _write(
+        tmp_path,
+        """
 - category: recyclable
   tip: {zh: 投放可回收物。, en: Recyclables.}
   items:
@@ -161,13 +197,16 @@ def test_lint_wants_a_condition_to_agree_with_its_tip(tmp_path):
       en: [h]
       conditions:
         - {when: [发霉], category: recyclable, label: {zh: 发霉, en: mouldy}, tip: {zh: 投放其他垃圾。, en: Residual.}}
-""")
+""",
+    )
     found = [str(p) for p in lint(data_dir=d, conflicts_path=tmp_path / "none.csv")]
     assert any("[辛]" in p and "condition #1" in p for p in found)
 
 
 def test_lint_keeps_a_decision_group_in_one_bin(tmp_path):
-    d = _write(tmp_path, """
+    d = _write(
+        tmp_path,
+        """
 - category: residual
   tip: {zh: 投放其他垃圾。, en: Residual waste.}
   items:
@@ -177,7 +216,8 @@ def test_lint_keeps_a_decision_group_in_one_bin(tmp_path):
   tip: {zh: 投放厨余垃圾。, en: Food waste.}
   items:
     - {name: 子鼠, en: [k]}
-""")
+""",
+    )
     decisions = tmp_path / "decisions.yaml"  # beside the data directory, as cards.yaml is
     decisions.write_text("- {names: [壬, 癸], why: same}\n", encoding="utf-8")
     assert not any("decision" in str(p) for p in lint(data_dir=d, conflicts_path=tmp_path / "none.csv"))
@@ -188,7 +228,9 @@ def test_lint_keeps_a_decision_group_in_one_bin(tmp_path):
 
 
 def test_lint_finds_one_thing_in_two_bins_by_a_trailing_zi(tmp_path):
-    d = _write(tmp_path, """
+    d = _write(
+        tmp_path,
+        """
 - category: residual
   tip: {zh: 投放其他垃圾。, en: Residual waste.}
   items:
@@ -197,6 +239,7 @@ def test_lint_finds_one_thing_in_two_bins_by_a_trailing_zi(tmp_path):
   tip: {zh: 投放可回收物。, en: Recyclables.}
   items:
     - {name: 烟杆, en: [m]}
-""")
+""",
+    )
     found = [str(p) for p in lint(data_dir=d, conflicts_path=tmp_path / "none.csv")]
     assert any("烟杆子" in p and "two bins" in p for p in found)

@@ -103,11 +103,14 @@ def test_shared_initials_offer_the_basic_items(shared_kb):
     assert "塑料袋" in [a["item"] for a in shared_kb.classify("sld").alternatives]
 
 
-@pytest.mark.parametrize("query, item", [
-    ("dianchi shi shenme laji", "电池"),
-    ("waimaihe zenme reng", "外卖盒"),
-    ("suliaoping neng huishou ma", "塑料瓶"),
-])
+@pytest.mark.parametrize(
+    "query, item",
+    [
+        ("dianchi shi shenme laji", "电池"),
+        ("waimaihe zenme reng", "外卖盒"),
+        ("suliaoping neng huishou ma", "塑料瓶"),
+    ],
+)
 def test_whole_questions_typed_in_pinyin(shared_kb, query, item):
     verdict = shared_kb.classify(query)
     assert verdict.item == item and verdict.answered

@@ -67,7 +67,8 @@ def kb(tmp_path_factory):
     for file, names in FOOD.items():
         items = "".join(f"    - {{name: {n}, en: [{n}]}}\n" for n in names)
         (base / "food" / f"{file}.yaml").write_text(
-            "- category: food\n  tip: {zh: 投放厨余垃圾。, en: Food waste.}\n  items:\n" + items, encoding="utf-8")
+            "- category: food\n  tip: {zh: 投放厨余垃圾。, en: Food waste.}\n  items:\n" + items, encoding="utf-8"
+        )
     kb = load_kb(base)
     assert kb.problems == []
     return kb
@@ -80,11 +81,15 @@ def answer(kb, q):
 
 # --- head-final compounds -------------------------------------------------------------------
 
-@pytest.mark.parametrize("q, item, category", [
-    ("咖啡杯杯盖", "杯盖", "residual"),  # the modifier is unknown: the known head decides
-    ("自行车杯盖", "杯盖", "residual"),  # the modifier is known, of another bin: still the head
-    ("打印机墨盒", "墨盒", "hazardous"),
-])
+
+@pytest.mark.parametrize(
+    "q, item, category",
+    [
+        ("咖啡杯杯盖", "杯盖", "residual"),  # the modifier is unknown: the known head decides
+        ("自行车杯盖", "杯盖", "residual"),  # the modifier is known, of another bin: still the head
+        ("打印机墨盒", "墨盒", "hazardous"),
+    ],
+)
 def test_the_last_known_name_is_the_head_of_a_compound(kb, q, item, category):
     assert answer(kb, q) == (item, category, "likely")
 
@@ -99,6 +104,7 @@ def test_a_head_whose_item_names_another_material_is_not_it(kb):
 
 # --- food parts ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("q", ["鱼丸", "橙皮", "鱼刺", "馄饨皮"])
 def test_food_and_its_part_or_form_is_food(kb, q):
     v = kb.classify(q)
@@ -110,6 +116,7 @@ def test_the_wrapper_of_a_snack_is_not_dough(kb):
 
 
 # --- close names --------------------------------------------------------------------------
+
 
 def test_close_names_of_one_bin_sharing_the_head_give_the_bin(kb):
     v = kb.classify("香槟瓶")  # 香水瓶, 香油瓶, 醋瓶: all recyclable bottles
@@ -153,16 +160,27 @@ def test_variant_spellings_are_the_same_name(kb):
 
 # --- the real base ----------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def real():
     return load_kb()
 
 
-@pytest.mark.parametrize("q, form", [
-    ("快递相", "快递箱"), ("玻离瓶", "玻璃瓶"), ("纸相子", "纸箱"), ("塑料代", "塑料袋"), ("电尺", "电池"),
-    ("卫生只", "卫生纸"), ("易拉观", "易拉罐"),
-    ("矿泉瓶", "矿泉水瓶"), ("易拉拉罐", "易拉罐"), ("塑科袋", "塑料袋"),  # a character left out, doubled, look-alike
-])
+@pytest.mark.parametrize(
+    "q, form",
+    [
+        ("快递相", "快递箱"),
+        ("玻离瓶", "玻璃瓶"),
+        ("纸相子", "纸箱"),
+        ("塑料代", "塑料袋"),
+        ("电尺", "电池"),
+        ("卫生只", "卫生纸"),
+        ("易拉观", "易拉罐"),
+        ("矿泉瓶", "矿泉水瓶"),
+        ("易拉拉罐", "易拉罐"),
+        ("塑科袋", "塑料袋"),  # a character left out, doubled, look-alike
+    ],
+)
 def test_typos_are_answered_as_a_correction(real, q, form):
     v = real.classify(q)
     assert v.corrected == form and v.confidence == "likely"
@@ -174,10 +192,17 @@ def test_a_real_word_is_never_corrected_into_another(real, q):
     assert real.classify(q).corrected is None
 
 
-@pytest.mark.parametrize("q, item", [
-    ("碗摔碎了怎么扔", "碗"), ("香蕉皮还能回收吗", "香蕉皮"), ("旧报纸怎么处理比较好", "报纸"),
-    ("玻璃瓶是蓝桶吗", "玻璃瓶"), ("橘子发霉了扔哪", "橘子"), ("剩菜吃不完", "剩菜"),
-])
+@pytest.mark.parametrize(
+    "q, item",
+    [
+        ("碗摔碎了怎么扔", "碗"),
+        ("香蕉皮还能回收吗", "香蕉皮"),
+        ("旧报纸怎么处理比较好", "报纸"),
+        ("玻璃瓶是蓝桶吗", "玻璃瓶"),
+        ("橘子发霉了扔哪", "橘子"),
+        ("剩菜吃不完", "剩菜"),
+    ],
+)
 def test_question_endings_and_states_after_the_item(real, q, item):
     v = real.classify(q)
     assert v.item == item and v.answered
@@ -188,45 +213,72 @@ def test_an_either_or_question_names_the_two_bins(real):
     assert v.asked == ["hazardous", "residual"] and v.category == "hazardous"
 
 
-@pytest.mark.parametrize("q, category", [
-    ("旺旺雪饼包装袋", "residual"), ("雪碧瓶子", "recyclable"), ("红牛罐子", "recyclable"),
-    ("芬达易拉罐", "recyclable"),
-])
+@pytest.mark.parametrize(
+    "q, category",
+    [
+        ("旺旺雪饼包装袋", "residual"),
+        ("雪碧瓶子", "recyclable"),
+        ("红牛罐子", "recyclable"),
+        ("芬达易拉罐", "recyclable"),
+    ],
+)
 def test_brand_and_container_are_answered_by_the_container(real, q, category):
     v = real.classify(q)
     assert v.category == category and v.answered
 
 
-@pytest.mark.parametrize("q, category", [
-    ("奶茶杯杯盖", "residual"), ("山地车轮胎", "recyclable"), ("喷墨打印机墨盒", "hazardous"),
-    ("墨鱼丸", "food"), ("西柚皮", "food"),
-])
+@pytest.mark.parametrize(
+    "q, category",
+    [
+        ("奶茶杯杯盖", "residual"),
+        ("山地车轮胎", "recyclable"),
+        ("喷墨打印机墨盒", "hazardous"),
+        ("墨鱼丸", "food"),
+        ("西柚皮", "food"),
+    ],
+)
 def test_everyday_compounds_of_the_real_base(real, q, category):
     v = real.classify(q)
     assert v.category == category and v.answered
 
 
-@pytest.mark.parametrize("q, item, asked", [
-    ("咖啡渣可以放厨余吗", "咖啡渣", ["food"]), ("旧衣服可以扔蓝色桶吗", "旧衣服", ["recyclable"]),
-    ("电池能放红桶吗", "电池", ["hazardous"]), ("纸巾可以扔到可回收里吗", "纸巾", ["recyclable"]),
-])
+@pytest.mark.parametrize(
+    "q, item, asked",
+    [
+        ("咖啡渣可以放厨余吗", "咖啡渣", ["food"]),
+        ("旧衣服可以扔蓝色桶吗", "旧衣服", ["recyclable"]),
+        ("电池能放红桶吗", "电池", ["hazardous"]),
+        ("纸巾可以扔到可回收里吗", "纸巾", ["recyclable"]),
+    ],
+)
 def test_a_bin_to_confirm_after_a_modal_and_a_verb(real, q, item, asked):
     v = real.classify(q)
     assert (v.item, v.asked) == (item, asked) and v.answered
 
 
-@pytest.mark.parametrize("q, item", [
-    ("充电宝没电了怎么处理", "充电宝"), ("枯萎的花", "鲜花"), ("花蔫了扔哪", "鲜花"), ("惠山泥人碎片", "惠山泥人"),
-])
+@pytest.mark.parametrize(
+    "q, item",
+    [
+        ("充电宝没电了怎么处理", "充电宝"),
+        ("枯萎的花", "鲜花"),
+        ("花蔫了扔哪", "鲜花"),
+        ("惠山泥人碎片", "惠山泥人"),
+    ],
+)
 def test_more_states_around_the_item(real, q, item):
     v = real.classify(q)
     assert v.item == item and v.answered
 
 
-@pytest.mark.parametrize("q, item", [
-    ("塑料瓶子要不要压扁", "塑料瓶"), ("牛奶盒要剪开吗", "牛奶盒"), ("易拉罐需要踩扁吗", "易拉罐"),
-    ("快递盒要拆开吗", "快递纸箱"),
-])
+@pytest.mark.parametrize(
+    "q, item",
+    [
+        ("塑料瓶子要不要压扁", "塑料瓶"),
+        ("牛奶盒要剪开吗", "牛奶盒"),
+        ("易拉罐需要踩扁吗", "易拉罐"),
+        ("快递盒要拆开吗", "快递纸箱"),
+    ],
+)
 def test_what_to_do_first_is_a_question_tail(real, q, item):
     v = real.classify(q)
     assert v.item == item and v.confidence == "sure"
@@ -248,17 +300,33 @@ def test_a_key_away_two_character_typo_of_one_item_is_answered(real):
     assert not real.classify("此纸").answered  # 锡纸 and 彩纸 are as near: did you mean
 
 
-@pytest.mark.parametrize("q", [
-    "电池是啥个垃圾", "电池哪能弄", "电池咋整", "电池往哪扔", "电池是属于哪一类的", "电池能卖钱吗",
-    "电池丢垃圾桶可以吗", "电池扔哪里好", "电池处理方法", "电池的分类",
-])
+@pytest.mark.parametrize(
+    "q",
+    [
+        "电池是啥个垃圾",
+        "电池哪能弄",
+        "电池咋整",
+        "电池往哪扔",
+        "电池是属于哪一类的",
+        "电池能卖钱吗",
+        "电池丢垃圾桶可以吗",
+        "电池扔哪里好",
+        "电池处理方法",
+        "电池的分类",
+    ],
+)
 def test_dialect_and_everyday_endings_are_grammar(real, q):
     v = real.classify(q)
     assert v.item == "电池" and v.confidence == "sure"
 
 
-@pytest.mark.parametrize("q, asked", [
-    ("电池有毒吗", ["hazardous"]), ("电池可以当可回收吗", ["recyclable"]), ("电池放灰色垃圾桶对吗", ["residual"]),
-])
+@pytest.mark.parametrize(
+    "q, asked",
+    [
+        ("电池有毒吗", ["hazardous"]),
+        ("电池可以当可回收吗", ["recyclable"]),
+        ("电池放灰色垃圾桶对吗", ["residual"]),
+    ],
+)
 def test_a_bin_named_without_a_copula_or_with_a_judgement(real, q, asked):
     assert real.classify(q).asked == asked

@@ -20,8 +20,9 @@ CONTRACTS = (
 
 def test_import_contracts_are_kept():
     lint_imports = Path(sys.executable).with_name("lint-imports")
-    result = subprocess.run([str(lint_imports), "--no-cache", "--no-logo"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [str(lint_imports), "--no-cache", "--no-logo"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     report = result.stdout + result.stderr
     assert result.returncode == 0, report
     for contract in CONTRACTS:

@@ -47,19 +47,29 @@ async def _read(bot, upload) -> bytes:
 @pytest.mark.dates
 async def test_a_photo_saved_by_instance_a_is_posted_and_served_by_instance_b(app, client, s3, tmp_path):
     # Instance A: the same bucket, another media folder (its database is not needed here).
-    settings_a = make_settings(tmp_path / "a", "sqlite+aiosqlite:///unused.db", media_dir=tmp_path / "a" / "media",
-                               **s3.settings())
+    settings_a = make_settings(
+        tmp_path / "a", "sqlite+aiosqlite:///unused.db", media_dir=tmp_path / "a" / "media", **s3.settings()
+    )
     store_a = media_store(settings_a, app.clock.tz)
     assert isinstance(store_a.storage, S3Storage) and isinstance(app.reports.media.storage, S3Storage)
-    photos = [await store_a.save_async(jpeg(2000, 1500, gps=CHENGJIANG, taken=datetime(2026, 5, 1, 8, 30),
-                                            color=(40 * n, 90, 120))) for n in range(2)]
+    photos = [
+        await store_a.save_async(
+            jpeg(2000, 1500, gps=CHENGJIANG, taken=datetime(2026, 5, 1, 8, 30), color=(40 * n, 90, 120))
+        )
+        for n in range(2)
+    ]
 
     await bind(app)
-    new = svc.NewReport(lat=CHENGJIANG[0], lon=CHENGJIANG[1], location_source="exif", waste_type="construction",
-                        amount="bags", anonymous=True)
+    new = svc.NewReport(
+        lat=CHENGJIANG[0],
+        lon=CHENGJIANG[1],
+        location_source="exif",
+        waste_type="construction",
+        amount="bags",
+        anonymous=True,
+    )
     async with app.sessions() as session:
-        await svc.create_report(session, 4242, new, [svc.PhotoIn.of(p, f"file{n}") for n, p in
-                                                               enumerate(photos)])
+        await svc.create_report(session, 4242, new, [svc.PhotoIn.of(p, f"file{n}") for n, p in enumerate(photos)])
     await app.outbox.drained()
 
     [album] = [c for c in client.session.calls if isinstance(c, SendMediaGroup)]

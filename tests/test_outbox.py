@@ -37,8 +37,9 @@ async def rows(app, kind: str | None = None) -> list[Notification]:
 
 
 def new_report() -> svc.NewReport:
-    return svc.NewReport(lat=CHENGJIANG[0], lon=CHENGJIANG[1], location_source="telegram",
-                         waste_type="household", amount="car")
+    return svc.NewReport(
+        lat=CHENGJIANG[0], lon=CHENGJIANG[1], location_source="telegram", waste_type="household", amount="car"
+    )
 
 
 async def test_the_post_is_written_with_the_report_and_sent_once(client, app):
@@ -65,8 +66,11 @@ async def test_a_crash_after_the_album_resumes_with_the_pin_and_the_card(client,
     await app.outbox.stop()
     async with app.sessions() as session:
         created = await svc.create_report(session, 4343, new_report(), [photo(1), photo(2)])
-        await session.exec(update(Notification).where(Notification.kind == svc.Kind.POST).values(
-            status=NoteStatus.SENDING.value, progress={"chat": GROUP.id, "album": [901, 902]}))
+        await session.exec(
+            update(Notification)
+            .where(Notification.kind == svc.Kind.POST)
+            .values(status=NoteStatus.SENDING.value, progress={"chat": GROUP.id, "album": [901, 902]})
+        )
         await session.commit()
     before = len(client.session.calls)
     restarted = Worker(app.sessions, app.clock, senders=app.outbox.senders, context=app.outbox.context)
@@ -87,8 +91,9 @@ async def test_a_crash_after_the_album_resumes_with_the_pin_and_the_card(client,
 async def test_a_server_error_is_retried_until_sent(client, app):
     await bind(app)
     with_media(client.session)
-    client.session.failures[SendLocation] = TelegramServerError(SendLocation(chat_id=1, latitude=0, longitude=0),
-                                                                 "Bad Gateway")
+    client.session.failures[SendLocation] = TelegramServerError(
+        SendLocation(chat_id=1, latitude=0, longitude=0), "Bad Gateway"
+    )
     async with app.sessions() as session:
         await svc.create_report(session, 4444, new_report(), [photo(1)])
     await app.outbox.drained()
@@ -143,8 +148,7 @@ async def test_messages_to_one_person_keep_their_order(client, app):
 
     client.session.make_request = make_request
     before = len(client.session.calls)
-    restarted = Worker(app.sessions, app.clock, senders=app.outbox.senders, context=app.outbox.context,
-                       batch=8)
+    restarted = Worker(app.sessions, app.clock, senders=app.outbox.senders, context=app.outbox.context, batch=8)
     await restarted.start()
     try:
         await restarted.drained()

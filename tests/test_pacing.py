@@ -43,8 +43,10 @@ async def test_a_burst_to_one_chat_and_a_group_keeps_telegrams_limits(server):
     pacer = Pacer(LocalBuckets(PaceLimits(group_per_minute=6)))  # 6: the group part in seconds
     bot = paced_bot(pacer, server=server)
     try:
-        await asyncio.gather(*(bot.send_message(alice.id, f"m{i}") for i in range(7)),
-                             *(bot.send_message(group.id, f"g{i}") for i in range(4)))
+        await asyncio.gather(
+            *(bot.send_message(alice.id, f"m{i}") for i in range(7)),
+            *(bot.send_message(group.id, f"g{i}") for i in range(4)),
+        )
         image = io.BytesIO()
         Image.new("RGB", (8, 8), "green").save(image, "JPEG")
         photo = InputMediaPhoto(media=BufferedInputFile(image.getvalue(), "a.jpg"))
@@ -118,8 +120,9 @@ async def test_a_prompt_in_a_busy_group_goes_before_the_cards_waiting_for_it():
     """A handler pressed "Resolved" in a staff group whose minute is used up by cards: the prompt
     takes the group's next free slot, not the one after every card still queued."""
     order, session = recording_session()
-    pacer = Pacer(LocalBuckets(PaceLimits(per_chat_per_second=1000, chat_burst=100, group_per_minute=2,
-                                          group_window_s=0.5)))
+    pacer = Pacer(
+        LocalBuckets(PaceLimits(per_chat_per_second=1000, chat_burst=100, group_per_minute=2, group_window_s=0.5))
+    )
     bot = paced_bot(pacer, session=session)
 
     async def card(i: int) -> None:
@@ -146,8 +149,7 @@ async def test_two_instances_share_the_limits_through_redis(server, redis_client
     alice = server.create_user("Alice", started=True)
     bots = [paced_bot(Pacer(RedisBuckets(redis_client, PaceLimits(), prefix)), server=server) for _ in range(2)]
     try:
-        await asyncio.gather(*(bot.send_message(alice.id, f"{n}.{i}") for n, bot in enumerate(bots)
-                               for i in range(4)))
+        await asyncio.gather(*(bot.send_message(alice.id, f"{n}.{i}") for n, bot in enumerate(bots) for i in range(4)))
     finally:
         for bot in bots:
             await bot.session.close()

@@ -35,12 +35,22 @@ def test_every_unit_has_an_english_name():
     assert unit_name(QINGYANG_CODE, "zh") == unit_name(QINGYANG_CODE) == "青阳镇"
 
 
-@pytest.mark.parametrize("typed, code", [
-    ("Qingyang", QINGYANG_CODE), ("qingyang zhen", QINGYANG_CODE), ("QingyangZhen 南街", QINGYANG_CODE),
-    ("Qingyang Town, Main Street", QINGYANG_CODE), ("Chengjiang Renmin Road", CHENGJIANG_CODE),
-    ("chengjiang jiedao", CHENGJIANG_CODE), ("江阴市青阳", QINGYANG_CODE), ("Xuxiake", "320281104"),
-    ("Ligang Subdistrict", "320281008"), ("Lingang", "320281404"), ("hi-tech zone", "320281400"),
-])
+@pytest.mark.parametrize(
+    "typed, code",
+    [
+        ("Qingyang", QINGYANG_CODE),
+        ("qingyang zhen", QINGYANG_CODE),
+        ("QingyangZhen 南街", QINGYANG_CODE),
+        ("Qingyang Town, Main Street", QINGYANG_CODE),
+        ("Chengjiang Renmin Road", CHENGJIANG_CODE),
+        ("chengjiang jiedao", CHENGJIANG_CODE),
+        ("江阴市青阳", QINGYANG_CODE),
+        ("Xuxiake", "320281104"),
+        ("Ligang Subdistrict", "320281008"),
+        ("Lingang", "320281404"),
+        ("hi-tech zone", "320281400"),
+    ],
+)
 def test_a_typed_place_is_found_in_chinese_pinyin_or_english(typed, code):
     assert gazetteer(typed).unit_code == code
 
@@ -119,9 +129,12 @@ async def test_myreports_stats_and_bindunit_name_units_in_the_readers_language(c
     assert mine.ticket in line and "Qingyang Town" in line and "青阳镇" not in line
     hank = await staff(client, app, unit=QINGYANG_CODE)  # English
     group = Chat(id=-100_999, type="supergroup", title="Qingyang staff")
-    update = Update(update_id=client.next_update_id(), message=Message(
-        message_id=next(_ids), date=datetime.now(UTC), chat=group,
-        from_user=hank.tg, text="/bindunit qingyang"))
+    update = Update(
+        update_id=client.next_update_id(),
+        message=Message(
+            message_id=next(_ids), date=datetime.now(UTC), chat=group, from_user=hank.tg, text="/bindunit qingyang"
+        ),
+    )
     answers = texts(await client.feed(update))
     assert "✅ This chat now receives the reports of Qingyang Town." in answers
 
@@ -130,12 +143,18 @@ async def test_the_subscribe_town_list_is_in_english_for_english_readers(client,
     tom = client.person("Tom", "en")
     menu = (await tom.send("/subscribe"))[0]
     by_town = next(label for label in inline_data(menu) if label.startswith("📍"))
-    towns = inline_data(next(c for c in reversed(await tom.press(inline_data(menu)[by_town]))
-                             if getattr(c, "reply_markup", None) is not None))
+    towns = inline_data(
+        next(
+            c
+            for c in reversed(await tom.press(inline_data(menu)[by_town]))
+            if getattr(c, "reply_markup", None) is not None
+        )
+    )
     assert "Qingyang Town" in towns and "青阳镇" not in towns
     await tom.press(towns["Nanzha Subdistrict"])
     async with app.sessions() as session:
         assert [(s.target, s.value) for s in await subs.list_subscriptions(session, tom.tg.id)] == [
-            (Target.UNIT, "320281004")]
+            (Target.UNIT, "320281004")
+        ]
     listing = (await tom.send("/subscriptions"))[0]
     assert "Nanzha Subdistrict" in listing.text and "南闸街道" not in listing.text

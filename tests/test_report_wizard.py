@@ -35,18 +35,28 @@ def client(client):
 
 
 def summary_data(**changes) -> dict:
-    data = {"photos": [dataclasses.asdict(photo(1)), dataclasses.asdict(photo(2))],
-            "lat": CHENGJIANG[0], "lon": CHENGJIANG[1], "location_source": "telegram",
-            "address": "人民路 1 号", "route_unit": CHENGJIANG_CODE, "waste_type": "household",
-            "amount": "car", "witnessed": False, "plate": None, "description": "在桥下",
-            "anonymous": True}
+    data = {
+        "photos": [dataclasses.asdict(photo(1)), dataclasses.asdict(photo(2))],
+        "lat": CHENGJIANG[0],
+        "lon": CHENGJIANG[1],
+        "location_source": "telegram",
+        "address": "人民路 1 号",
+        "route_unit": CHENGJIANG_CODE,
+        "waste_type": "household",
+        "amount": "car",
+        "witnessed": False,
+        "plate": None,
+        "description": "在桥下",
+        "anonymous": True,
+    }
     return data | changes
 
 
 def question(text: str) -> Message:
     """The bot's question message a button is pressed on."""
-    return Message(message_id=77, date=datetime.now(UTC), chat={"id": 1, "type": "private"},
-                   from_user=BOT_USER, text=text)
+    return Message(
+        message_id=77, date=datetime.now(UTC), chat={"id": 1, "type": "private"}, from_user=BOT_USER, text=text
+    )
 
 
 def sent(calls) -> list[SendMessage]:
@@ -92,8 +102,9 @@ async def test_change_a_field_from_the_summary_and_come_back(client, app):
     calls = await tom.press(inline_data(summary)["✏️ Change something"], question(summary.text))
     menu = next(c for c in calls if isinstance(c, EditMessageReplyMarkup))
     fields = inline_data(menu)
-    assert {"📷 Add photos", "📍 Place", "🗑 Type", "⚖️ Amount", "📝 Description", "🙈 Anonymity",
-            "⬅️ Back"} <= set(fields)
+    assert {"📷 Add photos", "📍 Place", "🗑 Type", "⚖️ Amount", "📝 Description", "🙈 Anonymity", "⬅️ Back"} <= set(
+        fields
+    )
 
     back = await tom.press(fields["⬅️ Back"], question(summary.text))
     assert "✅ Send the report" in inline_data(next(c for c in back if isinstance(c, EditMessageReplyMarkup)))
@@ -132,8 +143,13 @@ async def test_a_new_place_keeps_the_photos_and_answers(client, app):
     await at_step(app, tom.tg.id, "ReportFlow:confirm", summary_data())
     calls = await tom.press(FlowCb(a="ed", v="location").pack())
     assert "Where is it?" in texts(calls)[-1]
-    pin = Message(message_id=900, date=datetime.now(UTC), chat=tom.chat, from_user=tom.tg,
-                  location=Location(latitude=QINGYANG[0], longitude=QINGYANG[1]))
+    pin = Message(
+        message_id=900,
+        date=datetime.now(UTC),
+        chat=tom.chat,
+        from_user=tom.tg,
+        location=Location(latitude=QINGYANG[0], longitude=QINGYANG[1]),
+    )
     calls = await client.feed(Update(update_id=client.next_update_id(), message=pin))
     summary = sent(calls)[-1].text
     assert "Please check your report" in summary and "Qingyang Town" in summary
@@ -155,8 +171,13 @@ async def test_a_pin_sent_at_the_photos_step_is_taken_as_the_place(client, app):
     tom = client.person("Tom", "en")
     await tom.send("/start")
     await at_step(app, tom.tg.id, "ReportFlow:photos")
-    pin = Message(message_id=901, date=datetime.now(UTC), chat=tom.chat, from_user=tom.tg,
-                  location=Location(latitude=CHENGJIANG[0], longitude=CHENGJIANG[1]))
+    pin = Message(
+        message_id=901,
+        date=datetime.now(UTC),
+        chat=tom.chat,
+        from_user=tom.tg,
+        location=Location(latitude=CHENGJIANG[0], longitude=CHENGJIANG[1]),
+    )
     calls = await client.feed(Update(update_id=client.next_update_id(), message=pin))
     assert "📍 Got it" in texts(calls)[0] and "What kind of waste" in texts(calls)[-1]
     assert (await draft_of(app, tom.tg.id)).step == "ReportFlow:waste_type"

@@ -52,8 +52,7 @@ def with_media(fake: FakeSession) -> FakeSession:
     """Staff posts send photos, albums and pins."""
     fake.responders[SendPhoto] = lambda m: _bot_message(Chat(id=int(m.chat_id), type="private"))
     fake.responders[SendLocation] = lambda m: _bot_message(Chat(id=int(m.chat_id), type="private"))
-    fake.responders[SendMediaGroup] = lambda m: [_bot_message(Chat(id=int(m.chat_id), type="private"))
-                                                 for _ in m.media]
+    fake.responders[SendMediaGroup] = lambda m: [_bot_message(Chat(id=int(m.chat_id), type="private")) for _ in m.media]
     return fake
 
 
@@ -69,9 +68,15 @@ def photo(n: int = 0) -> svc.PhotoIn:
 
 
 async def seed(app, reporter_id: int, *, photos: int = 1, anonymous: bool = True, **kw) -> svc.ReportInfo:
-    new = svc.NewReport(lat=kw.pop("lat", CHENGJIANG[0]), lon=kw.pop("lon", CHENGJIANG[1]),
-                        location_source="telegram", waste_type="construction", amount="bags",
-                        anonymous=anonymous, **kw)
+    new = svc.NewReport(
+        lat=kw.pop("lat", CHENGJIANG[0]),
+        lon=kw.pop("lon", CHENGJIANG[1]),
+        location_source="telegram",
+        waste_type="construction",
+        amount="bags",
+        anonymous=anonymous,
+        **kw,
+    )
     async with app.sessions() as session:
         created = await svc.create_report(session, reporter_id, new, [photo(i) for i in range(photos)])
     await app.outbox.drained()  # the receipt, the unit's post
@@ -80,9 +85,16 @@ async def seed(app, reporter_id: int, *, photos: int = 1, anonymous: bool = True
 
 async def confirm_step_draft(app, user_id: int, now: datetime | None = None) -> None:
     """A complete draft waiting for the reporter's "Send the report"."""
-    data = {"photos": [dataclasses.asdict(photo(1))], "lat": CHENGJIANG[0], "lon": CHENGJIANG[1],
-            "location_source": "telegram", "waste_type": "household", "amount": "car", "anonymous": True,
-            "route_unit": CHENGJIANG_CODE}
+    data = {
+        "photos": [dataclasses.asdict(photo(1))],
+        "lat": CHENGJIANG[0],
+        "lon": CHENGJIANG[1],
+        "location_source": "telegram",
+        "waste_type": "household",
+        "amount": "car",
+        "anonymous": True,
+        "route_unit": CHENGJIANG_CODE,
+    }
     async with app.sessions() as session:
         await svc.save_draft(session, user_id, data, "ReportFlow:confirm", now=now)
 
@@ -156,7 +168,8 @@ async def test_accept_reject_and_reopen_notify_the_reporter_and_refresh_the_card
         events = (await svc.events(session, report.id))[1:]
     zone = ZoneInfo(app.settings.timezone)  # local times, in WUFEI_TIMEZONE
     assert [line.split(" · ")[0] for line in history] == [
-        "🕒 " + e.at.astimezone(zone).strftime("%m-%d %H:%M") for e in events]
+        "🕒 " + e.at.astimezone(zone).strftime("%m-%d %H:%M") for e in events
+    ]
 
 
 async def test_a_stale_button_is_refused_and_the_card_refreshed(client, app):
@@ -178,8 +191,13 @@ async def test_malformed_forged_and_impossible_buttons_get_a_friendly_answer(cli
     report = await seed(app, 4242)
     card = _bot_message(GROUP)
     expired = "This button has expired. Send /start to begin again."
-    for data in (f"rs:rjr:{report.id}:submitted:not_a_reason", "rs:acc:99999999999999999999:submitted:",
-                 f"rs:zap:{report.id}:submitted:", f"rs:acc:{report.id}:nonsense:", f"rs:rau:{report.id}:submitted:999"):
+    for data in (
+        f"rs:rjr:{report.id}:submitted:not_a_reason",
+        "rs:acc:99999999999999999999:submitted:",
+        f"rs:zap:{report.id}:submitted:",
+        f"rs:acc:{report.id}:nonsense:",
+        f"rs:rau:{report.id}:submitted:999",
+    ):
         calls = await hank.press(data, card)
         assert alerts(calls) == [expired], data
     assert await status_of(app, report.id) == "submitted"
@@ -254,15 +272,33 @@ async def test_the_reminder_job_runs_on_the_apps_clock(tmp_path, sqlite_url, kb)
         assert app.jobs.leader and app.jobs.scheduler.get_job(REMINDER_JOB) is not None
         await bind(app)
         async with app.sessions() as session:
-            report = (await svc.create_report(session, 4242, svc.NewReport(
-                lat=CHENGJIANG[0], lon=CHENGJIANG[1], location_source="telegram", waste_type="household",
-                amount="car"), [photo(1)], now=clock(), clock=clock)).report
+            report = (
+                await svc.create_report(
+                    session,
+                    4242,
+                    svc.NewReport(
+                        lat=CHENGJIANG[0],
+                        lon=CHENGJIANG[1],
+                        location_source="telegram",
+                        waste_type="household",
+                        amount="car",
+                    ),
+                    [photo(1)],
+                    now=clock(),
+                    clock=clock,
+                )
+            ).report
         runs: asyncio.Queue = asyncio.Queue()
         app.jobs.scheduler.add_listener(
-            lambda event: event.job_id == REMINDER_JOB and runs.put_nowait(event.job_id), EVENT_JOB_EXECUTED)
+            lambda event: event.job_id == REMINDER_JOB and runs.put_nowait(event.job_id), EVENT_JOB_EXECUTED
+        )
+
         def reminders():
-            return [c for c in sent_to(fake.calls, GROUP.id) if "Reminder" in (getattr(c, "text", None) or "")
-                    or "提醒" in (getattr(c, "text", None) or "")]
+            return [
+                c
+                for c in sent_to(fake.calls, GROUP.id)
+                if "Reminder" in (getattr(c, "text", None) or "") or "提醒" in (getattr(c, "text", None) or "")
+            ]
 
         clock.advance(hours=23)  # the job runs (it runs every minute), but nothing is due yet
         assert await asyncio.wait_for(runs.get(), 10) == REMINDER_JOB
@@ -318,8 +354,9 @@ async def test_resolve_in_the_group_takes_a_comment(client, app):
     await hank.press(press(report, "acc"), card)
     calls = await hank.press(press(report, "res", "accepted"), card)
     assert "reply to this message" in texts(calls)[-1]
-    group_text = Message(message_id=next(_ids), date=datetime.now(UTC), chat=GROUP, from_user=hank.tg,
-                         text="Cleared by the street team")
+    group_text = Message(
+        message_id=next(_ids), date=datetime.now(UTC), chat=GROUP, from_user=hank.tg, text="Cleared by the street team"
+    )
     calls = await client.feed(Update(update_id=client.next_update_id(), message=group_text))
     async with app.sessions() as session:
         done = await svc.get(session, report.id)
@@ -365,8 +402,10 @@ async def test_bindunit_needs_the_units_handler(client, app):
     qing = await staff(client, app, unit=QINGYANG_CODE, name="Qing")
 
     def in_group(person, text):
-        return Update(update_id=client.next_update_id(), message=Message(
-            message_id=next(_ids), date=datetime.now(UTC), chat=GROUP, from_user=person.tg, text=text))
+        return Update(
+            update_id=client.next_update_id(),
+            message=Message(message_id=next(_ids), date=datetime.now(UTC), chat=GROUP, from_user=person.tg, text=text),
+        )
 
     calls = await client.feed(in_group(qing, "/bindunit 澄江街道"))
     assert "Only the handlers" in texts(calls)[0]
@@ -379,8 +418,17 @@ async def test_bindunit_needs_the_units_handler(client, app):
     assert "staff only" in texts(calls)[0]
 
 
-@pytest.mark.parametrize("text, plate", [("苏B12345", "苏B12345"), ("苏b·d1234", "苏BD1234"), ("沪A 1234学", "沪A1234学"),
-                                         ("hello", None), ("12", None), ("苏BBBBBB", None)])
+@pytest.mark.parametrize(
+    "text, plate",
+    [
+        ("苏B12345", "苏B12345"),
+        ("苏b·d1234", "苏BD1234"),
+        ("沪A 1234学", "沪A1234学"),
+        ("hello", None),
+        ("12", None),
+        ("苏BBBBBB", None),
+    ],
+)
 def test_plates_are_validated_loosely(text, plate):
     assert clean_plate(text) == plate
 
@@ -391,8 +439,9 @@ async def test_open311_is_mounted_under_open311_v2(app):
     runtime = app.reports
     stored = runtime.media.save(make_image())
     async with app.sessions() as session:
-        created = await svc.create_report(session, 1, svc.NewReport(*CHENGJIANG, "telegram", "bulky", amount="car"),
-                                          [svc.PhotoIn.of(stored)])
+        created = await svc.create_report(
+            session, 1, svc.NewReport(*CHENGJIANG, "telegram", "bulky", amount="car"), [svc.PhotoIn.of(stored)]
+        )
     async with TestClient(TestServer(app.web_app())) as http:
         assert (await http.get("/open311/v2/services.json")).status == 200
         assert (await http.get("/open311/v2/discovery.json")).status == 200
@@ -457,8 +506,12 @@ async def test_open311_report_from_city_systems_reaches_the_unit_group(client, a
     try:
         response = await http.post(
             "/open311/v2/requests.json?api_key=city-key",
-            data={"service_code": "construction", "lat": str(CHENGJIANG[0]), "long": str(CHENGJIANG[1]),
-                  "description": "渣土堆在路边"},
+            data={
+                "service_code": "construction",
+                "lat": str(CHENGJIANG[0]),
+                "long": str(CHENGJIANG[1]),
+                "description": "渣土堆在路边",
+            },
         )
         assert response.status == 201
         ticket = (await response.json())[0]["service_request_id"]
@@ -473,7 +526,9 @@ async def test_open311_report_from_city_systems_reaches_the_unit_group(client, a
         await http.close()
 
 
-@pytest.mark.parametrize(("zone", "year_offset", "limited"), [("Asia/Shanghai", 0, False), ("America/New_York", -1, True)])
+@pytest.mark.parametrize(
+    ("zone", "year_offset", "limited"), [("Asia/Shanghai", 0, False), ("America/New_York", -1, True)]
+)
 async def test_ticket_year_and_daily_limit_follow_wufei_timezone(tmp_path, sqlite_url, kb, zone, year_offset, limited):
     """00:30 on New Year's Day in Shanghai is 11:30 on 31 December in New York: the ticket's year and
     what counts as "today" for the daily limit are those of WUFEI_TIMEZONE."""
@@ -493,9 +548,20 @@ async def test_ticket_year_and_daily_limit_follow_wufei_timezone(tmp_path, sqlit
         assert len(done) == 1 and f"JY-{year + year_offset}-" in done[0]
         # One more, an hour earlier: the day before in Shanghai, the same day in New York.
         async with app.sessions() as session:
-            await svc.create_report(session, alice.tg.id, svc.NewReport(
-                lat=CHENGJIANG[0], lon=CHENGJIANG[1], location_source="telegram", waste_type="household",
-                amount="car"), [photo(2)], now=clock() - timedelta(hours=1), clock=clock)
+            await svc.create_report(
+                session,
+                alice.tg.id,
+                svc.NewReport(
+                    lat=CHENGJIANG[0],
+                    lon=CHENGJIANG[1],
+                    location_source="telegram",
+                    waste_type="household",
+                    amount="car",
+                ),
+                [photo(2)],
+                now=clock() - timedelta(hours=1),
+                clock=clock,
+            )
         answer = texts(await alice.send("/report"))[0]
         assert ("daily limit" in answer) is limited
     finally:

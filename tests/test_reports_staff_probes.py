@@ -34,6 +34,7 @@ from tests.test_reports_bot import (  # noqa: F401  (client: that module's fixtu
 
 pytestmark = pytest.mark.dates
 
+
 @pytest.fixture
 def settings(tmp_path, sqlite_url):
     """A flood limit above the probes' burst: every press must reach the handlers."""
@@ -47,14 +48,36 @@ NOT_POSSIBLE = "That is not possible in the report's current state."
 def garbage(report_id: int) -> list[str]:
     r = report_id
     return [
-        f"rs:rjr:{r}:submitted:not_a_reason", "rs:acc:99999999999999999999:submitted:",
-        f"rs:rjr:{r}:submitted:", f"rs:rau:{r}:submitted:", f"rs:rau:{r}:submitted:999999999",
-        "rs:", "rs", "rs:::::", "rs:acc", f"rs:acc:{r}", f"rs:acc:{r}:submitted", f"rs:acc:{r}:submitted::",
-        "rs:acc:0:submitted:", f"rs:acc:-{r}:submitted:", f"rs:acc:{r}.5:submitted:", "rs:acc:1e3:submitted:",
-        f"rs:acc:{r}:SUBMITTED:", f"rs:ACC:{r}:submitted:", f"rs:zap:{r}:submitted:", f"rs:acc:{r}:nonsense:",
-        "rs:acc:abc:submitted:", f"rs:接受:{r}:submitted:", "rs:" + "9" * 60,
-        "rf:abc:1", f"rf:{r}:maybe", "rf:99999999999999999999999:1", f"rf:{r}", "rp:nope",
-        "zz:whatever", "",
+        f"rs:rjr:{r}:submitted:not_a_reason",
+        "rs:acc:99999999999999999999:submitted:",
+        f"rs:rjr:{r}:submitted:",
+        f"rs:rau:{r}:submitted:",
+        f"rs:rau:{r}:submitted:999999999",
+        "rs:",
+        "rs",
+        "rs:::::",
+        "rs:acc",
+        f"rs:acc:{r}",
+        f"rs:acc:{r}:submitted",
+        f"rs:acc:{r}:submitted::",
+        "rs:acc:0:submitted:",
+        f"rs:acc:-{r}:submitted:",
+        f"rs:acc:{r}.5:submitted:",
+        "rs:acc:1e3:submitted:",
+        f"rs:acc:{r}:SUBMITTED:",
+        f"rs:ACC:{r}:submitted:",
+        f"rs:zap:{r}:submitted:",
+        f"rs:acc:{r}:nonsense:",
+        "rs:acc:abc:submitted:",
+        f"rs:接受:{r}:submitted:",
+        "rs:" + "9" * 60,
+        "rf:abc:1",
+        f"rf:{r}:maybe",
+        "rf:99999999999999999999999:1",
+        f"rf:{r}",
+        "rp:nope",
+        "zz:whatever",
+        "",
     ]
 
 
@@ -87,7 +110,9 @@ async def test_a_forged_resolved_is_refused_before_the_after_photo_is_asked(clie
     for drawn_for in ("rejected", "accepted", "in_progress"):  # forged, or a card from before
         calls = await hank.press(press(report, "res", drawn_for), card)
         assert len(alerts(calls)) == 1 and alerts(calls)[0] in (
-            NOT_POSSIBLE, "Already handled by someone else: it is now ❌ Rejected."), drawn_for
+            NOT_POSSIBLE,
+            "Already handled by someone else: it is now ❌ Rejected.",
+        ), drawn_for
         assert not [c for c in calls if isinstance(c, SendMessage)], drawn_for
     # No "reply with an after photo" state was left behind: a message in the group resolves nothing.
     said = Message(message_id=next(_ids), date=card.date, chat=GROUP, from_user=hank.tg, text="done!")
@@ -98,8 +123,11 @@ async def test_a_forged_resolved_is_refused_before_the_after_photo_is_asked(clie
 async def _audit(app) -> list[tuple]:
     async with app.sessions() as session:
         rows = (await session.exec(select(AuditEntry).order_by(AuditEntry.id))).all()
-    return [(r.actor_id, r.action, r.target, (r.details or {}).get("from"), (r.details or {}).get("to"))
-            for r in rows if r.action.startswith("reports.") and r.action != "reports.bindunit"]
+    return [
+        (r.actor_id, r.action, r.target, (r.details or {}).get("from"), (r.details or {}).get("to"))
+        for r in rows
+        if r.action.startswith("reports.") and r.action != "reports.bindunit"
+    ]
 
 
 async def test_every_staff_action_on_a_report_is_audited_with_its_actor(client, app):
@@ -121,11 +149,15 @@ async def test_every_staff_action_on_a_report_is_audited_with_its_actor(client, 
         (lambda: wang.press(press(one, "prog", "accepted"), card), (W, "reports.status", "accepted", "in_progress")),
         (lambda: resolve(hank, one), (H, "reports.status", "in_progress", "resolved")),
         (lambda: wang.press(press(one, "reo", "resolved"), card), (W, "reports.status", "resolved", "accepted")),
-        (lambda: hank.press(press(one, "rjr", "accepted", "duplicate"), card),
-         (H, "reports.status", "accepted", "rejected")),
+        (
+            lambda: hank.press(press(one, "rjr", "accepted", "duplicate"), card),
+            (H, "reports.status", "accepted", "rejected"),
+        ),
         (lambda: wang.press(press(one, "reo", "rejected"), card), (W, "reports.status", "rejected", "submitted")),
-        (lambda: hank.press(press(two, "rauok", "submitted", QINGYANG_CODE), card),
-         (H, "reports.reassign", "submitted", "submitted")),
+        (
+            lambda: hank.press(press(two, "rauok", "submitted", QINGYANG_CODE), card),
+            (H, "reports.reassign", "submitted", "submitted"),
+        ),
     ]
     expected = []
     for act, (actor, action, old, new) in steps:

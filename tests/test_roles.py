@@ -39,7 +39,9 @@ async def test_admin_grants_and_revokes_roles_with_audit(client, app):
     await wang.send("/start")  # known to the bot
 
     calls = await admin.send(f"/grant {wang.tg.id} handler 澄江")
-    assert texts(to(calls, ADMIN_ID)) == [f"✅ Wang ({wang.tg.id}) is now unit handler · Chengjiang Subdistrict."]  # Boss reads English
+    assert texts(to(calls, ADMIN_ID)) == [
+        f"✅ Wang ({wang.tg.id}) is now unit handler · Chengjiang Subdistrict."
+    ]  # Boss reads English
     [welcome] = texts(to(calls, wang.tg.id))  # in Wang's language: what a handler does next
     assert "澄江街道" in welcome and "/bindunit" in welcome
     calls = await admin.send(f"/grant {wang.tg.id} campaign")
@@ -133,8 +135,9 @@ async def test_audit_reads_as_words_in_local_time(tmp_path, sqlite_url, kb, zone
     """/audit: times in WUFEI_TIMEZONE, people's and units' names, role and status labels; no
     codes, no UTC, no Python reprs."""
     fake = FakeSession()
-    app = create_app(make_settings(tmp_path, sqlite_url, timezone=zone), bot_session=fake, kb=kb,
-                     pace=PaceLimits.relaxed())
+    app = create_app(
+        make_settings(tmp_path, sqlite_url, timezone=zone), bot_session=fake, kb=kb, pace=PaceLimits.relaxed()
+    )
     await app.prepare()
     try:
         client = Client(app.dp, app.bot, fake, settle=app.outbox.drained)
@@ -144,9 +147,20 @@ async def test_audit_reads_as_words_in_local_time(tmp_path, sqlite_url, kb, zone
         await wang.send("/start")
         await admin.send(f"/grant {wang.tg.id} handler 澄江街道")
         async with app.sessions() as session:
-            await accounts.audit(session, ADMIN_ID, "reports.accept", "JY-2026-000001",
-                                 {"from": "submitted", "to": "accepted", "new_unit": "320281103",
-                                  "photos": ["a", "b"], "anonymous": True, "note": None})
+            await accounts.audit(
+                session,
+                ADMIN_ID,
+                "reports.accept",
+                "JY-2026-000001",
+                {
+                    "from": "submitted",
+                    "to": "accepted",
+                    "new_unit": "320281103",
+                    "photos": ["a", "b"],
+                    "anonymous": True,
+                    "note": None,
+                },
+            )
             await session.exec(update(AuditEntry).values(at=datetime(2026, 12, 3, 7, 30, tzinfo=UTC)))
             await session.commit()
         log = texts(await admin.send("/audit 2"))[0]
@@ -154,8 +168,10 @@ async def test_audit_reads_as_words_in_local_time(tmp_path, sqlite_url, kb, zone
         await app.stop()
     lines = log.splitlines()
     assert zone in lines[0]
-    assert lines[1] == (f"{local} · Boss · reports.accept → JY-2026-000001 · from: 🆕 已提交; to: 👷 已受理; "
-                        "new_unit: 青阳镇; photos: a、b; anonymous: 是")
+    assert lines[1] == (
+        f"{local} · Boss · reports.accept → JY-2026-000001 · from: 🆕 已提交; to: 👷 已受理; "
+        "new_unit: 青阳镇; photos: a、b; anonymous: 是"
+    )
     assert lines[2] == f"{local} · Boss · role.grant → Wang · role: 属地处置人员; unit: 澄江街道"
     assert "UTC" not in log and "320281" not in log and "{" not in log and "None" not in log
 

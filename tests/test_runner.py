@@ -23,16 +23,22 @@ def _update(update_id: int, text: str) -> dict:
     return {
         "update_id": update_id,
         "message": {
-            "message_id": 1, "date": int(datetime.now(UTC).timestamp()),
-            "chat": {"id": 31337, "type": "private"}, "from": user, "text": text,
+            "message_id": 1,
+            "date": int(datetime.now(UTC).timestamp()),
+            "chat": {"id": 31337, "type": "private"},
+            "from": user,
+            "text": text,
         },
     }
 
 
 async def test_webhook_checks_the_secret_and_serves_health(tmp_path, sqlite_url):
     settings = make_settings(
-        tmp_path, sqlite_url, bot_token=TOKEN,
-        webhook_base_url="https://bot.example.org", webhook_secret="right-secret",
+        tmp_path,
+        sqlite_url,
+        bot_token=TOKEN,
+        webhook_base_url="https://bot.example.org",
+        webhook_secret="right-secret",
     )
     session = FakeSession()
     app = create_app(settings, bot_session=session)
@@ -44,14 +50,16 @@ async def test_webhook_checks_the_secret_and_serves_health(tmp_path, sqlite_url)
         assert health.status == 200 and (await health.json()) == {"status": "ok", "mode": "webhook"}
 
         wrong = await client.post(
-            "/telegram/webhook", json=_update(1, "/help"),
+            "/telegram/webhook",
+            json=_update(1, "/help"),
             headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"},
         )
         missing = await client.post("/telegram/webhook", json=_update(2, "/help"))
         assert wrong.status == 401 and missing.status == 401
 
         ok = await client.post(
-            "/telegram/webhook", json=_update(3, "/help"),
+            "/telegram/webhook",
+            json=_update(3, "/help"),
             headers={"X-Telegram-Bot-Api-Secret-Token": "right-secret"},
         )
         assert ok.status == 200

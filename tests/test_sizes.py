@@ -9,14 +9,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("bot", "core", "knowledge", "reports", "campaigns", "sandbox")
-SOURCES = [p for package in PACKAGES for p in sorted((ROOT / package).rglob("*"))
-           if p.suffix in (".py", ".js", ".html", ".css") and "locales" not in p.parts]
+SOURCES = [
+    p
+    for package in PACKAGES
+    for p in sorted((ROOT / package).rglob("*"))
+    if p.suffix in (".py", ".js", ".html", ".css") and "locales" not in p.parts
+]
 
 
 def test_files_are_under_500_lines():
     assert len(SOURCES) > 100
-    long = {str(p.relative_to(ROOT)): n for p in SOURCES
-            if (n := len(p.read_text(encoding="utf-8").splitlines())) >= 500}
+    long = {
+        str(p.relative_to(ROOT)): n for p in SOURCES if (n := len(p.read_text(encoding="utf-8").splitlines())) >= 500
+    }
     assert long == {}
 
 

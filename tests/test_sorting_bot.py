@@ -72,7 +72,12 @@ async def test_wrong_answer_feedback_reaches_the_log(client, app):
     assert any("感谢" in t or "谢谢" in t for t in texts(calls))
     async with app.sessions() as session:
         feedback = (await session.exec(select(SortFeedback))).one()
-    assert (feedback.query, feedback.item, feedback.category, feedback.suggested) == ("电池", "电池", "residual", "hazardous")
+    assert (feedback.query, feedback.item, feedback.category, feedback.suggested) == (
+        "电池",
+        "电池",
+        "residual",
+        "hazardous",
+    )
 
 
 async def test_forged_feedback_button_is_refused(client, app):

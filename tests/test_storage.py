@@ -84,7 +84,11 @@ def test_db_upgrade_command(tmp_path):
     env["WUFEI_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path}/cli.db"
     result = subprocess.run(
         [sys.executable, str(root / "main.py"), "db", "upgrade"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("database at revision ")

@@ -13,8 +13,16 @@ AT = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
 
 
 def user(user_id: int, name: str, **extra) -> dict:
-    return {"id": user_id, "display_name": name, "language": "zh", "language_chosen": False,
-            "created_at": AT, "last_seen_at": AT, "blocked_bot": False, **extra}
+    return {
+        "id": user_id,
+        "display_name": name,
+        "language": "zh",
+        "language_chosen": False,
+        "created_at": AT,
+        "last_seen_at": AT,
+        "blocked_bot": False,
+        **extra,
+    }
 
 
 async def _users(sessions) -> dict[int, User]:

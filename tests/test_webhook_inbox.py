@@ -27,14 +27,28 @@ HOOK = "/telegram/webhook"
 
 def _update(update_id: int, text: str = "/help") -> dict:
     user = {"id": 31337, "is_bot": False, "first_name": "Web", "language_code": "en"}
-    return {"update_id": update_id, "message": {
-        "message_id": update_id, "date": int(datetime.now(UTC).timestamp()),
-        "chat": {"id": 31337, "type": "private"}, "from": user, "text": text}}
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": int(datetime.now(UTC).timestamp()),
+            "chat": {"id": 31337, "type": "private"},
+            "from": user,
+            "text": text,
+        },
+    }
 
 
 async def _webhook(tmp_path, database_url: str):
-    settings = make_settings(tmp_path, database_url, bot_token=TOKEN, webhook_base_url="https://bot.example.org",
-                             webhook_secret="right-secret", default_locale="en", retry_max_s=1)
+    settings = make_settings(
+        tmp_path,
+        database_url,
+        bot_token=TOKEN,
+        webhook_base_url="https://bot.example.org",
+        webhook_secret="right-secret",
+        default_locale="en",
+        retry_max_s=1,
+    )
     session = FakeSession()
     app = create_app(settings, bot_session=session)
     await app.prepare()
@@ -54,21 +68,24 @@ async def _answers(session: FakeSession, count: int) -> list[SendMessage]:
 
 async def _stored(app, update_id: int) -> bool:
     async with app.sessions() as session:
-        return (await session.exec(select(UpdateInbox.update_id).where(UpdateInbox.update_id == update_id))).first() \
-            is not None
+        return (
+            await session.exec(select(UpdateInbox.update_id).where(UpdateInbox.update_id == update_id))
+        ).first() is not None
 
 
 async def test_200_once_stored_400_and_one_line_for_garbage_401_without_the_secret(tmp_path, sqlite_url, caplog):
     app, client, session = await _webhook(tmp_path, sqlite_url)
     try:
         assert (await client.post(HOOK, json=_update(1))).status == 401
-        assert (await client.post(HOOK, json=_update(1), headers={**SECRET, "X-Telegram-Bot-Api-Secret-Token": "no"})
-                ).status == 401
+        assert (
+            await client.post(HOOK, json=_update(1), headers={**SECRET, "X-Telegram-Bot-Api-Secret-Token": "no"})
+        ).status == 401
         with caplog.at_level(logging.INFO):
             garbage = await client.post(HOOK, data=b"{not json", headers={**SECRET, "Content-Type": "application/json"})
             assert garbage.status == 400
-        assert [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO and "webhook" in r.getMessage()
-                ] == [next(r.getMessage() for r in caplog.records if "not an update" in r.getMessage())]
+        assert [
+            r.getMessage() for r in caplog.records if r.levelno >= logging.INFO and "webhook" in r.getMessage()
+        ] == [next(r.getMessage() for r in caplog.records if "not an update" in r.getMessage())]
         assert "Traceback" not in caplog.text
         assert (await client.post(HOOK, json={"no": "update_id"}, headers=SECRET)).status == 400
         assert not await _stored(app, 1)

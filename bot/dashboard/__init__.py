@@ -38,8 +38,9 @@ def make_app(app: WufeiApp) -> web.Application:
     """The dashboard as a sub-application, mounted by ``WufeiApp.web_app`` at ``/dashboard/``."""
     sub = web.Application(middlewares=[auth.security])
     sub[CONTEXT] = Context(app.sessions, app.clock, app.settings, app.i18n)
-    aiohttp_jinja2.setup(sub, loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
-                         undefined=jinja2.StrictUndefined)
+    aiohttp_jinja2.setup(
+        sub, loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, undefined=jinja2.StrictUndefined
+    )
     sub.router.add_get("/login", auth.login_page)
     sub.router.add_post("/login", auth.login)
     sub.router.add_post("/logout", auth.logout)

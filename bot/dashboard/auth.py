@@ -89,14 +89,17 @@ def _helpers(request: web.Request) -> dict:
     tz = context.settings.timezone
     found = request.get(STAFF)
     return {
-        "lang": lang, "staff": found, "csrf": found.csrf if found else "",
+        "lang": lang,
+        "staff": found,
+        "csrf": found.csrf if found else "",
         "_": lambda msgid: context.i18n.gettext(msgid, locale=lang),
         "unit_name": lambda code: unit_label(code, lang),
         "status_name": lambda value: status_label(lang, value),
         "waste_name": lambda value: waste_label(lang, value),
         "reason_name": lambda value: reject_label(lang, value),
         "when": lambda value: local_time(value, tz),
-        "path": request.path, "query_string": request.query_string,
+        "path": request.path,
+        "query_string": request.query_string,
     }
 
 
@@ -145,19 +148,22 @@ async def _authenticate(request: web.Request) -> web.Response | None:
         user = await accounts.get_user(session, info.user_id) if info else None
         roles = await accounts.roles_of(session, info.user_id) if info else Roles()
     if info is None or user is None:
-        return refuse(request, 401, _("Please sign in: send /dashboard to the bot in a private chat for a link.",
-                                      locale=request[LANG]))
+        return refuse(
+            request,
+            401,
+            _("Please sign in: send /dashboard to the bot in a private chat for a link.", locale=request[LANG]),
+        )
     request[LANG] = _choose_language(request, user)
     if not (roles.has(Role.ADMIN) or roles.units()):
-        return refuse(request, 403, _("The dashboard is for the programme office and the units' handlers.",
-                                      locale=request[LANG]))
+        return refuse(
+            request, 403, _("The dashboard is for the programme office and the units' handlers.", locale=request[LANG])
+        )
     request[STAFF] = Staff(user, roles, info.csrf)
     if request.method == "POST":
         form = await request.post()
         given = str(form.get("csrf", ""))
         if not hmac.compare_digest(given.encode(), info.csrf.encode()):
-            return refuse(request, 403, _("This page has expired. Reload it and try again.",
-                                          locale=request[LANG]))
+            return refuse(request, 403, _("This page has expired. Reload it and try again.", locale=request[LANG]))
     return None
 
 
@@ -167,18 +173,21 @@ def _headers(request: web.Request, response: web.StreamResponse) -> web.StreamRe
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     response.headers.setdefault(
         "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'")
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
+    )
     if request.get(SET_LANG):
-        response.set_cookie(LANG_COOKIE, request[SET_LANG], max_age=365 * 86400, httponly=True,
-                            samesite="Lax", path="/dashboard")
+        response.set_cookie(
+            LANG_COOKIE, request[SET_LANG], max_age=365 * 86400, httponly=True, samesite="Lax", path="/dashboard"
+        )
     return response
 
 
 def set_session_cookie(request: web.Request, response: web.StreamResponse, opened: web_sessions.Opened) -> None:
     secure = ctx(request).settings.public_url.startswith("https://")
     max_age = int((opened.expires_at - ctx(request).clock()).total_seconds())
-    response.set_cookie(COOKIE, opened.cookie, max_age=max_age, httponly=True, samesite="Lax", secure=secure,
-                        path="/dashboard")
+    response.set_cookie(
+        COOKIE, opened.cookie, max_age=max_age, httponly=True, samesite="Lax", secure=secure, path="/dashboard"
+    )
 
 
 async def login_page(request: web.Request) -> web.Response:
@@ -195,9 +204,14 @@ async def login(request: web.Request) -> web.StreamResponse:
             await accounts.audit(session, opened.user_id, "dashboard.signin")
             await web_sessions.purge(session, context.clock())  # expired links and sessions go
     if opened is None:
-        return refuse(request, 403, context.i18n.gettext(
-            "This link has expired or was already used. Send /dashboard to the bot for a new one.",
-            locale=request[LANG]))
+        return refuse(
+            request,
+            403,
+            context.i18n.gettext(
+                "This link has expired or was already used. Send /dashboard to the bot for a new one.",
+                locale=request[LANG],
+            ),
+        )
     response = redirect("/dashboard/")
     set_session_cookie(request, response, opened)
     return response

@@ -62,9 +62,16 @@ async def figures_page(request: web.Request) -> web.Response:
     totals: dict = {}
     for row in rows:
         totals[row.week] = totals.get(row.week, 0) + row.received
-    return page(request, "figures.html", {
-        "table": _display(request, rows, overdue), "weeks": weeks, "week_totals": sorted(totals.items()), **extra,
-    })
+    return page(
+        request,
+        "figures.html",
+        {
+            "table": _display(request, rows, overdue),
+            "weeks": weeks,
+            "week_totals": sorted(totals.items()),
+            **extra,
+        },
+    )
 
 
 def _display(request: web.Request, rows: list[bulletin.BulletinRow], overdue: dict[str, int]) -> list[tuple]:
@@ -75,13 +82,38 @@ def _display(request: web.Request, rows: list[bulletin.BulletinRow], overdue: di
     def pair(p50: float | None, p90: float | None) -> str:
         return f"{duration(lang, p50)} / {duration(lang, p90)}"
 
-    return [(names[r.unit_code], r.week.isoformat(), r.received, r.accepted, r.resolved, r.rejected, r.reopened,
-             pair(r.accept_p50_s, r.accept_p90_s), pair(r.resolve_p50_s, r.resolve_p90_s),
-             overdue.get(r.unit_code, 0)) for r in rows]
+    return [
+        (
+            names[r.unit_code],
+            r.week.isoformat(),
+            r.received,
+            r.accepted,
+            r.resolved,
+            r.rejected,
+            r.reopened,
+            pair(r.accept_p50_s, r.accept_p90_s),
+            pair(r.resolve_p50_s, r.resolve_p90_s),
+            overdue.get(r.unit_code, 0),
+        )
+        for r in rows
+    ]
 
 
-HEADER = ("unit", "unit_code", "week", "received", "accepted", "resolved", "rejected", "reopened",
-          "accept_p50_h", "accept_p90_h", "resolve_p50_h", "resolve_p90_h", "overdue_now")
+HEADER = (
+    "unit",
+    "unit_code",
+    "week",
+    "received",
+    "accepted",
+    "resolved",
+    "rejected",
+    "reopened",
+    "accept_p50_h",
+    "accept_p90_h",
+    "resolve_p50_h",
+    "resolve_p90_h",
+    "overdue_now",
+)
 
 
 def _hours(seconds: float | None) -> float | None:
@@ -90,14 +122,32 @@ def _hours(seconds: float | None) -> float | None:
 
 def _table(request: web.Request, rows: list[bulletin.BulletinRow], overdue: dict[str, int]) -> list[tuple]:
     lang = language(request)
-    return [(unit_label(r.unit_code, lang), r.unit_code, r.week.isoformat(), r.received, r.accepted, r.resolved,
-             r.rejected, r.reopened, _hours(r.accept_p50_s), _hours(r.accept_p90_s), _hours(r.resolve_p50_s),
-             _hours(r.resolve_p90_s), overdue.get(r.unit_code, 0)) for r in rows]
+    return [
+        (
+            unit_label(r.unit_code, lang),
+            r.unit_code,
+            r.week.isoformat(),
+            r.received,
+            r.accepted,
+            r.resolved,
+            r.rejected,
+            r.reopened,
+            _hours(r.accept_p50_s),
+            _hours(r.accept_p90_s),
+            _hours(r.resolve_p50_s),
+            _hours(r.resolve_p90_s),
+            overdue.get(r.unit_code, 0),
+        )
+        for r in rows
+    ]
 
 
 def _download(body: bytes, content_type: str, name: str) -> web.Response:
-    return web.Response(body=body, content_type=content_type,
-                        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+    return web.Response(
+        body=body,
+        content_type=content_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+    )
 
 
 async def bulletin_csv(request: web.Request) -> web.Response:
@@ -119,8 +169,9 @@ async def bulletin_xlsx(request: web.Request) -> web.Response:
         sheet.append(line)
     out = io.BytesIO()
     book.save(out)
-    return _download(out.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                     "bulletin.xlsx")
+    return _download(
+        out.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "bulletin.xlsx"
+    )
 
 
 async def _export_rows(request: web.Request) -> list[board.Row] | web.Response:
@@ -128,8 +179,9 @@ async def _export_rows(request: web.Request) -> list[board.Row] | web.Response:
     try:
         view = filters.board_filter(filters.read(request.query), staff(request).units, context.clock.tz)
     except filters.Forbidden:
-        return refuse(request, 403, context.i18n.gettext("You may only see the reports of your units.",
-                                                         locale=language(request)))
+        return refuse(
+            request, 403, context.i18n.gettext("You may only see the reports of your units.", locale=language(request))
+        )
     async with context.sessions() as session:
         return await board.export_rows(session, view, context.clock(), escalate_after(request))
 
@@ -141,13 +193,37 @@ async def reports_csv(request: web.Request) -> web.Response:
     lang, tz = language(request), ctx(request).clock.tz
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(("ticket", "unit", "unit_code", "waste_type", "status", "status_label", "lat", "lon", "address",
-                     "created_at", "accepted_at", "resolved_at"))
+    writer.writerow(
+        (
+            "ticket",
+            "unit",
+            "unit_code",
+            "waste_type",
+            "status",
+            "status_label",
+            "lat",
+            "lon",
+            "address",
+            "created_at",
+            "accepted_at",
+            "resolved_at",
+        )
+    )
     for r in rows:
-        writer.writerow((r.ticket, unit_label(r.unit_code, lang), r.unit_code, r.waste_type, r.status,
-                         status_label(lang, r.status), r.lat, r.lon, r.address or "",
-                         *(t.astimezone(tz).isoformat() if t else "" for t in (r.created_at, r.accepted_at,
-                                                                                r.resolved_at))))
+        writer.writerow(
+            (
+                r.ticket,
+                unit_label(r.unit_code, lang),
+                r.unit_code,
+                r.waste_type,
+                r.status,
+                status_label(lang, r.status),
+                r.lat,
+                r.lon,
+                r.address or "",
+                *(t.astimezone(tz).isoformat() if t else "" for t in (r.created_at, r.accepted_at, r.resolved_at)),
+            )
+        )
     return _download(("\ufeff" + out.getvalue()).encode("utf-8"), "text/csv", "reports.csv")
 
 
@@ -156,10 +232,20 @@ async def reports_geojson(request: web.Request) -> web.Response:
     if isinstance(rows, web.Response):
         return rows
     tz = ctx(request).clock.tz
-    features = [{
-        "type": "Feature", "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
-        "properties": {"ticket": r.ticket, "unit_code": r.unit_code, "waste_type": r.waste_type, "status": r.status,
-                       "address": r.address, "created_at": r.created_at.astimezone(tz).isoformat()},
-    } for r in rows]
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
+            "properties": {
+                "ticket": r.ticket,
+                "unit_code": r.unit_code,
+                "waste_type": r.waste_type,
+                "status": r.status,
+                "address": r.address,
+                "created_at": r.created_at.astimezone(tz).isoformat(),
+            },
+        }
+        for r in rows
+    ]
     body = json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
     return _download(body.encode("utf-8"), "application/geo+json", "reports.geojson")

@@ -68,8 +68,15 @@ def read(params: MultiMapping[str] | Mapping[str, str]) -> Query:
         number = max(1, min(int(params.get("page", "1")), 10_000))
     except ValueError:
         number = 1
-    return Query(unit if unit in UNIT_CODES else "", statuses, wastes, _date(params.get("since")),
-                 _date(params.get("until")), params.get("overdue") == "1", number)
+    return Query(
+        unit if unit in UNIT_CODES else "",
+        statuses,
+        wastes,
+        _date(params.get("since")),
+        _date(params.get("until")),
+        params.get("overdue") == "1",
+        number,
+    )
 
 
 def board_filter(query: Query, allowed: tuple[str, ...] | None, tz: tzinfo) -> BoardFilter:
@@ -83,5 +90,11 @@ def board_filter(query: Query, allowed: tuple[str, ...] | None, tz: tzinfo) -> B
         return datetime(day.year, day.month, day.day, tzinfo=tz) if day else None
 
     until = midnight(query.until + timedelta(days=1)) if query.until else None
-    return BoardFilter(units=units, statuses=statuses, waste_types=query.wastes, since=midnight(query.since),
-                       until=until, overdue=query.overdue)
+    return BoardFilter(
+        units=units,
+        statuses=statuses,
+        waste_types=query.wastes,
+        since=midnight(query.since),
+        until=until,
+        overdue=query.overdue,
+    )

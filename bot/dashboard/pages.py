@@ -23,8 +23,13 @@ from reports import board, service as svc
 from reports.models import RejectReason, ReportStatus, WasteType
 
 PAGE_SIZE = 50
-STATUS_COLOURS = {"submitted": "#d9480f", "accepted": "#1971c2", "in_progress": "#7048e8",
-                  "resolved": "#2f9e44", "rejected": "#868e96"}
+STATUS_COLOURS = {
+    "submitted": "#d9480f",
+    "accepted": "#1971c2",
+    "in_progress": "#7048e8",
+    "resolved": "#2f9e44",
+    "rejected": "#868e96",
+}
 
 # What each button of the page does: the target status (None: a form with its own field).
 ACTIONS = {
@@ -51,23 +56,40 @@ async def reports_page(request: web.Request) -> web.Response:
     try:
         query, view = _view(request)
     except filters.Forbidden:
-        return refuse(request, 403, context.i18n.gettext("You may only see the reports of your units.",
-                                                         locale=language(request)))
+        return refuse(
+            request, 403, context.i18n.gettext("You may only see the reports of your units.", locale=language(request))
+        )
     now = context.clock()
     async with context.sessions() as session:
-        rows, total = await board.page(session, view, now, escalate_after(request), limit=PAGE_SIZE,
-                                       offset=(query.page - 1) * PAGE_SIZE)
+        rows, total = await board.page(
+            session, view, now, escalate_after(request), limit=PAGE_SIZE, offset=(query.page - 1) * PAGE_SIZE
+        )
         points = await board.points(session, view, now, escalate_after(request))
     frame, outline = frame_and_outline()
     allowed = staff(request).units
     units = [u for u in all_units() if allowed is None or u.code in allowed]
-    return page(request, "reports.html", {
-        "query": query, "rows": rows, "total": total, "page_size": PAGE_SIZE,
-        "pages": max(1, -(-total // PAGE_SIZE)), "units": units, "wastes": list(WasteType),
-        "statuses": list(ReportStatus), "frame": frame, "outline": outline, "seats": unit_seats(),
-        "points": point_marks(points, frame, STATUS_COLOURS), "colours": STATUS_COLOURS,
-        "map_limit": board.MAP_POINTS, "export_limit": board.EXPORT_MAX, "now": now,
-    })
+    return page(
+        request,
+        "reports.html",
+        {
+            "query": query,
+            "rows": rows,
+            "total": total,
+            "page_size": PAGE_SIZE,
+            "pages": max(1, -(-total // PAGE_SIZE)),
+            "units": units,
+            "wastes": list(WasteType),
+            "statuses": list(ReportStatus),
+            "frame": frame,
+            "outline": outline,
+            "seats": unit_seats(),
+            "points": point_marks(points, frame, STATUS_COLOURS),
+            "colours": STATUS_COLOURS,
+            "map_limit": board.MAP_POINTS,
+            "export_limit": board.EXPORT_MAX,
+            "now": now,
+        },
+    )
 
 
 def _report_id(request: web.Request) -> int | None:
@@ -86,8 +108,9 @@ async def _report(request: web.Request) -> svc.ReportInfo | web.Response:
     if report is None:
         return refuse(request, 404, context.i18n.gettext("This report no longer exists.", locale=language(request)))
     if not staff(request).may_handle(report.unit_code):
-        return refuse(request, 403, context.i18n.gettext("You may only see the reports of your units.",
-                                                         locale=language(request)))
+        return refuse(
+            request, 403, context.i18n.gettext("You may only see the reports of your units.", locale=language(request))
+        )
     return report
 
 
@@ -99,13 +122,24 @@ async def report_page(request: web.Request) -> web.Response:
         events = await svc.events(session, report.id)
     frame, outline = frame_and_outline()
     flash = _flash(request)
-    return page(request, "report.html", {
-        "report": report, "events": events, "frame": frame, "outline": outline,
-        "point": frame.xy(report.lat, report.lon), "colours": STATUS_COLOURS, "flash": flash,
-        "next": {s.value for s in report.next_statuses}, "reasons": list(RejectReason),
-        "units": [u for u in all_units() if u.code != report.unit_code],
-        "photos": [p for p in report.photos], "open": report.is_open,
-    })
+    return page(
+        request,
+        "report.html",
+        {
+            "report": report,
+            "events": events,
+            "frame": frame,
+            "outline": outline,
+            "point": frame.xy(report.lat, report.lon),
+            "colours": STATUS_COLOURS,
+            "flash": flash,
+            "next": {s.value for s in report.next_statuses},
+            "reasons": list(RejectReason),
+            "units": [u for u in all_units() if u.code != report.unit_code],
+            "photos": [p for p in report.photos],
+            "open": report.is_open,
+        },
+    )
 
 
 def _flash(request: web.Request) -> tuple[str, str] | None:
@@ -135,9 +169,13 @@ async def act(request: web.Request) -> web.Response:
     if isinstance(outcome, svc.Changed):
         event = outcome.event
         async with ctx(request).sessions() as session:
-            await accounts.audit(session, staff(request).user.id, f"reports.{event.kind.value}",
-                                 outcome.report.ticket, {"from": event.old_status, "to": event.new_status,
-                                                         **(event.details or {}), "via": "dashboard"})
+            await accounts.audit(
+                session,
+                staff(request).user.id,
+                f"reports.{event.kind.value}",
+                outcome.report.ticket,
+                {"from": event.old_status, "to": event.new_status, **(event.details or {}), "via": "dashboard"},
+            )
         if not staff(request).may_handle(outcome.report.unit_code):  # handed over to a unit not theirs
             return redirect("/dashboard/")
         return redirect(f"/dashboard/reports/{report.id}?done={outcome.report.status.value}")
@@ -148,8 +186,9 @@ async def act(request: web.Request) -> web.Response:
     return redirect(f"/dashboard/reports/{report.id}?error=not_possible")
 
 
-async def _apply(request: web.Request, report: svc.ReportInfo, action: str, expected: ReportStatus,
-                 comment: str | None, form: Any) -> Any:
+async def _apply(
+    request: web.Request, report: svc.ReportInfo, action: str, expected: ReportStatus, comment: str | None, form: Any
+) -> Any:
     """The service call of ``action``; a str names a form error (nothing was tried)."""
     context, actor = ctx(request), staff(request).user.id
     now = context.clock()
@@ -160,11 +199,19 @@ async def _apply(request: web.Request, report: svc.ReportInfo, action: str, expe
                 return "not_possible"
             if expected != report.status:
                 return svc.Conflict(report.status, report.version)
-            return await svc.reassign(session, report.id, actor, unit, comment, now=now,
-                                      expected_version=int(str(form.get("version") or 0)) or None)
+            return await svc.reassign(
+                session,
+                report.id,
+                actor,
+                unit,
+                comment,
+                now=now,
+                expected_version=int(str(form.get("version") or 0)) or None,
+            )
         # None only for "reopen" (reassign returned above): back to work, or to be accepted anew
         target = ACTIONS[action] or (
-            ReportStatus.ACCEPTED if expected == ReportStatus.RESOLVED else ReportStatus.SUBMITTED)
+            ReportStatus.ACCEPTED if expected == ReportStatus.RESOLVED else ReportStatus.SUBMITTED
+        )
         reason = None
         if target == ReportStatus.REJECTED:
             reason = str(form.get("reason", ""))
@@ -172,5 +219,6 @@ async def _apply(request: web.Request, report: svc.ReportInfo, action: str, expe
                 return "reason"
         if target == ReportStatus.RESOLVED and not comment:
             return "comment"  # as in the chat: an "after" photo or a comment
-        return await svc.transition(session, report.id, actor, target, comment=comment, reason=reason,
-                                    expected_status=expected, now=now)
+        return await svc.transition(
+            session, report.id, actor, target, comment=comment, reason=reason, expected_status=expected, now=now
+        )

@@ -75,7 +75,9 @@ def point_marks(points, frame: Frame, colours: dict[str, str]) -> Markup:
     marks = []
     for p in points:
         x, y = frame.xy(p.lat, p.lon)
-        marks.append(f'<a href="/dashboard/reports/{int(p.id)}"><circle cx="{x}" cy="{y}" r="9" '
-                     f'fill="{colours[p.status]}" data-testid="map-point"><title>{escape(p.ticket)}</title>'
-                     f'</circle></a>')
+        marks.append(
+            f'<a href="/dashboard/reports/{int(p.id)}"><circle cx="{x}" cy="{y}" r="9" '
+            f'fill="{colours[p.status]}" data-testid="map-point"><title>{escape(p.ticket)}</title>'
+            f"</circle></a>"
+        )
     return Markup("".join(marks))

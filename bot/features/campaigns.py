@@ -148,7 +148,10 @@ class CampaignRuntime:
         if report.late or report.resumed or report.missed:
             log.info(
                 "campaigns: %d late run(s), %d resumed, %d missed, %d job(s)",
-                len(report.late), len(report.resumed), len(report.missed), report.jobs,
+                len(report.late),
+                len(report.resumed),
+                len(report.missed),
+                report.jobs,
             )
 
     async def resync(self) -> None:

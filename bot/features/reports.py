@@ -45,10 +45,14 @@ def media_store(settings: Settings, tz: tzinfo) -> MediaStore:
 
     secret = settings.media_s3_secret_access_key
     storage = S3Storage(
-        settings.media_s3_bucket, region=settings.media_s3_region, prefix=settings.media_s3_prefix,
+        settings.media_s3_bucket,
+        region=settings.media_s3_region,
+        prefix=settings.media_s3_prefix,
         endpoint_url=str(settings.media_s3_endpoint_url).rstrip("/") if settings.media_s3_endpoint_url else None,
-        access_key_id=settings.media_s3_access_key_id, secret_access_key=secret.get_secret_value() if secret else None,
-        addressing_style=settings.media_s3_addressing_style)
+        access_key_id=settings.media_s3_access_key_id,
+        secret_access_key=secret.get_secret_value() if secret else None,
+        addressing_style=settings.media_s3_addressing_style,
+    )
     return MediaStore(storage, local_tz=tz)
 
 
@@ -61,8 +65,13 @@ class ReportsRuntime:
         self.bot = app.bot
         self.clock = app.clock
         self.media = media_store(settings, app.clock.tz)
-        self.geocoder = Geocoder(settings.geocoder_url, user_agent=settings.geocoder_user_agent,
-                                 enabled=settings.geocoder_enabled, timeout=3.0, retries=1)
+        self.geocoder = Geocoder(
+            settings.geocoder_url,
+            user_agent=settings.geocoder_user_agent,
+            enabled=settings.geocoder_enabled,
+            timeout=3.0,
+            retries=1,
+        )
         self.router = geo.Router(settings.boundaries_file)
         self.lost_drafts = LostDrafts(enabled=isinstance(app.dp.storage, MemoryStorage))
         self.locks = UserLocks()
@@ -100,9 +109,12 @@ class ReportsRuntime:
         try:
             async with self.sessions() as session:
                 await svc.claim_due_reminders(
-                    session, now=self.clock(), remind_after=timedelta(hours=settings.remind_after_h),
+                    session,
+                    now=self.clock(),
+                    remind_after=timedelta(hours=settings.remind_after_h),
                     escalate_after=timedelta(days=settings.escalate_after_d),
-                    followup_after=timedelta(days=settings.followup_after_d))
+                    followup_after=timedelta(days=settings.followup_after_d),
+                )
         except Exception:
             log.exception("report reminders failed")
         finally:
@@ -111,9 +123,15 @@ class ReportsRuntime:
     async def start_reminders(self) -> None:
         """Called when this instance starts leading: every minute on the app's clock."""
         self.app.jobs.scheduler.add_job(
-            self.reminders, trigger="interval", seconds=REMINDER_INTERVAL.total_seconds(),
-            start_date=self.clock() + REMINDER_INTERVAL, id=REMINDER_JOB, replace_existing=True,
-            coalesce=True, max_instances=1, misfire_grace_time=None,
+            self.reminders,
+            trigger="interval",
+            seconds=REMINDER_INTERVAL.total_seconds(),
+            start_date=self.clock() + REMINDER_INTERVAL,
+            id=REMINDER_JOB,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
         )
 
     async def close(self) -> None:
@@ -169,6 +187,13 @@ def web_routes(app: WufeiApp) -> list:
     router = runtime.router if runtime is not None else geo.Router(settings.boundaries_file)
     # Reports filed by the city's systems reach the unit's staff chat through the outbox, like the
     # residents' ones (create_report writes the post).
-    sub = open311.make_app(app.sessions, settings.open311_api_keys, settings.public_url, media,
-                           router=router, mount="/open311", clock=app.clock)
+    sub = open311.make_app(
+        app.sessions,
+        settings.open311_api_keys,
+        settings.public_url,
+        media,
+        router=router,
+        mount="/open311",
+        clock=app.clock,
+    )
     return [("/open311", sub)]

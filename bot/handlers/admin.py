@@ -33,6 +33,7 @@ ROLE_WORDS = {
     "curator": Role.CURATOR,
 }
 
+
 def _usage(command: str) -> str:
     roles = ", ".join(sorted({"admin", "campaign", "handler", "curator"}))
     return _(
@@ -53,9 +54,7 @@ async def _parse(message: Message, command: CommandObject, session: AsyncSession
     target = await accounts.find_user(session, args[0])
     if target is None:
         await message.answer(
-            _("I don't know {ref} yet: they need to send /start to the bot first.").format(
-                ref=escape(args[0])
-            )
+            _("I don't know {ref} yet: they need to send /start to the bot first.").format(ref=escape(args[0]))
         )
         return None
     role = ROLE_WORDS.get(args[1].lower())
@@ -67,16 +66,12 @@ async def _parse(message: Message, command: CommandObject, session: AsyncSession
         unit = find_unit(" ".join(args[2:]))
         if unit is None:
             await message.answer(
-                _("Unknown unit {unit}. Units: {units}").format(
-                    unit=escape(" ".join(args[2:])), units=_unit_list()
-                )
+                _("Unknown unit {unit}. Units: {units}").format(unit=escape(" ".join(args[2:])), units=_unit_list())
             )
             return None
         unit_code = unit.code
     if role == Role.UNIT_HANDLER and unit_code is None and need_unit:
-        await message.answer(
-            _("A handler must be bound to a unit. Units: {units}").format(units=_unit_list())
-        )
+        await message.answer(_("A handler must be bound to a unit. Units: {units}").format(units=_unit_list()))
         return None
     return target, role, unit_code
 
@@ -90,9 +85,7 @@ def _role_label(role: Role, unit_code: str | None = None) -> str:
     return role_label(current().current_locale, role, unit_code)
 
 
-async def grant_role(
-    message: Message, command: CommandObject, session: AsyncSession, user: UserInfo
-) -> None:
+async def grant_role(message: Message, command: CommandObject, session: AsyncSession, user: UserInfo) -> None:
     parsed = await _parse(message, command, session, need_unit=True)
     if parsed is None:
         return
@@ -105,9 +98,7 @@ async def grant_role(
     await message.answer(text.format(who=_who(target), role=_role_label(role, unit_code)))
 
 
-async def revoke_role(
-    message: Message, command: CommandObject, session: AsyncSession, user: UserInfo
-) -> None:
+async def revoke_role(message: Message, command: CommandObject, session: AsyncSession, user: UserInfo) -> None:
     parsed = await _parse(message, command, session, need_unit=False)
     if parsed is None:
         return
@@ -134,8 +125,9 @@ async def list_staff(message: Message, session: AsyncSession) -> None:
     await message.answer("\n".join(lines))
 
 
-async def show_audit(message: Message, command: CommandObject, session: AsyncSession, user: UserInfo,
-                     settings: Settings) -> None:
+async def show_audit(
+    message: Message, command: CommandObject, session: AsyncSession, user: UserInfo, settings: Settings
+) -> None:
     """The newest entries: local times (WUFEI_TIMEZONE), people's and units' names, readable values."""
     limit = int(command.args) if command.args and command.args.isdigit() else 20
     entries = await accounts.recent_audit(session, min(max(limit, 1), 50))
@@ -143,8 +135,9 @@ async def show_audit(message: Message, command: CommandObject, session: AsyncSes
         await message.answer(_("The audit log is empty."))
         return
     ids = {e.actor_id for e in entries if e.actor_id}
-    ids |= {int(e.target) for e in entries if e.target and e.target.lstrip("-").isdigit()
-            and e.action.startswith("role.")}
+    ids |= {
+        int(e.target) for e in entries if e.target and e.target.lstrip("-").isdigit() and e.action.startswith("role.")
+    }
     names = {}
     for user_id in ids:
         person = await accounts.get_user(session, user_id)

@@ -9,8 +9,7 @@ from aiogram.filters import Command, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.i18n import I18n
-from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import I18n, gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.filters import MenuButton
@@ -69,13 +68,16 @@ async def show_help(message: Message, roles: Roles) -> None:
 
 
 async def choose_language(message: Message, user: UserInfo) -> None:
-    await message.answer(
-        _("Choose your language / 选择语言:"), reply_markup=language_keyboard(user.language)
-    )
+    await message.answer(_("Choose your language / 选择语言:"), reply_markup=language_keyboard(user.language))
 
 
 async def set_language(
-    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: LanguageCb, session: AsyncSession, user: UserInfo, i18n: I18n
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    callback_data: LanguageCb,
+    session: AsyncSession,
+    user: UserInfo,
+    i18n: I18n,
 ) -> None:
     if callback_data.code not in LANGUAGE_NAMES:
         callback_answer.text = _("That language is not available.")

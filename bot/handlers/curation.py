@@ -40,9 +40,7 @@ class Curate(StatesGroup):
     new_tip_en = State()
 
 
-async def unanswered(
-    message: Message, session: AsyncSession, state: FSMContext, query_log: curation.QueryLog
-) -> None:
+async def unanswered(message: Message, session: AsyncSession, state: FSMContext, query_log: curation.QueryLog) -> None:
     await query_log.flush()  # the latest questions too
     rows = await curation.top_unanswered(session)
     if not rows:
@@ -76,9 +74,7 @@ async def pick(query: CallbackQuery, callback_answer: CallbackAnswer, callback_d
     builder.button(text=_("Another name of an item"), callback_data=CurCb(action="alias", ref="-"))
     builder.button(text=_("A new item"), callback_data=CurCb(action="new", ref="-"))
     builder.adjust(1)
-    await query.message.answer(
-        _("What is “{term}”?").format(term=escape(term)), reply_markup=builder.as_markup()
-    )
+    await query.message.answer(_("What is “{term}”?").format(term=escape(term)), reply_markup=builder.as_markup())
 
 
 async def choose_alias(query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext) -> None:
@@ -103,7 +99,9 @@ async def alias_command(
 ) -> None:
     target, sep, alias = (command.args or "").partition("=")
     if not sep or not target.strip() or not alias.strip():
-        await message.answer(_("Usage: <code>/alias item = another name</code>, e.g. <code>/alias 电池 = 5号电池</code>"))
+        await message.answer(
+            _("Usage: <code>/alias item = another name</code>, e.g. <code>/alias 电池 = 5号电池</code>")
+        )
         return
     await _add_alias(message, kb, session, user, target.strip(), alias.strip())
 
@@ -127,7 +125,9 @@ async def _add_alias(message, kb, session, user, target: str, alias: str | None)
     await message.answer(_("✅ “{alias}” now finds {item}.").format(alias=escape(alias), item=escape(name)))
 
 
-async def choose_new(query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext, kb: KnowledgeBase, user: UserInfo) -> None:
+async def choose_new(
+    query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext, kb: KnowledgeBase, user: UserInfo
+) -> None:
     if not (await state.get_data()).get("term"):
         callback_answer.text = _("This list is out of date: send /unanswered again.")
         callback_answer.show_alert = True
@@ -135,7 +135,9 @@ async def choose_new(query: CallbackQuery, callback_answer: CallbackAnswer, stat
     await state.set_state(Curate.new_category)
     builder = InlineKeyboardBuilder()
     for index, category in enumerate(CATEGORIES):
-        builder.button(text=category_name(kb, category, user.language), callback_data=CurCb(action="cat", ref=str(index)))
+        builder.button(
+            text=category_name(kb, category, user.language), callback_data=CurCb(action="cat", ref=str(index))
+        )
     builder.adjust(2)
     await query.message.answer(_("Which category under Wuxi's rules?"), reply_markup=builder.as_markup())
 
@@ -195,7 +197,9 @@ async def new_tip_en(
     await message.answer(_("✅ Added {item}. Residents get the answer from now on.").format(item=escape(name)))
 
 
-async def wrong_reports(message: Message, session: AsyncSession, state: FSMContext, kb: KnowledgeBase, user: UserInfo) -> None:
+async def wrong_reports(
+    message: Message, session: AsyncSession, state: FSMContext, kb: KnowledgeBase, user: UserInfo
+) -> None:
     rows = await curation.open_feedback(session)
     if not rows:
         await message.answer(_("No open “wrong answer” reports."))
@@ -208,17 +212,29 @@ async def wrong_reports(message: Message, session: AsyncSession, state: FSMConte
         expected = category_name(kb, row.suggested, user.language) if row.suggested else "?"
         lines.append(
             _("{n}. “{query}” → {item} ({given}); residents expected {expected} ×{count}").format(
-                n=index + 1, query=escape(row.query), item=escape(row.item or "—"),
-                given=escape(given), expected=escape(expected), count=row.count,
+                n=index + 1,
+                query=escape(row.query),
+                item=escape(row.item or "—"),
+                given=escape(given),
+                expected=escape(expected),
+                count=row.count,
             )
         )
-        builder.button(text=_("✔ Handled: {query}").format(query=row.query)[:60], callback_data=CurCb(action="done", ref=str(index)))
+        builder.button(
+            text=_("✔ Handled: {query}").format(query=row.query)[:60],
+            callback_data=CurCb(action="done", ref=str(index)),
+        )
     builder.adjust(1)
     await message.answer("\n".join(lines), reply_markup=builder.as_markup())
 
 
 async def feedback_done(
-    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CurCb, state: FSMContext, session: AsyncSession, user: UserInfo
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    callback_data: CurCb,
+    state: FSMContext,
+    session: AsyncSession,
+    user: UserInfo,
 ) -> None:
     queries = (await state.get_data()).get("feedback", [])
     index = int(callback_data.ref) if callback_data.ref.isdigit() else -1

@@ -26,8 +26,9 @@ def may_use_dashboard(roles: Roles) -> bool:
     return roles.has(Role.ADMIN) or bool(roles.units())
 
 
-async def dashboard_link(message: Message, session: AsyncSession, user: UserInfo, roles: Roles,
-                         settings: Settings, clock: Clock) -> None:
+async def dashboard_link(
+    message: Message, session: AsyncSession, user: UserInfo, roles: Roles, settings: Settings, clock: Clock
+) -> None:
     if not may_use_dashboard(roles):
         await message.answer(_("The dashboard is for the programme office and the units' handlers."))
         return
@@ -36,7 +37,8 @@ async def dashboard_link(message: Message, session: AsyncSession, user: UserInfo
     url = f"{settings.public_url}/dashboard/login?t={token}&lang={user.language}"
     await message.answer(
         _("Your sign-in link to the dashboard (works once, for 10 minutes; do not forward it):\n{url}").format(url=url),
-        link_preview_options=LinkPreviewOptions(is_disabled=True))
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+    )
 
 
 def build() -> Router:

@@ -35,9 +35,7 @@ class _AlbumsSeen:
 async def unknown_command(message: Message) -> None:
     command = message.text.split()[0]
     await message.answer(
-        _("I don't know the command {command}. Send /help to see what I can do.").format(
-            command=escape(command)
-        ),
+        _("I don't know the command {command}. Send /help to see what I can do.").format(command=escape(command)),
         reply_markup=main_menu(),
     )
 

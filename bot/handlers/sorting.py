@@ -62,12 +62,18 @@ async def answer_query(
         await _send_verdict(message, kb, part, user.language, log_id)
 
 
-async def plain_text(message: Message, kb: KnowledgeBase, query_log: curation.QueryLog, user: UserInfo, pseudonym) -> None:
+async def plain_text(
+    message: Message, kb: KnowledgeBase, query_log: curation.QueryLog, user: UserInfo, pseudonym
+) -> None:
     await answer_query(message, message.text, kb, query_log, user, pseudonym)
 
 
 async def sort_command(
-    message: Message, command: CommandObject, kb: KnowledgeBase, query_log: curation.QueryLog, user: UserInfo,
+    message: Message,
+    command: CommandObject,
+    kb: KnowledgeBase,
+    query_log: curation.QueryLog,
+    user: UserInfo,
     pseudonym,
 ) -> None:
     if command.args:
@@ -78,14 +84,22 @@ async def sort_command(
 
 async def prompt(message: Message) -> None:
     await message.answer(
-        _("🔍 Type the name of an item, e.g. <i>battery</i>, <i>外卖盒</i> or <i>pizza box</i>. "
-          "Several items at once work too: <i>电池和塑料瓶</i>.")
+        _(
+            "🔍 Type the name of an item, e.g. <i>battery</i>, <i>外卖盒</i> or <i>pizza box</i>. "
+            "Several items at once work too: <i>电池和塑料瓶</i>."
+        )
     )
 
 
 async def show_item(
-    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: SortCb, kb: KnowledgeBase, user: UserInfo,
-    item_refs, query_log: curation.QueryLog, pseudonym,
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    callback_data: SortCb,
+    kb: KnowledgeBase,
+    user: UserInfo,
+    item_refs,
+    query_log: curation.QueryLog,
+    pseudonym,
 ) -> None:
     name = item_refs.resolve(callback_data.ref)
     if name is None:
@@ -103,15 +117,25 @@ async def show_item(
 def _verdict_for(kb: KnowledgeBase, name: str) -> Verdict:
     item = kb.get(name)
     return Verdict(
-        query=name, category=item.category.value, item=item.name,
-        stream=item.stream.value if item.stream else None, confidence="sure",
-        tip=item.tip.as_dict() if item.tip else None, note=item.note.as_dict() if item.note else None,
+        query=name,
+        category=item.category.value,
+        item=item.name,
+        stream=item.stream.value if item.stream else None,
+        confidence="sure",
+        tip=item.tip.as_dict() if item.tip else None,
+        note=item.note.as_dict() if item.note else None,
     )
 
 
 async def wrong_answer(
-    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: SortCb, session: AsyncSession,
-    kb: KnowledgeBase, user: UserInfo, query_log: curation.QueryLog, pseudonym,
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    callback_data: SortCb,
+    session: AsyncSession,
+    kb: KnowledgeBase,
+    user: UserInfo,
+    query_log: curation.QueryLog,
+    pseudonym,
 ) -> None:
     row = await _own_question(session, query_log, callback_data.ref, user, pseudonym)
     if row is None:
@@ -120,7 +144,8 @@ async def wrong_answer(
         return
     await query.message.answer(
         _("Thanks for telling us. Which bin did you expect for “{item}”?").format(
-            item=view.display_name(kb, row.item or row.query, user.language)),
+            item=view.display_name(kb, row.item or row.query, user.language)
+        ),
         reply_markup=view.feedback_keyboard(row.id, kb, user.language),
     )
 
@@ -133,8 +158,14 @@ async def _own_question(session: AsyncSession, query_log: curation.QueryLog, log
 
 
 async def expected_category(
-    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: SortCb, session: AsyncSession, user: UserInfo, pseudonym,
-    query_log: curation.QueryLog, kb: KnowledgeBase,
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    callback_data: SortCb,
+    session: AsyncSession,
+    user: UserInfo,
+    pseudonym,
+    query_log: curation.QueryLog,
+    kb: KnowledgeBase,
 ) -> None:
     log_id, _sep, choice = callback_data.ref.partition(".")
     row = await _own_question(session, query_log, log_id, user, pseudonym)
@@ -147,7 +178,8 @@ async def expected_category(
     if query.message is not None:
         await query.message.edit_text(
             _("🙏 Thank you! A curator will check the answer for “{query}”.").format(
-                query=view.display_name(kb, row.item, user.language) if row.item else escape(row.query))
+                query=view.display_name(kb, row.item, user.language) if row.item else escape(row.query)
+            )
         )
 
 

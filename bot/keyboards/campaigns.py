@@ -48,7 +48,10 @@ def _back(builder: InlineKeyboardBuilder, data: CallbackData) -> None:
 def subscribe_menu(kinds: set[str], everything: bool) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for kind in CellKind:
-        builder.button(text=_mark(kind.value in kinds, kind_name(kind)), callback_data=SubCb(action=SubAction.KIND, value=kind.value))
+        builder.button(
+            text=_mark(kind.value in kinds, kind_name(kind)),
+            callback_data=SubCb(action=SubAction.KIND, value=kind.value),
+        )
     builder.button(text=_("📍 A town or street"), callback_data=SubCb(action=SubAction.UNITS))
     builder.button(text=_("📌 A specific waste-free cell"), callback_data=SubCb(action=SubAction.PLACES))
     builder.button(text=_mark(everything, _(EVERYTHING)), callback_data=SubCb(action=SubAction.ALL))
@@ -98,7 +101,10 @@ def cells_list_keyboard(cells: list[CellInfo], page: int, pages: int) -> InlineK
     builder = InlineKeyboardBuilder()
     builder.button(text=_("➕ New waste-free cell"), callback_data=CellCb(action=CellAction.NEW))
     for cell in cells:
-        builder.button(text=("🗄 " if cell.retired else "") + f"#{cell.id} {cell.name}", callback_data=CellCb(action=CellAction.SHOW, id=cell.id))
+        builder.button(
+            text=("🗄 " if cell.retired else "") + f"#{cell.id} {cell.name}",
+            callback_data=CellCb(action=CellAction.SHOW, id=cell.id),
+        )
     nav = []
     if page > 0:
         builder.button(text="◀", callback_data=CellCb(action=CellAction.PAGE, id=page - 1))
@@ -146,8 +152,10 @@ def announcement_keyboard(sub: SubscriptionInfo | None, name: str) -> InlineKeyb
     """Under an announcement: stop the subscription that brought it (``name``), or everything."""
     builder = InlineKeyboardBuilder()
     if sub is not None:
-        builder.button(text=_("🔕 Unsubscribe from {what}").format(what=name),
-                       callback_data=AnnCb(action=AnnAction.UNSUBSCRIBE, target=sub.target, value=sub.value))
+        builder.button(
+            text=_("🔕 Unsubscribe from {what}").format(what=name),
+            callback_data=AnnCb(action=AnnAction.UNSUBSCRIBE, target=sub.target, value=sub.value),
+        )
     builder.button(text=_("🔕 Stop all announcements"), callback_data=AnnCb(action=AnnAction.STOP_ALL))
     builder.adjust(1)
     return builder.as_markup()
@@ -162,10 +170,15 @@ def undo_keyboard(sub: SubscriptionInfo) -> InlineKeyboardMarkup:
 
 def audience_keyboard(data: dict) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text=_mark(bool(data.get("everyone")), _("🌐 Every subscriber")), callback_data=AudCb(action=AudAction.EVERYONE))
+    builder.button(
+        text=_mark(bool(data.get("everyone")), _("🌐 Every subscriber")), callback_data=AudCb(action=AudAction.EVERYONE)
+    )
     kinds = set(data.get("kinds") or ())
     for kind in CellKind:
-        builder.button(text=_mark(kind.value in kinds, kind_name(kind)), callback_data=AudCb(action=AudAction.KIND, value=kind.value))
+        builder.button(
+            text=_mark(kind.value in kinds, kind_name(kind)),
+            callback_data=AudCb(action=AudAction.KIND, value=kind.value),
+        )
     units = len(data.get("units") or ())
     cells = len(data.get("cells") or ())
     builder.button(text=_("📍 Towns/streets ({n}) ▸").format(n=units), callback_data=AudCb(action=AudAction.UNITS))
@@ -191,7 +204,9 @@ def weekdays_keyboard(selected: Iterable[int], locale: str) -> InlineKeyboardMar
     names = weekday_names(locale)
     builder = InlineKeyboardBuilder()
     for day in range(7):
-        builder.button(text=_mark(day in selected, names[day]), callback_data=TimeCb(action=TimeAction.WEEKDAY, day=day))
+        builder.button(
+            text=_mark(day in selected, names[day]), callback_data=TimeCb(action=TimeAction.WEEKDAY, day=day)
+        )
     builder.button(text=_("Done ▶"), callback_data=TimeCb(action=TimeAction.WEEKDAYS_DONE))
     builder.adjust(4, 3, 1)
     return builder.as_markup()
@@ -235,7 +250,9 @@ def campaign_edit_keyboard(campaign_id: int, has_en: bool) -> InlineKeyboardMark
     builder.button(text=_("✏️ Chinese text"), callback_data=CampCb(action=CampAction.EDIT_ZH, id=campaign_id))
     builder.button(text=_("✏️ English text"), callback_data=CampCb(action=CampAction.EDIT_EN, id=campaign_id))
     if has_en:
-        builder.button(text=_("🗑 Remove English text"), callback_data=CampCb(action=CampAction.REMOVE_EN, id=campaign_id))
+        builder.button(
+            text=_("🗑 Remove English text"), callback_data=CampCb(action=CampAction.REMOVE_EN, id=campaign_id)
+        )
     builder.button(text=_("🕒 Timing"), callback_data=CampCb(action=CampAction.EDIT_TIMING, id=campaign_id))
     builder.button(text=_("◀ Back"), callback_data=CampCb(action=CampAction.BACK, id=campaign_id))
     builder.adjust(2, 1, 1, 1) if has_en else builder.adjust(2, 1, 1)
@@ -244,7 +261,10 @@ def campaign_edit_keyboard(campaign_id: int, has_en: bool) -> InlineKeyboardMark
 
 def cancel_confirm_keyboard(campaign_id: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("Yes, cancel #{id}").format(id=campaign_id), callback_data=CampCb(action=CampAction.CANCEL_CONFIRMED, id=campaign_id))
+    builder.button(
+        text=_("Yes, cancel #{id}").format(id=campaign_id),
+        callback_data=CampCb(action=CampAction.CANCEL_CONFIRMED, id=campaign_id),
+    )
     builder.button(text=_("No"), callback_data=CampCb(action=CampAction.BACK, id=campaign_id))
     builder.adjust(2)
     return builder.as_markup()

@@ -124,7 +124,9 @@ def location_keyboard(locale: str, with_exif: bool) -> ReplyKeyboardMarkup:
     if with_exif:
         rows.append([KeyboardButton(text=gettext_for(locale, BTN_EXIF_LOCATION))])
     return ReplyKeyboardMarkup(
-        keyboard=rows, resize_keyboard=True, one_time_keyboard=True,
+        keyboard=rows,
+        resize_keyboard=True,
+        one_time_keyboard=True,
         input_field_placeholder=gettext_for(locale, "…or type an address"),
     )
 
@@ -132,7 +134,9 @@ def location_keyboard(locale: str, with_exif: bool) -> ReplyKeyboardMarkup:
 def waste_types(locale: str) -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
     for kind in WasteType:
-        b.button(text=gettext_for(locale, WASTE_LABELS[kind]), callback_data=FlowCb(a=FlowAction.WASTE_TYPE, v=kind.value))
+        b.button(
+            text=gettext_for(locale, WASTE_LABELS[kind]), callback_data=FlowCb(a=FlowAction.WASTE_TYPE, v=kind.value)
+        )
     b.adjust(2)
     return b.as_markup()
 
@@ -169,8 +173,10 @@ def anonymity(locale: str) -> InlineKeyboardMarkup:
 def duplicates(locale: str, nearby: list[Nearby]) -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
     for item in nearby:
-        b.button(text=gettext_for(locale, "👀 Follow {ticket}", ticket=item.report.ticket),
-                 callback_data=FlowCb(a=FlowAction.FOLLOW_DUPLICATE, v=str(item.report.id)))
+        b.button(
+            text=gettext_for(locale, "👀 Follow {ticket}", ticket=item.report.ticket),
+            callback_data=FlowCb(a=FlowAction.FOLLOW_DUPLICATE, v=str(item.report.id)),
+        )
     b.button(text=gettext_for(locale, BTN_NOT_A_DUPLICATE), callback_data=FlowCb(a=FlowAction.NOT_A_DUPLICATE))
     b.adjust(1)
     return b.as_markup()
@@ -228,8 +234,10 @@ def staff_actions(locale: str, report_id: int, status: ReportStatus) -> InlineKe
 def reject_reasons(locale: str, report_id: int, status: ReportStatus) -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
     for reason in RejectReason:
-        b.button(text=gettext_for(locale, REJECT_LABELS[reason]),
-                 callback_data=StaffCb(a=StaffAction.REJECT_BECAUSE, r=report_id, s=status, x=reason.value))
+        b.button(
+            text=gettext_for(locale, REJECT_LABELS[reason]),
+            callback_data=StaffCb(a=StaffAction.REJECT_BECAUSE, r=report_id, s=status, x=reason.value),
+        )
     b.button(text=gettext_for(locale, "⬅️ Back"), callback_data=StaffCb(a=StaffAction.BACK, r=report_id, s=status))
     b.adjust(1)
     return b.as_markup()
@@ -240,19 +248,28 @@ def units(locale: str, report_id: int, status: ReportStatus, current: str) -> In
     for unit in all_units():
         if unit.code == current:
             continue
-        b.button(text=unit.label(locale), callback_data=StaffCb(a=StaffAction.REASSIGN_TO, r=report_id, s=status, x=unit.code))
+        b.button(
+            text=unit.label(locale),
+            callback_data=StaffCb(a=StaffAction.REASSIGN_TO, r=report_id, s=status, x=unit.code),
+        )
     b.button(text=gettext_for(locale, "⬅️ Back"), callback_data=StaffCb(a=StaffAction.BACK, r=report_id, s=status))
     b.adjust(2)
     return b.as_markup()
 
 
-def confirm_unit(locale: str, report_id: int, status: ReportStatus, ticket: str, unit_code: str) -> InlineKeyboardMarkup:
-    """"Move JY-… to 青阳镇?" ✅ / ✖ (back to the units)."""
+def confirm_unit(
+    locale: str, report_id: int, status: ReportStatus, ticket: str, unit_code: str
+) -> InlineKeyboardMarkup:
+    """ "Move JY-… to 青阳镇?" ✅ / ✖ (back to the units)."""
     b = InlineKeyboardBuilder()
-    b.button(text=gettext_for(locale, "✅ Move {ticket} to {unit}", ticket=ticket, unit=unit_label(unit_code, locale)),
-             callback_data=StaffCb(a=StaffAction.REASSIGN_CONFIRMED, r=report_id, s=status, x=unit_code))
-    b.button(text=gettext_for(locale, "✖ No, keep it here"),
-             callback_data=StaffCb(a=StaffAction.REASSIGN, r=report_id, s=status))
+    b.button(
+        text=gettext_for(locale, "✅ Move {ticket} to {unit}", ticket=ticket, unit=unit_label(unit_code, locale)),
+        callback_data=StaffCb(a=StaffAction.REASSIGN_CONFIRMED, r=report_id, s=status, x=unit_code),
+    )
+    b.button(
+        text=gettext_for(locale, "✖ No, keep it here"),
+        callback_data=StaffCb(a=StaffAction.REASSIGN, r=report_id, s=status),
+    )
     b.adjust(1)
     return b.as_markup()
 

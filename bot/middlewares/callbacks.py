@@ -23,8 +23,12 @@ log = logging.getLogger(__name__)
 
 
 class CallbackAnswers(CallbackAnswerMiddleware):
-    async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-                       event: TelegramObject, data: dict[str, Any]) -> Any:
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
         async def guarded(event: TelegramObject, data: dict[str, Any]) -> Any:
             try:
                 return await handler(event, data)

@@ -13,8 +13,10 @@ from bot.i18n import N_, gettext_for
 log = logging.getLogger("wufei.errors")
 
 APOLOGY = N_("😥 Sorry, something went wrong on our side. Please try again in a moment.")
-MEDIA_DOWN = N_("😥 Sorry, photos cannot be stored right now. Please send it again in a few minutes; "
-                "everything you gave before is kept.")
+MEDIA_DOWN = N_(
+    "😥 Sorry, photos cannot be stored right now. Please send it again in a few minutes; "
+    "everything you gave before is kept."
+)
 
 
 class ErrorMiddleware(BaseMiddleware):

@@ -36,7 +36,12 @@ async def run_missed(w: Worker, note: Note) -> Done:
     if run is None:
         return Done(NoteStatus.FAILED, "the run is gone")
     settings = w["settings"]
-    text = views.missed_report(locale, campaign_id=run.campaign_id, scheduled_for=run.scheduled_for,
-                               tz=settings.timezone, grace_min=settings.campaign_grace_min)
+    text = views.missed_report(
+        locale,
+        campaign_id=run.campaign_id,
+        scheduled_for=run.scheduled_for,
+        tz=settings.timezone,
+        grace_min=settings.campaign_grace_min,
+    )
     await w["bot"].send_message(note.chat_id, text)
     return Done()

@@ -23,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.i18n import gettext_for
 from bot.keyboards import reports as kb
 from bot.keyboards.menu import main_menu
+from bot.notifications.card_history import history
 from bot.outgoing.worker import Done, Worker, unreachable
 from bot.views import reports as view
 from core import accounts, notifications as outbox
@@ -31,7 +32,7 @@ from core.notifications import Note, NoteStatus, admins_lane, user_lane
 from core.units import unit_name
 from reports import service as svc
 from reports.media import MediaStore
-from reports.models import Channel, EventKind, FollowupAnswer, PhotoKind, ReportStatus
+from reports.models import Channel, EventKind, PhotoKind, ReportStatus
 from reports.service import Kind
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ class StoredPhoto(InputFile):
         if data is None:
             raise FileNotFoundError(f"no {self.key} in {self.media.storage!r}")
         for start in range(0, len(data), self.chunk_size):
-            yield data[start:start + self.chunk_size]
+            yield data[start : start + self.chunk_size]
 
 
 def _photo_file(w: Worker, photo: svc.PhotoInfo) -> StoredPhoto:
@@ -75,48 +76,6 @@ async def _language(session: AsyncSession, user_id: int, default: str) -> str:
 
 async def _admins(w: Worker, session: AsyncSession) -> list[int]:
     return list(dict.fromkeys([*w["settings"].admin_ids, *await accounts.holders(session, Role.ADMIN)]))
-
-
-HISTORY_LINES = 12  # the card's history shows the latest changes; older ones are counted
-HISTORY_COMMENT = 120  # a comment in the history is cut to this many characters
-
-
-def event_note(locale: str, event: svc.EventInfo | None, actor: accounts.UserInfo | None, tz: str) -> str | None:
-    """One change of a report, as a line of the staff card's history (None for its creation)."""
-    if event is None or event.kind == EventKind.CREATED:
-        return None
-    details = event.details or {}
-    who = escape(actor.display_name) if actor else gettext_for(locale, "system")
-    when = view.short_time(event.at, tz)
-    if event.kind == EventKind.REASSIGN:
-        line = gettext_for(locale, "🕒 {when} · {who}: ↪️ {old} → {new}", when=when, who=who,
-                           old=escape(unit_name(details.get("old_unit"), locale) or ""),
-                           new=escape(unit_name(details.get("new_unit"), locale) or ""))
-    elif details.get("reopened"):
-        line = gettext_for(locale, "🕒 {when} · {who}: 🔁 reopened, {status}", when=when, who=who,
-                           status=view.status_label(locale, event.new_status or ""))
-    else:
-        line = gettext_for(locale, "🕒 {when} · {who}: {status}", when=when, who=who,
-                           status=view.status_label(locale, event.new_status or ""))
-    if event.comment:
-        comment = event.comment if len(event.comment) <= HISTORY_COMMENT else event.comment[:HISTORY_COMMENT] + "…"
-        line += "\n" + gettext_for(locale, "💬 “{comment}”", comment=escape(comment))
-    if event.kind == EventKind.FOLLOW and details.get("answer") == FollowupAnswer.NOT_CLEAN:
-        line = gettext_for(locale, "🔁 The reporter says it is not clean yet: reopened.") + "\n" + line
-    return line
-
-
-async def history(session: AsyncSession, report_id: int, locale: str, tz: str) -> str | None:
-    """The staff card's history: every change of the report, oldest first, in local time."""
-    events = [e for e in await svc.events(session, report_id) if e.kind != EventKind.CREATED]
-    if not events:
-        return None
-    shown = events[-HISTORY_LINES:]
-    actors = {i: await accounts.get_user(session, i) for i in {e.actor_id for e in shown if e.actor_id}}
-    lines = [event_note(locale, e, actors.get(e.actor_id) if e.actor_id else None, tz) for e in shown]
-    if len(events) > len(shown):
-        lines.insert(0, gettext_for(locale, "… {n} earlier changes", n=len(events) - len(shown)))
-    return "\n".join(line for line in lines if line)
 
 
 @dataclasses.dataclass
@@ -133,8 +92,12 @@ async def _load(w: Worker, note: Note, locale: str) -> Loaded | None:
         if report is None:
             return None
         event = await svc.event(session, note.payload["event"]) if note.payload.get("event") else None
-        return Loaded(report, event, await reporter_name(session, report),
-                      await history(session, report.id, locale, w["settings"].timezone))
+        return Loaded(
+            report,
+            event,
+            await reporter_name(session, report),
+            await history(session, report.id, locale, w["settings"].timezone),
+        )
 
 
 async def _with_unit_chat(w: Worker, note: Note, locale: str) -> tuple[Loaded | None, int | None]:
@@ -182,8 +145,9 @@ async def post(w: Worker, note: Note) -> Done:
         if "pin" not in note.progress:
             pin = await bot.send_location(chat, report.lat, report.lon)
             await w.step(note, pin=pin.message_id)
-        card: Message = await bot.send_message(chat, _card(w, locale, loaded),
-                                               reply_markup=kb.staff_actions(locale, report.id, report.status))
+        card: Message = await bot.send_message(
+            chat, _card(w, locale, loaded), reply_markup=kb.staff_actions(locale, report.id, report.status)
+        )
     except Exception as error:
         if unreachable(error):
             return _wait(note, report, str(error))
@@ -193,8 +157,13 @@ async def post(w: Worker, note: Note) -> Done:
     async def record(session: AsyncSession) -> None:
         await session.exec(svc.staff_message(report.id, chat, card.message_id))
         if first and report.reporter_id is not None and report.channel == Channel.TELEGRAM:
-            outbox.enqueue(session, Kind.PLACED, lane=user_lane(report.reporter_id), chat_id=report.reporter_id,
-                           report_id=report.id)
+            outbox.enqueue(
+                session,
+                Kind.PLACED,
+                lane=user_lane(report.reporter_id),
+                chat_id=report.reporter_id,
+                report_id=report.id,
+            )
 
     return Done(also=record)
 
@@ -204,8 +173,13 @@ def _wait(note: Note, report: svc.ReportInfo, reason: str) -> Done:
     log.warning("report %s waits for a staff chat of %s: %s", report.ticket, report.unit_code, reason)
 
     async def alert(session: AsyncSession) -> None:
-        outbox.enqueue(session, Kind.UNREACHABLE, lane=admins_lane(report.id), report_id=report.id,
-                       payload={"reason": reason[:200]})
+        outbox.enqueue(
+            session,
+            Kind.UNREACHABLE,
+            lane=admins_lane(report.id),
+            report_id=report.id,
+            payload={"reason": reason[:200]},
+        )
 
     note.progress.clear()
     return Done(NoteStatus.WAITING, reason, also=alert)
@@ -240,10 +214,13 @@ async def unreachable_alert(w: Worker, note: Note) -> Done:
     async def render(locale: str):
         loaded = await _load(w, note, locale)
         report = loaded.report
-        extra = gettext_for(locale, "⚠️ {unit} has no staff chat I can reach ({reason}). A handler sends "
-                            "/bindunit in the unit's group; the report is posted there then.",
-                            unit=escape(unit_name(report.unit_code, locale) or ""),
-                            reason=escape(note.payload.get("reason", "")))
+        extra = gettext_for(
+            locale,
+            "⚠️ {unit} has no staff chat I can reach ({reason}). A handler sends "
+            "/bindunit in the unit's group; the report is posted there then.",
+            unit=escape(unit_name(report.unit_code, locale) or ""),
+            reason=escape(note.payload.get("reason", "")),
+        )
         return _card(w, locale, loaded, extra), kb.staff_actions(locale, report.id, report.status)
 
     if await _load(w, note, w["settings"].default_locale) is None:
@@ -257,9 +234,13 @@ async def escalate(w: Worker, note: Note) -> Done:
     async def render(locale: str):
         loaded = await _load(w, note, locale)
         report = loaded.report
-        extra = gettext_for(locale, "🚨 Report {ticket} ({unit}) is still open after {days:g} days.",
-                            ticket=report.ticket, unit=escape(unit_name(report.unit_code, locale) or ""),
-                            days=settings.escalate_after_d)
+        extra = gettext_for(
+            locale,
+            "🚨 Report {ticket} ({unit}) is still open after {days:g} days.",
+            ticket=report.ticket,
+            unit=escape(unit_name(report.unit_code, locale) or ""),
+            days=settings.escalate_after_d,
+        )
         return _card(w, locale, loaded, extra), kb.staff_actions(locale, report.id, report.status)
 
     if await _load(w, note, settings.default_locale) is None:
@@ -284,11 +265,19 @@ async def refresh(w: Worker, note: Note) -> Done:
     final = bool(note.payload.get("final"))
     extra = None
     if final and loaded.event is not None:
-        extra = gettext_for(locale, "↪️ Handed over to {unit}.",
-                            unit=escape(unit_name((loaded.event.details or {}).get("new_unit"), locale) or ""))
+        extra = gettext_for(
+            locale,
+            "↪️ Handed over to {unit}.",
+            unit=escape(unit_name((loaded.event.details or {}).get("new_unit"), locale) or ""),
+        )
         loaded.note = None
-    return await edit_card(w["bot"], chat, message, _card(w, locale, loaded, extra),
-                           None if final else kb.staff_actions(locale, report.id, report.status))
+    return await edit_card(
+        w["bot"],
+        chat,
+        message,
+        _card(w, locale, loaded, extra),
+        None if final else kb.staff_actions(locale, report.id, report.status),
+    )
 
 
 async def edit_card(bot, chat: int, message: int, text: str, markup) -> Done:
@@ -310,9 +299,16 @@ async def alert(w: Worker, note: Note) -> Done:
 
 async def remind(w: Worker, note: Note) -> Done:
     settings = w["settings"]
-    return await _unit_message(w, note, lambda loaded: gettext_for(
-        settings.default_locale, "⏰ Reminder: report {ticket} has waited more than {hours:g} h to be accepted.",
-        ticket=loaded.report.ticket, hours=settings.remind_after_h))
+    return await _unit_message(
+        w,
+        note,
+        lambda loaded: gettext_for(
+            settings.default_locale,
+            "⏰ Reminder: report {ticket} has waited more than {hours:g} h to be accepted.",
+            ticket=loaded.report.ticket,
+            hours=settings.remind_after_h,
+        ),
+    )
 
 
 async def _unit_message(w: Worker, note: Note, render: Callable[[Loaded], str]) -> Done:
@@ -350,10 +346,17 @@ async def received(w: Worker, note: Note) -> Done:
         return Done(NoteStatus.FAILED, "the report is gone")
     lang, loaded = found
     report = loaded.report
-    await w["bot"].send_message(note.chat_id, gettext_for(
-        lang, "✅ Thank you! Your report <b>{ticket}</b> is stored. I'll tell you as soon as {unit} has it, "
-        "and of every change; /myreports shows its status.",
-        ticket=report.ticket, unit=escape(unit_name(report.unit_code, lang) or "")), reply_markup=main_menu(lang))
+    await w["bot"].send_message(
+        note.chat_id,
+        gettext_for(
+            lang,
+            "✅ Thank you! Your report <b>{ticket}</b> is stored. I'll tell you as soon as {unit} has it, "
+            "and of every change; /myreports shows its status.",
+            ticket=report.ticket,
+            unit=escape(unit_name(report.unit_code, lang) or ""),
+        ),
+        reply_markup=main_menu(lang),
+    )
     return Done()
 
 
@@ -361,9 +364,15 @@ async def placed(w: Worker, note: Note) -> Done:
     if (found := await _person(w, note)) is None:
         return Done(NoteStatus.FAILED, "the report is gone")
     lang, loaded = found
-    await w["bot"].send_message(note.chat_id, gettext_for(
-        lang, "📬 {unit} has your report <b>{ticket}</b> now.",
-        unit=escape(unit_name(loaded.report.unit_code, lang) or ""), ticket=loaded.report.ticket))
+    await w["bot"].send_message(
+        note.chat_id,
+        gettext_for(
+            lang,
+            "📬 {unit} has your report <b>{ticket}</b> now.",
+            unit=escape(unit_name(loaded.report.unit_code, lang) or ""),
+            ticket=loaded.report.ticket,
+        ),
+    )
     return Done()
 
 
@@ -377,10 +386,16 @@ async def notice(w: Worker, note: Note) -> Done:
         return Done(NoteStatus.FAILED, "the event is gone")
     at_change = dataclasses.replace(report, status=event.new_status or report.status)
     reassigned_to = (event.details or {}).get("new_unit") if event.kind == EventKind.REASSIGN else None
-    text = view.change_notice(lang, at_change, event.comment, own=note.chat_id == report.reporter_id,
-                              reassigned_to=reassigned_to, reopened=bool((event.details or {}).get("reopened")))
+    text = view.change_notice(
+        lang,
+        at_change,
+        event.comment,
+        own=note.chat_id == report.reporter_id,
+        reassigned_to=reassigned_to,
+        reopened=bool((event.details or {}).get("reopened")),
+    )
     after = [p for p in report.photos if p.kind == PhotoKind.AFTER]
-    if (event.new_status == ReportStatus.RESOLVED and event.old_status != event.new_status and after):
+    if event.new_status == ReportStatus.RESOLVED and event.old_status != event.new_status and after:
         await w["bot"].send_photo(note.chat_id, _photo_file(w, after[-1]), caption=text)
     else:
         await w["bot"].send_message(note.chat_id, text)
@@ -393,30 +408,49 @@ async def followup(w: Worker, note: Note) -> Done:
     lang, loaded = found
     if loaded.report.status != ReportStatus.RESOLVED:
         return Done(error="reopened meanwhile: not asked")
-    await w["bot"].send_message(note.chat_id, gettext_for(
-        lang, "🧹 Your report {ticket} was marked resolved. Is the place clean now?", ticket=loaded.report.ticket),
-        reply_markup=kb.followup(lang, loaded.report.id))
+    await w["bot"].send_message(
+        note.chat_id,
+        gettext_for(
+            lang, "🧹 Your report {ticket} was marked resolved. Is the place clean now?", ticket=loaded.report.ticket
+        ),
+        reply_markup=kb.followup(lang, loaded.report.id),
+    )
     return Done()
 
 
 SENDERS = {
-    Kind.POST: post, Kind.RECEIVED: received, Kind.PLACED: placed, Kind.REFRESH: refresh,
-    Kind.NOTICE: notice, Kind.ALERT: alert, Kind.REMIND: remind, Kind.ESCALATE: escalate,
-    Kind.FOLLOWUP: followup, Kind.UNREACHABLE: unreachable_alert,
+    Kind.POST: post,
+    Kind.RECEIVED: received,
+    Kind.PLACED: placed,
+    Kind.REFRESH: refresh,
+    Kind.NOTICE: notice,
+    Kind.ALERT: alert,
+    Kind.REMIND: remind,
+    Kind.ESCALATE: escalate,
+    Kind.FOLLOWUP: followup,
+    Kind.UNREACHABLE: unreachable_alert,
 }
 
 
-async def refresh_pressed(reports, report: svc.ReportInfo, chat_id: int, message_id: int,
-                          note: str | None = None) -> None:
+async def refresh_pressed(
+    reports, report: svc.ReportInfo, chat_id: int, message_id: int, note: str | None = None
+) -> None:
     """The handler's own answer to a press on an old card: show the report as it is now."""
     locale = reports.settings.default_locale
     async with reports.sessions() as session:
         reporter = await reporter_name(session, report)
-        note = "\n".join(x for x in (note, await history(session, report.id, locale, reports.settings.timezone))
-                         if x) or None
+        note = (
+            "\n".join(x for x in (note, await history(session, report.id, locale, reports.settings.timezone)) if x)
+            or None
+        )
     markup = kb.staff_actions(locale, report.id, report.status)
     try:
-        await edit_card(reports.bot, chat_id, message_id,
-                        view.staff_card(locale, report, reporter, note, reports.settings.timezone), markup)
+        await edit_card(
+            reports.bot,
+            chat_id,
+            message_id,
+            view.staff_card(locale, report, reporter, note, reports.settings.timezone),
+            markup,
+        )
     except Exception as error:  # noqa: BLE001 - the press is answered already; the card is cosmetic here
         log.info("could not refresh the pressed card of %s: %s", report.ticket, error)

@@ -50,8 +50,9 @@ class Priority(IntEnum):
     BULK = 2  # campaign broadcasts
 
 
-_priority: contextvars.ContextVar[Priority] = contextvars.ContextVar("wufei_send_priority",
-                                                                   default=Priority.INTERACTIVE)
+_priority: contextvars.ContextVar[Priority] = contextvars.ContextVar(
+    "wufei_send_priority", default=Priority.INTERACTIVE
+)
 
 
 @contextlib.contextmanager
@@ -78,16 +79,37 @@ class PaceLimits:
     @classmethod
     def relaxed(cls) -> PaceLimits:
         """For tests at the dispatcher level, where no Telegram counts."""
-        return cls(per_second=10_000, burst=10_000, per_chat_per_second=10_000, chat_burst=10_000,
-                   group_per_minute=100_000, server_backoff_s=0.01)
+        return cls(
+            per_second=10_000,
+            burst=10_000,
+            per_chat_per_second=10_000,
+            chat_burst=10_000,
+            group_per_minute=100_000,
+            server_backoff_s=0.01,
+        )
 
 
 # Requests that change nothing when made twice (or whose second time is refused harmlessly).
-REPEATABLE = frozenset({
-    "answerCallbackQuery", "answerInlineQuery", "editMessageText", "editMessageCaption",
-    "editMessageReplyMarkup", "editMessageMedia", "deleteMessage", "sendChatAction", "getFile", "getMe",
-    "getChat", "getChatMember", "setMyCommands", "deleteWebhook", "setWebhook", "pinChatMessage",
-})
+REPEATABLE = frozenset(
+    {
+        "answerCallbackQuery",
+        "answerInlineQuery",
+        "editMessageText",
+        "editMessageCaption",
+        "editMessageReplyMarkup",
+        "editMessageMedia",
+        "deleteMessage",
+        "sendChatAction",
+        "getFile",
+        "getMe",
+        "getChat",
+        "getChatMember",
+        "setMyCommands",
+        "deleteWebhook",
+        "setWebhook",
+        "pinChatMessage",
+    }
+)
 
 
 def message_count(method: TelegramMethod) -> int:
@@ -95,8 +117,11 @@ def message_count(method: TelegramMethod) -> int:
     name = method.__api_method__
     if name == "sendMediaGroup":
         return len(method.media)
-    if name.startswith("send") and name != "sendChatAction" or name in (
-            "copyMessage", "forwardMessage", "sendPoll", "sendDice"):
+    if (
+        name.startswith("send")
+        and name != "sendChatAction"
+        or name in ("copyMessage", "forwardMessage", "sendPoll", "sendDice")
+    ):
         return 1
     if name in ("copyMessages", "forwardMessages"):
         return len(method.message_ids)
@@ -248,20 +273,31 @@ class RedisBuckets:
     async def take(self, chat_id: Any, count: int) -> tuple[float, bool]:
         lim = self.limits
         self._seq += 1
-        keys = [f"{self.prefix}:bot",
-                f"{self.prefix}:chat:{chat_id}" if chat_id is not None else "",
-                f"{self.prefix}:group:{chat_id}" if chat_id is not None and is_group(chat_id) else ""]
-        wait, short = await self._take(keys=keys, args=[
-            count, lim.per_second, lim.burst, lim.per_chat_per_second, lim.chat_burst, lim.group_per_minute,
-            lim.group_window_s, f"{id(self)}:{self._seq}"])
+        keys = [
+            f"{self.prefix}:bot",
+            f"{self.prefix}:chat:{chat_id}" if chat_id is not None else "",
+            f"{self.prefix}:group:{chat_id}" if chat_id is not None and is_group(chat_id) else "",
+        ]
+        wait, short = await self._take(
+            keys=keys,
+            args=[
+                count,
+                lim.per_second,
+                lim.burst,
+                lim.per_chat_per_second,
+                lim.chat_burst,
+                lim.group_per_minute,
+                lim.group_window_s,
+                f"{id(self)}:{self._seq}",
+            ],
+        )
         return float(wait), bool(int(short))
 
     async def close(self) -> None:
         await self.redis.aclose()
 
     async def hold(self, chat_id: Any, seconds: float) -> None:
-        await self._hold(keys=[f"{self.prefix}:chat:{chat_id}"],
-                         args=[seconds, self.limits.per_chat_per_second])
+        await self._hold(keys=[f"{self.prefix}:chat:{chat_id}"], args=[seconds, self.limits.per_chat_per_second])
 
 
 # --- the middleware ------------------------------------------------------------------------------
@@ -298,8 +334,9 @@ class Pacer(BaseRequestMiddleware):
                 if not bot_wide and not any(counters):
                     self._chat_waiting.pop(chat_id, None)
 
-    async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
-                       method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
+    async def __call__(
+        self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot, method: TelegramMethod[TelegramType]
+    ) -> Response[TelegramType]:
         count = message_count(method)
         chat_id = chat_of(method)
         limits = self.limits

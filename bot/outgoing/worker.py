@@ -46,9 +46,19 @@ from core.notifications import Note, NoteStatus
 log = logging.getLogger(__name__)
 
 # Telegram's words for "this chat cannot be reached" (in a 400; a 403 always means that).
-UNREACHABLE = ("chat not found", "bot was kicked", "bot is not a member", "not enough rights",
-               "have no rights", "need administrator rights", "group chat was upgraded", "peer_id_invalid",
-               "user is deactivated", "chat_write_forbidden", "bot was blocked")
+UNREACHABLE = (
+    "chat not found",
+    "bot was kicked",
+    "bot is not a member",
+    "not enough rights",
+    "have no rights",
+    "need administrator rights",
+    "group chat was upgraded",
+    "peer_id_invalid",
+    "user is deactivated",
+    "chat_write_forbidden",
+    "bot was blocked",
+)
 
 
 def unreachable(error: BaseException) -> bool:
@@ -185,7 +195,7 @@ class Worker:
                 failures = 0
             except Exception as error:  # noqa: BLE001 - the database is away: try again, slower each time
                 failures += 1
-                wait = min(30.0, 0.5 * 2 ** failures)
+                wait = min(30.0, 0.5 * 2**failures)
                 log.warning("outbox: cannot claim (%s); again in %.1f s", error, wait)
             for note in claimed:
                 task = asyncio.create_task(self._run(note), name=f"outbox-{note.id}")
@@ -242,15 +252,16 @@ class Worker:
         for attempt in range(5):  # the outcome must be written: the database may be briefly away
             try:
                 async with self.sessions() as session:
-                    await session.exec(outbox.finish(note.id, done.status, now, error=error,
-                                                     retry_at=retry_at, progress=note.progress))
+                    await session.exec(
+                        outbox.finish(note.id, done.status, now, error=error, retry_at=retry_at, progress=note.progress)
+                    )
                     if done.also is not None:
                         await done.also(session)
                     await session.commit()
                 return
             except Exception as db_error:  # noqa: BLE001 - the database is away: try again
                 log.warning("outbox: cannot record %s #%d (%s)", note.kind, note.id, db_error)
-                await asyncio.sleep(0.5 * 2 ** attempt)
+                await asyncio.sleep(0.5 * 2**attempt)
 
     async def step(self, note: Note, **steps: Any) -> None:
         """A step of a multi-message row is done: remember it now (a restart resumes after it)."""

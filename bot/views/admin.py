@@ -37,8 +37,7 @@ def readable(locale: str, key: str, value: Any) -> str:
     if isinstance(value, bool):
         return gettext_for(locale, "yes") if value else gettext_for(locale, "no")
     if isinstance(value, dict):
-        return "; ".join(f"{k}: {readable(locale, k, v)}" for k, v in value.items()
-                         if v not in (None, [], {}, ""))
+        return "; ".join(f"{k}: {readable(locale, k, v)}" for k, v in value.items() if v not in (None, [], {}, ""))
     if isinstance(value, (list, tuple, set)):
         return "、".join(readable(locale, key, v) for v in value)
     text = str(value)
@@ -60,8 +59,9 @@ def audit_line(locale: str, entry: AuditView, tz: ZoneInfo, names: dict[int, str
         target = names[int(target)]
     elif target in _UNIT_CODES:
         target = unit_label(target, locale)
-    details = [f"{k}: {readable(locale, k, v)}" for k, v in (entry.details or {}).items()
-               if v not in (None, [], {}, "")]
+    details = [
+        f"{k}: {readable(locale, k, v)}" for k, v in (entry.details or {}).items() if v not in (None, [], {}, "")
+    ]
     line = f"{_local(at, tz)} · {escape(actor)} · {escape(entry.action)}"
     if target:
         line += f" → {escape(target)}"

@@ -124,7 +124,9 @@ def when(dt: datetime | None, locale: str, tz: str) -> str:
     if dt is None:
         return "—"
     zone, loc = ZoneInfo(tz), babel_locale(locale)
-    return f"{format_skeleton('yMMMEd', dt, tzinfo=zone, locale=loc)} {format_skeleton('Hm', dt, tzinfo=zone, locale=loc)}"
+    return (
+        f"{format_skeleton('yMMMEd', dt, tzinfo=zone, locale=loc)} {format_skeleton('Hm', dt, tzinfo=zone, locale=loc)}"
+    )
 
 
 def schedule_text(schedule: Schedule, locale: str, *, now_label: bool = False) -> str:
@@ -168,9 +170,7 @@ def excerpt(html_text: str, limit: int = 120) -> str:
     return escape(plain)
 
 
-def campaign_card(
-    info: CampaignInfo, cells: dict[int, CellInfo], locale: str, last_run: RunInfo | None = None
-) -> str:
+def campaign_card(info: CampaignInfo, cells: dict[int, CellInfo], locale: str, last_run: RunInfo | None = None) -> str:
     tz = info.schedule.tz
     lines = [
         _("<b>Campaign #{id}</b> · {status}").format(id=info.id, status=status_name(info.status)),
@@ -197,8 +197,19 @@ def campaign_card(
 # --- messages to authors, sent from jobs (no update context) ----------------------------------
 
 
-def run_report(locale: str, *, campaign_id: int, scheduled_for: datetime, tz: str, targeted: int, sent: int,
-               blocked: int, failed: int, uncertain: int, duration_s: float | None) -> str:
+def run_report(
+    locale: str,
+    *,
+    campaign_id: int,
+    scheduled_for: datetime,
+    tz: str,
+    targeted: int,
+    sent: int,
+    blocked: int,
+    failed: int,
+    uncertain: int,
+    duration_s: float | None,
+) -> str:
     duration = f"{duration_s:.1f}" if duration_s is not None else "—"
     return gettext_for(
         locale,
@@ -206,8 +217,14 @@ def run_report(locale: str, *, campaign_id: int, scheduled_for: datetime, tz: st
         "Targeted: {targeted}\nSent: {sent}\nBlocked the bot: {blocked}\nFailed: {failed}\n"
         "Uncertain (may have arrived): {uncertain}\nDuration: {duration} s",
     ).format(
-        id=campaign_id, when=when(scheduled_for, locale, tz), targeted=targeted, sent=sent, blocked=blocked,
-        failed=failed, uncertain=uncertain, duration=duration,
+        id=campaign_id,
+        when=when(scheduled_for, locale, tz),
+        targeted=targeted,
+        sent=sent,
+        blocked=blocked,
+        failed=failed,
+        uncertain=uncertain,
+        duration=duration,
     )
 
 

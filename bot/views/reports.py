@@ -104,11 +104,18 @@ def draft_summary(locale: str, data: dict, unit_code: str | None) -> str:
     lines = [gettext_for(locale, "<b>Please check your report</b>")]
     lines.append(gettext_for(locale, "📷 Photos: {n}", n=len(data.get("photos") or [])))
     if data.get("lat") is not None:
-        lines.append(gettext_for(locale, "📍 Place: {place}", place=place_text(
-            locale, data["lat"], data["lon"], data.get("address"), unit_code)))
+        lines.append(
+            gettext_for(
+                locale,
+                "📍 Place: {place}",
+                place=place_text(locale, data["lat"], data["lon"], data.get("address"), unit_code),
+            )
+        )
     exif = data.get("exif") or {}
     if exif.get("taken_at"):
-        lines.append(gettext_for(locale, "🕒 Photo taken: {when}", when=escape(exif["taken_at"][:16].replace("T", " "))))
+        lines.append(
+            gettext_for(locale, "🕒 Photo taken: {when}", when=escape(exif["taken_at"][:16].replace("T", " ")))
+        )
     lines.append(gettext_for(locale, "🗑 Type: {type}", type=waste_label(locale, data.get("waste_type"))))
     lines.append(gettext_for(locale, "⚖️ Amount: {amount}", amount=amount_label(locale, data.get("amount"))))
     if data.get("witnessed"):
@@ -126,22 +133,35 @@ def draft_summary(locale: str, data: dict, unit_code: str | None) -> str:
     return "\n".join(lines)
 
 
-def staff_card(locale: str, report: ReportInfo, reporter: str | None = None, note: str | None = None,
-               tz: str = "Asia/Shanghai") -> str:
+def staff_card(
+    locale: str, report: ReportInfo, reporter: str | None = None, note: str | None = None, tz: str = "Asia/Shanghai"
+) -> str:
     """The post in the unit's staff chat (edited on every change)."""
     lines = [
-        gettext_for(locale, "🚯 <b>Report {ticket}</b> · {status}", ticket=report.ticket,
-          status=status_label(locale, report.status)),
+        gettext_for(
+            locale,
+            "🚯 <b>Report {ticket}</b> · {status}",
+            ticket=report.ticket,
+            status=status_label(locale, report.status),
+        ),
         gettext_for(locale, "🏢 Unit: {unit}", unit=escape(unit_label(report.unit_code, locale))),
-        gettext_for(locale, "📍 Place: {place}", place=place_text(locale, report.lat, report.lon, report.address, None)),
+        gettext_for(
+            locale, "📍 Place: {place}", place=place_text(locale, report.lat, report.lon, report.address, None)
+        ),
         gettext_for(locale, "🗑 Type: {type}", type=waste_label(locale, report.waste_type)),
         gettext_for(locale, "⚖️ Amount: {amount}", amount=amount_label(locale, report.amount)),
     ]
     if report.witnessed:
-        lines.append(gettext_for(locale, "👀 Witnessed. Plate: {plate}", plate=escape(report.plate) if report.plate else "—"))
+        lines.append(
+            gettext_for(locale, "👀 Witnessed. Plate: {plate}", plate=escape(report.plate) if report.plate else "—")
+        )
     if report.description:
         lines.append(gettext_for(locale, "📝 {description}", description=escape(report.description)))
-    lines.append(gettext_for(locale, "👤 Reporter: {who}", who=escape(reporter) if reporter else gettext_for(locale, "anonymous")))
+    lines.append(
+        gettext_for(
+            locale, "👤 Reporter: {who}", who=escape(reporter) if reporter else gettext_for(locale, "anonymous")
+        )
+    )
     lines.append(gettext_for(locale, "🕒 Reported: {when}", when=local_time(report.created_at, tz)))
     if report.status == ReportStatus.REJECTED and report.reject_reason:
         lines.append(gettext_for(locale, "Reason: {reason}", reason=reject_label(locale, report.reject_reason)))
@@ -151,16 +171,30 @@ def staff_card(locale: str, report: ReportInfo, reporter: str | None = None, not
     return "\n".join(lines)
 
 
-def change_notice(locale: str, report: ReportInfo, comment: str | None, *, own: bool,
-                  reassigned_to: str | None = None, reopened: bool = False) -> str:
+def change_notice(
+    locale: str,
+    report: ReportInfo,
+    comment: str | None,
+    *,
+    own: bool,
+    reassigned_to: str | None = None,
+    reopened: bool = False,
+) -> str:
     """What the reporter (``own``) and followers hear of a change."""
-    head = (gettext_for(locale, "🔔 Your report <b>{ticket}</b>", ticket=report.ticket) if own
-            else gettext_for(locale, "🔔 A report you follow, <b>{ticket}</b>", ticket=report.ticket))
+    head = (
+        gettext_for(locale, "🔔 Your report <b>{ticket}</b>", ticket=report.ticket)
+        if own
+        else gettext_for(locale, "🔔 A report you follow, <b>{ticket}</b>", ticket=report.ticket)
+    )
     lines = [head]
     if reassigned_to:
-        lines.append(gettext_for(locale, "It was handed over to {unit}.", unit=escape(unit_label(reassigned_to, locale))))
+        lines.append(
+            gettext_for(locale, "It was handed over to {unit}.", unit=escape(unit_label(reassigned_to, locale)))
+        )
     elif reopened:
-        lines.append(gettext_for(locale, "🔁 It was reopened. Status: {status}", status=status_label(locale, report.status)))
+        lines.append(
+            gettext_for(locale, "🔁 It was reopened. Status: {status}", status=status_label(locale, report.status))
+        )
     else:
         lines.append(gettext_for(locale, "Status: {status}", status=status_label(locale, report.status)))
     if report.status == ReportStatus.REJECTED and report.reject_reason and not reassigned_to:
@@ -172,8 +206,10 @@ def change_notice(locale: str, report: ReportInfo, comment: str | None, *, own: 
 
 def report_line(locale: str, report: ReportInfo, tz: str = "Asia/Shanghai") -> str:
     return "• <b>{ticket}</b> · {status} · {type} · {unit} · {when}".format(
-        ticket=report.ticket, status=status_label(locale, report.status),
-        type=waste_label(locale, report.waste_type), unit=escape(unit_label(report.unit_code, locale)),
+        ticket=report.ticket,
+        status=status_label(locale, report.status),
+        type=waste_label(locale, report.waste_type),
+        unit=escape(unit_label(report.unit_code, locale)),
         when=local_time(report.created_at, tz)[:10],
     )
 

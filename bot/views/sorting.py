@@ -140,25 +140,33 @@ def asked_line(kb: KnowledgeBase, verdict: Verdict, locale: str) -> str | None:
 def close_category(kb: KnowledgeBase, verdict: Verdict, locale: str) -> str:
     """No item of that name, but every close one goes in the same bin: say the bin, honestly."""
     names = "、".join(display_name(kb, alt["item"], locale) for alt in verdict.alternatives[:3])
-    return "\n".join([
-        _("🤔 I don't know “{query}” itself, but the closest items ({items}) all go in:").format(
-            query=escape(verdict.query), items=names),
-        category_line(kb, verdict.category, locale),
-        _("<i>Tap the one you mean for its disposal tip.</i>"),
-    ])
+    return "\n".join(
+        [
+            _("🤔 I don't know “{query}” itself, but the closest items ({items}) all go in:").format(
+                query=escape(verdict.query), items=names
+            ),
+            category_line(kb, verdict.category, locale),
+            _("<i>Tap the one you mean for its disposal tip.</i>"),
+        ]
+    )
 
 
 def card_keyboard(verdict: Verdict, log_id: int | None) -> InlineKeyboardMarkup:
     # Built directly, one button a row: InlineKeyboardBuilder deep-copies its buttons three times,
     # a quarter of a sorting answer's time (issue 16, bench/updates.py).
     rows = [
-        [InlineKeyboardButton(text=_("Or: {item}").format(item=alt["item"]) if verdict.item else alt["item"],
-                              callback_data=SortCb(action="i", ref=item_ref(alt["item"])).pack())]
+        [
+            InlineKeyboardButton(
+                text=_("Or: {item}").format(item=alt["item"]) if verdict.item else alt["item"],
+                callback_data=SortCb(action="i", ref=item_ref(alt["item"])).pack(),
+            )
+        ]
         for alt in verdict.alternatives[:3]
     ]
     if log_id is not None:
-        rows.append([InlineKeyboardButton(text=_("❓ Wrong answer?"),
-                                          callback_data=SortCb(action="w", ref=str(log_id)).pack())])
+        rows.append(
+            [InlineKeyboardButton(text=_("❓ Wrong answer?"), callback_data=SortCb(action="w", ref=str(log_id)).pack())]
+        )
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -185,8 +193,10 @@ def did_you_mean(verdict: Verdict, kb: KnowledgeBase | None = None) -> tuple[str
 
 def unknown(query: str) -> str:
     if is_chitchat(query):  # small talk is not an item: a hint, not "I don't know this item"
-        return _("👋 Hello! Send me the name of an item, e.g. <i>battery</i> or <i>外卖盒</i>, "
-                 "and I tell you which bin it goes in.")
+        return _(
+            "👋 Hello! Send me the name of an item, e.g. <i>battery</i> or <i>外卖盒</i>, "
+            "and I tell you which bin it goes in."
+        )
     return _(
         "🙇 I don't know “{query}” yet, so I won't guess. I have noted it for our curators.\n"
         "Try a simpler name (e.g. <i>plastic bottle</i> instead of a brand), or see /help."

@@ -42,8 +42,7 @@ DURATIONS = {
     "sqlite": {
         "ix_reports_accept_duration": "(julianday(accepted_at) - julianday(created_at))",
         "ix_reports_resolve_duration": (
-            "(CASE WHEN (status = 'resolved') THEN julianday(resolved_at) - julianday(created_at) "
-            "ELSE NULL END)"
+            "(CASE WHEN (status = 'resolved') THEN julianday(resolved_at) - julianday(created_at) ELSE NULL END)"
         ),
     },
     "postgresql": {

@@ -26,9 +26,8 @@ depends_on: str | Sequence[str] | None = None
 # The expressions must stay identical to reports/queries.py's (and to 0006's).
 COVERING = {
     "ix_reports_accept_duration": "(accepted_at - created_at), id) INCLUDE (accepted_at, created_at",
-    "ix_reports_resolve_duration":
-        "(CASE WHEN (status = 'resolved') THEN resolved_at - created_at ELSE NULL END), id)"
-        " INCLUDE (status, resolved_at, created_at",
+    "ix_reports_resolve_duration": "(CASE WHEN (status = 'resolved') THEN resolved_at - created_at ELSE NULL END), id)"
+    " INCLUDE (status, resolved_at, created_at",
 }
 PLAIN = {
     "ix_reports_accept_duration": "(accepted_at - created_at), id",

@@ -24,8 +24,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_reports_bulletin", "reports",
-                    ["created_at", "unit_code", "status", "accepted_at", "resolved_at"], unique=False)
+    op.create_index(
+        "ix_reports_bulletin",
+        "reports",
+        ["created_at", "unit_code", "status", "accepted_at", "resolved_at"],
+        unique=False,
+    )
     op.create_index("ix_reports_open_age", "reports", ["status", "created_at", "unit_code"], unique=False)
     op.create_index("ix_report_events_kind_at", "report_events", ["kind", "at"], unique=False)
 

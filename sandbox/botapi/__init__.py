@@ -10,5 +10,4 @@ from . import chats, editing, queries, sending, updates  # noqa: F401 - register
 from .core import ACCEPT_TRUE, MAX_CAPTION, MAX_TEXT, METHODS, BotApi, method
 from .params import ApiError, Params, bad
 
-__all__ = ["ACCEPT_TRUE", "MAX_CAPTION", "MAX_TEXT", "METHODS", "ApiError", "BotApi", "Params",
-           "bad", "method"]
+__all__ = ["ACCEPT_TRUE", "MAX_CAPTION", "MAX_TEXT", "METHODS", "ApiError", "BotApi", "Params", "bad", "method"]

@@ -22,10 +22,17 @@ async def get_file(api: BotApi, p: Params) -> Any:
 async def get_chat(api: BotApi, p: Params) -> Any:
     chat = api.chat(p)
     d = chat.to_api()
-    d.update(accent_color_id=0, max_reaction_count=11,
-             accepted_gift_types={"unlimited_gifts": False, "limited_gifts": False,
-                                  "unique_gifts": False, "premium_subscription": False,
-                                  "gifts_from_channels": False})
+    d.update(
+        accent_color_id=0,
+        max_reaction_count=11,
+        accepted_gift_types={
+            "unlimited_gifts": False,
+            "limited_gifts": False,
+            "unique_gifts": False,
+            "premium_subscription": False,
+            "gifts_from_channels": False,
+        },
+    )
     return d
 
 

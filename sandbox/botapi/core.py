@@ -18,9 +18,17 @@ Handler = Callable[["BotApi", Params], Awaitable[Any]]
 METHODS: dict[str, Handler] = {}
 # Methods that are accepted and answered with True without any modelled effect.
 ACCEPT_TRUE = {
-    "setmydescription", "setmyshortdescription", "setmyname", "setchatmenubutton",
-    "setmydefaultadministratorrights", "pinchatmessage", "unpinchatmessage",
-    "unpinallchatmessages", "setmessagereaction", "close", "logout",
+    "setmydescription",
+    "setmyshortdescription",
+    "setmyname",
+    "setchatmenubutton",
+    "setmydefaultadministratorrights",
+    "pinchatmessage",
+    "unpinchatmessage",
+    "unpinallchatmessages",
+    "setmessagereaction",
+    "close",
+    "logout",
 }
 
 
@@ -28,8 +36,8 @@ def method(name: str) -> Callable[[Handler], Handler]:
     def deco(fn: Handler) -> Handler:
         METHODS[name.lower()] = fn
         return fn
-    return deco
 
+    return deco
 
 
 class BotApi:
@@ -83,8 +91,9 @@ class BotApi:
             raise bad(missing)
         return msg
 
-    def text_and_entities(self, params: Params, key: str, limit: int,
-                          required: bool) -> tuple[str | None, list[dict[str, Any]]]:
+    def text_and_entities(
+        self, params: Params, key: str, limit: int, required: bool
+    ) -> tuple[str | None, list[dict[str, Any]]]:
         raw = params.str(key)
         if raw is None or raw == "":
             if required:
@@ -115,17 +124,30 @@ class BotApi:
             for row in rows:
                 for b in row:
                     if not isinstance(b, dict) or not b.get("text"):
-                        raise bad("can't parse inline keyboard button: "
-                                  "Text buttons are unallowed in the inline keyboard")
+                        raise bad(
+                            "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
+                        )
                     data = b.get("callback_data")
                     if data is not None and not (1 <= len(str(data).encode()) <= 64):
                         raise bad("BUTTON_DATA_INVALID")
-                    if not any(k in b for k in ("callback_data", "url", "switch_inline_query",
-                                                 "switch_inline_query_current_chat", "web_app",
-                                                 "login_url", "pay", "callback_game", "copy_text",
-                                                 "switch_inline_query_chosen_chat")):
-                        raise bad("can't parse inline keyboard button: "
-                                  "Text buttons are unallowed in the inline keyboard")
+                    if not any(
+                        k in b
+                        for k in (
+                            "callback_data",
+                            "url",
+                            "switch_inline_query",
+                            "switch_inline_query_current_chat",
+                            "web_app",
+                            "login_url",
+                            "pay",
+                            "callback_game",
+                            "copy_text",
+                            "switch_inline_query_chosen_chat",
+                        )
+                    ):
+                        raise bad(
+                            "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
+                        )
             rows = [[b for b in row] for row in rows if row]
             return {"inline_keyboard": rows}, None, False
         if inline_only:
@@ -162,17 +184,24 @@ class BotApi:
             raise bad("message to be replied not found")
         return {"reply_to_message": {k: v for k, v in target.data.items() if k != "reply_to_message"}}
 
-    def publish(self, chat: Chat, content: dict[str, Any], params: Params,
-                inline: dict | None, reply_kb: dict | None, remove: bool) -> StoredMessage:
+    def publish(
+        self,
+        chat: Chat,
+        content: dict[str, Any],
+        params: Params,
+        inline: dict | None,
+        reply_kb: dict | None,
+        remove: bool,
+    ) -> StoredMessage:
         if inline:
             content["reply_markup"] = inline
-        msg = self.world.new_message(chat, dict(self.world.bot), content, from_bot=True,
-                                     reply_keyboard=reply_kb)
+        msg = self.world.new_message(chat, dict(self.world.bot), content, from_bot=True, reply_keyboard=reply_kb)
         if reply_kb is not None or remove:
             chat.reply_keyboard = reply_kb
             self.world.emit({"event": "keyboard", "chat_id": chat.id, "keyboard": reply_kb})
-        self.world.emit({"event": "message", "chat_id": chat.id, "message": msg.data, "from_bot": True,
-                         "reply_keyboard": reply_kb})
+        self.world.emit(
+            {"event": "message", "chat_id": chat.id, "message": msg.data, "from_bot": True, "reply_keyboard": reply_kb}
+        )
         return msg
 
     def resolve_photo(self, params: Params, value: Any) -> list[dict[str, Any]]:
@@ -198,6 +227,7 @@ class BotApi:
         if f is None:
             raise bad("wrong file identifier/HTTP URL specified")
         d = f.to_api()
-        d.update(file_name=f.file_name or f.file_path.rsplit("/", 1)[-1],
-                 mime_type=f.mime_type or "application/octet-stream")
+        d.update(
+            file_name=f.file_name or f.file_path.rsplit("/", 1)[-1], mime_type=f.mime_type or "application/octet-stream"
+        )
         return d

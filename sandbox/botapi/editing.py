@@ -20,14 +20,15 @@ def _edit_target(api: BotApi, p: Params) -> tuple[Chat, StoredMessage]:
     return chat, msg
 
 
-def _apply_edit(api: BotApi, chat: Chat, msg: StoredMessage, changes: dict[str, Any],
-                drop: tuple[str, ...]) -> Any:
+def _apply_edit(api: BotApi, chat: Chat, msg: StoredMessage, changes: dict[str, Any], drop: tuple[str, ...]) -> Any:
     new = {k: v for k, v in msg.data.items() if k not in drop and k != "edit_date"}
     new.update(changes)
     old_cmp = {k: v for k, v in msg.data.items() if k != "edit_date"}
     if new == old_cmp:
-        raise bad("message is not modified: specified new message content and reply markup are "
-                  "exactly the same as a current content and reply markup of the message")
+        raise bad(
+            "message is not modified: specified new message content and reply markup are "
+            "exactly the same as a current content and reply markup of the message"
+        )
     new["edit_date"] = int(time.time())
     msg.data = new
     api.world.emit({"event": "edit", "chat_id": chat.id, "message": new})

@@ -49,11 +49,13 @@ class Params:
     @overload
     def int(self, name: builtins.str, required: Literal[True], default: None = None) -> builtins.int: ...
     @overload
-    def int(self, name: builtins.str, required: bool = False,
-            default: builtins.int | None = None) -> builtins.int | None: ...
+    def int(
+        self, name: builtins.str, required: bool = False, default: builtins.int | None = None
+    ) -> builtins.int | None: ...
 
-    def int(self, name: builtins.str, required: bool = False,
-            default: builtins.int | None = None) -> builtins.int | None:
+    def int(
+        self, name: builtins.str, required: bool = False, default: builtins.int | None = None
+    ) -> builtins.int | None:
         v = self.fields.get(name)
         if v in (None, ""):
             if required:
@@ -106,7 +108,7 @@ class Params:
         if isinstance(value, (bytes, bytearray)):
             return "upload", (bytes(value), None, None)
         if isinstance(value, str) and value.startswith("attach://"):
-            att = self.fields.get(value[len("attach://"):])
+            att = self.fields.get(value[len("attach://") :])
             if not isinstance(att, (FileField, bytes, bytearray)):
                 raise bad("wrong file identifier/HTTP URL specified")
             return self.file(att)

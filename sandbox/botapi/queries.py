@@ -22,9 +22,18 @@ async def answer_callback_query(api: BotApi, p: Params) -> Any:
     if len(text) > 200:
         raise bad("MESSAGE_TOO_LONG")
     cb.answered = True
-    api.world.emit({"event": "callback_answer", "callback_query_id": qid, "user_id": cb.user_id,
-                    "chat_id": cb.chat_id, "message_id": cb.message_id, "text": text,
-                    "show_alert": p.bool("show_alert"), "url": p.str("url")})
+    api.world.emit(
+        {
+            "event": "callback_answer",
+            "callback_query_id": qid,
+            "user_id": cb.user_id,
+            "chat_id": cb.chat_id,
+            "message_id": cb.message_id,
+            "text": text,
+            "show_alert": p.bool("show_alert"),
+            "url": p.str("url"),
+        }
+    )
     return True
 
 
@@ -39,8 +48,7 @@ async def answer_inline_query(api: BotApi, p: Params) -> Any:
         raise bad("RESULTS_TOO_MUCH" if isinstance(results, list) else "results is empty")
     q["messages"] = {str(r.get("id")): _result_message(r) for r in results if isinstance(r, dict)}
     q["results"] = results
-    api.world.emit({"event": "inline_results", "inline_query_id": qid, "user_id": q["user_id"],
-                    "results": results})
+    api.world.emit({"event": "inline_results", "inline_query_id": qid, "user_id": q["user_id"], "results": results})
     return True
 
 
@@ -53,8 +61,9 @@ def _result_message(result: dict[str, Any]) -> dict[str, Any] | None:
     out: dict[str, Any] = {}
     if "message_text" in content:
         try:
-            text, entities = parse_text(str(content["message_text"]), content.get("parse_mode"),
-                                        content.get("entities"))
+            text, entities = parse_text(
+                str(content["message_text"]), content.get("parse_mode"), content.get("entities")
+            )
         except EntityParseError as exc:
             raise bad(str(exc)) from None
         if not text.strip() or utf16_len(text) > MAX_TEXT:
@@ -66,8 +75,7 @@ def _result_message(result: dict[str, Any]) -> dict[str, Any] | None:
         loc = {"latitude": float(content["latitude"]), "longitude": float(content["longitude"])}
         out["location"] = loc
         if content.get("title"):
-            out["venue"] = {"location": loc, "title": content["title"],
-                            "address": content.get("address") or ""}
+            out["venue"] = {"location": loc, "title": content["title"], "address": content.get("address") or ""}
     else:
         return None
     markup = result.get("reply_markup")

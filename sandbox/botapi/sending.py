@@ -57,8 +57,7 @@ async def send_media_group(api: BotApi, p: Params) -> Any:
     chat = api.writable_chat(p)
     media = p.json("media")
     if not isinstance(media, list) or not (2 <= len(media) <= 10):
-        raise bad("wrong number of messages in the album" if isinstance(media, list)
-                  else "media is empty")
+        raise bad("wrong number of messages in the album" if isinstance(media, list) else "media is empty")
     reply = api.reply_part(p, chat)
     prepared = []
     for item in media:
@@ -70,8 +69,9 @@ async def send_media_group(api: BotApi, p: Params) -> Any:
         ents: list[dict[str, Any]] = []
         if cap_raw:
             try:
-                caption, ents = parse_text(cap_raw, item.get("parse_mode") or p.str("parse_mode"),
-                                           item.get("caption_entities"))
+                caption, ents = parse_text(
+                    cap_raw, item.get("parse_mode") or p.str("parse_mode"), item.get("caption_entities")
+                )
             except EntityParseError as exc:
                 raise bad(str(exc)) from None
             if utf16_len(caption) > MAX_CAPTION:
@@ -129,8 +129,7 @@ async def send_chat_action(api: BotApi, p: Params) -> Any:
 
 
 def _copy_content(src: StoredMessage) -> dict[str, Any]:
-    keep = ("text", "entities", "photo", "document", "caption", "caption_entities", "location",
-            "venue", "contact")
+    keep = ("text", "entities", "photo", "document", "caption", "caption_entities", "location", "venue", "contact")
     return {k: v for k, v in src.data.items() if k in keep}
 
 

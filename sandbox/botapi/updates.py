@@ -12,16 +12,24 @@ from .params import ApiError, Params, bad
 
 @method("getMe")
 async def get_me(api: BotApi, p: Params) -> Any:
-    return {**api.world.bot, "can_join_groups": True, "can_read_all_group_messages": False,
-            "supports_inline_queries": True, "can_connect_to_business": False,
-            "has_main_web_app": False}
+    return {
+        **api.world.bot,
+        "can_join_groups": True,
+        "can_read_all_group_messages": False,
+        "supports_inline_queries": True,
+        "can_connect_to_business": False,
+        "has_main_web_app": False,
+    }
 
 
 @method("getUpdates")
 async def get_updates(api: BotApi, p: Params) -> Any:
     if api.world.webhook_url:
-        raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
-                            "use deleteWebhook to delete the webhook first")
+        raise ApiError(
+            409,
+            "Conflict: can't use getUpdates method while webhook is active; "
+            "use deleteWebhook to delete the webhook first",
+        )
     offset = p.int("offset")
     limit = max(1, min(100, p.int("limit", default=100) or 100))
     timeout = max(0, p.int("timeout", default=0) or 0)
@@ -33,8 +41,9 @@ async def get_updates(api: BotApi, p: Params) -> Any:
     while True:
         if generation != api.poll_generation:
             # Telegram ends the older of two concurrent long polls like this.
-            raise ApiError(409, "Conflict: terminated by other getUpdates request; "
-                                "make sure that only one bot instance is running")
+            raise ApiError(
+                409, "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+            )
         updates = api.world.take_updates(offset, limit, allowed)
         allowed = None
         remaining = deadline - time.monotonic()
@@ -59,8 +68,11 @@ async def set_webhook(api: BotApi, p: Params) -> Any:
 
 @method("getWebhookInfo")
 async def get_webhook_info(api: BotApi, p: Params) -> Any:
-    return {"url": api.world.webhook_url, "has_custom_certificate": False,
-            "pending_update_count": len(api.world.updates)}
+    return {
+        "url": api.world.webhook_url,
+        "has_custom_certificate": False,
+        "pending_update_count": len(api.world.updates),
+    }
 
 
 def _scope_key(p: Params) -> str:

@@ -59,7 +59,10 @@ async def subscribe_all(sessions, ids, target: str = "all", value: str = "") -> 
         for start in range(0, len(ids), 2000):
             await session.exec(
                 insert(Subscription).values(
-                    [dict(user_id=i, target=target, value=value, created_at=datetime.now(UTC)) for i in ids[start : start + 2000]]
+                    [
+                        dict(user_id=i, target=target, value=value, created_at=datetime.now(UTC))
+                        for i in ids[start : start + 2000]
+                    ]
                 )
             )
         await session.commit()
@@ -74,8 +77,14 @@ async def add_users(sessions, ids, *, language: str = "zh", blocked: bool = Fals
                 insert(User).values(
                     [
                         dict(
-                            id=i, username=None, display_name=f"u{i}", language=language,
-                            language_chosen=True, home_unit=None, created_at=now, last_seen_at=now,
+                            id=i,
+                            username=None,
+                            display_name=f"u{i}",
+                            language=language,
+                            language_chosen=True,
+                            home_unit=None,
+                            created_at=now,
+                            last_seen_at=now,
                             blocked_bot=blocked,
                         )
                         for i in ids[start : start + 2000]

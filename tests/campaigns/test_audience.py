@@ -84,7 +84,13 @@ async def test_subscribe_unsubscribe_list(sessions):
         assert await subscriptions.subscribe(session, 1, Target.CELL, cell.id)
         assert await subscriptions.subscribe(session, 1, Target.ALL)
         assert not await subscriptions.subscribe(session, 1, Target.ALL, "ignored")
-        for target, value in ((Target.KIND, "zoo"), (Target.UNIT, "1"), (Target.CELL, "x"), ("bogus", 1), (Target.CELL, 999)):
+        for target, value in (
+            (Target.KIND, "zoo"),
+            (Target.UNIT, "1"),
+            (Target.CELL, "x"),
+            ("bogus", 1),
+            (Target.CELL, 999),
+        ):
             with pytest.raises(SubscriptionError):
                 await subscriptions.subscribe(session, 1, target, value)
         listed = await subscriptions.list_subscriptions(session, 1)
@@ -104,8 +110,9 @@ async def _outbox_ids(sessions, audience: Audience) -> set[int]:
     """The users a run's outbox gets for ``audience``, written by the database in chunks of 2."""
     now = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
     async with sessions() as session:
-        campaign = Campaign(author_id=500, audience=audience.to_json(), text_zh="垃圾分类宣传周",
-                            schedule_kind="once", run_at=now)
+        campaign = Campaign(
+            author_id=500, audience=audience.to_json(), text_zh="垃圾分类宣传周", schedule_kind="once", run_at=now
+        )
         session.add(campaign)
         await session.flush()
         run = CampaignRun(campaign_id=campaign.id, scheduled_for=now)

@@ -94,7 +94,14 @@ async def test_every_recipient_once_in_their_language(sessions, clock):
     engine = DeliveryEngine(sessions, fake, FAST, clock=clock)
     stats = await engine.deliver_run(run_id)
     assert sorted(fake.chats) == list(range(1, 31))  # blocked users were not targeted
-    assert (stats.targeted, stats.sent, stats.blocked, stats.failed, stats.uncertain, stats.pending) == (30, 30, 0, 0, 0, 0)
+    assert (stats.targeted, stats.sent, stats.blocked, stats.failed, stats.uncertain, stats.pending) == (
+        30,
+        30,
+        0,
+        0,
+        0,
+        0,
+    )
     assert stats.status is RunStatus.DONE and stats.author_id == 500 and stats.duration_s is not None
     texts = {m.chat_id: m.text for _, m in fake.calls}
     assert {texts[i] for i in range(1, 21)} == {"垃圾分类宣传周"}
@@ -118,7 +125,7 @@ async def test_without_english_text_everyone_gets_chinese(sqlite_sessions, clock
     run_id = await make_run(sessions, clock, [1], text_en=None, photo="AgADphoto")
     fake = FakeTelegram()
     await DeliveryEngine(sessions, fake, FAST, clock=clock).deliver_run(run_id)
-    (_, message), = fake.calls
+    ((_, message),) = fake.calls
     assert (message.text, message.photo, message.language) == ("垃圾分类宣传周", "AgADphoto", "zh")
 
 
@@ -354,4 +361,3 @@ def test_token_bucket_rate_burst_and_pause_with_a_manual_clock():
     assert not bucket.try_acquire()  # the stored tokens were dropped: no burst after a pause
     t.now += 0.1
     assert bucket.try_acquire() and not bucket.try_acquire()
-

@@ -155,9 +155,7 @@ async def test_pause_resume_edit_cancel_keep_table_and_job_in_step(sessions, clo
         clock.now = sh(2026, 12, 8, 12)  # Monday's run fell in the pause: not replayed
         resumed = await scheduler.resume(cid)
         assert resumed.next_run_at == scheduler.job_time(cid) == sh(2026, 12, 14, 9, 30)
-        edited = await scheduler.edit(
-            cid, text_en="Week", schedule=Schedule(ScheduleKind.DAILY, time=time(7, 0))
-        )
+        edited = await scheduler.edit(cid, text_en="Week", schedule=Schedule(ScheduleKind.DAILY, time=time(7, 0)))
         # 07:00 is in the default quiet hours: moved to 08:00.
         assert edited.text_en == "Week" and edited.next_run_at == scheduler.job_time(cid) == sh(2026, 12, 9, 8, 0)
         cancelled = await scheduler.cancel(cid)

@@ -57,8 +57,7 @@ def sandbox_faults() -> Faults:
 
 @pytest.fixture
 async def sandbox(sandbox_app_factory, sandbox_limits, sandbox_faults):
-    async with running_sandbox(sandbox_app_factory, limits=sandbox_limits,
-                               faults=sandbox_faults) as sb:
+    async with running_sandbox(sandbox_app_factory, limits=sandbox_limits, faults=sandbox_faults) as sb:
         yield sb
 
 

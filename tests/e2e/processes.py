@@ -1,8 +1,8 @@
 """`main.py run` as a real process for end-to-end tests: its environment, start, health, stop, kill.
 
-    env = bot_env(tmp_path, WUFEI_BOT_TOKEN=server.token, WUFEI_API_BASE=server.base_url, WUFEI_WEB_PORT=...)
-    process = await start_bot(tmp_path, env)
-    assert await health(http, port) == (200, {...})
+env = bot_env(tmp_path, WUFEI_BOT_TOKEN=server.token, WUFEI_API_BASE=server.base_url, WUFEI_WEB_PORT=...)
+process = await start_bot(tmp_path, env)
+assert await health(http, port) == (200, {...})
 """
 
 from __future__ import annotations
@@ -42,8 +42,13 @@ async def start_bot(tmp_path: Path, env: dict[str, str], log: Path | None = None
         output = open(log, "ab")  # noqa: SIM115 - the child holds it; closed here after the spawn
     try:
         return await asyncio.create_subprocess_exec(
-            sys.executable, str(ROOT / "main.py"), "run", cwd=tmp_path, env=env,
-            stdout=output, stderr=asyncio.subprocess.STDOUT,
+            sys.executable,
+            str(ROOT / "main.py"),
+            "run",
+            cwd=tmp_path,
+            env=env,
+            stdout=output,
+            stderr=asyncio.subprocess.STDOUT,
         )
     finally:
         if log is not None:

@@ -44,8 +44,10 @@ async def test_a_report_from_resident_to_resolved_in_the_web_chat(tmp_path, kb, 
     photo = tmp_path / "dump.jpg"
     photo.write_bytes(make_image(800, 600, text="dump"))
     zh = lambda msgid: gettext_for("zh", msgid)  # noqa: E731 - the staff group reads Chinese
-    async with sandbox_mode_running(tmp_path, kb, monkeypatch, geocoder_enabled=False) as (driver, made), \
-            open_page(width=480, height=860) as (resident, errors):
+    async with (
+        sandbox_mode_running(tmp_path, kb, monkeypatch, geocoder_enabled=False) as (driver, made),
+        open_page(width=480, height=860) as (resident, errors),
+    ):
         cast, url = made["cast"], made["server"].webchat_url
         tom = cast.resident_en
         await open_chat(resident, url, tom.id)
@@ -72,8 +74,11 @@ async def test_a_report_from_resident_to_resolved_in_the_web_chat(tmp_path, kb, 
         # 张师傅 accepts and resolves it in the staff group.
         staff = await another_page(resident, errors)
         await open_chat(staff, url, cast.handler.id, cast.staff_group.id)
-        card = staff.get_by_test_id("bot-message").filter(has_text=ticket).filter(
-            has=staff.get_by_test_id("inline-keyboard"))
+        card = (
+            staff.get_by_test_id("bot-message")
+            .filter(has_text=ticket)
+            .filter(has=staff.get_by_test_id("inline-keyboard"))
+        )
         await press(staff, zh("✅ Accept"), within=card)
         await expect(bot_says.filter(has_text=ticket).filter(has_text="Accepted")).not_to_have_count(0)
         await press(staff, zh("🧹 Resolved"), within=card)

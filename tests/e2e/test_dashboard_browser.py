@@ -69,8 +69,9 @@ async def test_handler_signs_in_filters_opens_and_accepts_a_report(sandbox):
             await expect(page.get_by_test_id("status")).to_contain_text("Accepted")
             assert "Accepted" in (await alice.expect_message(ticket)).content
 
-            forged = await page.request.post(f"{base}/dashboard/reports/{report.id}/act",
-                                             form={"action": "start", "expected": "accepted"})
+            forged = await page.request.post(
+                f"{base}/dashboard/reports/{report.id}/act", form={"action": "start", "expected": "accepted"}
+            )
             assert forged.status == 403
             assert (await report_of(sandbox, ticket)).status == "accepted"
 

@@ -56,13 +56,22 @@ class Running:
 
     def __init__(self, tmp_path: Path, database_url: str, **settings: str) -> None:
         self.bot_id = 7_200_000_000 + secrets.randbelow(1_000_000)
-        self.server = SandboxServer(host="127.0.0.1", port=0, limits=Limits.relaxed(),
-                                    token=f"{self.bot_id}:SANDBOX-{secrets.token_urlsafe(24)}")
+        self.server = SandboxServer(
+            host="127.0.0.1",
+            port=0,
+            limits=Limits.relaxed(),
+            token=f"{self.bot_id}:SANDBOX-{secrets.token_urlsafe(24)}",
+        )
         self.web_port = free_port()
         self.log = tmp_path / "bot.log"
-        self.settings = dict(WUFEI_BOT_TOKEN=self.server.token, WUFEI_WEB_PORT=str(self.web_port),
-                             WUFEI_DATABASE_URL=database_url, WUFEI_DEFAULT_LOCALE="en", WUFEI_RETRY_MAX_S="1",
-                             **settings)
+        self.settings = dict(
+            WUFEI_BOT_TOKEN=self.server.token,
+            WUFEI_WEB_PORT=str(self.web_port),
+            WUFEI_DATABASE_URL=database_url,
+            WUFEI_DEFAULT_LOCALE="en",
+            WUFEI_RETRY_MAX_S="1",
+            **settings,
+        )
         self.tmp_path = tmp_path
         self.process: asyncio.subprocess.Process | None = None
         self.sandbox: Sandbox | None = None
@@ -96,6 +105,7 @@ class Running:
         """Wait until the sandbox has handed every update over and the inbox has handled them."""
         engine = db.make_engine(inbox_url)
         try:
+
             async def all_handled() -> bool:
                 async with db.make_session_factory(engine)() as session:
                     counts = await inbox_table.counts(session, self.bot_id)
@@ -160,12 +170,19 @@ async def test_database_down_while_running_is_reported_and_the_resident_answered
 @pytest.mark.parametrize("setting", ["WUFEI_DATABASE_URL", "WUFEI_REDIS_URL"])
 async def test_unreachable_at_start_is_one_line_naming_the_setting_and_exit_2(tmp_path, setting):
     closed = free_port()  # nothing listens there
-    url = {"WUFEI_DATABASE_URL": f"postgresql+asyncpg://wufei:s3cret@127.0.0.1:{closed}/wufei",
-           "WUFEI_REDIS_URL": f"redis://:s3cret@127.0.0.1:{closed}/0"}[setting]
+    url = {
+        "WUFEI_DATABASE_URL": f"postgresql+asyncpg://wufei:s3cret@127.0.0.1:{closed}/wufei",
+        "WUFEI_REDIS_URL": f"redis://:s3cret@127.0.0.1:{closed}/0",
+    }[setting]
     env = bot_env(tmp_path, **{setting: url})
     process = await asyncio.create_subprocess_exec(
-        sys.executable, str(ROOT / "main.py"), "run", cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        str(ROOT / "main.py"),
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
         stdout, stderr = await asyncio.wait_for(process.communicate(), 30)  # a hang is a failure

@@ -64,13 +64,23 @@ def receipts(user) -> list[str]:
 @pytest.mark.parametrize("moment", ["acknowledged", "in_flight"])
 async def test_presses_survive_sigkill_and_each_resident_gets_one_receipt(tmp_path: Path, moment: str):
     bot_id = 7_100_000_000 + secrets.randbelow(1_000_000)
-    server = SandboxServer(host="127.0.0.1", port=0, limits=Limits.relaxed(), validate_responses=True,
-                           token=f"{bot_id}:SANDBOX-{secrets.token_urlsafe(24)}")
+    server = SandboxServer(
+        host="127.0.0.1",
+        port=0,
+        limits=Limits.relaxed(),
+        validate_responses=True,
+        token=f"{bot_id}:SANDBOX-{secrets.token_urlsafe(24)}",
+    )
     await server.start()
     sandbox = Sandbox(server)
     web_port = free_port()
-    env = bot_env(tmp_path, WUFEI_BOT_TOKEN=server.token, WUFEI_API_BASE=server.base_url,
-                  WUFEI_WEB_PORT=str(web_port), WUFEI_DEFAULT_LOCALE="en")
+    env = bot_env(
+        tmp_path,
+        WUFEI_BOT_TOKEN=server.token,
+        WUFEI_API_BASE=server.base_url,
+        WUFEI_WEB_PORT=str(web_port),
+        WUFEI_DEFAULT_LOCALE="en",
+    )
     engine = db.make_engine(f"sqlite+aiosqlite:///{tmp_path}/wufei.db")
     sessions = db.make_session_factory(engine)
     logs = [tmp_path / "first.log", tmp_path / "second.log"]
@@ -107,8 +117,10 @@ async def test_presses_survive_sigkill_and_each_resident_gets_one_receipt(tmp_pa
             await user.click("Send the report")
         await asyncio.wait_for(acknowledged.wait(), 20)
         if moment == "in_flight":
-            await wait_until(lambda: server.method_counts.get("editMessageReplyMarkup", 0) >= edits_before + RESIDENTS,
-                             "eight handlers under way")
+            await wait_until(
+                lambda: server.method_counts.get("editMessageReplyMarkup", 0) >= edits_before + RESIDENTS,
+                "eight handlers under way",
+            )
             first.kill()
         await first.wait()
         server.world.take_updates = take_updates

@@ -25,12 +25,14 @@ SHANGHAI = (31.2304, 121.4737)
 
 @pytest.fixture
 def sandbox_settings(tmp_path: Path):
-    return make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path}/wufei.db", default_locale="en",
-                         geocoder_enabled=False)
+    return make_settings(
+        tmp_path, f"sqlite+aiosqlite:///{tmp_path}/wufei.db", default_locale="en", geocoder_enabled=False
+    )
 
 
 def gps_jpeg(lat: float, lon: float) -> bytes:
     """A JPEG carrying EXIF GPS and DateTimeOriginal, as a phone camera writes it."""
+
     def dms(v: float):
         d = int(v)
         m = int((v - d) * 60)
@@ -73,8 +75,15 @@ async def to_type_step(user, location=CHENGJIANG) -> None:
     await user.expect_message("What kind of waste")
 
 
-async def finish(user, *, witnessed: bool = False, plate: str | None = None, description: str | None = None,
-                 anonymous: bool = True, placed: bool = False) -> str:
+async def finish(
+    user,
+    *,
+    witnessed: bool = False,
+    plate: str | None = None,
+    description: str | None = None,
+    anonymous: bool = True,
+    placed: bool = False,
+) -> str:
     """The last steps; returns the ticket of the receipt. ``placed``: a unit group is bound, so
     "the unit has it" follows once the card is there."""
     await user.click("Construction")
@@ -132,8 +141,9 @@ async def test_complete_report_with_an_album_reaches_the_unit_chat(sandbox):
     await start_report(alice, photos=3)
     await alice.expect_no_message(1.3)  # one answer for the whole album
     await to_type_step(alice)
-    ticket = await finish(alice, witnessed=True, plate="苏B 12345", description="Behind the market", anonymous=False,
-                          placed=True)
+    ticket = await finish(
+        alice, witnessed=True, plate="苏B 12345", description="Behind the market", anonymous=False, placed=True
+    )
 
     report = await report_of(sandbox, ticket)
     assert len(report.photos) == 3 and report.unit_code == "320281001"
@@ -241,8 +251,7 @@ async def test_staff_accept_and_resolve_notify_the_reporter(sandbox):
 
     await (await hank.click("Resolved", message=card, chat=group)).answer()
     await sandbox.settle()
-    await hank.send_photo(make_image(color="#dddddd", text="clean"), caption="Cleared by the street team",
-                          chat=group)
+    await hank.send_photo(make_image(color="#dddddd", text="clean"), caption="Cleared by the street team", chat=group)
     note = await alice.expect_message(ticket)
     assert note.photo and "Resolved" in note.content and "Cleared by the street team" in note.content
     report = await report_of(sandbox, ticket)
@@ -377,8 +386,7 @@ async def test_chinese_menu_button_big_album_and_oversized_file(sandbox):
     await wang.expect_message()
     await wang.click("📸 举报乱倒")
     assert "举报非法倾倒" in (await wang.expect_message()).content
-    await wang.send_document(b"\xff\xd8" + b"\x00" * (21 * 1024 * 1024), file_name="huge.jpg",
-                             mime_type="image/jpeg")
+    await wang.send_document(b"\xff\xd8" + b"\x00" * (21 * 1024 * 1024), file_name="huge.jpg", mime_type="image/jpeg")
     assert "20 MB" in (await wang.expect_message()).content
     await wang.send_album([make_image(text=str(i), color=f"#{20 * i:02x}4020") for i in range(7)])
     ack = await wang.expect_message()

@@ -71,15 +71,21 @@ async def test_webhook_process_checks_the_secret_answers_and_stops_on_sigterm(tm
     await server.start()
     web_port = _free_port()
     env = _env(
-        tmp_path, WUFEI_BOT_TOKEN=server.token, WUFEI_API_BASE=server.base_url, WUFEI_WEB_PORT=str(web_port),
-        WUFEI_WEBHOOK_BASE_URL="https://wufei.example.org", WUFEI_WEBHOOK_SECRET="s3cret-token",
+        tmp_path,
+        WUFEI_BOT_TOKEN=server.token,
+        WUFEI_API_BASE=server.base_url,
+        WUFEI_WEB_PORT=str(web_port),
+        WUFEI_WEBHOOK_BASE_URL="https://wufei.example.org",
+        WUFEI_WEBHOOK_SECRET="s3cret-token",
     )
     process = await _start(tmp_path, env)
     user = server.create_user("Wen", language_code="en", started=True)
     update = {
         "update_id": 1,
         "message": {
-            "message_id": 1, "date": 1_790_000_000, "text": "/help",
+            "message_id": 1,
+            "date": 1_790_000_000,
+            "text": "/help",
             "chat": {"id": user.id, "type": "private"},
             "from": {"id": user.id, "is_bot": False, "first_name": "Wen", "language_code": "en"},
         },
@@ -90,7 +96,9 @@ async def test_webhook_process_checks_the_secret_answers_and_stops_on_sigterm(tm
             assert await _health(http, web_port) == (200, {"status": "ok", "mode": "webhook"})
             async with http.post(hook, json=update) as response:
                 assert response.status == 401  # no secret header: not Telegram
-            async with http.post(hook, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}) as response:
+            async with http.post(
+                hook, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
+            ) as response:
                 assert response.status == 200
             assert await _answered(http, server, user.id), "the webhook process did not answer"
         await _stop_cleanly(process)

@@ -34,7 +34,8 @@ async def test_webchat_start_menu_and_button(sandbox):
             await inline_buttons.first.click()
         await page.wait_for_function(
             f"document.querySelectorAll('[data-testid=bot-message]').length > {before} ||"
-            " document.querySelector('[data-testid=bot-message] .meta')?.textContent.includes('编辑')")
+            " document.querySelector('[data-testid=bot-message] .meta')?.textContent.includes('编辑')"
+        )
         shot = ARTIFACTS / "sandbox-webchat.png"
         await page.screenshot(path=shot)
         assert shot.stat().st_size > 10_000

@@ -60,8 +60,14 @@ async def sandbox_mode_running(tmp_path, kb, monkeypatch, **overrides):
         return create_app(settings, api_base=api_base, token=token, kb=kb, pace=PaceLimits.relaxed())
 
     monkeypatch.setattr(sandbox_mode, "create_cast", spy)
-    settings = make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path}/wufei.db", admin_ids=[],
-                             sandbox_host="127.0.0.1", sandbox_port=0, **overrides)
+    settings = make_settings(
+        tmp_path,
+        f"sqlite+aiosqlite:///{tmp_path}/wufei.db",
+        admin_ids=[],
+        sandbox_host="127.0.0.1",
+        sandbox_port=0,
+        **overrides,
+    )
     ready, stop = asyncio.Event(), asyncio.Event()
     task = asyncio.create_task(sandbox_mode.run_sandbox(settings, app_factory=factory, ready=ready, stop=stop))
     await asyncio.wait_for(ready.wait(), 30)
@@ -75,8 +81,13 @@ async def sandbox_mode_running(tmp_path, kb, monkeypatch, **overrides):
 
 
 async def test_the_ready_cast_plays_every_role(tmp_path, kb, monkeypatch):
-    async with counting_geocoder() as (geocoder_url, asked), sandbox_mode_running(
-            tmp_path, kb, monkeypatch, geocoder_enabled=True, geocoder_url=geocoder_url) as (driver, made):
+    async with (
+        counting_geocoder() as (geocoder_url, asked),
+        sandbox_mode_running(tmp_path, kb, monkeypatch, geocoder_enabled=True, geocoder_url=geocoder_url) as (
+            driver,
+            made,
+        ),
+    ):
         cast = made["cast"]
         users = {u.username: u for u in driver.world.users.values()}
         assert {"wangfang", "tom", "admin_li", "zhang", "chen", "liu"} <= set(users)

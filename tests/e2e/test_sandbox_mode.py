@@ -42,23 +42,26 @@ async def _run_and_say_start(settings, capsys) -> None:
 
 
 async def test_sandbox_mode_starts_bot_and_webchat_then_stops(tmp_path, capsys):
-    settings = make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path}/wufei.db",
-                             sandbox_host="127.0.0.1", sandbox_port=0)
+    settings = make_settings(
+        tmp_path, f"sqlite+aiosqlite:///{tmp_path}/wufei.db", sandbox_host="127.0.0.1", sandbox_port=0
+    )
     await _run_and_say_start(settings, capsys)
 
 
 async def test_a_second_run_on_the_same_database_answers_too(tmp_path, capsys):
     """Each run's sandbox counts update ids from 1 again: the inbox rows of the last run (same ids,
     already handled) must not swallow this run's updates."""
-    settings = make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path}/wufei.db",
-                             sandbox_host="127.0.0.1", sandbox_port=0)
+    settings = make_settings(
+        tmp_path, f"sqlite+aiosqlite:///{tmp_path}/wufei.db", sandbox_host="127.0.0.1", sandbox_port=0
+    )
     await _run_and_say_start(settings, capsys)
     await _run_and_say_start(settings, capsys)
 
 
 async def test_sandbox_mode_stops_on_sigterm(tmp_path, capsys):
-    settings = make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path}/wufei.db",
-                             sandbox_host="127.0.0.1", sandbox_port=0)
+    settings = make_settings(
+        tmp_path, f"sqlite+aiosqlite:///{tmp_path}/wufei.db", sandbox_host="127.0.0.1", sandbox_port=0
+    )
     ready = asyncio.Event()
     task = asyncio.create_task(run_sandbox(settings, ready=ready))
     await asyncio.wait_for(ready.wait(), 20)
@@ -70,8 +73,9 @@ async def test_sandbox_mode_reports_busy_port(tmp_path, capsys):
     blocker = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
     port = blocker.sockets[0].getsockname()[1]
     try:
-        settings = make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path}/wufei.db",
-                                 sandbox_host="127.0.0.1", sandbox_port=port)
+        settings = make_settings(
+            tmp_path, f"sqlite+aiosqlite:///{tmp_path}/wufei.db", sandbox_host="127.0.0.1", sandbox_port=port
+        )
         assert await run_sandbox(settings) == 2
         assert "WUFEI_SANDBOX_PORT" in capsys.readouterr().err
     finally:

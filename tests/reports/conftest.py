@@ -13,6 +13,7 @@ from reports.models import ReportStatus, WasteType
 
 UNITS = ["320281001", "320281103", "320281107"]  # 澄江街道, 青阳镇, 华士镇
 
+
 def _rational(value: float) -> IFDRational:
     return IFDRational(round(value * 1_000_000), 1_000_000)
 
@@ -65,23 +66,40 @@ def synthetic_reports(count: int, now: datetime, seed: int = 16, first_id: int =
     rng = random.Random(seed)
     rows = []
     for i in range(first_id, first_id + count):
-        created = now - timedelta(days=rng.randint(0, 60), seconds=rng.randint(0, 86400),
-                                  microseconds=rng.randint(0, 999_999))
+        created = now - timedelta(
+            days=rng.randint(0, 60), seconds=rng.randint(0, 86400), microseconds=rng.randint(0, 999_999)
+        )
         if rows and i % 7 == 0:
             created = rows[-1]["created_at"]  # the same instant as the previous report
         status = rng.choice(list(ReportStatus))
         accepted = resolved = None
         if status in (ReportStatus.ACCEPTED, ReportStatus.IN_PROGRESS, ReportStatus.RESOLVED) or (
-                status == ReportStatus.REJECTED and i % 2):  # rejected after an acceptance
+            status == ReportStatus.REJECTED and i % 2
+        ):  # rejected after an acceptance
             accepted = created + timedelta(seconds=rng.uniform(60, 3 * 86400))
         if status == ReportStatus.RESOLVED or (status == ReportStatus.ACCEPTED and i % 3 == 0):
             resolved = (accepted or created) + timedelta(seconds=rng.uniform(60, 5 * 86400))
             # an accepted report with resolved_at set: reopened data must not count as resolved
-        rows.append(dict(
-            id=i, ticket=f"JY-2026-{i:06d}", channel="telegram", reporter_id=None, anonymous=True,
-            lat=31.9, lon=120.26, location_source="telegram", unit_code=rng.choice(UNITS),
-            waste_type=rng.choice([WasteType.CONSTRUCTION, WasteType.HOUSEHOLD, WasteType.BULKY]).value,
-            witnessed=False, status=status.value, created_at=created, updated_at=created, assigned_at=created,
-            accepted_at=accepted, resolved_at=resolved, version=1,
-        ))
+        rows.append(
+            dict(
+                id=i,
+                ticket=f"JY-2026-{i:06d}",
+                channel="telegram",
+                reporter_id=None,
+                anonymous=True,
+                lat=31.9,
+                lon=120.26,
+                location_source="telegram",
+                unit_code=rng.choice(UNITS),
+                waste_type=rng.choice([WasteType.CONSTRUCTION, WasteType.HOUSEHOLD, WasteType.BULKY]).value,
+                witnessed=False,
+                status=status.value,
+                created_at=created,
+                updated_at=created,
+                assigned_at=created,
+                accepted_at=accepted,
+                resolved_at=resolved,
+                version=1,
+            )
+        )
     return rows

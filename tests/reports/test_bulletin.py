@@ -9,8 +9,7 @@ import pytest
 
 from core import web_sessions
 from core.clock import Clock
-from reports import board, bulletin
-from reports import service as svc
+from reports import board, bulletin, service as svc
 from reports.models import ReportStatus
 from tests.support.clock import FakeClock, local_midnight_utc
 
@@ -27,8 +26,9 @@ def photo(n: int) -> svc.PhotoIn:
 
 
 async def new_report(sessions, clock, n: int, waste: str = "household") -> svc.ReportInfo:
-    new = svc.NewReport(lat=CHENGJIANG[0], lon=CHENGJIANG[1], location_source="telegram", waste_type=waste,
-                        amount="bags")
+    new = svc.NewReport(
+        lat=CHENGJIANG[0], lon=CHENGJIANG[1], location_source="telegram", waste_type=waste, amount="bags"
+    )
     async with sessions() as session:
         return (await svc.create_report(session, 1000 + n, new, [photo(n)], clock=clock)).report
 

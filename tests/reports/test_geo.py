@@ -56,8 +56,13 @@ def test_distance_is_haversine_in_metres():
 
 
 def _square(lon, lat, half):
-    return [[lon - half, lat - half], [lon + half, lat - half], [lon + half, lat + half],
-            [lon - half, lat + half], [lon - half, lat - half]]
+    return [
+        [lon - half, lat - half],
+        [lon + half, lat - half],
+        [lon + half, lat + half],
+        [lon - half, lat + half],
+        [lon - half, lat - half],
+    ]
 
 
 def test_official_boundaries_win_when_configured(tmp_path):
@@ -65,15 +70,27 @@ def test_official_boundaries_win_when_configured(tmp_path):
     boundaries = {
         "type": "FeatureCollection",
         "features": [
-            {"type": "Feature", "properties": {"name": "高新区"},
-             "geometry": {"type": "Polygon", "coordinates": [_square(120.30, 31.88, 0.01)]}},
-            {"type": "Feature", "properties": {"code": LINGANG},
-             "geometry": {"type": "MultiPolygon", "coordinates": [
-                 [_square(120.15, 31.93, 0.02), _square(120.15, 31.93, 0.005)],
-                 [_square(120.05, 31.95, 0.01)],
-             ]}},
-            {"type": "Feature", "properties": {"name": "ignored point"},
-             "geometry": {"type": "Point", "coordinates": [120.1, 31.9]}},
+            {
+                "type": "Feature",
+                "properties": {"name": "高新区"},
+                "geometry": {"type": "Polygon", "coordinates": [_square(120.30, 31.88, 0.01)]},
+            },
+            {
+                "type": "Feature",
+                "properties": {"code": LINGANG},
+                "geometry": {
+                    "type": "MultiPolygon",
+                    "coordinates": [
+                        [_square(120.15, 31.93, 0.02), _square(120.15, 31.93, 0.005)],
+                        [_square(120.05, 31.95, 0.01)],
+                    ],
+                },
+            },
+            {
+                "type": "Feature",
+                "properties": {"name": "ignored point"},
+                "geometry": {"type": "Point", "coordinates": [120.1, 31.9]},
+            },
         ],
     }
     path = tmp_path / "units.geojson"
@@ -88,8 +105,20 @@ def test_official_boundaries_win_when_configured(tmp_path):
     assert outside_all.unit_code == "320281103" and outside_all.distance_m == pytest.approx(0)
     assert geo.route(31.885, 120.305, router) == GAOXIN
 
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"name": "Atlantis"},
-         "geometry": {"type": "Polygon", "coordinates": [_square(120.3, 31.9, 0.01)]}}]}), "utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"name": "Atlantis"},
+                        "geometry": {"type": "Polygon", "coordinates": [_square(120.3, 31.9, 0.01)]},
+                    }
+                ],
+            }
+        ),
+        "utf-8",
+    )
     with pytest.raises(ValueError, match="Atlantis"):
         geo.Router(path)

@@ -100,8 +100,12 @@ def test_gazetteer_names_short_names_and_sites_without_a_point():
     assert gazetteer("江阴市青阳").unit_code == "320281103"
     assert gazetteer("徐霞客镇马镇村").unit_code == "320281104"
     assert gazetteer("在 顾 山").unit_code == "320281111"  # spaces do not matter
-    for text, code in [("高新区", "320281400"), ("高新技术园", "320281400"), ("临港", "320281404"),
-                       ("临港经济开发区滨江路", "320281404")]:
+    for text, code in [
+        ("高新区", "320281400"),
+        ("高新技术园", "320281400"),
+        ("临港", "320281404"),
+        ("临港经济开发区滨江路", "320281404"),
+    ]:
         result = gazetteer(text)
         assert result.status == GeocodeStatus.NEEDS_PIN and result.unit_code == code and result.lat is None
     assert gazetteer("利港").unit_code == "320281008"  # not confused with 临港

@@ -53,9 +53,13 @@ async def test_a_photo_saved_by_one_instance_is_served_by_another(s3, tmp_path):
             again = await http.get(f"{base}/{stored.sha256}.jpg", headers={"If-None-Match": got.headers["etag"]})
             assert again.status_code == 304 and not again.content
             # A photo nobody saved, and anything that is not the public copy of one: 404, never a 500.
-            for path in [f"{'1' * 64}.jpg", f"{stored.sha256}.png", f"{stored.sha256}",
-                         f"..%2F{stored.original_path.replace('/', '%2F')}",
-                         f"..%2F..%2Foriginals%2F{stored.sha256[:2]}%2F{stored.sha256[2:4]}%2F{stored.sha256}.jpg"]:
+            for path in [
+                f"{'1' * 64}.jpg",
+                f"{stored.sha256}.png",
+                f"{stored.sha256}",
+                f"..%2F{stored.original_path.replace('/', '%2F')}",
+                f"..%2F..%2Foriginals%2F{stored.sha256[:2]}%2F{stored.sha256[2:4]}%2F{stored.sha256}.jpg",
+            ]:
                 missing = await http.get(f"{base}/{path}")
                 assert missing.status_code == 404, path
                 assert data not in missing.content
@@ -70,8 +74,11 @@ def test_originals_are_written_private(s3):
     client = s3.storage().client
     for key in (stored.original_path, stored.public_path):
         grants = client.get_object_acl(Bucket=s3.bucket, Key=key)["Grants"]
-        assert not [g for g in grants if "AllUsers" in g["Grantee"].get("URI", "")
-                    or "AuthenticatedUsers" in g["Grantee"].get("URI", "")], (key, grants)
+        assert not [
+            g
+            for g in grants
+            if "AllUsers" in g["Grantee"].get("URI", "") or "AuthenticatedUsers" in g["Grantee"].get("URI", "")
+        ], (key, grants)
     head = client.head_object(Bucket=s3.bucket, Key=stored.original_path)
     assert head["ContentType"] == "image/jpeg"
 
@@ -81,7 +88,9 @@ def test_the_same_photo_from_two_instances_is_stored_once(s3):
     puts: list[str] = []
     first, second = s3.storage(), s3.storage()
     for storage in (first, second):
-        storage.client.meta.events.register("before-parameter-build.s3.PutObject", lambda params, **_: puts.append(params["Key"]))
+        storage.client.meta.events.register(
+            "before-parameter-build.s3.PutObject", lambda params, **_: puts.append(params["Key"])
+        )
     stored = MediaStore(first).save(data)
     assert sorted(puts) == sorted([stored.original_path, stored.public_path])
     assert MediaStore(second).save(data) == stored
@@ -97,8 +106,7 @@ def test_a_prefix_keeps_environments_apart_in_one_bucket(s3):
 
 
 async def test_an_unreachable_store_is_a_503_and_an_oserror(s3):
-    down = MediaStore(s3.storage(endpoint_url=unreachable_endpoint(), attempts=1,
-                                 connect_timeout_s=1))
+    down = MediaStore(s3.storage(endpoint_url=unreachable_endpoint(), attempts=1, connect_timeout_s=1))
     with pytest.raises(MediaUnavailable) as error:
         down.save(_photo())
     assert isinstance(error.value, OSError)  # what the outbox worker retries

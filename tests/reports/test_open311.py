@@ -34,20 +34,33 @@ async def _seed(sessions, media: MediaStore):
     now = utcnow()
     async with sessions() as session:
         first = await svc.create_report(
-            session, REPORTER,
-            svc.NewReport(*CHENGJIANG, LocationSource.EXIF, WasteType.CONSTRUCTION, Amount.TRUCK,
-                          plate="苏B99999", description="河边一堆建筑垃圾", address="澄江街道某路"),
-            [photo], now=now - timedelta(days=2),
+            session,
+            REPORTER,
+            svc.NewReport(
+                *CHENGJIANG,
+                LocationSource.EXIF,
+                WasteType.CONSTRUCTION,
+                Amount.TRUCK,
+                plate="苏B99999",
+                description="河边一堆建筑垃圾",
+                address="澄江街道某路",
+            ),
+            [photo],
+            now=now - timedelta(days=2),
         )
         second = await svc.create_report(
-            session, REPORTER,
+            session,
+            REPORTER,
             svc.NewReport(*HUASHI, LocationSource.TELEGRAM, WasteType.HOUSEHOLD, Amount.BAGS),
-            [photo], now=now - timedelta(days=1),
+            [photo],
+            now=now - timedelta(days=1),
         )
         await svc.create_report(  # too old for the default 90-day window
-            session, REPORTER,
+            session,
+            REPORTER,
             svc.NewReport(*HUASHI, LocationSource.TELEGRAM, WasteType.BULKY, Amount.CAR),
-            [photo], now=now - timedelta(days=120),
+            [photo],
+            now=now - timedelta(days=120),
         )
         await svc.transition(session, second.report.id, 1, "accepted")
         await svc.transition(session, second.report.id, 1, "resolved")
@@ -131,15 +144,23 @@ async def test_xml_errors_filters_and_post(server):
         assert bad_xml.status_code == 404 and error.tag == "errors" and error.find("error/code").text == "404"
         bad_date = await http.get(api + "/requests.json", params={"start_date": "yesterday"})
         assert bad_date.status_code == 400 and "W3C" in bad_date.json()[0]["description"]
-        too_long = await http.get(api + "/requests.json",
-                                  params={"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-06-01T00:00:00Z"})
+        too_long = await http.get(
+            api + "/requests.json", params={"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-06-01T00:00:00Z"}
+        )
         assert too_long.status_code == 400
         start = (utcnow() - timedelta(days=130)).isoformat()
         old = await http.get(api + "/requests.json", params={"start_date": start})
         assert [r["service_code"] for r in old.json()] == ["bulky"]
 
-        form = {"service_code": "industrial", "lat": "31.8", "long": "120.30", "description": "油桶",
-                "attribute[amount]": "truck", "email": "someone@example.com", "first_name": "Wang"}
+        form = {
+            "service_code": "industrial",
+            "lat": "31.8",
+            "long": "120.30",
+            "description": "油桶",
+            "attribute[amount]": "truck",
+            "email": "someone@example.com",
+            "first_name": "Wang",
+        }
         assert (await http.post(api + "/requests.json", data=form)).status_code == 403
         assert (await http.post(api + "/requests.json", data={**form, "api_key": "nope"})).status_code == 403
         no_lat = {k: v for k, v in form.items() if k != "lat"}
@@ -187,9 +208,14 @@ async def test_request_lists_come_in_pages_of_at_most_200(server):
         await session.commit()
         seeded = [await svc.get(session, ticket) for ticket in (first, second)]
     newest_first = sorted(rows, key=lambda r: (r["created_at"], r["id"]), reverse=True)
-    everything = [r["ticket"] for r in sorted(
-        rows + [{"ticket": r.ticket, "created_at": r.created_at, "id": r.id} for r in seeded],
-        key=lambda r: (r["created_at"], r["id"]), reverse=True)]
+    everything = [
+        r["ticket"]
+        for r in sorted(
+            rows + [{"ticket": r.ticket, "created_at": r.created_at, "id": r.id} for r in seeded],
+            key=lambda r: (r["created_at"], r["id"]),
+            reverse=True,
+        )
+    ]
     api = base + "/open311/v2/requests.json"
     async with httpx.AsyncClient() as http:
         entries, sizes = await _all_pages(http, api, {})
@@ -203,10 +229,14 @@ async def test_request_lists_come_in_pages_of_at_most_200(server):
         beyond = await http.get(api, params={"page": "50"})
         assert beyond.json() == [] and "Link" not in beyond.headers
 
-        wanted = [r["ticket"] for r in newest_first
-                  if r["status"] in {s.value for s in OPEN_STATUSES} and r["waste_type"] == "household"]
-        entries, sizes = await _all_pages(http, api, {"status": "open", "service_code": "household,bulky",
-                                                      "page_size": "7"})
+        wanted = [
+            r["ticket"]
+            for r in newest_first
+            if r["status"] in {s.value for s in OPEN_STATUSES} and r["waste_type"] == "household"
+        ]
+        entries, sizes = await _all_pages(
+            http, api, {"status": "open", "service_code": "household,bulky", "page_size": "7"}
+        )
         got = [e["service_request_id"] for e in entries if e["service_code"] == "household"]
         assert got == wanted and len(sizes) > 2
         assert {e["status"] for e in entries} == {"open"}

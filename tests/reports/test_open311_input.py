@@ -58,8 +58,10 @@ def open311_error(response: httpx.Response) -> tuple[int, str]:
 async def test_what_xml_forbids_never_reaches_the_xml_nor_the_database(api):
     http, sessions = api
     description = "河边\x01\x02\x0b\x1f一堆\ufffe\uffff\n第二行\t完"
-    created = await http.post("/requests.json", data={**FORM, "description": description,
-                                                      "address_string": "澄江\x0c街道\x00", "first_name": "\x07"})
+    created = await http.post(
+        "/requests.json",
+        data={**FORM, "description": description, "address_string": "澄江\x0c街道\x00", "first_name": "\x07"},
+    )
     assert created.status_code == 201, created.text
     ticket = created.json()[0]["service_request_id"]
     async with sessions() as session:
@@ -76,8 +78,10 @@ async def test_what_xml_forbids_never_reaches_the_xml_nor_the_database(api):
     listed = await http.get("/requests.xml")
     assert listed.status_code == 200
     root = ET.fromstring(listed.content)  # the whole list is well-formed
-    texts = {r.findtext("service_request_id"): (r.findtext("description"), r.findtext("address"))
-             for r in root.findall("request")}
+    texts = {
+        r.findtext("service_request_id"): (r.findtext("description"), r.findtext("address"))
+        for r in root.findall("request")
+    }
     assert texts == {ticket: ("河边一堆\n第二行\t完", "澄江街道"), old["ticket"]: ("旧的", "地址")}
     one = await http.get(f"/requests/{old['ticket']}.xml")
     assert ET.fromstring(one.content).findtext("request/description") == "旧的"
@@ -94,7 +98,7 @@ async def test_malformed_bodies_are_a_400_in_the_open311_format(api, fmt):
         (b"\xff\xfe%%%", form),
         (b"api_key=" + KEY.encode() + b"&description=\xff\xfe", form),
         (b"--xx\r\nContent-Disposition: form-data\r\n\r\nno name\r\n--xx--\r\n", "multipart/form-data; boundary=xx"),
-        (b"--xx\r\nContent-Disposition: form-data; name=\"lat\"\r\n\r\n31.9", "multipart/form-data; boundary=xx"),
+        (b'--xx\r\nContent-Disposition: form-data; name="lat"\r\n\r\n31.9', "multipart/form-data; boundary=xx"),
         (b"not multipart at all", "multipart/form-data"),
     ]
     for body, content_type in cases:
@@ -106,9 +110,17 @@ async def test_malformed_bodies_are_a_400_in_the_open311_format(api, fmt):
 
 async def test_dates_outside_2000_to_2100_are_a_400(api):
     http, _ = api
-    for name, value in itertools.product(("start_date", "end_date"), (
-            "9999-12-31T00:00:00Z", "0001-01-01T00:00:00Z", "0001-01-01T00:00:00+14:00",
-            "9999-12-31T23:59:59-12:00", "1999-12-31T23:59:59Z", "2100-01-01")):
+    for name, value in itertools.product(
+        ("start_date", "end_date"),
+        (
+            "9999-12-31T00:00:00Z",
+            "0001-01-01T00:00:00Z",
+            "0001-01-01T00:00:00+14:00",
+            "9999-12-31T23:59:59-12:00",
+            "1999-12-31T23:59:59Z",
+            "2100-01-01",
+        ),
+    ):
         response = await http.get("/requests.json", params={name: value})
         assert response.status_code == 400, (name, value, response.text)
         assert open311_error(response) == (400, f"{name} must lie between 2000 and 2100")
@@ -118,28 +130,87 @@ async def test_dates_outside_2000_to_2100_are_a_400(api):
 
 async def test_text_parameters_have_a_length_limit(api):
     http, sessions = api
-    for name, limit in (("address_string", 500), ("description", 500), ("media_url", 2048), ("email", 254),
-                        ("first_name", 200), ("device_id", 200), ("attribute[amount]", 200)):
+    for name, limit in (
+        ("address_string", 500),
+        ("description", 500),
+        ("media_url", 2048),
+        ("email", 254),
+        ("first_name", 200),
+        ("device_id", 200),
+        ("attribute[amount]", 200),
+    ):
         response = await http.post("/requests.xml", data={**FORM, name: "路" * (limit + 1)})
         assert response.status_code == 400, name
         assert open311_error(response) == (400, f"{name} may be at most {limit} characters long")
     response = await http.post("/requests.json", data={**FORM, "address_string": "x" * 5000})
     assert open311_error(response) == (400, "address_string may be at most 500 characters long")
-    fits = await http.post("/requests.json", data={**FORM, "address_string": "路" * 500, "description": "垃" * 500,
-                                                    "media_url": "https://x.cn/" + "a" * 2000})
+    fits = await http.post(
+        "/requests.json",
+        data={
+            **FORM,
+            "address_string": "路" * 500,
+            "description": "垃" * 500,
+            "media_url": "https://x.cn/" + "a" * 2000,
+        },
+    )
     assert fits.status_code == 201
     async with sessions() as session:
         [report] = await svc.list_by(session)
     assert report.address == "路" * 500 and report.description == "垃" * 500
 
 
-GARBAGE = ["", " ", "\x00", "\x01\x1f", "%", "%ff", "nan", "inf", "-1", "0", "1e309", "9" * 30, "9" * 1500,
-           "１２", "٣", "JY-2026-000001", "JY-2026-" + "0" * 40, ",,,", ",".join(["x"] * 300), "2026-13-45",
-           "[]", "{}", "'; DROP TABLE reports;--", "\ufffe\uffff", "😀", "open,closed,bogus"]
-GET_PARAMS = ["lat", "long", "service_code", "page", "page_size", "jurisdiction_id", "media_url", "status",
-              "start_date", "end_date", "service_request_id", "api_key"]
-POST_PARAMS = GET_PARAMS + ["description", "address_string", "attribute[amount]", "attribute[witnessed]",
-                            "email", "first_name", "phone", "address_id"]
+GARBAGE = [
+    "",
+    " ",
+    "\x00",
+    "\x01\x1f",
+    "%",
+    "%ff",
+    "nan",
+    "inf",
+    "-1",
+    "0",
+    "1e309",
+    "9" * 30,
+    "9" * 1500,
+    "１２",
+    "٣",
+    "JY-2026-000001",
+    "JY-2026-" + "0" * 40,
+    ",,,",
+    ",".join(["x"] * 300),
+    "2026-13-45",
+    "[]",
+    "{}",
+    "'; DROP TABLE reports;--",
+    "\ufffe\uffff",
+    "😀",
+    "open,closed,bogus",
+]
+GET_PARAMS = [
+    "lat",
+    "long",
+    "service_code",
+    "page",
+    "page_size",
+    "jurisdiction_id",
+    "media_url",
+    "status",
+    "start_date",
+    "end_date",
+    "service_request_id",
+    "api_key",
+]
+POST_PARAMS = GET_PARAMS + [
+    "description",
+    "address_string",
+    "attribute[amount]",
+    "attribute[witnessed]",
+    "email",
+    "first_name",
+    "phone",
+    "address_id",
+]
 
 
 def _well_formed(response: httpx.Response) -> None:

@@ -28,8 +28,9 @@ async def _seed(sessions, count: int) -> list[dict]:
 
 async def python_stats(session, *, since=None, until=None, unit_code=None) -> svc.Stats:
     """The former ``reports.service.stats``: every row read into Python (the reference)."""
-    stmt = select(Report.unit_code, Report.waste_type, Report.status, Report.created_at, Report.accepted_at,
-                  Report.resolved_at)
+    stmt = select(
+        Report.unit_code, Report.waste_type, Report.status, Report.created_at, Report.accepted_at, Report.resolved_at
+    )
     if since is not None:
         stmt = stmt.where(Report.created_at >= since)
     if until is not None:
@@ -50,7 +51,10 @@ async def python_stats(session, *, since=None, until=None, unit_code=None) -> sv
         if resolved is not None and status == ReportStatus.RESOLVED.value:
             resolve.append((resolved - created).total_seconds())
     return svc.Stats(
-        total=len(rows), by_unit=by_unit, by_type=by_type, by_status=by_status,
+        total=len(rows),
+        by_unit=by_unit,
+        by_type=by_type,
+        by_status=by_status,
         median_accept_s=statistics.median(accept) if accept else None,
         median_resolve_s=statistics.median(resolve) if resolve else None,
         open=sum(n for s, n in by_status.items() if s in {x.value for x in OPEN_STATUSES}),
@@ -75,7 +79,12 @@ async def test_sql_stats_equal_the_python_numbers(sessions, count):
             expected = await python_stats(session, **filters)
             got = await svc.stats(session, **filters)
             assert (got.total, got.open, got.by_unit, got.by_type, got.by_status) == (
-                expected.total, expected.open, expected.by_unit, expected.by_type, expected.by_status), filters
+                expected.total,
+                expected.open,
+                expected.by_unit,
+                expected.by_type,
+                expected.by_status,
+            ), filters
             for name in ("median_accept_s", "median_resolve_s"):
                 want, have = getattr(expected, name), getattr(got, name)
                 assert (want is None) == (have is None), (filters, name)
@@ -101,8 +110,14 @@ async def test_queues_page_in_order_without_gaps_or_repeats(sessions, newest_fir
     ]
     async with sessions() as session:
         for unit, statuses in cases:
-            wanted = _ordered([r for r in rows if (unit is None or r["unit_code"] == unit)
-                               and (statuses is None or r["status"] in statuses)], newest_first)
+            wanted = _ordered(
+                [
+                    r
+                    for r in rows
+                    if (unit is None or r["unit_code"] == unit) and (statuses is None or r["status"] in statuses)
+                ],
+                newest_first,
+            )
             assert wanted, (unit, statuses)
             pages = []
             for offset in range(0, len(wanted) + 7, 7):

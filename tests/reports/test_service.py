@@ -35,13 +35,26 @@ REPORTER, NEIGHBOUR, STAFF, STAFF2 = 1001, 1002, 2001, 2002
 
 def photo(i: int = 0) -> PhotoIn:
     sha = f"{i:064x}"
-    return PhotoIn(sha, f"originals/{sha[:2]}/{sha[2:4]}/{sha}.jpg", f"public/{sha}.jpg", 800, 600,
-                   file_id=f"F{i}", file_unique_id=f"U{i}")
+    return PhotoIn(
+        sha,
+        f"originals/{sha[:2]}/{sha[2:4]}/{sha}.jpg",
+        f"public/{sha}.jpg",
+        800,
+        600,
+        file_id=f"F{i}",
+        file_unique_id=f"U{i}",
+    )
 
 
 def new(lat_lon=CHENGJIANG, **kw) -> NewReport:
-    values = dict(lat=lat_lon[0], lon=lat_lon[1], location_source=LocationSource.TELEGRAM,
-                  waste_type=WasteType.CONSTRUCTION, amount=Amount.TRUCK, description="一车建筑垃圾倒在河边")
+    values = dict(
+        lat=lat_lon[0],
+        lon=lat_lon[1],
+        location_source=LocationSource.TELEGRAM,
+        waste_type=WasteType.CONSTRUCTION,
+        amount=Amount.TRUCK,
+        description="一车建筑垃圾倒在河边",
+    )
     values.update(kw)
     return NewReport(**values)
 
@@ -159,8 +172,12 @@ async def test_life_of_a_report_notifies_reporter_and_followers(sessions):
 
         history = await svc.events(session, rid)
         assert [(e.old_status, e.new_status) for e in history][1:] == [
-            ("submitted", "accepted"), ("accepted", "in_progress"), ("in_progress", "resolved"),
-            ("resolved", "accepted"), ("accepted", "rejected"), ("rejected", "submitted"),
+            ("submitted", "accepted"),
+            ("accepted", "in_progress"),
+            ("in_progress", "resolved"),
+            ("resolved", "accepted"),
+            ("accepted", "rejected"),
+            ("rejected", "submitted"),
         ]
         assert back.report.version == 7
 
@@ -187,8 +204,7 @@ async def test_two_handlers_pressing_at_once_one_wins_the_other_gets_conflict(se
 
     async def press(actor, status):
         async with sessions() as session:
-            return await svc.transition(session, rid, actor, status, reason="not_dumping",
-                                        expected_status="submitted")
+            return await svc.transition(session, rid, actor, status, reason="not_dumping", expected_status="submitted")
 
     results = await asyncio.gather(press(STAFF, "accepted"), press(STAFF2, second))
     monkeypatch.setattr(svc, "_read", real_read)
@@ -283,8 +299,14 @@ async def test_queries_nearby_and_stats(sessions):
     now = utcnow()
     a = await make(sessions, now=now - timedelta(hours=5))
     near = (CHENGJIANG[0] + 0.001, CHENGJIANG[1])  # ~111 m north
-    b = await make(sessions, reporter=NEIGHBOUR, lat_lon=near, now=now - timedelta(hours=4),
-                   waste_type=WasteType.HOUSEHOLD, amount=Amount.BAGS)
+    b = await make(
+        sessions,
+        reporter=NEIGHBOUR,
+        lat_lon=near,
+        now=now - timedelta(hours=4),
+        waste_type=WasteType.HOUSEHOLD,
+        amount=Amount.BAGS,
+    )
     far = (CHENGJIANG[0] + 0.004, CHENGJIANG[1])  # ~445 m
     await make(sessions, lat_lon=far, now=now - timedelta(hours=3))
     await make(sessions, now=now - timedelta(days=8))  # too old to be a duplicate hint
@@ -333,8 +355,10 @@ async def test_drafts_survive_a_restart(db_url):
         async with sessions() as session:
             draft = await svc.load_draft(session, REPORTER)
             assert draft.step == "type" and draft.data == {"photos": ["a", "b"], "lat": 31.9}
-            assert await svc.load_draft(session, REPORTER, max_age=timedelta(hours=1),
-                                        now=utcnow() + timedelta(hours=2)) is None
+            assert (
+                await svc.load_draft(session, REPORTER, max_age=timedelta(hours=1), now=utcnow() + timedelta(hours=2))
+                is None
+            )
             assert await svc.load_draft(session, NEIGHBOUR) is None
             report = NewReport.from_draft({**draft.data, "lon": 120.263, "waste_type": "bulky", "amount": "car"})
             assert report.waste_type == "bulky" and report.anonymous
@@ -367,9 +391,16 @@ async def test_migration_round_trip(db_url):
 async def test_submitting_a_draft_twice_at_once_creates_one_report(sessions):
     from dataclasses import asdict
 
-    data = {"lat": CHENGJIANG[0], "lon": CHENGJIANG[1], "location_source": "venue", "waste_type": "bulky",
-            "amount": "car", "description": "旧沙发", "anonymous": False,
-            "photos": [asdict(photo(1)), asdict(photo(2))]}
+    data = {
+        "lat": CHENGJIANG[0],
+        "lon": CHENGJIANG[1],
+        "location_source": "venue",
+        "waste_type": "bulky",
+        "amount": "car",
+        "description": "旧沙发",
+        "anonymous": False,
+        "photos": [asdict(photo(1)), asdict(photo(2))],
+    }
     async with sessions() as session:
         await svc.save_draft(session, REPORTER, data, "confirm")
 

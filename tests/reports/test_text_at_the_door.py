@@ -32,13 +32,16 @@ def dirty(text: str) -> str:
     return "".join(c + FORBIDDEN[i % len(FORBIDDEN)] for i, c in enumerate(text))
 
 
-@pytest.mark.parametrize("text, kept", [
-    ("河边\x01\x02\x0b\x1f一堆", "河边一堆"),
-    ("line one\nline two\tTabbed\r\n", "line one\nline two\tTabbed\r\n"),
-    ("\ud83d lone high, \udc00 lone low, 😀 a pair", " lone high,  lone low, 😀 a pair"),
-    ("\ufffe\uffff\ufffd\ue000\U0010ffff", "\ufffd\ue000\U0010ffff"),
-    ("\x7f\x85 discouraged but allowed", "\x7f\x85 discouraged but allowed"),
-])
+@pytest.mark.parametrize(
+    "text, kept",
+    [
+        ("河边\x01\x02\x0b\x1f一堆", "河边一堆"),
+        ("line one\nline two\tTabbed\r\n", "line one\nline two\tTabbed\r\n"),
+        ("\ud83d lone high, \udc00 lone low, 😀 a pair", " lone high,  lone low, 😀 a pair"),
+        ("\ufffe\uffff\ufffd\ue000\U0010ffff", "\ufffd\ue000\U0010ffff"),
+        ("\x7f\x85 discouraged but allowed", "\x7f\x85 discouraged but allowed"),
+    ],
+)
 def test_xml_safe_drops_exactly_what_xml_forbids(text, kept):
     assert xml_safe(text) == kept
     assert ET.fromstring(to_xml("r", None, {"v": text})).findtext("v") == kept.replace("\r\n", "\n")
@@ -46,14 +49,22 @@ def test_xml_safe_drops_exactly_what_xml_forbids(text, kept):
 
 def test_clean_trims_and_clean_tree_reaches_every_string():
     assert clean(" \x00 \x01 ") is None and clean(None) is None and clean("\x0b 扫把\t") == "扫把"
-    assert clean_tree({"a\x00": ["x\x01", {"b": "\ufffe"}, 3, None], "n": 1.5}) == {"a": ["x", {"b": ""}, 3, None],
-                                                                                "n": 1.5}
+    assert clean_tree({"a\x00": ["x\x01", {"b": "\ufffe"}, 3, None], "n": 1.5}) == {
+        "a": ["x", {"b": ""}, 3, None],
+        "n": 1.5,
+    }
 
 
 async def test_reports_drafts_and_comments_are_stored_clean(sessions):
-    new = svc.NewReport(*CHENGJIANG, LocationSource.TELEGRAM, WasteType.HOUSEHOLD, "bags",
-                        plate=dirty("苏B12345"), description=dirty("河边一堆") + "\n第二行\t完",
-                        address=dirty("澄江街道 人民路"))
+    new = svc.NewReport(
+        *CHENGJIANG,
+        LocationSource.TELEGRAM,
+        WasteType.HOUSEHOLD,
+        "bags",
+        plate=dirty("苏B12345"),
+        description=dirty("河边一堆") + "\n第二行\t完",
+        address=dirty("澄江街道 人民路"),
+    )
     async with sessions() as session:
         created = await svc.create_report(session, REPORTER, new, [photo()])
     report = created.report
@@ -68,10 +79,17 @@ async def test_reports_drafts_and_comments_are_stored_clean(sessions):
         stored = [e.comment for e in await svc.events(session, report.id)]
         assert stored == [None, "收到", "交给青阳", "已联系"]
 
-    data = {"lat": CHENGJIANG[0], "lon": CHENGJIANG[1], "location_source": "telegram", "waste_type": "bulky",
-            "amount": "car", "description": dirty("旧沙发"), "address": dirty("青阳镇"),
-            "photos": [{"sha256": "f" * 64, "original_path": "o.jpg", "public_path": "p.jpg",
-                        "width": 10, "height": 10}], "notes": [dirty("嵌套")]}
+    data = {
+        "lat": CHENGJIANG[0],
+        "lon": CHENGJIANG[1],
+        "location_source": "telegram",
+        "waste_type": "bulky",
+        "amount": "car",
+        "description": dirty("旧沙发"),
+        "address": dirty("青阳镇"),
+        "photos": [{"sha256": "f" * 64, "original_path": "o.jpg", "public_path": "p.jpg", "width": 10, "height": 10}],
+        "notes": [dirty("嵌套")],
+    }
     async with sessions() as session:
         await svc.save_draft(session, REPORTER, data, "ReportFlow:confirm")
         draft = await svc.load_draft(session, REPORTER)
@@ -82,8 +100,11 @@ async def test_reports_drafts_and_comments_are_stored_clean(sessions):
 
 async def test_an_overlong_address_is_refused_and_nothing_is_stored(sessions):
     async with sessions() as session:
-        for address, fits in (("路" * svc.MAX_ADDRESS, True), ("路" * (svc.MAX_ADDRESS + 1), False),
-                              ("路" * svc.MAX_ADDRESS + "\x01" * 50, True)):
+        for address, fits in (
+            ("路" * svc.MAX_ADDRESS, True),
+            ("路" * (svc.MAX_ADDRESS + 1), False),
+            ("路" * svc.MAX_ADDRESS + "\x01" * 50, True),
+        ):
             new = svc.NewReport(*CHENGJIANG, LocationSource.API, WasteType.OTHER, address=address)
             if fits:
                 created = await svc.create_report(session, None, new, channel=Channel.OPEN311, min_photos=0)

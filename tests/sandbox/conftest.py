@@ -55,26 +55,44 @@ def echo_router() -> Router:
         await message.answer(
             "<b>Welcome</b> to the <i>echo</i> bot",
             parse_mode="HTML",
-            reply_markup=InlineKeyboardMarkup(inline_keyboard=[
-                [InlineKeyboardButton(text="Report", callback_data="menu:report"),
-                 InlineKeyboardButton(text="Sort", callback_data="menu:sort")],
-                [InlineKeyboardButton(text="Alert me", callback_data="menu:alert")],
-            ]))
+            reply_markup=InlineKeyboardMarkup(
+                inline_keyboard=[
+                    [
+                        InlineKeyboardButton(text="Report", callback_data="menu:report"),
+                        InlineKeyboardButton(text="Sort", callback_data="menu:sort"),
+                    ],
+                    [InlineKeyboardButton(text="Alert me", callback_data="menu:alert")],
+                ]
+            ),
+        )
 
     @router.message(Command("keyboard"))
     async def keyboard(message: Message) -> None:
-        await message.answer("Share your location", reply_markup=ReplyKeyboardMarkup(
-            keyboard=[[KeyboardButton(text="Send location", request_location=True)],
-                      [KeyboardButton(text="Cancel")]],
-            resize_keyboard=True, one_time_keyboard=True))
+        await message.answer(
+            "Share your location",
+            reply_markup=ReplyKeyboardMarkup(
+                keyboard=[
+                    [KeyboardButton(text="Send location", request_location=True)],
+                    [KeyboardButton(text="Cancel")],
+                ],
+                resize_keyboard=True,
+                one_time_keyboard=True,
+            ),
+        )
 
     @router.message(Command("where"))
     async def where(message: Message) -> None:
         # labels that already carry their icon, as Wufei's do
-        await message.answer("Where is it?", reply_markup=ReplyKeyboardMarkup(
-            keyboard=[[KeyboardButton(text="📍 Send my location", request_location=True)],
-                      [KeyboardButton(text="Share contact", request_contact=True)]],
-            resize_keyboard=True))
+        await message.answer(
+            "Where is it?",
+            reply_markup=ReplyKeyboardMarkup(
+                keyboard=[
+                    [KeyboardButton(text="📍 Send my location", request_location=True)],
+                    [KeyboardButton(text="Share contact", request_contact=True)],
+                ],
+                resize_keyboard=True,
+            ),
+        )
 
     @router.message(F.text == "Cancel")
     async def cancel(message: Message) -> None:
@@ -82,16 +100,18 @@ def echo_router() -> Router:
 
     @router.message(Command("album"))
     async def album(message: Message) -> None:
-        await message.answer_media_group([
-            InputMediaPhoto(media=BufferedInputFile(make_image(200, 100, "red"), "a.jpg"),
-                            caption="two photos"),
-            InputMediaPhoto(media=BufferedInputFile(make_image(100, 200, "blue"), "b.jpg")),
-        ])
+        await message.answer_media_group(
+            [
+                InputMediaPhoto(media=BufferedInputFile(make_image(200, 100, "red"), "a.jpg"), caption="two photos"),
+                InputMediaPhoto(media=BufferedInputFile(make_image(100, 200, "blue"), "b.jpg")),
+            ]
+        )
 
     @router.message(Command("qr"))
     async def qr(message: Message) -> None:
-        await message.answer_document(BufferedInputFile(make_image(64, 64, "black", fmt="PNG"),
-                                                        "ticket-qr.png"), caption="your QR")
+        await message.answer_document(
+            BufferedInputFile(make_image(64, 64, "black", fmt="PNG"), "ticket-qr.png"), caption="your QR"
+        )
 
     @router.callback_query(F.data == "menu:report")
     async def report(query: CallbackQuery) -> None:
@@ -112,8 +132,10 @@ def echo_router() -> Router:
         largest = message.photo[-1]
         data = await bot.download(largest.file_id)
         size = len(data.read())
-        await message.answer(f"photo {largest.width}x{largest.height} {size} bytes"
-                             + (f" group={message.media_group_id}" if message.media_group_id else ""))
+        await message.answer(
+            f"photo {largest.width}x{largest.height} {size} bytes"
+            + (f" group={message.media_group_id}" if message.media_group_id else "")
+        )
         await message.answer_photo(largest.file_id, caption="echo")
 
     @router.message(F.location)
@@ -131,10 +153,18 @@ def echo_router() -> Router:
 
     @router.inline_query()
     async def inline(query: InlineQuery) -> None:
-        await query.answer([InlineQueryResultArticle(
-            id="1", title=f"Bin for {query.query}", description="recyclable",
-            input_message_content=InputTextMessageContent(
-                message_text=f"<b>{query.query}</b>: recyclable", parse_mode="HTML"))])
+        await query.answer(
+            [
+                InlineQueryResultArticle(
+                    id="1",
+                    title=f"Bin for {query.query}",
+                    description="recyclable",
+                    input_message_content=InputTextMessageContent(
+                        message_text=f"<b>{query.query}</b>: recyclable", parse_mode="HTML"
+                    ),
+                )
+            ]
+        )
 
     @router.my_chat_member()
     async def member(update) -> None:

@@ -59,8 +59,7 @@ async def test_plain_json_and_query_requests_work(server):
     user = server.create_user("Curl", started=True)
     async with aiohttp.ClientSession() as http:
         url = f"{server.base_url}/bot{server.token}/sendMessage"
-        async with http.post(url, json={"chat_id": user.id, "text": "<b>x</b>",
-                                        "parse_mode": "HTML"}) as resp:
+        async with http.post(url, json={"chat_id": user.id, "text": "<b>x</b>", "parse_mode": "HTML"}) as resp:
             body = await resp.json()
         parsed = Response[Message].model_validate(body)
         assert parsed.ok and parsed.result.text == "x"
@@ -135,18 +134,22 @@ async def test_message_shapes_validate(server, bot):
     sent = server.world.user_text(alice, chat, "/start now")
     update = Update.model_validate({"update_id": 1, "message": sent.data})
     assert update.message.entities[0].type == "bot_command"
-    reply = await bot.send_message(alice.id, "ok", reply_parameters=ReplyParameters(
-        message_id=sent.message_id))
+    reply = await bot.send_message(alice.id, "ok", reply_parameters=ReplyParameters(message_id=sent.message_id))
     assert reply.reply_to_message.message_id == sent.message_id
-    photo = await bot.send_photo(alice.id, BufferedInputFile(make_image(2000, 1000), "p.jpg"),
-                                 caption="<i>c</i>", parse_mode="HTML")
+    photo = await bot.send_photo(
+        alice.id, BufferedInputFile(make_image(2000, 1000), "p.jpg"), caption="<i>c</i>", parse_mode="HTML"
+    )
     assert [p.width for p in photo.photo] == [90, 320, 800, 1280]
     assert photo.caption_entities[0].type == "italic"
     again = await bot.send_photo(alice.id, photo.photo[0].file_id)
     assert [p.file_id for p in again.photo] == [p.file_id for p in photo.photo]
-    album = await bot.send_media_group(alice.id, [
-        InputMediaPhoto(media=BufferedInputFile(make_image(), "a.jpg")),
-        InputMediaPhoto(media=photo.photo[0].file_id)])
+    album = await bot.send_media_group(
+        alice.id,
+        [
+            InputMediaPhoto(media=BufferedInputFile(make_image(), "a.jpg")),
+            InputMediaPhoto(media=photo.photo[0].file_id),
+        ],
+    )
     assert len({m.media_group_id for m in album}) == 1 and album[0].media_group_id
     loc = await bot.send_location(alice.id, 31.9, 120.26)
     assert loc.location.latitude == pytest.approx(31.9)
@@ -168,12 +171,10 @@ async def test_edit_delete_and_callback_answers(server, bot):
     alice = server.create_user("Alice", started=True)
     chat = server.private_chat(alice)
     msg = await bot.send_message(alice.id, "one", reply_markup=MENU)
-    edited = await bot.edit_message_text("two", chat_id=alice.id, message_id=msg.message_id,
-                                         reply_markup=MENU)
+    edited = await bot.edit_message_text("two", chat_id=alice.id, message_id=msg.message_id, reply_markup=MENU)
     assert edited.text == "two" and edited.edit_date and edited.reply_markup
     with pytest.raises(TelegramBadRequest, match="message is not modified"):
-        await bot.edit_message_text("two", chat_id=alice.id, message_id=msg.message_id,
-                                    reply_markup=MENU)
+        await bot.edit_message_text("two", chat_id=alice.id, message_id=msg.message_id, reply_markup=MENU)
     plain = await bot.edit_message_reply_markup(chat_id=alice.id, message_id=msg.message_id)
     assert plain.reply_markup is None
     with pytest.raises(TelegramBadRequest, match="message to edit not found"):
@@ -196,16 +197,28 @@ async def test_edit_delete_and_callback_answers(server, bot):
         await bot.answer_callback_query(cb.id)
 
 
-@pytest.mark.parametrize("kwargs, wording", [
-    ({"text": ""}, "Bad Request: message text is empty"),
-    ({"text": "   "}, "Bad Request: message text is empty"),
-    ({"text": "x" * 4097}, "Bad Request: message is too long"),
-    ({"text": "<b>x", "parse_mode": "HTML"}, "Bad Request: can't parse entities"),
-    ({"text": "x", "reply_markup": InlineKeyboardMarkup(inline_keyboard=[[
-        InlineKeyboardButton(text="b", callback_data="d" * 65)]])}, "Bad Request: BUTTON_DATA_INVALID"),
-    ({"text": "x", "reply_parameters": ReplyParameters(message_id=999)},
-     "Bad Request: message to be replied not found"),
-])
+@pytest.mark.parametrize(
+    "kwargs, wording",
+    [
+        ({"text": ""}, "Bad Request: message text is empty"),
+        ({"text": "   "}, "Bad Request: message text is empty"),
+        ({"text": "x" * 4097}, "Bad Request: message is too long"),
+        ({"text": "<b>x", "parse_mode": "HTML"}, "Bad Request: can't parse entities"),
+        (
+            {
+                "text": "x",
+                "reply_markup": InlineKeyboardMarkup(
+                    inline_keyboard=[[InlineKeyboardButton(text="b", callback_data="d" * 65)]]
+                ),
+            },
+            "Bad Request: BUTTON_DATA_INVALID",
+        ),
+        (
+            {"text": "x", "reply_parameters": ReplyParameters(message_id=999)},
+            "Bad Request: message to be replied not found",
+        ),
+    ],
+)
 async def test_send_message_bad_requests(server, bot, kwargs, wording):
     alice = server.create_user("Alice", started=True)
     with pytest.raises(TelegramBadRequest) as exc:
@@ -226,8 +239,9 @@ async def test_more_bad_requests(server, bot):
         await bot.send_photo(alice.id, "https://example.com/p.jpg")
     with pytest.raises(TelegramBadRequest, match="wrong file identifier"):
         await bot.send_photo(alice.id, "AgACnotafileid")
-    ok = await bot.send_message(alice.id, "x", reply_parameters=ReplyParameters(
-        message_id=999, allow_sending_without_reply=True))
+    ok = await bot.send_message(
+        alice.id, "x", reply_parameters=ReplyParameters(message_id=999, allow_sending_without_reply=True)
+    )
     assert ok.reply_to_message is None
 
 
@@ -278,9 +292,16 @@ async def test_inline_query_round_trip(server, bot):
     async def bot_side() -> None:
         updates = await bot.get_updates(timeout=5)
         q = updates[-1].inline_query
-        await bot.answer_inline_query(q.id, [InlineQueryResultArticle(
-            id="1", title=f"result for {q.query}",
-            input_message_content=InputTextMessageContent(message_text="x"))])
+        await bot.answer_inline_query(
+            q.id,
+            [
+                InlineQueryResultArticle(
+                    id="1",
+                    title=f"result for {q.query}",
+                    input_message_content=InputTextMessageContent(message_text="x"),
+                )
+            ],
+        )
 
     task = asyncio.create_task(bot_side())
     results = await alice.inline_query("battery")
@@ -331,8 +352,7 @@ async def test_every_answer_validated_against_aiogram_types(server, bot):
     await bot.send_message(alice.id, "x")
     assert server.validation_errors == []
     assert validate_result("sendMessage", {"ok": True, "result": {"message_id": 1}}) is not None
-    assert validate_result("getMe", {"ok": True, "result": {"id": 1, "is_bot": True,
-                                                             "first_name": "b"}}) is None
+    assert validate_result("getMe", {"ok": True, "result": {"id": 1, "is_bot": True, "first_name": "b"}}) is None
 
 
 async def test_bot_cannot_start_conversations_or_write_to_groups_it_left(server, bot):
@@ -347,8 +367,7 @@ async def test_bot_cannot_start_conversations_or_write_to_groups_it_left(server,
     server.world.remove_bot(staff, stranger)
     with pytest.raises(TelegramForbiddenError, match="bot is not a member"):
         await bot.send_message(staff.id, "still there?")
-    kinds = [u.my_chat_member.new_chat_member.status for u in await bot.get_updates()
-             if u.my_chat_member]
+    kinds = [u.my_chat_member.new_chat_member.status for u in await bot.get_updates() if u.my_chat_member]
     assert kinds == ["administrator", "kicked"]
 
 

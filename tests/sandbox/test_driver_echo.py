@@ -47,8 +47,7 @@ async def test_photo_upload_download_and_file_id_resend(sandbox):
 
 async def test_album_arrives_as_separate_updates(sandbox):
     alice = sandbox.user("Alice")
-    sent = await alice.send_album([make_image(), make_image(color="red"), make_image(color="blue")],
-                                  caption="three")
+    sent = await alice.send_album([make_image(), make_image(color="red"), make_image(color="blue")], caption="three")
     group = sent[0].data["media_group_id"]
     assert all(m.data["media_group_id"] == group for m in sent)
     replies = [await alice.expect_message() for _ in range(6)]

@@ -61,8 +61,12 @@ def test_limits_off_and_parse():
     fc = FloodControl(Limits.off())
     assert all(fc.check(1, False) == 0 for _ in range(500))
     lim = Limits.parse("bot=100,chat=5,burst=10,group=60")
-    assert (lim.per_bot_per_second, lim.per_chat_per_second, lim.per_chat_burst,
-            lim.per_group_per_minute) == (100, 5, 10, 60)
+    assert (lim.per_bot_per_second, lim.per_chat_per_second, lim.per_chat_burst, lim.per_group_per_minute) == (
+        100,
+        5,
+        10,
+        60,
+    )
     assert Limits.parse("off").enabled is False
     with pytest.raises(ValueError):
         Limits.parse("nope=1")
@@ -160,7 +164,12 @@ async def test_random_fault_rate_is_seeded():
     assert only.next_fault("sendMessage") is None and only.next_fault("sendPhoto")
     scripted = Faults.parse("script=500,slow:2,ok,429")
     assert [scripted.next_fault("x") for _ in range(5)] == [
-        Fault("500"), Fault("slow", 2.0), None, Fault("429", 3.0), None]
+        Fault("500"),
+        Fault("slow", 2.0),
+        None,
+        Fault("429", 3.0),
+        None,
+    ]
     with pytest.raises(ValueError):
         Fault.parse("teapot")
 
@@ -169,8 +178,9 @@ async def test_control_endpoint_switches_faults_and_limits(strict):
     srv, bot = strict
     alice = srv.create_user("Alice", started=True)
     async with aiohttp.ClientSession() as http:
-        async with http.post(f"{srv.base_url}/sandbox/api/control",
-                             json={"faults": "script=502", "limits": "off"}) as resp:
+        async with http.post(
+            f"{srv.base_url}/sandbox/api/control", json={"faults": "script=502", "limits": "off"}
+        ) as resp:
             state = await resp.json()
     assert state["faults"]["script"] == ["502:0"] and state["limits"]["enabled"] is False
     with pytest.raises(TelegramServerError):

@@ -25,8 +25,11 @@ async def test_page_is_self_contained(server):
             css = await resp.text()
     for text in (html, js, css):
         # nothing is fetched from the internet: no CDN, fonts or tiles
-        assert "//cdn" not in text and "fonts.googleapis" not in text and "https://" not in text.replace(
-            "https://core.telegram.org", "")
+        assert (
+            "//cdn" not in text
+            and "fonts.googleapis" not in text
+            and "https://" not in text.replace("https://core.telegram.org", "")
+        )
     assert "innerHTML" not in js  # bot HTML is rendered from entities into DOM nodes
 
 
@@ -53,9 +56,10 @@ async def test_webchat_api_and_events(sandbox):
         bot_msg = await next_event("message")
         assert bot_msg["from_bot"] and bot_msg["message"]["reply_markup"]["inline_keyboard"]
 
-        async with http.post(f"{base}/callback", json={
-                "user_id": user["id"], "message_id": bot_msg["message"]["message_id"],
-                "data": "menu:alert"}) as r:
+        async with http.post(
+            f"{base}/callback",
+            json={"user_id": user["id"], "message_id": bot_msg["message"]["message_id"], "data": "menu:alert"},
+        ) as r:
             assert (await r.json())["ok"]
         answer = await next_event("callback_answer")
         assert answer["show_alert"] and answer["text"] == "This is an alert"
@@ -73,16 +77,18 @@ async def test_webchat_api_and_events(sandbox):
         async with http.get(f"{server.base_url}/webchat/files/{sent[0]['photo'][-1]['file_id']}") as r:
             assert r.status == 200 and r.content_type == "image/jpeg"
 
-        async with http.post(f"{base}/location", json={"user_id": user["id"], "latitude": 31.76525,
-                                                       "longitude": 120.25188}) as r:
+        async with http.post(
+            f"{base}/location", json={"user_id": user["id"], "latitude": 31.76525, "longitude": 120.25188}
+        ) as r:
             assert (await r.json())["message"]["location"]["latitude"] == pytest.approx(31.76525)
         async with http.post(f"{base}/send", json={"user_id": user["id"], "text": " "}) as r:
             assert r.status == 400 and "empty" in (await r.json())["error"]
 
         async with http.post(f"{base}/groups", json={"title": "Staff", "member_ids": [user["id"]]}) as r:
             group = (await r.json())["chat"]
-        async with http.post(f"{base}/send", json={"user_id": user["id"], "chat_id": group["id"],
-                                                   "text": "in group"}) as r:
+        async with http.post(
+            f"{base}/send", json={"user_id": user["id"], "chat_id": group["id"], "text": "in group"}
+        ) as r:
             assert (await r.json())["ok"]
         async with http.post(f"{base}/block", json={"user_id": user["id"], "blocked": True}) as r:
             assert (await r.json())["ok"]
@@ -151,8 +157,9 @@ async def test_group_creator_error_codes_and_inline_choice(sandbox):
         async with http.post(f"{base}/groups", json={"title": "Staff", "member_ids": []}) as r:
             assert r.status == 400 and (await r.json())["code"] == "err_no_members"
         # the creator is a member (and the owner) even when not ticked
-        async with http.post(f"{base}/groups", json={"title": "Staff", "creator_id": alice.id,
-                                                     "member_ids": [bob.id]}) as r:
+        async with http.post(
+            f"{base}/groups", json={"title": "Staff", "creator_id": alice.id, "member_ids": [bob.id]}
+        ) as r:
             chat_id = (await r.json())["chat"]["id"]
         group = server.world.chats[chat_id]
         assert group.members == [alice.id, bob.id]
@@ -160,11 +167,13 @@ async def test_group_creator_error_codes_and_inline_choice(sandbox):
 
         results = await alice.inline_query("glass")
         qid = next(q for q, v in server.world.inline_queries.items() if v["results"] is results)
-        async with http.post(f"{base}/inline/choose", json={
-                "user_id": bob.id, "inline_query_id": qid, "result_id": "1"}) as r:
+        async with http.post(
+            f"{base}/inline/choose", json={"user_id": bob.id, "inline_query_id": qid, "result_id": "1"}
+        ) as r:
             assert r.status == 400  # not Bob's query
-        async with http.post(f"{base}/inline/choose", json={
-                "user_id": alice.id, "inline_query_id": qid, "result_id": "1"}) as r:
+        async with http.post(
+            f"{base}/inline/choose", json={"user_id": alice.id, "inline_query_id": qid, "result_id": "1"}
+        ) as r:
             message = (await r.json())["message"]
     assert message["text"] == "glass: recyclable" and message["via_bot"]["id"] == server.world.bot["id"]
     assert message["entities"] == [{"type": "bold", "offset": 0, "length": 5}]
@@ -176,7 +185,8 @@ async def test_answer_inline_query_checks_the_results_html(server, bot):
 
     user = server.create_user("Alice", language_code="en")
     qid = server.world.user_inline_query(user, "x")
-    broken = InlineQueryResultArticle(id="1", title="x", input_message_content=InputTextMessageContent(
-        message_text="<b>unclosed", parse_mode="HTML"))
+    broken = InlineQueryResultArticle(
+        id="1", title="x", input_message_content=InputTextMessageContent(message_text="<b>unclosed", parse_mode="HTML")
+    )
     with pytest.raises(TelegramBadRequest, match="can't parse entities"):
         await bot.answer_inline_query(qid, [broken])

@@ -10,8 +10,10 @@ from playwright.async_api import Page, expect
 from sandbox.driver import make_image
 from tests.support.browser import ARTIFACTS, open_page
 
-AT_BOTTOM = "(() => { const b = document.querySelector('#messages');" \
-            " return b.scrollHeight - b.scrollTop - b.clientHeight < 2; })()"
+AT_BOTTOM = (
+    "(() => { const b = document.querySelector('#messages');"
+    " return b.scrollHeight - b.scrollTop - b.clientHeight < 2; })()"
+)
 
 
 async def open_chat(page: Page, url: str, user_id: int, lang: str = "en") -> None:
@@ -71,8 +73,9 @@ async def test_new_messages_follow_the_reader_unless_they_scrolled_up(sandbox):
         await bot_call(http, server, "sendMessage", chat_id=alice.id, text=tall)
         await expect(bot_messages).to_have_count(32)
         await page.wait_for_function(AT_BOTTOM)
-        await bot_call(http, server, "sendPhoto", chat_id=alice.id, caption="the bin",
-                       photo=make_image(600, 900, text="bin"))
+        await bot_call(
+            http, server, "sendPhoto", chat_id=alice.id, caption="the bin", photo=make_image(600, 900, text="bin")
+        )
         await expect(bot_messages).to_have_count(33)
         await page.wait_for_function("document.querySelector('[data-testid=photo]')?.complete")
         await page.wait_for_function(AT_BOTTOM)

@@ -35,8 +35,7 @@ def chromium_or_skip() -> Path:
     """The browser's path; skip the test with the reason when it is missing (fail under CI)."""
     if CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK):
         return CHROMIUM
-    reason = (f"{CHROMIUM} is not installed (scripts/ensure-chromium.sh installs Debian's "
-              "chromium package with apt-get)")
+    reason = f"{CHROMIUM} is not installed (scripts/ensure-chromium.sh installs Debian's chromium package with apt-get)"
     if IN_CI:
         pytest.fail(reason + "; CI must have it")
     pytest.skip(reason)

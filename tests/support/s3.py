@@ -35,8 +35,13 @@ class S3Bucket:
 
     def settings(self) -> dict:
         """The ``Settings`` values of an instance that keeps its photos in this bucket."""
-        return dict(media_s3_bucket=self.bucket, media_s3_endpoint_url=self.endpoint, media_s3_region=REGION,
-                    media_s3_access_key_id=KEY_ID, media_s3_secret_access_key=SECRET)
+        return dict(
+            media_s3_bucket=self.bucket,
+            media_s3_endpoint_url=self.endpoint,
+            media_s3_region=REGION,
+            media_s3_access_key_id=KEY_ID,
+            media_s3_secret_access_key=SECRET,
+        )
 
     def keys(self) -> list[str]:
         listing = self.storage().client.list_objects_v2(Bucket=self.bucket)

@@ -52,8 +52,10 @@ class TcpProxy:
             client_writer.transport.abort()
             return
         self._writers |= {client_writer, server_writer}
-        pipes = [asyncio.create_task(self._pipe(client_reader, server_writer)),
-                 asyncio.create_task(self._pipe(server_reader, client_writer))]
+        pipes = [
+            asyncio.create_task(self._pipe(client_reader, server_writer)),
+            asyncio.create_task(self._pipe(server_reader, client_writer)),
+        ]
         self._pipes.update(pipes)
         try:
             await asyncio.wait(pipes, return_when=asyncio.FIRST_COMPLETED)

@@ -21,7 +21,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.scene import ScenesManager, on
 from aiogram.fsm.state import State
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InaccessibleMessage, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -50,29 +50,55 @@ EDIT_STEPS: dict[EditField, State] = {field: getattr(ReportFlow, field.value) fo
 
 class ConfirmStep(ReportStep, state=ReportFlow.confirm.state):
     async def ask(self, message: Message, session: AsyncSession, user: UserInfo, data: dict, **kw: Any) -> None:
-        await message.answer(view.draft_summary(user.language, data, data.get("route_unit")),
-                             reply_markup=kb.confirm(user.language))
+        await message.answer(
+            view.draft_summary(user.language, data, data.get("route_unit")), reply_markup=kb.confirm(user.language)
+        )
 
     @on.callback_query(FlowCb.filter(F.a == FlowAction.EDIT_MENU))
-    async def edit_menu(self, query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext,
-                        session: AsyncSession, user: UserInfo, reports, **_kw: Any) -> None:
+    async def edit_menu(
+        self,
+        query: CallbackQuery,
+        callback_answer: CallbackAnswer,
+        state: FSMContext,
+        session: AsyncSession,
+        user: UserInfo,
+        reports,
+        **_kw: Any,
+    ) -> None:
         if await flow_draft(query, callback_answer, state, session, user, reports, ReportFlow.confirm) is None:
             return
         with contextlib.suppress(TelegramAPIError):
             await query.message.edit_reply_markup(reply_markup=kb.edit_fields(user.language))
 
     @on.callback_query(FlowCb.filter(F.a == FlowAction.SUMMARY))
-    async def back_to_summary(self, query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext,
-                              session: AsyncSession, user: UserInfo, reports, **_kw: Any) -> None:
+    async def back_to_summary(
+        self,
+        query: CallbackQuery,
+        callback_answer: CallbackAnswer,
+        state: FSMContext,
+        session: AsyncSession,
+        user: UserInfo,
+        reports,
+        **_kw: Any,
+    ) -> None:
         if await flow_draft(query, callback_answer, state, session, user, reports, ReportFlow.confirm) is None:
             return
         with contextlib.suppress(TelegramAPIError):
             await query.message.edit_reply_markup(reply_markup=kb.confirm(user.language))
 
     @on.callback_query(FlowCb.filter(F.a == FlowAction.EDIT))
-    async def edit(self, query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: FlowCb,
-                   state: FSMContext, scenes: ScenesManager, session: AsyncSession, user: UserInfo, reports,
-                   **_kw: Any) -> None:
+    async def edit(
+        self,
+        query: CallbackQuery,
+        callback_answer: CallbackAnswer,
+        callback_data: FlowCb,
+        state: FSMContext,
+        scenes: ScenesManager,
+        session: AsyncSession,
+        user: UserInfo,
+        reports,
+        **_kw: Any,
+    ) -> None:
         draft = await flow_draft(query, callback_answer, state, session, user, reports, ReportFlow.confirm)
         if draft is None:
             return
@@ -86,9 +112,19 @@ class ConfirmStep(ReportStep, state=ReportFlow.confirm.state):
         await go(scenes, session, reports, user, draft.data, step)
 
     @on.callback_query(FlowCb.filter(F.a.in_({FlowAction.SEND, FlowAction.DISCARD})))
-    async def decided(self, query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: FlowCb,
-                      state: FSMContext, session: AsyncSession, user: UserInfo, reports, settings,
-                      redelivered: bool = False, **_kw: Any) -> None:
+    async def decided(
+        self,
+        query: CallbackQuery,
+        callback_answer: CallbackAnswer,
+        callback_data: FlowCb,
+        state: FSMContext,
+        session: AsyncSession,
+        user: UserInfo,
+        reports,
+        settings,
+        redelivered: bool = False,
+        **_kw: Any,
+    ) -> None:
         if redelivered and await load(session, reports, user.id) is None:
             return  # sent before the restart
         draft = await flow_draft(query, callback_answer, state, session, user, reports, ReportFlow.confirm)
@@ -100,14 +136,17 @@ class ConfirmStep(ReportStep, state=ReportFlow.confirm.state):
             await state.clear()
             await query.message.answer(_("Discarded. Nothing was sent."), reply_markup=main_menu())
             return
-        await submit(query.message, state, session, user, reports, settings)
+        if query.message is not None:  # a button in the private chat always has its message
+            await submit(query.message, state, session, user, reports, settings)
 
 
-async def submit(message: Message, state: FSMContext, session: AsyncSession, user: UserInfo, reports,
-                 settings) -> None:
+async def submit(
+    message: Message | InaccessibleMessage, state: FSMContext, session: AsyncSession, user: UserInfo, reports, settings
+) -> None:
     try:
-        created = await svc.submit_draft(session, user.id, daily_limit=settings.report_daily_limit,
-                                         router=reports.router, clock=reports.clock)
+        created = await svc.submit_draft(
+            session, user.id, daily_limit=settings.report_daily_limit, router=reports.router, clock=reports.clock
+        )
     except ReportError as error:
         if error.code == ReportErrorCode.NO_DRAFT:
             return  # a double tap: the first press sent it
@@ -119,7 +158,9 @@ async def submit(message: Message, state: FSMContext, session: AsyncSession, use
         log.warning("draft of %s not accepted: %s", user.id, error)
         await message.answer(
             _("Something in this report is not complete ({problem}). Please check it: /report").format(
-                problem=escape(error.code.value)))
+                problem=escape(error.code.value)
+            )
+        )
         return
     await state.clear()
     log.info("report %s stored", created.ticket)  # the receipt is on its way through the outbox

@@ -28,8 +28,7 @@ from bot.handlers.reports.drafts import (
     show_choice,
 )
 from bot.keyboards import reports as kb
-from bot.keyboards.reports import FlowAction as A
-from bot.keyboards.reports import FlowCb
+from bot.keyboards.reports import FlowAction as A, FlowCb
 from bot.views import reports as view
 from core.accounts import UserInfo
 from reports import service as svc
@@ -38,9 +37,19 @@ from reports.models import Amount, WasteType
 Answer = Callable[[dict], "tuple[State, str] | None"]
 
 
-async def _answer(query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext, scenes: ScenesManager,
-                  session: AsyncSession, user: UserInfo, reports, step: State, question: str, update: Answer,
-                  **_kw: Any) -> None:
+async def _answer(
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    state: FSMContext,
+    scenes: ScenesManager,
+    session: AsyncSession,
+    user: UserInfo,
+    reports,
+    step: State,
+    question: str,
+    update: Answer,
+    **_kw: Any,
+) -> None:
     """A reporter's answer to ``step`` by button: ``update`` writes it into the draft and names the
     next step and the chosen option's label (None: the value is not one of ours, an old or forged
     button)."""
@@ -139,8 +148,16 @@ class PlateStep(ReportStep, state=ReportFlow.plate.state):
         await _answer(query, step=ReportFlow.plate, question=self.question(), update=update, **kw)
 
     @on.message()
-    async def typed(self, message: Message, state: FSMContext, scenes: ScenesManager, session: AsyncSession,
-                    user: UserInfo, reports, **_kw: Any) -> None:
+    async def typed(
+        self,
+        message: Message,
+        state: FSMContext,
+        scenes: ScenesManager,
+        session: AsyncSession,
+        user: UserInfo,
+        reports,
+        **_kw: Any,
+    ) -> None:
         draft = await load(session, reports, user.id)
         if draft is None:
             await draft_gone(message, state)
@@ -159,8 +176,7 @@ class PlateStep(ReportStep, state=ReportFlow.plate.state):
 class DescriptionStep(ReportStep, state=ReportFlow.description.state):
     @staticmethod
     def question() -> str:
-        return _("📝 Anything the staff should know? Type a short description (up to 500 characters), "
-                 "or press Skip.")
+        return _("📝 Anything the staff should know? Type a short description (up to 500 characters), or press Skip.")
 
     async def ask(self, message: Message, session: AsyncSession, user: UserInfo, data: dict, **kw: Any) -> None:
         await message.answer(self.question(), reply_markup=kb.skip(user.language, "desc"))
@@ -174,8 +190,16 @@ class DescriptionStep(ReportStep, state=ReportFlow.description.state):
         await _answer(query, step=ReportFlow.description, question=self.question(), update=update, **kw)
 
     @on.message()
-    async def typed(self, message: Message, state: FSMContext, scenes: ScenesManager, session: AsyncSession,
-                    user: UserInfo, reports, **_kw: Any) -> None:
+    async def typed(
+        self,
+        message: Message,
+        state: FSMContext,
+        scenes: ScenesManager,
+        session: AsyncSession,
+        user: UserInfo,
+        reports,
+        **_kw: Any,
+    ) -> None:
         draft = await load(session, reports, user.id)
         if draft is None:
             await draft_gone(message, state)

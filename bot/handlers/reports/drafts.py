@@ -81,8 +81,7 @@ def after_answer(data: dict, step: State) -> State:
     return ReportFlow.confirm if data.get("editing") else step
 
 
-async def go(scenes: ScenesManager, session: AsyncSession, reports, user: UserInfo, data: dict,
-             step: State) -> None:
+async def go(scenes: ScenesManager, session: AsyncSession, reports, user: UserInfo, data: dict, step: State) -> None:
     """Save the draft at ``step``, then enter the step's scene, which asks its question."""
     if step == ReportFlow.confirm:
         data.pop("editing", None)
@@ -101,6 +100,8 @@ async def show_choice(query: CallbackQuery, question: str | None, choice: str) -
 
 
 async def drop_buttons(query: CallbackQuery) -> None:
+    if not isinstance(query.message, Message):
+        return  # too old to edit
     with contextlib.suppress(TelegramAPIError):
         await query.message.edit_reply_markup(reply_markup=None)
 
@@ -114,18 +115,21 @@ class ReportStep(Scene, callback_query_without_state=True):
         raise NotImplementedError
 
     @on.message.enter()
-    async def asked_by_message(self, message: Message, session: AsyncSession, user: UserInfo,
-                               draft_data: dict, **kw: Any) -> None:
+    async def asked_by_message(
+        self, message: Message, session: AsyncSession, user: UserInfo, draft_data: dict, **kw: Any
+    ) -> None:
         await self.ask(message, session, user, draft_data, **kw)
 
     @on.callback_query.enter()
-    async def asked_by_press(self, query: CallbackQuery, session: AsyncSession, user: UserInfo,
-                             draft_data: dict, **kw: Any) -> None:
+    async def asked_by_press(
+        self, query: CallbackQuery, session: AsyncSession, user: UserInfo, draft_data: dict, **kw: Any
+    ) -> None:
         await self.ask(query.message, session, user, draft_data, **kw)
 
     @on.message()
-    async def typed(self, message: Message, state: FSMContext, session: AsyncSession, user: UserInfo,
-                    reports, **kw: Any) -> None:
+    async def typed(
+        self, message: Message, state: FSMContext, session: AsyncSession, user: UserInfo, reports, **kw: Any
+    ) -> None:
         """A message where a button is expected: ask again."""
         draft = await load(session, reports, user.id)
         if draft is None:
@@ -138,13 +142,26 @@ class ReportStep(Scene, callback_query_without_state=True):
     async def resume(cls, message: Message, scenes: ScenesManager, state: FSMContext, **data: Any) -> None:
         """Handle ``message`` as this step's answer when the state was lost (``resume.py``)."""
         await state.set_state(cls.__scene_config__.state)
-        wizard = SceneWizard(scene_config=cls.__scene_config__, manager=scenes, state=state,
-                             update_type="message", event=message, data=data)
+        wizard = SceneWizard(
+            scene_config=cls.__scene_config__,
+            manager=scenes,
+            state=state,
+            update_type="message",
+            event=message,
+            data=data,
+        )
         await cls(wizard).typed(message, scenes=scenes, state=state, **data)
 
 
-async def flow_draft(query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext, session: AsyncSession,
-                     user: UserInfo, reports, *steps: State) -> svc.Draft | None:
+async def flow_draft(
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    state: FSMContext,
+    session: AsyncSession,
+    user: UserInfo,
+    reports,
+    *steps: State,
+) -> svc.Draft | None:
     """The draft a reporter's button belongs to, or None (and the press is answered)."""
     draft = await load(session, reports, user.id)
     if draft is None:
@@ -161,10 +178,11 @@ async def flow_draft(query: CallbackQuery, callback_answer: CallbackAnswer, stat
 
 async def draft_gone(message: Message, state: FSMContext) -> None:
     await state.clear()
-    await message.answer(_("This report is no longer open. Send /report to start a new one."),
-                         reply_markup=main_menu())
+    await message.answer(_("This report is no longer open. Send /report to start a new one."), reply_markup=main_menu())
 
 
 def limit_text(limit: int) -> str:
-    return _("🙏 You have already sent {limit} reports today, the daily limit. Thank you for caring! "
-             "Please send new ones tomorrow.").format(limit=limit)
+    return _(
+        "🙏 You have already sent {limit} reports today, the daily limit. Thank you for caring! "
+        "Please send new ones tomorrow."
+    ).format(limit=limit)

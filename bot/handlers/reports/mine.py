@@ -33,18 +33,23 @@ async def my_reports(message: Message, session: AsyncSession, user: UserInfo, se
     await message.answer("\n".join(lines))
 
 
-async def followup_answer(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: FollowupCb, session: AsyncSession,
-                          user: UserInfo, reports, **_kw: Any) -> None:
-    outcome = await svc.answer_followup(session, callback_data.r, user.id, callback_data.clean,
-                                        now=reports.clock())
+async def followup_answer(
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    callback_data: FollowupCb,
+    session: AsyncSession,
+    user: UserInfo,
+    reports,
+    **_kw: Any,
+) -> None:
+    outcome = await svc.answer_followup(session, callback_data.r, user.id, callback_data.clean, now=reports.clock())
     if isinstance(outcome, Changed):
         with contextlib.suppress(TelegramAPIError):
             await query.message.edit_reply_markup(reply_markup=None)
         if callback_data.clean:
             await query.message.answer(_("🙏 Thank you for checking! Jiangyin is a little cleaner."))
         else:
-            await query.message.answer(
-                _("🔁 Sorry about that! The report is open again and the unit has been told."))
+            await query.message.answer(_("🔁 Sorry about that! The report is open again and the unit has been told."))
         return
     if isinstance(outcome, NotAllowed) and outcome.reason == "not_reporter":
         callback_answer.text = _("Only the person who reported it can answer.")

@@ -48,16 +48,19 @@ class PhotosStep(ReportStep, state=ReportFlow.photos.state):
             )
         else:
             await message.answer(
-                _("📸 <b>Report illegal dumping</b>\n"
-                  "Send 1 to 5 photos of the dumped waste (an album is fine). Tip: send them as "
-                  "<i>files</i> and I can use the position and time the photo was taken.\n"
-                  "/cancel stops at any step."),
+                _(
+                    "📸 <b>Report illegal dumping</b>\n"
+                    "Send 1 to 5 photos of the dumped waste (an album is fine). Tip: send them as "
+                    "<i>files</i> and I can use the position and time the photo was taken.\n"
+                    "/cancel stops at any step."
+                ),
                 reply_markup=ReplyKeyboardRemove(),
             )
 
     @on.message()
-    async def typed(self, message: Message, state: FSMContext, session: AsyncSession, user: UserInfo,
-                    reports, bot: Bot, **kw: Any) -> None:
+    async def typed(
+        self, message: Message, state: FSMContext, session: AsyncSession, user: UserInfo, reports, bot: Bot, **kw: Any
+    ) -> None:
         if message.photo or message.document:
             await _add_photo(message, session, user, reports, bot)
             return
@@ -65,14 +68,24 @@ class PhotosStep(ReportStep, state=ReportFlow.photos.state):
             draft = await load(session, reports, user.id)
             if draft and draft.data.get("photos"):  # the place, without pressing Done: fine too
                 await save(session, reports, user.id, draft.data, ReportFlow.location)
-                await LocationStep.resume(message, state=state, session=session, user=user, reports=reports,
-                                          bot=bot, **kw)
+                await LocationStep.resume(
+                    message, state=state, session=session, user=user, reports=reports, bot=bot, **kw
+                )
                 return
         await message.answer(_("📸 Please send a photo of the dumping first (or /cancel)."))
 
     @on.callback_query(FlowCb.filter(F.a == FlowAction.PHOTOS_DONE))
-    async def done(self, query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext,
-                   scenes: ScenesManager, session: AsyncSession, user: UserInfo, reports, **_kw: Any) -> None:
+    async def done(
+        self,
+        query: CallbackQuery,
+        callback_answer: CallbackAnswer,
+        state: FSMContext,
+        scenes: ScenesManager,
+        session: AsyncSession,
+        user: UserInfo,
+        reports,
+        **_kw: Any,
+    ) -> None:
         draft = await flow_draft(query, callback_answer, state, session, user, reports, ReportFlow.photos)
         if draft is None:
             return
@@ -135,8 +148,11 @@ async def _store_photo(message: Message, session: AsyncSession, user: UserInfo, 
             return view.PHOTO_TOO_MANY
         photos.append(dataclasses.asdict(svc.PhotoIn.of(stored, item.file_id, item.file_unique_id)))
         if is_document and stored.exif.has_gps and not data.get("exif"):
-            data["exif"] = {"lat": stored.exif.lat, "lon": stored.exif.lon,
-                            "taken_at": stored.exif.taken_at.isoformat() if stored.exif.taken_at else None}
+            data["exif"] = {
+                "lat": stored.exif.lat,
+                "lon": stored.exif.lon,
+                "taken_at": stored.exif.taken_at.isoformat() if stored.exif.taken_at else None,
+            }
         elif is_document and stored.exif.taken_at and not data.get("exif"):
             data["exif"] = {"lat": None, "lon": None, "taken_at": stored.exif.taken_at.isoformat()}
         await save(session, reports, user.id, data, ReportFlow.photos)
@@ -157,5 +173,4 @@ async def _photos_ack(reports, chat_id: int, user_id: int, locale: str, notes: l
             lines.append(gettext_for(locale, "🛰 A photo carries its GPS position: I'll offer it as the place."))
     if not lines:
         return
-    await reports.bot.send_message(chat_id, "\n".join(lines),
-                                   reply_markup=kb.photos_done(locale) if n else None)
+    await reports.bot.send_message(chat_id, "\n".join(lines), reply_markup=kb.photos_done(locale) if n else None)

@@ -50,9 +50,11 @@ class LocationStep(ReportStep, state=ReportFlow.location.state):
     async def ask(self, message: Message, session: AsyncSession, user: UserInfo, data: dict, **kw: Any) -> None:
         exif = data.get("exif") or {}
         has_exif = exif.get("lat") is not None and geo.inside_jiangyin(exif["lat"], exif["lon"])
-        text = _("📍 <b>Where is it?</b>\n"
-                 "Press the button to send where you are now, share a pin (📎 → Location), or type "
-                 "an address, e.g. “青阳镇 镇中路”.")
+        text = _(
+            "📍 <b>Where is it?</b>\n"
+            "Press the button to send where you are now, share a pin (📎 → Location), or type "
+            "an address, e.g. “青阳镇 镇中路”."
+        )
         if has_exif:
             text += "\n" + _("🖼 Your photo knows where it was taken: press “Use the photo's location”.")
         elif exif.get("lat") is not None:
@@ -60,8 +62,16 @@ class LocationStep(ReportStep, state=ReportFlow.location.state):
         await message.answer(text, reply_markup=kb.location_keyboard(user.language, has_exif))
 
     @on.message()
-    async def typed(self, message: Message, state: FSMContext, scenes: ScenesManager, session: AsyncSession,
-                    user: UserInfo, reports, **_kw: Any) -> None:
+    async def typed(
+        self,
+        message: Message,
+        state: FSMContext,
+        scenes: ScenesManager,
+        session: AsyncSession,
+        user: UserInfo,
+        reports,
+        **_kw: Any,
+    ) -> None:
         draft = await load(session, reports, user.id)
         if draft is None:
             await draft_gone(message, state)
@@ -70,8 +80,12 @@ class LocationStep(ReportStep, state=ReportFlow.location.state):
         place = Place(message, scenes, session, user, reports, data)
         if message.venue:
             loc = message.venue.location
-            await place.set(loc.latitude, loc.longitude, "venue",
-                            " ".join(x for x in (message.venue.title, message.venue.address) if x))
+            await place.set(
+                loc.latitude,
+                loc.longitude,
+                "venue",
+                " ".join(x for x in (message.venue.title, message.venue.address) if x),
+            )
         elif message.location:
             await place.set(message.location.latitude, message.location.longitude, "telegram", None)
         elif message.text and message.text in texts_for(BTN_EXIF_LOCATION):
@@ -89,10 +103,17 @@ class LocationStep(ReportStep, state=ReportFlow.location.state):
 class Place:
     """A place given for the draft: checked, routed to its unit, and the wizard moved on."""
 
-    def __init__(self, message: Message, scenes: ScenesManager, session: AsyncSession, user: UserInfo,
-                 reports, data: dict) -> None:
+    def __init__(
+        self, message: Message, scenes: ScenesManager, session: AsyncSession, user: UserInfo, reports, data: dict
+    ) -> None:
         self.message, self.scenes, self.session, self.user, self.reports, self.data = (
-            message, scenes, session, user, reports, data)
+            message,
+            scenes,
+            session,
+            user,
+            reports,
+            data,
+        )
 
     async def geocode(self, query: str) -> None:
         message, user, reports = self.message, self.user, self.reports
@@ -109,17 +130,20 @@ class Place:
             await self.set(result.lat, result.lon, result.source or "gazetteer", query)
         elif result.status == GeocodeStatus.NEEDS_PIN:
             await message.answer(
-                _("📌 {unit} is a large area: please send a location pin (📎 → Location) so the staff can "
-                  "find the spot.").format(
-                    unit=escape(unit_label(result.unit_code, user.language) or result.label or "")),
+                _(
+                    "📌 {unit} is a large area: please send a location pin (📎 → Location) so the staff can "
+                    "find the spot."
+                ).format(unit=escape(unit_label(result.unit_code, user.language) or result.label or "")),
                 reply_markup=kb.location_keyboard(user.language, False),
             )
         elif result.status == GeocodeStatus.OUTSIDE:
             await message.answer(outside_text())
         else:
             await message.answer(
-                _("🤔 I couldn't find “{query}” in Jiangyin. Send a location pin, or type a town or street "
-                  "name such as 青阳镇 or 澄江街道.").format(query=escape(query))
+                _(
+                    "🤔 I couldn't find “{query}” in Jiangyin. Send a location pin, or type a town or street "
+                    "name such as 青阳镇 or 澄江街道."
+                ).format(query=escape(query))
             )
 
     async def set(self, lat: float, lon: float, source: str, address: str | None) -> None:
@@ -144,27 +168,42 @@ class Place:
 
 
 def outside_text() -> str:
-    return _("🚫 That place is outside Jiangyin. Wufei can only pass on reports inside Jiangyin's towns "
-             "and streets. Please send a location in Jiangyin.")
+    return _(
+        "🚫 That place is outside Jiangyin. Wufei can only pass on reports inside Jiangyin's towns "
+        "and streets. Please send a location in Jiangyin."
+    )
 
 
 class DuplicatesStep(ReportStep, state=ReportFlow.duplicates.state):
     async def ask(self, message: Message, session: AsyncSession, user: UserInfo, data: dict, **kw: Any) -> None:
         locale = user.language
-        nearby = await svc.nearby_open_reports(session, data["lat"], data["lon"], DUPLICATE_RADIUS_M,
-                                               DUPLICATE_DAYS)
+        nearby = await svc.nearby_open_reports(session, data["lat"], data["lon"], DUPLICATE_RADIUS_M, DUPLICATE_DAYS)
         nearby = nearby[:3]
         lines = [_("👀 <b>Someone already reported dumping near here</b> in the last 7 days:")]
         for item in nearby:
-            lines.append(_("• {ticket} · {status} · {type} · {distance} m away").format(
-                ticket=item.report.ticket, status=view.status_label(locale, item.report.status),
-                type=view.waste_label(locale, item.report.waste_type), distance=round(item.distance_m)))
+            lines.append(
+                _("• {ticket} · {status} · {type} · {distance} m away").format(
+                    ticket=item.report.ticket,
+                    status=view.status_label(locale, item.report.status),
+                    type=view.waste_label(locale, item.report.waste_type),
+                    distance=round(item.distance_m),
+                )
+            )
         lines.append(_("If it is the same, follow it: you'll hear of every change. If not, continue your report."))
         await message.answer("\n".join(lines), reply_markup=kb.duplicates(locale, nearby))
 
     @on.callback_query(FlowCb.filter(F.a == FlowAction.NOT_A_DUPLICATE))
-    async def different(self, query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext,
-                        scenes: ScenesManager, session: AsyncSession, user: UserInfo, reports, **_kw: Any) -> None:
+    async def different(
+        self,
+        query: CallbackQuery,
+        callback_answer: CallbackAnswer,
+        state: FSMContext,
+        scenes: ScenesManager,
+        session: AsyncSession,
+        user: UserInfo,
+        reports,
+        **_kw: Any,
+    ) -> None:
         draft = await flow_draft(query, callback_answer, state, session, user, reports, ReportFlow.duplicates)
         if draft is None:
             return
@@ -172,8 +211,17 @@ class DuplicatesStep(ReportStep, state=ReportFlow.duplicates.state):
         await go(scenes, session, reports, user, draft.data, after_answer(draft.data, ReportFlow.waste_type))
 
     @on.callback_query(FlowCb.filter(F.a == FlowAction.FOLLOW_DUPLICATE))
-    async def follow(self, query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: FlowCb,
-                     state: FSMContext, session: AsyncSession, user: UserInfo, reports, **_kw: Any) -> None:
+    async def follow(
+        self,
+        query: CallbackQuery,
+        callback_answer: CallbackAnswer,
+        callback_data: FlowCb,
+        state: FSMContext,
+        session: AsyncSession,
+        user: UserInfo,
+        reports,
+        **_kw: Any,
+    ) -> None:
         draft = await flow_draft(query, callback_answer, state, session, user, reports, ReportFlow.duplicates)
         if draft is None:
             return
@@ -188,8 +236,9 @@ class DuplicatesStep(ReportStep, state=ReportFlow.duplicates.state):
         await state.clear()
         ticket = report.ticket if report else ""
         if result == svc.FollowResult.OWN_REPORT:
-            text = _("That is your own report {ticket}: you'll hear of every change anyway. Your new draft "
-                     "was discarded.")
+            text = _(
+                "That is your own report {ticket}: you'll hear of every change anyway. Your new draft was discarded."
+            )
         elif result == svc.FollowResult.NOT_FOUND:
             text = _("That report no longer exists. Send /report to start again.")
         else:

@@ -34,8 +34,15 @@ STAFF_COMMANDS = ("reports", "bindunit", "stats")
 MAX_LISTED = 30
 
 
-async def bind_unit(message: Message, command: CommandObject, session: AsyncSession, user: UserInfo,
-                    roles: Roles, clock: Clock, **_kw: Any) -> None:
+async def bind_unit(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    user: UserInfo,
+    roles: Roles,
+    clock: Clock,
+    **_kw: Any,
+) -> None:
     if message.chat.type == "private":
         await message.answer(_("Send /bindunit in your unit's staff group, not here."))
         return
@@ -46,11 +53,16 @@ async def bind_unit(message: Message, command: CommandObject, session: AsyncSess
     else:
         unit = find_unit(arg) if arg else None
     if unit is None:
-        await message.answer(_("Usage: <code>/bindunit 澄江街道</code>. Units: {units}").format(
-            units="、".join(unit_label(u.code) for u in all_units())))
+        await message.answer(
+            _("Usage: <code>/bindunit 澄江街道</code>. Units: {units}").format(
+                units="、".join(unit_label(u.code) for u in all_units())
+            )
+        )
         return
     if not may_handle(roles, unit.code):
-        await message.answer(_("⛔ Only the handlers of {unit} (or admins) can do this.").format(unit=unit_label(unit.code)))
+        await message.answer(
+            _("⛔ Only the handlers of {unit} (or admins) can do this.").format(unit=unit_label(unit.code))
+        )
         return
     await svc.bind_unit_chat(session, unit.code, message.chat.id, user.id, now=clock())
     await accounts.audit(session, user.id, "reports.bindunit", unit.code, {"chat": message.chat.id})
@@ -69,8 +81,16 @@ def _parse_status(arg: str) -> list[ReportStatus] | None:
         return None
 
 
-async def list_reports(message: Message, command: CommandObject, session: AsyncSession, user: UserInfo,
-                       roles: Roles, settings, reports, **_kw: Any) -> None:
+async def list_reports(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    user: UserInfo,
+    roles: Roles,
+    settings,
+    reports,
+    **_kw: Any,
+) -> None:
     """``/reports [open|all|<status>]``: the caller's queue, a button per report to open its card;
     ``/reports JY-2026-000001`` opens that report's card."""
     arg = (command.args or "").strip()
@@ -83,8 +103,11 @@ async def list_reports(message: Message, command: CommandObject, session: AsyncS
         return
     statuses = _parse_status(arg)
     if statuses is None:
-        await message.answer(_("Usage: /reports [open|all|{statuses}], or /reports JY-…").format(
-            statuses="|".join(s.value for s in ReportStatus)))
+        await message.answer(
+            _("Usage: /reports [open|all|{statuses}], or /reports JY-…").format(
+                statuses="|".join(s.value for s in ReportStatus)
+            )
+        )
         return
     units = sorted(roles.units())
     rows: list[svc.ReportInfo] = []
@@ -97,14 +120,24 @@ async def list_reports(message: Message, command: CommandObject, session: AsyncS
         await message.answer(_("No reports with that status. 🎉"))
         return
     rows = rows[:MAX_LISTED]
-    lines = [_("<b>Reports</b> ({statuses}), oldest first; a button opens the card:").format(
-        statuses=", ".join(view.status_label(user.language, s) for s in statuses))]
+    lines = [
+        _("<b>Reports</b> ({statuses}), oldest first; a button opens the card:").format(
+            statuses=", ".join(view.status_label(user.language, s) for s in statuses)
+        )
+    ]
     lines += [view.report_line(user.language, r, settings.timezone) for r in rows]
     await message.answer("\n".join(lines), reply_markup=kb.open_buttons(rows))
 
 
-async def open_report(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: StaffCb, session: AsyncSession, roles: Roles,
-                      reports, **_kw: Any) -> None:
+async def open_report(
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    callback_data: StaffCb,
+    session: AsyncSession,
+    roles: Roles,
+    reports,
+    **_kw: Any,
+) -> None:
     report = await svc.get(session, callback_data.r)
     if report is None:
         callback_answer.text = _("This report no longer exists.")
@@ -117,22 +150,28 @@ async def open_report(query: CallbackQuery, callback_answer: CallbackAnswer, cal
 async def _send_card(message: Message, report: svc.ReportInfo, roles: Roles, reports) -> None:
     """The report's card with its buttons, as in the unit's chat (a copy: presses on it work too)."""
     if not may_handle(roles, report.unit_code):
-        await message.answer(_("⛔ Only the handlers of {unit} (or admins) can do this.").format(
-            unit=unit_label(report.unit_code)))
+        await message.answer(
+            _("⛔ Only the handlers of {unit} (or admins) can do this.").format(unit=unit_label(report.unit_code))
+        )
         return
     locale = reports.settings.default_locale
     async with reports.sessions() as session:
         reporter = await reporter_name(session, report)
-    await message.answer(view.staff_card(locale, report, reporter, None, reports.settings.timezone),
-                         reply_markup=kb.staff_actions(locale, report.id, report.status))
+    await message.answer(
+        view.staff_card(locale, report, reporter, None, reports.settings.timezone),
+        reply_markup=kb.staff_actions(locale, report.id, report.status),
+    )
 
 
 async def show_stats(message: Message, session: AsyncSession, user: UserInfo, **_kw: Any) -> None:
     s = await svc.stats(session)
     locale = user.language
     lines = [_("<b>Reports so far</b>: {total} ({open} open)").format(total=s.total, open=s.open)]
-    lines.append(_("Median time to accept: {accept}; to resolve: {resolve}").format(
-        accept=view.duration(locale, s.median_accept_s), resolve=view.duration(locale, s.median_resolve_s)))
+    lines.append(
+        _("Median time to accept: {accept}; to resolve: {resolve}").format(
+            accept=view.duration(locale, s.median_accept_s), resolve=view.duration(locale, s.median_resolve_s)
+        )
+    )
     if s.by_status:
         lines.append(_("<b>By status</b>"))
         lines += [f"• {view.status_label(locale, k)}: {v}" for k, v in sorted(s.by_status.items())]

@@ -55,8 +55,16 @@ def may_handle(roles: Roles, unit_code: str) -> bool:
 # --------------------------------------------------------------------------------------------
 
 
-async def _checked(query: CallbackQuery, callback_answer: CallbackAnswer, cb: StaffCb, session: AsyncSession, user: UserInfo, roles: Roles,
-                   reports, leads_to: ReportStatus | None = None) -> svc.ReportInfo | None:
+async def _checked(
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    cb: StaffCb,
+    session: AsyncSession,
+    user: UserInfo,
+    roles: Roles,
+    reports,
+    leads_to: ReportStatus | None = None,
+) -> svc.ReportInfo | None:
     """The report a press is about, if it exists, the caller may handle it, the card is current and
     (``leads_to``) the report may go to that status from where it is."""
     report = await svc.get(session, cb.r)
@@ -66,12 +74,14 @@ async def _checked(query: CallbackQuery, callback_answer: CallbackAnswer, cb: St
         return None
     if not may_handle(roles, report.unit_code):
         callback_answer.text = _("⛔ Only the handlers of {unit} (or admins) can do this.").format(
-            unit=unit_label(report.unit_code))
+            unit=unit_label(report.unit_code)
+        )
         callback_answer.show_alert = True
         return None
     if report.status != cb.s:
         callback_answer.text = _("Already handled by someone else: it is now {status}.").format(
-            status=view.status_label(user.language, report.status))
+            status=view.status_label(user.language, report.status)
+        )
         callback_answer.show_alert = True
         if isinstance(query.message, Message):
             await refresh_pressed(reports, report, query.message.chat.id, query.message.message_id)
@@ -89,27 +99,63 @@ async def _swap_buttons(query: CallbackQuery, markup: InlineKeyboardMarkup) -> N
             await query.message.edit_reply_markup(reply_markup=markup)
 
 
-async def show_reasons(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: StaffCb, session: AsyncSession, user: UserInfo,
-                       roles: Roles, reports, **_kw: Any) -> None:
-    if report := await _checked(query, callback_answer, callback_data, session, user, roles, reports, ReportStatus.REJECTED):
+async def show_reasons(
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    callback_data: StaffCb,
+    session: AsyncSession,
+    user: UserInfo,
+    roles: Roles,
+    reports,
+    **_kw: Any,
+) -> None:
+    if report := await _checked(
+        query, callback_answer, callback_data, session, user, roles, reports, ReportStatus.REJECTED
+    ):
         await _swap_buttons(query, kb.reject_reasons(reports.settings.default_locale, report.id, report.status))
 
 
-async def show_units(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: StaffCb, session: AsyncSession, user: UserInfo,
-                     roles: Roles, reports, **_kw: Any) -> None:
+async def show_units(
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    callback_data: StaffCb,
+    session: AsyncSession,
+    user: UserInfo,
+    roles: Roles,
+    reports,
+    **_kw: Any,
+) -> None:
     if report := await _checked(query, callback_answer, callback_data, session, user, roles, reports):
-        await _swap_buttons(query, kb.units(reports.settings.default_locale, report.id, report.status,
-                                            report.unit_code))
+        await _swap_buttons(
+            query, kb.units(reports.settings.default_locale, report.id, report.status, report.unit_code)
+        )
 
 
-async def back_to_card(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: StaffCb, session: AsyncSession, user: UserInfo,
-                       roles: Roles, reports, **_kw: Any) -> None:
+async def back_to_card(
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    callback_data: StaffCb,
+    session: AsyncSession,
+    user: UserInfo,
+    roles: Roles,
+    reports,
+    **_kw: Any,
+) -> None:
     if report := await _checked(query, callback_answer, callback_data, session, user, roles, reports):
         await _swap_buttons(query, kb.staff_actions(reports.settings.default_locale, report.id, report.status))
 
 
-async def ask_for_after_photo(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: StaffCb, state: FSMContext,
-                              session: AsyncSession, user: UserInfo, roles: Roles, reports, **_kw: Any) -> None:
+async def ask_for_after_photo(
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    callback_data: StaffCb,
+    state: FSMContext,
+    session: AsyncSession,
+    user: UserInfo,
+    roles: Roles,
+    reports,
+    **_kw: Any,
+) -> None:
     report = await _checked(query, callback_answer, callback_data, session, user, roles, reports, ReportStatus.RESOLVED)
     if report is None:
         return
@@ -117,12 +163,23 @@ async def ask_for_after_photo(query: CallbackQuery, callback_answer: CallbackAns
     await state.set_data({"rid": report.id, "s": report.status.value})
     await reports.bot.send_message(
         query.message.chat.id if query.message else user.id,
-        _("🧹 {name}, reply to this message with an “after” photo (put your comment in its caption), "
-          "or with a comment only. /cancel to stop.").format(name=escape(user.display_name)))
+        _(
+            "🧹 {name}, reply to this message with an “after” photo (put your comment in its caption), "
+            "or with a comment only. /cancel to stop."
+        ).format(name=escape(user.display_name)),
+    )
 
 
-async def change_status(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: StaffCb, session: AsyncSession, user: UserInfo,
-                        roles: Roles, reports, **_kw: Any) -> None:
+async def change_status(
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    callback_data: StaffCb,
+    session: AsyncSession,
+    user: UserInfo,
+    roles: Roles,
+    reports,
+    **_kw: Any,
+) -> None:
     """Accept, start cleaning, reopen: a transition with no argument."""
     report = await _checked(query, callback_answer, callback_data, session, user, roles, reports)
     if report is None:
@@ -133,13 +190,20 @@ async def change_status(query: CallbackQuery, callback_answer: CallbackAnswer, c
         StaffAction.START: ReportStatus.IN_PROGRESS,
         StaffAction.REOPEN: ReportStatus.ACCEPTED if status == ReportStatus.RESOLVED else ReportStatus.SUBMITTED,
     }[callback_data.a]
-    outcome = await svc.transition(session, report.id, user.id, target, expected_status=status,
-                                   now=reports.clock())
+    outcome = await svc.transition(session, report.id, user.id, target, expected_status=status, now=reports.clock())
     await _outcome(query, callback_answer, reports, session, outcome, user, report.id)
 
 
-async def reject_because(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: StaffCb, session: AsyncSession, user: UserInfo,
-                         roles: Roles, reports, **_kw: Any) -> None:
+async def reject_because(
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    callback_data: StaffCb,
+    session: AsyncSession,
+    user: UserInfo,
+    roles: Roles,
+    reports,
+    **_kw: Any,
+) -> None:
     try:
         reason = RejectReason(callback_data.x)
     except ValueError:
@@ -149,13 +213,27 @@ async def reject_because(query: CallbackQuery, callback_answer: CallbackAnswer, 
     report = await _checked(query, callback_answer, callback_data, session, user, roles, reports)
     if report is None:
         return
-    outcome = await svc.transition(session, report.id, user.id, ReportStatus.REJECTED, reason=reason,
-                                   expected_status=report.status, now=reports.clock())
+    outcome = await svc.transition(
+        session,
+        report.id,
+        user.id,
+        ReportStatus.REJECTED,
+        reason=reason,
+        expected_status=report.status,
+        now=reports.clock(),
+    )
     await _outcome(query, callback_answer, reports, session, outcome, user, report.id)
 
 
-async def _unit_checked(query: CallbackQuery, callback_answer: CallbackAnswer, cb: StaffCb, session: AsyncSession,
-                        user: UserInfo, roles: Roles, reports) -> svc.ReportInfo | None:
+async def _unit_checked(
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    cb: StaffCb,
+    session: AsyncSession,
+    user: UserInfo,
+    roles: Roles,
+    reports,
+) -> svc.ReportInfo | None:
     if not geo.is_valid_unit(cb.x):
         callback_answer.text = _("This button has expired. Send /start to begin again.")
         callback_answer.show_alert = True
@@ -163,25 +241,45 @@ async def _unit_checked(query: CallbackQuery, callback_answer: CallbackAnswer, c
     return await _checked(query, callback_answer, cb, session, user, roles, reports)
 
 
-async def confirm_unit(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: StaffCb, session: AsyncSession,
-                       user: UserInfo, roles: Roles, reports, **_kw: Any) -> None:
+async def confirm_unit(
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    callback_data: StaffCb,
+    session: AsyncSession,
+    user: UserInfo,
+    roles: Roles,
+    reports,
+    **_kw: Any,
+) -> None:
     """A unit picked from the list: ask before moving the report there."""
     report = await _unit_checked(query, callback_answer, callback_data, session, user, roles, reports)
     if report is None:
         return
     callback_answer.text = _("Move {ticket} to {unit}?").format(
-        ticket=report.ticket, unit=unit_label(callback_data.x, user.language))
-    await _swap_buttons(query, kb.confirm_unit(reports.settings.default_locale, report.id, report.status,
-                                               report.ticket, callback_data.x))
+        ticket=report.ticket, unit=unit_label(callback_data.x, user.language)
+    )
+    await _swap_buttons(
+        query,
+        kb.confirm_unit(reports.settings.default_locale, report.id, report.status, report.ticket, callback_data.x),
+    )
 
 
-async def reassign_to(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: StaffCb, session: AsyncSession, user: UserInfo,
-                      roles: Roles, reports, **_kw: Any) -> None:
+async def reassign_to(
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    callback_data: StaffCb,
+    session: AsyncSession,
+    user: UserInfo,
+    roles: Roles,
+    reports,
+    **_kw: Any,
+) -> None:
     report = await _unit_checked(query, callback_answer, callback_data, session, user, roles, reports)
     if report is None:
         return
-    outcome = await svc.reassign(session, report.id, user.id, callback_data.x, expected_version=report.version,
-                                 now=reports.clock())
+    outcome = await svc.reassign(
+        session, report.id, user.id, callback_data.x, expected_version=report.version, now=reports.clock()
+    )
     await _outcome(query, callback_answer, reports, session, outcome, user, report.id)
 
 
@@ -190,8 +288,16 @@ async def reassign_to(query: CallbackQuery, callback_answer: CallbackAnswer, cal
 # --------------------------------------------------------------------------------------------
 
 
-async def _outcome(query: CallbackQuery | None, callback_answer: CallbackAnswer | None, reports, session: AsyncSession, outcome, user: UserInfo,
-                   report_id: int, message: Message | None = None) -> None:
+async def _outcome(
+    query: CallbackQuery | None,
+    callback_answer: CallbackAnswer | None,
+    reports,
+    session: AsyncSession,
+    outcome,
+    user: UserInfo,
+    report_id: int,
+    message: Message | None = None,
+) -> None:
     async def say(text: str, alert: bool = False) -> None:
         if callback_answer is not None:
             callback_answer.text = text
@@ -201,21 +307,35 @@ async def _outcome(query: CallbackQuery | None, callback_answer: CallbackAnswer 
 
     if isinstance(outcome, Changed):
         event = outcome.event
-        await accounts.audit(session, user.id, f"reports.{event.kind.value}", outcome.report.ticket,
-                             {"from": event.old_status, "to": event.new_status, **(event.details or {})})
+        await accounts.audit(
+            session,
+            user.id,
+            f"reports.{event.kind.value}",
+            outcome.report.ticket,
+            {"from": event.old_status, "to": event.new_status, **(event.details or {})},
+        )
         status = view.status_label(user.language, outcome.report.status)
-        await say(_("Done: reopened, {status}.").format(status=status) if (event.details or {}).get("reopened")
-                  else _("Done: {status}.").format(status=status))
+        await say(
+            _("Done: reopened, {status}.").format(status=status)
+            if (event.details or {}).get("reopened")
+            else _("Done: {status}.").format(status=status)
+        )
         # The recorded card and the people are updated by the outbox; a card pressed elsewhere (an
         # admin's copy) is this answer's business.
         report = outcome.report
         pressed = query.message if query is not None and isinstance(query.message, Message) else None
-        if pressed is not None and (pressed.chat.id, pressed.message_id) != (report.staff_chat_id,
-                                                                             report.staff_message_id):
+        if pressed is not None and (pressed.chat.id, pressed.message_id) != (
+            report.staff_chat_id,
+            report.staff_message_id,
+        ):
             await refresh_pressed(reports, report, pressed.chat.id, pressed.message_id)
     elif isinstance(outcome, Conflict):
-        await say(_("Already handled by someone else: it is now {status}.").format(
-            status=view.status_label(user.language, outcome.current_status)), alert=True)
+        await say(
+            _("Already handled by someone else: it is now {status}.").format(
+                status=view.status_label(user.language, outcome.current_status)
+            ),
+            alert=True,
+        )
         report = await svc.get(session, report_id)
         if report is not None and query is not None and isinstance(query.message, Message):
             await refresh_pressed(reports, report, query.message.chat.id, query.message.message_id)
@@ -228,8 +348,16 @@ async def _outcome(query: CallbackQuery | None, callback_answer: CallbackAnswer 
         await say(_("This report no longer exists."), alert=True)
 
 
-async def resolve_reply(message: Message, state: FSMContext, session: AsyncSession, user: UserInfo,
-                        roles: Roles, reports, bot: Bot, **_kw: Any) -> None:
+async def resolve_reply(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    user: UserInfo,
+    roles: Roles,
+    reports,
+    bot: Bot,
+    **_kw: Any,
+) -> None:
     data = await state.get_data()
     report = await svc.get(session, int(data.get("rid", 0)))
     if report is None or not may_handle(roles, report.unit_code):
@@ -253,8 +381,16 @@ async def resolve_reply(message: Message, state: FSMContext, session: AsyncSessi
     if item is None and (not comment or comment.startswith("/")):
         await message.reply(_("Send an “after” photo or a comment, or /cancel."))
         return
-    outcome = await svc.transition(session, report.id, user.id, ReportStatus.RESOLVED, comment=comment,
-                                   expected_status=data.get("s"), photos=photos, now=reports.clock())
+    outcome = await svc.transition(
+        session,
+        report.id,
+        user.id,
+        ReportStatus.RESOLVED,
+        comment=comment,
+        expected_status=data.get("s"),
+        photos=photos,
+        now=reports.clock(),
+    )
     await state.clear()
     await _outcome(None, None, reports, session, outcome, user, report.id, message=message)
 

@@ -29,21 +29,31 @@ from core.accounts import UserInfo
 from reports import service as svc
 
 
-async def start_report(message: Message, state: FSMContext, scenes: ScenesManager, session: AsyncSession,
-                       user: UserInfo, reports, settings, **_kw: Any) -> None:
+async def start_report(
+    message: Message,
+    state: FSMContext,
+    scenes: ScenesManager,
+    session: AsyncSession,
+    user: UserInfo,
+    reports,
+    settings,
+    **_kw: Any,
+) -> None:
     draft = await load(session, reports, user.id)
     if draft is not None:
         await message.answer(
             _("📝 You have an unfinished report (at: {step}). Continue it or start over?").format(
-                step=view.step_label(user.language, draft.step)),
+                step=view.step_label(user.language, draft.step)
+            ),
             reply_markup=kb.resume_or_restart(user.language),
         )
         return
     await begin(message, state, scenes, session, user, reports, settings)
 
 
-async def begin(message: Message, state: FSMContext, scenes: ScenesManager, session: AsyncSession,
-                user: UserInfo, reports, settings) -> None:
+async def begin(
+    message: Message, state: FSMContext, scenes: ScenesManager, session: AsyncSession, user: UserInfo, reports, settings
+) -> None:
     quota = await svc.daily_quota(session, user.id, settings.report_daily_limit, clock=reports.clock)
     if not quota.allowed:
         await state.clear()
@@ -52,9 +62,17 @@ async def begin(message: Message, state: FSMContext, scenes: ScenesManager, sess
     await go(scenes, session, reports, user, {"photos": []}, ReportFlow.photos)
 
 
-async def continue_or_restart(query: CallbackQuery, callback_data: FlowCb, state: FSMContext,
-                              scenes: ScenesManager, session: AsyncSession, user: UserInfo, reports, settings,
-                              **_kw: Any) -> None:
+async def continue_or_restart(
+    query: CallbackQuery,
+    callback_data: FlowCb,
+    state: FSMContext,
+    scenes: ScenesManager,
+    session: AsyncSession,
+    user: UserInfo,
+    reports,
+    settings,
+    **_kw: Any,
+) -> None:
     label = kb.BTN_START_OVER if callback_data.a == FlowAction.START_OVER else kb.BTN_CONTINUE
     await show_choice(query, None, _(label))
     draft = await load(session, reports, user.id)
