@@ -38,7 +38,7 @@ from bot.handlers.campaigns import (
 from bot.keyboards.campaign_callbacks import AudCb, CampCb, CellCb, TimeCb
 from core.models import Role
 
-SCENES = audience.SCENES  # the wizard steps that are aiogram Scenes (registered by bot/handlers)
+SCENES = (*audience.SCENES, *texts.SCENES)  # the wizard steps that are aiogram Scenes (registered by bot/handlers)
 
 STAFF_COMMANDS = ("cells", "newcell", "newcampaign", "campaigns")
 STAFF_BUTTONS = (CellCb, AudCb, TimeCb, CampCb)
@@ -67,7 +67,7 @@ def build() -> Router:
     staff.callback_query.filter(HasRole(Role.CAMPAIGN_STAFF))
     staff.include_routers(
         cells.build(), cell_card.build(),  # places
-        audience.build(), texts.build(), timing.build(), preview.build(),  # a new campaign
+        audience.build(), timing.build(), preview.build(),  # a new campaign
         manage.build(),  # existing campaigns
     )
     stale = Router(name=__name__ + ".stale")  # a draft's button (skip, confirm…) once the draft moved on
