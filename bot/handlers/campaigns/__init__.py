@@ -38,7 +38,7 @@ from bot.handlers.campaigns import (
 from bot.keyboards.campaign_callbacks import AudCb, CampCb, CellCb, TimeCb
 from core.models import Role
 
-SCENES = (*audience.SCENES, *texts.SCENES)  # the wizard steps that are aiogram Scenes (registered by bot/handlers)
+SCENES = (*audience.SCENES, *texts.SCENES, *timing.SCENES)  # the wizard steps that are aiogram Scenes (registered by bot/handlers)
 
 STAFF_COMMANDS = ("cells", "newcell", "newcampaign", "campaigns")
 STAFF_BUTTONS = (CellCb, AudCb, TimeCb, CampCb)

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.scene import ScenesManager
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
@@ -18,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.features.campaigns import CampaignRuntime, send_campaign_message
 from bot.handlers.campaigns.audience import audience_of
-from bot.handlers.campaigns.scheduling import ask_timing, schedule_from, timing_lines
+from bot.handlers.campaigns.scheduling import schedule_from, timing_lines
 from bot.handlers.campaigns.shared import cells_by_id, edit
 from bot.handlers.campaigns.states import NewCampaign
 from bot.keyboards import campaigns as kb
@@ -34,15 +35,16 @@ from core.accounts import UserInfo
 
 
 async def timing_done(
-    message: Message, state: FSMContext, session: AsyncSession, user: UserInfo, bot: Bot, runtime: CampaignRuntime
-) -> None:
+    message: Message, state: FSMContext, scenes: ScenesManager, session: AsyncSession, user: UserInfo, bot: Bot,
+    runtime: CampaignRuntime,
+) -> None:  # fmt: skip
     data = await state.get_data()
     now = runtime.clock()
     schedule = schedule_from(data["sched"], now, runtime)
     first = next_occurrence(schedule, now)
     if first is None:
         await message.answer(_("This timing has no run in the future. Please choose again."))
-        await ask_timing(message, state, runtime)
+        await scenes.enter(NewCampaign.timing)  # timing.TimingStep asks again
         return
     if data.get("edit_id"):
         await _save_timing(message, state, session, user, runtime, schedule, first, now)

@@ -8,12 +8,10 @@ from typing import Any
 
 from aiogram import F
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.scene import on
+from aiogram.fsm.scene import ScenesManager, on
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.features.campaigns import CampaignRuntime
-from bot.handlers.campaigns.scheduling import ask_timing
 from bot.handlers.campaigns.shared import content, edit
 from bot.handlers.campaigns.states import NewCampaign
 from bot.handlers.campaigns.wizard import STAFF, CampaignStep, not_command
@@ -51,7 +49,7 @@ class TextEnStep(CampaignStep, state=NewCampaign.text_en.state):
         )
 
     @on.message(STAFF, not_command)
-    async def typed(self, message: Message, state: FSMContext, campaign_runtime: CampaignRuntime) -> None:
+    async def typed(self, message: Message, state: FSMContext, scenes: ScenesManager) -> None:
         text, photo = content(message)
         if not text or photo:
             await message.answer(_("Please send a text (the photo is the one of the Chinese version)."))
@@ -61,13 +59,13 @@ class TextEnStep(CampaignStep, state=NewCampaign.text_en.state):
             await message.answer(_("That is too long: at most {n} characters.").format(n=limit))
             return
         await state.update_data(text_en=text)
-        await ask_timing(message, state, campaign_runtime)
+        await scenes.enter(NewCampaign.timing)
 
     @on.callback_query(CampCb.filter(F.action == CampAction.SKIP_ENGLISH), STAFF)
-    async def skip_english(self, query: CallbackQuery, state: FSMContext, campaign_runtime: CampaignRuntime) -> None:
+    async def skip_english(self, query: CallbackQuery, state: FSMContext, scenes: ScenesManager) -> None:
         await state.update_data(text_en=None)
         await edit(query, None, None)
-        await ask_timing(query.message, state, campaign_runtime)
+        await scenes.enter(NewCampaign.timing)
 
 
 SCENES = (TextZhStep, TextEnStep)
