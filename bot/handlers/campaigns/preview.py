@@ -84,7 +84,8 @@ class PreviewStep(CampaignStep, state=NewCampaign.preview.state):
 
     @on.callback_query(CampCb.filter(F.action == CampAction.CONFIRM), STAFF)
     async def schedule_it(self, query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext,
-                          session: AsyncSession, user: UserInfo, campaign_runtime: CampaignRuntime) -> None:  # fmt: skip
+                          session: AsyncSession, user: UserInfo,
+                          campaign_runtime: CampaignRuntime) -> None:  # fmt: skip
         await schedule_draft(query, callback_answer, state, session, user, campaign_runtime)
 
     @on.callback_query(CampCb.filter(F.action == CampAction.DISCARD), STAFF)
@@ -131,8 +132,9 @@ async def draft_gone(query: CallbackQuery, callback_answer: CallbackAnswer) -> N
 
 
 async def schedule_draft(
-    query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext, session: AsyncSession, user: UserInfo, campaign_runtime: CampaignRuntime
-) -> None:
+    query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext, session: AsyncSession, user: UserInfo,
+    campaign_runtime: CampaignRuntime,
+) -> None:  # fmt: skip
     data = await state.get_data()
     if "text_zh" not in data:
         _draft_gone(callback_answer)
@@ -146,8 +148,8 @@ async def schedule_draft(
             photo=data.get("photo"), schedule=schedule,
         )  # fmt: skip
     except CampaignError:
-        callback_answer.text = _("It cannot be scheduled: a waste-free cell was retired meanwhile, or the timing has no run left. "
-              "Please start again with /newcampaign.")
+        callback_answer.text = _("It cannot be scheduled: a waste-free cell was retired meanwhile, or the timing "
+                                 "has no run left. Please start again with /newcampaign.")
         callback_answer.show_alert = True
         return
     details = {"audience": info.audience.to_json(), "timing": data["sched"]}

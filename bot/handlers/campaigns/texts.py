@@ -24,7 +24,7 @@ class TextZhStep(CampaignStep, state=NewCampaign.text_zh.state):
     async def ask(self, message: Message, **kw: Any) -> None:
         await message.answer(
             _("Step 2 of 4: send the announcement <b>in Chinese</b>. Formatting is kept. To add a "
-              "photo, send the photo with the text as its caption (up to 1024 characters).")  # fmt: skip
+              "photo, send the photo with the text as its caption (up to 1024 characters).")
         )
 
     @on.message(STAFF, not_command)

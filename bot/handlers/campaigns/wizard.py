@@ -9,6 +9,7 @@ filter: so every handler checks the role itself (``STAFF``) and typed-text handl
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram.fsm.scene import Scene, on
@@ -26,10 +27,11 @@ async def not_command(message: Message) -> bool:
 
 
 class CampaignStep(Scene):
-    """One step of a new campaign. Subclasses write ``ask``; their handlers carry ``STAFF``."""
+    """One step of a new campaign. Subclasses write ``ask(message, **what_it_needs)``, given the
+    handler's data (session, user, state, campaign_runtime… and what the step before passed to
+    ``scenes.enter``); their handlers carry ``STAFF``."""
 
-    async def ask(self, message: Message, **kw: Any) -> None:
-        raise NotImplementedError
+    ask: Callable[..., Awaitable[None]]
 
     @on.message.enter()
     async def asked_by_message(self, message: Message, **kw: Any) -> None:
@@ -37,4 +39,5 @@ class CampaignStep(Scene):
 
     @on.callback_query.enter()
     async def asked_by_press(self, query: CallbackQuery, **kw: Any) -> None:
-        await self.ask(query.message, **kw)
+        if isinstance(query.message, Message):  # else too old to answer under: the press did nothing visible
+            await self.ask(query.message, **kw)
