@@ -18,12 +18,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.features.campaigns import CampaignRuntime
 from bot.handlers.campaigns.preview import timing_done
-from bot.handlers.campaigns.scheduling import ask_timing, example_datetime, local_today
+from bot.handlers.campaigns.scheduling import example_datetime, local_today
 from bot.handlers.campaigns.shared import edit, toggled
 from bot.handlers.campaigns.states import NewCampaign
 from bot.handlers.campaigns.wizard import STAFF, CampaignStep, not_command
 from bot.keyboards import campaigns as kb
 from bot.keyboards.campaign_callbacks import TimeAction, TimeCb
+from bot.views import campaigns as views
 from campaigns.schedule import parse_date, parse_datetime, parse_time
 from core.accounts import UserInfo
 
@@ -46,7 +47,17 @@ async def _chosen(query: CallbackQuery) -> None:
 
 class TimingStep(CampaignStep, state=NewCampaign.timing.state):
     async def ask(self, message: Message, state: FSMContext, campaign_runtime: CampaignRuntime, **kw: Any) -> None:
-        await ask_timing(message, state, campaign_runtime)
+        data = await state.get_data()
+        head = (
+            _("New timing of campaign #{id}: when should it go out?").format(id=data["edit_id"])
+            if data.get("edit_id")
+            else _("Step 4 of 4: when should it go out?")
+        )
+        tz, quiet = campaign_runtime.tz, campaign_runtime.quiet
+        await message.answer(
+            head + "\n" + _("Times are in {tz}.").format(tz=tz) + "\n" + views.quiet_text(quiet),
+            reply_markup=kb.timing_keyboard(),
+        )
 
     @_preview_follows
     @_press(TimeAction.NOW)
