@@ -4,14 +4,17 @@ Residents (``subscriptions``): /subscribe (and the menu button) by kind, town/st
 or everything; /subscriptions with remove buttons; ``/start cell-<id>`` (the QR code of a cell)
 subscribes in one tap; the buttons under an announcement (``announcements``) unsubscribe at once.
 Campaign staff: /cells and /newcell (``cells``, ``cell_card``), /newcampaign
-(``audience`` → ``texts`` → ``timing`` → ``preview``), /campaigns (``manage``, which reuses the
-timing steps to change a campaign's timing).
+(``audience`` → ``texts`` → ``timing`` → ``preview``, one aiogram Scene per step on the base in
+``wizard``, listed in ``SCENES``; the draft is the FSM data), /campaigns (``manage``, which enters
+the timing scenes to change a campaign's timing).
 
 Rules: one handler per button action, registered by a filter on its factory's action (see
 ``bot/keyboards/campaign_callbacks.py``). The staff routers sit under one router that checks the role; a
 well-formed staff button pressed by someone else gets "staff only", one pressed at a step that is
 over gets "this step is over", and data that no longer parses falls through to the fallback
-router's "this button has expired".
+router's "this button has expired". The scenes' routers meet updates before this package's, outside
+its staff router: their handlers check the role themselves, and a press they do not take (another
+step's, or someone else's) falls through to the answers here.
 """
 
 from __future__ import annotations
@@ -38,7 +41,8 @@ from bot.handlers.campaigns import (
 from bot.keyboards.campaign_callbacks import AudCb, CampCb, CellCb, TimeCb
 from core.models import Role
 
-SCENES = audience.SCENES  # the wizard steps that are aiogram Scenes (registered by bot/handlers)
+# /newcampaign's steps, aiogram Scenes (registered by bot/handlers)
+SCENES = (*audience.SCENES, *texts.SCENES, *timing.SCENES, *preview.SCENES)
 
 STAFF_COMMANDS = ("cells", "newcell", "newcampaign", "campaigns")
 STAFF_BUTTONS = (CellCb, AudCb, TimeCb, CampCb)
@@ -67,7 +71,7 @@ def build() -> Router:
     staff.callback_query.filter(HasRole(Role.CAMPAIGN_STAFF))
     staff.include_routers(
         cells.build(), cell_card.build(),  # places
-        audience.build(), texts.build(), timing.build(), preview.build(),  # a new campaign
+        audience.build(), timing.build(), preview.build(),  # a new campaign
         manage.build(),  # existing campaigns
     )
     stale = Router(name=__name__ + ".stale")  # a draft's button (skip, confirm…) once the draft moved on

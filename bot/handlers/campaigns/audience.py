@@ -134,19 +134,16 @@ class AudienceStep(Scene, state=NewCampaign.audience.state):
         await PICKER.redraw_places(query, session, cell.unit_code, aud["cells"])
 
     @_press(AudAction.NEXT)
-    async def to_texts(self, query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext) -> None:
+    async def to_texts(self, query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext,
+                       scenes: ScenesManager) -> None:  # fmt: skip
         aud = await _draft_audience(state)
         if Audience.from_json(aud).empty:
             callback_answer.text = _("Choose at least one group of residents.")
             callback_answer.show_alert = True
             return
         await state.update_data(aud=aud)
-        await state.set_state(NewCampaign.text_zh)  # the next steps are plain FSM states
         await edit(query, None, None)
-        await query.message.answer(
-            _("Step 2 of 4: send the announcement <b>in Chinese</b>. Formatting is kept. To add a "
-              "photo, send the photo with the text as its caption (up to 1024 characters).")  # fmt: skip
-        )
+        await scenes.enter(NewCampaign.text_zh)  # texts.TextZhStep asks for the Chinese text
 
 
 async def step_over(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:

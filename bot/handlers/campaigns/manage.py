@@ -14,15 +14,15 @@ from html import unescape
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.scene import ScenesManager
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.features.campaigns import CampaignRuntime
-from bot.handlers.campaigns.scheduling import ask_timing
 from bot.handlers.campaigns.shared import cells_by_id, content, edit
-from bot.handlers.campaigns.states import EditCampaign
+from bot.handlers.campaigns.states import EditCampaign, NewCampaign
 from bot.keyboards import campaigns as kb
 from bot.keyboards.campaign_callbacks import CampAction, CampCb
 from bot.views import campaigns as views
@@ -173,12 +173,12 @@ async def ask_text(query: CallbackQuery, callback_answer: CallbackAnswer, callba
 
 
 async def ask_timing_again(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CampCb, state: FSMContext, session: AsyncSession,
-                           campaign_runtime: CampaignRuntime) -> None:  # fmt: skip
+                           scenes: ScenesManager) -> None:  # fmt: skip
     if (info := await _changeable(query, callback_answer, callback_data, session)) is None:
         return
     await state.clear()
     await state.update_data(edit_id=info.id)
-    await ask_timing(query.message, state, campaign_runtime)
+    await scenes.enter(NewCampaign.timing)  # the timing steps of a new campaign, saving to this one
 
 
 async def edit_text(

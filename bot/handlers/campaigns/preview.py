@@ -8,9 +8,11 @@ Scheduling clears the draft first: a double tap finds no draft and cannot schedu
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.scene import ScenesManager, on
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
@@ -18,9 +20,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.features.campaigns import CampaignRuntime, send_campaign_message
 from bot.handlers.campaigns.audience import audience_of
-from bot.handlers.campaigns.scheduling import ask_timing, schedule_from, timing_lines
+from bot.handlers.campaigns.scheduling import schedule_from, timing_lines
 from bot.handlers.campaigns.shared import cells_by_id, edit
 from bot.handlers.campaigns.states import NewCampaign
+from bot.handlers.campaigns.wizard import STAFF, CampaignStep
 from bot.keyboards import campaigns as kb
 from bot.keyboards.campaign_callbacks import CampAction, CampCb
 from bot.views import campaigns as views
@@ -34,37 +37,63 @@ from core.accounts import UserInfo
 
 
 async def timing_done(
-    message: Message, state: FSMContext, session: AsyncSession, user: UserInfo, bot: Bot, runtime: CampaignRuntime
-) -> None:
+    message: Message, state: FSMContext, scenes: ScenesManager, session: AsyncSession, user: UserInfo, bot: Bot,
+    runtime: CampaignRuntime,
+) -> None:  # fmt: skip
     data = await state.get_data()
     now = runtime.clock()
     schedule = schedule_from(data["sched"], now, runtime)
     first = next_occurrence(schedule, now)
     if first is None:
         await message.answer(_("This timing has no run in the future. Please choose again."))
-        await ask_timing(message, state, runtime)
+        await scenes.enter(NewCampaign.timing)  # timing.TimingStep asks again
         return
     if data.get("edit_id"):
         await _save_timing(message, state, session, user, runtime, schedule, first, now)
         return
-    await state.set_state(NewCampaign.preview)
-    audience = audience_of(data)
-    origin = await audience_origin(session, audience)
-    await message.answer(_("👀 <b>Preview</b>: this is exactly what recipients get:"))
-    await send_campaign_message(bot, message.chat.id, _in("zh", data["text_zh"], origin, data), data.get("photo"))
-    if data.get("text_en"):
-        await message.answer(_("Residents who use English get:"))
-        await send_campaign_message(bot, message.chat.id, _in("en", data["text_en"], origin, data), data.get("photo"))
-    lines = [
-        _("<b>Summary</b>"),
-        _("To: {audience}").format(audience=views.audience_summary(audience, await cells_by_id(session))),
-        views.reach_line(await subs.preview_audience(session, audience)),
-    ]
-    lines += timing_lines(schedule, first, now, user.language, runtime, is_now=data["sched"]["kind"] == "now")
-    if not data.get("text_en"):
-        lines.append(_("No English text: everyone gets the Chinese one."))
-    lines.append(_("Schedule it?"))
-    await message.answer("\n".join(lines), reply_markup=kb.confirm_keyboard())
+    await scenes.enter(NewCampaign.preview, planned=(schedule, first, now))
+
+
+class PreviewStep(CampaignStep, state=NewCampaign.preview.state):
+    """Exactly what recipients get, who and when; then schedule it or discard it."""
+
+    async def ask(self, message: Message, state: FSMContext, session: AsyncSession, user: UserInfo, bot: Bot,
+                  campaign_runtime: CampaignRuntime, planned: tuple[Schedule, datetime, datetime],
+                  **kw: Any) -> None:  # fmt: skip
+        schedule, first, now = planned
+        data = await state.get_data()
+        audience = audience_of(data)
+        origin = await audience_origin(session, audience)
+        await message.answer(_("👀 <b>Preview</b>: this is exactly what recipients get:"))
+        await send_campaign_message(bot, message.chat.id, _in("zh", data["text_zh"], origin, data), data.get("photo"))
+        if data.get("text_en"):
+            await message.answer(_("Residents who use English get:"))
+            await send_campaign_message(bot, message.chat.id, _in("en", data["text_en"], origin, data),
+                                        data.get("photo"))  # fmt: skip
+        lines = [
+            _("<b>Summary</b>"),
+            _("To: {audience}").format(audience=views.audience_summary(audience, await cells_by_id(session))),
+            views.reach_line(await subs.preview_audience(session, audience)),
+        ]
+        lines += timing_lines(schedule, first, now, user.language, campaign_runtime,
+                              is_now=data["sched"]["kind"] == "now")  # fmt: skip
+        if not data.get("text_en"):
+            lines.append(_("No English text: everyone gets the Chinese one."))
+        lines.append(_("Schedule it?"))
+        await message.answer("\n".join(lines), reply_markup=kb.confirm_keyboard())
+
+    @on.callback_query(CampCb.filter(F.action == CampAction.CONFIRM), STAFF)
+    async def schedule_it(self, query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext,
+                          session: AsyncSession, user: UserInfo,
+                          campaign_runtime: CampaignRuntime) -> None:  # fmt: skip
+        await schedule_draft(query, callback_answer, state, session, user, campaign_runtime)
+
+    @on.callback_query(CampCb.filter(F.action == CampAction.DISCARD), STAFF)
+    async def discard_it(self, query: CallbackQuery, state: FSMContext) -> None:
+        await discard(query, state)
+
+
+SCENES = (PreviewStep,)
 
 
 def _in(locale: str, text: str, origin: Origin, data: dict) -> str:
@@ -92,13 +121,23 @@ async def _save_timing(
     await message.answer("\n".join(lines))
 
 
-async def confirm(
-    query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext, session: AsyncSession, user: UserInfo, campaign_runtime: CampaignRuntime
-) -> None:
+def _draft_gone(callback_answer: CallbackAnswer) -> None:
+    callback_answer.text = _("This draft is gone: start again with /newcampaign.")
+    callback_answer.show_alert = True
+
+
+async def draft_gone(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
+    """Schedule pressed when no draft is at the preview (a double tap, or after /cancel)."""
+    _draft_gone(callback_answer)
+
+
+async def schedule_draft(
+    query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext, session: AsyncSession, user: UserInfo,
+    campaign_runtime: CampaignRuntime,
+) -> None:  # fmt: skip
     data = await state.get_data()
-    if await state.get_state() != NewCampaign.preview.state or "text_zh" not in data:
-        callback_answer.text = _("This draft is gone: start again with /newcampaign.")
-        callback_answer.show_alert = True
+    if "text_zh" not in data:
+        _draft_gone(callback_answer)
         return
     await state.clear()  # first: a double tap finds no draft and cannot schedule it twice
     runtime = campaign_runtime
@@ -109,8 +148,8 @@ async def confirm(
             photo=data.get("photo"), schedule=schedule,
         )  # fmt: skip
     except CampaignError:
-        callback_answer.text = _("It cannot be scheduled: a waste-free cell was retired meanwhile, or the timing has no run left. "
-              "Please start again with /newcampaign.")
+        callback_answer.text = _("It cannot be scheduled: a waste-free cell was retired meanwhile, or the timing "
+                                 "has no run left. Please start again with /newcampaign.")
         callback_answer.show_alert = True
         return
     details = {"audience": info.audience.to_json(), "timing": data["sched"]}
@@ -125,14 +164,15 @@ async def confirm(
 
 
 async def discard(query: CallbackQuery, state: FSMContext) -> None:
+    """Discard pressed, at the preview or later: whatever draft there is goes."""
     await state.clear()
     await edit(query, None, None)
     await query.message.answer(_("Discarded. Nothing was sent."))
 
 
 def build() -> Router:
-    """Staff only: the package sets the role filter."""
+    """Staff only: the package sets the role filter. At the preview, its buttons are the scene's."""
     router = Router(name=__name__)
-    router.callback_query.register(confirm, CampCb.filter(F.action == CampAction.CONFIRM))
+    router.callback_query.register(draft_gone, CampCb.filter(F.action == CampAction.CONFIRM))
     router.callback_query.register(discard, CampCb.filter(F.action == CampAction.DISCARD))
     return router

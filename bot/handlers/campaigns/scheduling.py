@@ -1,7 +1,6 @@
 """The timing a staff member chose, as the FSM keeps it (``sched``: ``{"kind": "now" | "at" |
-"daily" | "weekly" | "monthly", ...}``), turned into a ``Schedule`` and described; and the question
-that opens the timing steps (of a new campaign, or of an edited one when ``edit_id`` is set).
-Times are in the configured zone; quiet hours move runs out of the night."""
+"daily" | "weekly" | "monthly", ...}``), turned into a ``Schedule`` and described. Times are in the
+configured zone; quiet hours move runs out of the night."""
 
 from __future__ import annotations
 
@@ -9,30 +8,12 @@ import dataclasses
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from aiogram.fsm.context import FSMContext
-from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.features.campaigns import CampaignRuntime
-from bot.handlers.campaigns.states import NewCampaign
-from bot.keyboards import campaigns as kb
 from bot.views import campaigns as views
 from campaigns.models import ScheduleKind
 from campaigns.schedule import Schedule, next_occurrence, occurrences, parse_time
-
-
-async def ask_timing(message: Message, state: FSMContext, runtime: CampaignRuntime) -> None:
-    await state.set_state(NewCampaign.timing)
-    data = await state.get_data()
-    head = (
-        _("New timing of campaign #{id}: when should it go out?").format(id=data["edit_id"])
-        if data.get("edit_id")
-        else _("Step 4 of 4: when should it go out?")
-    )
-    await message.answer(
-        head + "\n" + _("Times are in {tz}.").format(tz=runtime.tz) + "\n" + views.quiet_text(runtime.quiet),
-        reply_markup=kb.timing_keyboard(),
-    )
 
 
 def schedule_from(sched: dict, now: datetime, runtime: CampaignRuntime) -> Schedule:
