@@ -161,7 +161,9 @@ async def test_non_staff_are_refused(client):
 
 async def test_granted_campaign_staff_may(client, app):
     async with app.sessions() as session:
-        await accounts.touch_user(session, 4321, display_name="Staff", username="st", language_code="en", default_locale="zh")
+        await accounts.touch_user(
+            session, 4321, display_name="Staff", username="st", language_code="en", default_locale="zh"
+        )
         await accounts.grant(session, ADMIN_ID, 4321, Role.CAMPAIGN_STAFF)
     await app.outbox.drained()  # the welcome: what campaign staff can do
     assert any("/newcampaign" in getattr(c, "text", "") for c in client.session.calls)
@@ -371,7 +373,9 @@ async def test_delivery_language_photo_blocked_and_statistics(client, app, runti
 
 async def accounts_touch_admin(app):
     async with app.sessions() as session:
-        await accounts.touch_user(session, ADMIN_ID, display_name="Admin", username=None, language_code="en", default_locale="zh")
+        await accounts.touch_user(
+            session, ADMIN_ID, display_name="Admin", username=None, language_code="en", default_locale="zh"
+        )
         await accounts.set_language(session, ADMIN_ID, "en")
 
 
@@ -379,7 +383,9 @@ def test_send_errors_are_mapped():
     from aiogram.methods import SendMessage as M
 
     method = M(chat_id=1, text="x")
-    assert isinstance(map_send_error(TelegramRetryAfter(method=method, message="Too Many Requests", retry_after=7)), RetryAfter)
+    assert isinstance(
+        map_send_error(TelegramRetryAfter(method=method, message="Too Many Requests", retry_after=7)), RetryAfter
+    )
     assert map_send_error(TelegramRetryAfter(method=method, message="x", retry_after=7)).seconds == 7
     assert isinstance(map_send_error(TelegramForbiddenError(method=method, message="blocked")), Blocked)
     bad = map_send_error(TelegramBadRequest(method=method, message="Bad Request: chat not found"))

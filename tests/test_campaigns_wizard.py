@@ -35,8 +35,9 @@ async def test_a_command_at_a_typing_step_is_not_taken_as_the_announcement(clien
 
 async def test_a_revoked_staff_member_cannot_answer_the_next_steps(client, app):  # noqa: F811 (fixture)
     async with app.sessions() as session:
-        await accounts.touch_user(session, STAFF_ID, display_name="Staff", username="st", language_code="en",
-                                  default_locale="zh")
+        await accounts.touch_user(
+            session, STAFF_ID, display_name="Staff", username="st", language_code="en", default_locale="zh"
+        )
         await accounts.grant(session, ADMIN_ID, STAFF_ID, Role.CAMPAIGN_STAFF)
     await app.outbox.drained()  # the welcome for new campaign staff
     staff = client.person("Staff", "en", user_id=STAFF_ID)

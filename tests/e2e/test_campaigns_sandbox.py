@@ -134,7 +134,9 @@ async def click(person, label: str, message=None):
     return result
 
 
-async def staff_campaign(staff, audience_buttons: list[str], text_zh: str, text_en: str | None, timing: str = "⚡ 立即"):
+async def staff_campaign(
+    staff, audience_buttons: list[str], text_zh: str, text_en: str | None, timing: str = "⚡ 立即"
+):
     """The whole /newcampaign flow through the chat, up to the preview summary (returned)."""
     await staff.send("/newcampaign")
     audience = await staff.expect_message("第 1 步")
@@ -194,7 +196,9 @@ async def test_subscribe_by_deep_link(tmp_path):
         assert "无废校园" in reply.content and "澄江街道" in reply.content
         assert reply.reply_buttons, "the main menu comes with the confirmation"
         async with h.app.sessions() as session:
-            assert await subs.list_subscriptions(session, alice.id) == [subs.SubscriptionInfo(Target.CELL, str(cell.id))]
+            assert await subs.list_subscriptions(session, alice.id) == [
+                subs.SubscriptionInfo(Target.CELL, str(cell.id))
+            ]
         # The staff's QR code encodes the same link.
         admin = h.sb.user("Admin", lang="zh", user_id=ADMIN_ID)
         await admin.send("/cells")
@@ -237,7 +241,9 @@ async def test_push_for_a_kind_and_a_unit_reaches_the_right_people_in_their_lang
 
         admin = h.sb.user("Admin", lang="zh", user_id=ADMIN_ID)
         await staff_campaign(admin, ["🏫 无废校园"], "周六上午旧物交换", "Swap day on Saturday morning")
-        summary = await expect_preview(admin, SCHOOL_ZH + "周六上午旧物交换", SCHOOL_EN + "Swap day on Saturday morning")
+        summary = await expect_preview(
+            admin, SCHOOL_ZH + "周六上午旧物交换", SCHOOL_EN + "Swap day on Saturday morning"
+        )
         assert "<b>3</b>" in summary.text or "3 位" in summary.content
         await click(admin, "✅ 确认发布", summary)
         await admin.expect_message("已安排")
@@ -318,7 +324,10 @@ async def test_blocked_users_are_not_sent_and_are_marked(tmp_path):
         silent.user.blocked_bot = True  # the bot was not told: Telegram answers 403
         await h.sb.settle()
         info = await h.runtime.scheduler.create(
-            author_id=ADMIN_ID, audience=Audience(everyone=True), text_zh="通知", schedule=_soon(),
+            author_id=ADMIN_ID,
+            audience=Audience(everyone=True),
+            text_zh="通知",
+            schedule=_soon(),
         )
         await _wait_run_done(h, info.id)
         assert [m.content for m in ok.messages()] == [PROGRAMME_ZH + "通知"]
@@ -333,7 +342,10 @@ async def test_blocked_users_are_not_sent_and_are_marked(tmp_path):
         await left.unblock()
         await h.sb.settle()
         info = await h.runtime.scheduler.create(
-            author_id=ADMIN_ID, audience=Audience(everyone=True), text_zh="欢迎回来", schedule=_soon(),
+            author_id=ADMIN_ID,
+            audience=Audience(everyone=True),
+            text_zh="欢迎回来",
+            schedule=_soon(),
         )
         await _wait_run_done(h, info.id)
         assert [m.content for m in left.messages()] == [PROGRAMME_ZH + "欢迎回来"]
@@ -371,7 +383,10 @@ async def test_stop_in_the_middle_of_a_delivery_then_restart_finishes_without_du
     async with campaign_sandbox(tmp_path, quiet_hours="", campaign_rate_per_s=25, campaign_inflight=4) as h:
         people = await residents(h, n)
         info = await h.runtime.scheduler.create(
-            author_id=ADMIN_ID, audience=Audience(everyone=True), text_zh="分批发送", schedule=_soon(),
+            author_id=ADMIN_ID,
+            audience=Audience(everyone=True),
+            text_zh="分批发送",
+            schedule=_soon(),
         )
         for _ in range(500):
             if sum(bool(p.messages()) for p in people) >= 10:
@@ -383,7 +398,9 @@ async def test_stop_in_the_middle_of_a_delivery_then_restart_finishes_without_du
         async with h.app.sessions() as session:
             run = (await session.exec(select(CampaignRun).where(CampaignRun.campaign_id == info.id))).one()
             assert run.status == RunStatus.RUNNING.value
-            pending = (await session.exec(select(OutboxRow).where(OutboxRow.run_id == run.id, OutboxRow.status == "pending"))).all()
+            pending = (
+                await session.exec(select(OutboxRow).where(OutboxRow.run_id == run.id, OutboxRow.status == "pending"))
+            ).all()
             assert len(pending) == n - delivered
 
         await h.start_app()  # the new process resumes the run left running
@@ -401,7 +418,10 @@ async def test_a_crash_in_the_middle_of_a_delivery_sends_nothing_twice(tmp_path)
     async with campaign_sandbox(tmp_path, quiet_hours="", campaign_rate_per_s=25, campaign_inflight=8) as h:
         people = await residents(h, n)
         info = await h.runtime.scheduler.create(
-            author_id=ADMIN_ID, audience=Audience(everyone=True), text_zh="崩溃测试", schedule=_soon(),
+            author_id=ADMIN_ID,
+            audience=Audience(everyone=True),
+            text_zh="崩溃测试",
+            schedule=_soon(),
         )
         for _ in range(500):
             if sum(bool(p.messages()) for p in people) >= 10:

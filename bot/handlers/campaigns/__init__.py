@@ -70,8 +70,11 @@ def build() -> Router:
     staff.message.filter(HasRole(Role.CAMPAIGN_STAFF))
     staff.callback_query.filter(HasRole(Role.CAMPAIGN_STAFF))
     staff.include_routers(
-        cells.build(), cell_card.build(),  # places
-        audience.build(), timing.build(), preview.build(),  # a new campaign
+        cells.build(),
+        cell_card.build(),  # places
+        audience.build(),
+        timing.build(),
+        preview.build(),  # a new campaign
         manage.build(),  # existing campaigns
     )
     stale = Router(name=__name__ + ".stale")  # a draft's button (skip, confirm…) once the draft moved on

@@ -26,8 +26,9 @@ async def _name(session: AsyncSession, sub: SubscriptionInfo) -> str:
     return subscription_name(sub, await cells_by_id(session))
 
 
-async def unsubscribe(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: AnnCb,
-                      session: AsyncSession, user: UserInfo) -> None:  # fmt: skip
+async def unsubscribe(
+    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: AnnCb, session: AsyncSession, user: UserInfo
+) -> None:
     sub = SubscriptionInfo(callback_data.target, callback_data.value)
     name = await _name(session, sub)
     if await subs.unsubscribe(session, user.id, sub.target, sub.value):
@@ -38,8 +39,9 @@ async def unsubscribe(query: CallbackQuery, callback_answer: CallbackAnswer, cal
         await edit(query, None, None)
 
 
-async def undo(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: AnnCb,
-               session: AsyncSession, user: UserInfo) -> None:  # fmt: skip
+async def undo(
+    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: AnnCb, session: AsyncSession, user: UserInfo
+) -> None:
     sub = SubscriptionInfo(callback_data.target, callback_data.value)
     name = await _name(session, sub)
     try:
@@ -53,7 +55,9 @@ async def undo(query: CallbackQuery, callback_answer: CallbackAnswer, callback_d
     await edit(query, None, kb.announcement_keyboard(sub, name))
 
 
-async def stop_all(query: CallbackQuery, callback_answer: CallbackAnswer, session: AsyncSession, user: UserInfo) -> None:
+async def stop_all(
+    query: CallbackQuery, callback_answer: CallbackAnswer, session: AsyncSession, user: UserInfo
+) -> None:
     await subs.unsubscribe_all(session, user.id)
     callback_answer.text = _("🔕 You will get no more announcements. Send /subscribe to choose again.")
     await edit(query, None, None)

@@ -44,8 +44,10 @@ async def _audience_view(session: AsyncSession, data: dict) -> tuple[str, Inline
     cells = await cells_by_id(session)
     lines = [
         _("<b>New campaign</b> · step 1 of 4: who should get it?"),
-        _("Tick kinds of waste-free cells, towns/streets, single cells, or every subscriber. A kind and a town "
-          "together mean, e.g., the markets of 澄江街道."),  # fmt: skip
+        _(
+            "Tick kinds of waste-free cells, towns/streets, single cells, or every subscriber. A kind and a town "
+            "together mean, e.g., the markets of 澄江街道."
+        ),
         "",
         _("Selected: {audience}").format(audience=views.audience_summary(audience, cells)),
     ]
@@ -91,7 +93,9 @@ class AudienceStep(Scene, state=NewCampaign.audience.state):
         await _redraw(query, state, session, aud)
 
     @_press(AudAction.KIND)
-    async def toggle_kind(self, query: CallbackQuery, callback_data: AudCb, state: FSMContext, session: AsyncSession) -> None:
+    async def toggle_kind(
+        self, query: CallbackQuery, callback_data: AudCb, state: FSMContext, session: AsyncSession
+    ) -> None:
         aud = await _draft_audience(state)
         aud["kinds"] = toggled(list(aud["kinds"]), callback_data.value)
         await _redraw(query, state, session, aud)
@@ -117,15 +121,27 @@ class AudienceStep(Scene, state=NewCampaign.audience.state):
         await PICKER.show_places_units(query, session, _("📌 Choose the town or street of the waste-free cells."))
 
     @_press(AudAction.PLACES_OF_UNIT)
-    async def show_places(self, query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: AudCb,
-                          state: FSMContext, session: AsyncSession) -> None:  # fmt: skip
+    async def show_places(
+        self,
+        query: CallbackQuery,
+        callback_answer: CallbackAnswer,
+        callback_data: AudCb,
+        state: FSMContext,
+        session: AsyncSession,
+    ) -> None:
         aud = await _draft_audience(state)
         template = _("📌 Tick waste-free cells in {unit}.")
         await PICKER.show_places(query, callback_answer, session, callback_data.value, template, aud["cells"])
 
     @_press(AudAction.CELL)
-    async def toggle_cell(self, query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: AudCb,
-                          state: FSMContext, session: AsyncSession) -> None:  # fmt: skip
+    async def toggle_cell(
+        self,
+        query: CallbackQuery,
+        callback_answer: CallbackAnswer,
+        callback_data: AudCb,
+        state: FSMContext,
+        session: AsyncSession,
+    ) -> None:
         if (cell := await live_cell(query, callback_answer, session, callback_data.cell_id)) is None:
             return
         aud = await _draft_audience(state)
@@ -134,8 +150,9 @@ class AudienceStep(Scene, state=NewCampaign.audience.state):
         await PICKER.redraw_places(query, session, cell.unit_code, aud["cells"])
 
     @_press(AudAction.NEXT)
-    async def to_texts(self, query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext,
-                       scenes: ScenesManager) -> None:  # fmt: skip
+    async def to_texts(
+        self, query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext, scenes: ScenesManager
+    ) -> None:
         aud = await _draft_audience(state)
         if Audience.from_json(aud).empty:
             callback_answer.text = _("Choose at least one group of residents.")

@@ -26,7 +26,9 @@ from core import accounts
 from core.accounts import UserInfo
 
 
-async def _cell(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CellCb, session: AsyncSession) -> CellInfo | None:
+async def _cell(
+    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CellCb, session: AsyncSession
+) -> CellInfo | None:
     cell = await cells_service.get_cell(session, callback_data.id)
     if cell is None:
         callback_answer.text = _("That waste-free cell no longer exists. Send /cells.")
@@ -34,22 +36,39 @@ async def _cell(query: CallbackQuery, callback_answer: CallbackAnswer, callback_
     return cell
 
 
-async def _saved(query: CallbackQuery, callback_answer: CallbackAnswer, session: AsyncSession, user: UserInfo, runtime: CampaignRuntime,
-                 cell: CellInfo, changes: dict, *, in_place: bool = True) -> None:  # fmt: skip
+async def _saved(
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    session: AsyncSession,
+    user: UserInfo,
+    runtime: CampaignRuntime,
+    cell: CellInfo,
+    changes: dict,
+    *,
+    in_place: bool = True,
+) -> None:
     await accounts.audit(session, user.id, "cell.edit", str(cell.id), changes)
     callback_answer.text = _("✅ Saved.")
     await show_card(query.message, cell, runtime, in_place=in_place)
 
 
 async def show(
-    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CellCb, session: AsyncSession, campaign_runtime: CampaignRuntime
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    callback_data: CellCb,
+    session: AsyncSession,
+    campaign_runtime: CampaignRuntime,
 ) -> None:
     if cell := await _cell(query, callback_answer, callback_data, session):
         await show_card(query.message, cell, campaign_runtime, in_place=True)
 
 
 async def send_link(
-    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CellCb, session: AsyncSession, campaign_runtime: CampaignRuntime
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    callback_data: CellCb,
+    session: AsyncSession,
+    campaign_runtime: CampaignRuntime,
 ) -> None:
     if (cell := await _cell(query, callback_answer, callback_data, session)) is None:
         return
@@ -62,7 +81,12 @@ async def send_link(
 
 
 async def send_qr(
-    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CellCb, session: AsyncSession, bot: Bot, campaign_runtime: CampaignRuntime
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    callback_data: CellCb,
+    session: AsyncSession,
+    bot: Bot,
+    campaign_runtime: CampaignRuntime,
 ) -> None:
     if (cell := await _cell(query, callback_answer, callback_data, session)) is None:
         return
@@ -76,7 +100,13 @@ async def send_qr(
     )
 
 
-async def ask_name(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CellCb, state: FSMContext, session: AsyncSession) -> None:
+async def ask_name(
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    callback_data: CellCb,
+    state: FSMContext,
+    session: AsyncSession,
+) -> None:
     if (cell := await _cell(query, callback_answer, callback_data, session)) is None:
         return
     await state.set_state(CellForm.edit_name)
@@ -84,7 +114,13 @@ async def ask_name(query: CallbackQuery, callback_answer: CallbackAnswer, callba
     await query.message.answer(_("New name for {name}?").format(name=escape(cell.name)))
 
 
-async def ask_address(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CellCb, state: FSMContext, session: AsyncSession) -> None:
+async def ask_address(
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    callback_data: CellCb,
+    state: FSMContext,
+    session: AsyncSession,
+) -> None:
     if (cell := await _cell(query, callback_answer, callback_data, session)) is None:
         return
     await state.set_state(CellForm.edit_address)
@@ -96,9 +132,14 @@ async def ask_address(query: CallbackQuery, callback_answer: CallbackAnswer, cal
 
 
 async def remove_address(
-    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CellCb, state: FSMContext, session: AsyncSession, user: UserInfo,
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    callback_data: CellCb,
+    state: FSMContext,
+    session: AsyncSession,
+    user: UserInfo,
     campaign_runtime: CampaignRuntime,
-) -> None:  # fmt: skip
+) -> None:
     if (cell := await _cell(query, callback_answer, callback_data, session)) is None:
         return
     await state.clear()
@@ -106,7 +147,9 @@ async def remove_address(
     await _saved(query, callback_answer, session, user, campaign_runtime, cell, {"address": None}, in_place=False)
 
 
-async def choose_kind(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CellCb, session: AsyncSession) -> None:
+async def choose_kind(
+    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CellCb, session: AsyncSession
+) -> None:
     if (cell := await _cell(query, callback_answer, callback_data, session)) is None:
         return
     markup = kb.kinds_keyboard(lambda k: CellCb(action=CellAction.SET_KIND, id=cell.id, value=k), {cell.kind.value})
@@ -114,16 +157,22 @@ async def choose_kind(query: CallbackQuery, callback_answer: CallbackAnswer, cal
 
 
 async def set_kind(
-    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CellCb, session: AsyncSession, user: UserInfo,
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    callback_data: CellCb,
+    session: AsyncSession,
+    user: UserInfo,
     campaign_runtime: CampaignRuntime,
-) -> None:  # fmt: skip
+) -> None:
     if (cell := await _cell(query, callback_answer, callback_data, session)) is None:
         return
     cell = await cells_service.edit_cell(session, cell.id, kind=callback_data.value)
     await _saved(query, callback_answer, session, user, campaign_runtime, cell, {"kind": callback_data.value})
 
 
-async def choose_unit(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CellCb, session: AsyncSession) -> None:
+async def choose_unit(
+    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CellCb, session: AsyncSession
+) -> None:
     if (cell := await _cell(query, callback_answer, callback_data, session)) is None:
         return
     markup = kb.units_keyboard(
@@ -135,9 +184,13 @@ async def choose_unit(query: CallbackQuery, callback_answer: CallbackAnswer, cal
 
 
 async def set_unit(
-    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CellCb, session: AsyncSession, user: UserInfo,
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    callback_data: CellCb,
+    session: AsyncSession,
+    user: UserInfo,
     campaign_runtime: CampaignRuntime,
-) -> None:  # fmt: skip
+) -> None:
     if (cell := await _cell(query, callback_answer, callback_data, session)) is None:
         return
     try:
@@ -148,9 +201,13 @@ async def set_unit(
 
 
 async def retire_or_restore(
-    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CellCb, session: AsyncSession, user: UserInfo,
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    callback_data: CellCb,
+    session: AsyncSession,
+    user: UserInfo,
     campaign_runtime: CampaignRuntime,
-) -> None:  # fmt: skip
+) -> None:
     if (cell := await _cell(query, callback_answer, callback_data, session)) is None:
         return
     retire = callback_data.action is CellAction.RETIRE
@@ -174,8 +231,9 @@ async def edit_address(
         await _apply_edit(message, state, session, user, campaign_runtime, address=address)
 
 
-async def _apply_edit(message: Message, state: FSMContext, session: AsyncSession, user: UserInfo,
-                      runtime: CampaignRuntime, **changes: str) -> None:  # fmt: skip
+async def _apply_edit(
+    message: Message, state: FSMContext, session: AsyncSession, user: UserInfo, runtime: CampaignRuntime, **changes: str
+) -> None:
     cell_id = (await state.get_data()).get("cell_id")
     await state.clear()
     try:

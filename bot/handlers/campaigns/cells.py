@@ -143,8 +143,14 @@ async def new_cell_step_over(query: CallbackQuery, callback_answer: CallbackAnsw
     callback_answer.show_alert = True
 
 
-async def _create_cell(message: Message, state: FSMContext, session: AsyncSession, user: UserInfo,
-                       runtime: CampaignRuntime, address: str | None) -> None:  # fmt: skip
+async def _create_cell(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    user: UserInfo,
+    runtime: CampaignRuntime,
+    address: str | None,
+) -> None:
     data = await state.get_data()
     await state.clear()
     try:

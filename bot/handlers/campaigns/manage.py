@@ -58,7 +58,9 @@ async def _campaigns_list(session: AsyncSession, locale: str, tz: str) -> tuple[
     return "\n".join(lines), kb.campaigns_list_keyboard(buttons)
 
 
-async def _campaign(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CampCb, session: AsyncSession) -> CampaignInfo | None:
+async def _campaign(
+    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CampCb, session: AsyncSession
+) -> CampaignInfo | None:
     info = await service.get_campaign(session, callback_data.id)
     if info is None:
         callback_answer.text = _("No such campaign.")
@@ -66,7 +68,9 @@ async def _campaign(query: CallbackQuery, callback_answer: CallbackAnswer, callb
     return info
 
 
-async def _changeable(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CampCb, session: AsyncSession) -> CampaignInfo | None:
+async def _changeable(
+    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CampCb, session: AsyncSession
+) -> CampaignInfo | None:
     """The campaign, if it may still change (the press is then answered)."""
     if (info := await _campaign(query, callback_answer, callback_data, session)) is None:
         return None
@@ -77,8 +81,15 @@ async def _changeable(query: CallbackQuery, callback_answer: CallbackAnswer, cal
     return info
 
 
-async def _change(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CampCb, session: AsyncSession, user: UserInfo,
-                  change: Callable[[int], Awaitable[CampaignInfo]], toast: str) -> None:  # fmt: skip
+async def _change(
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    callback_data: CampCb,
+    session: AsyncSession,
+    user: UserInfo,
+    change: Callable[[int], Awaitable[CampaignInfo]],
+    toast: str,
+) -> None:
     """Apply ``change`` through the scheduler, audit it and redraw the card."""
     if (info := await _campaign(query, callback_answer, callback_data, session)) is None:
         return
@@ -112,12 +123,16 @@ async def show_list(
     await edit(query, *await _campaigns_list(session, user.language, campaign_runtime.tz))
 
 
-async def show(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CampCb, session: AsyncSession, user: UserInfo) -> None:
+async def show(
+    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CampCb, session: AsyncSession, user: UserInfo
+) -> None:
     if info := await _campaign(query, callback_answer, callback_data, session):
         await edit(query, *await _card(session, info, user.language))
 
 
-async def back(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CampCb, session: AsyncSession) -> None:
+async def back(
+    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CampCb, session: AsyncSession
+) -> None:
     if info := await _changeable(query, callback_answer, callback_data, session):
         await edit(query, None, kb.campaign_keyboard(info.id, info.status))
 
@@ -125,39 +140,75 @@ async def back(query: CallbackQuery, callback_answer: CallbackAnswer, callback_d
 # --- changes ------------------------------------------------------------------------------------
 
 
-async def pause(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CampCb, session: AsyncSession, user: UserInfo,
-                campaign_runtime: CampaignRuntime) -> None:  # fmt: skip
+async def pause(
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    callback_data: CampCb,
+    session: AsyncSession,
+    user: UserInfo,
+    campaign_runtime: CampaignRuntime,
+) -> None:
     await _change(query, callback_answer, callback_data, session, user, campaign_runtime.scheduler.pause, _("Paused."))
 
 
-async def resume(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CampCb, session: AsyncSession, user: UserInfo,
-                 campaign_runtime: CampaignRuntime) -> None:  # fmt: skip
-    await _change(query, callback_answer, callback_data, session, user, campaign_runtime.scheduler.resume, _("Resumed."))
+async def resume(
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    callback_data: CampCb,
+    session: AsyncSession,
+    user: UserInfo,
+    campaign_runtime: CampaignRuntime,
+) -> None:
+    await _change(
+        query, callback_answer, callback_data, session, user, campaign_runtime.scheduler.resume, _("Resumed.")
+    )
 
 
-async def ask_cancel(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CampCb, session: AsyncSession) -> None:
+async def ask_cancel(
+    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CampCb, session: AsyncSession
+) -> None:
     if info := await _changeable(query, callback_answer, callback_data, session):
         await edit(query, None, kb.cancel_confirm_keyboard(info.id))
 
 
-async def cancel(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CampCb, session: AsyncSession, user: UserInfo,
-                 campaign_runtime: CampaignRuntime) -> None:  # fmt: skip
+async def cancel(
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    callback_data: CampCb,
+    session: AsyncSession,
+    user: UserInfo,
+    campaign_runtime: CampaignRuntime,
+) -> None:
     toast = _("Cancelled: no more runs.")
     await _change(query, callback_answer, callback_data, session, user, campaign_runtime.scheduler.cancel, toast)
 
 
-async def remove_english(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CampCb, session: AsyncSession, user: UserInfo,
-                         campaign_runtime: CampaignRuntime) -> None:  # fmt: skip
+async def remove_english(
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    callback_data: CampCb,
+    session: AsyncSession,
+    user: UserInfo,
+    campaign_runtime: CampaignRuntime,
+) -> None:
     change = partial(campaign_runtime.scheduler.edit, text_en=None)
     await _change(query, callback_answer, callback_data, session, user, change, _("English text removed."))
 
 
-async def edit_menu(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CampCb, session: AsyncSession) -> None:
+async def edit_menu(
+    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CampCb, session: AsyncSession
+) -> None:
     if info := await _changeable(query, callback_answer, callback_data, session):
         await edit(query, None, kb.campaign_edit_keyboard(info.id, bool(info.text_en)))
 
 
-async def ask_text(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CampCb, state: FSMContext, session: AsyncSession) -> None:
+async def ask_text(
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    callback_data: CampCb,
+    state: FSMContext,
+    session: AsyncSession,
+) -> None:
     if (info := await _changeable(query, callback_answer, callback_data, session)) is None:
         return
     chinese = callback_data.action is CampAction.EDIT_ZH
@@ -172,8 +223,14 @@ async def ask_text(query: CallbackQuery, callback_answer: CallbackAnswer, callba
     await query.message.answer(prompt.format(id=info.id))
 
 
-async def ask_timing_again(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: CampCb, state: FSMContext, session: AsyncSession,
-                           scenes: ScenesManager) -> None:  # fmt: skip
+async def ask_timing_again(
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    callback_data: CampCb,
+    state: FSMContext,
+    session: AsyncSession,
+    scenes: ScenesManager,
+) -> None:
     if (info := await _changeable(query, callback_answer, callback_data, session)) is None:
         return
     await state.clear()

@@ -38,8 +38,9 @@ class Picker:
     back: CallbackData  # back to the feature's own view
 
     @classmethod
-    def of(cls, factory: type[SubCb] | type[AudCb], actions: type[SubAction] | type[AudAction],
-           back: SubAction | AudAction) -> Picker:  # fmt: skip
+    def of(
+        cls, factory: type[SubCb] | type[AudCb], actions: type[SubAction] | type[AudAction], back: SubAction | AudAction
+    ) -> Picker:
         """The picker of a factory whose actions have the picker's members (UNIT, PLACES…)."""
         return cls(
             unit=lambda code: factory(action=actions.UNIT, value=code),
@@ -52,7 +53,9 @@ class Picker:
     def units_markup(self, selected: Iterable[str]) -> InlineKeyboardMarkup:
         return kb.units_keyboard(selected, self.unit, self.back)
 
-    async def show_units(self, query: CallbackQuery, callback_answer: CallbackAnswer, text: str, selected: Iterable[str]) -> None:
+    async def show_units(
+        self, query: CallbackQuery, callback_answer: CallbackAnswer, text: str, selected: Iterable[str]
+    ) -> None:
         await edit(query, text, self.units_markup(selected))
 
     async def show_places_units(self, query: CallbackQuery, session: AsyncSession, text: str) -> None:
@@ -70,7 +73,13 @@ class Picker:
         return kb.cells_keyboard(cells, selected, self.cell, self.places) if cells else None
 
     async def show_places(
-        self, query: CallbackQuery, callback_answer: CallbackAnswer, session: AsyncSession, unit_code: str, template: str, selected: Iterable[int]
+        self,
+        query: CallbackQuery,
+        callback_answer: CallbackAnswer,
+        session: AsyncSession,
+        unit_code: str,
+        template: str,
+        selected: Iterable[int],
     ) -> None:
         """``template`` names the town/street as ``{unit}``."""
         markup = await self.places_markup(session, unit_code, selected)
@@ -88,7 +97,9 @@ class Picker:
             await edit(query, None, markup)
 
 
-async def live_cell(query: CallbackQuery, callback_answer: CallbackAnswer, session: AsyncSession, cell_id: int) -> CellInfo | None:
+async def live_cell(
+    query: CallbackQuery, callback_answer: CallbackAnswer, session: AsyncSession, cell_id: int
+) -> CellInfo | None:
     """The place a tick is about, if it still takes part (the caller is told otherwise)."""
     cell = await cells_service.get_cell(session, cell_id)
     if cell is None or cell.retired:

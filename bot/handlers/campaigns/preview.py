@@ -37,9 +37,14 @@ from core.accounts import UserInfo
 
 
 async def timing_done(
-    message: Message, state: FSMContext, scenes: ScenesManager, session: AsyncSession, user: UserInfo, bot: Bot,
+    message: Message,
+    state: FSMContext,
+    scenes: ScenesManager,
+    session: AsyncSession,
+    user: UserInfo,
+    bot: Bot,
     runtime: CampaignRuntime,
-) -> None:  # fmt: skip
+) -> None:
     data = await state.get_data()
     now = runtime.clock()
     schedule = schedule_from(data["sched"], now, runtime)
@@ -57,9 +62,17 @@ async def timing_done(
 class PreviewStep(CampaignStep, state=NewCampaign.preview.state):
     """Exactly what recipients get, who and when; then schedule it or discard it."""
 
-    async def ask(self, message: Message, state: FSMContext, session: AsyncSession, user: UserInfo, bot: Bot,
-                  campaign_runtime: CampaignRuntime, planned: tuple[Schedule, datetime, datetime],
-                  **kw: Any) -> None:  # fmt: skip
+    async def ask(
+        self,
+        message: Message,
+        state: FSMContext,
+        session: AsyncSession,
+        user: UserInfo,
+        bot: Bot,
+        campaign_runtime: CampaignRuntime,
+        planned: tuple[Schedule, datetime, datetime],
+        **kw: Any,
+    ) -> None:
         schedule, first, now = planned
         data = await state.get_data()
         audience = audience_of(data)
@@ -68,24 +81,32 @@ class PreviewStep(CampaignStep, state=NewCampaign.preview.state):
         await send_campaign_message(bot, message.chat.id, _in("zh", data["text_zh"], origin, data), data.get("photo"))
         if data.get("text_en"):
             await message.answer(_("Residents who use English get:"))
-            await send_campaign_message(bot, message.chat.id, _in("en", data["text_en"], origin, data),
-                                        data.get("photo"))  # fmt: skip
+            await send_campaign_message(
+                bot, message.chat.id, _in("en", data["text_en"], origin, data), data.get("photo")
+            )
         lines = [
             _("<b>Summary</b>"),
             _("To: {audience}").format(audience=views.audience_summary(audience, await cells_by_id(session))),
             views.reach_line(await subs.preview_audience(session, audience)),
         ]
-        lines += timing_lines(schedule, first, now, user.language, campaign_runtime,
-                              is_now=data["sched"]["kind"] == "now")  # fmt: skip
+        lines += timing_lines(
+            schedule, first, now, user.language, campaign_runtime, is_now=data["sched"]["kind"] == "now"
+        )
         if not data.get("text_en"):
             lines.append(_("No English text: everyone gets the Chinese one."))
         lines.append(_("Schedule it?"))
         await message.answer("\n".join(lines), reply_markup=kb.confirm_keyboard())
 
     @on.callback_query(CampCb.filter(F.action == CampAction.CONFIRM), STAFF)
-    async def schedule_it(self, query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext,
-                          session: AsyncSession, user: UserInfo,
-                          campaign_runtime: CampaignRuntime) -> None:  # fmt: skip
+    async def schedule_it(
+        self,
+        query: CallbackQuery,
+        callback_answer: CallbackAnswer,
+        state: FSMContext,
+        session: AsyncSession,
+        user: UserInfo,
+        campaign_runtime: CampaignRuntime,
+    ) -> None:
         await schedule_draft(query, callback_answer, state, session, user, campaign_runtime)
 
     @on.callback_query(CampCb.filter(F.action == CampAction.DISCARD), STAFF)
@@ -103,9 +124,15 @@ def _in(locale: str, text: str, origin: Origin, data: dict) -> str:
 
 
 async def _save_timing(
-    message: Message, state: FSMContext, session: AsyncSession, user: UserInfo, runtime: CampaignRuntime,
-    schedule: Schedule, first: datetime, now: datetime,
-) -> None:  # fmt: skip
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    user: UserInfo,
+    runtime: CampaignRuntime,
+    schedule: Schedule,
+    first: datetime,
+    now: datetime,
+) -> None:
     data = await state.get_data()
     edit_id = data["edit_id"]
     await state.clear()
@@ -132,9 +159,13 @@ async def draft_gone(query: CallbackQuery, callback_answer: CallbackAnswer) -> N
 
 
 async def schedule_draft(
-    query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext, session: AsyncSession, user: UserInfo,
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    state: FSMContext,
+    session: AsyncSession,
+    user: UserInfo,
     campaign_runtime: CampaignRuntime,
-) -> None:  # fmt: skip
+) -> None:
     data = await state.get_data()
     if "text_zh" not in data:
         _draft_gone(callback_answer)
@@ -144,22 +175,28 @@ async def schedule_draft(
     schedule = schedule_from(data["sched"], runtime.clock(), runtime)
     try:
         info = await runtime.scheduler.create(
-            author_id=user.id, audience=audience_of(data), text_zh=data["text_zh"], text_en=data.get("text_en"),
-            photo=data.get("photo"), schedule=schedule,
-        )  # fmt: skip
+            author_id=user.id,
+            audience=audience_of(data),
+            text_zh=data["text_zh"],
+            text_en=data.get("text_en"),
+            photo=data.get("photo"),
+            schedule=schedule,
+        )
     except CampaignError:
-        callback_answer.text = _("It cannot be scheduled: a waste-free cell was retired meanwhile, or the timing "
-                                 "has no run left. Please start again with /newcampaign.")
+        callback_answer.text = _(
+            "It cannot be scheduled: a waste-free cell was retired meanwhile, or the timing "
+            "has no run left. Please start again with /newcampaign."
+        )
         callback_answer.show_alert = True
         return
     details = {"audience": info.audience.to_json(), "timing": data["sched"]}
     await accounts.audit(session, user.id, "campaign.create", str(info.id), details)
     await edit(query, None, None)
     await query.message.answer(
-        _("✅ Campaign #{id} is scheduled. Next run: {when}.\nYou will get its statistics after each run. "
-          "/campaigns to pause, edit or cancel it.").format(
-            id=info.id, when=views.when(info.next_run_at, user.language, runtime.tz)
-        )
+        _(
+            "✅ Campaign #{id} is scheduled. Next run: {when}.\nYou will get its statistics after each run. "
+            "/campaigns to pause, edit or cancel it."
+        ).format(id=info.id, when=views.when(info.next_run_at, user.language, runtime.tz))
     )
 
 

@@ -33,8 +33,9 @@ def schedule_from(sched: dict, now: datetime, runtime: CampaignRuntime) -> Sched
     )
 
 
-def timing_lines(schedule: Schedule, first: datetime, now: datetime, locale: str, runtime: CampaignRuntime,
-                 *, is_now: bool) -> list[str]:  # fmt: skip
+def timing_lines(
+    schedule: Schedule, first: datetime, now: datetime, locale: str, runtime: CampaignRuntime, *, is_now: bool
+) -> list[str]:
     """When it goes out: the schedule, the first run (and why, in the quiet hours), the next three."""
     tz = runtime.tz
     lines = [_("When: {schedule}").format(schedule=views.schedule_text(schedule, locale, now_label=is_now))]

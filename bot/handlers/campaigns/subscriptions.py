@@ -97,10 +97,12 @@ async def start_cell(
     cell = await cells_service.get_cell(session, cell_id) if cell_id else None
     if cell is None or cell.retired:
         await message.answer(
-            _("This link or QR code is no longer valid: the waste-free cell does not take part any more. "
-              "Send /subscribe to choose other news."),
+            _(
+                "This link or QR code is no longer valid: the waste-free cell does not take part any more. "
+                "Send /subscribe to choose other news."
+            ),
             reply_markup=main_menu(),
-        )  # fmt: skip
+        )
         return
     new = await subs.subscribe(session, user.id, Target.CELL, cell.id)
     text = (
@@ -124,27 +126,36 @@ async def show_menu(query: CallbackQuery, session: AsyncSession, user: UserInfo)
     await edit(query, _menu_text(), await _menu_markup(session, user.id))
 
 
-async def toggle_kind(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: SubCb, session: AsyncSession, user: UserInfo) -> None:
+async def toggle_kind(
+    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: SubCb, session: AsyncSession, user: UserInfo
+) -> None:
     on = await _toggle(session, user.id, Target.KIND, callback_data.value)
     callback_answer.text = _toast(on, views.kind_name(callback_data.value))
     await edit(query, None, await _menu_markup(session, user.id))
 
 
-async def toggle_everything(query: CallbackQuery, callback_answer: CallbackAnswer, session: AsyncSession, user: UserInfo) -> None:
+async def toggle_everything(
+    query: CallbackQuery, callback_answer: CallbackAnswer, session: AsyncSession, user: UserInfo
+) -> None:
     on = await _toggle(session, user.id, Target.ALL, "")
     callback_answer.text = _toast(on, _(views.EVERYTHING))
     await edit(query, None, await _menu_markup(session, user.id))
 
 
-async def show_units(query: CallbackQuery, callback_answer: CallbackAnswer, session: AsyncSession, user: UserInfo) -> None:
+async def show_units(
+    query: CallbackQuery, callback_answer: CallbackAnswer, session: AsyncSession, user: UserInfo
+) -> None:
     await PICKER.show_units(
-        query, callback_answer,
+        query,
+        callback_answer,
         _("📍 Tap a town or street to get news of every waste-free cell in it."),
         await _selected(session, user.id, Target.UNIT),
     )
 
 
-async def toggle_unit(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: SubCb, session: AsyncSession, user: UserInfo) -> None:
+async def toggle_unit(
+    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: SubCb, session: AsyncSession, user: UserInfo
+) -> None:
     unit_code = callback_data.value
     on = await _toggle(session, user.id, Target.UNIT, unit_code)
     callback_answer.text = _toast(on, unit_label(unit_code))
@@ -153,17 +164,23 @@ async def toggle_unit(query: CallbackQuery, callback_answer: CallbackAnswer, cal
 
 async def show_places_units(query: CallbackQuery, session: AsyncSession) -> None:
     await PICKER.show_places_units(
-        query, session, _("📌 Where is the waste-free cell? Choose its town or street (the number of cells is in brackets).")
+        query,
+        session,
+        _("📌 Where is the waste-free cell? Choose its town or street (the number of cells is in brackets)."),
     )
 
 
-async def show_places(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: SubCb, session: AsyncSession, user: UserInfo) -> None:
+async def show_places(
+    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: SubCb, session: AsyncSession, user: UserInfo
+) -> None:
     chosen = {int(v) for v in await _selected(session, user.id, Target.CELL)}
     template = _("📌 Waste-free cells in {unit}: tap one to follow it.")
     await PICKER.show_places(query, callback_answer, session, callback_data.value, template, chosen)
 
 
-async def toggle_cell(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: SubCb, session: AsyncSession, user: UserInfo) -> None:
+async def toggle_cell(
+    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: SubCb, session: AsyncSession, user: UserInfo
+) -> None:
     if (cell := await live_cell(query, callback_answer, session, callback_data.cell_id)) is None:
         return
     on = await _toggle(session, user.id, Target.CELL, str(cell.id))
@@ -176,7 +193,9 @@ async def show_list(query: CallbackQuery, session: AsyncSession, user: UserInfo)
     await edit(query, *await _list_view(session, user.id))
 
 
-async def remove(query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: SubCb, session: AsyncSession, user: UserInfo) -> None:
+async def remove(
+    query: CallbackQuery, callback_answer: CallbackAnswer, callback_data: SubCb, session: AsyncSession, user: UserInfo
+) -> None:
     target, _sep, value = callback_data.value.partition(".")
     try:
         removed = await subs.unsubscribe(session, user.id, target, value)

@@ -23,8 +23,10 @@ from campaigns.service import MAX_CAPTION, MAX_TEXT
 class TextZhStep(CampaignStep, state=NewCampaign.text_zh.state):
     async def ask(self, message: Message, **kw: Any) -> None:
         await message.answer(
-            _("Step 2 of 4: send the announcement <b>in Chinese</b>. Formatting is kept. To add a "
-              "photo, send the photo with the text as its caption (up to 1024 characters).")
+            _(
+                "Step 2 of 4: send the announcement <b>in Chinese</b>. Formatting is kept. To add a "
+                "photo, send the photo with the text as its caption (up to 1024 characters)."
+            )
         )
 
     @on.message(STAFF, not_command)

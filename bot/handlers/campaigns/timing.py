@@ -61,8 +61,16 @@ class TimingStep(CampaignStep, state=NewCampaign.timing.state):
 
     @_preview_follows
     @_press(TimeAction.NOW)
-    async def now(self, query: CallbackQuery, state: FSMContext, scenes: ScenesManager, session: AsyncSession,
-                  user: UserInfo, bot: Bot, campaign_runtime: CampaignRuntime) -> None:  # fmt: skip
+    async def now(
+        self,
+        query: CallbackQuery,
+        state: FSMContext,
+        scenes: ScenesManager,
+        session: AsyncSession,
+        user: UserInfo,
+        bot: Bot,
+        campaign_runtime: CampaignRuntime,
+    ) -> None:
         await _chosen(query)
         await state.update_data(sched={"kind": "now"})
         await timing_done(query.message, state, scenes, session, user, bot, campaign_runtime)
@@ -102,8 +110,16 @@ class AtStep(CampaignStep, state=NewCampaign.at.state):
         )
 
     @_typed
-    async def typed(self, message: Message, state: FSMContext, scenes: ScenesManager, session: AsyncSession,
-                    user: UserInfo, bot: Bot, campaign_runtime: CampaignRuntime) -> None:  # fmt: skip
+    async def typed(
+        self,
+        message: Message,
+        state: FSMContext,
+        scenes: ScenesManager,
+        session: AsyncSession,
+        user: UserInfo,
+        bot: Bot,
+        campaign_runtime: CampaignRuntime,
+    ) -> None:
         try:
             when = parse_datetime(message.text or "", campaign_runtime.tz)
         except ValueError:
@@ -132,8 +148,9 @@ class WeekdaysStep(CampaignStep, state=NewCampaign.weekdays.state):
         await edit(query, None, kb.weekdays_keyboard(sched["weekdays"], user.language))
 
     @_press(TimeAction.WEEKDAYS_DONE)
-    async def done(self, query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext,
-                   scenes: ScenesManager) -> None:  # fmt: skip
+    async def done(
+        self, query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext, scenes: ScenesManager
+    ) -> None:
         if not ((await state.get_data()).get("sched") or {}).get("weekdays"):
             callback_answer.text = _("Choose at least one day.")
             callback_answer.show_alert = True
@@ -185,8 +202,16 @@ class EndStep(CampaignStep, state=NewCampaign.end.state):
         )
 
     @_typed
-    async def typed(self, message: Message, state: FSMContext, scenes: ScenesManager, session: AsyncSession,
-                    user: UserInfo, bot: Bot, campaign_runtime: CampaignRuntime) -> None:  # fmt: skip
+    async def typed(
+        self,
+        message: Message,
+        state: FSMContext,
+        scenes: ScenesManager,
+        session: AsyncSession,
+        user: UserInfo,
+        bot: Bot,
+        campaign_runtime: CampaignRuntime,
+    ) -> None:
         try:
             end = parse_date(message.text or "")
         except ValueError:
@@ -202,8 +227,16 @@ class EndStep(CampaignStep, state=NewCampaign.end.state):
 
     @_preview_follows
     @_press(TimeAction.NO_END)
-    async def no_end(self, query: CallbackQuery, state: FSMContext, scenes: ScenesManager, session: AsyncSession,
-                     user: UserInfo, bot: Bot, campaign_runtime: CampaignRuntime) -> None:  # fmt: skip
+    async def no_end(
+        self,
+        query: CallbackQuery,
+        state: FSMContext,
+        scenes: ScenesManager,
+        session: AsyncSession,
+        user: UserInfo,
+        bot: Bot,
+        campaign_runtime: CampaignRuntime,
+    ) -> None:
         await _chosen(query)
         await timing_done(query.message, state, scenes, session, user, bot, campaign_runtime)
 
