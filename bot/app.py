@@ -80,7 +80,8 @@ def make_storage(settings: Settings, prefix: str = "wufei") -> BaseStorage:
         return RedisStorage.from_url(
             settings.redis_url,
             connection_kwargs=connection,
-            key_builder=DefaultKeyBuilder(prefix=prefix, with_bot_id=True),
+            # with_destiny: aiogram's scenes keep their history under a second key (destiny "scenes_history")
+            key_builder=DefaultKeyBuilder(prefix=prefix, with_bot_id=True, with_destiny=True),
         )
     return MemoryStorage()
 

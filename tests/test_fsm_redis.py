@@ -11,7 +11,7 @@ from bot.app import create_app, make_storage
 from core import accounts
 from core.models import Role
 from tests.conftest import ADMIN_ID, REDIS_URL, make_settings
-from tests.support.fakebot import FakeSession
+from tests.support.fakebot import FakeSession, texts
 
 
 @pytest.fixture
@@ -40,6 +40,36 @@ async def test_state_set_by_one_instance_is_seen_by_another(tmp_path, sqlite_url
     finally:
         await first.stop()
         await second.stop()
+
+
+@pytest.mark.dates
+async def test_the_report_wizard_goes_from_step_to_step_with_state_in_redis(tmp_path, sqlite_url, redis_prefix, kb):
+    """The wizard's scenes keep a history beside the state: with Redis (production) that needs a key
+    builder with destinies, or every step change fails (found by the two-instance test)."""
+    from bot.keyboards.reports import FlowCb
+    from bot.outgoing.pacing import PaceLimits
+    from tests.support.fakebot import Client
+    from tests.test_places import at_step
+    from tests.test_report_wizard import draft_of, question, summary_data
+
+    settings = make_settings(tmp_path, sqlite_url, redis_url=REDIS_URL)
+    app = create_app(
+        settings,
+        bot_session=FakeSession(),
+        storage=make_storage(settings, redis_prefix),
+        kb=kb,
+        pace=PaceLimits.relaxed(),
+    )
+    await app.prepare()
+    try:
+        wang = Client(app.dp, app.bot, app.bot.session, settle=app.outbox.drained).person("王芳", "zh")
+        await wang.send("/start")
+        await at_step(app, wang.tg.id, "ReportFlow:waste_type", summary_data(waste_type=None, amount=None))
+        calls = await wang.press(FlowCb(a="type", v="construction").pack(), question("🗑 是什么类型的垃圾？"))
+        assert any("⚖️" in text for text in texts(calls))  # the next question: how much
+        assert (await draft_of(app, wang.tg.id)).step == "ReportFlow:amount"
+    finally:
+        await app.stop()
 
 
 def test_without_redis_state_is_in_memory(tmp_path, sqlite_url):

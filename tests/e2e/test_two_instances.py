@@ -44,6 +44,8 @@ from tests.support.s3 import s3, s3_server  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.dates]
 
+PROGRAMME = "📣 来自江阴“无废城市”建设"  # the sender line of an announcement to every subscriber
+
 SECRET = "two-instances-secret"
 CAMPAIGNER = ADMIN_ID + 1  # a second configured admin, who speaks Chinese
 SUBSCRIBERS = 20
@@ -243,7 +245,8 @@ async def _one_campaign(sb, instances: list[Instance], balancer: Balancer) -> No
     chen = sb.user("陈", lang="zh", user_id=CAMPAIGNER, started=True)
     balancer.pin[chen.id] = 1  # the staff schedule it through the instance that does not lead
     await staff_campaign(chen, ["🌐 所有订阅者"], "周六上午旧物交换", None)
-    summary = await expect_preview(chen, "周六上午旧物交换")
+    # to every subscriber: the announcement's first line names the programme as its sender
+    summary = await expect_preview(chen, f"{PROGRAMME}\n\n周六上午旧物交换")
     await click(chen, "✅ 确认发布", summary)
     await chen.expect_message("已安排")
     assert set(balancer.instances_of(chen.id)) == {1}
@@ -264,7 +267,7 @@ async def _one_campaign(sb, instances: list[Instance], balancer: Balancer) -> No
     assert f"已送达：{SUBSCRIBERS}" in done.content
     await sb.settle()
     assert Counter(len(p.messages()) for p in people) == {1: SUBSCRIBERS}  # nobody twice, nobody lost
-    assert all(p.messages()[0].content == "周六上午旧物交换" for p in people)
+    assert all(p.messages()[0].content == f"{PROGRAMME}\n\n周六上午旧物交换" for p in people)
     assert sum("发送已完成" in m.content for m in chen.messages()) == 1
     async with other.app.sessions() as session:
         (info,) = await service.list_campaigns(session)
