@@ -78,22 +78,7 @@ async def _compare_and_set(
                     .where(ReportPhoto.report_id == report_id, ReportPhoto.kind == photo_kind.value)
                 )
             ).one()
-            session.add_all(
-                ReportPhoto(
-                    report_id=report_id,
-                    sha256=p.sha256,
-                    original_path=p.original_path,
-                    public_path=p.public_path,
-                    file_id=p.file_id,
-                    file_unique_id=p.file_unique_id,
-                    width=p.width,
-                    height=p.height,
-                    kind=photo_kind.value,
-                    position=start + i,
-                    added_at=now or utcnow(),
-                )
-                for i, p in enumerate(photos)
-            )
+            session.add_all(p.row(report_id, photo_kind, start + i, now or utcnow()) for i, p in enumerate(photos))
         await session.flush()
         fresh = await _row(session, report_id)
         notify = await _recipients(session, fresh, event.actor_id)

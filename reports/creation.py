@@ -25,7 +25,6 @@ from reports.models import (
     Report,
     ReportDraft,
     ReportEvent,
-    ReportPhoto,
     ReportStatus,
     WasteType,
 )
@@ -191,7 +190,7 @@ async def create_report(
         session.add(row)
         await session.flush()
         row.ticket = _ticket(row.id, now, clock)
-        photo_rows = _photo_rows(row.id, photos, now)
+        photo_rows = [p.row(row.id, PhotoKind.BEFORE, i, now) for i, p in enumerate(photos)]
         session.add_all(photo_rows)
         event = ReportEvent(
             report_id=row.id,
@@ -218,23 +217,3 @@ async def create_report(
         await session.rollback()
         raise
     return Created(info.ticket, info, event_info)
-
-
-def _photo_rows(report_id: int, photos: Sequence[PhotoIn], now: datetime) -> list[ReportPhoto]:
-    """The report's "before" photos, in the resident's order."""
-    return [
-        ReportPhoto(
-            report_id=report_id,
-            sha256=p.sha256,
-            original_path=p.original_path,
-            public_path=p.public_path,
-            file_id=p.file_id,
-            file_unique_id=p.file_unique_id,
-            width=p.width,
-            height=p.height,
-            kind=PhotoKind.BEFORE.value,
-            position=i,
-            added_at=now,
-        )
-        for i, p in enumerate(photos)
-    ]

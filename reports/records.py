@@ -92,6 +92,23 @@ class PhotoIn:
             file_unique_id,
         )
 
+    def row(self, report_id: int, kind: PhotoKind, position: int, added_at: datetime) -> ReportPhoto:
+        """The photo as a row of the report (``position``: its place among the report's photos of
+        this kind, in the order the person sent them)."""
+        return ReportPhoto(
+            report_id=report_id,
+            sha256=self.sha256,
+            original_path=self.original_path,
+            public_path=self.public_path,
+            file_id=self.file_id,
+            file_unique_id=self.file_unique_id,
+            width=self.width,
+            height=self.height,
+            kind=kind.value,
+            position=position,
+            added_at=added_at,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class PhotoInfo:
