@@ -194,6 +194,12 @@ async function sendText(text) {
   await api("send", { ...target(), text });
 }
 
+async function startWith(payload) {
+  if (S.userId === null) return;
+  if (S.chatId !== S.userId) await openChat(S.userId, S.userId);
+  await api("send", { user_id: S.userId, chat_id: S.userId, text: `/start ${payload}` });
+}
+
 async function pressInline(m, b, btn) {
   if (!b.callback_data) return;
   btn.classList.add("pending");

@@ -41,8 +41,8 @@ function entityNode(e, raw) {
     case "pre": return el("pre");
     case "blockquote": case "expandable_blockquote": return el("blockquote");
     case "spoiler": { const s = el("span", { class: "spoiler" }); s.onclick = () => s.classList.add("shown"); return s; }
-    case "text_link": return el("a", { href: safeUrl(e.url) || "#", target: "_blank", rel: "noopener noreferrer" });
-    case "url": return el("a", { href: safeUrl(raw) || "#", target: "_blank", rel: "noopener noreferrer" });
+    case "text_link": return linkTo(e.url);
+    case "url": return linkTo(raw);
     case "bot_command": {
       const a = el("a", { href: "#" });
       a.onclick = (ev) => { ev.preventDefault(); sendText(raw); };
@@ -50,6 +50,22 @@ function entityNode(e, raw) {
     }
     default: return el("span");
   }
+}
+
+/* A t.me link to this bot with a start payload opens the bot's private chat and sends
+   "/start <payload>", as Telegram does; any other link opens in a new tab. */
+function startPayload(url) {
+  const m = /^https?:\/\/t\.me\/([A-Za-z0-9_]+)\?start=([A-Za-z0-9_-]{1,64})$/.exec(url || "");
+  return m && m[1].toLowerCase() === S.state.bot.username.toLowerCase() ? m[2] : null;
+}
+
+function linkTo(url, attrs = {}) {
+  const payload = startPayload(url);
+  const safe = /^(https?:|tg:|mailto:)/i.test(url || "") ? url : "#";
+  if (payload === null) return el("a", { href: safe, target: "_blank", rel: "noopener noreferrer", ...attrs });
+  const a = el("a", { href: url, "data-start": payload, ...attrs });
+  a.onclick = (ev) => { ev.preventDefault(); startWith(payload); };
+  return a;
 }
 
 const fileUrl = (fileId) => `/webchat/files/${encodeURIComponent(fileId)}`;
@@ -139,7 +155,7 @@ function messageNode(m, fromBot) {
 function inlineKeyboard(m, rows) {
   return el("div", { class: "inline-kb", "data-testid": "inline-keyboard" }, rows.map((row) => el("div", { class: "row" },
     row.map((b) => {
-      if (b.url) return el("a", { href: /^https?:/i.test(b.url) ? b.url : "#", target: "_blank", rel: "noopener noreferrer", text: b.text + " ↗" });
+      if (b.url) return linkTo(b.url, { text: b.text + (startPayload(b.url) === null ? " ↗" : "") });
       return el("button", {
         type: "button", text: b.text, "data-callback": b.callback_data || "",
         onclick: (ev) => pressInline(m, b, ev.currentTarget),

@@ -6,7 +6,7 @@ import pytest
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.filters import Command, CommandStart
+from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
@@ -51,7 +51,10 @@ def echo_router() -> Router:
     router = Router(name="echo")
 
     @router.message(CommandStart())
-    async def start(message: Message) -> None:
+    async def start(message: Message, command: CommandObject) -> None:
+        if command.args:
+            await message.answer(f"started with {command.args}")
+            return
         await message.answer(
             "<b>Welcome</b> to the <i>echo</i> bot",
             parse_mode="HTML",

@@ -151,3 +151,30 @@ async def test_creating_a_group_keeps_its_creator_and_speaks_the_page_language(s
     group = next(c for c in sandbox.world.chats.values() if c.title == "Staff")
     assert group.members == [alice.id, bob.id]
     assert sandbox.world.chat_member(group, alice.id)["status"] == "creator"
+
+
+async def test_a_start_link_to_the_bot_opens_its_chat_with_the_payload(sandbox):
+    """A t.me/<bot>?start=… link (a waste-free cell's invitation, say) in a message or on a button
+    sends /start with its payload in the bot's private chat, as Telegram does."""
+    server = sandbox.server
+    alice = sandbox.user("Alice", lang="en", started=True)
+    link = f"https://t.me/{server.world.bot['username']}?start="
+    async with aiohttp.ClientSession() as http, open_page(width=420, height=700) as (page, errors):
+        await open_chat(page, server.webchat_url, alice.id)
+        await bot_call(
+            http,
+            server,
+            "sendMessage",
+            chat_id=alice.id,
+            text=f'Join <a href="{link}cell-7">the school</a>',
+            parse_mode="HTML",
+            reply_markup={"inline_keyboard": [[{"text": "Open the market", "url": f"{link}cell-8"}]]},
+        )
+        bot_messages = page.get_by_test_id("bot-message")
+        await page.locator("[data-start='cell-7']").click()
+        await expect(bot_messages.last).to_contain_text("started with cell-7")
+        button = page.locator("[data-start='cell-8']")
+        await expect(button).to_have_text("Open the market")  # no "opens elsewhere" arrow
+        await button.click()
+        await expect(bot_messages.last).to_contain_text("started with cell-8")
+        assert not errors, errors
