@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Two processes for the whole suite (a file's tests stay together); PYTEST_ARGS runs exactly what it says.
+PARALLEL := -n 2 --dist loadfile
 PO := $(wildcard bot/locales/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 
@@ -17,7 +19,7 @@ run: $(STAMP) $(MO)
 test: $(STAMP) $(MO) lint
 	@bash scripts/test-bootstrap.sh
 	@if [ -z "$(PYTEST_ARGS)" ]; then bash scripts/test-shifted-clock.sh; fi
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(or $(PYTEST_ARGS),$(PARALLEL))
 
 # ruff (lint rules and formatting) over the repo, mypy over the packages; settings in pyproject.toml.
 lint: $(STAMP)

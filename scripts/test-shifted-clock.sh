@@ -20,4 +20,4 @@ if ! command -v faketime >/dev/null 2>&1; then
 fi
 echo "== date-sensitive tests, 400 days ahead, TZ=America/New_York"
 FAKETIME_DONT_FAKE_MONOTONIC=1 TZ=America/New_York faketime -f +400d \
-  .venv/bin/python -m pytest -m "dates and not e2e" -q -p no:cacheprovider "$@"
+  .venv/bin/python -m pytest -m "dates and not e2e" -q -p no:cacheprovider -n 2 --dist loadfile "$@"
