@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The date-sensitive tests (marker `dates`) once more, 400 days ahead on a machine in New York: a test
+# The date-sensitive tests (marker `dates`) once more, in one process (under libfaketime every clock read
+# traps, and two workers spend more CPU than they save), 400 days ahead on a machine in New York: a test
 # that hard-codes a calendar date, or a part that reads the machine's clock or time zone instead of the
 # injected clock and WUFEI_TIMEZONE, fails here first. libfaketime (Debian package `faketime`) shifts
 # the wall clock only (monotonic time stays real, so asyncio's timers behave). The end-to-end tests
@@ -20,4 +21,4 @@ if ! command -v faketime >/dev/null 2>&1; then
 fi
 echo "== date-sensitive tests, 400 days ahead, TZ=America/New_York"
 FAKETIME_DONT_FAKE_MONOTONIC=1 TZ=America/New_York faketime -f +400d \
-  .venv/bin/python -m pytest -m "dates and not e2e" -q -p no:cacheprovider -n 2 --dist loadfile "$@"
+  .venv/bin/python -m pytest -m "dates and not e2e" -q -p no:cacheprovider "$@"
