@@ -42,7 +42,6 @@ async def test_state_set_by_one_instance_is_seen_by_another(tmp_path, sqlite_url
         await second.stop()
 
 
-@pytest.mark.dates
 async def test_the_report_wizard_goes_from_step_to_step_with_state_in_redis(tmp_path, sqlite_url, redis_prefix, kb):
     """The wizard's scenes keep a history beside the state: with Redis (production) that needs a key
     builder with destinies, or every step change fails (found by the two-instance test)."""
