@@ -34,21 +34,26 @@ class MenuButton(Filter):
 class PlainQuestion(Filter):
     """Plain text in a private chat outside any flow: a sorting question.
 
-    Not a command, not a reply-keyboard button, no conversation state, no report draft left by an
-    earlier run (the reports router resumes it). Async and cheap, so plain text can meet the sorting
-    router early without walking every staff and flow router (aiogram runs plain functions and magic
-    filters in a thread).
+    Not a command, not a reply-keyboard button, not a card the person picked from this bot's inline
+    mode, no conversation state, no report draft left by an earlier run (the reports router resumes
+    it). Async and cheap, so plain text can meet the sorting router early without walking every
+    staff and flow router (aiogram runs plain functions and magic filters in a thread).
     """
 
     def __init__(self, *buttons: str) -> None:
         self.buttons = buttons
+        self._texts: frozenset[str] | None = None  # the buttons in every language, looked up once
 
     async def __call__(
-        self, message: Message, raw_state: str | None = None, user: Any = None, reports: Any = None
+        self, message: Message, raw_state: str | None = None, user: Any = None, reports: Any = None, bot: Any = None
     ) -> bool:
         text = message.text
         if not text or text.startswith("/") or raw_state is not None or message.chat.type != ChatType.PRIVATE:
             return False
+        if message.via_bot is not None and bot is not None and message.via_bot.id == bot.id:
+            return False
         if user is not None and reports is not None and user.id in reports.lost_draft_users:
             return False
-        return not any(text in texts_for(button) for button in self.buttons)
+        if self._texts is None:
+            self._texts = frozenset().union(*(texts_for(button) for button in self.buttons))
+        return text not in self._texts

@@ -67,13 +67,16 @@ class QueryLog:
     """The query log, written in batches in the background: asking costs no SQL on the hot path.
 
     ``add`` hands out the row's id at once (callback buttons carry it), from blocks of ids
-    reserved in ``kb_meta`` (one UPDATE per ``block`` questions, safe with several instances); rows
+    reserved in ``kb_meta`` (one UPDATE per ``block`` questions, safe with several instances; a stop
+    leaves the rest of a block unused, gaps in the ids are harmless); rows
     are inserted ``delay`` seconds later or when ``batch`` are waiting, in one executemany. Readers
     of the log (feedback, curators' lists) call ``flush`` first. ``close`` writes what is waiting:
     nothing is lost on a clean stop. A failed write keeps the rows for the next attempt.
     """
 
-    def __init__(self, sessions: async_sessionmaker, *, delay: float = 1.0, batch: int = 200, block: int = 100) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker, *, delay: float = 1.0, batch: int = 200, block: int = 1000
+    ) -> None:
         self.sessions = sessions
         self.delay, self.batch, self.block = delay, batch, block
         self._ids: Iterator[int] = iter(())

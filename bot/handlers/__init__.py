@@ -3,8 +3,12 @@
 Each module exposes ``build() -> Router`` so every application instance (tests build many) gets
 fresh routers; handlers stay plain module-level functions. The wizards are aiogram Scenes: each
 feature package exposes a tuple ``SCENES``, added to the one ``SceneRegistry`` of the root router
-(which gives every handler the ``scenes`` manager); their routers meet updates right after their
-feature's own router.
+(which gives every handler behind it the ``scenes`` manager); their routers meet updates right after
+their feature's own router.
+
+Plain text outside any flow is a sorting question and most updates are one: the sorting router
+is the dispatcher's first router, beside (not inside) the one that carries the scenes' middleware,
+so a question meets one router and one filter before its handler (issue 16, bench/updates.py).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from bot.handlers import (
     campaigns,
     common,
     curation,
+    dashboard,
     fallback,
     membership,
     reports,
@@ -24,24 +29,25 @@ from bot.handlers import (
 )
 
 
-def build_router() -> Router:
-    root = Router(name="wufei")
+def build_routers() -> tuple[Router, Router]:
+    """The dispatcher's routers, in order: sorting, then every other feature."""
+    flows = Router(name="wufei")
     scenes = Router(name="wufei.scenes")
-    root.include_routers(
-        # Plain text outside any flow is a sorting question: met first, by async filters only (no
-        # magic filter, which aiogram runs in a thread). Its filters match only /sort, its button,
-        # its callbacks and plain text that is no command or button, so nothing below is shadowed.
-        sorting.build(),
+    flows.include_routers(
         campaigns.build_deep_links(),  # /start cell-<id> subscribes before the plain /start
         common.build(),  # /start, /help, /language, /cancel at any step
         membership.build(),
         admin.build(),
         curation.build(),
         reports.build(),
+        dashboard.build(),  # /dashboard: a staff member's sign-in link
         scenes,  # the wizards' steps (messages in their own state only)
         campaigns.build(),
         fallback.build(),  # must stay last
     )
-    registry = SceneRegistry(root, register_on_add=False)  # gives every handler the ``scenes`` manager
+    registry = SceneRegistry(flows, register_on_add=False)  # gives every handler the ``scenes`` manager
     registry.add(*reports.SCENES, *campaigns.SCENES, router=scenes)
-    return root
+    # Plain text outside any flow is a sorting question: met first, by async filters only (no
+    # magic filter, which aiogram runs in a thread). Its filters match only /sort, its button,
+    # its callbacks and plain text that is no command or button, so nothing after it is shadowed.
+    return sorting.build(), flows

@@ -31,9 +31,11 @@ MAX_QUERY_LENGTH = 200
 
 async def _send_verdict(message: Message, kb: KnowledgeBase, verdict: Verdict, locale: str, log_id: int | None) -> None:
     if verdict.answered and verdict.item is None:
-        await message.answer(view.close_category(kb, verdict, locale), reply_markup=view.card_keyboard(verdict, log_id))
+        await message.answer(
+            view.close_category(kb, verdict, locale), reply_markup=view.card_keyboard(verdict, log_id, locale)
+        )
     elif verdict.answered:
-        await message.answer(view.card(kb, verdict, locale), reply_markup=view.card_keyboard(verdict, log_id))
+        await message.answer(view.card(kb, verdict, locale), reply_markup=view.card_keyboard(verdict, log_id, locale))
     elif verdict.confidence == "ambiguous" and verdict.alternatives:
         text, markup = view.did_you_mean(verdict, kb)
         await message.answer(text, reply_markup=markup)
@@ -111,7 +113,9 @@ async def show_item(
         verdict = _verdict_for(kb, name)
     # logged like a question, so the card carries the same "wrong answer?" button as any card
     log_id = await query_log.add(pseudonym(user.id), name, verdict, source="choice")
-    await query.message.answer(view.card(kb, verdict, user.language), reply_markup=view.card_keyboard(verdict, log_id))
+    await query.message.answer(
+        view.card(kb, verdict, user.language), reply_markup=view.card_keyboard(verdict, log_id, user.language)
+    )
 
 
 def _verdict_for(kb: KnowledgeBase, name: str) -> Verdict:
@@ -220,10 +224,12 @@ async def own_inline_result(message: Message) -> None:
 
 def build() -> Router:
     router = Router(name=__name__)
+    # Plain text first: the one filter most updates meet (it leaves out commands, buttons, flows and
+    # the bot's own inline results).
+    router.message.register(plain_text, PlainQuestion(*MENU_BUTTONS))
     router.message.register(own_inline_result, _via_this_bot)
     router.message.register(sort_command, Command("sort"), F.chat.type == ChatType.PRIVATE)
     router.message.register(prompt, MenuButton(BTN_SORT))
-    router.message.register(plain_text, PlainQuestion(*MENU_BUTTONS))
     router.callback_query.register(show_item, SortCb.filter(F.action == "i"))
     router.callback_query.register(wrong_answer, SortCb.filter(F.action == "w"))
     router.callback_query.register(expected_category, SortCb.filter(F.action == "c"))

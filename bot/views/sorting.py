@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from html import escape
+from typing import Any
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
@@ -83,8 +85,32 @@ def display_name(kb: KnowledgeBase, name: str, locale: str) -> str:
     return escape(plain_name(kb, name, locale))
 
 
+# A card's text and its alternatives' buttons, remembered per verdict: the knowledge base hands out
+# the same Verdict object for the same question (until it changes, when it makes new ones), so the
+# same answer is not rendered again for every person who asks (issue 16). Each entry keeps its
+# verdict alive, so an id here cannot be reused by another verdict while the entry stands.
+_RENDERED: dict[tuple[int, str, str], tuple[Verdict, Any]] = {}
+_RENDERED_MAX = 4096
+
+
+def _remembered(kind: str, verdict: Verdict, locale: str, render: Callable[[], Any]) -> Any:
+    key = (id(verdict), locale, kind)
+    hit = _RENDERED.get(key)
+    if hit is not None and hit[0] is verdict:
+        return hit[1]
+    value = render()
+    if len(_RENDERED) >= _RENDERED_MAX:
+        _RENDERED.clear()
+    _RENDERED[key] = (verdict, value)
+    return value
+
+
 def card(kb: KnowledgeBase, verdict: Verdict, locale: str) -> str:
     """The answer for one recognised item."""
+    return _remembered("card", verdict, locale, lambda: _card(kb, verdict, locale))
+
+
+def _card(kb: KnowledgeBase, verdict: Verdict, locale: str) -> str:
     title = display_name(kb, verdict.item, locale)
     if verdict.condition:
         title += f" · {escape(_text(verdict.condition, locale))}"
@@ -151,10 +177,20 @@ def close_category(kb: KnowledgeBase, verdict: Verdict, locale: str) -> str:
     )
 
 
-def card_keyboard(verdict: Verdict, log_id: int | None) -> InlineKeyboardMarkup:
+def card_keyboard(verdict: Verdict, log_id: int | None, locale: str) -> InlineKeyboardMarkup:
     # Built directly, one button a row: InlineKeyboardBuilder deep-copies its buttons three times,
-    # a quarter of a sorting answer's time (issue 16, bench/updates.py).
-    rows = [
+    # a quarter of a sorting answer's time (issue 16, bench/updates.py). The alternatives' rows
+    # are the same for every asker of a question in a language: remembered with the card.
+    rows = list(_remembered("alternatives", verdict, locale, lambda: _alternative_rows(verdict)))
+    if log_id is not None:
+        rows.append(
+            [InlineKeyboardButton(text=_("❓ Wrong answer?"), callback_data=SortCb(action="w", ref=str(log_id)).pack())]
+        )
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def _alternative_rows(verdict: Verdict) -> list[list[InlineKeyboardButton]]:
+    return [
         [
             InlineKeyboardButton(
                 text=_("Or: {item}").format(item=alt["item"]) if verdict.item else alt["item"],
@@ -163,11 +199,6 @@ def card_keyboard(verdict: Verdict, log_id: int | None) -> InlineKeyboardMarkup:
         ]
         for alt in verdict.alternatives[:3]
     ]
-    if log_id is not None:
-        rows.append(
-            [InlineKeyboardButton(text=_("❓ Wrong answer?"), callback_data=SortCb(action="w", ref=str(log_id)).pack())]
-        )
-    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def _suggestion_label(kb: KnowledgeBase, query: str, name: str) -> str:
