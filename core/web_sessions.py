@@ -5,6 +5,8 @@ Rules:
   It opens one session, once, before it expires (10 minutes): redeeming is one
   ``UPDATE … SET used_at WHERE token_hash AND used_at IS NULL AND expires_at > now``, so two tabs
   racing on the same link open one session between them.
+- A session is opened by a spent link or, when the dashboard has a public https address, by
+  Telegram's Login Widget (``bot/dashboard/telegram_login.py`` checks its signature first).
 - A session is a row keyed by the SHA-256 of the cookie's random value; it holds the staff
   member's Telegram id and the CSRF token every state-changing request must echo. Roles are not
   copied into it: the dashboard reads them on every request, so a revoked role ends access at once.
@@ -88,6 +90,12 @@ async def redeem(session: AsyncSession, token: str, now: datetime, ttl: timedelt
         await session.rollback()
         return None
     user_id = (await session.exec(select(WebLogin.user_id).where(WebLogin.token_hash == token_hash))).one()
+    return await open_session(session, user_id, now, ttl)
+
+
+async def open_session(session: AsyncSession, user_id: int, now: datetime, ttl: timedelta = SESSION_TTL) -> Opened:
+    """A new session for ``user_id``, committed (the caller has proved who it is: a spent link,
+    or a login widget payload signed by Telegram)."""
     cookie, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
     session.add(WebSession(id_hash=_hash(cookie), user_id=user_id, csrf=csrf, created_at=now, expires_at=now + ttl))
     await session.commit()

@@ -13,20 +13,17 @@ from datetime import timedelta
 
 import pytest
 from aiogram.methods import SendMessage
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from bot.app import create_app
-from bot.outgoing.pacing import PaceLimits
 from core import accounts
-from core.clock import Clock
 from core.models import AuditEntry, Role
 from reports import service as svc
 from tests.conftest import ADMIN_ID
-from tests.support.clock import FakeClock
-from tests.support.fakebot import Client, FakeSession, texts
-from tests.test_reports_bot import CHENGJIANG, CHENGJIANG_CODE, QINGYANG_CODE, seed, with_media
+from tests.support.dashboard import dashboard_app, web_client
+from tests.support.fakebot import Client, texts
+from tests.test_reports_bot import CHENGJIANG, CHENGJIANG_CODE, QINGYANG_CODE, seed
 
 pytestmark = pytest.mark.dates
 
@@ -35,18 +32,13 @@ LINK = re.compile(r"(http://\S+/dashboard/login\?t=[\w-]+&lang=\w+)")
 
 @pytest.fixture
 async def app(settings, kb):
-    clock = FakeClock(Clock()(), settings.timezone)
-    application = create_app(
-        settings, bot_session=with_media(FakeSession()), kb=kb, pace=PaceLimits.relaxed(), clock=clock
-    )
-    await application.prepare()
-    yield application
-    await application.stop()
+    async with dashboard_app(settings, kb) as application:
+        yield application
 
 
 @pytest.fixture
 async def http(app):
-    async with TestClient(TestServer(app.web_app())) as client:
+    async with web_client(app) as client:
         yield client
 
 

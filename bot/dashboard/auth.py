@@ -6,7 +6,8 @@ Rules:
 - Roles are read on every request: an admin sees every unit; a unit handler only their units (a
   page about another unit answers 403); anyone else is turned away (403).
 - Every POST must carry the session's CSRF token in its form (``csrf``), compared in constant time;
-  without it the answer is 403 and nothing changes.
+  without it the answer is 403 and nothing changes. Multipart forms too: the form is read once
+  here (``forms.read``) and handed to the handler (``form(request)``).
 - The cookie is HttpOnly, SameSite=Lax, Secure when the public address is https; pages are not
   cached and not framed; the sign-in link's token never leaves in a Referer.
 """
@@ -14,21 +15,29 @@ Rules:
 from __future__ import annotations
 
 import hmac
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp_jinja2
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
 from aiogram.utils.i18n import I18n
 from aiohttp import web
+from multidict import MultiDictProxy
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.config import Settings
+from bot.dashboard import forms, telegram_login
 from bot.i18n import unit_label
-from bot.views.reports import local_time, reject_label, status_label, waste_label
+from bot.views.reports import PHOTO_TOO_LARGE, local_time, reject_label, status_label, waste_label
 from core import accounts, web_sessions
 from core.accounts import Roles, UserInfo
 from core.clock import Clock
 from core.models import Role
+from reports.media import MediaStore
+
+log = logging.getLogger(__name__)
 
 COOKIE = "wufei_dashboard"
 LANG_COOKIE = "wufei_lang"
@@ -41,11 +50,14 @@ class Context:
     clock: Clock
     settings: Settings
     i18n: I18n
+    media: MediaStore  # the reports' photo store (the "after" photo of a resolution)
+    bot: Bot  # its username for the login widget; its token checks the widget's signature
 
 
 CONTEXT = web.AppKey("dashboard", Context)
 LANG = web.RequestKey("dashboard_lang", str)
 SET_LANG = web.RequestKey("dashboard_set_lang", str)
+FORM = web.RequestKey("dashboard_form", MultiDictProxy)
 
 
 @dataclass(frozen=True)
@@ -70,12 +82,21 @@ class Staff:
 STAFF = web.RequestKey("dashboard_staff", Staff)
 
 
+def is_staff(roles: Roles) -> bool:
+    return roles.has(Role.ADMIN) or bool(roles.units())
+
+
 def ctx(request: web.Request) -> Context:
     return request.app[CONTEXT]
 
 
 def staff(request: web.Request) -> Staff:
     return request[STAFF]
+
+
+def form(request: web.Request) -> MultiDictProxy:
+    """The POST's form, read once by the CSRF check (``forms.read``: text fields and uploads)."""
+    return request[FORM]
 
 
 def language(request: web.Request) -> str:
@@ -154,14 +175,17 @@ async def _authenticate(request: web.Request) -> web.Response | None:
             _("Please sign in: send /dashboard to the bot in a private chat for a link.", locale=request[LANG]),
         )
     request[LANG] = _choose_language(request, user)
-    if not (roles.has(Role.ADMIN) or roles.units()):
+    if not is_staff(roles):
         return refuse(
             request, 403, _("The dashboard is for the programme office and the units' handlers.", locale=request[LANG])
         )
     request[STAFF] = Staff(user, roles, info.csrf)
     if request.method == "POST":
-        form = await request.post()
-        given = str(form.get("csrf", ""))
+        try:
+            request[FORM] = await forms.read(request)
+        except forms.BodyTooLarge:
+            return refuse(request, 413, _(PHOTO_TOO_LARGE, locale=request[LANG]))
+        given = str(request[FORM].get("csrf", ""))
         if not hmac.compare_digest(given.encode(), info.csrf.encode()):
             return refuse(request, 403, _("This page has expired. Reload it and try again.", locale=request[LANG]))
     return None
@@ -191,8 +215,26 @@ def set_session_cookie(request: web.Request, response: web.StreamResponse, opene
 
 
 async def login_page(request: web.Request) -> web.Response:
-    """GET: a button that spends the link (a link preview or a prefetch never signs anyone in)."""
-    return page(request, "login.html", {"token": request.query.get("t", "")})
+    """GET: a button that spends the link (a link preview or a prefetch never signs anyone in); and
+    Telegram's login widget when the dashboard has a public https address."""
+    widget = await _widget(ctx(request))
+    response = page(request, "login.html", {"token": request.query.get("t", ""), "widget": widget})
+    if widget is not None:
+        response.headers["Content-Security-Policy"] = telegram_login.CSP
+    return response
+
+
+async def _widget(context: Context) -> telegram_login.Widget | None:
+    if not telegram_login.enabled(context.settings):
+        return None
+    try:
+        me = await context.bot.me()  # asked once, then aiogram keeps it
+    except TelegramAPIError:
+        log.warning("no login widget: the bot's username is unknown (getMe failed)", exc_info=True)
+        return None
+    if not me.username:
+        return None
+    return telegram_login.Widget(telegram_login.SCRIPT, me.username, telegram_login.auth_url(context.settings))
 
 
 async def login(request: web.Request) -> web.StreamResponse:
@@ -201,7 +243,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     async with context.sessions() as session:
         opened = await web_sessions.redeem(session, str(form.get("t", "")), context.clock())
         if opened is not None:
-            await accounts.audit(session, opened.user_id, "dashboard.signin")
+            await accounts.audit(session, opened.user_id, "dashboard.signin", None, {"method": "link"})
             await web_sessions.purge(session, context.clock())  # expired links and sessions go
     if opened is None:
         return refuse(
@@ -213,6 +255,41 @@ async def login(request: web.Request) -> web.StreamResponse:
             ),
         )
     response = redirect("/dashboard/")
+    set_session_cookie(request, response, opened)
+    return response
+
+
+async def login_telegram(request: web.Request) -> web.StreamResponse:
+    """GET /login/telegram: where the widget sends a person back, with Telegram's signed data."""
+    context = ctx(request)
+    token = context.bot.token
+    user_id = telegram_login.verify(request.query.items(), token, context.clock())
+    if user_id is None:
+        return refuse(
+            request,
+            403,
+            context.i18n.gettext(
+                "This Telegram sign-in could not be checked or is more than a day old. Please try again.",
+                locale=request[LANG],
+            ),
+        )
+    opened = None
+    async with context.sessions() as session:
+        user = await accounts.get_user(session, user_id)
+        if user is not None and is_staff(await accounts.roles_of(session, user_id)):
+            opened = await web_sessions.open_session(session, user_id, context.clock())
+            await accounts.audit(session, user_id, "dashboard.signin", None, {"method": "telegram_widget"})
+            await web_sessions.purge(session, context.clock())
+    if opened is None:
+        request[LANG] = _choose_language(request, user)
+        return refuse(
+            request,
+            403,
+            context.i18n.gettext(
+                "The dashboard is for the programme office and the units' handlers.", locale=request[LANG]
+            ),
+        )
+    response = redirect("/dashboard/")  # the signed data leaves the address bar
     set_session_cookie(request, response, opened)
     return response
 

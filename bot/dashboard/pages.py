@@ -1,5 +1,9 @@
 """The dashboard's report pages: the list by age with the map, one report, and its actions.
 
+"Resolved" takes an "after" photo (a multipart form) and/or a comment, as the chat's reply does:
+the photo is stored by the same media store and attached by the same ``transition`` call, and the
+outbox's status message shows it to the resident (the worker uploads the stored copy).
+
 Actions go through the same compare-and-set service as the group card's buttons
 (``reports.service.transition`` / ``reassign``) with the status the page was drawn for: when a
 chat press (or another tab) got there first, nothing is written and the page says who won. Every
@@ -14,12 +18,13 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.dashboard import filters
+from bot.dashboard import auth, filters, forms
 from bot.dashboard.auth import ctx, language, page, redirect, refuse, staff
 from bot.dashboard.svgmap import frame_and_outline, point_marks, unit_seats
 from core import accounts
 from core.units import all_units
 from reports import board, service as svc
+from reports.media import MediaError, MediaErrorCode
 from reports.models import RejectReason, ReportStatus, WasteType
 
 PAGE_SIZE = 50
@@ -118,10 +123,20 @@ async def report_page(request: web.Request) -> web.Response:
     report = await _report(request)
     if isinstance(report, web.Response):
         return report
+    return await _render(request, report, _flash(request))
+
+
+async def _render(
+    request: web.Request,
+    report: svc.ReportInfo,
+    flash: tuple[str, str] | None,
+    kept: dict[str, str] | None = None,
+    status: int = 200,
+) -> web.Response:
+    """The report's page; ``kept``: what the person typed, shown again after a form error."""
     async with ctx(request).sessions() as session:
         events = await svc.events(session, report.id)
     frame, outline = frame_and_outline()
-    flash = _flash(request)
     return page(
         request,
         "report.html",
@@ -133,12 +148,14 @@ async def report_page(request: web.Request) -> web.Response:
             "point": frame.xy(report.lat, report.lon),
             "colours": STATUS_COLOURS,
             "flash": flash,
+            "kept": kept or {},
             "next": {s.value for s in report.next_statuses},
             "reasons": list(RejectReason),
             "units": [u for u in all_units() if u.code != report.unit_code],
             "photos": [p for p in report.photos],
             "open": report.is_open,
         },
+        status=status,
     )
 
 
@@ -158,12 +175,18 @@ async def act(request: web.Request) -> web.Response:
     report = await _report(request)
     if isinstance(report, web.Response):
         return report
-    form = await request.post()
+    form = auth.form(request)
     action, expected = str(form.get("action", "")), str(form.get("expected", ""))
     if action not in ACTIONS or expected not in ReportStatus.__members__.values():
         return redirect(f"/dashboard/reports/{report.id}?error=not_possible")
     comment = str(form.get("comment", "")).strip() or None
-    outcome = await _apply(request, report, action, ReportStatus(expected), comment, form)
+    photos: list[svc.PhotoIn] = []
+    if action == "resolve":
+        found = await _after_photo(request, report, ReportStatus(expected), comment, form.get("photo"))
+        if isinstance(found, web.Response):
+            return found
+        photos = found
+    outcome = await _apply(request, report, action, ReportStatus(expected), comment, form, photos)
     if isinstance(outcome, str):
         return redirect(f"/dashboard/reports/{report.id}?error={outcome}")
     if isinstance(outcome, svc.Changed):
@@ -186,8 +209,38 @@ async def act(request: web.Request) -> web.Response:
     return redirect(f"/dashboard/reports/{report.id}?error=not_possible")
 
 
+async def _after_photo(
+    request: web.Request, report: svc.ReportInfo, expected: ReportStatus, comment: str | None, upload: Any
+) -> list[svc.PhotoIn] | web.Response:
+    """The "after" photo of a resolution, stored as in the chat (``MediaStore``: the original kept,
+    an EXIF-free public copy); none chosen: []. A file too large or not a picture: the page again
+    with the message and the comment as typed. A report that moved meanwhile, or that cannot be
+    resolved from where it is: nothing stored."""
+    if not isinstance(upload, forms.Upload):
+        return []
+    if report.status != expected:
+        return redirect(f"/dashboard/reports/{report.id}?conflict={report.status.value}")
+    if ReportStatus.RESOLVED not in svc.allowed_transitions(report.status):
+        return redirect(f"/dashboard/reports/{report.id}?error=not_possible")
+    error = "photo_too_large" if upload.too_large else None
+    if error is None:
+        try:
+            stored = await ctx(request).media.save_async(upload.data)
+        except MediaError as failure:
+            error = "photo_too_large" if failure.code == MediaErrorCode.TOO_LARGE else "photo_not_image"
+    if error is not None:
+        return await _render(request, report, ("error", error), {"comment": comment or ""}, status=400)
+    return [svc.PhotoIn.of(stored)]  # no Telegram file id: the worker uploads the stored copy
+
+
 async def _apply(
-    request: web.Request, report: svc.ReportInfo, action: str, expected: ReportStatus, comment: str | None, form: Any
+    request: web.Request,
+    report: svc.ReportInfo,
+    action: str,
+    expected: ReportStatus,
+    comment: str | None,
+    form: Any,
+    photos: list[svc.PhotoIn],
 ) -> Any:
     """The service call of ``action``; a str names a form error (nothing was tried)."""
     context, actor = ctx(request), staff(request).user.id
@@ -217,8 +270,16 @@ async def _apply(
             reason = str(form.get("reason", ""))
             if reason not in RejectReason.__members__.values():
                 return "reason"
-        if target == ReportStatus.RESOLVED and not comment:
+        if target == ReportStatus.RESOLVED and not (comment or photos):
             return "comment"  # as in the chat: an "after" photo or a comment
         return await svc.transition(
-            session, report.id, actor, target, comment=comment, reason=reason, expected_status=expected, now=now
+            session,
+            report.id,
+            actor,
+            target,
+            comment=comment,
+            reason=reason,
+            expected_status=expected,
+            photos=photos,
+            now=now,
         )

@@ -1,8 +1,8 @@
 """The staff dashboard in a real browser (Playwright on Debian's Chromium), with the real bot
 polling the sandbox and serving its web server: a handler signs in through the link /dashboard
-gave them, filters the map, opens a resident's report and accepts it, and the resident hears of it
-in the sandbox; a handler of another unit gets 403; a POST without the CSRF token changes nothing.
-Screenshots of the main pages go to test-artifacts/."""
+gave them, filters the map, opens a resident's report, accepts it and resolves it with an "after"
+photo, and the resident hears of each (the photo too) in the sandbox; a handler of another unit
+gets 403; a POST without the CSRF token changes nothing. Screenshots of the main pages go to test-artifacts/."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from playwright.async_api import expect
 from bot.serving import serve_web
 from tests.e2e.test_reports_flow import finish, report_of, sandbox_settings, staff_group, start_report, to_type_step
 from tests.support.browser import ARTIFACTS, open_page
+from tests.test_dashboard_photo import jpeg_with_exif
 
 pytestmark = [pytest.mark.e2e, pytest.mark.dates]
 __all__ = ["sandbox_settings"]  # the module's settings fixture (English by default), reused
@@ -83,6 +84,16 @@ async def test_handler_signs_in_filters_opens_and_accepts_a_report(sandbox):
             assert answer.status == 403
             await stranger.screenshot(path=ARTIFACTS / "dashboard-403.png")
             await other.close()
+
+            await page.get_by_test_id("resolve-comment").fill("Swept")  # from the phone: a photo and a word
+            await page.get_by_test_id("resolve-photo").set_input_files(
+                files=[{"name": "after.jpg", "mimeType": "image/jpeg", "buffer": jpeg_with_exif()}]
+            )
+            await page.get_by_test_id("action-resolve").click()
+            await expect(page.get_by_test_id("status")).to_contain_text("Resolved")
+            await expect(page.locator('[data-testid="photo"][data-kind="after"]')).to_have_count(1)
+            told = await alice.expect_message(ticket)
+            assert told.photo and "Swept" in told.content
 
             await page.goto(base + "/dashboard/figures")
             await expect(page.get_by_test_id("bulletin")).to_contain_text("1")
