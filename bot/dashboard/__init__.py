@@ -10,10 +10,11 @@ handlers (their units only).
     POST /dashboard/reports/{id}/act   an action (compare-and-set, audited, outbox)
     GET  /dashboard/figures            the bulletin; campaigns and sorting (admins)
     GET  /dashboard/export/bulletin.csv | bulletin.xlsx | reports.csv | reports.geojson
-    GET  /dashboard/static/…           the stylesheet
+    GET  /dashboard/static/…           the stylesheet; map.js and Leaflet (vendor/) for the tile map
 
 Rules of access and CSRF are in ``auth.py``; Jinja2 templates in ``templates/`` (texts through
-the bot's gettext catalogs, extracted by ``make i18n``); no script or style from the internet.
+the bot's gettext catalogs, extracted by ``make i18n``); no script or style from the internet. The
+map is server-drawn SVG (``svgmap.py``), or on a configured tile server Leaflet (``tilemap.py``).
 """
 
 from __future__ import annotations

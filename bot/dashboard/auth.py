@@ -8,7 +8,8 @@ Rules:
 - Every POST must carry the session's CSRF token in its form (``csrf``), compared in constant time;
   without it the answer is 403 and nothing changes.
 - The cookie is HttpOnly, SameSite=Lax, Secure when the public address is https; pages are not
-  cached and not framed; the sign-in link's token never leaves in a Referer.
+  cached and not framed; the sign-in link's token never leaves in a Referer. Scripts and styles
+  come from this server only; images also from the configured tile server (``tilemap.py``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.config import Settings
+from bot.dashboard.tilemap import image_sources
 from bot.i18n import unit_label
 from bot.views.reports import local_time, reject_label, status_label, waste_label
 from core import accounts, web_sessions
@@ -173,7 +175,8 @@ def _headers(request: web.Request, response: web.StreamResponse) -> web.StreamRe
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     response.headers.setdefault(
         "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
+        f"default-src 'self'; img-src {image_sources(ctx(request).settings)}; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'",
     )
     if request.get(SET_LANG):
         response.set_cookie(
