@@ -6,6 +6,7 @@ import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, HttpUrl, SecretStr, ValidationError, field_validator, model_validator
@@ -14,6 +15,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 LOCALES = ("zh", "en")
 TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
 ENV_PREFIX = "WUFEI_"
+TILE_HOST_RE = re.compile(r"([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?")
 
 
 class RunMode(StrEnum):
@@ -66,6 +68,10 @@ class Settings(BaseSettings):
     retry_max_s: float = Field(default=15, ge=1, le=600)
     # Public address of the web server (links in Open311 media_url); default http://web_host:web_port
     public_base_url: HttpUrl | None = None
+    # The dashboard's map on tiles from this server (a URL template with {z}, {x} and {y}, e.g.
+    # http://tiles.local/{z}/{x}/{y}.png, or a path on this server); empty: the shipped outline only.
+    dashboard_tiles: str | None = None
+    dashboard_tiles_attribution: str = ""
 
     # Dumping reports
     report_daily_limit: int = Field(default=5, ge=1)
@@ -97,6 +103,7 @@ class Settings(BaseSettings):
         "media_s3_region",
         "media_s3_access_key_id",
         "media_s3_secret_access_key",
+        "dashboard_tiles",
         mode="before",
     )
     @classmethod
@@ -141,6 +148,22 @@ class Settings(BaseSettings):
                 return [int(p) for p in parts]
             except ValueError:
                 raise ValueError("must be Telegram user ids separated by commas") from None
+        return value
+
+    @field_validator("dashboard_tiles")
+    @classmethod
+    def _tile_template(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        parts = urlsplit(value)
+        if value.startswith("/") and not value.startswith("//"):
+            host_ok = True  # a path on the bot's own web server (behind the same proxy)
+        else:
+            # the origin goes into the pages' Content-Security-Policy: a plain host[:port] only
+            host_ok = parts.scheme in ("http", "https") and bool(TILE_HOST_RE.fullmatch(parts.netloc))
+        if not host_ok or not all(key in value for key in ("{z}", "{x}", "{y}")):
+            raise ValueError("must look like http://tiles.example/{z}/{x}/{y}.png (one host, no {s})")
         return value
 
     @field_validator("database_url")
@@ -219,6 +242,14 @@ class Settings(BaseSettings):
         if self.public_base_url is not None:
             return str(self.public_base_url).rstrip("/")
         return f"http://{self.web_host}:{self.web_port}"
+
+    @property
+    def dashboard_tiles_origin(self) -> str | None:
+        """scheme://host[:port] of the tile server; None without one or when it is this server."""
+        if self.dashboard_tiles is None or self.dashboard_tiles.startswith("/"):
+            return None
+        parts = urlsplit(self.dashboard_tiles)
+        return f"{parts.scheme}://{parts.netloc}"
 
     @property
     def webhook_url(self) -> str:

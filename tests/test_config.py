@@ -36,6 +36,11 @@ TOKEN = "123456:ABCdefGhIJKlmNoPQRstuVWXyz0123456789"
         ),
         ({"WUFEI_MEDIA_S3_ADDRESSING_STYLE": "dns"}, "WUFEI_MEDIA_S3_ADDRESSING_STYLE:"),
         ({"WUFEI_MEDIA_S3_ENDPOINT_URL": "minio:9000"}, "WUFEI_MEDIA_S3_ENDPOINT_URL:"),
+        ({"WUFEI_DASHBOARD_TILES": "tiles.local/{z}/{x}/{y}.png"}, "WUFEI_DASHBOARD_TILES: must look like"),
+        ({"WUFEI_DASHBOARD_TILES": "http://tiles.local/{z}/{x}.png"}, "WUFEI_DASHBOARD_TILES: must look like"),
+        ({"WUFEI_DASHBOARD_TILES": "http://{s}.tiles.local/{z}/{x}/{y}.png"}, "WUFEI_DASHBOARD_TILES:"),
+        ({"WUFEI_DASHBOARD_TILES": "http://a;script-src *@t/{z}/{x}/{y}.png"}, "WUFEI_DASHBOARD_TILES:"),
+        ({"WUFEI_DASHBOARD_TILES": "//tiles.local/{z}/{x}/{y}.png"}, "WUFEI_DASHBOARD_TILES:"),
     ],
 )
 def test_wrong_setting_names_the_setting(monkeypatch, env, expected):
@@ -52,6 +57,22 @@ def test_defaults_work_on_a_fresh_machine():
     assert settings.database_url == "sqlite+aiosqlite:///data/wufei.db"
     assert settings.timezone == "Asia/Shanghai" and settings.default_locale == "zh"
     assert settings.redis_url is None and settings.admin_ids == []
+
+
+@pytest.mark.parametrize(
+    "template, origin",
+    [
+        ("http://tiles.local/{z}/{x}/{y}.png", "http://tiles.local"),
+        ("https://10.0.0.7:8443/osm/{z}/{x}/{y}.png?key=1", "https://10.0.0.7:8443"),
+        ("/tiles/{z}/{x}/{y}.png", None),  # on the bot's own server: 'self' covers it
+        ("", None),
+    ],
+)
+def test_tile_server_origin(monkeypatch, template, origin):
+    monkeypatch.setenv("WUFEI_DASHBOARD_TILES", template)
+    settings = load_settings(_env_file=None)
+    assert settings.dashboard_tiles == (template or None)
+    assert settings.dashboard_tiles_origin == origin
 
 
 def test_modes_follow_token_and_webhook(monkeypatch):

@@ -13,11 +13,12 @@ handlers (their units only).
                                        as multipart/form-data with an "after" photo (``forms.py``)
     GET  /dashboard/figures            the bulletin; campaigns and sorting (admins)
     GET  /dashboard/export/bulletin.csv | bulletin.xlsx | reports.csv | reports.geojson
-    GET  /dashboard/static/…           the stylesheet
+    GET  /dashboard/static/…           the stylesheet; map.js and Leaflet (vendor/) for the tile map
 
 Rules of access and CSRF are in ``auth.py``; Jinja2 templates in ``templates/`` (texts through
 the bot's gettext catalogs, extracted by ``make i18n``); no script or style from the internet,
-but Telegram's login widget on the sign-in page when it is offered.
+but Telegram's login widget on the sign-in page when it is offered. The map is server-drawn SVG
+(``svgmap.py``), or on a configured tile server Leaflet (``tilemap.py``).
 """
 
 from __future__ import annotations

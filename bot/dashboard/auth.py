@@ -9,7 +9,8 @@ Rules:
   without it the answer is 403 and nothing changes. Multipart forms too: the form is read once
   here (``forms.read``) and handed to the handler (``form(request)``).
 - The cookie is HttpOnly, SameSite=Lax, Secure when the public address is https; pages are not
-  cached and not framed; the sign-in link's token never leaves in a Referer.
+  cached and not framed; the sign-in link's token never leaves in a Referer. Scripts and styles
+  come from this server only; images also from the configured tile server (``tilemap.py``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.config import Settings
 from bot.dashboard import forms, telegram_login
+from bot.dashboard.tilemap import image_sources
 from bot.i18n import unit_label
 from bot.views.reports import PHOTO_TOO_LARGE, local_time, reject_label, status_label, waste_label
 from core import accounts, web_sessions
@@ -197,7 +199,8 @@ def _headers(request: web.Request, response: web.StreamResponse) -> web.StreamRe
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     response.headers.setdefault(
         "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
+        f"default-src 'self'; img-src {image_sources(ctx(request).settings)}; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'",
     )
     if request.get(SET_LANG):
         response.set_cookie(

@@ -21,6 +21,7 @@ from aiohttp import web
 from bot.dashboard import auth, filters, forms
 from bot.dashboard.auth import ctx, language, page, redirect, refuse, staff
 from bot.dashboard.svgmap import frame_and_outline, point_marks, unit_seats
+from bot.dashboard.tilemap import map_data
 from core import accounts
 from core.units import all_units
 from reports import board, service as svc
@@ -89,6 +90,7 @@ async def reports_page(request: web.Request) -> web.Response:
             "outline": outline,
             "seats": unit_seats(),
             "points": point_marks(points, frame, STATUS_COLOURS),
+            "tile_map": map_data(context.settings, points, STATUS_COLOURS, language(request)),
             "colours": STATUS_COLOURS,
             "map_limit": board.MAP_POINTS,
             "export_limit": board.EXPORT_MAX,

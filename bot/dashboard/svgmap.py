@@ -30,23 +30,25 @@ class Frame:
         return round((lon - self.west) * self.scale_x, 1), round((self.north - lat) * self.scale_y, 1)
 
 
-def _rings() -> list[list[tuple[float, float]]]:
+@cache
+def outline_rings() -> tuple[tuple[tuple[float, float], ...], ...]:
+    """The outline's rings as (lon, lat) pairs, as in the file (read once; the tile map uses them too)."""
     data = json.loads(resources.files("core").joinpath("data/jiangyin_outline.geojson").read_text("utf-8"))
-    rings = []
+    rings: list[tuple[tuple[float, float], ...]] = []
     for feature in data["features"]:
         geometry = feature["geometry"]
         if geometry["type"] not in ("Polygon", "MultiPolygon"):
             continue  # the file's points are the unit seats, drawn from core.units
         polygons = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
         for polygon in polygons:
-            rings.extend([[(float(p[0]), float(p[1])) for p in ring] for ring in polygon])
-    return rings
+            rings.extend(tuple((float(p[0]), float(p[1])) for p in ring) for ring in polygon)
+    return tuple(rings)
 
 
 @cache
 def frame_and_outline() -> tuple[Frame, str]:
     """The projection and the outline's SVG path (computed once)."""
-    rings = _rings()
+    rings = outline_rings()
     lons = [x for ring in rings for x, _ in ring]
     lats = [y for ring in rings for _, y in ring]
     west, east, south, north = min(lons), max(lons), min(lats), max(lats)
