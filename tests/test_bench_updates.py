@@ -1,5 +1,6 @@
-"""bench/updates.py runs end to end in its quick mode and prints one JSON line per database with
-the keys of issue 16. Only the output's shape is checked, never timings: the machine may be shared."""
+"""bench/updates.py runs end to end in its quick mode and prints one JSON line per database and way
+in (the dispatcher, the inbox) with the keys of issue 16. Only the output's shape is checked, never
+timings: the machine may be shared."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
-async def test_quick_benchmark_prints_one_line_with_the_keys(kind):
+async def test_quick_benchmark_prints_a_line_per_way_in_with_the_keys(kind):
     if kind == "postgres":
         try:
             await _pg_admin("SELECT 1")
@@ -28,9 +29,10 @@ async def test_quick_benchmark_prints_one_line_with_the_keys(kind):
         cwd=ROOT, capture_output=True, text=True, timeout=180, env={**os.environ, "WUFEI_BENCH_PG": PG_ADMIN_DSN},
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
-    [result] = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
-    assert result["db"] == kind
-    for key in ("wufei_per_s", "echo_per_s", "ratio", "sql_per_update"):
-        assert isinstance(result[key], float | int) and result[key] >= 0, result
-    assert result["wufei_per_s"] > 0 and result["echo_per_s"] > 0
-    assert result["ratio"] == pytest.approx(result["wufei_per_s"] / result["echo_per_s"], abs=0.01)
+    results = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    assert [(r["db"], r["via"]) for r in results] == [(kind, "dispatcher"), (kind, "inbox")]
+    for result in results:
+        for key in ("wufei_per_s", "echo_per_s", "ratio", "sql_per_update"):
+            assert isinstance(result[key], float | int) and result[key] >= 0, result
+        assert result["wufei_per_s"] > 0 and result["echo_per_s"] > 0
+        assert result["ratio"] == pytest.approx(result["wufei_per_s"] / result["echo_per_s"], abs=0.01)
