@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import logging
 import sys
+import time
 
 
 def _settings():
@@ -40,8 +41,11 @@ def cmd_run(_args) -> int:
     except Unreachable as error:
         print(f"Start-up error: {error}", file=sys.stderr)
         return 2
+    importing = time.monotonic()
     from bot.i18n import CatalogsNotCompiled
     from bot.runner import run
+
+    logging.getLogger("wufei").info("imports done in %.1f s", time.monotonic() - importing)
 
     try:
         return asyncio.run(run(settings))

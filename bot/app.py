@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -117,7 +118,9 @@ class WufeiApp:
 
     async def prepare(self) -> None:
         """Migrations, configured admins, media directory, command menu."""
+        started = time.monotonic()
         await db.upgrade(self.engine)
+        log.info("database schema up to date in %.2f s", time.monotonic() - started)
         if self.cache_relay is not None:
             await self.cache_relay.start()
         async with self.sessions() as session:
@@ -250,7 +253,10 @@ def create_app(
     dp["clock"] = clock
     dp["sessions"] = sessions
     dp["cancel_hooks"] = []  # features append async (session, user) -> bool, see handlers.common.cancel
-    kb = kb if kb is not None else load_kb()
+    if kb is None:
+        started = time.monotonic()
+        kb = load_kb(cache_dir=settings.kb_cache_dir)
+        log.info("knowledge base: %d items in %.2f s (%s)", len(kb), time.monotonic() - started, kb.loaded_from)
     dp["kb"] = kb
     dp["item_refs"] = ItemRefs(kb)
     query_log = curation.QueryLog(sessions)

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     default_locale: str = "zh"
     media_dir: Path = Path("data/media")
+    # The built sorting knowledge base, read at start-up instead of building it (knowledge/kb_cache.py);
+    # empty: build it every time.
+    kb_cache_dir: Path | None = Path("data/cache")
     # Report photos in an S3-compatible object store instead of media_dir (needed for several
     # instances): bucket (empty = the folder), endpoint (empty = AWS), region, keys (empty = boto3's
     # chain: AWS_* variables, an instance role), a key prefix, addressing style (auto|path|virtual).
@@ -98,6 +101,7 @@ class Settings(BaseSettings):
         "api_base",
         "public_base_url",
         "boundaries_file",
+        "kb_cache_dir",
         "media_s3_bucket",
         "media_s3_endpoint_url",
         "media_s3_region",

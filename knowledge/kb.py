@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from . import kb_cache
 from .matcher import Matcher
 from .normalize import en_key, has_cjk, is_latin_text, normalize
 from .schema import Item, KbError, RawGroup, RawItem
@@ -90,6 +91,7 @@ class KnowledgeBase:
         # hundred things all day). Verdicts are shared: callers read them, never change them.
         self._verdicts: dict[str, Verdict] = {}
         self._card_index: tuple[dict[str, dict[str, Any]], dict[str, str]] | None = None
+        self.loaded_from = "built"  # or "cache" (load_kb with a cache_dir)
 
     # -- read access --
     @property
@@ -397,17 +399,41 @@ def _parse_cards(data: Any, source: str, problems: list[Problem]) -> dict[str, d
 
 
 def load_kb(
-    data_dir: str | Path | None = None, cards_path: str | Path | None = None, *, strict: bool = False
+    data_dir: str | Path | None = None,
+    cards_path: str | Path | None = None,
+    *,
+    strict: bool = False,
+    cache_dir: str | Path | None = None,
 ) -> KnowledgeBase:
     """Load every YAML file under data_dir (default: the package's data/) and cards.yaml.
 
     Invalid files/items are skipped and recorded in `kb.problems` (lint reports them);
-    with strict=True a KbError listing them is raised instead.
+    with strict=True a KbError listing them is raised instead. With ``cache_dir``, the built
+    knowledge base is read from there when its sources are unchanged, else built and stored there
+    (kb_cache.py); ``kb.loaded_from`` says which ("cache" or "built").
     """
     base = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
     base = base.resolve()
-    kb = KnowledgeBase(base)
     cards_file = Path(cards_path) if cards_path is not None else base.parent / "cards.yaml"
+    if cache_dir is None:
+        kb = _build(base, cards_file)
+    else:
+        key = kb_cache.cache_key(base, cards_file.resolve())
+        cached = kb_cache.read(Path(cache_dir), key)
+        if cached is None:
+            kb = _build(base, cards_file)
+            kb.matcher.typos.refresh()  # stored ready: questions need no pinyin of known forms
+            kb_cache.write(Path(cache_dir), key, kb)
+        else:
+            kb = cached
+            kb.loaded_from = "cache"
+    if strict and kb.problems:
+        raise KbError("knowledge base has errors:\n" + "\n".join(str(p) for p in kb.problems))
+    return kb
+
+
+def _build(base: Path, cards_file: Path) -> KnowledgeBase:
+    kb = KnowledgeBase(base)
     if not base.is_dir():
         kb.problems.append(Problem(str(base), None, "data directory not found"))
     curated = base / CURATED_DIR
@@ -427,8 +453,6 @@ def load_kb(
         kb.cards_file = cards_file
         data = _read_yaml(cards_file, base, kb.problems)
         kb.cards = _parse_cards(data, _rel(cards_file, base), kb.problems)
-    if strict and kb.problems:
-        raise KbError("knowledge base has errors:\n" + "\n".join(str(p) for p in kb.problems))
     return kb
 
 

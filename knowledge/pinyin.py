@@ -3,16 +3,18 @@
 `syllables()` gives the toneless reading pypinyin gives the text (its phrase dictionary decides
 polyphones); `fuzzy_syllable()` folds the initials and finals people confuse (z/zh, c/ch, s/sh,
 n/l, in/ing, en/eng, an/ang) for the fuzzy-pinyin index; `segment_pinyin()` splits typed pinyin.
+
+pypinyin is imported on first use (``pypinyin_parts()``): its phrase dictionary takes about a
+second to load, and a knowledge base read from its cache (kb_cache.py) needs it only for questions
+that reach the pinyin tiers (not a known name, or typed in Latin letters), once per process.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache, lru_cache
-
-from pypinyin import lazy_pinyin
-from pypinyin.constants import PHRASES_DICT as _PHRASES_DICT
-from pypinyin.pinyin_dict import pinyin_dict as _PINYIN_DICT
+from typing import Any
 
 from .text import has_cjk
 
@@ -27,19 +29,31 @@ def cjk_only(text: str) -> bool:
 
 
 @cache
+def pypinyin_parts() -> tuple[Callable[..., list[str]], dict[str, Any], dict[int, str]]:
+    """pypinyin's ``lazy_pinyin``, its phrase dictionary and its character dictionary."""
+    from pypinyin import lazy_pinyin
+    from pypinyin.constants import PHRASES_DICT
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    return lazy_pinyin, PHRASES_DICT, pinyin_dict
+
+
+@cache
 def _char_pinyin(ch: str) -> str | None:
     """Default reading of a character (what lazy_pinyin gives it alone)."""
-    if ord(ch) not in _PINYIN_DICT:
+    lazy_pinyin, _phrases, characters = pypinyin_parts()
+    if ord(ch) not in characters:
         return None
     return lazy_pinyin(ch)[0]
 
 
 def _has_phrase(text: str) -> bool:
     """Whether pypinyin's phrase dictionary (polyphone phrases) covers part of text."""
+    phrases = pypinyin_parts()[1]
     n = len(text)
     for i in range(n - 1):
         for j in range(i + 2, n + 1):
-            if text[i:j] in _PHRASES_DICT:
+            if text[i:j] in phrases:
                 return True
     return False
 
@@ -55,7 +69,8 @@ def syllables(text: str) -> tuple[str, ...]:
             return tuple(fast)  # type: ignore[arg-type]
     out: list[str] = []
     # pypinyin takes a list from errors= (kept as one token); its hints only allow a str
-    for tok in lazy_pinyin(text, errors=lambda s: [s]):  # type: ignore[arg-type,return-value]
+    lazy_pinyin = pypinyin_parts()[0]
+    for tok in lazy_pinyin(text, errors=lambda s: [s]):
         tok = tok.strip()
         if not tok:
             continue

@@ -105,7 +105,8 @@ class TypoIndex:
         self.by_pinyin: dict[str, list[str]] = {}  # joined pinyin -> forms
         self.indexed = 0  # forms of matcher.form_keys indexed so far
 
-    def _refresh(self) -> None:
+    def refresh(self) -> None:
+        """Index the forms added since the last call (done before each correction)."""
         keys = self.m.form_keys
         for fid in range(self.indexed, len(keys)):
             k = keys[fid]
@@ -123,7 +124,7 @@ class TypoIndex:
             return None
         if text in self.m.exact or is_word(text):
             return None
-        self._refresh()
+        self.refresh()
         cands = [text]
         if len(text) >= 3 and text[-1] in "子儿":
             cands.append(text[:-1])

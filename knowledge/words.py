@@ -3,7 +3,7 @@
 The word list is jieba's dictionary (349,000 words with corpus frequencies, MIT), read once on
 first use from the installed package's dict.txt; jieba's segmenter itself is not needed, so it is
 not imported (that costs half a second). pypinyin's phrase list (47,000 words with polyphones) is
-added: it is already loaded by the pinyin index. A word counts when either list holds it.
+added (loaded by the pinyin helpers, pinyin.py). A word counts when either list holds it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import importlib.util
 from functools import lru_cache
 from pathlib import Path
 
-from pypinyin.constants import PHRASES_DICT
+from .pinyin import pypinyin_parts
 
 
 @lru_cache(maxsize=1)
@@ -32,4 +32,4 @@ def _jieba_words() -> frozenset[str]:
 
 def is_word(text: str) -> bool:
     """True if text (normalised, two or more characters) is a dictionary word."""
-    return len(text) >= 2 and (text in PHRASES_DICT or text in _jieba_words())
+    return len(text) >= 2 and (text in pypinyin_parts()[1] or text in _jieba_words())

@@ -18,11 +18,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-
-import httpx
+from typing import TYPE_CHECKING
 
 from core.units import Unit, all_units, find_latin
 from reports.geo import JIANGYIN_BBOX, inside_jiangyin
+
+if TYPE_CHECKING:  # httpx is imported when the online geocoder is first used (start-up is faster)
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +145,8 @@ class Geocoder:
 
     async def _search(self, query: str) -> list[dict]:
         """The raw hits; raises httpx errors after the retries are used up."""
+        import httpx
+
         headers = {"User-Agent": self.user_agent, "Accept": "application/json"}
         async with httpx.AsyncClient(
             base_url=self.base_url, headers=headers, timeout=self.timeout, transport=self.transport
@@ -172,6 +176,8 @@ class Geocoder:
         online_failed = self.enabled and self.resting
         outside = False
         if self.enabled and not online_failed:
+            import httpx
+
             try:
                 hits = await self._search(query)
             except (httpx.HTTPError, ValueError) as error:

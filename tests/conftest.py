@@ -103,6 +103,7 @@ def make_settings(tmp_path: Path, database_url: str, **overrides) -> Settings:
         bot_token=None,
         database_url=database_url,
         media_dir=tmp_path / "media",
+        kb_cache_dir=None,  # a test that builds the knowledge base builds it (knowledge/kb_cache.py has its tests)
         admin_ids=[ADMIN_ID],
         flood_limit=20,
         flood_window_s=10,

@@ -57,6 +57,12 @@ def test_defaults_work_on_a_fresh_machine():
     assert settings.database_url == "sqlite+aiosqlite:///data/wufei.db"
     assert settings.timezone == "Asia/Shanghai" and settings.default_locale == "zh"
     assert settings.redis_url is None and settings.admin_ids == []
+    assert settings.kb_cache_dir == Path("data/cache")
+
+
+def test_an_empty_kb_cache_dir_turns_the_cache_off(monkeypatch):
+    monkeypatch.setenv("WUFEI_KB_CACHE_DIR", "")
+    assert load_settings(_env_file=None).kb_cache_dir is None
 
 
 @pytest.mark.parametrize(

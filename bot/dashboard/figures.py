@@ -11,7 +11,6 @@ import json
 from datetime import datetime, timedelta
 
 from aiohttp import web
-from openpyxl import Workbook
 
 from bot.dashboard import filters
 from bot.dashboard.auth import ctx, language, page, refuse, staff
@@ -161,6 +160,8 @@ async def bulletin_csv(request: web.Request) -> web.Response:
 
 async def bulletin_xlsx(request: web.Request) -> web.Response:
     rows, overdue, _weeks_n = await _bulletin(request)
+    from openpyxl import Workbook  # only here: it is a tenth of a second of every start-up
+
     book = Workbook()  # a few hundred rows: the ordinary mode is faster than write_only here
     sheet = book.worksheets[0]  # a new book's one sheet (``active``: typed Optional, maybe a chartsheet)
     sheet.title = "bulletin"

@@ -13,20 +13,24 @@ import os
 import signal
 import socket
 import sys
+import tempfile
 from pathlib import Path
 
 import aiohttp
 
 ROOT = Path(__file__).resolve().parents[2]
+KB_CACHE_DIR = Path(tempfile.gettempdir()) / f"wufei-tests-kb-cache-{os.getuid()}"
 
 
 def bot_env(tmp_path: Path, **settings: str) -> dict[str, str]:
     """The process's environment: ours without any WUFEI_ setting, plus a SQLite file in
-    ``tmp_path``, no geocoder, and the test's settings."""
+    ``tmp_path``, no geocoder, the knowledge base's cache shared by the test processes (each start
+    reads it, as in production; built again when the sources change), and the test's settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WUFEI_")}
     env.update(
         WUFEI_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/wufei.db",
         WUFEI_MEDIA_DIR=str(tmp_path / "media"),
+        WUFEI_KB_CACHE_DIR=str(KB_CACHE_DIR),
         WUFEI_GEOCODER_ENABLED="false",
     )
     env.update(settings)
