@@ -122,7 +122,9 @@ class Inbox:
 
     async def stop(self) -> None:
         """Let handlers under way finish (``STOP_GRACE_S``), then write the last marks. What is not
-        finished stays pending and runs at the next start."""
+        finished stays pending and runs at the next start. The writer and the lease keeper end on
+        their own (a write under way is finished, not cut: a cancelled transaction would be rolled
+        back half-way, and logged as an error by the connection pool)."""
         if self._stopping.is_set():
             return
         self._stopping.set()
@@ -131,9 +133,12 @@ class Inbox:
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
-        for task in self._background:
-            task.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
+        self._marks_ready.set()  # the writer writes what is waiting, then ends
+        if self._background:
+            _done, late = await asyncio.wait(self._background, timeout=STOP_GRACE_S)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*self._background, return_exceptions=True)
         if self._marks:
             try:
                 await self._flush()
@@ -269,9 +274,9 @@ class Inbox:
 
     async def _write_marks(self) -> None:
         backoff = Backoff(self.backoff)
-        while True:
+        while not self._stopping.is_set():
             await self._marks_ready.wait()
-            await asyncio.sleep(MARK_LINGER_S)  # one write (one fsync) for the marks of a burst
+            await self._sleep(MARK_LINGER_S)  # one write (one fsync) for the marks of a burst
             self._marks_ready.clear()
             while self._marks:
                 try:
@@ -285,7 +290,8 @@ class Inbox:
                         dependencies.reason(error),
                         delay,
                     )
-                    await asyncio.sleep(delay)
+                    if await self._sleep(delay):
+                        return  # stop() tries once more
             self._check_idle()
 
     def _check_idle(self) -> None:
@@ -315,8 +321,7 @@ class Inbox:
 
     async def _keep_leases(self) -> None:
         period = LEASE.total_seconds() / 3
-        while True:
-            await asyncio.sleep(period)
+        while not await self._sleep(period):
             try:
                 async with self.sessions() as session:
                     await store.renew(session, self.bot.id, self.owner, now=self.clock(), lease=LEASE)

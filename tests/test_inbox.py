@@ -216,6 +216,36 @@ async def test_finished_updates_are_marked_in_batches(sqlite_sessions):
     assert 1 <= len(marks) <= 5, f"{len(marks)} writes for 40 updates"
 
 
+async def test_a_mark_write_under_way_when_stopping_is_finished_not_cut(sqlite_sessions, monkeypatch):
+    """SIGTERM right after an answer: the writer is marking it. Cancelling that write rolled its
+    transaction back half-way (the pool logged the CancelledError as an error, a traceback in the
+    process's output); it is finished instead, and the update is done."""
+    h = Harness(sqlite_sessions)
+    writing, release, outcome = asyncio.Event(), asyncio.Event(), []
+    real_finish = table.finish
+
+    async def slow_finish(session, bot_id, marks, *, now):
+        writing.set()
+        try:
+            await release.wait()  # the write is under way when stop() comes
+        except asyncio.CancelledError:
+            outcome.append("cut")
+            raise
+        await real_finish(session, bot_id, marks, now=now)
+        outcome.append("written")
+
+    monkeypatch.setattr(table, "finish", slow_finish)
+    await h.inbox.start(take_over_all=True)
+    await h.inbox.accept([message(1, 10, "answered")])
+    await asyncio.wait_for(writing.wait(), 10)
+    stopping = asyncio.create_task(h.inbox.stop())
+    await asyncio.sleep(0)  # stop() has begun
+    release.set()
+    await asyncio.wait_for(stopping, 10)
+    assert outcome == ["written"]
+    assert await statuses(sqlite_sessions) == {1: "done"}
+
+
 @pytest.mark.dates
 async def test_the_purge_job_runs_on_the_apps_clock(sqlite_sessions):
     clock = FakeClock(now() + timedelta(days=400))
