@@ -20,11 +20,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import String, text
 from sqlmodel.ext.asyncio.session import AsyncSession
-
-from reports.models import Report
+from sqlmodel.sql.sqltypes import UTCDateTime
 
 KINDS = {"accept": "accepted_at", "resolve": "resolved_at"}
-_TIME = Report.__table__.c.created_at.type  # aware UTC datetimes on both databases
+_TIME = UTCDateTime()  # the reports' time columns' type: aware UTC datetimes on both databases
 
 
 def _seconds(dialect: str, end: str) -> str:
@@ -92,7 +91,7 @@ async def read(session: AsyncSession) -> Tallies:
     """Every tally /stats needs, about 30 rows, in one statement (one snapshot)."""
     counts: dict[str, dict[str, int]] = {"unit": {}, "type": {}, "status": {}}
     positions: dict[str, tuple[int, int, int]] = {}
-    for axis, value, n, a, r in (await session.exec(text(_COUNTS))).all():
+    for axis, value, n, a, r in (await (await session.connection()).execute(text(_COUNTS))).all():
         if axis in KINDS:
             positions[axis] = (int(n), int(a), int(r))
         else:
@@ -126,7 +125,7 @@ async def medians(session: AsyncSession, tallies: Tallies) -> tuple[Tallies, Med
     The walk runs in a statement (and snapshot) of its own: it is exact when that statement still
     sees the position's counts; a write committed in between (rare) makes it read the tallies
     again, and after three such misses it gives up (None: the caller takes them from every row)."""
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     for _attempt in range(3):
         result = await _walk(session, dialect, tallies.positions)
         if result is not None:
@@ -144,7 +143,7 @@ async def _walk(session: AsyncSession, dialect: str, positions: dict[str, tuple[
     statement = " UNION ALL ".join(f"SELECT * FROM ({_middle_rows_sql(dialect, k)}) AS p{k}" for k in positions)
     typed = text(statement).columns(kind=String(), created_at=_TIME, finish=_TIME)
     found: dict[str, list[float]] = {kind: [] for kind in positions}
-    for kind, start, finish, before, total in (await session.exec(typed, params=params)).all():
+    for kind, start, finish, before, total in (await (await session.connection()).execute(typed, params)).all():
         if (int(before), int(total)) != positions[kind][1:]:
             return None
         found[kind].append((finish - start).total_seconds())
