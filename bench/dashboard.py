@@ -22,7 +22,8 @@ Pages:
 The synthetic city is ``bench/scale.py``'s (reports over 400 days, 18 units, photos, residents),
 plus a "created" event per report and a "not clean" reopening for one resolved report in 50, so
 the bulletin's reopening count reads a realistic event table; on PostgreSQL a ``VACUUM ANALYZE``
-after each load stands for autovacuum. Sizes grow in one database.
+after each load stands for autovacuum; after it the process's objects are frozen out of the garbage
+collector's walks, as the bot does after its start-up (``core/heap.py``). Sizes grow in one database.
 
     python bench/dashboard.py [--quick] [--sizes 1000,10000,100000] [--db sqlite,postgres] [--reps N]
 
@@ -57,7 +58,7 @@ from bot import dashboard  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.i18n import make_i18n  # noqa: E402
 from bot.serving import serve_web  # noqa: E402
-from core import accounts, db, web_sessions  # noqa: E402
+from core import accounts, db, heap, web_sessions  # noqa: E402
 from core.clock import Clock  # noqa: E402
 from core.models import Role, User  # noqa: E402
 from reports.models import Report, ReportEvent  # noqa: E402
@@ -180,6 +181,7 @@ async def bench_db(kind: str, url: str, sizes: list[int], reps: int) -> None:
                 await grow(sessions, engine, have, size, now, rng)
                 await add_events(sessions, have, size, rng)
                 await vacuum(engine)
+                heap.freeze()  # as the bot after its start-up (core/heap.py)
                 have = size
                 for name, (who, path) in pages(unit, rng.randint(1, size)).items():
                     samples, body = await time_page(http, f"http://127.0.0.1:{port}{path}", cookies[who], reps)

@@ -36,7 +36,7 @@ from bot.outgoing.pacing import LocalBuckets, PaceLimits, Pacer, RedisBuckets
 from bot.outgoing.worker import Worker
 from bot.serving import health_routes
 from bot.views.sorting import ItemRefs
-from core import accounts, db
+from core import accounts, db, heap
 from core.clock import Clock
 from core.directory import UserDirectory
 from knowledge import KnowledgeBase, curation, load_kb
@@ -117,7 +117,8 @@ class WufeiApp:
     _polling: asyncio.Task | None = None
 
     async def prepare(self) -> None:
-        """Migrations, configured admins, media directory, command menu."""
+        """Migrations, configured admins, media directory, command menu; then the start-up's
+        objects leave the garbage collector's walks."""
         started = time.monotonic()
         await db.upgrade(self.engine)
         log.info("database schema up to date in %.2f s", time.monotonic() - started)
@@ -144,6 +145,7 @@ class WufeiApp:
         schedule_purge(self.jobs, self.sessions, self.clock, self.settings.inbox_keep_days)
         await self.jobs.start()
         await self.outbox.start()
+        heap.freeze_once()  # what start-up built stays out of the collector's pauses (core/heap.py)
 
     async def _schedule_outbox_purge(self) -> None:
         self.jobs.scheduler.add_job(

@@ -82,9 +82,10 @@ class FollowupAnswer(StrEnum):
     NOT_CLEAN = "not_clean"
 
 
-# Expression indexes on the durations /stats takes the medians of: they differ by database, so only
-# migration 0006 creates them, and a models-versus-migrations comparison leaves them out.
-MIGRATION_ONLY_INDEXES = frozenset({"ix_reports_accept_duration", "ix_reports_resolve_duration"})
+# Expression indexes on the (bucket, duration) pairs /stats takes the medians of: they differ by
+# database, so only migration 0011 creates them, and a models-versus-migrations comparison leaves
+# them out.
+MIGRATION_ONLY_INDEXES = frozenset({"ix_reports_accept_bucket", "ix_reports_resolve_bucket"})
 
 
 class Report(SQLModel, table=True):
@@ -97,7 +98,9 @@ class Report(SQLModel, table=True):
         Index("ix_reports_unit_created", "unit_code", "created_at", "id"),
         Index("ix_reports_unit_status_created", "unit_code", "status", "created_at", "id"),
         Index("ix_reports_type_status_created", "waste_type", "status", "created_at", "id"),
-        Index("ix_reports_stats", "unit_code", "waste_type", "status", "accepted_at", "resolved_at"),
+        # A unit's /stats over dates, from the index alone (migration 0011; every report's /stats
+        # reads the tallies instead).
+        Index("ix_reports_unit_stats", "unit_code", "created_at", "waste_type", "status", "accepted_at", "resolved_at"),
         # The dashboard's weekly bulletin, read from the index alone (migration 0010).
         Index("ix_reports_bulletin", "created_at", "unit_code", "status", "accepted_at", "resolved_at"),
         # Open reports by age with their unit, from the index alone: the dashboard's "overdue now".
@@ -205,3 +208,26 @@ class UnitChat(SQLModel, table=True):
     chat_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
     bound_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     bound_at: datetime = Field(default_factory=utcnow)
+
+
+class ReportTally(SQLModel, table=True):
+    """How many reports per (unit, waste type, status), kept by triggers on ``reports`` (0011)."""
+
+    __tablename__ = "report_tallies"
+
+    unit_code: str = Field(primary_key=True, max_length=16)
+    waste_type: str = Field(primary_key=True, max_length=16)
+    status: str = Field(primary_key=True, max_length=16)
+    n: int  # reports
+    accepted: int  # of them accepted once (accepted_at set)
+    resolved: int  # of them resolved with a resolution time (status resolved, resolved_at set)
+
+
+class ReportDurationTally(SQLModel, table=True):
+    """How many reports per duration bucket (``reports/tallies.py``), kept by triggers (0011)."""
+
+    __tablename__ = "report_duration_tallies"
+
+    kind: str = Field(primary_key=True, max_length=8)  # accept | resolve
+    bucket: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    n: int

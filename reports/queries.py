@@ -1,12 +1,13 @@
 """Report queries that aggregate and page in the database, each along an index.
 
-Statistics (``stats``): counts by unit, waste type and status come from one ``GROUP BY``; the two
-medians (created -> first accepted, over every report accepted once; created -> resolved, over the
-reports resolved now) are ``percentile_cont(0.5)`` on PostgreSQL. SQLite has no percentile
+Statistics (``stats``): over every report, the running tallies of ``reports/tallies.py`` (migration
+0011: counts and the medians' buckets, kept by triggers), whose cost does not grow with the table.
+Filtered by dates or a unit: counts by unit, waste type and status come from one ``GROUP BY``; the
+two medians (created -> first accepted, over every report accepted once; created -> resolved, over
+the reports resolved now) are ``percentile_cont(0.5)`` on PostgreSQL. SQLite has no percentile
 function: there the middle one or two rows are found with ``ORDER BY <duration> LIMIT … OFFSET
 (n - 1) / 2`` and their exact durations averaged, which is the same number (``statistics.median``
-of the durations); unfiltered on PostgreSQL, the same walk along covering indexes (0009) reads index
-pages only. Date and unit filters are ``WHERE`` terms on ``created_at`` and ``unit_code``
+of the durations). Date and unit filters are ``WHERE`` terms on ``created_at`` and ``unit_code``
 (index ``ix_reports_unit_created``, or ``ix_reports_created`` without a unit).
 
 Pages (``page_ids``): a filter on several statuses (or waste types) is split into one branch per
@@ -16,7 +17,7 @@ value, each read in index order (``(status, created_at)``, ``(unit_code, status,
 on either database (neither can walk an index in order across an ``IN`` list). Ties on
 ``created_at`` are broken by ``id``, so pages are stable.
 
-Indexes: migration ``0006_report_query_indexes``.
+Indexes: migrations ``0006_report_query_indexes`` and ``0011_report_tallies``.
 """
 
 from __future__ import annotations
@@ -27,10 +28,11 @@ from datetime import datetime, timedelta
 from itertools import product
 from typing import Any
 
-from sqlalchemy import Interval, and_, case, func, literal_column, null, text, type_coerce, union_all
+from sqlalchemy import Interval, and_, case, func, null, type_coerce, union_all
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from reports import tallies
 from reports.models import OPEN_STATUSES, Report, ReportStatus
 
 # --------------------------------------------------------------------------------------------
@@ -72,16 +74,13 @@ async def stats(
 ) -> Stats:
     """Counts and median times of the reports created in [since, until) (of one unit)."""
     where = _filters(since, until, unit_code)
+    if not where:
+        found, medians = await tallies.medians(session, await tallies.read(session))
+        if medians is not None:
+            by = found.counts
+            return _stats(by["unit"], by["type"], by["status"], *medians)
+        # (the tallies kept changing under the medians' walk, a rare race: from every row instead)
     dialect = session.bind.dialect.name
-    if dialect == "postgresql" and not where:
-        await _planner(session, _INDEX_WALKS)
-        result = await _stats(session, where, dialect)  # a failure aborts the transaction, settings too
-        await _planner(session, {name: "DEFAULT" for name in _INDEX_WALKS})
-        return result
-    return await _stats(session, where, dialect)
-
-
-async def _stats(session: AsyncSession, where: list[Any], dialect: str) -> Stats:
     resolved_count = func.count(col(Report.resolved_at)).filter(col(Report.status) == ReportStatus.RESOLVED.value)
     rows = (
         await session.exec(
@@ -97,21 +96,30 @@ async def _stats(session: AsyncSession, where: list[Any], dialect: str) -> Stats
             .group_by(Report.unit_code, Report.waste_type, Report.status)
         )
     ).all()
+    accepted = sum(r[4] for r in rows)
+    resolved = sum(r[5] for r in rows)
+    if dialect == "postgresql":
+        accept_s, resolve_s = await _pg_medians(session, where, accepted, resolved)
+    else:
+        accept_s = await _middle(session, where, _accept_duration(), Report.accepted_at, accepted)
+        resolve_s = await _middle(session, where, _resolve_duration(), Report.resolved_at, resolved)
     by_unit: dict[str, int] = {}
     by_type: dict[str, int] = {}
     by_status: dict[str, int] = {}
-    accepted = resolved = 0
-    for unit, waste, status, count, n_accepted, n_resolved in rows:
+    for unit, waste, status, count, _accepted, _resolved in rows:
         by_unit[unit] = by_unit.get(unit, 0) + count
         by_type[waste] = by_type.get(waste, 0) + count
         by_status[status] = by_status.get(status, 0) + count
-        accepted += n_accepted
-        resolved += n_resolved
-    if dialect == "postgresql" and where:
-        accept_s, resolve_s = await _pg_medians(session, where, accepted, resolved)
-    else:
-        accept_s = await _middle(session, where, _accept_duration(dialect), Report.accepted_at, accepted)
-        resolve_s = await _middle(session, where, _resolve_duration(dialect), Report.resolved_at, resolved)
+    return _stats(by_unit, by_type, by_status, accept_s, resolve_s)
+
+
+def _stats(
+    by_unit: dict[str, int],
+    by_type: dict[str, int],
+    by_status: dict[str, int],
+    accept_s: float | None,
+    resolve_s: float | None,
+) -> Stats:
     open_values = {s.value for s in OPEN_STATUSES}
     return Stats(
         total=sum(by_status.values()),
@@ -122,19 +130,6 @@ async def _stats(session: AsyncSession, where: list[Any], dialect: str) -> Stats
         median_resolve_s=resolve_s,
         open=sum(n for s, n in by_status.items() if s in open_values),
     )
-
-
-# Every report, on PostgreSQL: the counts are one pass over ``ix_reports_stats`` in its order and
-# the medians a walk of the covering duration indexes (0009), all index-only once the table is
-# vacuumed. The planner prices a (parallel) table scan with a hash aggregate a little cheaper, but
-# that is 3-5 times slower at 100k reports (issue 16, ``bench/scale.py``): for these statements
-# only (``SET LOCAL``, put back after them), it is told not to.
-_INDEX_WALKS = {"enable_seqscan": "off", "max_parallel_workers_per_gather": "0"}
-
-
-async def _planner(session: AsyncSession, settings: dict[str, str]) -> None:
-    for name, value in settings.items():
-        await session.exec(text(f"SET LOCAL {name} = {value}"))
 
 
 async def _pg_medians(
@@ -161,35 +156,27 @@ def _seconds(value: timedelta | None) -> float | None:
     return value.total_seconds() if value is not None else None
 
 
-def _accept_duration(dialect: str):
-    """created -> accepted, NULL when never accepted; indexed as is (``ix_reports_accept_duration``)."""
-    if dialect == "postgresql":
-        return type_coerce(Report.accepted_at, Interval()) - type_coerce(Report.created_at, Interval())
+def _accept_duration():
+    """created -> accepted in days (SQLite), NULL when never accepted."""
     return func.julianday(Report.accepted_at) - func.julianday(Report.created_at)
 
 
-def _resolve_duration(dialect: str):
-    """created -> resolved for resolved reports, else NULL (``ix_reports_resolve_duration``)."""
-    if dialect == "postgresql":
-        duration = type_coerce(Report.resolved_at, Interval()) - type_coerce(Report.created_at, Interval())
-    else:
-        duration = func.julianday(Report.resolved_at) - func.julianday(Report.created_at)
-    # A literal, not a bound parameter: the expression must be the index's (migration 0006).
-    return case((col(Report.status) == literal_column("'resolved'"), duration), else_=null())
+def _resolve_duration():
+    """created -> resolved in days (SQLite) for resolved reports, else NULL."""
+    duration = func.julianday(Report.resolved_at) - func.julianday(Report.created_at)
+    return case((col(Report.status) == ReportStatus.RESOLVED.value, duration), else_=null())
 
 
 async def _middle(session: AsyncSession, where: list[Any], duration, end, count: int) -> float | None:
-    """The median of ``duration`` (``end - created_at``) over its ``count`` non-NULL rows: the
-    middle one or two rows in ``duration`` order, their exact durations averaged. Unfiltered, the
-    order is an index walk; filtered (SQLite only; PostgreSQL has ``_pg_medians``), ``+ 0`` keeps
-    the planner on the filter's index and the few rows are sorted."""
+    """The median of ``duration`` (``end - created_at``) over its ``count`` non-NULL rows, on SQLite
+    and filtered: the middle one or two rows in ``duration`` order, their exact durations averaged
+    (the filter's index finds the rows, which are sorted)."""
     if not count:
         return None
-    order = duration + 0 if where else duration
     middle = (
         select(col(Report.id))
         .where(*where, duration.is_not(None))
-        .order_by(order, col(Report.id))
+        .order_by(duration, col(Report.id))
         .offset((count - 1) // 2)
         .limit(2 - count % 2)
     )
