@@ -181,12 +181,19 @@ def card_keyboard(verdict: Verdict, log_id: int | None, locale: str) -> InlineKe
     # Built directly, one button a row: InlineKeyboardBuilder deep-copies its buttons three times,
     # a quarter of a sorting answer's time (issue 16, bench/updates.py). The alternatives' rows
     # are the same for every asker of a question in a language: remembered with the card.
+    # The "wrong answer?" button differs only in its question's id: copied from one made per
+    # language (a copy skips pydantic's validation of values that are already valid).
     rows = list(_remembered("alternatives", verdict, locale, lambda: _alternative_rows(verdict)))
     if log_id is not None:
-        rows.append(
-            [InlineKeyboardButton(text=_("❓ Wrong answer?"), callback_data=SortCb(action="w", ref=str(log_id)).pack())]
-        )
-    return InlineKeyboardMarkup(inline_keyboard=rows)
+        wrong = _WRONG.get(locale)
+        if wrong is None:
+            wrong = _WRONG[locale] = InlineKeyboardButton(text=_("❓ Wrong answer?"), callback_data="-")
+        rows.append([wrong.model_copy(update={"callback_data": SortCb(action="w", ref=str(log_id)).pack()})])
+    return _EMPTY_MARKUP.model_copy(update={"inline_keyboard": rows})
+
+
+_WRONG: dict[str, InlineKeyboardButton] = {}
+_EMPTY_MARKUP = InlineKeyboardMarkup(inline_keyboard=[])
 
 
 def _alternative_rows(verdict: Verdict) -> list[list[InlineKeyboardButton]]:
