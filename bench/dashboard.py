@@ -163,7 +163,10 @@ async def bench_db(kind: str, url: str, sizes: list[int], reps: int) -> None:
         await db.upgrade(engine)
         sessions = db.make_session_factory(engine)
         settings = Settings(_env_file=None, database_url=url, bot_token=None, web_port=0)
-        app = SimpleNamespace(sessions=sessions, clock=CLOCK, settings=settings, i18n=make_i18n("zh"))
+        # the dashboard's view of the app: no bot (no link sign-in, no widget), the media store from settings
+        app = SimpleNamespace(
+            sessions=sessions, clock=CLOCK, settings=settings, i18n=make_i18n("zh"), reports=None, bot=None
+        )
         web_app = web.Application()
         web_app.add_subapp("/dashboard/", dashboard.make_app(app))
         runner = await serve_web(web_app, "127.0.0.1", 0)
