@@ -14,7 +14,11 @@ Operations (each call in a session of its own, as the bot and the Open311 app ma
   reports_admin_open   the admin's ``/reports``: every unit's open reports, oldest first, 30 rows
   open311_list         ``GET /requests.json`` (default 90-day window, first page, rendered)
   open311_filtered     ``GET /requests.json?status=open&service_code=household``
-  outbox_build         a campaign run's outbox for ``rows`` recipients (``prepare_outbox``)
+  outbox_build         a campaign run for ``rows`` recipients becoming ready to send
+                       (``prepare_outbox``): one COUNT of the recipients and the outbox's first
+                       chunk (``DeliveryConfig.first_chunk``, 1000 rows), one transaction. The
+                       other rows are written by the sender as it goes, ``insert_batch`` at a time,
+                       and are not timed here; ``result`` is the count
 
 The synthetic city: reports spread over the last 400 days, 18 units, 7 waste types, about a fifth
 open, accepted/resolved times of hours to days; one photo per report; residents subscribed to
@@ -22,7 +26,7 @@ open, accepted/resolved times of hours to days; one photo per report; residents 
 recipient. Sizes grow in one database (1k, then 9k more, then 90k more). PostgreSQL: a database
 created on $WUFEI_BENCH_PG (default postgresql://postgres@127.0.0.1:5432/postgres), dropped
 afterwards; SQLite: a file in a temporary folder. Extra keys: ``reps`` (timed calls after one
-warm-up), ``result`` (a size of the answer: rows returned or recipients written).
+warm-up), ``result`` (a size of the answer: rows returned or recipients counted).
 
     python bench/scale.py [--quick] [--sizes 1000,10000,100000] [--db sqlite,postgres] [--reps N]
                           [--ops stats_all,nearby,...] [--no-vacuum]

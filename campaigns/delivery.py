@@ -1,9 +1,16 @@
 """The delivery engine: an outbox per run, drained by a rate-limited sender.
 
-At run time one outbox row per recipient is written by the database (``campaigns.outbox``: INSERT …
-SELECT in chunks of user ids, one transaction each, idempotent thanks to the unique (run_id,
-user_id)) before anything is sent; the run is then marked
-``outbox_ready`` and its audience is frozen.
+The outbox (one row per recipient) is written by the database chunk by chunk as the run is sent
+(``campaigns.outbox``: INSERT … SELECT over a range of user ids, the run's cursor moved in the same
+transaction, idempotent thanks to the unique (run_id, user_id)). ``prepare_outbox`` counts the
+recipients into ``targeted`` and writes the first chunk (``first_chunk`` rows): the run is ready to
+send. The sender writes the next chunk (``insert_batch`` rows) when the pending rows it can load
+run out, and a run is finished only when every chunk is written and nothing is pending or in
+flight. Who unsubscribes (or blocks the bot) during a run is not written in a later chunk, so gets
+nothing. While chunks are left, ``targeted`` is the count taken at the start and ``pending``
+includes the recipients not written yet (that count less the rows written); once every row is
+written both count rows, so a finished run's report adds up: ``targeted`` is the people addressed.
+A cancelled campaign writes the rest of its outbox as failed ("campaign cancelled").
 
 The sender drains the pending rows:
 - a global token bucket (default 25 msg/s) shared by every run of the engine;
@@ -40,7 +47,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from campaigns.drain_state import Drain, Item, Outcome, RunState
 from campaigns.models import Campaign, CampaignRun, CampaignStatus, OutboxRow, OutboxStatus, RunStatus
-from campaigns.outbox import write_outbox
+from campaigns.outbox import extend_outbox, start_outbox
 from campaigns.sending import (  # noqa: F401  (part of this module's API)
     BadRequest,
     Blocked,
@@ -136,25 +143,18 @@ class DeliveryEngine:
         return frozenset(self._active)
 
     async def prepare_outbox(self, run_id: int) -> int:
-        """Write one outbox row per recipient (idempotent); returns how many the run targets."""
+        """Make the run ready to send (idempotent): count its recipients and write the first chunk
+        of its outbox; returns how many it targets. The drain writes the other chunks."""
         async with self.sessions() as session:
             run = await session.get(CampaignRun, run_id)
             if run is None:
                 raise LookupError(f"no run {run_id}")
-            if run.outbox_ready:
-                return run.targeted
-            campaign = await session.get_one(Campaign, run.campaign_id)
-            audience, has_en = Audience.from_json(campaign.audience), bool(campaign.text_en)
-        await write_outbox(self.sessions, run_id, audience, has_en=has_en, batch=self.config.insert_batch)
-        async with self.sessions() as session:
-            targeted = (
-                await session.exec(select(func.count()).select_from(OutboxRow).where(OutboxRow.run_id == run_id))
-            ).one()
-            run = await session.get_one(CampaignRun, run_id)
-            run.outbox_ready = True
-            run.targeted = targeted
-            await session.commit()
-        return targeted
+            if not (run.outbox_ready or run.outbox_after is not None):
+                campaign = await session.get_one(Campaign, run.campaign_id)
+                audience, has_en = Audience.from_json(campaign.audience), bool(campaign.text_en)
+                await start_outbox(session, run_id, audience, has_en=has_en, size=self.config.first_chunk)
+                await session.refresh(run)
+            return run.targeted
 
     async def stats(self, run_id: int) -> RunStats:
         async with self.sessions() as session:
@@ -172,17 +172,19 @@ class DeliveryEngine:
                 )
             ).all()
         )
+        written = sum(counts.values())
+        unwritten = 0 if run.outbox_ready else max(0, run.targeted - written)  # chunks left: as counted
         return RunStats(
             run_id=run_id,
             campaign_id=run.campaign_id,
             author_id=campaign.author_id,
             status=RunStatus(run.status),
-            targeted=sum(counts.values()),
+            targeted=written + unwritten,
             sent=counts.get(OutboxStatus.SENT.value, 0),
             blocked=counts.get(OutboxStatus.BLOCKED.value, 0),
             failed=counts.get(OutboxStatus.FAILED.value, 0),
             uncertain=counts.get(OutboxStatus.UNCERTAIN.value, 0),
-            pending=counts.get(OutboxStatus.PENDING.value, 0),
+            pending=counts.get(OutboxStatus.PENDING.value, 0) + unwritten,
             sending=counts.get(OutboxStatus.SENDING.value, 0),
             started_at=run.started_at,
             finished_at=run.finished_at,
@@ -205,9 +207,7 @@ class DeliveryEngine:
                 .values(status=OutboxStatus.UNCERTAIN.value, last_error="interrupted while sending")
             )
             await session.commit()
-            ready = run.outbox_ready
-        if not ready:
-            await self.prepare_outbox(run_id)
+        await self.prepare_outbox(run_id)
         finished = await self._drain(run_id)
         async with self.sessions() as session:
             stats = await self._stats(session, run_id)
@@ -235,6 +235,7 @@ class DeliveryEngine:
         campaign = await session.get_one(Campaign, state.campaign_id)
         await session.refresh(campaign)
         state.text_zh, state.text_en, state.photo = campaign.text_zh, campaign.text_en, campaign.photo
+        state.audience = Audience.from_json(campaign.audience)
         return campaign.status != CampaignStatus.CANCELLED.value
 
     async def _drain(self, run_id: int) -> bool:
@@ -243,7 +244,7 @@ class DeliveryEngine:
         async with self.sessions() as session:
             run = await session.get_one(CampaignRun, run_id)
             state = RunState(run_id=run_id, campaign_id=run.campaign_id)
-            drain = Drain()
+            drain = Drain(written=run.outbox_ready)
             try:
                 while True:
                     state.wake.clear()
@@ -274,16 +275,29 @@ class DeliveryEngine:
                 raise
 
     async def _load(self, session: AsyncSession, state: RunState, drain: Drain, now: float) -> None:
-        """Retries that are due go first; with nothing ready, load the next page of pending rows
-        (or notice that the campaign was cancelled)."""
+        """Retries that are due go first; with nothing ready, load the next page of pending rows,
+        writing the outbox's next chunk first when none is left to load and chunks are (or notice
+        that the campaign was cancelled: the rest of the outbox is written, ``_commit`` fails it)."""
         while drain.delayed and drain.delayed[0][0] <= now:
             drain.ready.appendleft(heapq.heappop(drain.delayed)[2])
         if drain.ready or drain.exhausted or drain.cancelled or self._stopping:
             return
         if not await self._load_campaign(session, state):
             drain.cancelled = True
+            while not drain.written:
+                drain.written = await self._extend(session, state)
             return
         page_size = self.config.page_size
+        loaded = await self._page(session, state, drain, page_size)
+        while loaded == 0 and not drain.written:
+            # A chunk's rows are inserted after the rows loaded so far: their ids come after ``last_id``.
+            drain.written = await self._extend(session, state)
+            loaded = await self._page(session, state, drain, page_size)
+        if loaded < page_size and drain.written:
+            drain.exhausted = True
+
+    async def _page(self, session: AsyncSession, state: RunState, drain: Drain, limit: int) -> int:
+        """Load up to ``limit`` pending rows after ``last_id`` into ``ready``; returns how many."""
         rows = (
             await session.exec(
                 select(OutboxRow.id, OutboxRow.user_id, OutboxRow.language, OutboxRow.attempts)
@@ -293,14 +307,21 @@ class DeliveryEngine:
                     col(OutboxRow.id) > drain.last_id,
                 )
                 .order_by(col(OutboxRow.id))
-                .limit(page_size)
+                .limit(limit)
             )
         ).all()
         drain.ready.extend(Item(*row) for row in rows)
         if rows:
             drain.last_id = rows[-1][0]
-        if len(rows) < page_size:
-            drain.exhausted = True
+        return len(rows)
+
+    async def _extend(self, session: AsyncSession, state: RunState) -> bool:
+        """Write the outbox's next chunk (its own transaction); True once every row is written."""
+        if session.in_transaction():
+            await session.commit()  # end the reads: the chunk and the cursor's move commit alone
+        assert state.audience is not None  # set by ``_load_campaign``
+        has_en = bool(state.text_en)
+        return await extend_outbox(session, state.run_id, state.audience, has_en=has_en, size=self.config.insert_batch)
 
     def _claim(self, drain: Drain, outcomes: list[Outcome], now: float) -> list[Item]:
         """The ready rows to mark "sending" now: as many as the window has free slots once

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from campaigns.models import OutboxStatus
+from campaigns.subscriptions import Audience
 
 
 @dataclass(slots=True)
@@ -36,6 +37,7 @@ class RunState:
     text_zh: str = ""
     text_en: str | None = None
     photo: str | None = None
+    audience: Audience | None = None  # the campaign's, as it stands (the next chunk is written for it)
     results: list[Outcome] = field(default_factory=list)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: dict[asyncio.Task, int] = field(default_factory=dict)  # in flight -> chat id
@@ -48,7 +50,8 @@ class Drain:
     ready: deque[Item] = field(default_factory=deque)
     delayed: list[tuple[float, int, Item]] = field(default_factory=list)  # (due, seq, item) heap
     last_id: int = 0  # rows up to this id have been loaded
-    exhausted: bool = False  # no pending row left to load
+    written: bool = False  # every outbox row of the run is written (no chunk left)
+    exhausted: bool = False  # every row written and no pending row left to load
     cancelled: bool = False
     held: int = 0  # rows claimed ("sending" in the database) whose outcome is not committed yet
     claims: list[Item] = field(default_factory=list)  # this turn's claims

@@ -127,8 +127,12 @@ class CampaignRun(SQLModel, table=True):
     started_at: datetime | None = Field(default=None)
     finished_at: datetime | None = Field(default=None)
     status: str = Field(default=RunStatus.PENDING.value, max_length=16)
-    # True once every outbox row of the run is written (the audience is frozen from then on).
+    # The outbox is written chunk by chunk as the run is sent (campaigns/outbox.py): the last user id
+    # written (NULL before the first chunk), and True once every row is written (a NULL cursor then
+    # too for runs written whole before the cursor existed).
+    outbox_after: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     outbox_ready: bool = Field(default=False)
+    # Recipients counted when the run was prepared; once every row is written, the rows written.
     targeted: int = Field(default=0)
     sent: int = Field(default=0)
     blocked: int = Field(default=0)

@@ -1,10 +1,24 @@
-"""A campaign run's outbox, written by the database.
+"""A campaign run's outbox, written by the database, chunk by chunk as the sender advances.
 
 One ``INSERT INTO outbox … SELECT … FROM users WHERE <audience> ON CONFLICT (run_id, user_id) DO
 NOTHING`` per chunk of recipients: no recipient is loaded into Python. Chunks are ranges of user
-ids (``after < users.id <= boundary``, the boundary found by the same audience query), each
-committed in a transaction of its own so a big run never holds the writer lock for long, and a
-preparation interrupted between chunks is finished by the next one (conflicts are skipped).
+ids (``after < users.id <= boundary``, the boundary found by the same audience query). The run row
+keeps the keyset cursor of what is written: ``outbox_after`` (the last user id written, NULL before
+the first chunk) and ``outbox_ready`` (every row written). Rules:
+
+- A chunk and the cursor's move are one transaction: after a crash the cursor says exactly what is
+  written, and the next chunk starts there. Writing a chunk again is harmless (conflicts are
+  skipped), and the cursor never goes back (``advance`` only moves it forward), so two writers (a
+  leader and the one taking over) cannot lose or double a row.
+- Every recipient with ``users.id <= outbox_after`` (as the audience stood when their chunk was
+  written) has a row; once ``outbox_ready`` is set nothing more is written.
+- The audience of a chunk is read when the chunk is written, from the campaign as it stands then:
+  who unsubscribed or blocked the bot since the run started is not written at all (so gets
+  nothing), who subscribed since is written if their id is still ahead of the cursor, and an edit of
+  the audience (or of the English text, which decides a row's language) reaches the chunks not
+  written yet.
+- ``start_outbox`` counts the recipients into the run's ``targeted`` and writes the first chunk, in
+  one transaction: from then on the run is ready to send.
 
 The audience is ``campaigns.subscriptions.recipients_select`` (the rules are documented there); the
 language of a row is ``en`` for English-speaking users when the campaign has an English text, else
@@ -13,12 +27,12 @@ language of a row is ``en`` for English-speaking users when the campaign has an 
 
 from __future__ import annotations
 
-from sqlalchemy import Select, case, literal
+from sqlalchemy import Select, and_, case, false, func, literal, or_, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from campaigns.models import OutboxRow, OutboxStatus
+from campaigns.models import CampaignRun, OutboxRow, OutboxStatus
 from campaigns.subscriptions import Audience, recipients_select
 from core.models import User
 from core.upsert import insert_select_or_ignore
@@ -26,13 +40,16 @@ from core.upsert import insert_select_or_ignore
 COLUMNS = ["run_id", "user_id", "language", "status", "attempts"]
 
 
-async def _chunk(
-    session: AsyncSession, run_id: int, recipients: Select, has_en: bool, after: int | None, size: int
+async def write_chunk(
+    session: AsyncSession, run_id: int, recipients: Select, *, has_en: bool, after: int | None, size: int
 ) -> int | None:
-    """Write the recipients with ``after < id <= boundary``; returns the boundary (None: the last chunk)."""
+    """Write (not commit) the recipients with ``after < id <= boundary``, ``size`` of them at most;
+    returns the boundary (None: that was the last chunk)."""
     if after is not None:
         recipients = recipients.where(col(User.id) > after)
-    boundary = (await session.exec(select(recipients.subquery().c.id).order_by("id").offset(size - 1).limit(1))).first()
+    boundary = (
+        await session.exec(select(recipients.subquery().c.id).order_by("id").offset(max(1, size) - 1).limit(1))
+    ).first()
     if boundary is not None:
         recipients = recipients.where(User.id <= boundary)
     language = case((col(User.language) == "en", "en"), else_="zh") if has_en else literal("zh")
@@ -40,21 +57,66 @@ async def _chunk(
         literal(run_id), User.id, language, literal(OutboxStatus.PENDING.value), literal(0)
     )
     await insert_select_or_ignore(session, OutboxRow, COLUMNS, rows, key=["run_id", "user_id"])
-    await session.commit()
     return boundary
+
+
+async def advance(session: AsyncSession, run_id: int, boundary: int | None) -> None:
+    """Move the run's cursor (not committed) to ``boundary`` (None: every row is written), forward only."""
+    runs = CampaignRun.__table__  # type: ignore[attr-defined]  # set by SQLModel at class creation
+    not_ready = runs.c.outbox_ready == false()
+    if boundary is None:
+        stmt = update(runs).where(runs.c.id == run_id, not_ready).values(outbox_ready=True)
+    else:
+        forward = or_(runs.c.outbox_after.is_(None), runs.c.outbox_after < boundary)
+        stmt = update(runs).where(runs.c.id == run_id, and_(not_ready, forward)).values(outbox_after=boundary)
+    await session.exec(stmt)
+
+
+async def start_outbox(session: AsyncSession, run_id: int, audience: Audience, *, has_en: bool, size: int) -> None:
+    """Count the recipients into the run's ``targeted`` and write its first chunk (``size`` rows at
+    most), in one committed transaction; a run started already is left as it is."""
+    runs = CampaignRun.__table__  # type: ignore[attr-defined]  # as in ``advance``
+    recipients = await recipients_select(session, audience)
+    count = 0
+    if recipients is not None:  # a query of its own: PostgreSQL counts in parallel (never in an UPDATE)
+        count = (await session.exec(select(func.count()).select_from(recipients.subquery()))).one()
+    started = await session.exec(
+        update(runs)
+        .where(runs.c.id == run_id, runs.c.outbox_ready == false(), runs.c.outbox_after.is_(None))
+        .values(targeted=count)
+    )
+    if started.rowcount:
+        boundary = None
+        if recipients is not None:
+            boundary = await write_chunk(session, run_id, recipients, has_en=has_en, after=None, size=size)
+        await advance(session, run_id, boundary)
+    await session.commit()
+
+
+async def extend_outbox(session: AsyncSession, run_id: int, audience: Audience, *, has_en: bool, size: int) -> bool:
+    """Write the run's next chunk after its cursor and move the cursor, in one committed
+    transaction; True when every row of the run is written (nothing more to do)."""
+    cursor = (
+        await session.exec(select(CampaignRun.outbox_after, CampaignRun.outbox_ready).where(CampaignRun.id == run_id))
+    ).one()
+    after, ready = cursor
+    if ready:
+        await session.commit()
+        return True
+    recipients = await recipients_select(session, audience)
+    boundary = None
+    if recipients is not None:
+        boundary = await write_chunk(session, run_id, recipients, has_en=has_en, after=after, size=size)
+    await advance(session, run_id, boundary)
+    await session.commit()
+    return boundary is None
 
 
 async def write_outbox(
     sessions: async_sessionmaker[AsyncSession], run_id: int, audience: Audience, *, has_en: bool, batch: int
 ) -> None:
-    """One outbox row per recipient of ``audience`` for ``run_id`` (idempotent), ``batch`` per commit."""
-    async with sessions() as session:
-        recipients = await recipients_select(session, audience)  # resolves the cells once
-    if recipients is None:
-        return
-    after: int | None = None
+    """Every remaining row of ``run_id``'s outbox (idempotent), ``batch`` per transaction."""
     while True:
         async with sessions() as session:
-            after = await _chunk(session, run_id, recipients, has_en, after, max(1, batch))
-        if after is None:
-            return
+            if await extend_outbox(session, run_id, audience, has_en=has_en, size=batch):
+                return

@@ -67,7 +67,8 @@ class DeliveryConfig:
     burst: float | None = None  # bucket capacity; default max(2, rate / 50)
     per_chat_interval: float = 1.0  # seconds between two messages to one chat
     window: int = 16  # rows in flight (``sending``) at most
-    insert_batch: int = 10_000  # outbox rows per transaction (one INSERT … SELECT each)
+    first_chunk: int = 1000  # outbox rows written to make a run ready to send (with its count)
+    insert_batch: int = 10_000  # outbox rows per later chunk, written as the run is sent (one INSERT … SELECT)
     page_size: int = 2000  # pending rows loaded at a time
     max_attempts: int = 5  # per row, all errors that retry counted
     backoff_base: float = 1.0  # seconds; doubled at every transient failure
@@ -84,12 +85,12 @@ class RunStats:
     campaign_id: int
     author_id: int
     status: RunStatus
-    targeted: int
+    targeted: int  # while outbox chunks are left, the count taken at the start; then the rows written
     sent: int
     blocked: int
     failed: int
     uncertain: int
-    pending: int  # not sent yet (left for a later restart after ``stop``)
+    pending: int  # not sent yet, with the recipients not written yet (left for a restart after ``stop``)
     sending: int  # in flight right now (or left by a crash until the run is restarted)
     started_at: datetime | None
     finished_at: datetime | None

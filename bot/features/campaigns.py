@@ -211,7 +211,8 @@ class CampaignRuntime:
             return text, announcement_keyboard(sub, name)
 
     async def _origin(self, session, run_id: int, campaign_id: int) -> Origin | None:
-        """A run's origin, read once (its audience is frozen with its outbox)."""
+        """A run's origin, read once per run (an audience edited during a run reaches the outbox
+        chunks written after the edit, not this origin)."""
         if run_id not in self._origins:
             if len(self._origins) > 64:
                 self._origins.clear()

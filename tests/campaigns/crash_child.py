@@ -32,7 +32,10 @@ async def main(url: str, run_id: int, log_path: str, window: int) -> None:
         await asyncio.sleep(0.002)
         return message.chat_id
 
-    config = DeliveryConfig(rate=1500, window=window, per_chat_interval=0)
+    # Small chunks and pages: the kill comes while outbox chunks are still to be written.
+    config = DeliveryConfig(
+        rate=1500, window=window, per_chat_interval=0, first_chunk=100, insert_batch=150, page_size=100
+    )
     await DeliveryEngine(sessions, send, config).deliver_run(run_id)
     os.write(fd, b"done\n")
 

@@ -129,19 +129,25 @@ async def test_without_english_text_everyone_gets_chinese(sqlite_sessions, clock
     assert (message.text, message.photo, message.language) == ("垃圾分类宣传周", "AgADphoto", "zh")
 
 
-async def test_outbox_is_written_in_batches_and_idempotently(sqlite_sessions, clock):
+async def test_outbox_is_written_in_chunks_and_idempotently(sqlite_sessions, clock):
     sessions = sqlite_sessions
     await add_users(sessions, range(1, 2501))
     run_id = await make_run(sessions, clock, range(1, 2501))
-    engine = DeliveryEngine(sessions, FakeTelegram(), DeliveryConfig(insert_batch=400))
-    # A first preparation interrupted after some batches (simulated by writing part of it by hand).
+    fake = FakeTelegram()
+    config = DeliveryConfig(rate=5000, per_chat_interval=0, first_chunk=1000, insert_batch=400)
+    engine = DeliveryEngine(sessions, fake, config, clock=clock)
+    # A first preparation interrupted after some rows (simulated by writing part of it by hand).
     async with sessions() as session:
         for uid in range(1, 801):
             session.add(OutboxRow(run_id=run_id, user_id=uid))
         await session.commit()
+    assert await engine.prepare_outbox(run_id) == 2500  # counted, and the first chunk written
+    assert sorted(await outbox(sessions, run_id)) == list(range(1, 1001))
     assert await engine.prepare_outbox(run_id) == 2500
-    rows = await outbox(sessions, run_id)
-    assert len(rows) == 2500
+    stats = await engine.deliver_run(run_id)  # the other chunks are written as the run is sent
+    assert (stats.status, stats.targeted, stats.sent) == (RunStatus.DONE, 2500, 2500)
+    assert sorted(fake.chats) == list(range(1, 2501))
+    assert len(await outbox(sessions, run_id)) == 2500
 
 
 @pytest.mark.parametrize("rate", [25, 1000])
