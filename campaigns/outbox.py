@@ -28,7 +28,6 @@ language of a row is ``en`` for English-speaking users when the campaign has an 
 from __future__ import annotations
 
 from sqlalchemy import Select, and_, case, false, func, literal, or_, update
-from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -110,13 +109,3 @@ async def extend_outbox(session: AsyncSession, run_id: int, audience: Audience, 
     await advance(session, run_id, boundary)
     await session.commit()
     return boundary is None
-
-
-async def write_outbox(
-    sessions: async_sessionmaker[AsyncSession], run_id: int, audience: Audience, *, has_en: bool, batch: int
-) -> None:
-    """Every remaining row of ``run_id``'s outbox (idempotent), ``batch`` per transaction."""
-    while True:
-        async with sessions() as session:
-            if await extend_outbox(session, run_id, audience, has_en=has_en, size=batch):
-                return

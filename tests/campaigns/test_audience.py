@@ -118,7 +118,10 @@ async def _outbox_ids(sessions, audience: Audience) -> set[int]:
         run = CampaignRun(campaign_id=campaign.id, scheduled_for=now)
         session.add(run)
         await session.commit()
-    await outbox.write_outbox(sessions, run.id, audience, has_en=False, batch=2)
+    while True:  # every chunk, as the sender writes them during a run
+        async with sessions() as session:
+            if await outbox.extend_outbox(session, run.id, audience, has_en=False, size=2):
+                break
     async with sessions() as session:
         rows = (await session.exec(select(OutboxRow).where(OutboxRow.run_id == run.id))).all()
     assert all((r.status, r.attempts, r.language) == ("pending", 0, "zh") for r in rows)
