@@ -15,10 +15,16 @@ Operations (each call in a session of its own, as the bot and the Open311 app ma
   open311_list         ``GET /requests.json`` (default 90-day window, first page, rendered)
   open311_filtered     ``GET /requests.json?status=open&service_code=household``
   outbox_build         a campaign run for ``rows`` recipients becoming ready to send
-                       (``prepare_outbox``): one COUNT of the recipients and the outbox's first
-                       chunk (``DeliveryConfig.first_chunk``, 1000 rows), one transaction. The
-                       other rows are written by the sender as it goes, ``insert_batch`` at a time,
-                       and are not timed here; ``result`` is the count
+                       (``prepare_outbox``): the outbox's first chunk
+                       (``DeliveryConfig.first_chunk``, 250 rows) and the run's cursor, one
+                       transaction. The other rows are written by the sender as it goes,
+                       ``insert_batch`` at a time; ``result`` is the rows written
+  outbox_count         the COUNT of the run's ``rows`` recipients into its figures
+                       (``count_recipients``), which the sender takes beside its first messages;
+                       ``result`` is the count
+  outbox_all           (only with ``--ops``: it writes every row) the whole outbox, chunk after
+                       chunk as the sender writes it over a run (``extend_outbox``, 10,000 rows
+                       each); ``result`` is the rows written
 
 The synthetic city: reports spread over the last 400 days, 18 units, 7 waste types, about a fifth
 open, accepted/resolved times of hours to days; one photo per report; residents subscribed to
@@ -59,10 +65,13 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from sqlalchemy import delete, insert, text  # noqa: E402
+from sqlalchemy import delete, func, insert, text  # noqa: E402
+from sqlmodel import select  # noqa: E402
 
 from campaigns.delivery import DeliveryEngine  # noqa: E402
 from campaigns.models import Campaign, CampaignRun, OutboxRow, Subscription  # noqa: E402
+from campaigns.outbox import extend_outbox  # noqa: E402
+from campaigns.subscriptions import Audience  # noqa: E402
 from core import db, heap  # noqa: E402
 from core.clock import Clock  # noqa: E402
 from core.models import User  # noqa: E402
@@ -82,6 +91,8 @@ STATUS_WEIGHTS = {
 }
 USER_BASE = 10_000_000
 RUNS = itertools.count(1)  # one campaign run per outbox build
+AUDIENCE = {"everyone": False, "kinds": [], "units": UNITS, "cells": []}  # every resident
+OPT_IN = {"outbox_all"}  # timed only when named in ``--ops``
 CLOCK = Clock()  # the bench reads the real clock in the default zone
 
 
@@ -203,7 +214,7 @@ async def _campaign(sessions, now: datetime) -> int:
     async with sessions() as session:
         campaign = Campaign(
             author_id=1,
-            audience={"everyone": False, "kinds": [], "units": UNITS, "cells": []},
+            audience=AUDIENCE,
             text_zh="垃圾分类，从我做起",
             text_en="Sort your waste",
             schedule_kind="once",
@@ -262,19 +273,33 @@ def _operations(sessions, now: datetime, rng: random.Random, campaign_id: int, h
         reports = await in_session(lambda s: open311_page(s, params))
         return len([open311.request_entry(r, "https://wufei.example.cn", CLOCK.tz) for r in reports])
 
-    async def outbox_build():
+    async def outbox(timed: str):
         async with sessions() as session:
             run = CampaignRun(campaign_id=campaign_id, scheduled_for=now + timedelta(minutes=next(RUNS)))
             session.add(run)
             await session.commit()
             run_id = run.id
         began = time.perf_counter()
-        targeted = await engine.prepare_outbox(run_id)
+        await engine.prepare_outbox(run_id)
         elapsed = time.perf_counter() - began
+        if timed == "count":
+            began = time.perf_counter()
+            result = await engine.count_recipients(run_id)
+            elapsed = time.perf_counter() - began
+        elif timed == "all":
+            audience = Audience.from_json(AUDIENCE)
+            size = engine.config.insert_batch
+            while True:
+                async with sessions() as session:
+                    if await extend_outbox(session, run_id, audience, has_en=True, size=size):
+                        break
+            elapsed = time.perf_counter() - began
         async with sessions() as session:  # keep the table at one run's size
+            if timed in ("build", "all"):
+                result = (await session.exec(select(func.count()).where(OutboxRow.run_id == run_id))).one()
             await session.exec(delete(OutboxRow).where(OutboxRow.run_id == run_id))
             await session.commit()
-        return targeted, elapsed
+        return result, elapsed
 
     return {
         "nearby": nearby,
@@ -284,7 +309,9 @@ def _operations(sessions, now: datetime, rng: random.Random, campaign_id: int, h
         "reports_admin_open": reports_admin_open,
         "open311_list": lambda: open311_list({}),
         "open311_filtered": lambda: open311_list({"status": "open", "service_code": "household"}),
-        "outbox_build": outbox_build,
+        "outbox_build": lambda: outbox("build"),
+        "outbox_count": lambda: outbox("count"),
+        "outbox_all": lambda: outbox("all"),
     }
 
 
@@ -317,9 +344,9 @@ async def bench_db(
             hot += await grow(sessions, engine, have, size, now, rng)
             have = size
             for name, op in _operations(sessions, now, rng, campaign_id, hot).items():
-                if ops and name not in ops:
+                if (ops and name not in ops) or (not ops and name in OPT_IN):
                     continue
-                if name == "outbox_build":
+                if name.startswith("outbox_"):
                     samples, result = await _time_outbox(op, outbox_reps)
                 else:
                     samples, result = await _time(op, reps)

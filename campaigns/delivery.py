@@ -2,14 +2,14 @@
 
 The outbox (one row per recipient) is written by the database chunk by chunk as the run is sent
 (``campaigns.outbox``: INSERT … SELECT over a range of user ids, the run's cursor moved in the same
-transaction, idempotent thanks to the unique (run_id, user_id)). ``prepare_outbox`` counts the
-recipients into ``targeted`` and writes the first chunk (``first_chunk`` rows): the run is ready to
-send. The sender writes the next chunk (``insert_batch`` rows) when the pending rows it can load
-run out, and a run is finished only when every chunk is written and nothing is pending or in
-flight. Who unsubscribes (or blocks the bot) during a run is not written in a later chunk, so gets
-nothing. While chunks are left, ``targeted`` is the count taken at the start and ``pending``
-includes the recipients not written yet (that count less the rows written); once every row is
-written both count rows, so a finished run's report adds up: ``targeted`` is the people addressed.
+transaction, idempotent thanks to the unique (run_id, user_id)). ``prepare_outbox`` writes the
+first chunk (``first_chunk`` rows): the run is ready to send; when chunks are left, the recipients
+are counted into ``targeted`` beside the first sends (``count_recipients``). The sender writes the
+next chunk (``insert_batch`` rows) when the pending rows it can load run out, and a run is finished
+only when every chunk is written and nothing is pending or in flight. Who unsubscribes (or blocks
+the bot) during a run is not written in a later chunk, so gets nothing. The figures of a run
+(``campaigns.progress``) add up at every moment: while chunks are left, pending includes the
+recipients not written yet; once every row is written, ``targeted`` is the people addressed.
 A cancelled campaign writes the rest of its outbox as failed ("campaign cancelled").
 
 The sender drains the pending rows:
@@ -40,14 +40,15 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from campaigns.drain_state import Drain, Item, Outcome, RunState
 from campaigns.models import Campaign, CampaignRun, CampaignStatus, OutboxRow, OutboxStatus, RunStatus
-from campaigns.outbox import extend_outbox, start_outbox
+from campaigns.outbox import count_outbox, extend_outbox, start_outbox
+from campaigns.progress import run_stats
 from campaigns.sending import (  # noqa: F401  (part of this module's API)
     BadRequest,
     Blocked,
@@ -142,9 +143,9 @@ class DeliveryEngine:
     def active_runs(self) -> frozenset[int]:
         return frozenset(self._active)
 
-    async def prepare_outbox(self, run_id: int) -> int:
-        """Make the run ready to send (idempotent): count its recipients and write the first chunk
-        of its outbox; returns how many it targets. The drain writes the other chunks."""
+    async def prepare_outbox(self, run_id: int) -> bool:
+        """Make the run ready to send (idempotent): write the first chunk of its outbox. True when
+        its recipients are still to be counted (``count_recipients``); the drain writes the rest."""
         async with self.sessions() as session:
             run = await session.get(CampaignRun, run_id)
             if run is None:
@@ -154,41 +155,20 @@ class DeliveryEngine:
                 audience, has_en = Audience.from_json(campaign.audience), bool(campaign.text_en)
                 await start_outbox(session, run_id, audience, has_en=has_en, size=self.config.first_chunk)
                 await session.refresh(run)
-            return run.targeted
+            return not run.outbox_ready and run.targeted == 0
+
+    async def count_recipients(self, run_id: int) -> int:
+        """Count the run's recipients into its ``targeted`` (staff figures; not needed to send)."""
+        async with self.sessions() as session:
+            run = await session.get_one(CampaignRun, run_id)
+            campaign = await session.get_one(Campaign, run.campaign_id)
+            return await count_outbox(session, run_id, Audience.from_json(campaign.audience))
 
     async def stats(self, run_id: int) -> RunStats:
         async with self.sessions() as session:
-            return await self._stats(session, run_id)
+            return await run_stats(session, run_id)
 
     # -- internals ------------------------------------------------------------------------------
-
-    async def _stats(self, session: AsyncSession, run_id: int) -> RunStats:
-        run = await session.get_one(CampaignRun, run_id)
-        campaign = await session.get_one(Campaign, run.campaign_id)
-        counts = dict(
-            (
-                await session.exec(
-                    select(OutboxRow.status, func.count()).where(OutboxRow.run_id == run_id).group_by(OutboxRow.status)
-                )
-            ).all()
-        )
-        written = sum(counts.values())
-        unwritten = 0 if run.outbox_ready else max(0, run.targeted - written)  # chunks left: as counted
-        return RunStats(
-            run_id=run_id,
-            campaign_id=run.campaign_id,
-            author_id=campaign.author_id,
-            status=RunStatus(run.status),
-            targeted=written + unwritten,
-            sent=counts.get(OutboxStatus.SENT.value, 0),
-            blocked=counts.get(OutboxStatus.BLOCKED.value, 0),
-            failed=counts.get(OutboxStatus.FAILED.value, 0),
-            uncertain=counts.get(OutboxStatus.UNCERTAIN.value, 0),
-            pending=counts.get(OutboxStatus.PENDING.value, 0) + unwritten,
-            sending=counts.get(OutboxStatus.SENDING.value, 0),
-            started_at=run.started_at,
-            finished_at=run.finished_at,
-        )
 
     async def _deliver(self, run_id: int) -> RunStats:
         async with self.sessions() as session:
@@ -196,7 +176,7 @@ class DeliveryEngine:
             if run is None:
                 raise LookupError(f"no run {run_id}")
             if run.status in (RunStatus.DONE.value, RunStatus.MISSED.value):
-                return await self._stats(session, run_id)
+                return await run_stats(session, run_id)
             if run.started_at is None:
                 run.started_at = self.clock()
             run.status = RunStatus.RUNNING.value
@@ -207,13 +187,18 @@ class DeliveryEngine:
                 .values(status=OutboxStatus.UNCERTAIN.value, last_error="interrupted while sending")
             )
             await session.commit()
-        await self.prepare_outbox(run_id)
-        finished = await self._drain(run_id)
+        counting = asyncio.create_task(self._count(run_id)) if await self.prepare_outbox(run_id) else None
+        try:
+            finished = await self._drain(run_id)
+        finally:
+            if counting is not None:
+                await counting  # a short query: let it end rather than cancel it mid-transaction
         async with self.sessions() as session:
-            stats = await self._stats(session, run_id)
+            stats = await run_stats(session, run_id)
             run = await session.get_one(CampaignRun, run_id)
             run.sent, run.blocked, run.failed, run.uncertain = stats.sent, stats.blocked, stats.failed, stats.uncertain
-            run.targeted = stats.targeted
+            if stats.counted:  # else the count failed: "counting" until a restart counts again
+                run.targeted = stats.targeted
             if finished and stats.pending == 0 and stats.sending == 0:
                 run.status = RunStatus.DONE.value
                 run.finished_at = self.clock()
@@ -228,7 +213,14 @@ class DeliveryEngine:
                     now=self.clock(),
                 )
             await session.commit()
-            return await self._stats(session, run_id)
+            return await run_stats(session, run_id)
+
+    async def _count(self, run_id: int) -> None:
+        """``count_recipients`` beside the drain; a failure leaves the run "counting" until it restarts."""
+        try:
+            await self.count_recipients(run_id)
+        except Exception:
+            log.warning("could not count the recipients of run %s", run_id, exc_info=True)
 
     async def _load_campaign(self, session: AsyncSession, state: RunState) -> bool:
         """Refresh the texts (edits reach the rest of a run); False if the campaign was cancelled."""

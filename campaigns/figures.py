@@ -1,5 +1,6 @@
 """Figures of the campaigns for the dashboard, computed in SQL: per run, recipients and outcomes
-(the run's counters, kept by the delivery engine); per cell, subscribers by week of subscribing."""
+(the run's counters, kept by the delivery engine at a run's end; a run being sent is read live from
+its outbox); per cell, subscribers by week of subscribing."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from campaigns.models import Campaign, CampaignRun, Cell, Subscription, Target
+from campaigns.models import Campaign, CampaignRun, Cell, RunStatus, Subscription, Target
+from campaigns.progress import run_stats
 from core.periods import bucket
 
 WEEK_S = 7 * 86400
@@ -24,7 +26,7 @@ class RunFigures:
     title: str
     scheduled_for: datetime
     status: str
-    recipients: int
+    recipients: int | None  # None: a run being sent whose recipients are still being counted
     delivered: int
     blocked: int
     failed: int
@@ -60,8 +62,16 @@ async def runs(session: AsyncSession, limit: int = 30) -> list[RunFigures]:
             .limit(limit)
         )
     ).all()
+    figures = [RunFigures(*r) for r in rows]
+    for i, run in enumerate(figures):
+        if run.status == RunStatus.RUNNING.value:  # the counters are written at the end: read it now
+            live = await run_stats(session, run.run_id)
+            figures[i] = RunFigures(
+                run.run_id, run.campaign_id, run.title, run.scheduled_for, run.status,
+                live.targeted if live.counted else None, live.sent, live.blocked, live.failed, live.uncertain,
+            )  # fmt: skip
     await session.rollback()
-    return [RunFigures(*r) for r in rows]
+    return figures
 
 
 async def cells(

@@ -67,7 +67,7 @@ class DeliveryConfig:
     burst: float | None = None  # bucket capacity; default max(2, rate / 50)
     per_chat_interval: float = 1.0  # seconds between two messages to one chat
     window: int = 16  # rows in flight (``sending``) at most
-    first_chunk: int = 1000  # outbox rows written to make a run ready to send (with its count)
+    first_chunk: int = 250  # outbox rows written to make a run ready to send: 10 s of sending at 25/s
     insert_batch: int = 10_000  # outbox rows per later chunk, written as the run is sent (one INSERT … SELECT)
     page_size: int = 2000  # pending rows loaded at a time
     max_attempts: int = 5  # per row, all errors that retry counted
@@ -85,7 +85,7 @@ class RunStats:
     campaign_id: int
     author_id: int
     status: RunStatus
-    targeted: int  # while outbox chunks are left, the count taken at the start; then the rows written
+    targeted: int  # while outbox chunks are left, the recipients as counted; then the rows written
     sent: int
     blocked: int
     failed: int
@@ -94,6 +94,7 @@ class RunStats:
     sending: int  # in flight right now (or left by a crash until the run is restarted)
     started_at: datetime | None
     finished_at: datetime | None
+    counted: bool = True  # False right after a large run starts: its recipients are being counted
 
     @property
     def duration_s(self) -> float | None:

@@ -17,14 +17,15 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import EditMessageText, SendDocument, SendMessage, SendPhoto
 from aiogram.types import Chat, Message, PhotoSize
+from sqlmodel import select
 
 from bot.app import create_app
 from bot.features import campaigns as feature
 from bot.features.campaigns import map_send_error, parse_quiet
 from bot.features.reports import REMINDER_JOB
-from campaigns import cells as cells_service, service, subscriptions as subs
+from campaigns import cells as cells_service, outbox as chunks, service, subscriptions as subs
 from campaigns.delivery import BadRequest, Blocked, RetryAfter, Transient, Uncertain
-from campaigns.models import CampaignStatus, CellKind, Target
+from campaigns.models import CampaignStatus, CellKind, OutboxRow, RunStatus, Target
 from campaigns.schedule import Schedule
 from core import accounts
 from core.models import Role
@@ -320,6 +321,39 @@ async def test_weekly_campaign_shows_its_next_runs_and_can_be_managed(client, ap
     async with app.sessions() as session:
         assert (await service.get_campaign(session, 1)).status is CampaignStatus.CANCELLED
     assert runtime.scheduler.job_time(1) is None
+
+
+async def test_a_campaign_card_shows_a_run_being_sent(client, app, runtime, clock):
+    cell = await make_cell(app)
+    residents = [client.person(name, "zh") for name in ("Li", "Wang", "Zhou")]
+    for person in residents:
+        await person.send(f"/start cell-{cell.id}")
+    info = await runtime.scheduler.create(
+        author_id=ADMIN_ID,
+        audience=subs.Audience(cells={cell.id}),
+        text_zh="中文通知",
+        text_en=None,
+        photo=None,
+        schedule=Schedule(kind="once", at=clock.now + timedelta(hours=1), quiet=None),
+    )
+    # A large run as the sender starts it: a first chunk written (here 2 of 3 rows), one sent.
+    async with app.sessions() as session:
+        run_id, _ = await service.ensure_run(session, info.id, info.next_run_at, status=RunStatus.RUNNING)
+        await session.commit()
+        await chunks.start_outbox(session, run_id, subs.Audience(cells={cell.id}), has_en=False, size=2)
+        row = (await session.exec(select(OutboxRow).where(OutboxRow.run_id == run_id))).first()
+        row.status = "sent"
+        await session.commit()
+    staff = client.person("Staff", "en", user_id=ADMIN_ID)
+
+    async def card() -> str:
+        listing = (await staff.send("/campaigns"))[0]
+        return last_message(await staff.press(inline_data(listing)["#1 中文通知"])).text
+
+    assert "Sending now: 1 sent, counting the recipients…" in await card()
+    async with app.sessions() as session:
+        assert await chunks.count_outbox(session, run_id, subs.Audience(cells={cell.id})) == 3
+    assert "Sending now: 1 of 3 sent" in await card()
 
 
 # --- delivery wiring ----------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from campaigns import figures
-from campaigns.models import Campaign, CampaignRun, Cell, Subscription
+from campaigns.models import Campaign, CampaignRun, Cell, OutboxRow, Subscription
 from core.models import User
 from knowledge import query_figures
 from knowledge.models import SortQuery
@@ -53,6 +53,34 @@ async def test_runs_and_subscribers_per_cell_by_week(sessions):
     assert (cells[school_id].total, cells[school_id].new_by_week) == (5, (2, 1, 1))
     assert (cells[market_id].total, cells[market_id].new_by_week) == (0, (0, 0, 0))
     assert [c.cell_id for c in own] == [market_id]
+
+
+async def test_a_run_being_sent_is_read_live_from_its_outbox(sessions):
+    start = local_midnight_utc(-1)
+    async with sessions() as session:
+        session.add_all([User(id=i, display_name=f"r{i}") for i in range(1, 4)])
+        campaign = Campaign(author_id=1, audience={}, text_zh="旧衣回收", schedule_kind="once", run_at=start)
+        session.add(campaign)
+        await session.commit()
+        # Started, first chunk of three written, not counted yet; the run's counters are still 0.
+        run = CampaignRun(campaign_id=campaign.id, scheduled_for=start, status="running", outbox_after=3)
+        session.add(run)
+        await session.commit()
+        for user, status in ((1, "sent"), (2, "sent"), (3, "blocked")):
+            session.add(OutboxRow(run_id=run.id, user_id=user, status=status))
+        await session.commit()
+        run_id = run.id
+
+    async def row() -> tuple:
+        async with sessions() as session:
+            (r,) = await figures.runs(session)
+        return (r.recipients, r.delivered, r.blocked, r.failed)
+
+    assert await row() == (None, 2, 1, 0)  # the page says "counting…"
+    async with sessions() as session:
+        (await session.get_one(CampaignRun, run_id)).targeted = 40
+        await session.commit()
+    assert await row() == (40, 2, 1, 0)
 
 
 async def test_questions_per_day_and_top_unanswered(sessions):

@@ -18,6 +18,7 @@ from bot.i18n import N_, gettext_for, unit_label
 from campaigns.cells import CellInfo
 from campaigns.models import CampaignStatus, CellKind, ScheduleKind, Target
 from campaigns.schedule import Schedule, format_time_of_day
+from campaigns.sending import RunStats
 from campaigns.service import CampaignInfo, RunInfo
 from campaigns.subscriptions import Audience, AudiencePreview, SubscriptionInfo
 
@@ -170,7 +171,13 @@ def excerpt(html_text: str, limit: int = 120) -> str:
     return escape(plain)
 
 
-def campaign_card(info: CampaignInfo, cells: dict[int, CellInfo], locale: str, last_run: RunInfo | None = None) -> str:
+def campaign_card(
+    info: CampaignInfo,
+    cells: dict[int, CellInfo],
+    locale: str,
+    last_run: RunInfo | None = None,
+    live: RunStats | None = None,
+) -> str:
     tz = info.schedule.tz
     lines = [
         _("<b>Campaign #{id}</b> · {status}").format(id=info.id, status=status_name(info.status)),
@@ -181,7 +188,12 @@ def campaign_card(info: CampaignInfo, cells: dict[int, CellInfo], locale: str, l
         lines.append(_("Next run: {when}").format(when=when(info.next_run_at, locale, tz)))
     if info.photo:
         lines.append(_("🖼 With a photo"))
-    if last_run is not None and last_run.targeted:
+    if live is not None:  # a run being sent: its figures now
+        if live.counted:
+            lines.append(_("Sending now: {sent} of {targeted} sent").format(sent=live.sent, targeted=live.targeted))
+        else:
+            lines.append(_("Sending now: {sent} sent, counting the recipients…").format(sent=live.sent))
+    elif last_run is not None and last_run.targeted:
         lines.append(
             _("Last run: {when}, sent {sent} of {targeted}").format(
                 when=when(last_run.scheduled_for, locale, tz), sent=last_run.sent, targeted=last_run.targeted

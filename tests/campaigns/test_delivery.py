@@ -115,7 +115,7 @@ async def test_every_recipient_once_in_their_language(sessions, clock):
         assert run.finished_at >= run.started_at
     # Delivering again (a second callback, a restart) sends nothing more.
     assert (await engine.deliver_run(run_id)).sent == 30
-    assert await engine.prepare_outbox(run_id) == 30
+    assert await engine.prepare_outbox(run_id) is False  # nothing to write or count
     assert len(fake.calls) == 30
 
 
@@ -141,9 +141,11 @@ async def test_outbox_is_written_in_chunks_and_idempotently(sqlite_sessions, clo
         for uid in range(1, 801):
             session.add(OutboxRow(run_id=run_id, user_id=uid))
         await session.commit()
-    assert await engine.prepare_outbox(run_id) == 2500  # counted, and the first chunk written
+    assert await engine.prepare_outbox(run_id) is True  # the first chunk written, the rest to count
     assert sorted(await outbox(sessions, run_id)) == list(range(1, 1001))
-    assert await engine.prepare_outbox(run_id) == 2500
+    assert await engine.count_recipients(run_id) == 2500
+    assert await engine.prepare_outbox(run_id) is False  # started and counted: nothing to do
+    assert sorted(await outbox(sessions, run_id)) == list(range(1, 1001))
     stats = await engine.deliver_run(run_id)  # the other chunks are written as the run is sent
     assert (stats.status, stats.targeted, stats.sent) == (RunStatus.DONE, 2500, 2500)
     assert sorted(fake.chats) == list(range(1, 2501))

@@ -33,18 +33,45 @@ async def test_a_run_of_many_chunks_reaches_everyone_once(sessions, clock):
     run_id = await make_run(sessions, clock, range(1, n + 1))
     fake = FakeTelegram()
     engine = DeliveryEngine(sessions, fake, SMALL, clock=clock)
-    assert await engine.prepare_outbox(run_id) == n
-    # Ready to send with the first chunk written; the staff's figures count the rest as pending.
+    assert await engine.prepare_outbox(run_id) is True  # ready to send; the recipients to count
+    # Ready to send with the first chunk written; not counted yet, the figures say so.
     assert sorted(await outbox(sessions, run_id)) == [1, 2, 3, 4, 5]
     run = await run_row(sessions, run_id)
-    assert (run.targeted, run.outbox_after, run.outbox_ready) == (n, 5, False)
+    assert (run.targeted, run.outbox_after, run.outbox_ready) == (0, 5, False)
     before = await engine.stats(run_id)
-    assert (before.targeted, before.pending, before.sent) == (n, n, 0)
+    assert (before.counted, before.targeted, before.pending, before.sent) == (False, 5, 5, 0)
+    assert await engine.count_recipients(run_id) == n
+    # Counted: the staff's figures count the rows not written yet as pending.
+    counted = await engine.stats(run_id)
+    assert (counted.counted, counted.targeted, counted.pending, counted.sent) == (True, n, n, 0)
     stats = await engine.deliver_run(run_id)
     assert Counter(fake.chats) == {i: 1 for i in range(1, n + 1)}
     assert (stats.status, stats.targeted, stats.sent, stats.pending, stats.failed) == (RunStatus.DONE, n, n, 0, 0)
     run = await run_row(sessions, run_id)
     assert (run.status, run.targeted, run.sent, run.outbox_ready) == ("done", n, n, True)
+
+
+@pytest.mark.parametrize("restarted", [False, True], ids=["fresh", "restarted before its count"])
+async def test_the_recipients_are_counted_while_the_first_messages_go_out(sessions, clock, restarted):
+    n = 57
+    await add_users(sessions, range(1, n + 1))
+    run_id = await make_run(sessions, clock, range(1, n + 1))
+    if restarted:  # a crash right after the first chunk: written, never counted
+        assert await DeliveryEngine(sessions, FakeTelegram(), SMALL, clock=clock).prepare_outbox(run_id) is True
+    fake = FakeTelegram(hang_after=3)  # the run stops after three messages, with chunks left
+    engine = DeliveryEngine(sessions, fake, SMALL, clock=clock)
+    task = asyncio.create_task(engine.deliver_run(run_id))
+    for _ in range(500):
+        await asyncio.sleep(0.01)
+        if fake.hanging and (await run_row(sessions, run_id)).targeted:
+            break
+    run = await run_row(sessions, run_id)
+    assert (run.targeted, run.outbox_ready) == (n, False)  # counted by the run itself, beside its sends
+    stats = await engine.stats(run_id)
+    assert (stats.counted, stats.targeted, stats.sent + stats.sending + stats.pending) == (True, n, n)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
 
 
 async def test_a_crash_between_chunks_resumes_without_duplicates_or_losses(sessions, clock):
@@ -93,7 +120,8 @@ async def test_two_writers_of_one_chunk_neither_double_nor_move_the_cursor_back(
     assert after in (12, 19) and sorted(await outbox(sessions, run_id)) == list(range(1, after + 1))
     async with sessions() as session:  # a late writer still at the first cursor
         recipients = await subscriptions.recipients_select(session, audience)
-        boundary = await chunks.write_chunk(session, run_id, recipients, has_en=True, after=None, size=5)
+        boundary, written = await chunks.write_chunk(session, run_id, recipients, has_en=True, after=None, size=5)
+        assert (boundary, written) == (5, 0)  # that chunk is written already: nothing new
         await chunks.advance(session, run_id, boundary)
         await session.commit()
     assert (await run_row(sessions, run_id)).outbox_after == after
@@ -129,7 +157,8 @@ async def test_who_unsubscribes_before_their_chunk_gets_nothing_and_the_report_a
     run_id = await make_run(sessions, clock, range(1, n + 1))
     fake = FakeTelegram()
     engine = DeliveryEngine(sessions, fake, SMALL, clock=clock)
-    assert await engine.prepare_outbox(run_id) == n
+    assert await engine.prepare_outbox(run_id) is True
+    assert await engine.count_recipients(run_id) == n
     async with sessions() as session:  # after the first chunk (users 1-5), before theirs
         assert await subscriptions.unsubscribe(session, 20, Target.ALL, "")
         assert await subscriptions.unsubscribe(session, 21, Target.ALL, "")

@@ -27,7 +27,8 @@ from bot.keyboards import campaigns as kb
 from bot.keyboards.campaign_callbacks import CampAction, CampCb
 from bot.views import campaigns as views
 from campaigns import service
-from campaigns.models import CampaignStatus
+from campaigns.models import CampaignStatus, RunStatus
+from campaigns.progress import run_stats
 from campaigns.service import MAX_CAPTION, MAX_TEXT, CampaignError, CampaignInfo
 from core import accounts
 from core.accounts import UserInfo
@@ -37,8 +38,10 @@ CHANGEABLE = (CampaignStatus.ACTIVE, CampaignStatus.PAUSED)
 
 
 async def _card(session: AsyncSession, info: CampaignInfo, locale: str) -> tuple[str, InlineKeyboardMarkup | None]:
-    runs = [r for r in await service.list_runs(session, info.id) if r.targeted]
-    text = views.campaign_card(info, await cells_by_id(session), locale, runs[-1] if runs else None)
+    runs = [r for r in await service.list_runs(session, info.id) if r.targeted or r.status is RunStatus.RUNNING]
+    last = runs[-1] if runs else None
+    live = await run_stats(session, last.id) if last is not None and last.status is RunStatus.RUNNING else None
+    text = views.campaign_card(info, await cells_by_id(session), locale, last, live)
     return text, kb.campaign_keyboard(info.id, info.status)
 
 
