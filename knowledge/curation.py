@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import hmac
 import logging
@@ -140,8 +141,7 @@ class QueryLog:
             if not rows:
                 return
             for row in rows:
-                # greetings, thanks and emoji are no gap in the base: no key, so no curator's list
-                row["key"] = "" if is_chitchat(row["query"]) else (normalize(row["query"]) or row["query"])[:200]
+                row["key"] = _key(row["query"])
             try:
                 async with self.sessions() as session:
                     await (await session.connection()).execute(insert(SortQuery), rows)
@@ -179,6 +179,13 @@ class QueryLog:
                 except IntegrityError:  # another instance created it first
                     await session.rollback()
         raise RuntimeError("could not reserve query-log ids")
+
+
+@functools.lru_cache(maxsize=4096)  # most questions are asked again and again
+def _key(query: str) -> str:
+    """The grouping key of a logged question; greetings, thanks and emoji are no gap in the base: no
+    key, so no curator's list."""
+    return "" if is_chitchat(query) else (normalize(query) or query)[:200]
 
 
 async def get_query(session: AsyncSession, log_id: int) -> SortQuery | None:
