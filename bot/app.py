@@ -25,7 +25,7 @@ from bot import dashboard
 from bot.cache_relay import CacheRelay
 from bot.config import Settings
 from bot.features import campaigns as campaigns_feature, reports as reports_feature
-from bot.handlers import build_routers
+from bot.handlers import attach as attach_handlers
 from bot.i18n import N_, UserI18nMiddleware, gettext_for, make_i18n
 from bot.inbox import Inbox, schedule_purge
 from bot.intake import poll_into, webhook_handler
@@ -267,7 +267,7 @@ def create_app(
     directory = UserDirectory(ttl=settings.user_cache_ttl_s)
     dp["directory"] = directory
     add_middlewares(dp, settings, sessions, directory, i18n)
-    dp.include_routers(*build_routers())
+    attach_handlers(dp)
     # One instance (no Redis): rows a dead process left in flight are due again at start.
     outbox = Worker(
         sessions, clock, reclaim_at_start=not settings.redis_url, context={"bot": bot, "settings": settings}

@@ -6,6 +6,7 @@ build (``make`` compiles them before running or testing); the ``.mo`` files are 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -60,11 +61,33 @@ def texts_for(msgid: str) -> frozenset[str]:
 
 
 class UserI18nMiddleware(I18nMiddleware):
-    """The locale is the one stored on our user (set on first contact, changed by /language)."""
+    """The locale is the one stored on our user (set on first contact, changed by /language).
+
+    What aiogram's ``I18nMiddleware`` does, with the two context variables set and reset directly
+    rather than through its two context managers (every update passes here, issue 16)."""
 
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
         user = data.get("user")
         return user.language if user is not None else self.i18n.default_locale
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        i18n = self.i18n
+        locale = await self.get_locale(event, data) or i18n.default_locale
+        if self.i18n_key:
+            data[self.i18n_key] = i18n
+        if self.middleware_key:
+            data[self.middleware_key] = self
+        current, chosen = I18n.set_current(i18n), i18n.ctx_locale.set(locale)
+        try:
+            return await handler(event, data)
+        finally:
+            i18n.ctx_locale.reset(chosen)
+            I18n.reset_current(current)
 
 
 def N_(msgid: str) -> str:

@@ -7,6 +7,8 @@ they survive restarts (``replay``) until ``python main.py kb export`` writes the
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import hashlib
 import hmac
 import logging
@@ -84,6 +86,7 @@ class QueryLog:
         self._reserving = asyncio.Lock()
         self._writing = asyncio.Lock()
         self._timer: asyncio.Task | None = None
+        self._full = asyncio.Event()  # a batch is waiting: write it now
 
     async def add(self, user_hash: str, query: str, verdict: Verdict, source: str = "message") -> int:
         row_id = next(self._ids, None)
@@ -107,16 +110,30 @@ class QueryLog:
                 answered=verdict.answered and verdict.item is not None,
             )
         )
-        if len(self._pending) >= self.batch or self._timer is None or self._timer.done():
-            self._timer = asyncio.create_task(self._flush_after(0 if len(self._pending) >= self.batch else self.delay))
+        # One writer task at a time, woken early when a batch is full: not a task per question
+        # (the loop may not get a turn for many questions; each task costs its question several us
+        # and the collector more young objects).
+        if self._timer is None or self._timer.done():
+            self._timer = asyncio.create_task(self._write_soon())
+        if len(self._pending) >= self.batch:
+            self._full.set()
         return row_id
 
-    async def _flush_after(self, delay: float) -> None:
-        await asyncio.sleep(delay)
-        try:  # shielded: a close() during a write waits for it rather than cutting it
-            await asyncio.shield(self.flush())
-        except Exception:  # kept for the next attempt; the failure is the database's, logged
-            log.exception("could not write %d query-log rows", len(self._pending))
+    async def _write_soon(self) -> None:
+        """Writes ``delay`` seconds after the first waiting row, or at once when a batch is full; again
+        while rows came in meanwhile. A failed write is logged; the rows wait for the next question."""
+        while True:
+            if not self._full.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._full.wait(), self.delay)
+            self._full.clear()
+            try:  # shielded: a close() during a write waits for it rather than cutting it
+                await asyncio.shield(self.flush())
+            except Exception:  # kept for the next attempt; the failure is the database's, logged
+                log.exception("could not write %d query-log rows", len(self._pending))
+                return
+            if not self._pending:
+                return
 
     async def flush(self) -> None:
         async with self._writing:
@@ -124,8 +141,7 @@ class QueryLog:
             if not rows:
                 return
             for row in rows:
-                # greetings, thanks and emoji are no gap in the base: no key, so no curator's list
-                row["key"] = "" if is_chitchat(row["query"]) else (normalize(row["query"]) or row["query"])[:200]
+                row["key"] = _key(row["query"])
             try:
                 async with self.sessions() as session:
                     await (await session.connection()).execute(insert(SortQuery), rows)
@@ -163,6 +179,13 @@ class QueryLog:
                 except IntegrityError:  # another instance created it first
                     await session.rollback()
         raise RuntimeError("could not reserve query-log ids")
+
+
+@functools.lru_cache(maxsize=4096)  # most questions are asked again and again
+def _key(query: str) -> str:
+    """The grouping key of a logged question; greetings, thanks and emoji are no gap in the base: no
+    key, so no curator's list."""
+    return "" if is_chitchat(query) else (normalize(query) or query)[:200]
 
 
 async def get_query(session: AsyncSession, log_id: int) -> SortQuery | None:

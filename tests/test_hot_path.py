@@ -3,11 +3,15 @@ changes apply at the next update in this process, and no logged question is lost
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import func
 from sqlmodel import select
 
+from bot.middlewares import DbSessionMiddleware
 from core import accounts, db
 from core.models import Role
+from knowledge import curation
 from knowledge.models import SortQuery
 from tests.conftest import ADMIN_ID
 from tests.support.fakebot import texts
@@ -46,3 +50,44 @@ async def test_a_clean_stop_writes_every_logged_question(client, app, settings):
     finally:
         await engine.dispose()
     assert count == 37 and len(set(ids)) == 37
+
+
+async def _logged(sessions) -> int:
+    async with sessions() as session:
+        return (await session.exec(select(func.count()).select_from(SortQuery))).one()
+
+
+async def test_a_full_batch_of_questions_is_written_at_once_and_so_are_those_asked_meanwhile(sessions, kb):
+    query_log = curation.QueryLog(sessions, delay=3600, batch=3)  # only a full batch can be written soon
+    verdict = kb.classify("电池")
+    for _ in range(5):  # handled back to back: the writer gets no turn before the last one
+        await query_log.add("someone", "电池", verdict)
+    writer = query_log._timer
+    assert all(task is writer for task in asyncio.all_tasks() if task.get_coro().__qualname__.startswith("QueryLog"))
+    await asyncio.wait_for(asyncio.shield(writer), 30)
+    assert await _logged(sessions) == 5
+
+    await query_log.add("someone", "电池", verdict)  # one question: it waits for the delay (or a stop)
+    assert await _logged(sessions) == 5
+    await query_log.close()
+    assert await _logged(sessions) == 6
+
+
+async def test_an_update_that_used_no_database_hands_its_session_to_a_later_one_and_others_get_their_own(sessions):
+    middleware = DbSessionMiddleware(sessions)
+    seen = []
+
+    async def handler(event, data):
+        seen.append(data["session"])
+
+    async def writer(event, data):
+        seen.append(data["session"])
+        await data["session"].exec(select(func.count()).select_from(SortQuery))  # begins a transaction
+
+    await middleware(handler, None, {})
+    await middleware(handler, None, {})
+    assert seen[0] is seen[1]  # nothing was done with it: as good as new
+    await middleware(writer, None, {})
+    await middleware(handler, None, {})
+    assert seen[2] is seen[1] and seen[3] is not seen[2]  # a used one is closed, not lent again
+    assert not seen[2].in_transaction()

@@ -1,14 +1,15 @@
 """All routers, in the order updates should meet them.
 
-Each module exposes ``build() -> Router`` so every application instance (tests build many) gets
-fresh routers; handlers stay plain module-level functions. The wizards are aiogram Scenes: each
-feature package exposes a tuple ``SCENES``, added to the one ``SceneRegistry`` of the root router
-(which gives every handler behind it the ``scenes`` manager); their routers meet updates right after
-their feature's own router.
+Each module exposes ``build() -> Router`` (sorting: ``register(router)``) so every application
+instance (tests build many) gets fresh routers; handlers stay plain module-level functions. The
+wizards are aiogram Scenes: each feature package exposes a tuple ``SCENES``, added to the one
+``SceneRegistry`` of the features' router (which gives every handler behind it the ``scenes``
+manager); their routers meet updates right after their feature's own router.
 
-Plain text outside any flow is a sorting question and most updates are one: the sorting router
-is the dispatcher's first router, beside (not inside) the one that carries the scenes' middleware,
-so a question meets one router and one filter before its handler (issue 16, bench/updates.py).
+Plain text outside any flow is a sorting question and most updates are one: the sorting handlers
+are the dispatcher's own, met before its one router (which carries the scenes' middleware), so a
+question meets no router level below the dispatcher and one filter before its handler (issue 16,
+bench/updates.py).
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ from bot.handlers import (
 )
 
 
-def build_routers() -> tuple[Router, Router]:
-    """The dispatcher's routers, in order: sorting, then every other feature."""
+def attach(dp: Router) -> None:
+    """The sorting handlers on the dispatcher itself, then one router with every other feature."""
     flows = Router(name="wufei")
     scenes = Router(name="wufei.scenes")
     flows.include_routers(
@@ -50,4 +51,5 @@ def build_routers() -> tuple[Router, Router]:
     # Plain text outside any flow is a sorting question: met first, by async filters only (no
     # magic filter, which aiogram runs in a thread). Its filters match only /sort, its button,
     # its callbacks and plain text that is no command or button, so nothing after it is shadowed.
-    return sorting.build(), flows
+    sorting.register(dp)
+    dp.include_router(flows)

@@ -140,7 +140,7 @@ def is_group(chat_id: int | str) -> bool:
 # --- the buckets ---------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class _Bucket:
     rate: float
     burst: int
@@ -172,21 +172,19 @@ class LocalBuckets:
         lim, now = self.limits, self.clock()
         if self._bot is None:
             self._bot = _Bucket(lim.per_second, lim.burst)
-        bot_wait = self._bot.wait(now, count)
-        waits = [bot_wait]
+        wait = bot_wait = self._bot.wait(now, count)
         chat = window = None
         if chat_id is not None:
             chat = self._chats.get(chat_id)
             if chat is None:
                 chat = self._chats[chat_id] = _Bucket(lim.per_chat_per_second, lim.chat_burst)
-            waits.append(chat.wait(now, count))
+            wait = max(wait, chat.wait(now, count))
             if is_group(chat_id):
                 window = self._groups.setdefault(chat_id, deque())
                 while window and now - window[0] >= lim.group_window_s:
                     window.popleft()
                 if window and len(window) + count > lim.group_per_minute:
-                    waits.append(lim.group_window_s - (now - window[0]))
-        wait = max(waits)
+                    wait = max(wait, lim.group_window_s - (now - window[0]))
         if wait > 0:
             return wait, bot_wait > 0
         self._bot.tokens -= count
@@ -318,7 +316,7 @@ class Pacer(BaseRequestMiddleware):
         level = _priority.get()
         while True:
             mine = self._chat_waiting.get(chat_id)
-            if any(self._waiting[p] for p in range(level)) or (mine and any(mine[p] for p in range(level))):
+            if level and (any(self._waiting[:level]) or (mine and any(mine[:level]))):
                 await asyncio.sleep(0.02)  # someone more urgent waits for the same bucket
                 continue
             wait, bot_wide = await self.buckets.take(chat_id, count)

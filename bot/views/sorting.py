@@ -188,11 +188,12 @@ def card_keyboard(verdict: Verdict, log_id: int | None, locale: str) -> InlineKe
         wrong = _WRONG.get(locale)
         if wrong is None:
             wrong = _WRONG[locale] = InlineKeyboardButton(text=_("❓ Wrong answer?"), callback_data="-")
-        rows.append([wrong.model_copy(update={"callback_data": SortCb(action="w", ref=str(log_id)).pack()})])
+        rows.append([wrong.model_copy(update={"callback_data": _WRONG_DATA + str(log_id)})])
     return _EMPTY_MARKUP.model_copy(update={"inline_keyboard": rows})
 
 
 _WRONG: dict[str, InlineKeyboardButton] = {}
+_WRONG_DATA = SortCb(action="w", ref="").pack()  # + the id: what SortCb(action="w", ref=id).pack() gives
 _EMPTY_MARKUP = InlineKeyboardMarkup(inline_keyboard=[])
 
 
