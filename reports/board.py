@@ -8,8 +8,9 @@ created more than the escalation delay ago (the admins were told of it).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -84,23 +85,20 @@ async def page(
         await session.rollback()
 
 
+_ROW_COLUMNS = tuple(Report.__table__.c[f.name] for f in fields(Row))  # type: ignore[attr-defined]
+
+
+@functools.cache
+def _rows_by_ids(dialect: str) -> Any:
+    """Built once per database (``queries.one_of``: the ids are one parameter on PostgreSQL)."""
+    return select(*_ROW_COLUMNS).where(queries.one_of(Report.__table__.c.id, dialect))  # type: ignore[attr-defined]
+
+
 async def _rows(session: AsyncSession, ids: Sequence[int]) -> list[Row]:
     if not ids:
         return []
-    stmt = select(  # type: ignore[call-overload]  # sqlmodel's select() is typed for at most 4 columns
-        Report.id,
-        Report.ticket,
-        Report.unit_code,
-        Report.waste_type,
-        Report.status,
-        Report.lat,
-        Report.lon,
-        Report.address,
-        Report.created_at,
-        Report.accepted_at,
-        Report.resolved_at,
-    ).where(col(Report.id).in_(list(ids)))
-    by_id = {r[0]: Row(*r) for r in (await session.exec(stmt)).all()}
+    stmt = _rows_by_ids(session.get_bind().dialect.name)
+    by_id = {r[0]: Row(*r) for r in (await session.exec(stmt, params={"ids": list(ids)})).all()}
     return [by_id[i] for i in ids if i in by_id]
 
 

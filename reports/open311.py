@@ -34,6 +34,7 @@ English in the description), not bot UI text.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, tzinfo
@@ -93,7 +94,7 @@ def w3c(value: datetime | None, tz: tzinfo) -> str | None:
     """W3C date-time with the offset of the city's zone (WUFEI_TIMEZONE)."""
     if value is None:
         return None
-    return value.astimezone(tz).replace(microsecond=0).isoformat()
+    return value.astimezone(tz).isoformat(timespec="seconds")
 
 
 def _xml_value(parent: ET.Element, tag: str, value: Any, item_tags: Mapping[str, str]) -> None:
@@ -191,9 +192,12 @@ def open311_status(status: ReportStatus) -> str:
     return "open" if status in OPEN_STATUSES else "closed"
 
 
+_agency = functools.cache(unit_name)  # a unit's name by its code, looked up once (~2 us a report)
+
+
 def request_entry(report: svc.ReportInfo, media_base: str, tz: tzinfo) -> dict[str, Any]:
-    before = [p for p in report.photos if p.kind == "before"]
-    photo = before[0] if before else (report.photos[0] if report.photos else None)
+    photos = report.photos
+    photo = next((p for p in photos if p.kind == "before"), photos[0] if photos else None)
     notes = None
     if report.status == ReportStatus.REJECTED:
         notes = f"rejected: {report.reject_reason.value if report.reject_reason else 'unspecified'}"
@@ -206,7 +210,7 @@ def request_entry(report: svc.ReportInfo, media_base: str, tz: tzinfo) -> dict[s
         "service_name": SERVICES[report.waste_type][0],
         "service_code": report.waste_type.value,
         "description": report.description,
-        "agency_responsible": unit_name(report.unit_code),
+        "agency_responsible": _agency(report.unit_code),
         "service_notice": None,
         "requested_datetime": w3c(report.created_at, tz),
         "updated_datetime": w3c(report.updated_at, tz),
@@ -310,7 +314,7 @@ async def query_requests(
         where = [col(Report.created_at) >= start, col(Report.created_at) <= end]
         split = queries.branches(args.statuses(params), codes)
     ids = await queries.page_ids(session, where, split, limit=size + 1, offset=(page - 1) * size, newest_first=True)
-    return await svc.infos_of(session, await queries.rows_in_order(session, ids))
+    return await svc.infos_in_order(session, ids)
 
 
 def _next_link(request: web.Request, page: int) -> str:

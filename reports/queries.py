@@ -15,7 +15,8 @@ value, each read in index order (``(status, created_at)``, ``(unit_code, status,
 ``(waste_type, status, created_at)``) and cut at ``offset + limit`` rows, then merged by a
 ``UNION ALL`` with the final ``ORDER BY … LIMIT … OFFSET``: a page never sorts every matching row,
 on either database (neither can walk an index in order across an ``IN`` list). Ties on
-``created_at`` are broken by ``id``, so pages are stable.
+``created_at`` are broken by ``id``, so pages are stable. A page's rows are then read by id
+(``one_of``: ``= ANY(:ids)``, one array parameter, on PostgreSQL; ``IN`` on SQLite).
 
 Indexes: migrations ``0006_report_query_indexes`` and ``0011_report_tallies``.
 """
@@ -28,7 +29,8 @@ from datetime import datetime, timedelta
 from itertools import product
 from typing import Any
 
-from sqlalchemy import Interval, and_, case, func, null, type_coerce, union_all
+from sqlalchemy import Integer, Interval, and_, any_, bindparam, case, func, null, type_coerce, union_all
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -236,10 +238,14 @@ async def page_ids(
     return list((await session.exec(stmt)).all())
 
 
-async def rows_in_order(session: AsyncSession, ids: Sequence[int]) -> list[Report]:
-    """The ``Report`` rows of ``ids``, in that order."""
-    if not ids:
-        return []
-    rows = (await session.exec(select(Report).where(col(Report.id).in_(list(ids))))).all()
-    by_id = {r.id: r for r in rows}
-    return [by_id[i] for i in ids if i in by_id]
+_ID_ARRAY = ARRAY(Integer)
+
+
+def one_of(column: Any, dialect: str) -> Any:
+    """``column`` is one of the ids given when the statement runs (``params={"ids": [...]}``).
+    PostgreSQL: ``= ANY(:ids)``, the ids as one array parameter; an ``IN`` list is a parameter per
+    id, which SQLAlchemy renders into the statement text on every call (~3 ms for a page of 200).
+    SQLite: ``IN``. The statement is the same for any ids, so it can be built once."""
+    if dialect == "postgresql":
+        return column == any_(bindparam("ids", type_=_ID_ARRAY))
+    return column.in_(bindparam("ids", expanding=True))

@@ -26,7 +26,7 @@ from reports.models import (
     ReportPhoto,
     ReportStatus,
 )
-from reports.records import EventInfo, ReportInfo
+from reports.records import PHOTO_FIELDS, REPORT_FIELDS, EventInfo, PhotoInfo, ReportInfo, photo_infos
 
 T = TypeVar("T")
 
@@ -72,6 +72,45 @@ async def infos_of(session: AsyncSession, rows: Sequence[Report]) -> list[Report
     for photo in photos:
         by_report.setdefault(photo.report_id, []).append(photo)
     return [ReportInfo.of(r, by_report.get(r.id, ())) for r in rows]
+
+
+# A listing reads Core rows of these columns, not ORM entities: it only reads, and a row's values
+# in the fields' order cost a few microseconds to turn into a ``ReportInfo`` (``of_values``).
+_REPORTS, _PHOTOS = Report.__table__, ReportPhoto.__table__  # type: ignore[attr-defined]
+_REPORT_COLUMNS = tuple(_REPORTS.c[name] for name in REPORT_FIELDS)
+_PHOTO_COLUMNS = (*(_PHOTOS.c[name] for name in PHOTO_FIELDS), _PHOTOS.c.report_id)
+
+
+@functools.cache
+def _by_ids(photos: bool, dialect: str) -> Any:
+    """The select of reports (or their photos) by id, built once per database: statements built
+    anew per call cost SQLAlchemy a cache key of every column each time."""
+    if photos:
+        return select(*_PHOTO_COLUMNS).where(queries.one_of(_PHOTOS.c.report_id, dialect))
+    return select(*_REPORT_COLUMNS).where(queries.one_of(_REPORTS.c.id, dialect))
+
+
+async def _photos_of(session: AsyncSession, ids: Sequence[int]) -> dict[int, tuple[PhotoInfo, ...]]:
+    if not ids:
+        return {}
+    stmt = _by_ids(True, session.get_bind().dialect.name)
+    return photo_infos((await session.exec(stmt, params={"ids": list(ids)})).all())
+
+
+async def _infos(session: AsyncSession, rows: Sequence[Sequence[Any]]) -> list[ReportInfo]:
+    """``ReportInfo`` of Core rows of ``_REPORT_COLUMNS``, with their photos."""
+    photos = await _photos_of(session, [r[0] for r in rows])
+    return [ReportInfo.of_values(r, photos.get(r[0], ())) for r in rows]
+
+
+async def infos_in_order(session: AsyncSession, ids: Sequence[int]) -> list[ReportInfo]:
+    """The reports of ``ids`` (a page of ``queries.page_ids``) with their photos, in that order."""
+    if not ids:
+        return []
+    stmt = _by_ids(False, session.get_bind().dialect.name)
+    by_id = {r[0]: r for r in (await session.exec(stmt, params={"ids": list(ids)})).all()}
+    photos = await _photos_of(session, ids)
+    return [ReportInfo.of_values(by_id[i], photos.get(i, ())) for i in ids if i in by_id]
 
 
 def parse_ref(ref: int | str) -> tuple[int | None, str | None]:
@@ -125,14 +164,14 @@ async def my_reports(
         condition = or_(condition, col(Report.id).in_(followed))
     rows = (
         await session.exec(
-            select(Report)
+            select(*_REPORT_COLUMNS)
             .where(condition)
             .order_by(col(Report.created_at).desc(), col(Report.id).desc())
             .limit(limit)
             .offset(offset)
         )
     ).all()
-    return await infos_of(session, rows)
+    return await _infos(session, rows)
 
 
 @snapshot
@@ -156,7 +195,7 @@ async def list_by(
     ids = await queries.page_ids(
         session, where, queries.branches(statuses), limit=limit, offset=offset, newest_first=newest_first
     )
-    return await infos_of(session, await queries.rows_in_order(session, ids))
+    return await infos_in_order(session, ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +221,7 @@ async def nearby_open_reports(
     dlon = radius_m / (111_320.0 * max(0.01, math.cos(math.radians(lat))))
     rows = (
         await session.exec(
-            select(Report).where(
+            select(*_REPORT_COLUMNS).where(
                 col(Report.status).in_([s.value for s in OPEN_STATUSES]),
                 Report.created_at >= now - timedelta(days=days),
                 col(Report.lat).between(lat - dlat, lat + dlat),
@@ -192,7 +231,7 @@ async def nearby_open_reports(
     ).all()
     pairs = [(r, geo.distance_m(lat, lon, r.lat, r.lon)) for r in rows]
     pairs = sorted((p for p in pairs if p[1] <= radius_m), key=lambda p: p[1])
-    infos = await infos_of(session, [r for r, _ in pairs])
+    infos = await _infos(session, [r for r, _ in pairs])
     return [Nearby(info, dist) for info, (_, dist) in zip(infos, pairs, strict=True)]
 
 
