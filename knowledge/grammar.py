@@ -8,6 +8,8 @@ and states said after the item ("长毛了", "摔碎了", "吃不完"). Rules of
   classes, so one new word covers every question it can appear in. No whole question is listed.
 - A tail is stripped only when the whole tail parses and something is left before it.
 - Bins named in the tail are returned as categories (`asked`), for the answer to say which.
+  English questions name them at the end of a question that starts with an auxiliary ("is a
+  banana peel food waste", "does it go in the green bin"): `asked_en`.
 - States: every verb + result + ending combination of `states.yaml`'s grammar is a state phrase of
   its tag; states.py merges them with the plain phrases.
 """
@@ -131,3 +133,25 @@ def _grammar() -> _Grammar:
 def parse_tail(text: str) -> Tail:
     """Strip question tails from normalised text; see the module docstring."""
     return _grammar().parse(text)
+
+
+@lru_cache(maxsize=1)
+def _english() -> tuple[re.Pattern[str], dict[str, str]]:
+    q = lexicon("questions")
+    bin_of = {str(w): cat for cat, words in q["bins_en"].items() for w in words}
+    bins = _alt(list(bin_of))
+    pattern = re.compile(
+        rf"^{_alt(q['aux_en'])} .+? (?:the |a )?(?P<a>{bins})(?: bin| waste)?"
+        rf"(?: or (?:the |a )?(?P<b>{bins})(?: bin| waste)?)?$"
+    )
+    return pattern, bin_of
+
+
+@lru_cache(maxsize=65536)
+def asked_en(text: str) -> tuple[str, ...]:
+    """The bins an English question names to confirm or choose from (normalised text)."""
+    pattern, bin_of = _english()
+    m = pattern.match(text)
+    if m is None:
+        return ()
+    return tuple(bin_of[g] for g in (m.group("a"), m.group("b")) if g)

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 from .chitchat import is_chitchat, looks_like_url
 from .english import en_key, singular
-from .grammar import parse_tail
-from .questions import _ZH_SUFFIX_RE, strip_question
+from .grammar import asked_en, parse_tail
+from .questions import _ZH_SUFFIX_RE, spaced, strip_question
 from .states import (
     _STATE_PREFIX_CHARS,
     FILLERS,
@@ -92,7 +92,7 @@ def _make_part(raw: str) -> QueryPart | None:
 
 def _strip_tails(text: str) -> tuple[str, tuple[str, ...]]:
     """Question words around the item: the tail grammar (grammar.py) and the question phrases."""
-    asked: tuple[str, ...] = ()
+    asked: tuple[str, ...] = asked_en(spaced(text))  # "is a banana peel food waste": read as a whole
     prev = None
     while prev != text and text:
         prev = text

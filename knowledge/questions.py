@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from .text import has_cjk
+from .text import _CJK_SPACE_RE, has_cjk
 
 _ZH_CATS = (
     r"(?:可回收物|可回收垃圾|可回收的|可回收|有害垃圾|有害的|有害|厨余垃圾|厨余|湿垃圾|干垃圾|其他垃圾|"
@@ -78,6 +78,9 @@ _EN_SUFFIXES = [
     r"\b(?:go|goes|belong|belongs|go in|goes in|belong in|belongs in|go into|goes into|in|into|to|for|with)$",
     r"\b(?:in|into) (?:the|a|which|what) ?(?:recycling|recycle|trash|garbage|bin|can|container)?(?: bin)?$",
     r"\b(?:in|into) (?:recycling|recycle|trash|garbage|rubbish)(?: bin)?$",
+    r"\b(?:go |goes |belong |belongs |be put |be thrown )?(?:in|into) (?:the |a )?(?:blue|green|grey|gray|red|black|"
+    r"recycling|compost|food waste|kitchen waste|hazardous waste|residual waste|general waste) (?:bin|can|container)$",
+    r"\b(?:not|non) ?recyclable$",
     r"\b(?:go|goes|belong|belongs|be put|be thrown)$",
     r"\b(?:please|pls|thanks|thank you|thx)$",
     r"\b(?:is it|are they|is that|it|them|they)$",
@@ -95,8 +98,21 @@ _EN_SUFFIX_RE = re.compile(r"\s*(?:" + "|".join(_EN_SUFFIXES) + r")$")
 _EN_ART_RE = re.compile(r"^(?:a|an|the|my|some|this|that|these|those|your|our|any)\s+")
 
 
+_MIXED_RE = re.compile(r"(?<=[a-z0-9])(?=[\u3400-\u9fff])|(?<=[\u3400-\u9fff])(?=[a-z0-9])")
+
+
+def spaced(text: str) -> str:
+    """Spaces between Chinese and Latin runs ("is电池recyclable" -> "is 电池 recyclable")."""
+    return _MIXED_RE.sub(" ", text)
+
+
 def strip_question(text: str) -> str:
-    """Remove question words/phrases around the item (text already normalised)."""
+    """Remove question words/phrases around the item (text already normalised). English words
+    around a Chinese name ("is 电池 recyclable", which normalising wrote "is电池recyclable") are
+    read with spaces around the Chinese, which are taken out again at the end."""
+    mixed = has_cjk(text) and _MIXED_RE.search(text) is not None
+    if mixed:
+        text = _MIXED_RE.sub(" ", text)
     prev = None
     while prev != text and text:
         prev = text
@@ -120,4 +136,4 @@ def strip_question(text: str) -> str:
         new = _EN_ART_RE.sub("", text) if not has_cjk(text) else text
         if new and new != text:
             text = new.strip()
-    return text
+    return _CJK_SPACE_RE.sub("", text) if mixed else text

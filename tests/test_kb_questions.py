@@ -79,6 +79,23 @@ def test_either_or_question_says_which_of_the_two(kb):
 
 
 @pytest.mark.parametrize(
+    ("q", "item", "asked"),
+    [
+        ("is a banana peel food waste?", "香蕉皮", ["food"]),
+        ("Are batteries hazardous?", "电池", ["hazardous"]),
+        ("can plastic bottles be recycled?", "塑料瓶", ["recyclable"]),
+        ("does a pizza box go in the green bin?", "披萨盒", ["food"]),  # a bin by its colour
+        ("is glass not recyclable?", "废玻璃", ["not_recyclable"]),
+        ("is 电池 recyclable", "电池", ["recyclable"]),  # a Chinese name in an English question
+        ("where does a battery go", "电池", []),  # no bin named: nothing to confirm
+    ],
+)
+def test_english_questions_that_name_a_bin_get_it_confirmed_or_corrected(kb, q, item, asked):
+    v = kb.classify(q)
+    assert (v.item, v.asked) == (item, asked)
+
+
+@pytest.mark.parametrize(
     "q, item, category",
     [
         ("六个核桃的罐子", "易拉罐", "recyclable"),
