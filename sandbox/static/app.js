@@ -6,6 +6,7 @@ const S = {
   state: null,          // /webchat/api/state
   userId: null,         // who I am (private chat = this user)
   stick: true,          // the message list follows new messages (false once scrolled up on purpose)
+  pinnedAt: null,       // where the list was last put at its bottom by us (its scroll event is ours)
   chatId: null,         // current chat id (user id for private, negative for groups)
   asUser: null,         // in a group: which member speaks
   messages: new Map(),  // message_id -> {message, from_bot}

@@ -207,21 +207,31 @@ const NEAR_BOTTOM_PX = 48;
 
 function onMessagesScroll() {
   const box = $("#messages");
-  S.stick = box.scrollHeight - box.scrollTop - box.clientHeight <= NEAR_BOTTOM_PX;
+  // A scroll event for where we put the list ourselves is not the reader's: by the time it is
+  // dispatched a photo may have made the list taller, which must not read as "scrolled up".
+  const near = box.scrollHeight - box.scrollTop - box.clientHeight <= NEAR_BOTTOM_PX;
+  const ours = S.pinnedAt !== null && Math.abs(box.scrollTop - S.pinnedAt) < 2;
+  S.pinnedAt = null;  // one event per scroll of ours
+  if (!near && ours) return;
+  S.stick = near;
   if (S.stick) $("#new-pill").hidden = true;
 }
 
 function scrollDown(force) {
   if (force) S.stick = true;
   if (!S.stick) return;
-  const box = $("#messages");
-  box.scrollTop = box.scrollHeight;
+  pin($("#messages"));
   $("#new-pill").hidden = true;
+}
+
+function pin(box) {
+  box.scrollTop = box.scrollHeight;
+  S.pinnedAt = box.scrollTop;
 }
 
 // Photos load after their message is placed, and the list's box changes size (keyboards, panels).
 function keepPinned() {
-  if (S.stick) { const box = $("#messages"); box.scrollTop = box.scrollHeight; }
+  if (S.stick) pin($("#messages"));
 }
 
 function setReplyKeyboard(kb) {
